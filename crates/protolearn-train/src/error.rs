@@ -1,0 +1,49 @@
+//! The error type of protolearn-train.
+
+/// Errors from configuration, training and checkpointing.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration value is out of range or malformed.
+    #[error("invalid config `{field}`: expected {expected}, found {found}")]
+    InvalidConfig {
+        /// The offending field.
+        field: String,
+        /// What was expected.
+        expected: String,
+        /// What was found.
+        found: String,
+    },
+    /// A CUDA device was requested but libtorch does not see it.
+    #[error("device `{requested}` requested but libtorch sees {cuda_devices} CUDA device(s)")]
+    DeviceUnavailable {
+        /// The requested device.
+        requested: String,
+        /// How many CUDA devices libtorch reports.
+        cuda_devices: i64,
+    },
+    /// A libtorch call failed.
+    #[error(transparent)]
+    Torch(#[from] tch::TchError),
+    /// A layer rejected its input.
+    #[error(transparent)]
+    Layer(#[from] protolearn_layers::Error),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A TOML config could not be parsed.
+    #[error("{path}: {message}")]
+    Toml {
+        /// The file (or `<string>`).
+        path: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+}
+
+/// Result with the protolearn-train error.
+pub type Result<T> = std::result::Result<T, Error>;

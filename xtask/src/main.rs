@@ -1,0 +1,22 @@
+//! `cargo xtask`: project automation that must run before libtorch exists.
+//!
+//! Depends on neither tch nor any workspace crate and builds in its own target dir
+//! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`.
+
+mod args;
+mod libtorch;
+mod process;
+mod tasks;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    match args::Command::parse(&argv).and_then(|cmd| tasks::run(&cmd)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
