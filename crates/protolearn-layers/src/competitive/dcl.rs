@@ -1,0 +1,63 @@
+//! Dual Competitive Layer (paper 000, Sec. II-C/E): dense layers applied to `X^T` whose `k` output
+//! columns are the prototypes.
+
+use crate::distance::squared_euclidean;
+use crate::layer::PrototypeLayer;
+use tch::{nn, Tensor};
+
+/// One dense layer applied along the sample axis of `X^T`, replicated: `h W + b`.
+#[derive(Debug)]
+pub(crate) struct DualDense {
+    /// `[replicas, in, out]`.
+    pub weight: Tensor,
+    /// `[replicas, 1, out]`, added to every row (feature) of the output.
+    pub bias: Option<Tensor>,
+}
+
+/// DCL: the input is `X^T` (`d x N`); dense layers with `tanh` hidden activations and a linear last
+/// layer map it to `Y = f(X^T)` (`d x k`) whose columns are the prototypes (paper 000, Eq. 16).
+/// With no hidden layer, `Y = X^T W (+ b)`: each prototype is a linear combination of the samples.
+///
+/// The number of inputs `N` is fixed at construction: the layer is trained full batch, as in the
+/// paper. Given another batch of `N` samples it returns combinations of *those* samples, which is
+/// why this library's trainer feeds it the whole training set every step.
+#[derive(Debug)]
+pub struct Dcl {
+    pub(crate) layers: Vec<DualDense>,
+}
+
+impl Dcl {
+    /// Number of samples `N` the first layer expects.
+    pub fn n_inputs(&self) -> i64 {
+        self.layers.first().map_or(0, |l| l.weight.size()[1])
+    }
+
+    /// Weight matrices of the layers, first to last (`[replicas, in, out]` each).
+    pub fn weights(&self) -> Vec<&Tensor> {
+        self.layers.iter().map(|l| &l.weight).collect()
+    }
+}
+
+impl nn::Module for Dcl {
+    /// Squared distances `[replicas, n, k]` of `x` `[replicas, n, d]` to the prototypes it generates.
+    fn forward(&self, x: &Tensor) -> Tensor {
+        squared_euclidean(x, &self.prototypes(x))
+    }
+}
+
+impl PrototypeLayer for Dcl {
+    fn prototypes(&self, x: &Tensor) -> Tensor {
+        let last = self.layers.len().saturating_sub(1);
+        let mut h = x.transpose(-2, -1); // [r, d, N]
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = h.matmul(&layer.weight); // [r, d, out]
+            if let Some(b) = &layer.bias {
+                h = h + b;
+            }
+            if i < last {
+                h = h.tanh();
+            }
+        }
+        h.transpose(-2, -1) // [r, k, d]
+    }
+}
