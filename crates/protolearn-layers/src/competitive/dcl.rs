@@ -52,7 +52,7 @@ impl PrototypeLayer for Dcl {
         for (i, layer) in self.layers.iter().enumerate() {
             h = h.matmul(&layer.weight); // [r, d, out]
             if let Some(b) = &layer.bias {
-                h = h + b;
+                h += b;
             }
             if i < last {
                 h = h.tanh();
