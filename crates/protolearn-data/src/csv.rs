@@ -1,0 +1,243 @@
+//! Generic CSV loader: numeric feature columns and an optional label column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::data::Data;
+use crate::error::{Error, Result};
+
+/// Which column holds the labels.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LabelColumn {
+    /// No labels: every column is a feature.
+    #[default]
+    None,
+    /// The column at this 0-based index.
+    Index(usize),
+    /// The last column.
+    Last,
+    /// The column with this header name (needs `has_header`).
+    Name(String),
+}
+
+/// How label cells become class indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LabelEncoding {
+    /// Each distinct value is a class; classes are sorted (numerically if every value is an
+    /// integer, else lexicographically) and numbered `0..C`, like scikit-learn's `LabelEncoder`.
+    #[default]
+    Categorical,
+    /// Cells are integers `>= 0` used as class indices unchanged.
+    Integer,
+}
+
+/// How to read a CSV file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvConfig {
+    /// The first row names the columns. Default `true`.
+    pub has_header: bool,
+    /// Field separator. Default `b','`.
+    pub delimiter: u8,
+    /// The label column, if any. Default [`LabelColumn::None`].
+    pub label: LabelColumn,
+    /// How labels are encoded. Default [`LabelEncoding::Categorical`].
+    pub encoding: LabelEncoding,
+}
+
+impl Default for CsvConfig {
+    fn default() -> Self {
+        CsvConfig {
+            has_header: true,
+            delimiter: b',',
+            label: LabelColumn::None,
+            encoding: LabelEncoding::Categorical,
+        }
+    }
+}
+
+/// A CSV file read into [`Data`], with the column and class names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsvData {
+    /// Features `[n_rows, n_feature_columns]` and labels; named after the file stem.
+    pub data: Data,
+    /// Header names of the feature columns (empty without a header).
+    pub feature_names: Vec<String>,
+    /// With [`LabelEncoding::Categorical`], `classes[k]` is the cell text of class `k`.
+    pub classes: Option<Vec<String>>,
+}
+
+impl CsvConfig {
+    /// Reads `path`: every non-label cell must parse as a finite `f32`, every row must have the
+    /// same number of cells; errors name the line and column.
+    pub fn load(&self, path: &Path) -> Result<CsvData> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(self.has_header)
+            .delimiter(self.delimiter)
+            .trim(::csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| csv_error(path, e))?;
+        let header: Vec<String> = if self.has_header {
+            let h = reader.headers().map_err(|e| csv_error(path, e))?;
+            h.iter().map(str::to_owned).collect()
+        } else {
+            Vec::new()
+        };
+        let mut features = Vec::new();
+        let mut label_cells = Vec::new();
+        // Column count and label index: from the header, else from the first row.
+        let mut layout = if self.has_header {
+            Some((header.len(), self.label_index(path, &header, header.len())?))
+        } else {
+            None
+        };
+        let mut n_rows = 0;
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(path, e))?;
+            let line = record.position().map_or(0, |p| p.line());
+            let li = match layout {
+                Some((_, li)) => li,
+                None => {
+                    let li = self.label_index(path, &header, record.len())?;
+                    layout = Some((record.len(), li));
+                    li
+                }
+            };
+            for (j, cell) in record.iter().enumerate() {
+                if Some(j) == li {
+                    label_cells.push((line, cell.to_owned()));
+                    continue;
+                }
+                match cell.parse::<f32>() {
+                    Ok(v) if v.is_finite() => features.push(v),
+                    _ => {
+                        return Err(Error::Csv {
+                            path: path.to_owned(),
+                            line,
+                            column: Some(j),
+                            expected: "a finite number".into(),
+                            found: format!("{cell:?}"),
+                        })
+                    }
+                }
+            }
+            n_rows += 1;
+        }
+        let (cols, li) = layout.unwrap_or((0, None));
+        let d = cols - usize::from(li.is_some());
+        let feature_names = header
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| Some(*j) != li)
+            .map(|(_, h)| h.clone())
+            .collect();
+        let (labels, classes) = match li {
+            None => (None, None),
+            Some(_) => {
+                let (labels, classes) = encode_labels(path, &label_cells, self.encoding)?;
+                (Some(labels), classes)
+            }
+        };
+        let name = path
+            .file_stem()
+            .map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
+        Ok(CsvData {
+            data: Data::new(name, features, vec![n_rows, d], labels)?,
+            feature_names,
+            classes,
+        })
+    }
+
+    /// Resolves the label column against the header and the column count.
+    fn label_index(&self, path: &Path, header: &[String], cols: usize) -> Result<Option<usize>> {
+        let index = match &self.label {
+            LabelColumn::None => return Ok(None),
+            LabelColumn::Index(i) => *i,
+            LabelColumn::Last => cols.saturating_sub(1),
+            LabelColumn::Name(name) => header.iter().position(|h| h == name).ok_or_else(|| {
+                Error::Csv {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: None,
+                    expected: format!("a header with a label column named {name:?}"),
+                    found: if header.is_empty() {
+                        "no header (has_header is false)".to_owned()
+                    } else {
+                        format!("columns {header:?}")
+                    },
+                }
+            })?,
+        };
+        if index >= cols {
+            return Err(Error::invalid(
+                "label",
+                format!("a column index < {cols}"),
+                index,
+            ));
+        }
+        Ok(Some(index))
+    }
+}
+
+/// Turns label cells into class indices (and the class names for categorical labels).
+fn encode_labels(
+    path: &Path,
+    cells: &[(u64, String)],
+    encoding: LabelEncoding,
+) -> Result<(Vec<i64>, Option<Vec<String>>)> {
+    match encoding {
+        LabelEncoding::Integer => {
+            let labels = cells
+                .iter()
+                .map(|(line, cell)| match cell.parse::<i64>() {
+                    Ok(v) if v >= 0 => Ok(v),
+                    _ => Err(Error::Csv {
+                        path: path.to_owned(),
+                        line: *line,
+                        column: None,
+                        expected: "an integer label >= 0".into(),
+                        found: format!("{cell:?}"),
+                    }),
+                })
+                .collect::<Result<_>>()?;
+            Ok((labels, None))
+        }
+        LabelEncoding::Categorical => {
+            let distinct: BTreeSet<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
+            let mut classes: Vec<&str> = distinct.into_iter().collect();
+            if classes.iter().all(|c| c.parse::<i64>().is_ok()) {
+                classes.sort_by_key(|c| c.parse::<i64>().unwrap_or_default());
+            }
+            let index: BTreeMap<&str, i64> = classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
+            let labels = cells
+                .iter()
+                .map(|(_, c)| index.get(c.as_str()).copied().unwrap_or_default())
+                .collect();
+            let classes = classes.into_iter().map(str::to_owned).collect();
+            Ok((labels, Some(classes)))
+        }
+    }
+}
+
+/// Converts an error of the `csv` crate, keeping its line when it has one.
+fn csv_error(path: &Path, e: ::csv::Error) -> Error {
+    let line = e.position().map_or(0, |p| p.line());
+    match e.into_kind() {
+        ::csv::ErrorKind::Io(source) => Error::io(path, source),
+        ::csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => Error::Csv {
+            path: path.to_owned(),
+            line,
+            column: None,
+            expected: format!("{expected_len} cells, like the first row"),
+            found: format!("{len} cells"),
+        },
+        kind => Error::Csv {
+            path: path.to_owned(),
+            line,
+            column: None,
+            expected: "well-formed CSV".into(),
+            found: format!("{kind:?}"),
+        },
+    }
+}

@@ -1,0 +1,155 @@
+//! The crate's error type: every failure names the file, the position and what was expected.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Everything that can go wrong while generating, reading, locating or downloading data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An operating-system error on a file or directory.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A binary file (IDX, gzip) whose content is not what the format requires.
+    ///
+    /// `offset` counts bytes of the uncompressed content.
+    #[error("{}: at byte {offset}: expected {expected}, found {found}", path.display())]
+    Format {
+        /// The file being parsed.
+        path: PathBuf,
+        /// Byte offset of the problem in the uncompressed content.
+        offset: u64,
+        /// What the format requires there.
+        expected: String,
+        /// What the file holds there.
+        found: String,
+    },
+    /// A CSV cell or row that cannot be used.
+    #[error("{}: line {line}{}: expected {expected}, found {found}", path.display(), column_text(*.column))]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// 0-based column index, when the problem is one cell.
+        column: Option<usize>,
+        /// What was expected.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
+    /// A file whose MD5 (of its uncompressed content) differs from the pinned one.
+    #[error("{}: checksum mismatch: expected MD5 {expected} of the uncompressed content, found {found}", path.display())]
+    Checksum {
+        /// The file that failed verification.
+        path: PathBuf,
+        /// The pinned digest (lowercase hex).
+        expected: String,
+        /// The digest of the file's uncompressed content.
+        found: String,
+    },
+    /// A dataset absent from every directory of the search order.
+    #[error("dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}", display_paths(searched))]
+    NotFound {
+        /// Dataset name (`mnist`, `fashion-mnist`).
+        dataset: String,
+        /// Dataset directories that were searched, in order.
+        searched: Vec<PathBuf>,
+        /// How to make the dataset available.
+        hint: String,
+    },
+    /// An HTTP request that failed (connection, timeout, non-200 status).
+    #[error("{url}: {reason}")]
+    Http {
+        /// The requested URL.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
+    /// A file that could not be downloaded from any mirror.
+    #[error("could not download {file}: {}", display_attempts(attempts))]
+    Download {
+        /// The file name that was requested.
+        file: String,
+        /// One entry per mirror tried, in order.
+        attempts: Vec<Error>,
+    },
+    /// A parameter outside its valid range.
+    #[error("invalid parameter `{name}`: expected {expected}, found {found}")]
+    InvalidParameter {
+        /// The parameter (config field or argument) name.
+        name: &'static str,
+        /// The valid range.
+        expected: String,
+        /// The value given.
+        found: String,
+    },
+    /// Buffers or tensors whose sizes do not agree.
+    #[error("shape mismatch: expected {expected}, got {got}")]
+    Shape {
+        /// The required shape or length.
+        expected: String,
+        /// The shape or length given.
+        got: String,
+    },
+    /// An error reported by libtorch.
+    #[cfg(feature = "tch")]
+    #[error(transparent)]
+    Tch(#[from] tch::TchError),
+}
+
+impl Error {
+    /// Shorthand for [`Error::InvalidParameter`].
+    pub(crate) fn invalid(
+        name: &'static str,
+        expected: impl Into<String>,
+        found: impl std::fmt::Display,
+    ) -> Self {
+        Error::InvalidParameter {
+            name,
+            expected: expected.into(),
+            found: found.to_string(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+fn column_text(column: Option<usize>) -> String {
+    column.map_or_else(String::new, |c| format!(", column {c}"))
+}
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    if paths.is_empty() {
+        return "no directory".to_owned();
+    }
+    paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn display_attempts(attempts: &[Error]) -> String {
+    if attempts.is_empty() {
+        return "no mirror configured".to_owned();
+    }
+    attempts
+        .iter()
+        .map(Error::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,53 @@
+//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV parsing, MNIST/Fashion-MNIST
+//! loading, data-directory resolution and downloads; tensors behind the `tch` feature.
+//!
+//! Data is plain: generators and parsers produce a [`Data`] (row-major `f32` features with a
+//! shape, optional `i64` labels) without libtorch. The `tch` feature adds
+//! `tensor::Dataset`, which moves a `Data` to a device once and draws minibatches there.
+//! Randomness is injected: every generator, split and shuffle takes the caller's RNG.
+//!
+//! ```
+//! use protolearn_data::{MoonsConfig, SplitConfig, Standardizer};
+//! use rand::SeedableRng;
+//! use rand_chacha::ChaCha8Rng;
+//!
+//! let mut rng = ChaCha8Rng::seed_from_u64(42);
+//! let moons = MoonsConfig { n_samples: 400, noise: 0.1, ..Default::default() }.generate(&mut rng)?;
+//! let mut parts = SplitConfig { test_fraction: 0.25, stratify: true }.split(&moons, &mut rng)?;
+//! let scaler = Standardizer::fit_transform(&mut parts.train)?; // fit on the training part only
+//! scaler.transform(&mut parts.test)?;
+//! assert_eq!(parts.train.shape, vec![300, 2]);
+//! assert_eq!(parts.test.n_classes(), Some(2));
+//! # Ok::<(), protolearn_data::Error>(())
+//! ```
+//!
+//! MNIST and Fashion-MNIST are looked up in an explicit directory, `$PROTOLEARN_DATA`,
+//! `./data` and `/usr/share/datasets` ([`DataDirs`]) and loaded with [`mnist::load`]; missing
+//! files are fetched only on request (`download::Downloader`, or `protolearn-data fetch`).
+
+pub mod checksum;
+pub mod csv;
+mod data;
+#[cfg(feature = "download")]
+pub mod download;
+mod error;
+pub mod idx;
+pub mod locate;
+pub mod mnist;
+pub mod shuffle;
+pub mod split;
+pub mod standardize;
+pub mod synthetic;
+#[cfg(feature = "tch")]
+pub mod tensor;
+
+pub use data::{Data, TrainTest};
+pub use error::{Error, Result};
+pub use locate::{DataDirs, DatasetFiles};
+pub use mnist::{IdxDataset, ImageLayout};
+pub use split::SplitConfig;
+pub use standardize::Standardizer;
+pub use synthetic::{
+    BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig,
+    SpiralConfig,
+};
