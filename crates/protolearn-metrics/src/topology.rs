@@ -143,8 +143,8 @@ impl ChlGraph {
             labels[start] = count;
             let mut stack = vec![start];
             while let Some(u) = stack.pop() {
-                for v in 0..k {
-                    if self.adjacency[u * k + v] && labels[v] == usize::MAX {
+                for (v, &edge) in self.adjacency[u * k..(u + 1) * k].iter().enumerate() {
+                    if edge && labels[v] == usize::MAX {
                         labels[v] = count;
                         stack.push(v);
                     }

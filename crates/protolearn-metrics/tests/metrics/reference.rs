@@ -1,9 +1,7 @@
 //! Every metric against the reference values of tests/fixtures/make_fixtures.py
 //! (scikit-learn, scipy, networkx and NumPy implementations of the published formulas).
 
-mod common;
-
-use common::{assert_close, fixture, TestResult, F32_DISTANCES, F64_FORMULA};
+use crate::common::{assert_close, fixture, TestResult, F32_DISTANCES, F64_FORMULA};
 use protolearn_metrics::{
     adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy,
     combined_error, competitive_hebbian, distortion, mean, normalized_mutual_info,
