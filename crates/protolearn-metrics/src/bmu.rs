@@ -62,17 +62,30 @@ pub fn squared_euclidean(a: &[f32], b: &[f32]) -> f32 {
 /// Empty data gives an empty vector.
 pub fn best_matching_units(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<Vec<BestUnits>> {
     check_inputs(data, prototypes)?;
-    Ok(data
-        .as_slice()
-        .par_chunks_exact(data.cols())
-        .map(|x| {
-            best_two(
-                prototypes
-                    .iter_rows()
-                    .map(|m| squared_euclidean(x, m)),
-            )
-        })
-        .collect())
+    Ok(map_samples(data, prototypes, |dists| best_two(dists.iter().copied())).collect())
+}
+
+/// Maps `f` over every sample's squared distances `[||x_i - m_k||^2]_k`, in parallel, in
+/// sample order; one distance buffer per rayon task. Callers check the inputs first.
+pub(crate) fn map_samples<'a, T, F>(
+    data: Matrix<'a>,
+    prototypes: Matrix<'a>,
+    f: F,
+) -> impl IndexedParallelIterator<Item = T> + 'a
+where
+    T: Send,
+    F: Fn(&[f32]) -> T + Sync + Send + 'a,
+{
+    let k = prototypes.rows();
+    data.as_slice().par_chunks_exact(data.cols()).map_init(
+        move || vec![0.0_f32; k],
+        move |dists, x| {
+            for (d, m) in dists.iter_mut().zip(prototypes.iter_rows()) {
+                *d = squared_euclidean(x, m);
+            }
+            f(dists)
+        },
+    )
 }
 
 /// Checks that prototypes exist and share the data's dimension.

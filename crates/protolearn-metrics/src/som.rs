@@ -10,7 +10,7 @@ use std::collections::BinaryHeap;
 
 use rayon::prelude::*;
 
-use crate::bmu::{best_matching_units, best_two, check_inputs, squared_euclidean, BestUnits};
+use crate::bmu::{best_matching_units, best_two, check_inputs, map_samples, BestUnits};
 use crate::error::{check_at_least, check_len, Error, Result};
 use crate::grid::Grid;
 use crate::matrix::Matrix;
@@ -104,21 +104,12 @@ pub fn distortion(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, kernel:
     kernel.check()?;
     let k = prototypes.rows();
     let weights: Vec<f64> = grid.distance_matrix().into_iter().map(|d| kernel.weight(d)).collect();
-    let sum: f64 = data
-        .as_slice()
-        .par_chunks_exact(data.cols())
-        .map_init(
-            || vec![0.0_f32; k],
-            |dists, x| {
-                for (d, m) in dists.iter_mut().zip(prototypes.iter_rows()) {
-                    *d = squared_euclidean(x, m);
-                }
-                let b = best_two(dists.iter().copied()).first.unit;
-                let w = &weights[b * k..(b + 1) * k];
-                w.iter().zip(dists.iter()).map(|(w, &d)| w * f64::from(d)).sum::<f64>()
-            },
-        )
-        .sum();
+    let sum: f64 = map_samples(data, prototypes, |dists| {
+        let b = best_two(dists.iter().copied()).first.unit;
+        let w = &weights[b * k..(b + 1) * k];
+        w.iter().zip(dists).map(|(w, &d)| w * f64::from(d)).sum::<f64>()
+    })
+    .sum();
     Ok(sum / data.rows() as f64)
 }
 

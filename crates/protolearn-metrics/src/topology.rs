@@ -54,6 +54,27 @@ pub fn competitive_hebbian(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<C
 }
 
 impl ChlGraph {
+    /// Builds the graph from an adjacency computed elsewhere (e.g. on a GPU): `adjacency` is the
+    /// row-major `K x K` matrix, symmetrised here with an empty diagonal, `voronoi` the Voronoi set
+    /// sizes `|V_k|`.
+    ///
+    /// # Errors
+    /// `Shape` if `adjacency.len() != K * K` or `voronoi.len() != K`.
+    pub fn from_parts(n_units: usize, adjacency: Vec<bool>, voronoi: Vec<usize>) -> Result<Self> {
+        check_len("adjacency (K * K entries)", n_units * n_units, adjacency.len())?;
+        check_len("voronoi sizes (one per prototype)", n_units, voronoi.len())?;
+        let mut symmetric = adjacency;
+        for a in 0..n_units {
+            symmetric[a * n_units + a] = false;
+            for b in (a + 1)..n_units {
+                let linked = symmetric[a * n_units + b] || symmetric[b * n_units + a];
+                symmetric[a * n_units + b] = linked;
+                symmetric[b * n_units + a] = linked;
+            }
+        }
+        Ok(ChlGraph { n_units, adjacency: symmetric, voronoi })
+    }
+
     /// Number of prototypes `K`.
     pub fn n_units(&self) -> usize {
         self.n_units
@@ -173,5 +194,29 @@ impl ChlGraph {
 
     fn rows(&self) -> std::slice::ChunksExact<'_, bool> {
         self.adjacency.chunks_exact(self.n_units.max(1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_parts_matches_the_graph_built_from_data() {
+        let data = [0.1f32, 0.4, 0.9, 9.0];
+        let protos = [0.0f32, 1.0, 10.0, 100.0];
+        let built = competitive_hebbian(
+            Matrix::new(&data, 4, 1).unwrap(),
+            Matrix::new(&protos, 4, 1).unwrap(),
+        )
+        .unwrap();
+        // One-sided, with a self-loop: from_parts symmetrises and clears the diagonal.
+        let mut adjacency = vec![false; 16];
+        adjacency[1] = true; // 0-1
+        adjacency[2 * 4 + 1] = true; // 2-1
+        adjacency[3 * 4 + 3] = true; // self-loop on 3
+        let parts = ChlGraph::from_parts(4, adjacency, vec![2, 1, 1, 0]).unwrap();
+        assert_eq!(parts, built);
+        assert!(ChlGraph::from_parts(3, vec![false; 9], vec![0; 2]).is_err());
     }
 }
