@@ -56,12 +56,16 @@ pub fn competitive_hebbian(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<C
 impl ChlGraph {
     /// Builds the graph from an adjacency computed elsewhere (e.g. on a GPU): `adjacency` is the
     /// row-major `K x K` matrix, symmetrised here with an empty diagonal, `voronoi` the Voronoi set
-    /// sizes `|V_k|`.
+    /// sizes `|V_k|` (paper 000, Sect. II-E).
     ///
     /// # Errors
     /// `Shape` if `adjacency.len() != K * K` or `voronoi.len() != K`.
     pub fn from_parts(n_units: usize, adjacency: Vec<bool>, voronoi: Vec<usize>) -> Result<Self> {
-        check_len("adjacency (K * K entries)", n_units * n_units, adjacency.len())?;
+        let entries = n_units.checked_mul(n_units).ok_or(Error::InvalidParameter {
+            name: "n_units",
+            reason: "K * K overflows usize",
+        })?;
+        check_len("adjacency (K * K entries)", entries, adjacency.len())?;
         check_len("voronoi sizes (one per prototype)", n_units, voronoi.len())?;
         let mut symmetric = adjacency;
         for a in 0..n_units {
@@ -202,21 +206,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn from_parts_matches_the_graph_built_from_data() {
+    fn from_parts_matches_the_graph_built_from_data() -> Result<()> {
         let data = [0.1f32, 0.4, 0.9, 9.0];
         let protos = [0.0f32, 1.0, 10.0, 100.0];
-        let built = competitive_hebbian(
-            Matrix::new(&data, 4, 1).unwrap(),
-            Matrix::new(&protos, 4, 1).unwrap(),
-        )
-        .unwrap();
+        let built = competitive_hebbian(Matrix::new(&data, 4, 1)?, Matrix::new(&protos, 4, 1)?)?;
         // One-sided, with a self-loop: from_parts symmetrises and clears the diagonal.
         let mut adjacency = vec![false; 16];
         adjacency[1] = true; // 0-1
         adjacency[2 * 4 + 1] = true; // 2-1
         adjacency[3 * 4 + 3] = true; // self-loop on 3
-        let parts = ChlGraph::from_parts(4, adjacency, vec![2, 1, 1, 0]).unwrap();
+        let parts = ChlGraph::from_parts(4, adjacency, vec![2, 1, 1, 0])?;
         assert_eq!(parts, built);
         assert!(ChlGraph::from_parts(3, vec![false; 9], vec![0; 2]).is_err());
+        assert!(ChlGraph::from_parts(usize::MAX, vec![], vec![]).is_err());
+        Ok(())
     }
 }

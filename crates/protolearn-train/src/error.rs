@@ -27,6 +27,9 @@ pub enum Error {
     /// A layer rejected its input.
     #[error(transparent)]
     Layer(#[from] protolearn_layers::Error),
+    /// A metric rejected its input.
+    #[error(transparent)]
+    Metrics(#[from] protolearn_metrics::Error),
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {
@@ -34,14 +37,6 @@ pub enum Error {
         path: std::path::PathBuf,
         /// The cause.
         source: std::io::Error,
-    },
-    /// A TOML config could not be parsed.
-    #[error("{path}: {message}")]
-    Toml {
-        /// The file (or `<string>`).
-        path: String,
-        /// The parser's message, with line and column.
-        message: String,
     },
 }
 

@@ -1,1 +1,36 @@
-//! protolearn-train
+//! Training for protolearn: the one epoch loop ([`trainer::run_epochs`]) generic over the step a
+//! model family supplies, configs as serde data, observers for progress, checkpoints, devices.
+//!
+//! ```
+//! use protolearn_layers::{competitive::CompetitiveConfig, loss::QuantizationForm};
+//! use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
+//! use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+//! use protolearn_train::observer::Silent;
+//! use tch::Tensor;
+//!
+//! let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.1, 3.0, 3.0, 3.1, 2.9]).view([1, 4, 2]);
+//! let train: CompetitiveTrainConfig = toml::from_str(r#"
+//!     epochs = 100
+//!     lambda = 0.01
+//!     topology = "edge-norm-squared"
+//!     quantization = "l2-norm"
+//!     keep_best = true
+//!     optimizer = { kind = "adam", lr = 0.05 }
+//! "#).unwrap();
+//! let layer = CompetitiveConfig { n_prototypes: 2, ..Default::default() };
+//! let run = fit_competitive(&x, &[42], &layer, &train, &mut Silent).unwrap();
+//! assert_eq!(run.history.len(), 100);
+//! assert_eq!(run.prototypes.size(), vec![1, 2, 2]);
+//! ```
+
+pub mod checkpoint;
+pub mod competitive;
+pub mod device;
+mod error;
+pub mod observer;
+pub mod optim;
+pub mod topology;
+pub mod trainer;
+
+pub use device::DeviceChoice;
+pub use error::{Error, Result};
