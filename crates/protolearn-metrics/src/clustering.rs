@@ -26,7 +26,11 @@ impl Contingency {
     /// `TooFew` for empty input, `Shape` if the lengths differ.
     pub fn new(labels: &[i64], assignments: &[usize]) -> Result<Self> {
         check_at_least("labels", 1, labels.len())?;
-        check_len("assignments (one per label)", labels.len(), assignments.len())?;
+        check_len(
+            "assignments (one per label)",
+            labels.len(),
+            assignments.len(),
+        )?;
         let classes = sorted_unique(labels);
         let clusters = sorted_unique(assignments);
         let k = clusters.len();
@@ -135,10 +139,13 @@ pub fn normalized_mutual_info(table: &Contingency, average: NmiAverage) -> f64 {
         .rows()
         .zip(&a)
         .flat_map(|(row, &aj)| {
-            row.iter().zip(&b).filter(|(&c, _)| c > 0).map(move |(&c, &bk)| {
-                let c = c as f64;
-                (c / n) * (n * c / (aj as f64 * bk as f64)).ln()
-            })
+            row.iter()
+                .zip(&b)
+                .filter(|(&c, _)| c > 0)
+                .map(move |(&c, &bk)| {
+                    let c = c as f64;
+                    (c / n) * (n * c / (aj as f64 * bk as f64)).ln()
+                })
         })
         .sum::<f64>()
         .max(0.0);

@@ -72,10 +72,7 @@ mod tests {
         let v = [1.0_f32, 2.0, 3.0, 4.0];
         assert!(Matrix::new(&v, 2, 2).is_ok());
         assert!(Matrix::new(&[], 0, 3).is_ok());
-        assert!(matches!(
-            Matrix::new(&v, 3, 2),
-            Err(Error::Shape { .. })
-        ));
+        assert!(matches!(Matrix::new(&v, 3, 2), Err(Error::Shape { .. })));
         assert!(matches!(Matrix::new(&v, 4, 0), Err(Error::TooFew { .. })));
         let bad = [1.0_f32, f32::NAN];
         assert_eq!(

@@ -21,22 +21,37 @@ const TP_DISTANCE_EPS: f64 = 1e-16;
 
 /// Checks data, prototypes and grid of a SOM metric: non-empty data, at least
 /// `min_units` prototypes, one prototype per unit, equal dimensions.
-fn check_som(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, min_units: usize) -> Result<()> {
+fn check_som(
+    data: Matrix<'_>,
+    prototypes: Matrix<'_>,
+    grid: &Grid,
+    min_units: usize,
+) -> Result<()> {
     check_at_least("samples", 1, data.rows())?;
     check_inputs(data, prototypes)?;
     check_at_least("prototypes", min_units, prototypes.rows())?;
-    check_len("prototypes (one per grid unit)", grid.n_units(), prototypes.rows())
+    check_len(
+        "prototypes (one per grid unit)",
+        grid.n_units(),
+        prototypes.rows(),
+    )
 }
 
 /// Best and second-best units of every sample, for metrics that need both (`K >= 2`).
-fn two_best(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> Result<Vec<(BestUnits, usize)>> {
+fn two_best(
+    data: Matrix<'_>,
+    prototypes: Matrix<'_>,
+    grid: &Grid,
+) -> Result<Vec<(BestUnits, usize)>> {
     check_som(data, prototypes, grid, 2)?;
     best_matching_units(data, prototypes)?
         .into_iter()
         .map(|b| {
-            b.second
-                .map(|s| (b, s.unit))
-                .ok_or(Error::TooFew { what: "prototypes", min: 2, got: 1 })
+            b.second.map(|s| (b, s.unit)).ok_or(Error::TooFew {
+                what: "prototypes",
+                min: 2,
+                got: 1,
+            })
         })
         .collect()
 }
@@ -99,15 +114,27 @@ impl Kernel {
 /// # Errors
 /// As [`quantization_error`], plus `Shape` if the grid size differs from the number of
 /// prototypes and `InvalidParameter` for a non-positive temperature.
-pub fn distortion(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, kernel: Kernel) -> Result<f64> {
+pub fn distortion(
+    data: Matrix<'_>,
+    prototypes: Matrix<'_>,
+    grid: &Grid,
+    kernel: Kernel,
+) -> Result<f64> {
     check_som(data, prototypes, grid, 1)?;
     kernel.check()?;
     let k = prototypes.rows();
-    let weights: Vec<f64> = grid.distance_matrix().into_iter().map(|d| kernel.weight(d)).collect();
+    let weights: Vec<f64> = grid
+        .distance_matrix()
+        .into_iter()
+        .map(|d| kernel.weight(d))
+        .collect();
     let sum: f64 = map_samples(data, prototypes, |dists| {
         let b = best_two(dists.iter().copied()).first.unit;
         let w = &weights[b * k..(b + 1) * k];
-        w.iter().zip(dists).map(|(w, &d)| w * f64::from(d)).sum::<f64>()
+        w.iter()
+            .zip(dists)
+            .map(|(w, &d)| w * f64::from(d))
+            .sum::<f64>()
     })
     .sum();
     Ok(sum / data.rows() as f64)
@@ -185,7 +212,10 @@ impl Eq for Frontier {}
 
 impl Ord for Frontier {
     fn cmp(&self, other: &Self) -> Ordering {
-        other.0.total_cmp(&self.0).then_with(|| other.1.cmp(&self.1))
+        other
+            .0
+            .total_cmp(&self.0)
+            .then_with(|| other.1.cmp(&self.1))
     }
 }
 
@@ -229,9 +259,17 @@ fn dijkstra(graph: &[Vec<(usize, f64)>], source: usize) -> Vec<f64> {
 /// `TooFew` with fewer than two prototypes, `Shape` if the grid size differs.
 pub fn topographic_product(prototypes: Matrix<'_>, grid: &Grid) -> Result<f64> {
     check_at_least("prototypes", 2, prototypes.rows())?;
-    check_len("prototypes (one per grid unit)", grid.n_units(), prototypes.rows())?;
+    check_len(
+        "prototypes (one per grid unit)",
+        grid.n_units(),
+        prototypes.rows(),
+    )?;
     let k = prototypes.rows();
-    let delta: Vec<f64> = grid.distance_matrix().into_iter().map(|d| d as f64).collect();
+    let delta: Vec<f64> = grid
+        .distance_matrix()
+        .into_iter()
+        .map(|d| d as f64)
+        .collect();
     let total: f64 = (0..k)
         .into_par_iter()
         .map(|j| {
@@ -298,12 +336,19 @@ pub fn prototype_sharpness_ratio(
 ) -> Result<f64> {
     check_at_least("samples", 1, data.rows())?;
     check_at_least("prototypes", 1, prototypes.rows())?;
-    let pixels = shape.height.checked_mul(shape.width).ok_or(Error::InvalidParameter {
-        name: "shape",
-        reason: "height * width overflows usize",
-    })?;
+    let pixels = shape
+        .height
+        .checked_mul(shape.width)
+        .ok_or(Error::InvalidParameter {
+            name: "shape",
+            reason: "height * width overflows usize",
+        })?;
     check_len("image pixels (height * width)", pixels, data.cols())?;
-    check_len("prototype pixels (height * width)", pixels, prototypes.cols())?;
+    check_len(
+        "prototype pixels (height * width)",
+        pixels,
+        prototypes.cols(),
+    )?;
     let mean_sharpness = |m: Matrix<'_>| {
         m.as_slice()
             .par_chunks_exact(pixels)
@@ -323,7 +368,10 @@ pub fn prototype_sharpness_ratio(
 
 /// Sharpness of one `height x width` image.
 fn image_sharpness(img: &[f32], shape: ImageShape, sharpness: Sharpness) -> f64 {
-    let ImageShape { height: h, width: w } = shape;
+    let ImageShape {
+        height: h,
+        width: w,
+    } = shape;
     let px = |r: usize, c: usize| f64::from(img[r * w + c]);
     // numpy.gradient along one axis of length n at position i, from values f(i)
     let grad = |n: usize, i: usize, f: &dyn Fn(usize) -> f64| match (n, i) {

@@ -75,23 +75,27 @@ pub fn std_error(x: &[f64]) -> Result<f64> {
 /// # Errors
 /// `TooFew` if a sample has fewer than two values, `NonFinite` for NaN or infinite values.
 pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchTest> {
-    let (va, vb) = (
-        variance(a)? / a.len() as f64,
-        variance(b)? / b.len() as f64,
-    );
+    let (va, vb) = (variance(a)? / a.len() as f64, variance(b)? / b.len() as f64);
     let diff = mean(a)? - mean(b)?;
     let se2 = va + vb;
     if se2 == 0.0 {
         let df = (a.len() + b.len() - 2) as f64;
         return Ok(if diff == 0.0 {
-            WelchTest { t: 0.0, df, p_value: 1.0 }
+            WelchTest {
+                t: 0.0,
+                df,
+                p_value: 1.0,
+            }
         } else {
-            WelchTest { t: diff.signum() * f64::INFINITY, df, p_value: 0.0 }
+            WelchTest {
+                t: diff.signum() * f64::INFINITY,
+                df,
+                p_value: 0.0,
+            }
         });
     }
     let t = diff / se2.sqrt();
-    let df = se2 * se2
-        / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
+    let df = se2 * se2 / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
     let p_value = regularized_incomplete_beta(0.5 * df, 0.5, df / (df + t * t))?;
     Ok(WelchTest { t, df, p_value })
 }
@@ -109,7 +113,10 @@ pub fn student_t_cdf(t: f64, df: f64) -> Result<f64> {
         });
     }
     if t.is_nan() {
-        return Err(Error::NonFinite { what: "t", index: 0 });
+        return Err(Error::NonFinite {
+            what: "t",
+            index: 0,
+        });
     }
     let tail = 0.5 * regularized_incomplete_beta(0.5 * df, 0.5, df / (df + t * t))?;
     Ok(if t >= 0.0 { 1.0 - tail } else { tail })
@@ -148,7 +155,13 @@ pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> Result<f64> {
 
 /// Continued fraction of the incomplete beta function (modified Lentz), NR `betacf`.
 fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
-    let guard = |v: f64| if v.abs() < BETA_CF_TINY { BETA_CF_TINY } else { v };
+    let guard = |v: f64| {
+        if v.abs() < BETA_CF_TINY {
+            BETA_CF_TINY
+        } else {
+            v
+        }
+    };
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
     let mut c = 1.0;
     let mut d = 1.0 / guard(1.0 - qab * x / qap);
@@ -237,10 +250,16 @@ mod tests {
         assert_eq!((same.t, same.p_value), (0.0, 1.0));
         let apart = welch_t_test(&[1.0, 1.0], &[2.0, 2.0])?;
         assert_eq!((apart.t, apart.p_value), (f64::NEG_INFINITY, 0.0));
-        assert!(matches!(welch_t_test(&[1.0], &[1.0, 2.0]), Err(Error::TooFew { .. })));
+        assert!(matches!(
+            welch_t_test(&[1.0], &[1.0, 2.0]),
+            Err(Error::TooFew { .. })
+        ));
         assert!(matches!(mean(&[]), Err(Error::TooFew { .. })));
         assert!(matches!(std_dev(&[3.0]), Err(Error::TooFew { .. })));
-        assert!(matches!(mean(&[1.0, f64::NAN]), Err(Error::NonFinite { .. })));
+        assert!(matches!(
+            mean(&[1.0, f64::NAN]),
+            Err(Error::NonFinite { .. })
+        ));
         assert!(student_t_cdf(1.0, 0.0).is_err());
         Ok(())
     }

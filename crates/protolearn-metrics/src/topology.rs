@@ -59,12 +59,14 @@ impl ChlGraph {
     /// sizes `|V_k|` (paper 000, Sect. II-E).
     ///
     /// # Errors
-    /// `Shape` if `adjacency.len() != K * K` or `voronoi.len() != K`.
+    /// `Shape` if `adjacency.len() != K * K` or `voronoi.len() != K`; `InvalidParameter` if `K * K` overflows.
     pub fn from_parts(n_units: usize, adjacency: Vec<bool>, voronoi: Vec<usize>) -> Result<Self> {
-        let entries = n_units.checked_mul(n_units).ok_or(Error::InvalidParameter {
-            name: "n_units",
-            reason: "K * K overflows usize",
-        })?;
+        let entries = n_units
+            .checked_mul(n_units)
+            .ok_or(Error::InvalidParameter {
+                name: "n_units",
+                reason: "K * K overflows usize",
+            })?;
         check_len("adjacency (K * K entries)", entries, adjacency.len())?;
         check_len("voronoi sizes (one per prototype)", n_units, voronoi.len())?;
         let mut symmetric = adjacency;
@@ -76,7 +78,11 @@ impl ChlGraph {
                 symmetric[b * n_units + a] = linked;
             }
         }
-        Ok(ChlGraph { n_units, adjacency: symmetric, voronoi })
+        Ok(ChlGraph {
+            n_units,
+            adjacency: symmetric,
+            voronoi,
+        })
     }
 
     /// Number of prototypes `K`.
@@ -121,7 +127,9 @@ impl ChlGraph {
 
     /// Number of edges at each unit.
     pub fn degrees(&self) -> Vec<usize> {
-        self.rows().map(|r| r.iter().filter(|&&e| e).count()).collect()
+        self.rows()
+            .map(|r| r.iter().filter(|&&e| e).count())
+            .collect()
     }
 
     /// Voronoi set sizes `|V_k|`: samples whose best-matching unit is `k`.
