@@ -11,7 +11,7 @@ use crate::error::{check_at_least, Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lattice {
-    /// Square cells, four neighbours, Manhattan distance (paper 002, Sect. 3.1).
+    /// Square cells, four neighbours, Manhattan distance (paper 002, Sects. 2.1 and 3.6).
     Rectangular,
     /// Hexagonal cells, six neighbours, hexagonal (cube-coordinate) distance.
     Hexagonal,
@@ -30,7 +30,7 @@ pub enum Boundary {
 
 /// A map grid of `rows x cols` units with a lattice and a boundary.
 ///
-/// `δ(k, l)` of paper 002 (Sect. 3.1, Appendix 1) is [`Grid::distance`]: the length of
+/// `δ(k, l)` of paper 002 (Sect. 2.1, Appendix 1) is [`Grid::distance`]: the length of
 /// the shortest path between units through adjacent units, i.e. the Manhattan distance
 /// on rectangular grids and the hexagonal distance on hexagonal ones, taking the
 /// shortest way around on a torus.
@@ -149,7 +149,7 @@ impl Grid {
         })
     }
 
-    /// Topographic distance `δ(a, b)` (paper 002, Sect. 3.1): Manhattan
+    /// Topographic distance `δ(a, b)` (paper 002, Sect. 2.1): Manhattan
     /// `|Δrow| + |Δcol|` on rectangular grids, hexagonal `(|Δq| + |Δr| + |Δq + Δr|) / 2`
     /// in axial coordinates on hexagonal ones; on a torus the minimum over the periodic images.
     ///

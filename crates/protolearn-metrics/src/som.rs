@@ -70,7 +70,7 @@ pub fn quantization_error(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<f6
 /// Neighbourhood kernel `K(δ)` weighting a unit at grid distance `δ` from the best unit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Kernel {
-    /// `K^T(δ) = exp(-δ^2 / T^2)` (paper 002, Sect. 3.1); `temperature` is `T > 0`.
+    /// `K^T(δ) = exp(-δ^2 / T^2)` (paper 002, Sect. 2.1); `temperature` is `T > 0`.
     Gaussian {
         /// The temperature (radius) `T`.
         temperature: f64,
