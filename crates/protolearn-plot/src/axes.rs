@@ -22,6 +22,9 @@ pub(crate) struct AxisText {
     pub(crate) y: String,
 }
 
+/// A chart with x axis type `X` and y axis type `Y`, drawing on backend `DB`.
+pub(crate) type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
+
 /// `[min, max]` of `values` widened by 5 % on each side; a single value gets a unit-sized range.
 /// `None` when `values` is empty.
 pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
@@ -39,23 +42,71 @@ pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Rang
     Some(lo - pad..hi + pad)
 }
 
+/// Tick label without float noise: at most 6 significant digits, no trailing zeros
+/// (`20`, `0.3`, `-1.25`), scientific notation below 1e-3 and from 1e6 on.
+pub(crate) fn tick_label(value: f64) -> String {
+    let magnitude = value.abs();
+    if value == 0.0 {
+        "0".to_owned()
+    } else if !(1e-3..1e6).contains(&magnitude) {
+        let text = format!("{value:.2e}");
+        match text.split_once('e') {
+            Some((mantissa, exponent)) => {
+                format!("{}e{exponent}", trim_zeros(mantissa))
+            }
+            None => text,
+        }
+    } else {
+        let decimals = (5 - magnitude.log10().floor() as i32).max(0) as usize;
+        trim_zeros(&format!("{value:.decimals$}")).to_owned()
+    }
+}
+
+/// `"1.500"` -> `"1.5"`, `"20.000"` -> `"20"`, `"-0.000"` stays as written minus its zeros.
+fn trim_zeros(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
+}
+
+/// Ticks for a logarithmic axis over `range` (positive): 1, 2, 5 times powers of ten,
+/// or only the powers of ten when that would give more than 12 ticks.
+pub(crate) fn log_ticks(range: &Range<f64>) -> Vec<f64> {
+    let first = range.start.log10().floor() as i32;
+    let last = range.end.log10().ceil() as i32;
+    let within = |v: &f64| range.start <= *v && *v <= range.end;
+    let decades = || (first..=last).map(|e| 10f64.powi(e));
+    let fine: Vec<f64> = decades()
+        .flat_map(|p| [p, 2.0 * p, 5.0 * p])
+        .filter(within)
+        .collect();
+    if fine.len() <= 12 {
+        fine
+    } else {
+        decades().filter(within).collect()
+    }
+}
+
 /// Builds a chart in `area` with the panel's title, axis descriptions and a light mesh.
 pub(crate) fn chart<'a, DB, X, Y>(
     area: &'a DrawingArea<DB, Shift>,
     text: &AxisText,
     x: X,
     y: Y,
-) -> Result<ChartContext<'a, DB, Cartesian2d<X::CoordDescType, Y::CoordDescType>>, DrawFailure>
+) -> Result<Chart<'a, DB, X::CoordDescType, Y::CoordDescType>, DrawFailure>
 where
     DB: DrawingBackend,
-    X: AsRangedCoord,
-    Y: AsRangedCoord,
-    X::CoordDescType: ValueFormatter<X::Value>,
-    Y::CoordDescType: ValueFormatter<Y::Value>,
+    X: AsRangedCoord<Value = f64>,
+    Y: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
 {
     let mut builder = ChartBuilder::on(area);
     builder
         .margin(12)
+        .margin_right(24)
         .x_label_area_size(if text.x.is_empty() { 28 } else { 48 })
         .y_label_area_size(if text.y.is_empty() { 48 } else { 68 });
     if !text.title.is_empty() {
@@ -70,6 +121,8 @@ where
         .bold_line_style(BLACK.mix(0.08))
         .x_labels(6)
         .y_labels(6)
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
         .label_style((font::FAMILY, TICK_LABEL_PX))
         .axis_desc_style((font::FAMILY, AXIS_LABEL_PX))
         .draw()?;
@@ -84,6 +137,29 @@ mod tests {
     fn padded_range_widens_by_five_percent() {
         let r = padded_range([0.0, 10.0, 5.0]);
         assert_eq!(r, Some(-0.5..10.5));
+    }
+
+    #[test]
+    fn tick_labels_have_no_float_noise() {
+        assert_eq!(tick_label(20.0), "20");
+        assert_eq!(tick_label(0.30000000000000004), "0.3");
+        assert_eq!(tick_label(-1.25), "-1.25");
+        assert_eq!(tick_label(0.0), "0");
+        assert_eq!(tick_label(123456.0), "123456");
+        assert_eq!(tick_label(2.5e-5), "2.5e-5");
+        assert_eq!(tick_label(3e7), "3e7");
+    }
+
+    #[test]
+    fn log_ticks_use_one_two_five_or_decades() {
+        assert_eq!(
+            log_ticks(&(2.0..128.0)),
+            vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
+        );
+        assert_eq!(
+            log_ticks(&(1.0..1e5)),
+            vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
+        );
     }
 
     #[test]

@@ -4,16 +4,15 @@
 use std::ops::Range;
 use std::path::Path;
 
-use plotters::chart::{ChartContext, SeriesLabelPosition};
-use plotters::coord::cartesian::Cartesian2d;
-use plotters::coord::combinators::IntoLogRange;
+use plotters::chart::SeriesLabelPosition;
+use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::{Circle, PathElement, Polygon};
 use plotters::prelude::{DrawingArea, DrawingBackend, LineSeries, Ranged};
 use plotters::style::{Color, BLACK, WHITE};
 
-use crate::axes::{self, AxisText};
+use crate::axes::{self, AxisText, Chart};
 use crate::error::{DrawResult, Error, Result};
 use crate::font;
 use crate::layout::{self, FigureFiles, Layout, Panel, AXIS_LABEL_PX};
@@ -22,6 +21,9 @@ use crate::validate;
 
 /// Series with at most this many points also get a marker at each point.
 const MARKER_MAX_POINTS: usize = 30;
+
+/// Fraction of the x span added on each side, so that end markers are not cut.
+const X_PAD: f64 = 0.02;
 
 /// Opacity of the shaded bands.
 const BAND_ALPHA: f64 = 0.22;
@@ -144,10 +146,7 @@ impl<'a> CurvePanel<'a> {
         self
     }
 
-    fn draw_on<'c, DB, X>(
-        &self,
-        mut chart: ChartContext<'c, DB, Cartesian2d<X, RangedCoordf64>>,
-    ) -> DrawResult
+    fn draw_on<'c, DB, X>(&self, mut chart: Chart<'c, DB, X, RangedCoordf64>) -> DrawResult
     where
         DB: DrawingBackend + 'c,
         X: Ranged<ValueType = f64>,
@@ -213,7 +212,11 @@ impl Panel for CurvePanel<'_> {
         let lo = xs().fold(f64::INFINITY, f64::min);
         let hi = xs().fold(f64::NEG_INFINITY, f64::max);
         let x = match (hi > lo, self.log_x) {
-            (true, _) => lo..hi,
+            (true, true) => {
+                let pad = (hi / lo).powf(X_PAD);
+                lo / pad..hi * pad
+            }
+            (true, false) => lo - X_PAD * (hi - lo)..hi + X_PAD * (hi - lo),
             (false, true) => lo / 2.0..hi * 2.0,
             (false, false) => lo - 0.5..hi + 0.5,
         };
@@ -230,7 +233,9 @@ impl Panel for CurvePanel<'_> {
     ) -> DrawResult {
         let (x, y) = (plan.x.clone(), plan.y.clone());
         if self.log_x {
-            self.draw_on(axes::chart(area, &self.text, x.log_scale(), y)?)
+            let ticks = axes::log_ticks(&x);
+            let x = x.log_scale().with_key_points(ticks);
+            self.draw_on(axes::chart(area, &self.text, x, y)?)
         } else {
             self.draw_on(axes::chart(area, &self.text, x, y)?)
         }

@@ -73,10 +73,10 @@ pub enum Error {
         /// plotters' message.
         message: String,
     },
-    /// Creating the output directory failed.
-    #[error("creating {path}: {source}")]
+    /// Creating the output directory or writing the SVG file failed.
+    #[error("writing {path}: {source}")]
     Io {
-        /// The directory that could not be created.
+        /// The directory or file that could not be written.
         path: PathBuf,
         /// The underlying error.
         #[source]

@@ -189,10 +189,17 @@ pub(crate) fn render<P: Panel>(stem: &Path, layout: &Layout, panels: &[P]) -> Re
         BitMapBackend::new(&files.png, size).into_drawing_area(),
         &files.png,
     )?;
+    let mut svg = String::new();
     figure.write(
-        SVGBackend::new(&files.svg, size).into_drawing_area(),
+        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
         &files.svg,
     )?;
+    // plotters-svg 0.3.7 embeds bitmaps as `data:png;base64,`; a data URL needs the MIME type.
+    let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
+    std::fs::write(&files.svg, svg).map_err(|source| Error::Io {
+        path: files.svg.clone(),
+        source,
+    })?;
     Ok(files)
 }
 

@@ -156,7 +156,7 @@ fn prototype_image_grid() -> Result<()> {
     assert_written(&files, (640, 280));
     let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
     assert_eq!(
-        svg.matches("<image").count(),
+        svg.matches("href=\"data:image/png;base64,").count(),
         2,
         "one embedded bitmap per mosaic"
     );
