@@ -1,0 +1,68 @@
+//! Helpers shared by the integration tests: the shared dataset folder, fingerprints, a loopback HTTP server.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use protolearn_data::checksum::md5_hex;
+use protolearn_data::Data;
+
+/// `/work/shared/datasets` seen from this crate, or `None` (with a visible message) when absent.
+pub fn shared_datasets(what: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipping {what}: {} is absent", dir.display());
+        None
+    }
+}
+
+/// MD5 of the features' little-endian bytes followed by the labels' (a cross-machine fingerprint).
+pub fn fingerprint(data: &Data) -> String {
+    let mut bytes: Vec<u8> = data.features.iter().flat_map(|v| v.to_le_bytes()).collect();
+    for l in data.labels.iter().flatten() {
+        bytes.extend_from_slice(&l.to_le_bytes());
+    }
+    md5_hex(&bytes)
+}
+
+/// What the loopback server answers for a path: `Some(body)` = 200, `None` = 404.
+pub type Route = dyn Fn(&str) -> Option<Vec<u8>> + Send + Sync;
+
+/// Starts an HTTP/1.1 server on 127.0.0.1 (one request per connection) in a background thread;
+/// returns its base URL `http://127.0.0.1:PORT/`.
+pub fn serve(route: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let route: Arc<Route> = Arc::new(route);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let route = Arc::clone(&route);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                reader.read_line(&mut request).unwrap();
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let (status, body) = match route(&path) {
+                    Some(body) => ("200 OK", body),
+                    None => ("404 Not Found", b"not found".to_vec()),
+                };
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}
