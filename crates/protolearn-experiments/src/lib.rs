@@ -1,1 +1,9 @@
-//! protolearn-experiments
+//! The experiments of the source papers: specs (TOML under `benches/specs/`) → runs → results,
+//! figures and a Markdown reproduction report. The `protolearn` binary drives them
+//! (`protolearn bench-all`, usually through `cargo xtask bench-all`).
+
+pub mod context;
+pub mod doctor;
+pub mod experiments;
+pub mod progress;
+pub mod report;

@@ -1,0 +1,24 @@
+//! The experiments run by bench-all, in order.
+
+pub mod competitive;
+pub mod datasets;
+pub mod paper000_madelon;
+pub mod paper000_synthetic;
+
+use crate::context::RunContext;
+use crate::report::Section;
+
+/// An experiment: a name for `--only` and the function that runs it.
+pub struct Experiment {
+    /// Name used by `--only` and as the output subfolder.
+    pub name: &'static str,
+    /// Runs it.
+    pub run: fn(&RunContext) -> anyhow::Result<Section>,
+}
+
+/// Every experiment, in the order bench-all runs them.
+pub const ALL: &[Experiment] = &[
+    Experiment { name: "datasets", run: datasets::run },
+    Experiment { name: "paper000_synthetic", run: paper000_synthetic::run },
+    Experiment { name: "paper000_madelon", run: paper000_madelon::run },
+];
