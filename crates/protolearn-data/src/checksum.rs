@@ -38,7 +38,9 @@ mod tests {
         assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
         assert!(verify_md5(Path::new("x"), b"abc", "900150983CD24FB0D6963F7D28E17F72").is_ok());
         match verify_md5(Path::new("x"), b"abd", "900150983cd24fb0d6963f7d28e17f72") {
-            Err(Error::Checksum { found, .. }) => assert_ne!(found, "900150983cd24fb0d6963f7d28e17f72"),
+            Err(Error::Checksum { found, .. }) => {
+                assert_ne!(found, "900150983cd24fb0d6963f7d28e17f72")
+            }
             other => panic!("expected a checksum error, got {other:?}"),
         }
     }

@@ -153,19 +153,22 @@ impl CsvConfig {
             LabelColumn::None => return Ok(None),
             LabelColumn::Index(i) => *i,
             LabelColumn::Last => cols.saturating_sub(1),
-            LabelColumn::Name(name) => header.iter().position(|h| h == name).ok_or_else(|| {
-                Error::Csv {
-                    path: path.to_owned(),
-                    line: 1,
-                    column: None,
-                    expected: format!("a header with a label column named {name:?}"),
-                    found: if header.is_empty() {
-                        "no header (has_header is false)".to_owned()
-                    } else {
-                        format!("columns {header:?}")
-                    },
-                }
-            })?,
+            LabelColumn::Name(name) => {
+                header
+                    .iter()
+                    .position(|h| h == name)
+                    .ok_or_else(|| Error::Csv {
+                        path: path.to_owned(),
+                        line: 1,
+                        column: None,
+                        expected: format!("a header with a label column named {name:?}"),
+                        found: if header.is_empty() {
+                            "no header (has_header is false)".to_owned()
+                        } else {
+                            format!("columns {header:?}")
+                        },
+                    })?
+            }
         };
         if index >= cols {
             return Err(Error::invalid(
@@ -207,7 +210,8 @@ fn encode_labels(
             if classes.iter().all(|c| c.parse::<i64>().is_ok()) {
                 classes.sort_by_key(|c| c.parse::<i64>().unwrap_or_default());
             }
-            let index: BTreeMap<&str, i64> = classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
+            let index: BTreeMap<&str, i64> =
+                classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
             let labels = cells
                 .iter()
                 .map(|(_, c)| index.get(c.as_str()).copied().unwrap_or_default())

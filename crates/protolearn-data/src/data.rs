@@ -85,7 +85,8 @@ impl Data {
     /// The features of sample `i`, flattened, or `None` when out of range.
     pub fn row(&self, i: usize) -> Option<&[f32]> {
         let d = self.n_features();
-        self.features.get(i.checked_mul(d)?..(i + 1).checked_mul(d)?)
+        self.features
+            .get(i.checked_mul(d)?..(i + 1).checked_mul(d)?)
     }
 
     /// Iterates over the samples as flat feature rows.

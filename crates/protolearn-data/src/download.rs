@@ -142,7 +142,11 @@ fn download_one(
     };
     let response = agent.get(url).call().map_err(|e| match e {
         ureq::Error::Status(code, r) => http(format!("HTTP status {code} {}", r.status_text())),
-        ureq::Error::Transport(t) => http(t.to_string()),
+        // The transport error's own Display repeats the URL: keep kind and message only.
+        ureq::Error::Transport(t) => http(match t.message() {
+            Some(m) => format!("{}: {m}", t.kind()),
+            None => t.kind().to_string(),
+        }),
     })?;
     let total = response
         .header("Content-Length")

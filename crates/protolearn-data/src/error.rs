@@ -56,7 +56,10 @@ pub enum Error {
         found: String,
     },
     /// A dataset absent from every directory of the search order.
-    #[error("dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}", display_paths(searched))]
+    #[error(
+        "dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}",
+        display_paths(searched)
+    )]
     NotFound {
         /// Dataset name (`mnist`, `fashion-mnist`).
         dataset: String,

@@ -247,7 +247,9 @@ mod tests {
         let mut long = bytes.clone();
         long.push(7);
         assert_eq!(offset(&long), Some(16));
-        let huge = [0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255];
+        let huge = [
+            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
+        ];
         assert_eq!(offset(&huge), Some(4));
         Ok(())
     }

@@ -186,11 +186,7 @@ mod tests {
 
     #[test]
     fn search_order() {
-        let d = DataDirs::from_parts(
-            Some("/x".into()),
-            Some("/env".into()),
-            "/cwd/data".into(),
-        );
+        let d = DataDirs::from_parts(Some("/x".into()), Some("/env".into()), "/cwd/data".into());
         let expected: Vec<PathBuf> = ["/x", "/env", "/cwd/data", "/usr/share/datasets"]
             .iter()
             .map(PathBuf::from)
@@ -207,8 +203,14 @@ mod tests {
             Err(e @ Error::NotFound { .. }) => e.to_string(),
             other => panic!("expected NotFound, got {other:?}"),
         };
-        assert!(msg.contains("/nonexistent-protolearn/fashion-mnist"), "{msg}");
-        assert!(msg.contains("apt-get install dataset-fashion-mnist"), "{msg}");
+        assert!(
+            msg.contains("/nonexistent-protolearn/fashion-mnist"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("apt-get install dataset-fashion-mnist"),
+            "{msg}"
+        );
         assert!(msg.contains(DATA_ENV), "{msg}");
     }
 }

@@ -50,7 +50,11 @@ impl SplitConfig {
             return Err(Error::invalid(
                 "test_fraction",
                 "a value leaving at least one sample in each part",
-                format!("{f} of {n} samples: {} train, {} test", train.len(), test.len()),
+                format!(
+                    "{f} of {n} samples: {} train, {} test",
+                    train.len(),
+                    test.len()
+                ),
             ));
         }
         shuffle(&mut train, rng);
@@ -63,11 +67,7 @@ impl SplitConfig {
 }
 
 /// Per-class shuffled indices, `round(f * n_c)` of each class to the test part.
-fn stratified_indices(
-    data: &Data,
-    f: f64,
-    rng: &mut impl Rng,
-) -> Result<(Vec<usize>, Vec<usize>)> {
+fn stratified_indices(data: &Data, f: f64, rng: &mut impl Rng) -> Result<(Vec<usize>, Vec<usize>)> {
     let labels = data
         .labels
         .as_ref()
@@ -106,7 +106,13 @@ mod tests {
         let b = cfg.split(&d, &mut ChaCha8Rng::seed_from_u64(3))?;
         assert_eq!(a, b);
         assert_eq!((a.train.n_samples(), a.test.n_samples()), (7, 3));
-        let mut all: Vec<f32> = a.train.features.iter().chain(&a.test.features).copied().collect();
+        let mut all: Vec<f32> = a
+            .train
+            .features
+            .iter()
+            .chain(&a.test.features)
+            .copied()
+            .collect();
         all.sort_by(f32::total_cmp);
         assert_eq!(all, d.features);
         Ok(())

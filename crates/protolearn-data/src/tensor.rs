@@ -121,7 +121,11 @@ impl Dataset {
 
     /// An endless stream of batches of `batch_size` distinct random samples each, for
     /// iteration-based training (DESOM); batches are independent of each other.
-    pub fn random_batches<R: Rng>(&self, batch_size: usize, rng: R) -> Result<RandomBatches<'_, R>> {
+    pub fn random_batches<R: Rng>(
+        &self,
+        batch_size: usize,
+        rng: R,
+    ) -> Result<RandomBatches<'_, R>> {
         let n = self.n_samples();
         if batch_size == 0 || batch_size > n {
             return Err(Error::invalid(
@@ -140,7 +144,12 @@ impl Dataset {
         })
     }
 
-    fn batches_in(&self, order: Vec<usize>, batch_size: usize, last: LastBatch) -> Result<Batches<'_>> {
+    fn batches_in(
+        &self,
+        order: Vec<usize>,
+        batch_size: usize,
+        last: LastBatch,
+    ) -> Result<Batches<'_>> {
         if batch_size == 0 {
             return Err(Error::invalid("batch_size", "at least 1", 0));
         }

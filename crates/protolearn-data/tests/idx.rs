@@ -7,23 +7,34 @@ use protolearn_data::mnist::{load_pair, ImageLayout};
 use protolearn_data::Error;
 
 fn images(n: usize) -> IdxArray {
-    IdxArray::new(vec![n, 2, 3], (0..n * 6).map(|v| (v * 37 % 256) as u8).collect()).unwrap()
+    IdxArray::new(
+        vec![n, 2, 3],
+        (0..n * 6).map(|v| (v * 37 % 256) as u8).collect(),
+    )
+    .expect("test fixture")
 }
 
 fn labels(n: usize) -> IdxArray {
-    IdxArray::new(vec![n], (0..n).map(|v| (v % 10) as u8).collect()).unwrap()
+    IdxArray::new(vec![n], (0..n).map(|v| (v % 10) as u8).collect()).expect("test fixture")
 }
 
 fn write(dir: &Path, name: &str, a: &IdxArray, c: Compression) -> PathBuf {
     let p = dir.join(name);
-    write_idx(&p, a, c).unwrap();
+    write_idx(&p, a, c).expect("test fixture");
     p
 }
 
 /// The (path, offset, expected, found) of a format error, or a panic naming what came instead.
-fn format_error<T: std::fmt::Debug>(r: protolearn_data::Result<T>) -> (PathBuf, u64, String, String) {
+fn format_error<T: std::fmt::Debug>(
+    r: protolearn_data::Result<T>,
+) -> (PathBuf, u64, String, String) {
     match r {
-        Err(Error::Format { path, offset, expected, found }) => (path, offset, expected, found),
+        Err(Error::Format {
+            path,
+            offset,
+            expected,
+            found,
+        }) => (path, offset, expected, found),
         other => panic!("expected a format error, got {other:?}"),
     }
 }
@@ -64,9 +75,15 @@ fn truncated_files_name_the_offset() {
         std::fs::write(&p, &bytes[..cut]).unwrap();
         let (path, offset, expected, found) = format_error(read_idx(&p));
         assert_eq!((path, offset), (p.clone(), at as u64));
-        assert!(!expected.is_empty() && found.contains("end of file"), "{expected} / {found}");
+        assert!(
+            !expected.is_empty() && found.contains("end of file"),
+            "{expected} / {found}"
+        );
         let msg = read_idx(&p).unwrap_err().to_string();
-        assert!(msg.contains(&p.display().to_string()) && msg.contains(&format!("byte {at}")), "{msg}");
+        assert!(
+            msg.contains(&p.display().to_string()) && msg.contains(&format!("byte {at}")),
+            "{msg}"
+        );
     }
 }
 
@@ -92,14 +109,20 @@ fn wrong_magic_and_type_are_reported() {
     std::fs::write(&p, &bytes).unwrap();
     let (_, offset, expected, found) = format_error(read_idx(&p));
     assert_eq!(offset, 0);
-    assert!(expected.contains("00 00") && found.contains("12 00"), "{expected} / {found}");
+    assert!(
+        expected.contains("00 00") && found.contains("12 00"),
+        "{expected} / {found}"
+    );
 
     bytes[0] = 0;
     bytes[2] = 0x0D;
     std::fs::write(&p, &bytes).unwrap();
     let (_, offset, expected, found) = format_error(read_idx(&p));
     assert_eq!(offset, 2);
-    assert!(expected.contains("08") && found.contains("f32"), "{expected} / {found}");
+    assert!(
+        expected.contains("08") && found.contains("f32"),
+        "{expected} / {found}"
+    );
 }
 
 #[test]
@@ -118,7 +141,10 @@ fn image_label_count_mismatch_is_reported() {
     let y = write(dir.path(), "y", &labels(5), Compression::None);
     let (path, offset, expected, found) = format_error(load_pair("toy", &x, &y, ImageLayout::Flat));
     assert_eq!((path, offset), (y, 4));
-    assert!(expected.contains("4 labels") && found.contains("5 labels"), "{expected} / {found}");
+    assert!(
+        expected.contains("4 labels") && found.contains("5 labels"),
+        "{expected} / {found}"
+    );
 }
 
 #[test]

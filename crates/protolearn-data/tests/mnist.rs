@@ -13,16 +13,22 @@ use protolearn_data::{DataDirs, Error, IdxDataset, ImageLayout};
 
 /// A root holding `dataset` as symlinks to the shared `.gz` files, except the file `replace`
 /// (stem), written raw with `content` instead.
-fn root_with(shared: &Path, dataset: IdxDataset, replace: &str, content: &[u8]) -> tempfile::TempDir {
-    let root = tempfile::tempdir().unwrap();
+fn root_with(
+    shared: &Path,
+    dataset: IdxDataset,
+    replace: &str,
+    content: &[u8],
+) -> tempfile::TempDir {
+    let root = tempfile::tempdir().expect("test fixture");
     let dir = root.path().join(dataset.name());
-    std::fs::create_dir(&dir).unwrap();
+    std::fs::create_dir(&dir).expect("test fixture");
     for f in dataset.files() {
         if f.stem == replace {
-            std::fs::write(dir.join(f.stem), content).unwrap();
+            std::fs::write(dir.join(f.stem), content).expect("test fixture");
         } else {
             let name = format!("{}.gz", f.stem);
-            std::os::unix::fs::symlink(shared.join(dataset.name()).join(&name), dir.join(name)).unwrap();
+            std::os::unix::fs::symlink(shared.join(dataset.name()).join(&name), dir.join(name))
+                .expect("test fixture");
         }
     }
     root
@@ -31,12 +37,14 @@ fn root_with(shared: &Path, dataset: IdxDataset, replace: &str, content: &[u8]) 
 fn labels_file(shared: &Path, dataset: IdxDataset) -> (&'static str, Vec<u8>) {
     let stem = dataset.files()[3].stem;
     let gz = shared.join(dataset.name()).join(format!("{stem}.gz"));
-    (stem, read_uncompressed(&gz).unwrap())
+    (stem, read_uncompressed(&gz).expect("test fixture"))
 }
 
 #[test]
 fn mnist_loads_with_the_standard_split() {
-    let Some(shared) = shared_datasets("MNIST loading") else { return };
+    let Some(shared) = shared_datasets("MNIST loading") else {
+        return;
+    };
     let dirs = DataDirs::with_roots(vec![shared]);
     let mnist = load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).unwrap();
     assert_eq!(mnist.train.shape, vec![60000, 784]);
@@ -44,17 +52,28 @@ fn mnist_loads_with_the_standard_split() {
     assert_eq!(mnist.train.name, "mnist-train");
     assert_eq!(
         mnist.train.class_counts(),
-        Some(vec![5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949])
+        Some(vec![
+            5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
+        ])
     );
     assert_eq!(mnist.test.n_classes(), Some(10));
-    assert_eq!(mnist.train.labels.as_ref().map(|l| l[..5].to_vec()), Some(vec![5, 0, 4, 1, 9]));
-    let (lo, hi) = mnist.train.features.iter().fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    assert_eq!(
+        mnist.train.labels.as_ref().map(|l| l[..5].to_vec()),
+        Some(vec![5, 0, 4, 1, 9])
+    );
+    let (lo, hi) = mnist
+        .train
+        .features
+        .iter()
+        .fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     assert_eq!((lo, hi), (0.0, 1.0));
 }
 
 #[test]
 fn fashion_mnist_loads_as_images() {
-    let Some(shared) = shared_datasets("Fashion-MNIST loading") else { return };
+    let Some(shared) = shared_datasets("Fashion-MNIST loading") else {
+        return;
+    };
     let dirs = DataDirs::with_roots(vec![shared]);
     let files = dirs.find(IdxDataset::FashionMnist).unwrap(); // load_files verifies
     let fashion = load_files(&files, ImageLayout::Image).unwrap();
@@ -67,18 +86,27 @@ fn fashion_mnist_loads_as_images() {
 
 #[test]
 fn pinned_checksums_match_the_shared_files() {
-    let Some(shared) = shared_datasets("checksum pinning") else { return };
+    let Some(shared) = shared_datasets("checksum pinning") else {
+        return;
+    };
     for dataset in IdxDataset::ALL {
         for f in dataset.files() {
             let p = shared.join(dataset.name()).join(format!("{}.gz", f.stem));
-            assert_eq!(md5_hex(&read_uncompressed(&p).unwrap()), f.md5, "{}", p.display());
+            assert_eq!(
+                md5_hex(&read_uncompressed(&p).unwrap()),
+                f.md5,
+                "{}",
+                p.display()
+            );
         }
     }
 }
 
 #[test]
 fn corrupt_file_is_a_checksum_error_naming_it() {
-    let Some(shared) = shared_datasets("corrupt-file detection") else { return };
+    let Some(shared) = shared_datasets("corrupt-file detection") else {
+        return;
+    };
     let (stem, mut content) = labels_file(&shared, IdxDataset::Mnist);
     content[100] ^= 1;
     let root = root_with(&shared, IdxDataset::Mnist, stem, &content);
@@ -90,7 +118,11 @@ fn corrupt_file_is_a_checksum_error_naming_it() {
         load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).map(|_| ()),
     ] {
         match result {
-            Err(Error::Checksum { path, expected, found }) => {
+            Err(Error::Checksum {
+                path,
+                expected,
+                found,
+            }) => {
                 assert_eq!(path, bad);
                 assert_eq!(expected, "27ae3e4e09519cfbb04c329615203637");
                 assert_eq!(found, md5_hex(&content));
@@ -99,13 +131,18 @@ fn corrupt_file_is_a_checksum_error_naming_it() {
         }
     }
     let status = dirs.status(IdxDataset::Mnist);
-    assert!(matches!(status[0].1, DirState::Invalid(Error::Checksum { .. })));
+    assert!(matches!(
+        status[0].1,
+        DirState::Invalid(Error::Checksum { .. })
+    ));
     assert!(matches!(status[1].1, DirState::Verified(_)));
 }
 
 #[test]
 fn raw_files_are_accepted_and_incomplete_dirs_skipped() {
-    let Some(shared) = shared_datasets("raw-file acceptance") else { return };
+    let Some(shared) = shared_datasets("raw-file acceptance") else {
+        return;
+    };
     let (stem, content) = labels_file(&shared, IdxDataset::FashionMnist);
     let raw_root = root_with(&shared, IdxDataset::FashionMnist, stem, &content);
     let incomplete = tempfile::tempdir().unwrap();
@@ -129,7 +166,10 @@ fn raw_files_are_accepted_and_incomplete_dirs_skipped() {
 fn debian_package_location_is_found() {
     let system = Path::new(protolearn_data::locate::SYSTEM_ROOT);
     if !system.join("fashion-mnist").is_dir() {
-        eprintln!("skipping: {}/fashion-mnist is absent (apt-get install dataset-fashion-mnist)", system.display());
+        eprintln!(
+            "skipping: {}/fashion-mnist is absent (apt-get install dataset-fashion-mnist)",
+            system.display()
+        );
         return;
     }
     let dirs = DataDirs::from_parts(None, None, PathBuf::from("/nonexistent/protolearn/data"));

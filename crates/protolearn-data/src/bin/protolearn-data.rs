@@ -102,7 +102,9 @@ fn status(dirs: &DataDirs) -> bool {
         for (dir, state) in &states {
             let what = match state {
                 DirState::Absent => "absent".to_owned(),
-                DirState::Incomplete(missing) => format!("incomplete, missing {}", missing.join(", ")),
+                DirState::Incomplete(missing) => {
+                    format!("incomplete, missing {}", missing.join(", "))
+                }
                 DirState::Verified(_) => "complete, checksums verified".to_owned(),
                 DirState::Invalid(e) => format!("invalid: {e}"),
             };
@@ -130,7 +132,10 @@ fn fetch(dir: Option<PathBuf>, base_url: Option<String>, which: Which) -> bool {
             Err(Error::NotFound { .. }) => {}
             Err(e) => eprintln!("{dataset}: {e}\n{dataset}: downloading a fresh copy"),
         }
-        println!("{dataset}: downloading into {}", target.join(dataset.name()).display());
+        println!(
+            "{dataset}: downloading into {}",
+            target.join(dataset.name()).display()
+        );
         let mut bar = Bar::default();
         match downloader.fetch(dataset, &target, &mut bar) {
             Ok(files) => println!("{dataset}: ready in {}", files.dir.display()),
@@ -199,10 +204,10 @@ impl DownloadObserver for Bar {
         println!("  {file}: already present and verified");
     }
 
-    fn failed(&mut self, file: &str, error: &Error) {
+    fn failed(&mut self, _file: &str, _error: &Error) {
+        // The final error lists every mirror's failure; here only stop the bar.
         if let Some(bar) = self.bar.take() {
             bar.abandon();
         }
-        eprintln!("  {file}: {error}");
     }
 }

@@ -67,7 +67,9 @@ pub struct MadelonConfig {
     /// Gaussian clusters per class, at least 1. Default 2 (as scikit-learn).
     pub n_clusters_per_class: usize,
     /// Class proportions: `n_classes` values, or `n_classes - 1` values whose complement to 1
-    /// is the last class's. `None` = balanced (default, as scikit-learn).
+    /// is the last class's. `None` = balanced (default, as scikit-learn). As in scikit-learn,
+    /// cluster sizes are `floor(n_samples · w / n_clusters_per_class)` and the remaining
+    /// samples go to the clusters in turn, so inexact binary fractions can shift a sample.
     pub weights: Option<Vec<f64>>,
     /// Fraction of samples whose label is redrawn uniformly at random, in `[0, 1]`.
     /// Default 0.01 (as scikit-learn).
@@ -142,7 +144,9 @@ impl MadelonConfig {
 
         // Cluster sizes: floor(n * w_c / clusters_per_class), remainder round-robin.
         let mut sizes: Vec<usize> = (0..n_clusters)
-            .map(|k| (n as f64 * weights[k % n_classes] / self.n_clusters_per_class as f64) as usize)
+            .map(|k| {
+                (n as f64 * weights[k % n_classes] / self.n_clusters_per_class as f64) as usize
+            })
             .collect();
         let assigned: usize = sizes.iter().sum();
         for i in 0..n.saturating_sub(assigned) {
@@ -214,7 +218,9 @@ impl MadelonConfig {
 
         let shift: Vec<f64> = match self.shift {
             Some(s) => vec![s; d],
-            None => (0..d).map(|_| (2.0 * rng.random::<f64>() - 1.0) * sep).collect(),
+            None => (0..d)
+                .map(|_| (2.0 * rng.random::<f64>() - 1.0) * sep)
+                .collect(),
         };
         let scale: Vec<f64> = match self.scale {
             Some(s) => vec![s; d],
@@ -268,7 +274,13 @@ impl MadelonConfig {
         let n_clusters = self
             .n_classes
             .checked_mul(self.n_clusters_per_class)
-            .ok_or_else(|| Error::invalid("n_classes", "a product n_classes · n_clusters_per_class that fits usize", self.n_classes))?;
+            .ok_or_else(|| {
+                Error::invalid(
+                    "n_classes",
+                    "a product n_classes · n_clusters_per_class that fits usize",
+                    self.n_classes,
+                )
+            })?;
         let vertices = u32::try_from(self.n_informative)
             .ok()
             .and_then(|k| 1usize.checked_shl(k))
@@ -276,9 +288,7 @@ impl MadelonConfig {
         if n_clusters > vertices {
             return Err(Error::invalid(
                 "n_informative",
-                format!(
-                    "2^n_informative >= n_classes · n_clusters_per_class = {n_clusters}"
-                ),
+                format!("2^n_informative >= n_classes · n_clusters_per_class = {n_clusters}"),
                 self.n_informative,
             ));
         }
@@ -303,7 +313,11 @@ impl MadelonConfig {
         if w.len() + 1 == c {
             let rest = 1.0 - w.iter().sum::<f64>();
             if rest < 0.0 {
-                return Err(Error::invalid("weights", "n_classes - 1 values summing to at most 1", format!("{w:?}")));
+                return Err(Error::invalid(
+                    "weights",
+                    "n_classes - 1 values summing to at most 1",
+                    format!("{w:?}"),
+                ));
             }
             w.push(rest);
         } else if w.len() != c {
@@ -324,7 +338,11 @@ impl MadelonConfig {
 fn hypercube_vertices(samples: usize, dims: usize, rng: &mut impl Rng) -> Vec<Vec<f64>> {
     let low = dims.min(30);
     let extra: Vec<Vec<f64>> = (0..samples)
-        .map(|_| (low..dims).map(|_| f64::from(rng.random_range(0..2u8))).collect())
+        .map(|_| {
+            (low..dims)
+                .map(|_| f64::from(rng.random_range(0..2u8)))
+                .collect()
+        })
         .collect();
     // Floyd's algorithm: `samples` distinct integers in 0..2^low, in a deterministic order.
     let total = 1u64 << low;
@@ -349,7 +367,9 @@ fn hypercube_vertices(samples: usize, dims: usize, rng: &mut impl Rng) -> Vec<Ve
 
 /// A `rows × cols` row-major matrix with entries from `U[-1, 1)`.
 fn uniform_matrix(rows: usize, cols: usize, rng: &mut impl Rng) -> Vec<f64> {
-    (0..rows * cols).map(|_| 2.0 * rng.random::<f64>() - 1.0).collect()
+    (0..rows * cols)
+        .map(|_| 2.0 * rng.random::<f64>() - 1.0)
+        .collect()
 }
 
 /// The row vector `v · M` for a row-major `M` with `v.len()` rows and `cols` columns.
@@ -380,12 +400,17 @@ mod tests {
         as_ints.sort_unstable();
         assert_eq!(as_ints, (0..8).collect::<Vec<_>>());
         let wide = hypercube_vertices(4, 33, &mut rng);
-        assert!(wide.iter().all(|c| c.len() == 33 && c.iter().all(|&b| b == 0.0 || b == 1.0)));
+        assert!(wide
+            .iter()
+            .all(|c| c.len() == 33 && c.iter().all(|&b| b == 0.0 || b == 1.0)));
     }
 
     #[test]
     fn matmul_row_is_vector_matrix_product() {
         // [1, 2] · [[1, 2, 3], [4, 5, 6]] = [9, 12, 15]
-        assert_eq!(matmul_row(&[1.0, 2.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3), vec![9.0, 12.0, 15.0]);
+        assert_eq!(
+            matmul_row(&[1.0, 2.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3),
+            vec![9.0, 12.0, 15.0]
+        );
     }
 }

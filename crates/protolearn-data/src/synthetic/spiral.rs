@@ -61,7 +61,9 @@ impl SpiralConfig {
             })
         };
         let points = arm(n0, 0.0).chain(arm(n1, PI)).collect();
-        let labels = std::iter::repeat_n(0, n0).chain(std::iter::repeat_n(1, n1)).collect();
+        let labels = std::iter::repeat_n(0, n0)
+            .chain(std::iter::repeat_n(1, n1))
+            .collect();
         finish("spiral", points, labels, 2, self.shuffle, self.noise, rng)
     }
 }

@@ -35,17 +35,17 @@ pub type Route = dyn Fn(&str) -> Option<Vec<u8>> + Send + Sync;
 /// Starts an HTTP/1.1 server on 127.0.0.1 (one request per connection) in a background thread;
 /// returns its base URL `http://127.0.0.1:PORT/`.
 pub fn serve(route: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
+    let listener = TcpListener::bind("127.0.0.1:0").expect("test fixture");
+    let port = listener.local_addr().expect("test fixture").port();
     let route: Arc<Route> = Arc::new(route);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let route = Arc::clone(&route);
             std::thread::spawn(move || {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut reader = BufReader::new(stream.try_clone().expect("test fixture"));
                 let mut request = String::new();
-                reader.read_line(&mut request).unwrap();
+                reader.read_line(&mut request).expect("test fixture");
                 let mut line = String::new();
                 while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
                     line.clear();
