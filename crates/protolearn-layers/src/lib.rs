@@ -30,6 +30,7 @@ mod error;
 pub mod init;
 mod layer;
 pub mod loss;
+pub mod som;
 
 pub use error::{Error, Result};
 pub use layer::PrototypeLayer;

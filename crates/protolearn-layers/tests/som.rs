@@ -1,0 +1,170 @@
+//! Integration tests of the SOM layer and its three trainers on three well-separated blobs.
+
+use protolearn_layers::init::PrototypeInit;
+use protolearn_layers::som::train::{self, BatchSomConfig, GradientSomConfig, OnlineSomConfig, SomRecord};
+use protolearn_layers::som::{som_distortion, Decay, Neighbourhood, Schedule, SomConfig, SomLayer};
+use protolearn_metrics::{Boundary, Grid, Lattice};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, Device, Tensor};
+
+/// 300 points: 100 uniform in the square of half-width 1 around each of (-6,-6), (6,-6), (0,6).
+/// The mean distance of such a point to its blob centre is about 0.77.
+fn blobs(seed: u64) -> Tensor {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let centres = [(-6.0f32, -6.0f32), (6.0, -6.0), (0.0, 6.0)];
+    let v: Vec<f32> = (0..300)
+        .flat_map(|i| {
+            let (cx, cy) = centres[i % 3];
+            [cx + rng.random_range(-1.0..1.0), cy + rng.random_range(-1.0..1.0)]
+        })
+        .collect();
+    Tensor::from_slice(&v).view([300, 2])
+}
+
+fn grid() -> Grid {
+    Grid::new(4, 4, Lattice::Rectangular, Boundary::Bounded).unwrap()
+}
+
+/// A 4x4 Gaussian SOM whose prototypes start uniformly in the data's bounding box (far from the
+/// blobs, so training has something to do).
+fn som(vs: &nn::VarStore, x: &Tensor) -> SomLayer {
+    SomConfig { grid: grid(), init: PrototypeInit::UniformBox, neighbourhood: Neighbourhood::Gaussian }
+        .build(&vs.root(), x, 11)
+        .unwrap()
+}
+
+fn initial_qe(x: &Tensor) -> f64 {
+    let vs = nn::VarStore::new(Device::Cpu);
+    train::evaluate(&som(&vs, x), x, 0, 1.0).unwrap().quantization_error
+}
+
+/// Final QE must be below half the initial QE and below the blob radius scale 0.77.
+fn assert_converged(name: &str, history: &[SomRecord], start: f64) {
+    let last = history.last().unwrap();
+    assert!(last.quantization_error < 0.5 * start, "{name}: final QE {} vs initial {start}", last.quantization_error);
+    assert!(last.quantization_error < 0.77, "{name}: final QE {}", last.quantization_error);
+    assert!((last.temperature - 0.1).abs() < 1e-9, "{name}: ends at T_min");
+}
+
+fn gradient_cfg(seed: u64) -> GradientSomConfig {
+    GradientSomConfig {
+        iterations: 800,
+        batch_size: 64,
+        lr: 0.1,
+        temperature: Schedule::paper_temperature(&grid()),
+        seed,
+        eval_every: 100,
+    }
+}
+
+fn run_gradient(x: &Tensor, seed: u64) -> (Vec<SomRecord>, Tensor) {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let layer = som(&vs, x);
+    let history = train::train_gradient(&vs, &layer, x, &gradient_cfg(seed)).unwrap();
+    (history, layer.weight.detach().copy())
+}
+
+fn online_cfg(seed: u64) -> OnlineSomConfig {
+    OnlineSomConfig {
+        iterations: 3000,
+        lr: Schedule { decay: Decay::Exponential, start: 0.5, end: 0.01 },
+        temperature: Schedule::paper_temperature(&grid()),
+        seed,
+        eval_every: 300,
+    }
+}
+
+fn run_online(x: &Tensor, seed: u64) -> (Vec<SomRecord>, Tensor) {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut layer = som(&vs, x);
+    let history = train::train_online(&mut layer, x, &online_cfg(seed)).unwrap();
+    (history, layer.weight.detach().copy())
+}
+
+#[test]
+fn gradient_som_converges_reproducibly_and_distortion_decreases() {
+    let x = blobs(1);
+    let (history, weights) = run_gradient(&x, 5);
+    assert_eq!(history.len(), 8);
+    assert_converged("gradient", &history, initial_qe(&x));
+    // Non-increasing up to 1% of minibatch Adam noise once T is small, and 100 times smaller overall.
+    assert!(history.windows(2).all(|w| w[1].distortion < 1.01 * w[0].distortion), "distortion decreases: {history:?}");
+    assert!(history[7].distortion < 0.01 * history[0].distortion);
+    let (again, weights_again) = run_gradient(&x, 5);
+    assert_eq!(history, again);
+    assert!(weights.equal(&weights_again));
+    let (_, other) = run_gradient(&x, 6);
+    assert!(!weights.equal(&other), "the seed changes the minibatch order");
+}
+
+#[test]
+fn batch_som_converges_and_is_deterministic() {
+    let x = blobs(2);
+    let cfg = BatchSomConfig { iterations: 30, temperature: Schedule::paper_temperature(&grid()) };
+    let run = || {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut layer = som(&vs, &x);
+        let history = train::train_batch(&mut layer, &x, &cfg).unwrap();
+        (history, layer.weight.detach().copy())
+    };
+    let (history, weights) = run();
+    assert_eq!(history.len(), 30);
+    assert_converged("batch", &history, initial_qe(&x));
+    assert!(weights.isfinite().all().int64_value(&[]) == 1, "no NaN from empty units");
+    let (again, weights_again) = run();
+    assert_eq!(history, again);
+    assert!(weights.equal(&weights_again));
+}
+
+#[test]
+fn online_kohonen_som_converges_reproducibly() {
+    let x = blobs(3);
+    let (history, weights) = run_online(&x, 9);
+    assert_eq!(history.len(), 10);
+    assert_converged("online", &history, initial_qe(&x));
+    let (again, weights_again) = run_online(&x, 9);
+    assert_eq!(history, again);
+    assert!(weights.equal(&weights_again));
+}
+
+#[test]
+fn batch_som_keeps_prototypes_without_support() {
+    // Bubble of radius 0.5 = winner only: units that win no sample keep their prototype.
+    let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.0, 10.0, 10.0]).view([3, 2]);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
+    let mut layer = SomConfig { grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Bubble }
+        .build(&vs.root(), &x, 0)
+        .unwrap();
+    layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));
+    let cfg = BatchSomConfig { iterations: 1, temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } };
+    train::train_batch(&mut layer, &x, &cfg).unwrap();
+    let expected = Tensor::from_slice(&[0.1f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]);
+    assert!(layer.weight.allclose(&expected, 1e-6, 1e-6, false), "{:?}", Vec::<f32>::try_from(layer.weight.flatten(0, 1)).unwrap());
+}
+
+#[test]
+fn distortion_at_low_temperature_is_the_kmeans_loss() {
+    // Paper 002, Sec. 3.3: as T -> 0, L_SOM tends to the mean squared distance to the BMU.
+    let x = blobs(4);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let layer = som(&vs, &x);
+    let dist = nn::Module::forward(&layer, &x); // [n, K]
+    let w = layer.neighbourhood_weights(&layer.bmus(&x).unwrap(), 0.05).unwrap();
+    let kmeans = dist.amin(-1, false).mean(tch::Kind::Float);
+    assert!(som_distortion(&dist, &w).allclose(&kmeans, 1e-5, 1e-5, false));
+}
+
+#[test]
+fn invalid_training_configs_are_rejected() {
+    let x = blobs(5);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut layer = som(&vs, &x);
+    let bad_batch = GradientSomConfig { batch_size: 0, ..gradient_cfg(0) };
+    assert!(train::train_gradient(&vs, &layer, &x, &bad_batch).is_err());
+    let bad_lr = OnlineSomConfig { lr: Schedule { decay: Decay::Linear, start: 0.5, end: 0.0 }, ..online_cfg(0) };
+    assert!(train::train_online(&mut layer, &x, &bad_lr).is_err());
+    let cfg = BatchSomConfig { iterations: 1, temperature: Schedule::paper_temperature(&grid()) };
+    assert!(train::train_batch(&mut layer, &x.narrow(1, 0, 1), &cfg).is_err(), "wrong input width");
+}
