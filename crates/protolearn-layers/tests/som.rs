@@ -170,3 +170,26 @@ fn invalid_training_configs_are_rejected() {
     let cfg = BatchSomConfig { iterations: 1, temperature: Schedule::paper_temperature(&grid()) };
     assert!(train::train_batch(&mut layer, &x.narrow(1, 0, 1), &cfg).is_err(), "wrong input width");
 }
+
+#[test]
+fn evaluation_matches_the_metrics_crate() {
+    // Cross-check of the tensor QE and distortion against protolearn-metrics' pure-Rust ones
+    // on a batch-trained map (tolerance 1e-4 relative: float32 tensors vs float64 sums).
+    let x = blobs(6);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let mut layer = som(&vs, &x);
+    let cfg = BatchSomConfig { iterations: 30, temperature: Schedule::paper_temperature(&grid()) };
+    train::train_batch(&mut layer, &x, &cfg).unwrap();
+    let data = Vec::<f32>::try_from(x.flatten(0, 1)).unwrap();
+    let protos = Vec::<f32>::try_from(layer.weight.detach().flatten(0, 1)).unwrap();
+    let data = protolearn_metrics::Matrix::new(&data, 300, 2).unwrap();
+    let protos = protolearn_metrics::Matrix::new(&protos, 16, 2).unwrap();
+    for t in [0.5, 2.0] {
+        let ours = train::evaluate(&layer, &x, 30, t).unwrap();
+        let qe = protolearn_metrics::quantization_error(data, protos).unwrap();
+        let kernel = protolearn_metrics::Kernel::Gaussian { temperature: t };
+        let dist = protolearn_metrics::distortion(data, protos, &grid(), kernel).unwrap();
+        assert!((ours.quantization_error - qe).abs() <= 1e-4 * qe, "QE {} vs {qe}", ours.quantization_error);
+        assert!((ours.distortion - dist).abs() <= 1e-4 * dist, "distortion {} vs {dist}", ours.distortion);
+    }
+}
