@@ -146,14 +146,20 @@ impl Data {
     /// Number of classes `C = max(label) + 1`, or `None` for unlabelled data.
     pub fn n_classes(&self) -> Option<usize> {
         let labels = self.labels.as_ref()?;
-        Some(labels.iter().map(|&l| l as usize + 1).max().unwrap_or(0))
+        let classes = labels.iter().filter_map(|&l| usize::try_from(l).ok());
+        Some(classes.map(|l| l + 1).max().unwrap_or(0))
     }
 
     /// Number of samples of each class `0..C`, or `None` for unlabelled data.
     pub fn class_counts(&self) -> Option<Vec<usize>> {
         let mut counts = vec![0; self.n_classes()?];
-        for &l in self.labels.iter().flatten() {
-            counts[l as usize] += 1;
+        for l in self
+            .labels
+            .iter()
+            .flatten()
+            .filter_map(|&l| usize::try_from(l).ok())
+        {
+            counts[l] += 1;
         }
         Some(counts)
     }

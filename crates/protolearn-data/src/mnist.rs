@@ -125,7 +125,7 @@ pub enum ImageLayout {
 /// directory of `dirs` that holds all four files, verifying their MD5.
 ///
 /// Pixels are scaled to `[0, 1]` (`byte / 255`), labels are `i64` in `0..10`. Never downloads:
-/// see [`crate::download`] or the `protolearn-data fetch` command for that.
+/// see `download::Downloader` or the `protolearn-data fetch` command for that.
 pub fn load(dataset: IdxDataset, dirs: &DataDirs, layout: ImageLayout) -> Result<TrainTest> {
     load_files(&dirs.find(dataset)?, layout)
 }
@@ -139,15 +139,13 @@ pub fn load_files(files: &DatasetFiles, layout: ImageLayout) -> Result<TrainTest
         verify_md5(path, &content, specs[i].md5)?;
         parse_idx(&content, path)
     };
+    // Read and verify all four files before converting any of them.
+    let (train_x, train_y, test_x, test_y) = (read(0)?, read(1)?, read(2)?, read(3)?);
     let name = files.dataset.name();
-    let part = |i: usize, suffix: &str| -> Result<Data> {
-        let (images, labels) = (read(i)?, read(i + 1)?);
-        let paths = (files.paths[i].as_path(), files.paths[i + 1].as_path());
-        images_to_data(format!("{name}-{suffix}"), images, labels, paths, layout)
-    };
+    let p = |i: usize| (files.paths[i].as_path(), files.paths[i + 1].as_path());
     Ok(TrainTest {
-        train: part(0, "train")?,
-        test: part(2, "test")?,
+        train: images_to_data(format!("{name}-train"), train_x, train_y, p(0), layout)?,
+        test: images_to_data(format!("{name}-test"), test_x, test_y, p(2), layout)?,
     })
 }
 

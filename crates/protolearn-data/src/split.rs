@@ -74,7 +74,9 @@ fn stratified_indices(data: &Data, f: f64, rng: &mut impl Rng) -> Result<(Vec<us
         .ok_or_else(|| Error::invalid("stratify", "labelled data", "unlabelled data"))?;
     let mut by_class = vec![Vec::new(); data.n_classes().unwrap_or(0)];
     for (i, &l) in labels.iter().enumerate() {
-        by_class[l as usize].push(i);
+        if let Some(members) = usize::try_from(l).ok().and_then(|l| by_class.get_mut(l)) {
+            members.push(i);
+        }
     }
     let (mut train, mut test) = (Vec::new(), Vec::new());
     for mut members in by_class {

@@ -169,3 +169,34 @@ fn missing_file_is_an_io_error_naming_it() {
         other => panic!("expected an I/O error, got {other:?}"),
     }
 }
+
+#[test]
+fn random_mutations_never_panic() {
+    // A CI-sized version of the cargo-fuzz target (fuzz/): seeded byte-level mutations of valid
+    // raw and gzipped files must give an error or an array that re-encodes to itself.
+    use rand::{Rng, SeedableRng};
+    let raw = images(3).encode().expect("test fixture");
+    let dir = tempfile::tempdir().expect("test fixture");
+    let gz = std::fs::read(write(dir.path(), "s.gz", &images(3), Compression::Gzip))
+        .expect("test fixture");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for i in 0..4000 {
+        let mut bytes = if i % 2 == 0 { raw.clone() } else { gz.clone() };
+        for _ in 0..rng.random_range(1..4) {
+            let at = rng.random_range(0..bytes.len());
+            match rng.random_range(0..4) {
+                0 => bytes[at] ^= 1 << rng.random_range(0..8),
+                1 => bytes[at] = rng.random(),
+                2 => bytes.truncate(at),
+                _ => bytes.insert(at, rng.random()),
+            }
+            if bytes.is_empty() {
+                break;
+            }
+        }
+        if let Ok(a) = decode_idx(bytes, Path::new("mutant")) {
+            let again = decode_idx(a.encode().expect("valid array"), Path::new("again"));
+            assert_eq!(again.ok().as_ref(), Some(&a));
+        }
+    }
+}

@@ -62,7 +62,7 @@ fn mnist_loads_with_the_standard_split() {
         Some(vec![5, 0, 4, 1, 9])
     );
     let (lo, hi) = mnist
-        .train
+        .test
         .features
         .iter()
         .fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
