@@ -11,6 +11,10 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
+    // protolearn-data links libtorch only with its optional `tch` feature.
+    if std::env::var("CARGO_PKG_NAME").as_deref() == Ok("protolearn-data") && std::env::var_os("CARGO_FEATURE_TCH").is_none() {
+        return;
+    }
     println!("cargo:rerun-if-changed=../../build/link_libtorch.rs");
     let Some(libtorch) = std::env::var_os("LIBTORCH").map(PathBuf::from) else {
         return;

@@ -19,6 +19,10 @@ pub enum PrototypeInit {
     /// k-means++ seeding (Arthur & Vassilvitskii 2007): each next prototype is a sample drawn
     /// with probability proportional to its squared distance to the nearest chosen one.
     KMeansPlusPlus,
+    /// Glorot-uniform weights `U(-a, a)`, `a = sqrt(6 / (d + k))`, independent of the data: the
+    /// Keras default of the bias-free Dense layer in the authors' VCL code (paper 000), which
+    /// starts every prototype near the origin of the standardised data.
+    GlorotUniform,
 }
 
 impl PrototypeInit {
@@ -75,6 +79,12 @@ impl PrototypeInit {
                 let u = Tensor::from_slice(&u).view([k, d]).to_device(x.device());
                 Ok(&lo + u * (&hi - &lo))
             }
+            PrototypeInit::GlorotUniform => {
+                let d = x.size()[1];
+                let limit = (6.0 / (d + k) as f64).sqrt() as f32;
+                let w: Vec<f32> = (0..k * d).map(|_| rng.random_range(-limit..limit)).collect();
+                Ok(Tensor::from_slice(&w).view([k, d]).to_device(x.device()))
+            }
             PrototypeInit::KMeansPlusPlus => {
                 let mut chosen = vec![rng.random_range(0..n)];
                 let mut nearest = crate::distance::squared_euclidean(x, &x.get(chosen[0]).unsqueeze(0)).squeeze_dim(1);
@@ -123,6 +133,15 @@ mod tests {
             assert!(bool::try_from(a.ge_tensor(&lo.unsqueeze(1)).all()).unwrap());
             assert!(bool::try_from(a.le_tensor(&hi.unsqueeze(1)).all()).unwrap());
         }
+    }
+
+    #[test]
+    fn glorot_uniform_stays_within_its_limit() {
+        let p = PrototypeInit::GlorotUniform.draw(&grid_data(), 4, &[1]).unwrap();
+        let limit = (6.0f64 / 6.0).sqrt();
+        assert!(p.abs().max().double_value(&[]) <= limit);
+        assert!(p.abs().max().double_value(&[]) > 0.0);
+        assert!(p.equal(&PrototypeInit::GlorotUniform.draw(&grid_data(), 4, &[1]).unwrap()), "reproducible");
     }
 
     #[test]
