@@ -24,10 +24,13 @@
 //! assert_eq!(layer.prototypes(&x).size(), vec![2, 3, 2]);
 //! ```
 
+pub mod autoencoder;
 pub mod competitive;
+pub mod desom;
 pub mod distance;
 mod error;
 pub mod init;
+pub mod kmeans;
 mod layer;
 pub mod loss;
 pub mod som;

@@ -1,0 +1,95 @@
+//! Parameters drawn on the host from a seeded RNG: Glorot-uniform weights, zero biases, and the
+//! two parametrised layers (dense, 3x3 'same' convolution) built from them.
+
+use crate::error::Result;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, Tensor};
+
+/// A variable `name` of `shape` with entries `U(-a, a)`, `a = sqrt(6 / (fan_in + fan_out))`
+/// (Glorot & Bengio 2010; Keras' default, used by the DESOM authors).
+fn glorot(path: &nn::Path, name: &str, shape: &[i64], fan_in: i64, fan_out: i64, rng: &mut ChaCha8Rng) -> Result<Tensor> {
+    let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
+    let count: i64 = shape.iter().product();
+    let values: Vec<f32> = (0..count).map(|_| rng.random_range(-limit..limit)).collect();
+    let init = Tensor::f_from_slice(&values)?.f_view(shape)?;
+    Ok(path.f_var_copy(name, &init)?)
+}
+
+/// A fully connected layer `y = x W^T + b`.
+#[derive(Debug)]
+pub(crate) struct Dense {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Dense {
+    /// `inputs -> outputs` under `path` (variables `weight` `[out, in]`, `bias` `[out]`).
+    pub(crate) fn new(path: &nn::Path, inputs: i64, outputs: i64, rng: &mut ChaCha8Rng) -> Result<Self> {
+        let weight = glorot(path, "weight", &[outputs, inputs], inputs, outputs, rng)?;
+        let bias = path.f_zeros("bias", &[outputs])?;
+        Ok(Dense { weight, bias })
+    }
+
+    /// # Shapes
+    /// `x`: `[n, in]` → `[n, out]`.
+    pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
+        x.linear(&self.weight, Some(&self.bias))
+    }
+}
+
+/// A 3x3 convolution with stride 1 and 'same' (1-pixel zero) padding.
+#[derive(Debug)]
+pub(crate) struct Conv3x3 {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Conv3x3 {
+    /// `inputs -> outputs` channels under `path` (variables `weight` `[out, in, 3, 3]`, `bias` `[out]`).
+    pub(crate) fn new(path: &nn::Path, inputs: i64, outputs: i64, rng: &mut ChaCha8Rng) -> Result<Self> {
+        let weight = glorot(path, "weight", &[outputs, inputs, 3, 3], inputs * 9, outputs * 9, rng)?;
+        let bias = path.f_zeros("bias", &[outputs])?;
+        Ok(Conv3x3 { weight, bias })
+    }
+
+    /// # Shapes
+    /// `x`: `[n, in, h, w]` → `[n, out, h, w]`.
+    pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
+        x.conv2d(&self.weight, Some(&self.bias), [1, 1], [1, 1], [1, 1], 1)
+    }
+}
+
+/// Applies `layers` in order with ReLU after every layer but the last (linear output).
+pub(crate) fn mlp(layers: &[Dense], x: &Tensor) -> Tensor {
+    let last = layers.len().saturating_sub(1);
+    layers.iter().enumerate().fold(x.shallow_clone(), |h, (i, layer)| {
+        let y = layer.forward(&h); // [n, out_i]
+        if i < last { y.relu() } else { y }
+    })
+}
+
+/// `Kind::Float` zeros, used to check shapes in unit tests.
+#[cfg(test)]
+pub(crate) fn zeros(shape: &[i64]) -> Tensor {
+    Tensor::zeros(shape, (tch::Kind::Float, tch::Device::Cpu))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn glorot_limit_and_zero_bias() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let d = Dense::new(&vs.root(), 10, 6, &mut rng).unwrap();
+        let limit = (6.0f64 / 16.0).sqrt();
+        assert!(d.weight.abs().max().double_value(&[]) <= limit);
+        assert_eq!(d.bias.abs().sum(tch::Kind::Float).double_value(&[]), 0.0);
+        assert_eq!(d.forward(&zeros(&[3, 10])).size(), vec![3, 6]);
+        let c = Conv3x3::new(&vs.root().sub("c"), 2, 4, &mut rng).unwrap();
+        assert_eq!(c.forward(&zeros(&[1, 2, 5, 7])).size(), vec![1, 4, 5, 7]);
+    }
+}

@@ -1,0 +1,171 @@
+//! The Deep Embedded SOM (paper 002, Sec. 3; paper 004, Sec. 3): an autoencoder and a SOM layer
+//! on its latent space, trained jointly on `L = L_R + γ L_SOM`.
+//!
+//! ```
+//! use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
+//! use protolearn_layers::desom::DesomConfig;
+//! use protolearn_layers::som::SomConfig;
+//! use protolearn_metrics::{Boundary, Grid, Lattice};
+//! use tch::{nn, Device, Kind, Tensor};
+//!
+//! let x = Tensor::from_slice(&[0.0f32, 0.1, 0.9, 1.0, 0.2, 0.0, 1.0, 0.8]).view([2, 4]);
+//! let cfg = DesomConfig {
+//!     autoencoder: AutoencoderConfig::Dense(DenseConfig { input_dim: 4, hidden: vec![3], latent_dim: 2 }),
+//!     som: SomConfig { grid: Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap(), init: Default::default(), neighbourhood: Default::default() },
+//!     gamma: 1e-3,
+//! };
+//! let vs = nn::VarStore::new(Device::Cpu);
+//! let desom = cfg.build(&vs.root(), &x, 0).unwrap();
+//! let loss = desom.loss(&x, 2.0).unwrap();
+//! assert_eq!(loss.total.size(), Vec::<i64>::new());
+//! assert_eq!(desom.predict(&x).unwrap().size(), vec![2]);
+//! assert_eq!(desom.decoded_prototypes().unwrap().size(), vec![4, 4]);
+//! ```
+
+use crate::autoencoder::{Autoencoder, AutoencoderConfig};
+use crate::error::{Error, Result};
+use crate::init::PrototypeInit;
+use crate::som::{som_distortion, SomConfig, SomLayer};
+use serde::{Deserialize, Serialize};
+use tch::nn::{self, Module};
+use tch::{Kind, Tensor};
+
+/// Rows encoded at once by [`Desom::predict`] and [`Desom::encode_all`] (bounds the memory of
+/// the convolutional encoder's activations on a whole data set).
+const ENCODE_CHUNK: i64 = 4096;
+
+/// Configuration of a DESOM model (paper 002, Sec. 3 and Table 2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesomConfig {
+    /// The autoencoder (paper 002: dense `784-500-500-2000-10`, or convolutional for ConvDESOM).
+    pub autoencoder: AutoencoderConfig,
+    /// The SOM layer on the latent space (paper 002, Table 2: 8x8 rectangular, Manhattan `δ`,
+    /// Gaussian neighbourhood, prototypes initialised from random encoded samples).
+    pub som: SomConfig,
+    /// Weight `γ` of the SOM loss (paper 002, Eq. 4; Table 2: `10^-3`).
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+}
+
+fn default_gamma() -> f64 {
+    1e-3
+}
+
+impl DesomConfig {
+    /// Builds the autoencoder under `path/ae` (weights from `seed`) and the SOM layer under
+    /// `path/som`, its prototypes drawn by `som.init` from the encoded samples `f(x)` with the
+    /// same `seed` (paper 002, Sec. 3.4: "at random with an encoded data sample").
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input_shape]`, any number of samples (a random subset suffices).
+    pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<Desom> {
+        if !(self.gamma.is_finite() && self.gamma >= 0.0) {
+            return Err(Error::InvalidConfig { field: "gamma", expected: "finite gamma >= 0".into(), found: self.gamma.to_string() });
+        }
+        let autoencoder = self.autoencoder.build(&(path / "ae"), seed)?;
+        let z = encode_chunked(&autoencoder, x)?; // [n, L]
+        let som = self.som.build(&(path / "som"), &z, seed)?;
+        Ok(Desom { autoencoder, som, init: self.som.init, gamma: self.gamma })
+    }
+}
+
+/// The three loss terms of one batch (paper 002, Eq. 4), scalars with gradient.
+#[derive(Debug)]
+pub struct DesomLoss {
+    /// `L = L_R + γ L_SOM`.
+    pub total: Tensor,
+    /// Reconstruction `L_R`: mean squared error over samples and features (the authors' Keras
+    /// `mse`; paper 002 writes the per-sample sum, which differs by the factor `D`).
+    pub reconstruction: Tensor,
+    /// SOM distortion `L_SOM = (1/n) sum_i sum_k K^T(δ(b_i, k)) ||z_i - m_k||^2` in latent space.
+    pub som: Tensor,
+}
+
+/// A DESOM model: autoencoder `f`, `g` and SOM prototypes `m_k` in latent space (paper 002, Sec. 3.1).
+#[derive(Debug)]
+pub struct Desom {
+    /// Encoder and decoder.
+    pub autoencoder: Autoencoder,
+    /// The SOM layer on the codes `z = f(x)`.
+    pub som: SomLayer,
+    init: PrototypeInit,
+    gamma: f64,
+}
+
+impl Desom {
+    /// The SOM loss weight `γ`.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+
+    /// `L = L_R + γ L_SOM` on a batch at temperature `T` (paper 002, Eq. 4). The BMUs
+    /// `b_i = argmin_k ||z_i - m_k||^2` and the weights `w_ik = K^T(δ(b_i, k))` are computed
+    /// without gradient and held fixed within the step (paper 002, Sec. 3.4).
+    ///
+    /// # Shapes
+    /// `x`: `[b, ...input_shape]`.
+    pub fn loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
+        let z = self.autoencoder.encode(x)?; // [b, L]
+        let reconstruction = self.autoencoder.decode(&z)?.f_mse_loss(x, tch::Reduction::Mean)?; // []
+        let dist = self.som.forward(&z); // [b, K]
+        let bmus = dist.detach().argmin(-1, false); // [b]
+        let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
+        let som = som_distortion(&dist, &weights); // []
+        let total = &reconstruction + &som * self.gamma; // []
+        Ok(DesomLoss { total, reconstruction, som })
+    }
+
+    /// Codes `z = f(x)` without gradient, in chunks.
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input_shape]` → `[n, L]`.
+    pub fn encode_all(&self, x: &Tensor) -> Result<Tensor> {
+        encode_chunked(&self.autoencoder, x)
+    }
+
+    /// Best-matching units `b_i = argmin_k ||f(x_i) - m_k||^2` (paper 002, Sec. 3.2), without gradient.
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input_shape]` → `[n]` int64.
+    pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
+        self.som.bmus(&self.encode_all(x)?)
+    }
+
+    /// Decoded prototypes `g(m_k)`: the map as images (paper 002, Sec. 4.4, Fig. 14), without gradient.
+    ///
+    /// # Shapes
+    /// `[K, ...input_shape]`.
+    pub fn decoded_prototypes(&self) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        self.autoencoder.decode(&self.som.weight)
+    }
+
+    /// Re-draws the prototypes from the encoded samples `f(x)` with the configured initialisation
+    /// and `seed` (after AE pretraining, paper 002, Sec. 4.2).
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input_shape]`.
+    pub fn reinit_prototypes(&mut self, x: &Tensor, seed: u64) -> Result<()> {
+        let z = self.encode_all(x)?; // [n, L]
+        let fresh = self.init.draw(&z.unsqueeze(0), self.som.n_units(), &[seed])?.squeeze_dim(0); // [K, L]
+        let _guard = tch::no_grad_guard();
+        self.som.weight.f_copy_(&fresh.to_kind(Kind::Float))?;
+        Ok(())
+    }
+}
+
+/// `f(x)` without gradient, [`ENCODE_CHUNK`] rows at a time.
+///
+/// # Shapes
+/// `x`: `[n, ...input_shape]` → `[n, L]`.
+fn encode_chunked(autoencoder: &Autoencoder, x: &Tensor) -> Result<Tensor> {
+    autoencoder.check_input(x)?;
+    let _guard = tch::no_grad_guard();
+    let n = x.size()[0];
+    let chunks = (0..n)
+        .step_by(ENCODE_CHUNK as usize)
+        .map(|start| autoencoder.encode(&x.narrow(0, start, ENCODE_CHUNK.min(n - start))))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Tensor::f_cat(&chunks, 0)?)
+}

@@ -1,0 +1,128 @@
+//! k-means on any libtorch device (the baseline of paper 002, Sec. 5: "k-means ... with 64
+//! prototypes"): k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations, restarts.
+
+use crate::distance::squared_euclidean;
+use crate::error::{expect_dims, Error, Result};
+use crate::init::PrototypeInit;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+/// k-means settings (scikit-learn's defaults where they exist). Fit with [`KMeansConfig::fit`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KMeansConfig {
+    /// Number of clusters `k`; must not exceed the number of samples (an error otherwise).
+    pub k: usize,
+    /// Restarts from independent k-means++ seedings; the lowest inertia wins (default 10).
+    #[serde(default = "default_n_init")]
+    pub n_init: usize,
+    /// Lloyd iterations per restart at most (default 300).
+    #[serde(default = "default_max_iter")]
+    pub max_iter: usize,
+    /// Stop when the summed squared centroid shift is at most `tol` times the mean per-feature
+    /// variance of the data (scikit-learn's rule; default `1e-4`).
+    #[serde(default = "default_tol")]
+    pub tol: f64,
+    /// Seed of the `ChaCha8Rng` that draws one k-means++ seed per restart.
+    pub seed: u64,
+}
+
+fn default_n_init() -> usize {
+    10
+}
+fn default_max_iter() -> usize {
+    300
+}
+fn default_tol() -> f64 {
+    1e-4
+}
+
+/// A fitted k-means partition.
+#[derive(Debug)]
+pub struct KMeans {
+    /// Centroids `c_j`, `[k, d]`, on the data's device.
+    pub centroids: Tensor,
+    /// Nearest centroid of every sample, `[n]` int64.
+    pub assignments: Tensor,
+    /// Inertia `sum_i min_j ||x_i - c_j||^2` of the final centroids.
+    pub inertia: f64,
+    /// Inertia after every assignment step of the winning restart (non-increasing; the last
+    /// entry is `inertia`).
+    pub inertia_history: Vec<f64>,
+}
+
+impl KMeansConfig {
+    /// Fits k-means to `x`: `n_init` restarts of k-means++ seeding (via
+    /// [`PrototypeInit::KMeansPlusPlus`]) followed by Lloyd's algorithm
+    /// `c_j <- mean{x_i : a_i = j}`, keeping the restart with the lowest inertia.
+    ///
+    /// **Empty clusters** never produce NaN: an empty centroid is re-seeded at the sample
+    /// farthest from its current centroid (distinct samples for several empty clusters), which
+    /// cannot increase the inertia of the current assignment.
+    ///
+    /// # Shapes
+    /// `x`: `[n, d]` float, `n >= k`.
+    pub fn fit(&self, x: &Tensor) -> Result<KMeans> {
+        let n = expect_dims(x, 2, "k-means data", "[n, d]")?[0];
+        let checks = [("k", self.k, 1), ("n_init", self.n_init, 1), ("max_iter", self.max_iter, 1)];
+        if let Some((field, value, _)) = checks.iter().find(|(_, v, min)| v < min) {
+            return Err(Error::InvalidConfig { field, expected: "at least 1".into(), found: value.to_string() });
+        }
+        if self.k as i64 > n {
+            return Err(Error::InvalidConfig { field: "k", expected: format!("at most the sample count {n}"), found: self.k.to_string() });
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
+        }
+        let variance = x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?;
+        let shift_tol = self.tol * variance;
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        let mut best: Option<KMeans> = None;
+        for _ in 0..self.n_init {
+            let init = PrototypeInit::KMeansPlusPlus.draw(&x.unsqueeze(0), self.k as i64, &[rng.next_u64()])?; // [1, k, d]
+            let run = self.lloyd(x, init.squeeze_dim(0), shift_tol)?;
+            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+                best = Some(run);
+            }
+        }
+        best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
+    }
+
+    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`.
+    fn lloyd(&self, x: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+        let k = self.k as i64;
+        let mut history = Vec::new();
+        for _ in 0..self.max_iter {
+            let (nearest, assignments) = assign(x, &centroids)?; // [n], [n]
+            history.push(nearest.sum(Kind::Double).f_double_value(&[])?);
+            let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
+            let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
+            let mut updated = sums / counts.clamp_min(1.0).unsqueeze(1); // [k, d]
+            let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
+            let n_empty = empty.size()[0];
+            if n_empty > 0 {
+                let farthest = nearest.topk(n_empty, 0, true, true).1; // [e]
+                updated = updated.f_index_copy(0, &empty, &x.f_index_select(0, &farthest)?)?;
+            }
+            let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
+            centroids = updated;
+            if shift <= shift_tol {
+                break;
+            }
+        }
+        let (nearest, assignments) = assign(x, &centroids)?;
+        let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
+        history.push(inertia);
+        Ok(KMeans { centroids, assignments, inertia, inertia_history: history })
+    }
+}
+
+/// Squared distance to the nearest centroid and its index.
+///
+/// # Shapes
+/// `x`: `[n, d]`, `centroids`: `[k, d]` → (`[n]`, `[n]` int64).
+fn assign(x: &Tensor, centroids: &Tensor) -> Result<(Tensor, Tensor)> {
+    Ok(squared_euclidean(x, centroids).f_min_dim(1, false)?)
+}
