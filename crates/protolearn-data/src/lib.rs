@@ -51,3 +51,8 @@ pub use synthetic::{
     BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig,
     SpiralConfig,
 };
+
+/// The README's examples, compiled and run as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
