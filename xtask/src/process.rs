@@ -23,7 +23,8 @@ pub fn command(program: &str, root: &Path, libtorch: &Path) -> Command {
 
 /// Runs `cmd` with inherited stdio and fails with the command line when it exits non-zero.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let line = format!("{cmd:?}");
+    let args: Vec<String> = cmd.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let line = format!("`{} {}`", cmd.get_program().to_string_lossy(), args.join(" "));
     let status = cmd.status().with_context(|| format!("starting {line}"))?;
     if !status.success() {
         bail!("{line} failed ({status})");
