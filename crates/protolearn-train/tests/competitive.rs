@@ -1,5 +1,6 @@
 //! Competitive layers trained end to end: duality (paper 000, Theorems 1 and 4), learning on
 //! moons, reproducibility, batched replicas equal sequential runs, checkpoints.
+#![allow(clippy::unwrap_used)]
 
 use protolearn_data::{MoonsConfig, Standardizer};
 use protolearn_layers::competitive::{CompetitiveConfig, CompetitiveLayer, DualInit, LayerKind};
@@ -179,4 +180,13 @@ fn invalid_training_configs_are_errors() {
     assert!(fit_competitive(&x, &[1], &layer(LayerKind::Vcl), &bad, &mut Silent).is_err());
     let two = x.repeat([2, 1, 1]);
     assert!(fit_competitive(&two, &[1, 2, 3], &layer(LayerKind::Vcl), &train_config(0.01, 5), &mut Silent).is_err(), "3 seeds, 2 replicas");
+}
+
+#[test]
+fn training_config_round_trips_through_toml_and_rejects_unknown_fields() {
+    let cfg = train_config(0.0008, 400);
+    let text = toml::to_string(&cfg).unwrap();
+    assert_eq!(toml::from_str::<CompetitiveTrainConfig>(&text).unwrap(), cfg);
+    let typo = text.replace("keep_best", "keep_bets");
+    assert!(toml::from_str::<CompetitiveTrainConfig>(&typo).is_err());
 }
