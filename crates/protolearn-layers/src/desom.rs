@@ -61,12 +61,21 @@ impl DesomConfig {
     /// `x`: `[n, ...input_shape]`, any number of samples (a random subset suffices).
     pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<Desom> {
         if !(self.gamma.is_finite() && self.gamma >= 0.0) {
-            return Err(Error::InvalidConfig { field: "gamma", expected: "finite gamma >= 0".into(), found: self.gamma.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "gamma",
+                expected: "finite gamma >= 0".into(),
+                found: self.gamma.to_string(),
+            });
         }
         let autoencoder = self.autoencoder.build(&(path / "ae"), seed)?;
         let z = encode_chunked(&autoencoder, x)?; // [n, L]
         let som = self.som.build(&(path / "som"), &z, seed)?;
-        Ok(Desom { autoencoder, som, init: self.som.init, gamma: self.gamma })
+        Ok(Desom {
+            autoencoder,
+            som,
+            init: self.som.init,
+            gamma: self.gamma,
+        })
     }
 }
 
@@ -107,13 +116,25 @@ impl Desom {
     /// `x`: `[b, ...input_shape]`.
     pub fn loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
         let z = self.autoencoder.encode(x)?; // [b, L]
-        let reconstruction = self.autoencoder.decode(&z)?.f_mse_loss(x, tch::Reduction::Mean)?; // []
+        let reconstruction = mse(&self.autoencoder.decode(&z)?, x)?; // []
         let dist = self.som.forward(&z); // [b, K]
         let bmus = dist.detach().argmin(-1, false); // [b]
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
         let som = som_distortion(&dist, &weights); // []
         let total = &reconstruction + &som * self.gamma; // []
-        Ok(DesomLoss { total, reconstruction, som })
+        Ok(DesomLoss {
+            total,
+            reconstruction,
+            som,
+        })
+    }
+
+    /// The reconstruction loss `L_R` alone (AE pretraining, paper 002, Sec. 4.2), with gradient.
+    ///
+    /// # Shapes
+    /// `x`: `[b, ...input_shape]` → `[]`.
+    pub fn reconstruction_loss(&self, x: &Tensor) -> Result<Tensor> {
+        mse(&self.autoencoder.forward(x)?, x)
     }
 
     /// Codes `z = f(x)` without gradient, in chunks.
@@ -148,11 +169,19 @@ impl Desom {
     /// `x`: `[n, ...input_shape]`.
     pub fn reinit_prototypes(&mut self, x: &Tensor, seed: u64) -> Result<()> {
         let z = self.encode_all(x)?; // [n, L]
-        let fresh = self.init.draw(&z.unsqueeze(0), self.som.n_units(), &[seed])?.squeeze_dim(0); // [K, L]
+        let fresh = self
+            .init
+            .draw(&z.unsqueeze(0), self.som.n_units(), &[seed])?
+            .squeeze_dim(0); // [K, L]
         let _guard = tch::no_grad_guard();
         self.som.weight.f_copy_(&fresh.to_kind(Kind::Float))?;
         Ok(())
     }
+}
+
+/// `L_R = (1/(n D)) sum_i ||x̃_i - x_i||^2`, the mean over samples and features.
+fn mse(reconstruction: &Tensor, x: &Tensor) -> Result<Tensor> {
+    Ok(reconstruction.f_mse_loss(x, tch::Reduction::Mean)?)
 }
 
 /// `f(x)` without gradient, [`ENCODE_CHUNK`] rows at a time.

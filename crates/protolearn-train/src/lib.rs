@@ -25,6 +25,7 @@
 
 pub mod checkpoint;
 pub mod competitive;
+pub mod desom;
 pub mod device;
 mod error;
 pub mod observer;

@@ -1,0 +1,304 @@
+//! Training DESOM and ConvDESOM by iterations (paper 002, Algorithm 3): minibatches drawn on the
+//! device, Adam on `L = L_R + γ L_SOM`, temperature decayed every iteration, optional AE
+//! pretraining and SOM update interval, history logged every `log_every` iterations.
+//!
+//! One "epoch" of [`crate::trainer::run_epochs`] is one logging interval of `log_every`
+//! iterations: the losses are summed on the device and read back (the only host-device sync)
+//! once per interval, together with purity and NMI on the evaluation set.
+
+use crate::error::{Error, Result};
+use crate::observer::Observer;
+use crate::optim::{OptimizerConfig, OptimizerKind};
+use crate::trainer::{run_epochs, EpochStep, Timed};
+use protolearn_data::tensor::{Dataset, RandomBatches};
+use protolearn_layers::desom::{Desom, DesomConfig};
+use protolearn_layers::som::Schedule;
+use protolearn_metrics::{normalized_mutual_info, purity, Contingency, Grid, NmiAverage};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// How DESOM is trained (paper 002, Sec. 3.5-3.6 and Table 2). No `Default`: see
+/// [`DesomTrainConfig::paper`] for the paper's values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesomTrainConfig {
+    /// Optimizer (paper 002, Table 2: Adam, `l_r = 0.001`, `β = (0.9, 0.999)`).
+    pub optimizer: OptimizerConfig,
+    /// Joint training iterations (paper 004: 10000 on MNIST; paper 002: until convergence).
+    pub iterations: usize,
+    /// Minibatch size `n_b` (paper 002, Table 2: 256).
+    pub batch_size: usize,
+    /// Temperature `T(n) = T_max (T_min / T_max)^(n / iterations)`, `n = 1..iterations`
+    /// (paper 002, Algorithm 3; Table 2: `T_max` = map size, `T_min = 0.1`).
+    pub temperature: Schedule,
+    /// AE pretraining iterations on `L_R` alone before joint training, after which the
+    /// prototypes are re-drawn from encoded samples (paper 002, Sec. 4.2; default 0: "none").
+    pub pretrain_iterations: usize,
+    /// The SOM term enters the loss only every this many iterations; in between its gradients
+    /// are zero (paper 002, Sec. 3.5, `update_interval`; 1 = every iteration, the default).
+    pub update_interval: usize,
+    /// Record losses (and metrics) every this many iterations and after the last.
+    pub log_every: usize,
+    /// Seed of the model initialisation and of the minibatch draws.
+    pub seed: u64,
+}
+
+impl DesomTrainConfig {
+    /// Paper 002's Table 2 for `grid`: Adam `1e-3`, batch 256, `T` from the map size to 0.1,
+    /// no pretraining, SOM updated every iteration; logging every 100 iterations.
+    pub fn paper(grid: &Grid, iterations: usize, seed: u64) -> Self {
+        DesomTrainConfig {
+            optimizer: OptimizerConfig {
+                kind: OptimizerKind::Adam,
+                lr: 1e-3,
+            },
+            iterations,
+            batch_size: 256,
+            temperature: Schedule::paper_temperature(grid),
+            pretrain_iterations: 0,
+            update_interval: 1,
+            log_every: 100,
+            seed,
+        }
+    }
+
+    /// Checks counts and the schedule.
+    pub fn validate(&self) -> Result<()> {
+        let counts = [
+            ("iterations", self.iterations),
+            ("batch_size", self.batch_size),
+            ("update_interval", self.update_interval),
+            ("log_every", self.log_every),
+        ];
+        if let Some((field, _)) = counts.iter().find(|(_, v)| *v == 0) {
+            return Err(Error::InvalidConfig {
+                field: (*field).into(),
+                expected: "at least 1".into(),
+                found: "0".into(),
+            });
+        }
+        Ok(self.temperature.validate("temperature")?)
+    }
+}
+
+/// Which part of the training a record belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// AE pretraining on `L_R` alone.
+    Pretrain,
+    /// Joint training on `L_R + γ L_SOM`.
+    Joint,
+}
+
+/// One logging interval: losses averaged over its minibatches, metrics on the evaluation set
+/// after its last iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DesomRecord {
+    /// Pretraining or joint training.
+    pub phase: Phase,
+    /// The 1-based iteration (within the phase) after which it was recorded.
+    pub iteration: usize,
+    /// Temperature `T` of that iteration (`None` in pretraining).
+    pub temperature: Option<f64>,
+    /// Mean reconstruction loss `L_R` of the interval's batches.
+    pub reconstruction: f64,
+    /// Mean SOM distortion `L_SOM` of the interval's batches (`None` in pretraining).
+    pub som: Option<f64>,
+    /// Mean `L_R + γ L_SOM` (equals `L_R` in pretraining).
+    pub total: f64,
+    /// Purity of the BMU assignments on the labelled evaluation set (paper 002, Appendix 1).
+    pub purity: Option<f64>,
+    /// NMI (arithmetic normalisation) of the BMU assignments on the labelled evaluation set.
+    pub nmi: Option<f64>,
+}
+
+/// A trained DESOM with its history.
+#[derive(Debug)]
+pub struct DesomRun {
+    /// The variables (`ae.*`, `som.weight`; save with [`crate::checkpoint::save`]).
+    pub vs: nn::VarStore,
+    /// The model.
+    pub model: Desom,
+    /// One record per logging interval, pretraining first.
+    pub history: Vec<Timed<DesomRecord>>,
+}
+
+/// Labelled evaluation data: features on the device, labels on the host.
+struct Evaluation<'a> {
+    x: &'a Tensor,
+    labels: Vec<i64>,
+}
+
+impl Evaluation<'_> {
+    /// Purity and NMI of `model`'s BMUs (one device-to-host copy of `[n]` indices).
+    fn score(&self, model: &Desom) -> Result<(f64, f64)> {
+        let bmus = Vec::<i64>::try_from(model.predict(self.x)?.to_device(tch::Device::Cpu))?;
+        let clusters: Vec<usize> = bmus.into_iter().map(|b| b as usize).collect();
+        let table = Contingency::new(&self.labels, &clusters)?;
+        Ok((
+            purity(&table),
+            normalized_mutual_info(&table, NmiAverage::Arithmetic),
+        ))
+    }
+}
+
+/// The work of one logging interval.
+struct DesomStep<'s, 'd> {
+    model: &'s Desom,
+    batches: &'s mut RandomBatches<'d, ChaCha8Rng>,
+    optimizer: &'s mut nn::Optimizer,
+    config: &'s DesomTrainConfig,
+    phase: Phase,
+    iterations: usize,
+    eval: Option<&'s Evaluation<'d>>,
+}
+
+impl DesomStep<'_, '_> {
+    /// One SGD step on batch `x` at 0-based iteration `it`; returns `[L, L_R, L_SOM]` detached.
+    fn step(&mut self, x: &Tensor, it: usize) -> Result<Tensor> {
+        match self.phase {
+            Phase::Pretrain => {
+                let reconstruction = self.model.reconstruction_loss(x)?; // []
+                self.optimizer.backward_step(&reconstruction);
+                let zero = reconstruction.zeros_like();
+                Ok(Tensor::stack(
+                    &[reconstruction.detach(), reconstruction.detach(), zero],
+                    0,
+                )) // [3]
+            }
+            Phase::Joint => {
+                let temperature = self.config.temperature.at(it + 1, self.iterations);
+                let loss = self.model.loss(x, temperature)?;
+                let objective = if it % self.config.update_interval == 0 {
+                    &loss.total
+                } else {
+                    &loss.reconstruction
+                };
+                self.optimizer.backward_step(objective);
+                Ok(Tensor::stack(&[loss.total, loss.reconstruction, loss.som], 0).detach())
+                // [3]
+            }
+        }
+    }
+}
+
+impl EpochStep for DesomStep<'_, '_> {
+    type Record = DesomRecord;
+
+    fn epoch(&mut self, interval: usize) -> Result<DesomRecord> {
+        let start = interval * self.config.log_every;
+        let end = (start + self.config.log_every).min(self.iterations);
+        let mut sums: Option<Tensor> = None; // [3] on the device
+        for it in start..end {
+            let batch = self
+                .batches
+                .next()
+                .ok_or_else(|| data_error("the minibatch stream ended"))?
+                .map_err(from_data)?;
+            let losses = self.step(&batch.x, it)?; // [3]
+            sums = Some(match sums {
+                Some(s) => s + losses,
+                None => losses,
+            });
+        }
+        let means = sums
+            .map(|s| s / (end - start) as f64)
+            .ok_or_else(|| data_error("an empty logging interval"))?;
+        let [total, reconstruction, som] = <[f64; 3]>::try_from(Vec::<f64>::try_from(
+            means.to_kind(Kind::Double).to_device(tch::Device::Cpu),
+        )?)
+        .map_err(|v| data_error(&format!("{} loss values instead of 3", v.len())))?;
+        let (purity, nmi) = match self.eval {
+            Some(e) => e.score(self.model).map(|(p, n)| (Some(p), Some(n)))?,
+            None => (None, None),
+        };
+        let joint = self.phase == Phase::Joint;
+        Ok(DesomRecord {
+            phase: self.phase,
+            iteration: end,
+            temperature: joint.then(|| self.config.temperature.at(end, self.iterations)),
+            reconstruction,
+            som: joint.then_some(som),
+            total,
+            purity,
+            nmi,
+        })
+    }
+}
+
+/// Trains DESOM on `train` (Algorithm 3 of paper 002): the model is built from `seed`, its
+/// prototypes drawn from encoded training samples; batches of `batch_size` distinct samples are
+/// drawn on `train`'s device. With labels on `eval`, every record carries purity and NMI of the
+/// BMUs on it. The observer sees the pretraining intervals (if any), then the joint ones.
+pub fn fit_desom(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    model_config: &DesomConfig,
+    config: &DesomTrainConfig,
+    observer: &mut dyn Observer<DesomRecord>,
+) -> Result<DesomRun> {
+    config.validate()?;
+    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
+    let (model_seed, batch_seed, reinit_seed) =
+        (seeds.next_u64(), seeds.next_u64(), seeds.next_u64());
+    let vs = nn::VarStore::new(train.device());
+    let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
+    let mut optimizer = config.optimizer.build(&vs)?;
+    let mut batches = train
+        .random_batches(config.batch_size, ChaCha8Rng::seed_from_u64(batch_seed))
+        .map_err(from_data)?;
+    let evaluation = match eval {
+        Some(Dataset { x, y: Some(y) }) => Some(Evaluation {
+            x,
+            labels: Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))?,
+        }),
+        _ => None,
+    };
+    let mut history = Vec::new();
+    for (phase, iterations) in [
+        (Phase::Pretrain, config.pretrain_iterations),
+        (Phase::Joint, config.iterations),
+    ] {
+        if iterations == 0 {
+            continue;
+        }
+        if phase == Phase::Joint && config.pretrain_iterations > 0 {
+            model.reinit_prototypes(&train.x, reinit_seed)?;
+        }
+        let mut step = DesomStep {
+            model: &model,
+            batches: &mut batches,
+            optimizer: &mut optimizer,
+            config,
+            phase,
+            iterations,
+            eval: evaluation.as_ref(),
+        };
+        history.extend(run_epochs(
+            &mut step,
+            iterations.div_ceil(config.log_every),
+            observer,
+        )?);
+    }
+    Ok(DesomRun { vs, model, history })
+}
+
+/// A data-layer failure: libtorch errors keep their type, the rest become `InvalidConfig` on the
+/// dataset (protolearn-train has no data error variant).
+fn from_data(e: protolearn_data::Error) -> Error {
+    match e {
+        protolearn_data::Error::Tch(t) => Error::Torch(t),
+        other => data_error(&other.to_string()),
+    }
+}
+
+fn data_error(found: &str) -> Error {
+    Error::InvalidConfig {
+        field: "dataset".into(),
+        expected: "training data that fits the batch size".into(),
+        found: found.into(),
+    }
+}
