@@ -4,13 +4,14 @@
 
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{mnist, BlobCenters, BlobsConfig, DataDirs, IdxDataset, ImageLayout};
-use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
+use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::som::SomConfig;
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::checkpoint;
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig, Phase};
 use protolearn_train::observer::Silent;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
@@ -27,19 +28,35 @@ const ITERS: usize = 1000;
 /// Seed of the MNIST run.
 const SEED: u64 = 11;
 
+/// Adam with learning rate `lr` (synthetic runs use 1e-2 to converge in few iterations).
+fn adam(lr: f64) -> OptimizerConfig {
+    OptimizerConfig {
+        kind: OptimizerKind::Adam,
+        lr,
+    }
+}
+
+/// A dense `input_dim - hidden - latent_dim` DESOM on a `side x side` map, `γ = 1e-3`.
 fn model(input_dim: i64, hidden: i64, latent_dim: i64, side: usize) -> DesomConfig {
+    let dense = DenseConfig {
+        input_dim,
+        hidden: vec![hidden],
+        latent_dim,
+    };
+    model_with(AutoencoderConfig::Dense(dense), side)
+}
+
+/// DESOM with `autoencoder` on a `side x side` map, `γ = 1e-3` (paper 002, Table 2).
+fn model_with(autoencoder: AutoencoderConfig, side: usize) -> DesomConfig {
     let grid = Grid::new(side, side, Lattice::Rectangular, Boundary::Bounded).expect("grid");
+    let som = SomConfig {
+        grid,
+        init: Default::default(),
+        neighbourhood: Default::default(),
+    };
     DesomConfig {
-        autoencoder: AutoencoderConfig::Dense(DenseConfig {
-            input_dim,
-            hidden: vec![hidden],
-            latent_dim,
-        }),
-        som: SomConfig {
-            grid,
-            init: Default::default(),
-            neighbourhood: Default::default(),
-        },
+        autoencoder,
+        som,
         gamma: 1e-3,
     }
 }
@@ -75,10 +92,7 @@ fn blobs_loss_decreases_and_bmus_match_classes() {
     let cfg = DesomTrainConfig {
         batch_size: 64,
         log_every: 50,
-        optimizer: protolearn_train::optim::OptimizerConfig {
-            kind: protolearn_train::optim::OptimizerKind::Adam,
-            lr: 1e-2,
-        },
+        optimizer: adam(1e-2),
         ..DesomTrainConfig::paper(&m.som.grid, 300, 7)
     };
     let run = fit_desom(&data, Some(&data), &m, &cfg, &mut Silent).expect("fit");
@@ -152,6 +166,46 @@ fn pretraining_and_update_interval_are_recorded() {
     assert!(
         fit_desom(&data, None, &m, &too_big, &mut Silent).is_err(),
         "batch larger than the data"
+    );
+}
+
+#[test]
+fn conv_desom_trains_on_synthetic_images() {
+    let cfg = BlobsConfig {
+        n_samples: 128,
+        n_features: 784,
+        centers: BlobCenters::Random(3),
+        cluster_std: 0.1,
+        center_box: (0.0, 1.0),
+        shuffle: true,
+    };
+    let data = cfg
+        .generate(&mut ChaCha8Rng::seed_from_u64(4))
+        .expect("blobs");
+    let flat = Dataset::from_data(&data, Device::Cpu).expect("dataset");
+    let images = Dataset::new(flat.x.view([-1, 1, 28, 28]), flat.y).expect("images");
+    let conv = ConvConfig {
+        filters: vec![4, 8, 8, 8],
+        latent_dim: 3,
+        ..ConvConfig::default()
+    };
+    let m = model_with(AutoencoderConfig::Conv(conv), 2);
+    let train = DesomTrainConfig {
+        batch_size: 32,
+        log_every: 20,
+        optimizer: adam(1e-2),
+        ..DesomTrainConfig::paper(&m.som.grid, 60, 2)
+    };
+    let run = fit_desom(&images, Some(&images), &m, &train, &mut Silent).expect("fit");
+    let records = joint(&run.history);
+    assert_eq!(records.len(), 3);
+    assert!(
+        records[2].reconstruction < records[0].reconstruction,
+        "{records:?}"
+    );
+    assert_eq!(
+        run.model.decoded_prototypes().expect("decode").size(),
+        vec![4, 1, 28, 28]
     );
 }
 
