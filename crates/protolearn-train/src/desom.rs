@@ -163,11 +163,9 @@ impl DesomStep<'_, '_> {
             Phase::Pretrain => {
                 let reconstruction = self.model.reconstruction_loss(x)?; // []
                 self.optimizer.backward_step(&reconstruction);
-                let zero = reconstruction.zeros_like();
-                Ok(Tensor::stack(
-                    &[reconstruction.detach(), reconstruction.detach(), zero],
-                    0,
-                )) // [3]
+                let r = reconstruction.detach(); // []
+                let terms = [r.shallow_clone(), r.shallow_clone(), r.zeros_like()];
+                Ok(Tensor::stack(&terms, 0)) // [3]
             }
             Phase::Joint => {
                 let temperature = self.config.temperature.at(it + 1, self.iterations);
@@ -178,8 +176,8 @@ impl DesomStep<'_, '_> {
                     &loss.reconstruction
                 };
                 self.optimizer.backward_step(objective);
-                Ok(Tensor::stack(&[loss.total, loss.reconstruction, loss.som], 0).detach())
-                // [3]
+                let terms = [loss.total, loss.reconstruction, loss.som];
+                Ok(Tensor::stack(&terms, 0).detach()) // [3]
             }
         }
     }
