@@ -162,7 +162,7 @@ fn config_round_trips_with_paper_defaults() {
     let parsed: DesomConfig = toml::from_str(minimal).expect("parse");
     assert_eq!(parsed.gamma, 1e-3, "paper 002, Table 2");
     assert_eq!(parsed.autoencoder, AutoencoderConfig::default());
-    assert!(toml::from_str::<DesomConfig>(&format!("{minimal}bogus = 1\n")).is_err());
+    assert!(toml::from_str::<DesomConfig>(&format!("bogus = 1\n{minimal}")).is_err());
     let bad = DesomConfig { gamma: -1.0, ..cfg };
     let vs = nn::VarStore::new(Device::Cpu);
     assert!(bad
