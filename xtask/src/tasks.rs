@@ -86,7 +86,7 @@ fn ensure_libtorch(root: &Path) -> Result<PathBuf> {
     match libtorch::installed_version(&dir) {
         Some((version, tag)) if version == required => {
             println!("xtask: libtorch {version}+{tag} (needed by torch-sys {torch_sys}) already at {}", dir.display());
-            return Ok(dir);
+            Ok(dir)
         }
         Some((version, _)) if !project_local => bail!(
             "LIBTORCH={} holds libtorch {version}, but torch-sys {torch_sys} needs {required}.\n\

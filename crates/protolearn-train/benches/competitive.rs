@@ -1,6 +1,7 @@
 //! Criterion benchmarks of competitive-layer training on CPU: 20 full-batch epochs of VCL and DCL
 //! on 500 standardised moons samples, k = 30, for 10 seeds batched as replicas and for the same
 //! 10 seeds as a sequential loop (the alternative the batching replaces).
+#![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use protolearn_data::{MoonsConfig, Standardizer};

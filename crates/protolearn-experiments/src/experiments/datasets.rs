@@ -12,6 +12,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 
+/// A named generator of one synthetic dataset.
+type Generator = (&'static str, Box<dyn Fn(&mut ChaCha8Rng) -> protolearn_data::Result<Data>>);
+
 /// Seed of every generator in this experiment.
 const SEED: u64 = 0;
 
@@ -20,7 +23,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let dir = ctx.experiment_dir("datasets")?;
     let mut table = Table::new(["dataset", "samples", "sample shape", "classes", "class counts", "feature range", "seconds"]);
     let mut planar = Vec::new();
-    let generators: [(&str, Box<dyn Fn(&mut ChaCha8Rng) -> protolearn_data::Result<Data>>); 5] = [
+    let generators: [Generator; 5] = [
         ("spiral", Box::new(|rng| SpiralConfig { n_samples: 500, ..Default::default() }.generate(rng))),
         ("moons", Box::new(|rng| MoonsConfig { n_samples: 500, ..Default::default() }.generate(rng))),
         ("circles", Box::new(|rng| CirclesConfig { n_samples: 500, ..Default::default() }.generate(rng))),

@@ -155,8 +155,11 @@ fn figure3(dir: &std::path::Path, spec: &Spec, results: &[(String, Data, Tensor,
     Ok(files.png)
 }
 
+/// Prototype positions, CHL edges (index pairs into the positions) and component ids.
+type PlanarGraph = (Vec<[f64; 2]>, Vec<(usize, usize)>, Vec<usize>);
+
 /// Positions, CHL edges among kept prototypes and component ids of replica 0.
-fn pruned_graph(m: &TrainedModel) -> Result<(Vec<[f64; 2]>, Vec<(usize, usize)>, Vec<usize>)> {
+fn pruned_graph(m: &TrainedModel) -> Result<PlanarGraph> {
     let g = &m.graphs[0];
     let protos = Vec::<f32>::try_from(m.run.prototypes.get(0).to_device(tch::Device::Cpu).flatten(0, -1))?;
     let keep: Vec<usize> = g.pruning_mask().iter().enumerate().filter(|(_, &p)| !p).map(|(i, _)| i).collect();
