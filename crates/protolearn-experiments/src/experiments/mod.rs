@@ -4,6 +4,7 @@ pub mod competitive;
 pub mod datasets;
 pub mod paper000_madelon;
 pub mod paper000_synthetic;
+pub mod paper002_desom;
 
 use crate::context::RunContext;
 use crate::report::Section;
@@ -21,4 +22,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "datasets", run: datasets::run },
     Experiment { name: "paper000_synthetic", run: paper000_synthetic::run },
     Experiment { name: "paper000_madelon", run: paper000_madelon::run },
+    Experiment { name: "paper002_desom", run: paper002_desom::run },
 ];

@@ -1,0 +1,222 @@
+//! The paper's values (Tables 7-12 of paper 002), the report tables with ours beside them, the
+//! targets, and the figures (decoded prototype maps, U-matrix, DESOM learning curves).
+
+use super::evaluate::View;
+use crate::report::{mean_std, Table};
+use anyhow::Result;
+use protolearn_plot::{curves, image_grid, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series, UMatrixPanel};
+use protolearn_train::desom::{DesomRecord, Phase};
+use protolearn_train::trainer::Timed;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Dataset -> model label -> metric -> one value per seed.
+pub type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>;
+
+/// Paper 002's values: (model label, metric, [MNIST, Fashion-MNIST]), mean ± std over 10 runs on
+/// the test set. Table 7: `purity`, `nmi`; Table 8: `qe`..`tp` (original space); Table 9:
+/// `*_latent`; Table 10: `psr`; Table 11: `km10_*` (+KM), `hc_*` (+HC); Table 12: `seconds`
+/// (MNIST only, RTX 2080).
+const PAPER: &[(&str, &str, [&str; 2])] = &[
+    ("k-means (k=64)", "purity", [".845 ± .011", ".718 ± .006"]),
+    ("k-means (k=64)", "nmi", [".581 ± .006", ".514 ± .002"]),
+    ("AE+k-means", "purity", [".946 ± .004", ".764 ± .005"]),
+    ("AE+k-means", "nmi", [".672 ± .005", ".548 ± .003"]),
+    ("SOM (8x8)", "purity", [".832 ± .010", ".712 ± .002"]),
+    ("SOM (8x8)", "nmi", [".576 ± .005", ".513 ± .002"]),
+    ("AE+SOM", "purity", [".935 ± .005", ".758 ± .007"]),
+    ("AE+SOM", "nmi", [".666 ± .005", ".542 ± .005"]),
+    ("DESOM (8x8)", "purity", [".934 ± .004", ".751 ± .009"]),
+    ("DESOM (8x8)", "nmi", [".658 ± .004", ".541 ± .004"]),
+    ("SOM (8x8)", "qe", ["5.345 ± 0.004", "4.537 ± 0.008"]),
+    ("SOM (8x8)", "te", ["0.518 ± 0.037", "0.477 ± 0.037"]),
+    ("SOM (8x8)", "ce", ["15.78 ± 0.662", "12.40 ± 0.654"]),
+    ("SOM (8x8)", "tp", ["-0.073 ± 0.004", "-0.026 ± 0.007"]),
+    ("DESOM (8x8)", "qe", ["5.848 ± 0.016", "4.755 ± 0.007"]),
+    ("DESOM (8x8)", "te", ["0.597 ± 0.033", "0.536 ± 0.035"]),
+    ("DESOM (8x8)", "ce", ["21.74 ± 0.643", "15.22 ± 0.941"]),
+    ("DESOM (8x8)", "tp", ["-0.104 ± 0.004", "-0.046 ± 0.005"]),
+    ("AE+SOM", "qe_latent", ["1.231 ± 0.029", "0.960 ± 0.026"]),
+    ("AE+SOM", "te_latent", ["0.510 ± 0.047", "0.532 ± 0.022"]),
+    ("AE+SOM", "ce_latent", ["4.429 ± 0.287", "3.973 ± 0.250"]),
+    ("AE+SOM", "tp_latent", ["-0.066 ± 0.002", "-0.059 ± 0.007"]),
+    ("DESOM (8x8)", "qe_latent", ["0.205 ± 0.008", "0.167 ± 0.003"]),
+    ("DESOM (8x8)", "te_latent", ["0.534 ± 0.026", "0.556 ± 0.035"]),
+    ("DESOM (8x8)", "ce_latent", ["0.727 ± 0.058", "0.661 ± 0.036"]),
+    ("DESOM (8x8)", "tp_latent", ["-0.057 ± 0.005", "-0.045 ± 0.005"]),
+    ("SOM (8x8)", "psr", ["0.720 ± 0.005", "0.703 ± 0.005"]),
+    ("AE+SOM", "psr", ["1.083 ± 0.012", "0.834 ± 0.011"]),
+    ("DESOM (8x8)", "psr", ["1.030 ± 0.005", "0.832 ± 0.013"]),
+    ("ConvDESOM (8x8)", "psr", ["1.045 ± 0.027", "0.829 ± 0.009"]),
+    ("SOM (8x8)", "km10_purity", [".559 ± .053", ".538 ± .023"]),
+    ("SOM (8x8)", "km10_nmi", [".485 ± .041", ".499 ± .024"]),
+    ("SOM (8x8)", "km10_acc", [".510 ± .071", ".498 ± .035"]),
+    ("SOM (8x8)", "hc_purity", [".641 ± .030", ".550 ± .032"]),
+    ("SOM (8x8)", "hc_nmi", [".612 ± .027", ".536 ± .022"]),
+    ("SOM (8x8)", "hc_acc", [".598 ± .035", ".491 ± .041"]),
+    ("AE+SOM", "km10_purity", [".773 ± .051", ".485 ± .041"]),
+    ("AE+SOM", "km10_nmi", [".728 ± .032", ".461 ± .032"]),
+    ("AE+SOM", "km10_acc", [".728 ± .073", ".439 ± .048"]),
+    ("AE+SOM", "hc_purity", [".822 ± .024", ".528 ± .029"]),
+    ("AE+SOM", "hc_nmi", [".788 ± .030", ".550 ± .026"]),
+    ("AE+SOM", "hc_acc", [".791 ± .026", ".480 ± .032"]),
+    ("DESOM (8x8)", "km10_purity", [".751 ± .048", ".587 ± .044"]),
+    ("DESOM (8x8)", "km10_nmi", [".696 ± .036", ".582 ± .025"]),
+    ("DESOM (8x8)", "km10_acc", [".717 ± .065", ".536 ± .053"]),
+    ("DESOM (8x8)", "hc_purity", [".824 ± .024", ".613 ± .035"]),
+    ("DESOM (8x8)", "hc_nmi", [".793 ± .025", ".604 ± .019"]),
+    ("DESOM (8x8)", "hc_acc", [".810 ± .032", ".571 ± .036"]),
+    ("AE pretraining", "seconds", ["120 (100 epochs)", "-"]),
+    ("SOM (8x8)", "seconds", ["120 (10000 it.)", "-"]),
+    ("AE+SOM", "seconds", ["240 (10000 it.)", "-"]),
+    ("DESOM (8x8)", "seconds", ["240 (10000 it.)", "-"]),
+];
+
+/// The paper's value of `metric` for `model` on dataset number `d` (0 MNIST, 1 Fashion), or `-`.
+fn paper(model: &str, metric: &str, d: usize) -> String {
+    PAPER.iter().find(|(m, k, _)| *m == model && *k == metric).map_or("-".to_owned(), |(_, _, v)| v[d].to_owned())
+}
+
+/// Our mean ± std of `metric` for `model` on `dataset`, `None` if not measured.
+fn ours(results: &Results, dataset: &str, model: &str, metric: &str, digits: usize) -> Option<String> {
+    results.get(dataset)?.get(model)?.get(metric).map(|v| mean_std(v, digits))
+}
+
+/// One table: a row per model and dataset that has the metrics, columns "ours" and "paper" per metric.
+pub fn table(results: &Results, models: &[&str], metrics: &[(&str, &str)], digits: usize) -> Table {
+    let mut header = vec!["dataset".to_owned(), "model".to_owned()];
+    for (_, name) in metrics {
+        header.push(format!("{name} (ours)"));
+        header.push(format!("{name} (paper)"));
+    }
+    let mut t = Table::new(header);
+    for dataset in results.keys() {
+        for model in models {
+            let cells: Vec<Option<String>> = metrics.iter().map(|(k, _)| ours(results, dataset, model, k, digits)).collect();
+            if cells.iter().all(Option::is_none) {
+                continue;
+            }
+            let mut row = vec![dataset.clone(), (*model).to_owned()];
+            for ((k, _), cell) in metrics.iter().zip(cells) {
+                row.push(cell.unwrap_or_else(|| "-".into()));
+                row.push(paper(model, k, paper_index(dataset)));
+            }
+            t.row(row);
+        }
+    }
+    t
+}
+
+/// Column of [`PAPER`] for a dataset label.
+fn paper_index(dataset: &str) -> usize {
+    usize::from(dataset != "MNIST")
+}
+
+/// The paper's targets (Sec. 5.2 and 5.4) against our means.
+pub fn targets(results: &Results) -> String {
+    let checks = [
+        ("MNIST", "purity", 0.92),
+        ("MNIST", "nmi", 0.64),
+        ("Fashion-MNIST", "purity", 0.74),
+        ("Fashion-MNIST", "nmi", 0.53),
+        ("MNIST", "hc_acc", 0.78),
+    ];
+    let mut out = String::new();
+    for (dataset, metric, target) in checks {
+        let value = results
+            .get(dataset)
+            .and_then(|m| m.get("DESOM (8x8)"))
+            .and_then(|m| m.get(metric))
+            .and_then(|v| protolearn_metrics::mean(v).ok());
+        let verdict = match value {
+            Some(v) if v >= target => format!("{v:.3} — reached"),
+            Some(v) => format!("{v:.3} — not reached"),
+            None => "not run".into(),
+        };
+        let _ = writeln!(out, "- DESOM 8x8 on {dataset}, {metric} >= {target}: {verdict}");
+    }
+    out
+}
+
+/// Decoded prototype maps (Figs. 15-16): one panel per dataset and map model with images.
+pub fn prototype_maps(dir: &Path, views: &[(String, String, View)]) -> Result<PathBuf> {
+    let owned: Vec<(String, Vec<f64>)> = views
+        .iter()
+        .filter_map(|(dataset, model, v)| {
+            let pixels = v.pixel_prototypes.as_ref()?;
+            Some((format!("{model}, {dataset}"), pixels.iter().map(|&p| f64::from(p)).collect()))
+        })
+        .collect();
+    let shape = GridShape::new(8, 8);
+    let panels: Vec<ImagePanel> = owned
+        .iter()
+        .map(|(title, pixels)| ImagePanel::new(pixels, shape, GridShape::new(28, 28)).intensity(Intensity::Fixed { low: 0.0, high: 1.0 }).title(title.clone()))
+        .collect();
+    let columns = (panels.len() / 2).max(1);
+    let files = image_grid(dir.join("prototype_maps"), &Layout::new().title("8x8 maps: prototypes (SOM) and decoded prototypes").columns(columns).panel_size(420, 440), &panels)?;
+    Ok(files.png)
+}
+
+/// U-matrix of DESOM's latent prototypes with the majority test label and hit count per unit.
+pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTreeMap<String, Vec<i64>>) -> Result<PathBuf> {
+    let mut owned = Vec::new();
+    for (dataset, _, v) in views.iter().filter(|(_, m, _)| m == "DESOM (8x8)") {
+        let y = labels.get(dataset).map_or(&[][..], Vec::as_slice);
+        let k = v.prototypes.len() / v.dim;
+        let mut counts = vec![[0usize; 10]; k];
+        for (&b, &l) in v.bmus.iter().zip(y) {
+            counts[b][usize::try_from(l).unwrap_or_default().min(9)] += 1;
+        }
+        let majority: Vec<usize> = counts.iter().map(|c| (0..10).max_by_key(|&i| c[i]).unwrap_or_default()).collect();
+        let hits: Vec<usize> = counts.iter().map(|c| c.iter().sum()).collect();
+        let protos: Vec<f64> = v.prototypes.iter().map(|&p| f64::from(p)).collect();
+        owned.push((dataset.clone(), protos, v.dim, majority, hits));
+    }
+    let panels: Vec<UMatrixPanel> = owned
+        .iter()
+        .map(|(d, p, dim, maj, hits)| UMatrixPanel::new(p, GridShape::new(8, 8), *dim).hits(maj, hits).title(format!("DESOM latent U-matrix, {d} (test hits by majority class)")))
+        .collect();
+    let files = umatrix(dir.join("desom_umatrix"), &Layout::new().columns(panels.len().max(1)).panel_size(460, 420), &panels)?;
+    Ok(files.png)
+}
+
+/// One series of a learning-curve panel: name, iterations, values.
+type Curve = (String, Vec<f64>, Vec<f64>);
+
+/// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity and NMI against the iteration,
+/// one series per dataset (first seed).
+pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>)]) -> Result<PathBuf> {
+    type Pick = fn(&DesomRecord) -> Option<f64>;
+    let metrics: [(&str, Pick); 4] = [
+        ("reconstruction loss L_R", |r| Some(r.reconstruction)),
+        ("SOM loss L_SOM", |r| r.som),
+        ("test purity", |r| r.purity),
+        ("test NMI", |r| r.nmi),
+    ];
+    let data: Vec<Vec<Curve>> = metrics
+        .iter()
+        .map(|(_, pick)| {
+            histories
+                .iter()
+                .map(|(name, h)| {
+                    let (x, y) = h
+                        .iter()
+                        .filter(|t| t.record.phase == Phase::Joint)
+                        .filter_map(|t| Some((t.record.iteration as f64, pick(&t.record)?)))
+                        .unzip();
+                    (name.clone(), x, y)
+                })
+                .collect()
+        })
+        .collect();
+    let panels: Vec<CurvePanel> = metrics
+        .iter()
+        .zip(&data)
+        .map(|((name, _), series)| {
+            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(*name).axis_labels("iteration", *name)
+        })
+        .collect();
+    let files = curves(dir.join("desom_learning_curves"), &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(2).panel_size(440, 300), &panels)?;
+    Ok(files.png)
+}
