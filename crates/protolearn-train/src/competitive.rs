@@ -152,14 +152,7 @@ pub fn fit_competitive(
     observer: &mut dyn Observer<CompetitiveRecord>,
 ) -> Result<CompetitiveRun> {
     config.validate()?;
-    let shared;
-    let x = match x.size().as_slice() {
-        [1, n, d] if seeds.len() > 1 => {
-            shared = x.expand([seeds.len() as i64, *n, *d], false);
-            &shared
-        }
-        _ => x,
-    };
+    let x = &broadcast_replicas(x, seeds.len());
     let vs = nn::VarStore::new(x.device());
     let layer = layer_config.build(&vs.root(), x, seeds)?;
     layer.check_input(x)?;
@@ -184,6 +177,14 @@ pub fn fit_competitive(
     };
     drop(step);
     Ok(CompetitiveRun { vs, layer, history, prototypes, kept_epoch })
+}
+
+/// `x` `[1, n, d]` expanded (without copying) to `[replicas, n, d]`; any other `x` is returned as is.
+pub fn broadcast_replicas(x: &Tensor, replicas: usize) -> Tensor {
+    match x.size().as_slice() {
+        [1, n, d] if replicas > 1 => x.expand([replicas as i64, *n, *d], false),
+        _ => x.shallow_clone(),
+    }
 }
 
 /// CHL graphs from a distance tensor and its adjacency (one host copy of `[r, k, k]` and `[r, k]`).

@@ -6,7 +6,7 @@ use crate::report::mean_std;
 use anyhow::Result;
 use protolearn_layers::competitive::CompetitiveConfig;
 use protolearn_metrics::ChlGraph;
-use protolearn_train::competitive::{fit_competitive, CompetitiveRun, CompetitiveTrainConfig};
+use protolearn_train::competitive::{broadcast_replicas, fit_competitive, CompetitiveRun, CompetitiveTrainConfig};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -39,14 +39,7 @@ pub fn train(model: &ModelSpec, x: &Tensor, seeds: &[u64], label: &str) -> Resul
     let start = std::time::Instant::now();
     let run = fit_competitive(x, seeds, &model.layer, &model.train, &mut EpochBar::new(label))?;
     let seconds = start.elapsed().as_secs_f64();
-    let shared;
-    let data = if x.size()[0] == 1 && seeds.len() > 1 {
-        shared = x.expand([seeds.len() as i64, -1, -1], false);
-        &shared
-    } else {
-        x
-    };
-    let graphs = run.graphs(data)?;
+    let graphs = run.graphs(&broadcast_replicas(x, seeds.len()))?;
     Ok(TrainedModel { run, graphs, seconds })
 }
 
