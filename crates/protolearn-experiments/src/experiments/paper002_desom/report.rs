@@ -175,9 +175,9 @@ pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTre
     }
     let panels: Vec<UMatrixPanel> = owned
         .iter()
-        .map(|(d, p, dim, maj, hits)| UMatrixPanel::new(p, GridShape::new(8, 8), *dim).hits(maj, hits).title(format!("DESOM latent U-matrix, {d} (test hits by majority class)")))
+        .map(|(d, p, dim, maj, hits)| UMatrixPanel::new(p, GridShape::new(8, 8), *dim).hits(maj, hits).title(d.to_string()))
         .collect();
-    let files = umatrix(dir.join("desom_umatrix"), &Layout::new().columns(panels.len().max(1)).panel_size(460, 420), &panels)?;
+    let files = umatrix(dir.join("desom_umatrix"), &Layout::new().title("DESOM latent U-matrix; markers: test hits coloured by majority class").columns(panels.len().max(1)).panel_size(460, 420), &panels)?;
     Ok(files.png)
 }
 
