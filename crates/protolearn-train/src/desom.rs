@@ -195,7 +195,7 @@ impl EpochStep for DesomStep<'_, '_> {
                 .batches
                 .next()
                 .ok_or_else(|| data_error("the minibatch stream ended"))?
-                .map_err(from_data)?;
+                ?;
             let losses = self.step(&batch.x, it)?; // [3]
             sums = Some(match sums {
                 Some(s) => s + losses,
@@ -247,7 +247,7 @@ pub fn fit_desom(
     let mut optimizer = config.optimizer.build(&vs)?;
     let mut batches = train
         .random_batches(config.batch_size, ChaCha8Rng::seed_from_u64(batch_seed))
-        .map_err(from_data)?;
+        ?;
     let evaluation = match eval {
         Some(Dataset { x, y: Some(y) }) => Some(Evaluation {
             x,
@@ -284,15 +284,7 @@ pub fn fit_desom(
     Ok(DesomRun { vs, model, history })
 }
 
-/// A data-layer failure: libtorch errors keep their type, the rest become `InvalidConfig` on the
-/// dataset (protolearn-train has no data error variant).
-fn from_data(e: protolearn_data::Error) -> Error {
-    match e {
-        protolearn_data::Error::Tch(t) => Error::Torch(t),
-        other => data_error(&other.to_string()),
-    }
-}
-
+/// An internal inconsistency of the logged losses, reported against the dataset.
 fn data_error(found: &str) -> Error {
     Error::InvalidConfig {
         field: "dataset".into(),

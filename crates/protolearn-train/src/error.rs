@@ -27,6 +27,9 @@ pub enum Error {
     /// A layer rejected its input.
     #[error(transparent)]
     Layer(#[from] protolearn_layers::Error),
+    /// The dataset layer failed (batch sampling, shapes).
+    #[error(transparent)]
+    Data(#[from] protolearn_data::Error),
     /// A metric rejected its input.
     #[error(transparent)]
     Metrics(#[from] protolearn_metrics::Error),
