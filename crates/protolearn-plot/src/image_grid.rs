@@ -11,7 +11,7 @@ use plotters::style::{Color, IntoFont, RGBColor, WHITE};
 use crate::error::{DrawFailure, DrawResult, Error, Result};
 use crate::font;
 use crate::grid_shape::GridShape;
-use crate::layout::{self, FigureFiles, Layout, Panel, PANEL_TITLE_PX};
+use crate::layout::{self, FigureFiles, Layout, Panel};
 use crate::palette::intensity;
 use crate::validate;
 
@@ -146,11 +146,7 @@ impl Panel for ImagePanel<'_> {
         plan: &ImagePlan,
         area: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let area = if self.title.is_empty() {
-            area.clone()
-        } else {
-            area.titled(&self.title, (font::FAMILY, PANEL_TITLE_PX).into_font())?
-        };
+        let area = layout::titled_area(area, &self.title)?;
         let (width, height) = area.dim_in_pixel();
         let mosaic = Mosaic::fit(
             self.map,

@@ -114,6 +114,18 @@ impl Layout {
     }
 }
 
+/// `area` with `title` drawn above it (the area itself when the title is empty).
+pub(crate) fn titled_area<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+) -> std::result::Result<DrawingArea<DB, Shift>, DrawFailure> {
+    if title.is_empty() {
+        Ok(area.clone())
+    } else {
+        Ok(area.titled(title, (font::FAMILY, PANEL_TITLE_PX).into_font())?)
+    }
+}
+
 fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }

@@ -12,7 +12,7 @@ use plotters::style::{Color, IntoFont, ShapeStyle, BLACK};
 use crate::error::{DrawResult, Result};
 use crate::font;
 use crate::grid_shape::GridShape;
-use crate::layout::{self, FigureFiles, Layout, Panel, PANEL_TITLE_PX, TICK_LABEL_PX};
+use crate::layout::{self, FigureFiles, Layout, Panel, TICK_LABEL_PX};
 use crate::palette::{category_color, grey_ramp};
 use crate::validate;
 
@@ -158,11 +158,7 @@ impl Panel for UMatrixPanel<'_> {
         plan: &UMatrixPlan,
         area: &DrawingArea<DB, Shift>,
     ) -> DrawResult {
-        let area = if self.title.is_empty() {
-            area.clone()
-        } else {
-            area.titled(&self.title, (font::FAMILY, PANEL_TITLE_PX).into_font())?
-        };
+        let area = layout::titled_area(area, &self.title)?;
         let (width, height) = area.dim_in_pixel();
         let (map_area, bar_area) =
             area.split_horizontally(width.saturating_sub(COLOUR_BAR_STRIP_PX));
