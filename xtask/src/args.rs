@@ -16,7 +16,9 @@ tasks:
              extra arguments after `--` go to `cargo test`
   bench-all  setup + every experiment in release mode, results/figures/report under --out
              options: --preset quick|full (default quick), --device auto|cpu|cuda (default auto),
-                      --out DIR (default docs/results/<preset>), --only NAME[,NAME...]
+                      --out DIR (default docs/results/<preset>), --only NAME[,NAME...],
+                      --set EXPERIMENT.KEY=VALUE (change a spec field, repeatable),
+                      --data DIR (folder holding mnist/ and fashion-mnist/)
 ";
 
 /// A parsed xtask invocation.
@@ -88,7 +90,7 @@ fn validate_bench_args(rest: &[String]) -> Result<Vec<String>> {
         let allowed: &[&str] = match flag.as_str() {
             "--preset" => &["quick", "full"],
             "--device" => &[],
-            "--out" | "--only" => &[],
+            "--out" | "--only" | "--set" | "--data" => &[],
             other => bail!("bench-all: unknown option `{other}`\n\n{USAGE}"),
         };
         let Some(value) = iter.next() else {

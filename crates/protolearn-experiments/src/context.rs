@@ -1,5 +1,6 @@
 //! What every experiment run receives: preset, device, output folder, data locations.
 
+use crate::overrides::Override;
 use protolearn_data::DataDirs;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub struct RunContext {
     pub out: PathBuf,
     /// Where MNIST and Fashion-MNIST are looked for.
     pub data_dirs: DataDirs,
+    /// `--set` changes to the experiments' specs.
+    pub overrides: Vec<Override>,
 }
 
 impl RunContext {
@@ -44,5 +47,14 @@ impl RunContext {
         let dir = self.out.join(name);
         std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
         Ok(dir)
+    }
+
+    /// The spec of experiment `name` (shipped TOML `text` with this run's `--set` overrides),
+    /// also written as `spec.toml` into the experiment's output folder.
+    pub fn spec<T: serde::de::DeserializeOwned>(&self, name: &str, text: &str) -> anyhow::Result<T> {
+        let (spec, resolved) = crate::overrides::resolve(name, text, &self.overrides)?;
+        let path = self.experiment_dir(name)?.join("spec.toml");
+        std::fs::write(&path, resolved).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        Ok(spec)
     }
 }

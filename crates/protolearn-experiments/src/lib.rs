@@ -5,5 +5,6 @@
 pub mod context;
 pub mod doctor;
 pub mod experiments;
+pub mod overrides;
 pub mod progress;
 pub mod report;

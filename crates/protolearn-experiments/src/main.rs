@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand};
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::ALL;
+use protolearn_experiments::overrides::Override;
 use protolearn_experiments::report::{document, Table};
 use protolearn_train::DeviceChoice;
 use std::path::PathBuf;
@@ -39,17 +40,33 @@ enum Command {
         /// Folder holding mnist/ and fashion-mnist/ (else $PROTOLEARN_DATA, ./data, /usr/share/datasets).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Change a spec field for this run, e.g. `paper002_desom.full.seeds=[0]` (repeatable).
+        #[arg(long = "set", value_name = "EXPERIMENT.KEY=VALUE")]
+        overrides: Vec<Override>,
     },
 }
 
-fn bench_all(preset: Preset, device: DeviceChoice, out: Option<PathBuf>, only: &[String], data: Option<PathBuf>) -> Result<()> {
+/// The options of `bench-all`.
+struct BenchAll {
+    preset: Preset,
+    device: DeviceChoice,
+    out: Option<PathBuf>,
+    only: Vec<String>,
+    data: Option<PathBuf>,
+    overrides: Vec<Override>,
+}
+
+fn bench_all(BenchAll { preset, device, out, only, data, overrides }: BenchAll) -> Result<()> {
     let known: Vec<&str> = ALL.iter().map(|e| e.name).collect();
     if let Some(bad) = only.iter().find(|n| !known.contains(&n.as_str())) {
         bail!("--only {bad}: unknown experiment (known: {})", known.join(", "));
     }
+    if let Some(bad) = overrides.iter().find(|o| !known.contains(&o.experiment())) {
+        bail!("--set: unknown experiment `{}` (known: {})", bad.experiment(), known.join(", "));
+    }
     let out = out.unwrap_or_else(|| PathBuf::from("docs/results").join(preset.name()));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data) };
+    let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data), overrides };
     println!("bench-all: preset {}, device {:?}, {} threads, output {}", preset.name(), ctx.device, tch::get_num_threads(), ctx.out.display());
     let mut sections = Vec::new();
     let mut timings = Table::new(["experiment", "wall time (s)"]);
@@ -86,7 +103,7 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!("libtorch probe failed"))
             }
         }
-        Command::BenchAll { preset, device, out, only, data } => bench_all(preset, device, out, &only, data),
+        Command::BenchAll { preset, device, out, only, data, overrides } => bench_all(BenchAll { preset, device, out, only, data, overrides }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

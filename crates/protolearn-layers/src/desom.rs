@@ -159,7 +159,7 @@ impl Desom {
     /// `[K, ...input_shape]`.
     pub fn decoded_prototypes(&self) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        self.autoencoder.decode(&self.som.weight)
+        Ok(self.autoencoder.decode(&self.som.weight)?.contiguous())
     }
 
     /// Re-draws the prototypes from the encoded samples `f(x)` with the configured initialisation

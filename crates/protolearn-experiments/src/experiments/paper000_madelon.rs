@@ -128,13 +128,12 @@ fn run_point(ctx: &RunContext, spec: &Spec, n: usize, d: usize, seeds: &[u64]) -
 
 /// Runs both sweeps and returns the report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
-    let spec: Spec = toml::from_str(SPEC).context("parsing benches/specs/paper000_madelon.toml")?;
+    let spec: Spec = ctx.spec("paper000_madelon", SPEC)?;
     let preset = match ctx.preset {
         Preset::Quick => &spec.quick,
         Preset::Full => &spec.full,
     };
     let dir = ctx.experiment_dir("paper000_madelon")?;
-    std::fs::write(dir.join("spec.toml"), toml::to_string(&spec)?)?;
     let seeds = &preset.seeds;
     let features: Vec<Point> = preset
         .features_sweep

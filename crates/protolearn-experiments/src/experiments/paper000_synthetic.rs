@@ -4,7 +4,7 @@
 use super::competitive::{summary, train, write_history, Curve, ModelSpec, TrainedModel};
 use crate::context::{Preset, RunContext};
 use crate::report::{Section, Table};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use protolearn_data::{CirclesConfig, Data, MoonsConfig, SpiralConfig, Standardizer};
 use protolearn_plot::{curves, scatter, CurvePanel, Layout, Prototypes, ScatterPanel, Series};
 use rand::SeedableRng;
@@ -60,13 +60,12 @@ fn dataset(name: &str, n: usize, seed: u64) -> Result<(Data, Tensor)> {
 
 /// Runs the experiment and returns its report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
-    let spec: Spec = toml::from_str(SPEC).context("parsing benches/specs/paper000_synthetic.toml")?;
+    let spec: Spec = ctx.spec("paper000_synthetic", SPEC)?;
     let seeds = match ctx.preset {
         Preset::Quick => &spec.quick.seeds,
         Preset::Full => &spec.full.seeds,
     };
     let dir = ctx.experiment_dir("paper000_synthetic")?;
-    std::fs::write(dir.join("spec.toml"), toml::to_string(&spec)?)?;
     let mut results: Vec<(String, Data, Tensor, Vec<TrainedModel>)> = Vec::new();
     for name in &spec.datasets {
         let (data, x) = dataset(name, spec.n_samples, spec.data_seed)?;

@@ -28,6 +28,8 @@ pub struct View {
     pub pixel_prototypes: Option<Vec<f32>>,
     /// Best-matching unit (or nearest centroid) of every test sample.
     pub bmus: Vec<usize>,
+    /// The map's shape (rows, columns).
+    pub grid: (usize, usize),
 }
 
 /// A tensor's values as row-major `f32` on the host.
@@ -94,23 +96,36 @@ fn kmeans_groups(prototypes: &[f32], dim: usize, groups: usize, seed: u64) -> Re
     Ok(Vec::<i64>::try_from(fit.assignments)?.into_iter().map(|a| a as usize).collect())
 }
 
-/// Evaluates `fitted` on the test set with labels `labels`: `purity`, `nmi`; for maps also the
-/// SOM quality in the assignment space (suffix `_latent` for a learned latent space), in pixel
-/// space against `test_pixels` (`[n, 784]` row-major) when pixel prototypes exist, the PSR, and
-/// purity / NMI / accuracy of the post-clustering into `classes` groups (`km10_`, `hc_`).
-pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], grid: &Grid, classes: usize, seed: u64) -> Result<(Metrics, View)> {
+/// Nearest row of `prototypes` for every row of `data`.
+fn nearest(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<Vec<usize>> {
+    Ok(best_matching_units(data, prototypes)?.into_iter().map(|b| b.first.unit).collect())
+}
+
+/// Evaluates `fitted` on the test set with labels `labels`: `purity`, `nmi` (and `acc` when
+/// there are at most `classes` clusters, e.g. the `#classes x 1` map); for k-means models the
+/// `k = classes` clustering (`k10_`); for maps the SOM quality in the assignment space (suffix
+/// `_latent` for a learned latent space), in pixel space against `test_pixels` (`[n, 784]`
+/// row-major) when pixel prototypes exist, the PSR, and, for maps with more units than
+/// `classes`, purity / NMI / accuracy of the post-clustering into `classes` groups (`km10_`,
+/// `hc_`).
+pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], classes: usize, seed: u64) -> Result<(Metrics, View)> {
     let dim = usize::try_from(*fitted.prototypes.size().last().context("prototypes without dimensions")?)?;
     let prototypes = host(&fitted.prototypes)?;
     let test = host(&fitted.test)?;
     let (pm, tm) = (Matrix::new(&prototypes, prototypes.len() / dim, dim)?, Matrix::new(&test, labels.len(), dim)?);
-    let bmus: Vec<usize> = best_matching_units(tm, pm)?.into_iter().map(|b| b.first.unit).collect();
+    let bmus = nearest(tm, pm)?;
     let mut out = Metrics::new();
     out.insert("seconds".into(), fitted.seconds);
     if fitted.iterations > 0 {
         out.insert("it_per_s".into(), fitted.iterations as f64 / fitted.seconds.max(1e-9));
     }
-    score(&mut out, "", labels, &bmus, false)?;
+    score(&mut out, "", labels, &bmus, pm.rows() <= classes)?;
+    if let Some(centroids) = &fitted.class_centroids {
+        let c = host(centroids)?;
+        score(&mut out, "k10_", labels, &nearest(tm, Matrix::new(&c, c.len() / dim, dim)?)?, true)?;
+    }
     let pixel_prototypes = fitted.pixel_prototypes.as_ref().map(host).transpose()?;
+    let grid = &fitted.grid;
     if fitted.model.is_map() {
         som_quality(&mut out, if fitted.latent { "_latent" } else { "" }, tm, pm, grid)?;
         if let (Some(pixels), true) = (&pixel_prototypes, fitted.latent) {
@@ -127,12 +142,14 @@ pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], grid: &Gri
             )?;
             out.insert("psr".into(), psr);
         }
-        for (prefix, groups) in [("km10_", kmeans_groups(&prototypes, dim, classes, seed)?), ("hc_", ward_groups(pm, classes))] {
-            let assigned: Vec<usize> = bmus.iter().map(|&b| groups[b]).collect();
-            score(&mut out, prefix, labels, &assigned, true)?;
+        if pm.rows() > classes {
+            for (prefix, groups) in [("km10_", kmeans_groups(&prototypes, dim, classes, seed)?), ("hc_", ward_groups(pm, classes))] {
+                let assigned: Vec<usize> = bmus.iter().map(|&b| groups[b]).collect();
+                score(&mut out, prefix, labels, &assigned, true)?;
+            }
         }
     }
-    Ok((out, View { prototypes, dim, pixel_prototypes, bmus }))
+    Ok((out, View { prototypes, dim, pixel_prototypes, bmus, grid: (grid.rows(), grid.cols()) }))
 }
 
 #[cfg(test)]

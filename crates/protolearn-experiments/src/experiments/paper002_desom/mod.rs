@@ -10,7 +10,7 @@ use crate::context::{Preset, RunContext};
 use crate::report::Section;
 use anyhow::{Context, Result};
 use evaluate::{evaluate, View};
-use models::{Inputs, Model};
+use models::{Encoder, Encoders, Inputs, Model};
 use protolearn_data::mnist::{load, IdxDataset, ImageLayout};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
@@ -32,6 +32,8 @@ pub struct Spec {
     pub datasets: Vec<DatasetName>,
     /// The map (paper: 8x8 rectangular).
     pub grid: Grid,
+    /// The map of `desom-large` (paper: 20x20, Figs. 4 and 17).
+    pub large_grid: Grid,
     /// Clusters of the k-means baseline (paper: 64).
     pub kmeans_k: usize,
     /// Groups of the post-clustering (Table 11: the number of classes).
@@ -123,23 +125,25 @@ fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: Dataset
     let labels = data.test.labels.clone().context("test labels missing")?;
     let dataset = name.label();
     kept.labels.insert(dataset.to_owned(), labels.clone());
+    let keep_desom_encoder = preset.models.iter().any(|m| m.encoder() == Some(Encoder::Desom));
     for (s, &seed) in preset.seeds.iter().enumerate() {
         let inputs = Inputs { spec, preset, train: &train, test: &test, seed };
-        let needs_ae = preset.models.iter().any(|m| matches!(m, Model::AeKmeans | Model::AeSom));
-        let ae = if needs_ae {
+        let mut encoders = Encoders::default();
+        if preset.models.iter().any(|m| m.encoder() == Some(Encoder::Pretrained)) {
             let ae = inputs.pretrain()?;
             println!("  {dataset} seed {seed}: AE pretraining ({} it.) {:.1} s", preset.ae_pretrain_iterations, ae.seconds);
             let mut m = evaluate::Metrics::new();
             m.insert("seconds".into(), ae.seconds);
             m.insert("it_per_s".into(), preset.ae_pretrain_iterations as f64 / ae.seconds.max(1e-9));
             record(results, dataset, "AE pretraining", &m);
-            Some(ae)
-        } else {
-            None
-        };
+            encoders.pretrained = Some(ae);
+        }
         for &model in &preset.models {
-            let fitted = inputs.fit(model, ae.as_ref())?;
-            let (metrics, view) = evaluate(&fitted, &data.test.features, &labels, &spec.grid, spec.classes, seed)?;
+            let mut fitted = inputs.fit(model, &encoders, keep_desom_encoder && model == Model::Desom)?;
+            if let Some(encoded) = fitted.encoded.take() {
+                encoders.desom = Some(encoded);
+            }
+            let (metrics, view) = evaluate(&fitted, &data.test.features, &labels, spec.classes, seed)?;
             println!(
                 "  {dataset} seed {seed}: {} {:.1} s, purity {:.3}, NMI {:.3}",
                 model.label(),
@@ -186,13 +190,13 @@ fn rel(ctx: &RunContext, p: &Path) -> String {
 
 /// Runs the experiment and returns its report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
-    let spec: Spec = toml::from_str(SPEC).context("parsing benches/specs/paper002_desom.toml")?;
+    let spec: Spec = ctx.spec("paper002_desom", SPEC)?;
     let preset = match ctx.preset {
         Preset::Quick => &spec.quick,
         Preset::Full => &spec.full,
     };
+    models::check_order(&preset.models)?;
     let dir = ctx.experiment_dir("paper002_desom")?;
-    std::fs::write(dir.join("spec.toml"), SPEC)?;
     let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join("history.csv"))?);
     writeln!(csv, "dataset,model,seed,phase,iteration,temperature,reconstruction,som,total,purity,nmi,seconds")?;
     let mut results = Results::new();
@@ -205,8 +209,11 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let wall = start.elapsed().as_secs_f64();
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
 
-    let maps = ["SOM (8x8)", "AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)"];
-    let all = ["k-means (k=64)", "AE+k-means", "SOM (8x8)", "AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)"];
+    let maps = ["SOM (8x8)", "AE+SOM", "DESOM-AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)", "DESOM (20x20)"];
+    let post = ["SOM (8x8)", "AE+SOM", "DESOM-AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)"];
+    let kmeans = ["k-means (k=64)", "AE+k-means", "DESOM-AE+k-means"];
+    let all = [&kmeans[..], &maps[..]].concat();
+    let classification = [("purity", "Pur"), ("nmi", "NMI"), ("acc", "Acc")];
     let mut body = format!(
         "Settings (benches/specs/paper002_desom.toml, preset {}): seeds {:?}, {} iterations for DESOM, {} for the SOMs \
          (paper: 10000 each), {} AE pretraining iterations for AE+k-means / AE+SOM, k-means n_init {}, models {:?}; \
@@ -222,20 +229,27 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         ctx.device,
         tch::get_num_threads()
     );
-    let sections: [TableSpec; 6] = [
+    let sections: [TableSpec; 8] = [
         ("Table 7: clustering with 64 clusters (purity, NMI)", &all, vec![("purity", "Pur"), ("nmi", "NMI")], 3),
         ("Table 8: SOM quality in original space (decoded prototypes for AE models)", &maps, vec![("qe", "QE"), ("te", "TE"), ("ce", "CE"), ("tp", "TP")], 3),
         ("Table 9: SOM quality in latent space", &maps, vec![("qe_latent", "QE"), ("te_latent", "TE"), ("ce_latent", "CE"), ("tp_latent", "TP")], 3),
         ("Table 10: prototype sharpness ratio (28x28, mean gradient norm)", &maps, vec![("psr", "PSR")], 3),
         (
-            "Table 11: post-clustering of the prototypes into 10 groups (+KM: k-means, +HC: Ward)",
-            &maps,
+            "Table 11: post-clustering of the 8x8 prototypes into #classes groups (+KM: k-means, +HC: Ward)",
+            &post,
             vec![("km10_purity", "+KM Pur"), ("km10_nmi", "+KM NMI"), ("km10_acc", "+KM Acc"), ("hc_purity", "+HC Pur"), ("hc_nmi", "+HC NMI"), ("hc_acc", "+HC Acc")],
             3,
         ),
         (
+            "Table 11 (baselines): k-means with k = #classes in the same space",
+            &kmeans,
+            vec![("k10_purity", "Pur"), ("k10_nmi", "NMI"), ("k10_acc", "Acc")],
+            3,
+        ),
+        ("Table 11 (1-D map): DESOM on a #classes x 1 map", &["DESOM (#classes x 1)"], classification.to_vec(), 3),
+        (
             "Table 12: training time (paper: RTX 2080, MNIST; ours: this device; AE+ rows include the pretraining)",
-            &["AE pretraining", "k-means (k=64)", "SOM (8x8)", "AE+k-means", "AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)"],
+            &["AE pretraining", "k-means (k=64)", "SOM (8x8)", "AE+k-means", "AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)", "DESOM (20x20)", "DESOM (#classes x 1)"],
             vec![("seconds", "seconds"), ("it_per_s", "it/s")],
             1,
         ),
@@ -251,12 +265,14 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         preset.iterations,
         report::targets(&results)
     );
+    let large = (spec.large_grid.rows(), spec.large_grid.cols());
     let figures = [
-        ("Decoded prototypes (Figs. 15-16 analogue)", report::prototype_maps(&dir, &kept.views)?),
+        ("Decoded prototypes (Figs. 15-16 analogue)", report::prototype_maps(&dir, "prototype_maps", (spec.grid.rows(), spec.grid.cols()), &kept.views)?),
+        ("Decoded prototypes of the large map (Fig. 17 analogue)", report::prototype_maps(&dir, "prototype_maps_large", large, &kept.views)?),
         ("DESOM latent U-matrix", report::desom_umatrix(&dir, &kept.views, &kept.labels)?),
         ("DESOM learning curves (Fig. 6 analogue)", report::learning_curves(&dir, &kept.histories)?),
     ];
-    for (alt, path) in figures {
+    for (alt, path) in figures.into_iter().filter_map(|(alt, p)| Some((alt, p?))) {
         let _ = write!(body, "![{alt}]({})\n\n", rel(ctx, &path));
     }
     Ok(Section { title: "Paper 002: DESOM benchmark on MNIST and Fashion-MNIST (Tables 7-12)".into(), body })

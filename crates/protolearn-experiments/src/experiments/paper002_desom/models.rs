@@ -3,7 +3,8 @@
 //! space where test samples are assigned.
 
 use super::{PresetSpec, Spec};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{Autoencoder, AutoencoderConfig};
 use protolearn_layers::desom::DesomConfig;
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use std::time::Instant;
 use tch::{nn, Tensor};
 
-/// One compared model.
+/// One compared model (paper 002, Sec. 5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Model {
@@ -30,10 +31,27 @@ pub enum Model {
     AeKmeans,
     /// Gradient SOM on the codes of an AE pretrained on `L_R` alone.
     AeSom,
-    /// DESOM with the dense AE (Algorithm 3, no pretraining).
+    /// k-means on the codes of DESOM's autoencoder (needs `desom` earlier in the list).
+    DesomAeKmeans,
+    /// Gradient SOM on the codes of DESOM's autoencoder (needs `desom` earlier in the list).
+    DesomAeSom,
+    /// DESOM with the dense AE (Algorithm 3, no pretraining) on the spec's grid.
     Desom,
     /// DESOM with the convolutional AE.
     ConvDesom,
+    /// DESOM on the spec's `large_grid` (paper: 20x20, Figs. 4 and 17).
+    DesomLarge,
+    /// DESOM on the one-dimensional `#classes x 1` map (Table 11).
+    DesomLine,
+}
+
+/// Where the codes of a two-stage model come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoder {
+    /// An AE pretrained on `L_R` alone.
+    Pretrained,
+    /// The AE of the DESOM model trained before it.
+    Desom,
 }
 
 impl Model {
@@ -44,15 +62,47 @@ impl Model {
             Model::Som => "SOM (8x8)",
             Model::AeKmeans => "AE+k-means",
             Model::AeSom => "AE+SOM",
+            Model::DesomAeKmeans => "DESOM-AE+k-means",
+            Model::DesomAeSom => "DESOM-AE+SOM",
             Model::Desom => "DESOM (8x8)",
             Model::ConvDesom => "ConvDESOM (8x8)",
+            Model::DesomLarge => "DESOM (20x20)",
+            Model::DesomLine => "DESOM (#classes x 1)",
         }
     }
 
     /// Whether it is a self-organizing map (topology metrics and post-clustering apply).
     pub fn is_map(self) -> bool {
-        !matches!(self, Model::Kmeans | Model::AeKmeans)
+        !matches!(self, Model::Kmeans | Model::AeKmeans | Model::DesomAeKmeans)
     }
+
+    /// The encoder whose codes a two-stage model clusters, `None` for the others.
+    pub fn encoder(self) -> Option<Encoder> {
+        match self {
+            Model::AeKmeans | Model::AeSom => Some(Encoder::Pretrained),
+            Model::DesomAeKmeans | Model::DesomAeSom => Some(Encoder::Desom),
+            _ => None,
+        }
+    }
+
+    /// The map of this model: the spec's grid, its large grid, or the `classes x 1` line.
+    pub fn grid(self, spec: &Spec) -> Result<Grid> {
+        Ok(match self {
+            Model::DesomLarge => spec.large_grid,
+            Model::DesomLine => Grid::new(spec.classes, 1, Lattice::Rectangular, Boundary::Bounded)?,
+            _ => spec.grid,
+        })
+    }
+}
+
+/// Checks that every DESOM-AE model comes after `desom` in `models`.
+pub fn check_order(models: &[Model]) -> Result<()> {
+    for (i, m) in models.iter().enumerate() {
+        if m.encoder() == Some(Encoder::Desom) && !models[..i].contains(&Model::Desom) {
+            bail!("models: `{m:?}` uses DESOM's autoencoder, so `desom` must come before it in the list (found {models:?})");
+        }
+    }
+    Ok(())
 }
 
 /// A fitted model reduced to what the evaluation needs.
@@ -60,12 +110,17 @@ impl Model {
 pub struct Fitted {
     /// Which model.
     pub model: Model,
+    /// Its map (for k-means: the spec's grid, unused).
+    pub grid: Grid,
     /// Training seconds (the AE pretraining included for AE+ models).
     pub seconds: f64,
     /// Training iterations (Lloyd iterations are not counted for k-means: 0).
     pub iterations: usize,
     /// Prototypes in the assignment space (pixels or latent codes), `[K, d]`.
     pub prototypes: Tensor,
+    /// For k-means models, the centroids of a second k-means with `k = #classes` in the same
+    /// space (Table 11), `[classes, d]`.
+    pub class_centroids: Option<Tensor>,
     /// The test samples in the same space, `[n, d]`.
     pub test: Tensor,
     /// Whether the assignment space is a learned latent space.
@@ -74,9 +129,11 @@ pub struct Fitted {
     pub pixel_prototypes: Option<Tensor>,
     /// DESOM's training history (empty for the others).
     pub history: Vec<Timed<DesomRecord>>,
+    /// DESOM's autoencoder with the encoded sets, kept when a DESOM-AE model needs it.
+    pub encoded: Option<Encoded>,
 }
 
-/// What all models of one dataset and seed share: the data and the AE pretrained on `L_R`.
+/// What all models of one dataset and seed share: the data and the seed.
 pub struct Inputs<'a> {
     /// The spec.
     pub spec: &'a Spec,
@@ -90,8 +147,8 @@ pub struct Inputs<'a> {
     pub seed: u64,
 }
 
-/// An autoencoder trained on `L_R` alone, with its training time and the encoded data.
-pub struct Pretrained {
+/// An autoencoder with both sets encoded and the seconds it took to train.
+pub struct Encoded {
     autoencoder: Autoencoder,
     /// Training seconds.
     pub seconds: f64,
@@ -99,51 +156,74 @@ pub struct Pretrained {
     test_codes: Tensor,
 }
 
+impl std::fmt::Debug for Encoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Encoded").field("seconds", &self.seconds).field("train_codes", &self.train_codes.size()).finish_non_exhaustive()
+    }
+}
+
+/// The autoencoders the two-stage models use, filled as the models run.
+#[derive(Debug, Default)]
+pub struct Encoders {
+    /// The AE pretrained on `L_R` alone.
+    pub pretrained: Option<Encoded>,
+    /// DESOM's AE.
+    pub desom: Option<Encoded>,
+}
+
+impl Encoders {
+    fn get(&self, which: Encoder) -> Result<&Encoded> {
+        match which {
+            Encoder::Pretrained => self.pretrained.as_ref().context("AE+ models need the pretrained AE"),
+            Encoder::Desom => self.desom.as_ref().context("DESOM-AE models need `desom` trained first"),
+        }
+    }
+}
+
 impl Inputs<'_> {
-    /// The SOM layer of the paper (Table 2): the spec's grid, Gaussian neighbourhood,
-    /// prototypes drawn from data samples.
-    fn som_config(&self) -> SomConfig {
-        SomConfig { grid: self.spec.grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
+    /// The SOM layer of the paper (Table 2): `grid`, Gaussian neighbourhood, prototypes drawn
+    /// from data samples.
+    fn som_config(&self, grid: Grid) -> SomConfig {
+        SomConfig { grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
     }
 
-    /// DESOM's training settings: Table 2 with the preset's iterations and logging interval.
-    fn desom_train_config(&self, iterations: usize) -> DesomTrainConfig {
-        DesomTrainConfig {
-            log_every: self.preset.log_every.min(iterations),
-            ..DesomTrainConfig::paper(&self.spec.grid, iterations, self.seed)
-        }
+    /// DESOM's training settings: Table 2 for `grid` with the preset's iterations and logging
+    /// interval.
+    fn desom_train_config(&self, grid: &Grid, iterations: usize) -> DesomTrainConfig {
+        DesomTrainConfig { log_every: self.preset.log_every.min(iterations), ..DesomTrainConfig::paper(grid, iterations, self.seed) }
     }
 
     /// Pretrains the dense AE on `L_R` alone for `ae_pretrain_iterations` (DESOM's trainer with
     /// `γ = 0`: the SOM layer receives no gradient and is discarded) and encodes both sets.
-    pub fn pretrain(&self) -> Result<Pretrained> {
+    pub fn pretrain(&self) -> Result<Encoded> {
         let config = DesomConfig {
             autoencoder: AutoencoderConfig::Dense(self.spec.dense.clone()),
-            som: self.som_config(),
+            som: self.som_config(self.spec.grid),
             gamma: 0.0,
         };
         let start = Instant::now();
-        let run = fit_desom(self.train, None, &config, &self.desom_train_config(self.preset.ae_pretrain_iterations), &mut Silent)
-            .context("AE pretraining")?;
+        let train_config = self.desom_train_config(&self.spec.grid, self.preset.ae_pretrain_iterations);
+        let run = fit_desom(self.train, None, &config, &train_config, &mut Silent).context("AE pretraining")?;
         let seconds = start.elapsed().as_secs_f64();
-        let train_codes = run.model.encode_all(&self.train.x)?;
-        let test_codes = run.model.encode_all(&self.test.x)?;
-        Ok(Pretrained { autoencoder: run.model.autoencoder, seconds, train_codes, test_codes })
+        Ok(Encoded {
+            train_codes: run.model.encode_all(&self.train.x)?,
+            test_codes: run.model.encode_all(&self.test.x)?,
+            autoencoder: run.model.autoencoder,
+            seconds,
+        })
     }
 
-    /// k-means with `kmeans_k` clusters on `train`, timed.
-    fn kmeans(&self, train: &Tensor) -> Result<(Tensor, f64)> {
-        let start = Instant::now();
-        let fit = KMeansConfig { k: self.spec.kmeans_k, n_init: self.preset.kmeans_n_init, max_iter: 300, tol: 1e-4, seed: self.seed }
-            .fit(train)?;
-        Ok((fit.centroids, start.elapsed().as_secs_f64()))
+    /// k-means with `k` clusters on `train`: the centroids `[k, d]`.
+    fn kmeans(&self, train: &Tensor, k: usize) -> Result<Tensor> {
+        let config = KMeansConfig { k, n_init: self.preset.kmeans_n_init, max_iter: 300, tol: 1e-4, seed: self.seed };
+        Ok(config.fit(train)?.centroids)
     }
 
     /// The gradient SOM on `train` (paper 002, Sec. 3.4: Adam 1e-3, batch 256, paper
-    /// temperature schedule), timed; the weights `[K, d]`.
-    fn som(&self, train: &Tensor) -> Result<(Tensor, f64)> {
+    /// temperature schedule) on the spec's grid: the weights `[K, d]`.
+    fn som(&self, train: &Tensor) -> Result<Tensor> {
         let vs = nn::VarStore::new(train.device());
-        let layer = self.som_config().build(&vs.root(), train, self.seed)?;
+        let layer = self.som_config(self.spec.grid).build(&vs.root(), train, self.seed)?;
         let config = GradientSomConfig {
             iterations: self.preset.som_iterations,
             batch_size: 256,
@@ -152,83 +232,89 @@ impl Inputs<'_> {
             seed: self.seed,
             eval_every: self.preset.som_iterations,
         };
-        let start = Instant::now();
         train_gradient(&vs, &layer, train, &config)?;
-        Ok((layer.weight.detach(), start.elapsed().as_secs_f64()))
+        Ok(layer.weight.detach())
     }
 
-    /// Trains `model` (`ae`: the pretrained AE, required by the AE+ models).
-    pub fn fit(&self, model: Model, ae: Option<&Pretrained>) -> Result<Fitted> {
-        let pixels = |prototypes: Tensor, seconds: f64, iterations: usize, map: bool| Fitted {
+    /// Trains `model`; the two-stage models take their codes from `encoders`. With
+    /// `keep_encoder`, DESOM keeps its autoencoder and encoded sets in [`Fitted::encoded`].
+    pub fn fit(&self, model: Model, encoders: &Encoders, keep_encoder: bool) -> Result<Fitted> {
+        let grid = model.grid(self.spec)?;
+        if matches!(model, Model::Desom | Model::ConvDesom | Model::DesomLarge | Model::DesomLine) {
+            return self.desom(model, grid, keep_encoder);
+        }
+        let encoded = model.encoder().map(|e| encoders.get(e)).transpose()?;
+        let (train, test) = match encoded {
+            Some(e) => (&e.train_codes, &e.test_codes),
+            None => (&self.train.x, &self.test.x),
+        };
+        let start = Instant::now();
+        let (prototypes, class_centroids, iterations) = if model.is_map() {
+            (self.som(train)?, None, self.preset.som_iterations)
+        } else {
+            (self.kmeans(train, self.spec.kmeans_k)?, Some(self.kmeans(train, self.spec.classes)?), 0)
+        };
+        let seconds = start.elapsed().as_secs_f64() + encoded.map_or(0.0, |e| e.seconds);
+        let pixel_prototypes = match (model.is_map(), encoded) {
+            (false, _) => None,
+            (true, None) => Some(prototypes.shallow_clone()),
+            (true, Some(e)) => {
+                let _guard = tch::no_grad_guard();
+                Some(e.autoencoder.decode(&prototypes)?)
+            }
+        };
+        Ok(Fitted {
             model,
+            grid,
             seconds,
             iterations,
-            pixel_prototypes: map.then(|| prototypes.shallow_clone()),
             prototypes,
-            test: self.test.x.shallow_clone(),
-            latent: false,
+            class_centroids,
+            test: test.shallow_clone(),
+            latent: encoded.is_some(),
+            pixel_prototypes,
             history: Vec::new(),
-        };
-        match model {
-            Model::Kmeans => {
-                let (c, s) = self.kmeans(&self.train.x)?;
-                Ok(pixels(c, s, 0, false))
-            }
-            Model::Som => {
-                let (w, s) = self.som(&self.train.x)?;
-                Ok(pixels(w, s, self.preset.som_iterations, true))
-            }
-            Model::AeKmeans | Model::AeSom => {
-                let ae = ae.context("AE+ models need the pretrained AE")?;
-                let (prototypes, seconds, iterations) = if model == Model::AeSom {
-                    let (w, s) = self.som(&ae.train_codes)?;
-                    (w, s, self.preset.som_iterations)
-                } else {
-                    let (c, s) = self.kmeans(&ae.train_codes)?;
-                    (c, s, 0)
-                };
-                let decoded = {
-                    let _guard = tch::no_grad_guard();
-                    ae.autoencoder.decode(&prototypes)?
-                };
-                Ok(Fitted {
-                    model,
-                    seconds: ae.seconds + seconds,
-                    iterations,
-                    pixel_prototypes: model.is_map().then_some(decoded),
-                    prototypes,
-                    test: ae.test_codes.shallow_clone(),
-                    latent: true,
-                    history: Vec::new(),
-                })
-            }
-            Model::Desom | Model::ConvDesom => self.desom(model),
-        }
+            encoded: None,
+        })
     }
 
-    /// DESOM (dense AE) or ConvDESOM (convolutional AE, images `[n, 1, 28, 28]`).
-    fn desom(&self, model: Model) -> Result<Fitted> {
+    /// DESOM (dense AE) or ConvDESOM (convolutional AE, images `[n, 1, 28, 28]`) on `grid`.
+    fn desom(&self, model: Model, grid: Grid, keep_encoder: bool) -> Result<Fitted> {
         let (autoencoder, shape): (AutoencoderConfig, &[i64]) = match model {
             Model::ConvDesom => (AutoencoderConfig::Conv(self.spec.conv.clone()), &[-1, 1, 28, 28]),
             _ => (AutoencoderConfig::Dense(self.spec.dense.clone()), &[-1, 784]),
         };
-        let reshape = |d: &Dataset| Dataset::new(d.x.view(shape), d.y.as_ref().map(Tensor::shallow_clone));
+        let reshape = |d: &Dataset| -> Result<Dataset> { Ok(Dataset::new(d.x.f_reshape(shape)?, d.y.as_ref().map(Tensor::shallow_clone))?) };
         let (train, test) = (reshape(self.train)?, reshape(self.test)?);
-        let config = DesomConfig { autoencoder, som: self.som_config(), gamma: self.spec.gamma };
+        let config = DesomConfig { autoencoder, som: self.som_config(grid), gamma: self.spec.gamma };
         let start = Instant::now();
-        let run = fit_desom(&train, Some(&test), &config, &self.desom_train_config(self.preset.iterations), &mut Silent)
+        let run = fit_desom(&train, Some(&test), &config, &self.desom_train_config(&grid, self.preset.iterations), &mut Silent)
             .with_context(|| format!("training {}", model.label()))?;
         let seconds = start.elapsed().as_secs_f64();
-        let decoded = run.model.decoded_prototypes()?.view([-1, 784]); // [K, 784]
+        let decoded = run.model.decoded_prototypes()?.f_reshape([-1, 784])?; // [K, 784] (conv output is a non-contiguous crop)
+        let test_codes = run.model.encode_all(&test.x)?;
+        let encoded = if keep_encoder {
+            Some(Encoded {
+                train_codes: run.model.encode_all(&train.x)?,
+                test_codes: test_codes.shallow_clone(),
+                autoencoder: run.model.autoencoder,
+                seconds,
+            })
+        } else {
+            None
+        };
         Ok(Fitted {
             model,
+            grid,
             seconds,
             iterations: self.preset.iterations,
             prototypes: run.model.som.weight.detach(),
-            test: run.model.encode_all(&test.x)?,
+            class_centroids: None,
+            test: test_codes,
             latent: true,
             pixel_prototypes: Some(decoded),
             history: run.history,
+            encoded,
         })
     }
 }

@@ -16,13 +16,18 @@ pub type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>
 
 /// Paper 002's values: (model label, metric, [MNIST, Fashion-MNIST]), mean ± std over 10 runs on
 /// the test set. Table 7: `purity`, `nmi`; Table 8: `qe`..`tp` (original space); Table 9:
-/// `*_latent`; Table 10: `psr`; Table 11: `km10_*` (+KM), `hc_*` (+HC); Table 12: `seconds`
+/// `*_latent`; Table 10: `psr`; Table 11: `km10_*` (+KM), `hc_*` (+HC), `k10_*` (k-means with
+/// k = #classes), the 1-D map's `purity` / `nmi` / `acc`; Table 12: `seconds`
 /// (MNIST only, RTX 2080).
 const PAPER: &[(&str, &str, [&str; 2])] = &[
     ("k-means (k=64)", "purity", [".845 ± .011", ".718 ± .006"]),
     ("k-means (k=64)", "nmi", [".581 ± .006", ".514 ± .002"]),
     ("AE+k-means", "purity", [".946 ± .004", ".764 ± .005"]),
     ("AE+k-means", "nmi", [".672 ± .005", ".548 ± .003"]),
+    ("DESOM-AE+k-means", "purity", [".932 ± .005", ".754 ± .008"]),
+    ("DESOM-AE+k-means", "nmi", [".656 ± .006", ".542 ± .003"]),
+    ("DESOM-AE+SOM", "purity", [".933 ± .005", ".756 ± .007"]),
+    ("DESOM-AE+SOM", "nmi", [".655 ± .005", ".543 ± .003"]),
     ("SOM (8x8)", "purity", [".832 ± .010", ".712 ± .002"]),
     ("SOM (8x8)", "nmi", [".576 ± .005", ".513 ± .002"]),
     ("AE+SOM", "purity", [".935 ± .005", ".758 ± .007"]),
@@ -41,12 +46,17 @@ const PAPER: &[(&str, &str, [&str; 2])] = &[
     ("AE+SOM", "te_latent", ["0.510 ± 0.047", "0.532 ± 0.022"]),
     ("AE+SOM", "ce_latent", ["4.429 ± 0.287", "3.973 ± 0.250"]),
     ("AE+SOM", "tp_latent", ["-0.066 ± 0.002", "-0.059 ± 0.007"]),
+    ("DESOM-AE+SOM", "qe_latent", ["0.205 ± 0.008", "0.166 ± 0.003"]),
+    ("DESOM-AE+SOM", "te_latent", ["0.514 ± 0.031", "0.572 ± 0.037"]),
+    ("DESOM-AE+SOM", "ce_latent", ["0.713 ± 0.017", "0.664 ± 0.041"]),
+    ("DESOM-AE+SOM", "tp_latent", ["-0.055 ± 0.003", "-0.044 ± 0.003"]),
     ("DESOM (8x8)", "qe_latent", ["0.205 ± 0.008", "0.167 ± 0.003"]),
     ("DESOM (8x8)", "te_latent", ["0.534 ± 0.026", "0.556 ± 0.035"]),
     ("DESOM (8x8)", "ce_latent", ["0.727 ± 0.058", "0.661 ± 0.036"]),
     ("DESOM (8x8)", "tp_latent", ["-0.057 ± 0.005", "-0.045 ± 0.005"]),
     ("SOM (8x8)", "psr", ["0.720 ± 0.005", "0.703 ± 0.005"]),
     ("AE+SOM", "psr", ["1.083 ± 0.012", "0.834 ± 0.011"]),
+    ("DESOM-AE+SOM", "psr", ["1.034 ± 0.011", "0.825 ± 0.010"]),
     ("DESOM (8x8)", "psr", ["1.030 ± 0.005", "0.832 ± 0.013"]),
     ("ConvDESOM (8x8)", "psr", ["1.045 ± 0.027", "0.829 ± 0.009"]),
     ("SOM (8x8)", "km10_purity", [".559 ± .053", ".538 ± .023"]),
@@ -61,6 +71,24 @@ const PAPER: &[(&str, &str, [&str; 2])] = &[
     ("AE+SOM", "hc_purity", [".822 ± .024", ".528 ± .029"]),
     ("AE+SOM", "hc_nmi", [".788 ± .030", ".550 ± .026"]),
     ("AE+SOM", "hc_acc", [".791 ± .026", ".480 ± .032"]),
+    ("DESOM-AE+SOM", "km10_purity", [".743 ± .049", ".588 ± .024"]),
+    ("DESOM-AE+SOM", "km10_nmi", [".690 ± .033", ".583 ± .012"]),
+    ("DESOM-AE+SOM", "km10_acc", [".720 ± .057", ".535 ± .033"]),
+    ("DESOM-AE+SOM", "hc_purity", [".747 ± .041", ".598 ± .042"]),
+    ("DESOM-AE+SOM", "hc_nmi", [".681 ± .036", ".586 ± .036"]),
+    ("DESOM-AE+SOM", "hc_acc", [".721 ± .056", ".553 ± .047"]),
+    ("k-means (k=64)", "k10_purity", [".591 ± .026", ".583 ± .018"]),
+    ("k-means (k=64)", "k10_nmi", [".501 ± .020", ".513 ± .012"]),
+    ("k-means (k=64)", "k10_acc", [".533 ± .038", ".549 ± .040"]),
+    ("AE+k-means", "k10_purity", [".820 ± .019", ".544 ± .010"]),
+    ("AE+k-means", "k10_nmi", [".754 ± .013", ".524 ± .012"]),
+    ("AE+k-means", "k10_acc", [".801 ± .027", ".489 ± .017"]),
+    ("DESOM-AE+k-means", "k10_purity", [".770 ± .025", ".625 ± .014"]),
+    ("DESOM-AE+k-means", "k10_nmi", [".701 ± .018", ".590 ± .009"]),
+    ("DESOM-AE+k-means", "k10_acc", [".744 ± .045", ".586 ± .014"]),
+    ("DESOM (#classes x 1)", "purity", [".790 ± .017", ".563 ± .019"]),
+    ("DESOM (#classes x 1)", "nmi", [".720 ± .020", ".553 ± .011"]),
+    ("DESOM (#classes x 1)", "acc", [".779 ± .033", ".546 ± .025"]),
     ("DESOM (8x8)", "km10_purity", [".751 ± .048", ".587 ± .044"]),
     ("DESOM (8x8)", "km10_nmi", [".696 ± .036", ".582 ± .025"]),
     ("DESOM (8x8)", "km10_acc", [".717 ± .065", ".536 ± .053"]),
@@ -139,27 +167,35 @@ pub fn targets(results: &Results) -> String {
     out
 }
 
-/// Decoded prototype maps (Figs. 15-16): one panel per dataset and map model with images.
-pub fn prototype_maps(dir: &Path, views: &[(String, String, View)]) -> Result<PathBuf> {
+/// Decoded prototype maps (Figs. 15-17): one panel per dataset and map model with images whose
+/// map has `grid` (rows, columns) units, written to `<dir>/<name>.png` / `.svg`.
+pub fn prototype_maps(dir: &Path, name: &str, grid: (usize, usize), views: &[(String, String, View)]) -> Result<Option<PathBuf>> {
     let owned: Vec<(String, Vec<f64>)> = views
         .iter()
+        .filter(|(_, _, v)| v.grid == grid)
         .filter_map(|(dataset, model, v)| {
             let pixels = v.pixel_prototypes.as_ref()?;
             Some((format!("{model}, {dataset}"), pixels.iter().map(|&p| f64::from(p)).collect()))
         })
         .collect();
-    let shape = GridShape::new(8, 8);
+    if owned.is_empty() {
+        return Ok(None);
+    }
+    let shape = GridShape::new(grid.0, grid.1);
     let panels: Vec<ImagePanel> = owned
         .iter()
         .map(|(title, pixels)| ImagePanel::new(pixels, shape, GridShape::new(28, 28)).intensity(Intensity::Fixed { low: 0.0, high: 1.0 }).title(title.clone()))
         .collect();
-    let columns = (panels.len() / 2).max(1);
-    let files = image_grid(dir.join("prototype_maps"), &Layout::new().title("8x8 maps: prototypes (SOM) and decoded prototypes").columns(columns).panel_size(420, 440), &panels)?;
-    Ok(files.png)
+    let side = (52 * grid.0.max(grid.1)).clamp(420, 1200) as u32;
+    let columns = panels.len().div_ceil(2).max(1);
+    let title = format!("{}x{} maps: prototypes (SOM) and decoded prototypes", grid.0, grid.1);
+    let files = image_grid(dir.join(name), &Layout::new().title(title).columns(columns).panel_size(side, side + 20), &panels)?;
+    Ok(Some(files.png))
 }
 
-/// U-matrix of DESOM's latent prototypes with the majority test label and hit count per unit.
-pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTreeMap<String, Vec<i64>>) -> Result<PathBuf> {
+/// U-matrix of DESOM's latent prototypes with the majority test label and hit count per unit
+/// (`None` without a DESOM 8x8 run).
+pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTreeMap<String, Vec<i64>>) -> Result<Option<PathBuf>> {
     let mut owned = Vec::new();
     for (dataset, _, v) in views.iter().filter(|(_, m, _)| m == "DESOM (8x8)") {
         let y = labels.get(dataset).map_or(&[][..], Vec::as_slice);
@@ -171,22 +207,28 @@ pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTre
         let majority: Vec<usize> = counts.iter().map(|c| (0..10).max_by_key(|&i| c[i]).unwrap_or_default()).collect();
         let hits: Vec<usize> = counts.iter().map(|c| c.iter().sum()).collect();
         let protos: Vec<f64> = v.prototypes.iter().map(|&p| f64::from(p)).collect();
-        owned.push((dataset.clone(), protos, v.dim, majority, hits));
+        owned.push((dataset.clone(), protos, v.dim, majority, hits, v.grid));
+    }
+    if owned.is_empty() {
+        return Ok(None);
     }
     let panels: Vec<UMatrixPanel> = owned
         .iter()
-        .map(|(d, p, dim, maj, hits)| UMatrixPanel::new(p, GridShape::new(8, 8), *dim).hits(maj, hits).title(d.to_string()))
+        .map(|(d, p, dim, maj, hits, (rows, cols))| UMatrixPanel::new(p, GridShape::new(*rows, *cols), *dim).hits(maj, hits).title(d.to_string()))
         .collect();
     let files = umatrix(dir.join("desom_umatrix"), &Layout::new().title("DESOM latent U-matrix; markers: test hits coloured by majority class").columns(panels.len().max(1)).panel_size(460, 420), &panels)?;
-    Ok(files.png)
+    Ok(Some(files.png))
 }
 
 /// One series of a learning-curve panel: name, iterations, values.
 type Curve = (String, Vec<f64>, Vec<f64>);
 
 /// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity and NMI against the iteration,
-/// one series per dataset (first seed).
-pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>)]) -> Result<PathBuf> {
+/// one series per dataset (first seed); `None` without DESOM runs.
+pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>)]) -> Result<Option<PathBuf>> {
+    if histories.is_empty() {
+        return Ok(None);
+    }
     type Pick = fn(&DesomRecord) -> Option<f64>;
     let metrics: [(&str, Pick); 4] = [
         ("reconstruction loss L_R", |r| Some(r.reconstruction)),
@@ -218,5 +260,5 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>
         })
         .collect();
     let files = curves(dir.join("desom_learning_curves"), &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(2).panel_size(440, 300), &panels)?;
-    Ok(files.png)
+    Ok(Some(files.png))
 }
