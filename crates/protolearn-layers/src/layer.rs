@@ -20,3 +20,15 @@ pub trait PrototypeLayer: tch::nn::Module {
         self.forward(x).argmin(-1, false)
     }
 }
+
+/// A rule that moves a layer's prototypes without autograd (the online and batch SOM of paper
+/// 002, Algorithms 1-2; later neural gas or LVQ1): one call is one step on a batch of samples.
+/// Trainers draw the batches and call [`UpdateRule::step`]; the rule owns its schedules.
+pub trait UpdateRule<L> {
+    /// Samples per step: `Some(b)` for `b` samples in shuffled epochs, `None` for the whole set.
+    fn batch_size(&self) -> Option<usize>;
+
+    /// Moves the prototypes of `layer` using the samples `x` `[b, d]` at step `iteration`
+    /// (1-based) of `iterations`.
+    fn step(&self, layer: &mut L, x: &Tensor, iteration: usize, iterations: usize) -> crate::error::Result<()>;
+}

@@ -36,4 +36,4 @@ pub mod loss;
 pub mod som;
 
 pub use error::{Error, Result};
-pub use layer::PrototypeLayer;
+pub use layer::{PrototypeLayer, UpdateRule};

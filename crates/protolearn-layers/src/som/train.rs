@@ -1,12 +1,14 @@
 //! Three ways to train a plain SOM, for comparison (paper 002, Sec. 2.1 and 3.4): minibatch
 //! gradient descent on the distortion with Adam ("Keras SOM"), the batch SOM (Algorithm 2) and the
-//! online Kohonen SOM (Algorithm 1). Sample order comes from a seeded `ChaCha8Rng`, never from
+//! online Kohonen SOM (Algorithm 1); the last two are [`UpdateRule`]s driven by
+//! [`train_with_rule`]. Sample order comes from a seeded `ChaCha8Rng`, never from
 //! libtorch's global RNG.
 
 use super::layer::SomLayer;
 use super::loss::som_distortion;
 use super::neighbourhood::Schedule;
 use crate::error::{Error, Result};
+use crate::layer::UpdateRule;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -185,51 +187,103 @@ pub fn train_gradient(vs: &nn::VarStore, layer: &SomLayer, x: &Tensor, cfg: &Gra
     Ok(history)
 }
 
-/// Trains `layer` by the batch SOM (paper 002, Algorithm 2, Eq. 3): at each iteration all BMUs
-/// are computed, then `m_k = sum_i K^T(δ(k, b_i)) x_i / sum_i K^T(δ(k, b_i))`; a prototype whose
-/// denominator is not positive (possible with the bubble or Mexican hat) keeps its old value.
-/// Records every iteration.
-///
-/// # Shapes
-/// `x`: `[n, L]`.
-pub fn train_batch(layer: &mut SomLayer, x: &Tensor, cfg: &BatchSomConfig) -> Result<Vec<SomRecord>> {
-    cfg.validate()?;
-    layer.check_input(x)?;
-    let _guard = tch::no_grad_guard();
-    let mut history = Vec::with_capacity(cfg.iterations);
-    for it in 1..=cfg.iterations {
-        let t = cfg.temperature.at(it, cfg.iterations);
+impl UpdateRule<SomLayer> for BatchSomConfig {
+    fn batch_size(&self) -> Option<usize> {
+        None
+    }
+
+    /// One batch-SOM update (paper 002, Algorithm 2, Eq. 3): BMUs of all samples, then
+    /// `m_k = sum_i K^T(δ(k, b_i)) x_i / sum_i K^T(δ(k, b_i))`; a prototype whose denominator is
+    /// not positive (possible with the bubble or Mexican hat) keeps its old value.
+    fn step(&self, layer: &mut SomLayer, x: &Tensor, iteration: usize, iterations: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let t = self.temperature.at(iteration, iterations);
         let h = layer.neighbourhood_weights(&layer.bmus(x)?, t)?; // [n, K]
         let num = h.transpose(0, 1).f_matmul(x)?; // [K, L]
         let den = h.sum_dim_intlist(0, false, None::<Kind>).unsqueeze(-1); // [K, 1]
         let moved = num / den.clamp_min(MIN_DENOMINATOR); // [K, L]
         let updated = moved.f_where_self(&den.gt(MIN_DENOMINATOR), &layer.weight)?; // [K, L]
         layer.weight.f_copy_(&updated)?;
-        record(&mut history, layer, x, it, 1, cfg.iterations, t)?;
+        Ok(())
+    }
+}
+
+impl UpdateRule<SomLayer> for OnlineSomConfig {
+    fn batch_size(&self) -> Option<usize> {
+        Some(1)
+    }
+
+    /// One Kohonen update (paper 002, Algorithm 1, Eq. 2) per sample of `x`, in order:
+    /// `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`.
+    fn step(&self, layer: &mut SomLayer, x: &Tensor, iteration: usize, iterations: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let (t, alpha) = (self.temperature.at(iteration, iterations), self.lr.at(iteration, iterations));
+        for i in 0..x.size()[0] {
+            let xi = x.f_narrow(0, i, 1)?; // [1, L]
+            let h = layer.neighbourhood_weights(&layer.bmus(&xi)?, t)?; // [1, K]
+            let delta = h.transpose(0, 1) * (&xi - &layer.weight) * alpha; // [K, L]
+            _ = layer.weight.f_add_(&delta)?; // in place; the returned alias is not needed
+        }
+        Ok(())
+    }
+}
+
+/// How [`train_with_rule`] runs: steps, sample order and history interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleRun<'a> {
+    /// Steps.
+    pub iterations: usize,
+    /// Seed of the sample order (unused by full-batch rules).
+    pub seed: u64,
+    /// Record the history every this many steps (and after the last).
+    pub eval_every: usize,
+    /// The temperature the history's distortion is measured at.
+    pub temperature: &'a Schedule,
+}
+
+/// Trains `layer` with a non-gradient update rule: each step gives the rule its batch (the whole
+/// set, or the next samples of shuffled epochs from a seeded `ChaCha8Rng`) and records the
+/// history when due.
+///
+/// # Shapes
+/// `x`: `[n, L]`.
+pub fn train_with_rule<R: UpdateRule<SomLayer>>(layer: &mut SomLayer, x: &Tensor, rule: &R, run: RuleRun<'_>) -> Result<Vec<SomRecord>> {
+    at_least_one("iterations", run.iterations)?;
+    at_least_one("eval_every", run.eval_every)?;
+    layer.check_input(x)?;
+    let n = x.size()[0];
+    let mut epochs = Epochs::new(n, run.seed);
+    let mut history = Vec::new();
+    for it in 1..=run.iterations {
+        let batch = match rule.batch_size() {
+            None => x.shallow_clone(),
+            Some(b) => x.f_index_select(0, &Tensor::f_from_slice(epochs.next(b.min(n as usize)))?.to_device(x.device()))?,
+        };
+        rule.step(layer, &batch, it, run.iterations)?;
+        record(&mut history, layer, x, it, run.eval_every, run.iterations, run.temperature.at(it, run.iterations))?;
     }
     Ok(history)
 }
 
-/// Trains `layer` by the online Kohonen SOM (paper 002, Algorithm 1, Eq. 2): for each sample in
-/// shuffled epochs, `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`.
+/// Trains `layer` by the batch SOM (paper 002, Algorithm 2, Eq. 3; see the [`UpdateRule`]
+/// implementation). Deterministic; records every iteration.
+///
+/// # Shapes
+/// `x`: `[n, L]`.
+pub fn train_batch(layer: &mut SomLayer, x: &Tensor, cfg: &BatchSomConfig) -> Result<Vec<SomRecord>> {
+    cfg.validate()?;
+    train_with_rule(layer, x, cfg, RuleRun { iterations: cfg.iterations, seed: 0, eval_every: 1, temperature: &cfg.temperature })
+}
+
+/// Trains `layer` by the online Kohonen SOM (paper 002, Algorithm 1, Eq. 2; see the
+/// [`UpdateRule`] implementation): one sample per iteration in shuffled epochs.
 ///
 /// # Shapes
 /// `x`: `[n, L]`.
 pub fn train_online(layer: &mut SomLayer, x: &Tensor, cfg: &OnlineSomConfig) -> Result<Vec<SomRecord>> {
     cfg.validate()?;
-    layer.check_input(x)?;
-    let _guard = tch::no_grad_guard();
-    let mut epochs = Epochs::new(x.size()[0], cfg.seed);
-    let mut history = Vec::new();
-    for it in 1..=cfg.iterations {
-        let (t, alpha) = (cfg.temperature.at(it, cfg.iterations), cfg.lr.at(it, cfg.iterations));
-        let xi = x.f_narrow(0, epochs.next(1)[0], 1)?; // [1, L]
-        let h = layer.neighbourhood_weights(&layer.bmus(&xi)?, t)?; // [1, K]
-        let delta = h.transpose(0, 1) * (&xi - &layer.weight) * alpha; // [K, L]
-        _ = layer.weight.f_add_(&delta)?; // in place; the returned alias is not needed
-        record(&mut history, layer, x, it, cfg.eval_every, cfg.iterations, t)?;
-    }
-    Ok(history)
+    let run = RuleRun { iterations: cfg.iterations, seed: cfg.seed, eval_every: cfg.eval_every, temperature: &cfg.temperature };
+    train_with_rule(layer, x, cfg, run)
 }
 
 #[cfg(test)]
