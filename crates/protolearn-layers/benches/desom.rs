@@ -8,8 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::desom::DesomConfig;
-use protolearn_layers::init::PrototypeInit;
-use protolearn_layers::som::{Neighbourhood, SomConfig};
+use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_metrics::{best_matching_units, Boundary, Grid, Lattice, Matrix};
 use rand::{Rng, SeedableRng};
@@ -29,7 +28,7 @@ fn bench_step(c: &mut Criterion) {
         autoencoder: AutoencoderConfig::default(),
         som: SomConfig {
             grid: Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid"),
-            init: PrototypeInit::DataSamples,
+            init: SomInit::DataSamples,
             neighbourhood: Neighbourhood::Gaussian,
         },
         gamma: 1e-3,

@@ -24,11 +24,11 @@
 
 use crate::autoencoder::{Autoencoder, AutoencoderConfig};
 use crate::error::{Error, Result};
-use crate::init::PrototypeInit;
+use crate::som::SomInit;
 use crate::som::{som_distortion, SomConfig, SomLayer};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
-use tch::{Kind, Tensor};
+use tch::Tensor;
 
 /// Rows encoded at once by [`Desom::predict`] and [`Desom::encode_all`] (bounds the memory of
 /// the convolutional encoder's activations on a whole data set).
@@ -98,7 +98,7 @@ pub struct Desom {
     pub autoencoder: Autoencoder,
     /// The SOM layer on the codes `z = f(x)`.
     pub som: SomLayer,
-    init: PrototypeInit,
+    init: SomInit,
     gamma: f64,
 }
 
@@ -169,13 +169,8 @@ impl Desom {
     /// `x`: `[n, ...input_shape]`.
     pub fn reinit_prototypes(&mut self, x: &Tensor, seed: u64) -> Result<()> {
         let z = self.encode_all(x)?; // [n, L]
-        let fresh = self
-            .init
-            .draw(&z.unsqueeze(0), self.som.n_units(), &[seed])?
-            .squeeze_dim(0); // [K, L]
-        let _guard = tch::no_grad_guard();
-        self.som.weight.f_copy_(&fresh.to_kind(Kind::Float))?;
-        Ok(())
+        let fresh = self.init.draw(self.som.grid(), &z, seed)?; // [K, L]
+        self.som.set_prototypes(&fresh)
     }
 }
 

@@ -1,8 +1,7 @@
 //! Integration tests of the SOM layer and its three trainers on three well-separated blobs.
 
-use protolearn_layers::init::PrototypeInit;
 use protolearn_layers::som::train::{self, BatchSomConfig, GradientSomConfig, OnlineSomConfig, SomRecord};
-use protolearn_layers::som::{som_distortion, Decay, Neighbourhood, Schedule, SomConfig, SomLayer};
+use protolearn_layers::som::{som_distortion, Decay, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -29,7 +28,7 @@ fn grid() -> Grid {
 /// A 4x4 Gaussian SOM whose prototypes start uniformly in the data's bounding box (far from the
 /// blobs, so training has something to do).
 fn som(vs: &nn::VarStore, x: &Tensor) -> SomLayer {
-    SomConfig { grid: grid(), init: PrototypeInit::UniformBox, neighbourhood: Neighbourhood::Gaussian }
+    SomConfig { grid: grid(), init: SomInit::UniformBox, neighbourhood: Neighbourhood::Gaussian }
         .build(&vs.root(), x, 11)
         .expect("SOM builds on [n, 2] data")
 }
@@ -136,7 +135,7 @@ fn batch_som_keeps_prototypes_without_support() {
     let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.0, 10.0, 10.0]).view([3, 2]);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
-    let mut layer = SomConfig { grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Bubble }
+    let mut layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }
         .build(&vs.root(), &x, 0)
         .unwrap();
     layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));

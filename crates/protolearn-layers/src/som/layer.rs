@@ -10,6 +10,77 @@ use protolearn_metrics::Grid;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
+/// How a SOM's prototypes start (paper 002, Sec. 3.4 and 4.2: random encoded samples by default;
+/// linear (PCA) initialisation and a prior SOM as alternatives — for the latter build with any
+/// init and call [`SomLayer::set_prototypes`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SomInit {
+    /// `K` distinct data samples chosen uniformly ([`PrototypeInit::DataSamples`]).
+    #[default]
+    DataSamples,
+    /// Uniform in the bounding box of the data ([`PrototypeInit::UniformBox`]).
+    UniformBox,
+    /// k-means++ seeding ([`PrototypeInit::KMeansPlusPlus`]); ignores the grid order.
+    KMeansPlusPlus,
+    /// Linear initialisation (Kohonen, *Self-Organizing Maps*, 3rd ed., Sec. 3.7): the map laid
+    /// on the plane of the two leading principal axes `e_1, e_2` (eigenvalues `λ_1 >= λ_2`) of
+    /// the data, unit `k` at `mean + u_k sqrt(λ_1) e_1 + v_k sqrt(λ_2) e_2`, where `(u_k, v_k)`
+    /// is its planar grid position scaled to `[-1, 1]` along each axis, the grid's longer side
+    /// along `e_1`. Deterministic; one-dimensional data or maps use `e_1` only.
+    Pca,
+}
+
+impl SomInit {
+    /// Initial prototypes `[K, L]` for `grid` from the data `x` `[n, L]`; random inits use
+    /// `ChaCha8Rng::seed_from_u64(seed)`.
+    pub fn draw(self, grid: &Grid, x: &Tensor, seed: u64) -> Result<Tensor> {
+        expect_dims(x, 2, "SOM data", "[n, L]")?;
+        let k = grid.n_units() as i64;
+        let random = match self {
+            SomInit::DataSamples => PrototypeInit::DataSamples,
+            SomInit::UniformBox => PrototypeInit::UniformBox,
+            SomInit::KMeansPlusPlus => PrototypeInit::KMeansPlusPlus,
+            SomInit::Pca => return linear_init(grid, x),
+        };
+        Ok(random.draw(&x.unsqueeze(0), k, &[seed])?.squeeze_dim(0).to_kind(Kind::Float))
+    }
+}
+
+/// The linear (PCA) initialisation of [`SomInit::Pca`].
+fn linear_init(grid: &Grid, x: &Tensor) -> Result<Tensor> {
+    let (n, dim) = (x.size()[0], x.size()[1]);
+    if n < 2 {
+        return Err(Error::InvalidConfig { field: "init", expected: "at least 2 samples for the PCA initialisation".into(), found: n.to_string() });
+    }
+    let x = x.to_kind(Kind::Double);
+    let mean = x.mean_dim(0, true, Kind::Double); // [1, L]
+    let centred = &x - &mean; // [n, L]
+    let covariance = centred.transpose(0, 1).f_matmul(&centred)? / (n - 1) as f64; // [L, L]
+    let (eigenvalues, eigenvectors) = covariance.f_linalg_eigh("L")?; // ascending, [L], [L, L]
+    // Planar unit positions scaled to [-1, 1] per axis; an axis of zero extent stays at 0.
+    let positions: Vec<[f64; 2]> = (0..grid.n_units()).map(|u| grid.position(u))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| Error::InvalidConfig { field: "grid", expected: "positions of every unit".into(), found: e.to_string() })?;
+    let scaled = |axis: usize| -> Vec<f64> {
+        let (lo, hi) = positions.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| (lo.min(p[axis]), hi.max(p[axis])));
+        positions.iter().map(|p| if hi > lo { 2.0 * (p[axis] - lo) / (hi - lo) - 1.0 } else { 0.0 }).collect()
+    };
+    // Longer side of the map (x: columns, y: rows) along the first principal axis.
+    let (long, short) = if grid.cols() >= grid.rows() { (scaled(0), scaled(1)) } else { (scaled(1), scaled(0)) };
+    let mut prototypes = mean.expand([grid.n_units() as i64, dim], false).copy(); // [K, L]
+    for (rank, coords) in [(1, long), (2, short)] {
+        if rank > dim {
+            break;
+        }
+        let lambda = eigenvalues.f_double_value(&[dim - rank])?.max(0.0);
+        let axis = eigenvectors.f_select(1, dim - rank)?.unsqueeze(0); // [1, L]
+        let u = Tensor::f_from_slice(&coords)?.to_device(x.device()).unsqueeze(1); // [K, 1]
+        prototypes += u * axis * lambda.sqrt();
+    }
+    Ok(prototypes.to_kind(Kind::Float))
+}
+
 /// Configuration of a SOM layer (paper 002, Sec. 3.5). Build it with [`SomConfig::build`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -18,7 +89,7 @@ pub struct SomConfig {
     pub grid: Grid,
     /// Initial prototypes (paper 002, Sec. 3.4: "at random with an encoded data sample").
     #[serde(default)]
-    pub init: PrototypeInit,
+    pub init: SomInit,
     /// The neighbourhood function `K^T` (paper 002: Gaussian).
     #[serde(default)]
     pub neighbourhood: Neighbourhood,
@@ -26,15 +97,14 @@ pub struct SomConfig {
 
 impl SomConfig {
     /// Builds the layer under `path` (variable `weight`, `[K, L]`) with prototypes drawn from the
-    /// data `x` by `init` seeded with `ChaCha8Rng::seed_from_u64(seed)`.
+    /// data `x` by `init` (random inits seeded with `ChaCha8Rng::seed_from_u64(seed)`).
     ///
     /// # Shapes
     /// `x`: `[n, L]`.
     pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<SomLayer> {
-        expect_dims(x, 2, "SOM data", "[n, L]")?;
         let k = self.grid.n_units() as i64;
-        let initial = self.init.draw(&x.unsqueeze(0), k, &[seed])?.squeeze_dim(0); // [K, L]
-        let weight = path.var_copy("weight", &initial.to_kind(Kind::Float));
+        let initial = self.init.draw(&self.grid, x, seed)?; // [K, L]
+        let weight = path.var_copy("weight", &initial);
         let d: Vec<f32> = self.grid.distance_matrix().into_iter().map(|v| v as f32).collect();
         let grid_distances = Tensor::f_from_slice(&d)?.f_view([k, k])?.to_device(path.device()); // [K, K]
         Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood })
@@ -101,6 +171,18 @@ impl SomLayer {
         Ok(self.neighbourhood.apply(&rows, temperature))
     }
 
+    /// Replaces the prototypes with `prior` `[K, L]` (e.g. the weights of a previously trained
+    /// SOM, paper 002, Sec. 4.2), without gradient.
+    pub fn set_prototypes(&mut self, prior: &Tensor) -> Result<()> {
+        let want = self.weight.size();
+        if prior.size() != want {
+            return Err(Error::Shape { what: "prior SOM prototypes", expected: format!("{want:?}"), got: prior.size() });
+        }
+        let _guard = tch::no_grad_guard();
+        self.weight.f_copy_(&prior.to_kind(Kind::Float).to_device(self.weight.device()))?;
+        Ok(())
+    }
+
     /// Checks that `x` is `[n, L]` with the prototypes' `L`.
     pub fn check_input(&self, x: &Tensor) -> Result<()> {
         let size = expect_dims(x, 2, "SOM input", "[n, L]")?;
@@ -138,7 +220,7 @@ mod tests {
     fn layer(vs: &nn::VarStore) -> SomLayer {
         let x = Tensor::from_slice(&[0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0, 5.0]).view([5, 2]);
         let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
-        SomConfig { grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
+        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
             .build(&vs.root(), &x, 3)
             .unwrap()
     }
@@ -163,11 +245,57 @@ mod tests {
         assert!(som.neighbourhood_weights(&b, 0.0).is_err());
     }
 
+    /// Data on a line-free ellipse: x spread 3 along (1, 1)/sqrt(2), 1 along (1, -1)/sqrt(2),
+    /// centred at (2, -1). The PCA map must be centred on the mean, its long side along the
+    /// first axis with corners at ±sqrt(λ_1), and ordered like the grid.
+    #[test]
+    fn pca_init_lays_the_grid_on_the_principal_plane() {
+        let mut v = Vec::new();
+        for i in 0..40 {
+            let t = f64::from(i) * std::f64::consts::TAU / 40.0;
+            let (a, b) = (3.0 * t.cos(), t.sin());
+            v.extend([(2.0 + (a + b) / 2f64.sqrt()) as f32, (-1.0 + (a - b) / 2f64.sqrt()) as f32]);
+        }
+        let x = Tensor::from_slice(&v).view([40, 2]);
+        let grid = Grid::new(2, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
+        let w = SomInit::Pca.draw(&grid, &x, 0).unwrap(); // [6, 2], rows: unit 0..5
+        let w: Vec<f32> = Vec::try_from(w.flatten(0, -1)).unwrap();
+        let unit = |k: usize| (f64::from(w[2 * k]), f64::from(w[2 * k + 1]));
+        // Mean of the six prototypes = data mean (2, -1) (the scaled positions are symmetric).
+        let (mx, my) = (0..6).map(unit).fold((0.0, 0.0), |(a, b), (p, q)| (a + p / 6.0, b + q / 6.0));
+        assert!((mx - 2.0).abs() < 1e-5 && (my + 1.0).abs() < 1e-5, "mean ({mx}, {my})");
+        // Variance along the major axis of points 3 cos t: 4.5 * 40 / 39 (sample covariance).
+        let l1 = (4.5f64 * 40.0 / 39.0).sqrt();
+        let l2 = (0.5f64 * 40.0 / 39.0).sqrt();
+        // Units 0 and 2 are the ends of the first row (the long side, 3 columns): they differ by
+        // 2 sqrt(λ_1) along (1, 1)/sqrt(2) up to the eigenvector's sign.
+        let ((x0, y0), (x2, y2)) = (unit(0), unit(2));
+        let d = ((x2 - x0).powi(2) + (y2 - y0).powi(2)).sqrt();
+        assert!((d - 2.0 * l1).abs() < 1e-4, "long side {d} vs {}", 2.0 * l1);
+        assert!(((x2 - x0) - (y2 - y0)).abs() < 1e-4, "long side along (1, 1)");
+        // Units 0 and 3 (same column, the two rows) differ by 2 sqrt(λ_2) along (1, -1).
+        let (x3, y3) = unit(3);
+        let d = ((x3 - x0).powi(2) + (y3 - y0).powi(2)).sqrt();
+        assert!((d - 2.0 * l2).abs() < 1e-4, "short side {d} vs {}", 2.0 * l2);
+        assert!(((x3 - x0) + (y3 - y0)).abs() < 1e-4, "short side along (1, -1)");
+        assert!(SomInit::Pca.draw(&grid, &x.narrow(0, 0, 1), 0).is_err(), "one sample has no covariance");
+    }
+
+    #[test]
+    fn prior_prototypes_replace_the_weights() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let mut som = layer(&vs);
+        let prior = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]).view([4, 2]);
+        som.set_prototypes(&prior).unwrap();
+        assert_eq!(som.weight.allclose(&prior, 0.0, 0.0, false), true);
+        assert!(som.set_prototypes(&prior.narrow(0, 0, 3)).is_err());
+    }
+
     #[test]
     fn config_round_trips_through_toml() {
         let cfg = SomConfig {
             grid: Grid::new(4, 4, Lattice::Hexagonal, Boundary::Toroidal).unwrap(),
-            init: PrototypeInit::KMeansPlusPlus,
+            init: SomInit::KMeansPlusPlus,
             neighbourhood: Neighbourhood::MexicanHat,
         };
         let text = toml::to_string(&cfg).unwrap();

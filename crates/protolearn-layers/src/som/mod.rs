@@ -22,6 +22,6 @@ pub mod loss;
 pub mod neighbourhood;
 pub mod train;
 
-pub use layer::{SomConfig, SomLayer};
+pub use layer::{SomConfig, SomInit, SomLayer};
 pub use loss::som_distortion;
 pub use neighbourhood::{Decay, Neighbourhood, Schedule};

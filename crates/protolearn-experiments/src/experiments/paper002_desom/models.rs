@@ -10,8 +10,7 @@ use protolearn_layers::autoencoder::{Autoencoder, AutoencoderConfig};
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::train::{train_gradient, GradientSomConfig};
-use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig};
-use protolearn_layers::init::PrototypeInit;
+use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::trainer::Timed;
@@ -184,7 +183,7 @@ impl Inputs<'_> {
     /// The SOM layer of the paper (Table 2): `grid`, Gaussian neighbourhood, prototypes drawn
     /// from data samples.
     fn som_config(&self, grid: Grid) -> SomConfig {
-        SomConfig { grid, init: PrototypeInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
+        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
     }
 
     /// DESOM's training settings: Table 2 for `grid` with the preset's iterations and logging
@@ -316,5 +315,29 @@ impl Inputs<'_> {
             history: run.history,
             encoded,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn desom_ae_models_must_follow_desom() {
+        assert!(check_order(&[Model::Desom, Model::DesomAeSom, Model::DesomAeKmeans]).is_ok());
+        assert!(check_order(&[Model::AeSom, Model::Kmeans]).is_ok());
+        assert!(check_order(&[Model::DesomAeSom, Model::Desom]).is_err());
+        assert!(check_order(&[Model::ConvDesom, Model::DesomAeKmeans]).is_err());
+    }
+
+    #[test]
+    fn shipped_spec_gives_each_map_its_grid() {
+        let spec: Spec = toml::from_str(super::super::SPEC).unwrap();
+        let shape = |m: Model| m.grid(&spec).map(|g| (g.rows(), g.cols())).unwrap();
+        assert_eq!(shape(Model::Desom), (8, 8));
+        assert_eq!(shape(Model::DesomLarge), (20, 20));
+        assert_eq!(shape(Model::DesomLine), (spec.classes, 1));
+        check_order(&spec.quick.models).unwrap();
+        check_order(&spec.full.models).unwrap();
     }
 }
