@@ -287,7 +287,7 @@ mod tests {
         let mut som = layer(&vs);
         let prior = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]).view([4, 2]);
         som.set_prototypes(&prior).unwrap();
-        assert_eq!(som.weight.allclose(&prior, 0.0, 0.0, false), true);
+        assert!(som.weight.allclose(&prior, 0.0, 0.0, false));
         assert!(som.set_prototypes(&prior.narrow(0, 0, 3)).is_err());
     }
 
