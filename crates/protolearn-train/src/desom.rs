@@ -17,6 +17,7 @@ use protolearn_metrics::{normalized_mutual_info, purity, Contingency, Grid, NmiA
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use tch::nn::Module;
 use tch::{nn, Kind, Tensor};
 
 /// How DESOM is trained (paper 002, Sec. 3.5-3.6 and Table 2). No `Default`: see
@@ -113,6 +114,15 @@ pub struct DesomRecord {
     pub purity: Option<f64>,
     /// NMI (arithmetic normalisation) of the BMU assignments on the labelled evaluation set.
     pub nmi: Option<f64>,
+    /// Latent quantization error on the evaluation set, `(1/N) sum_i ||z_i - m_{b_i}||`
+    /// (paper 002, Appendix 1; Fig. 6).
+    #[serde(default)]
+    pub quantization_error: Option<f64>,
+    /// Latent topographic error on the evaluation set: the fraction of samples whose first and
+    /// second BMUs are not grid neighbours, `δ(b_i, b'_i) > 1` (paper 002, Appendix 1; Fig. 6;
+    /// `None` for a one-unit map).
+    #[serde(default)]
+    pub topographic_error: Option<f64>,
 }
 
 /// A trained DESOM with its history.
@@ -132,16 +142,39 @@ struct Evaluation<'a> {
     labels: Vec<i64>,
 }
 
+/// What [`Evaluation::score`] measures.
+struct Scores {
+    purity: f64,
+    nmi: f64,
+    quantization_error: f64,
+    topographic_error: Option<f64>,
+}
+
 impl Evaluation<'_> {
-    /// Purity and NMI of `model`'s BMUs (one device-to-host copy of `[n]` indices).
-    fn score(&self, model: &Desom) -> Result<(f64, f64)> {
-        let bmus = Vec::<i64>::try_from(model.predict(self.x)?.to_device(tch::Device::Cpu))?;
+    /// Purity and NMI of `model`'s BMUs, latent QE and TE (one device-to-host copy of `[n]`
+    /// indices and two scalars).
+    fn score(&self, model: &Desom) -> Result<Scores> {
+        let _guard = tch::no_grad_guard();
+        let distances = model.som.forward(&model.encode_all(self.x)?); // [n, K]
+        let k = distances.size()[1];
+        let (best, units) = distances.topk(2.min(k), -1, false, true); // [n, 2], ascending
+        let quantization_error = best.select(1, 0).clamp_min(0.0).sqrt().mean(Kind::Double).f_double_value(&[])?;
+        let topographic_error = if k >= 2 {
+            let pairs = units.select(1, 0) * k + units.select(1, 1); // [n]: flat index (b, b')
+            let apart = model.som.grid_distances().flatten(0, -1).index_select(0, &pairs).gt(1.0); // [n]
+            Some(apart.to_kind(Kind::Double).mean(Kind::Double).f_double_value(&[])?)
+        } else {
+            None
+        };
+        let bmus = Vec::<i64>::try_from(units.select(1, 0).to_device(tch::Device::Cpu))?;
         let clusters: Vec<usize> = bmus.into_iter().map(|b| b as usize).collect();
         let table = Contingency::new(&self.labels, &clusters)?;
-        Ok((
-            purity(&table),
-            normalized_mutual_info(&table, NmiAverage::Arithmetic),
-        ))
+        Ok(Scores {
+            purity: purity(&table),
+            nmi: normalized_mutual_info(&table, NmiAverage::Arithmetic),
+            quantization_error,
+            topographic_error,
+        })
     }
 }
 
@@ -209,10 +242,7 @@ impl EpochStep for DesomStep<'_, '_> {
             means.to_kind(Kind::Double).to_device(tch::Device::Cpu),
         )?)
         .map_err(|v| data_error(&format!("{} loss values instead of 3", v.len())))?;
-        let (purity, nmi) = match self.eval {
-            Some(e) => e.score(self.model).map(|(p, n)| (Some(p), Some(n)))?,
-            None => (None, None),
-        };
+        let scores = self.eval.map(|e| e.score(self.model)).transpose()?;
         let joint = self.phase == Phase::Joint;
         Ok(DesomRecord {
             phase: self.phase,
@@ -221,8 +251,10 @@ impl EpochStep for DesomStep<'_, '_> {
             reconstruction,
             som: joint.then_some(som),
             total,
-            purity,
-            nmi,
+            purity: scores.as_ref().map(|s| s.purity),
+            nmi: scores.as_ref().map(|s| s.nmi),
+            quantization_error: scores.as_ref().map(|s| s.quantization_error),
+            topographic_error: scores.as_ref().and_then(|s| s.topographic_error),
         })
     }
 }
@@ -230,7 +262,7 @@ impl EpochStep for DesomStep<'_, '_> {
 /// Trains DESOM on `train` (Algorithm 3 of paper 002): the model is built from `seed`, its
 /// prototypes drawn from encoded training samples; batches of `batch_size` distinct samples are
 /// drawn on `train`'s device. With labels on `eval`, every record carries purity and NMI of the
-/// BMUs on it. The observer sees the pretraining intervals (if any), then the joint ones.
+/// BMUs on it, and latent QE and TE. The observer sees the pretraining intervals (if any), then the joint ones.
 pub fn fit_desom(
     train: &Dataset,
     eval: Option<&Dataset>,

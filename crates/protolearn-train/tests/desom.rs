@@ -7,7 +7,7 @@ use protolearn_data::{mnist, BlobCenters, BlobsConfig, DataDirs, IdxDataset, Ima
 use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::som::SomConfig;
-use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_metrics::{quantization_error, topographic_error, Boundary, Grid, Lattice, Matrix};
 use protolearn_train::checkpoint;
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig, Phase};
 use protolearn_train::observer::Silent;
@@ -121,6 +121,16 @@ fn blobs_loss_decreases_and_bmus_match_classes() {
     let purity = last.purity.expect("labels given");
     assert!(purity >= BLOB_PURITY, "purity {purity}");
     assert!(last.nmi.expect("labels given") > 0.5);
+    // The logged latent QE and TE (tch, on the device) equal protolearn-metrics on the host
+    // for the final model; tolerance 1e-5 for float32 distances summed in another order.
+    let z: Vec<f32> = Vec::try_from(run.model.encode_all(&data.x).expect("encode").flatten(0, -1)).expect("host");
+    let w: Vec<f32> = Vec::try_from(run.model.som.weight.detach().flatten(0, -1)).expect("host");
+    let (zm, wm) = (Matrix::new(&z, 400, 4).expect("z"), Matrix::new(&w, 9, 4).expect("w"));
+    let qe = quantization_error(zm, wm).expect("qe");
+    let te = topographic_error(zm, wm, &m.som.grid).expect("te");
+    let logged = (last.quantization_error.expect("qe logged"), last.topographic_error.expect("te logged"));
+    assert!((logged.0 - qe).abs() < 1e-5 && (logged.1 - te).abs() < 1e-12, "logged {logged:?} vs metrics ({qe}, {te})");
+    assert!(records[0].quantization_error > last.quantization_error, "latent QE decreases");
 }
 
 #[test]

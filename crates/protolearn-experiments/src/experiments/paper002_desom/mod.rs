@@ -157,7 +157,7 @@ fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: Dataset
                 let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
                 writeln!(
                     csv,
-                    "{dataset},{},{seed},{:?},{},{},{},{},{},{},{},{}",
+                    "{dataset},{},{seed},{:?},{},{},{},{},{},{},{},{},{},{}",
                     model.label(),
                     r.phase,
                     r.iteration,
@@ -167,6 +167,8 @@ fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: Dataset
                     r.total,
                     opt(r.purity),
                     opt(r.nmi),
+                    opt(r.quantization_error),
+                    opt(r.topographic_error),
                     t.seconds
                 )?;
             }
@@ -198,7 +200,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     models::check_order(&preset.models)?;
     let dir = ctx.experiment_dir("paper002_desom")?;
     let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join("history.csv"))?);
-    writeln!(csv, "dataset,model,seed,phase,iteration,temperature,reconstruction,som,total,purity,nmi,seconds")?;
+    writeln!(csv, "dataset,model,seed,phase,iteration,temperature,reconstruction,som,total,purity,nmi,qe_latent,te_latent,seconds")?;
     let mut results = Results::new();
     let mut kept = Kept { views: Vec::new(), histories: Vec::new(), labels: Default::default() };
     let start = Instant::now();

@@ -223,18 +223,21 @@ pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTre
 /// One series of a learning-curve panel: name, iterations, values.
 type Curve = (String, Vec<f64>, Vec<f64>);
 
-/// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity and NMI against the iteration,
+/// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity, NMI, latent QE and TE against
+/// the iteration,
 /// one series per dataset (first seed); `None` without DESOM runs.
 pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>)]) -> Result<Option<PathBuf>> {
     if histories.is_empty() {
         return Ok(None);
     }
     type Pick = fn(&DesomRecord) -> Option<f64>;
-    let metrics: [(&str, Pick); 4] = [
+    let metrics: [(&str, Pick); 6] = [
         ("reconstruction loss L_R", |r| Some(r.reconstruction)),
         ("SOM loss L_SOM", |r| r.som),
         ("test purity", |r| r.purity),
         ("test NMI", |r| r.nmi),
+        ("test latent QE", |r| r.quantization_error),
+        ("test latent TE", |r| r.topographic_error),
     ];
     let data: Vec<Vec<Curve>> = metrics
         .iter()
@@ -259,6 +262,6 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>
             CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(*name).axis_labels("iteration", *name)
         })
         .collect();
-    let files = curves(dir.join("desom_learning_curves"), &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(2).panel_size(440, 300), &panels)?;
+    let files = curves(dir.join("desom_learning_curves"), &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(3).panel_size(440, 300), &panels)?;
     Ok(Some(files.png))
 }
