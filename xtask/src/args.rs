@@ -133,6 +133,8 @@ mod tests {
         assert!(Command::parse(&args(&["bench-all", "--preset", "huge"])).is_err());
         assert!(Command::parse(&args(&["bench-all", "--device", "tpu"])).is_err());
         assert!(Command::parse(&args(&["bench-all", "--out"])).is_err());
+        assert!(Command::parse(&args(&["bench-all", "--set", "paper002_desom.full.seeds=[0]"])).is_ok());
+        assert!(Command::parse(&args(&["bench-all", "--set"])).is_err());
     }
 
     #[test]
