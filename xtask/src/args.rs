@@ -107,8 +107,7 @@ fn validate_bench_args(rest: &[String]) -> Result<Vec<String>> {
 }
 
 fn is_device(value: &str) -> bool {
-    matches!(value, "auto" | "cpu" | "cuda")
-        || value.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())
+    matches!(value, "auto" | "cpu" | "cuda") || value.strip_prefix("cuda:").is_some_and(|n| n.parse::<usize>().is_ok())
 }
 
 #[cfg(test)]

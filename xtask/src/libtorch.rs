@@ -9,33 +9,24 @@ const TORCH_FOR_TORCH_SYS: &[(&str, &str)] = &[("0.24.0", "2.11.0")];
 /// The project-local libtorch: `LIBTORCH` as resolved by `.cargo/config.toml`
 /// (cargo passes it to xtask), else `<root>/.libtorch/site/torch`.
 pub fn libtorch_dir(root: &Path) -> PathBuf {
-    std::env::var_os("LIBTORCH")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".libtorch/site/torch"))
+    std::env::var_os("LIBTORCH").map(PathBuf::from).unwrap_or_else(|| root.join(".libtorch/site/torch"))
 }
 
 /// The pip `--target` folder that holds `torch/` and its `nvidia-*` dependencies.
 pub fn site_dir(libtorch: &Path) -> Result<PathBuf> {
-    libtorch
-        .parent()
-        .map(Path::to_path_buf)
-        .with_context(|| format!("LIBTORCH={} has no parent folder", libtorch.display()))
+    libtorch.parent().map(Path::to_path_buf).with_context(|| format!("LIBTORCH={} has no parent folder", libtorch.display()))
 }
 
 /// The libtorch version the locked torch-sys was built for, read from `Cargo.lock`.
 pub fn required_version(root: &Path) -> Result<(String, String)> {
     let lock_path = root.join("Cargo.lock");
-    let lock = std::fs::read_to_string(&lock_path)
-        .with_context(|| format!("reading {}", lock_path.display()))?;
+    let lock = std::fs::read_to_string(&lock_path).with_context(|| format!("reading {}", lock_path.display()))?;
     let mut lines = lock.lines();
     let mut torch_sys = None;
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"torch-sys\"" {
-            torch_sys = lines
-                .next()
-                .and_then(|v| v.trim().strip_prefix("version = \""))
-                .and_then(|v| v.strip_suffix('"'))
-                .map(str::to_owned);
+            torch_sys =
+                lines.next().and_then(|v| v.trim().strip_prefix("version = \"")).and_then(|v| v.strip_suffix('"')).map(str::to_owned);
             break;
         }
     }
@@ -58,10 +49,8 @@ pub fn installed_version(libtorch: &Path) -> Option<(String, String)> {
         return None;
     }
     let text = std::fs::read_to_string(libtorch.join("version.py")).ok()?;
-    let full = text.lines().find_map(|l| {
-        l.strip_prefix("__version__ = ")
-            .map(|v| v.trim().trim_matches(|c| c == '\'' || c == '"').to_owned())
-    })?;
+    let full =
+        text.lines().find_map(|l| l.strip_prefix("__version__ = ").map(|v| v.trim().trim_matches(|c| c == '\'' || c == '"').to_owned()))?;
     let (version, tag) = full.split_once('+').unwrap_or((full.as_str(), ""));
     Some((version.to_owned(), tag.to_owned()))
 }
@@ -75,8 +64,7 @@ pub fn has_cuda_build(libtorch: &Path) -> bool {
 pub fn install(python: &str, version: &str, site: &Path) -> Result<()> {
     let partial = site.with_extension("partial");
     if partial.exists() {
-        std::fs::remove_dir_all(&partial)
-            .with_context(|| format!("removing stale {}", partial.display()))?;
+        std::fs::remove_dir_all(&partial).with_context(|| format!("removing stale {}", partial.display()))?;
     }
     if let Some(parent) = partial.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
@@ -101,8 +89,7 @@ pub fn install(python: &str, version: &str, site: &Path) -> Result<()> {
     if site.exists() {
         std::fs::remove_dir_all(site).with_context(|| format!("removing old {}", site.display()))?;
     }
-    std::fs::rename(&partial, site)
-        .with_context(|| format!("renaming {} to {}", partial.display(), site.display()))?;
+    std::fs::rename(&partial, site).with_context(|| format!("renaming {} to {}", partial.display(), site.display()))?;
     Ok(())
 }
 

@@ -22,17 +22,13 @@ pub fn run(cmd: &Command) -> Result<()> {
             print!("{USAGE}");
             Ok(())
         }
-        Command::Setup { skip_data } => {
-            setup(&root, if *skip_data { DataNeed::Skip } else { DataNeed::Required }).map(|_| ())
-        }
+        Command::Setup { skip_data } => setup(&root, if *skip_data { DataNeed::Skip } else { DataNeed::Required }).map(|_| ()),
         Command::Doctor => doctor(&root),
         Command::Test { cargo_args } => {
             let libtorch = setup(&root, DataNeed::Optional)?;
             let start = Instant::now();
             process::run(
-                process::command(&process::cargo(), &root, &libtorch)
-                    .args(["test", "--workspace", "--no-fail-fast"])
-                    .args(cargo_args),
+                process::command(&process::cargo(), &root, &libtorch).args(["test", "--workspace", "--no-fail-fast"]).args(cargo_args),
             )?;
             println!("xtask: tests finished in {:.0} s", start.elapsed().as_secs_f64());
             Ok(())
@@ -70,9 +66,7 @@ fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
         match (fetched, data) {
             (Ok(()), _) => println!("xtask: datasets ready in {:.0} s", start.elapsed().as_secs_f64()),
             (Err(err), DataNeed::Required) => return Err(err),
-            (Err(err), _) => eprintln!(
-                "xtask: warning: datasets are not all available ({err:#}); tests that need them will say they skip"
-            ),
+            (Err(err), _) => eprintln!("xtask: warning: datasets are not all available ({err:#}); tests that need them will say they skip"),
         }
     }
     Ok(libtorch)
@@ -115,10 +109,7 @@ fn ensure_libtorch(root: &Path) -> Result<PathBuf> {
                     println!("xtask: installed libtorch {version}+{tag} at {}", dir.display());
                     Ok(dir)
                 }
-                other => bail!(
-                    "pip installed torch, but {} holds {other:?} instead of libtorch {required}",
-                    dir.display()
-                ),
+                other => bail!("pip installed torch, but {} holds {other:?} instead of libtorch {required}", dir.display()),
             }
         }
     }
@@ -147,13 +138,27 @@ fn doctor(root: &Path) -> Result<()> {
         bail!("libtorch {version} at {} does not match the required {required}: run `cargo xtask setup`", dir.display());
     }
     println!("\n-- as seen by a binary linked against it (protolearn doctor) --");
-    process::run(
-        process::command(&process::cargo(), root, &dir)
-            .args(["run", "--quiet", "-p", "protolearn-experiments", "--bin", "protolearn", "--", "doctor"]),
-    )?;
+    process::run(process::command(&process::cargo(), root, &dir).args([
+        "run",
+        "--quiet",
+        "-p",
+        "protolearn-experiments",
+        "--bin",
+        "protolearn",
+        "--",
+        "doctor",
+    ]))?;
     println!("\n-- datasets (protolearn-data status) --");
-    process::run(
-        process::command(&process::cargo(), root, &dir)
-            .args(["run", "--quiet", "-p", "protolearn-data", "--features", "cli", "--bin", "protolearn-data", "--", "status"]),
-    )
+    process::run(process::command(&process::cargo(), root, &dir).args([
+        "run",
+        "--quiet",
+        "-p",
+        "protolearn-data",
+        "--features",
+        "cli",
+        "--bin",
+        "protolearn-data",
+        "--",
+        "status",
+    ]))
 }

@@ -8,10 +8,7 @@ use crate::error::{Error, Result};
 
 /// Lowercase hexadecimal MD5 digest of `bytes`.
 pub fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Fails with [`Error::Checksum`] naming `path` unless `md5_hex(content) == expected`.
@@ -20,11 +17,7 @@ pub fn verify_md5(path: &Path, content: &[u8], expected: &str) -> Result<()> {
     if found.eq_ignore_ascii_case(expected) {
         Ok(())
     } else {
-        Err(Error::Checksum {
-            path: path.to_owned(),
-            expected: expected.to_owned(),
-            found,
-        })
+        Err(Error::Checksum { path: path.to_owned(), expected: expected.to_owned(), found })
     }
 }
 

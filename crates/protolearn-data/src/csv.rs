@@ -46,12 +46,7 @@ pub struct CsvConfig {
 
 impl Default for CsvConfig {
     fn default() -> Self {
-        CsvConfig {
-            has_header: true,
-            delimiter: b',',
-            label: LabelColumn::None,
-            encoding: LabelEncoding::Categorical,
-        }
+        CsvConfig { has_header: true, delimiter: b',', label: LabelColumn::None, encoding: LabelEncoding::Categorical }
     }
 }
 
@@ -85,11 +80,7 @@ impl CsvConfig {
         let mut features = Vec::new();
         let mut label_cells = Vec::new();
         // Column count and label index: from the header, else from the first row.
-        let mut layout = if self.has_header {
-            Some((header.len(), self.label_index(path, &header, header.len())?))
-        } else {
-            None
-        };
+        let mut layout = if self.has_header { Some((header.len(), self.label_index(path, &header, header.len())?)) } else { None };
         let mut n_rows = 0;
         for record in reader.records() {
             let record = record.map_err(|e| csv_error(path, e))?;
@@ -124,12 +115,7 @@ impl CsvConfig {
         }
         let (cols, li) = layout.unwrap_or((0, None));
         let d = cols - usize::from(li.is_some());
-        let feature_names = header
-            .iter()
-            .enumerate()
-            .filter(|(j, _)| Some(*j) != li)
-            .map(|(_, h)| h.clone())
-            .collect();
+        let feature_names = header.iter().enumerate().filter(|(j, _)| Some(*j) != li).map(|(_, h)| h.clone()).collect();
         let (labels, classes) = match li {
             None => (None, None),
             Some(_) => {
@@ -137,14 +123,8 @@ impl CsvConfig {
                 (Some(labels), classes)
             }
         };
-        let name = path
-            .file_stem()
-            .map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
-        Ok(CsvData {
-            data: Data::new(name, features, vec![n_rows, d], labels)?,
-            feature_names,
-            classes,
-        })
+        let name = path.file_stem().map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
+        Ok(CsvData { data: Data::new(name, features, vec![n_rows, d], labels)?, feature_names, classes })
     }
 
     /// Resolves the label column against the header and the column count.
@@ -153,40 +133,23 @@ impl CsvConfig {
             LabelColumn::None => return Ok(None),
             LabelColumn::Index(i) => *i,
             LabelColumn::Last => cols.saturating_sub(1),
-            LabelColumn::Name(name) => {
-                header
-                    .iter()
-                    .position(|h| h == name)
-                    .ok_or_else(|| Error::Csv {
-                        path: path.to_owned(),
-                        line: 1,
-                        column: None,
-                        expected: format!("a header with a label column named {name:?}"),
-                        found: if header.is_empty() {
-                            "no header (has_header is false)".to_owned()
-                        } else {
-                            format!("columns {header:?}")
-                        },
-                    })?
-            }
+            LabelColumn::Name(name) => header.iter().position(|h| h == name).ok_or_else(|| Error::Csv {
+                path: path.to_owned(),
+                line: 1,
+                column: None,
+                expected: format!("a header with a label column named {name:?}"),
+                found: if header.is_empty() { "no header (has_header is false)".to_owned() } else { format!("columns {header:?}") },
+            })?,
         };
         if index >= cols {
-            return Err(Error::invalid(
-                "label",
-                format!("a column index < {cols}"),
-                index,
-            ));
+            return Err(Error::invalid("label", format!("a column index < {cols}"), index));
         }
         Ok(Some(index))
     }
 }
 
 /// Turns label cells into class indices (and the class names for categorical labels).
-fn encode_labels(
-    path: &Path,
-    cells: &[(u64, String)],
-    encoding: LabelEncoding,
-) -> Result<(Vec<i64>, Option<Vec<String>>)> {
+fn encode_labels(path: &Path, cells: &[(u64, String)], encoding: LabelEncoding) -> Result<(Vec<i64>, Option<Vec<String>>)> {
     match encoding {
         LabelEncoding::Integer => {
             let labels = cells
@@ -210,12 +173,8 @@ fn encode_labels(
             if classes.iter().all(|c| c.parse::<i64>().is_ok()) {
                 classes.sort_by_key(|c| c.parse::<i64>().unwrap_or_default());
             }
-            let index: BTreeMap<&str, i64> =
-                classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
-            let labels = cells
-                .iter()
-                .map(|(_, c)| index.get(c.as_str()).copied().unwrap_or_default())
-                .collect();
+            let index: BTreeMap<&str, i64> = classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
+            let labels = cells.iter().map(|(_, c)| index.get(c.as_str()).copied().unwrap_or_default()).collect();
             let classes = classes.into_iter().map(str::to_owned).collect();
             Ok((labels, Some(classes)))
         }
@@ -227,21 +186,13 @@ fn csv_error(path: &Path, e: ::csv::Error) -> Error {
     let line = e.position().map_or(0, |p| p.line());
     match e.into_kind() {
         ::csv::ErrorKind::Io(source) => Error::io(path, source),
-        ::csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => Error::Csv {
+        ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => Error::Csv {
             path: path.to_owned(),
             line,
             column: None,
             expected: format!("{expected_len} cells, like the first row"),
             found: format!("{len} cells"),
         },
-        kind => Error::Csv {
-            path: path.to_owned(),
-            line,
-            column: None,
-            expected: "well-formed CSV".into(),
-            found: format!("{kind:?}"),
-        },
+        kind => Error::Csv { path: path.to_owned(), line, column: None, expected: "well-formed CSV".into(), found: format!("{kind:?}") },
     }
 }

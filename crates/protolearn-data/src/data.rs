@@ -23,17 +23,9 @@ pub struct Data {
 impl Data {
     /// Checks and wraps the buffers: `shape` non-empty, `features.len() == prod(shape)`,
     /// every feature finite, `labels.len() == shape[0]` and every label `>= 0`.
-    pub fn new(
-        name: impl Into<String>,
-        features: Vec<f32>,
-        shape: Vec<usize>,
-        labels: Option<Vec<i64>>,
-    ) -> Result<Self> {
+    pub fn new(name: impl Into<String>, features: Vec<f32>, shape: Vec<usize>, labels: Option<Vec<i64>>) -> Result<Self> {
         let Some(&n) = shape.first() else {
-            return Err(Error::Shape {
-                expected: "[n, ...] with at least one dimension".into(),
-                got: "[]".into(),
-            });
+            return Err(Error::Shape { expected: "[n, ...] with at least one dimension".into(), got: "[]".into() });
         };
         let expected = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
         if expected != Some(features.len()) {
@@ -43,33 +35,17 @@ impl Data {
             });
         }
         if let Some(i) = features.iter().position(|v| !v.is_finite()) {
-            return Err(Error::invalid(
-                "features",
-                "finite values",
-                format!("{} at index {i}", features[i]),
-            ));
+            return Err(Error::invalid("features", "finite values", format!("{} at index {i}", features[i])));
         }
         if let Some(labels) = &labels {
             if labels.len() != n {
-                return Err(Error::Shape {
-                    expected: format!("{n} labels (one per sample)"),
-                    got: format!("{} labels", labels.len()),
-                });
+                return Err(Error::Shape { expected: format!("{n} labels (one per sample)"), got: format!("{} labels", labels.len()) });
             }
             if let Some(i) = labels.iter().position(|&l| l < 0) {
-                return Err(Error::invalid(
-                    "labels",
-                    "class indices >= 0",
-                    format!("{} at index {i}", labels[i]),
-                ));
+                return Err(Error::invalid("labels", "class indices >= 0", format!("{} at index {i}", labels[i])));
             }
         }
-        Ok(Data {
-            name: name.into(),
-            features,
-            shape,
-            labels,
-        })
+        Ok(Data { name: name.into(), features, shape, labels })
     }
 
     /// Number of samples, `shape[0]`.
@@ -85,8 +61,7 @@ impl Data {
     /// The features of sample `i`, flattened, or `None` when out of range.
     pub fn row(&self, i: usize) -> Option<&[f32]> {
         let d = self.n_features();
-        self.features
-            .get(i.checked_mul(d)?..(i + 1).checked_mul(d)?)
+        self.features.get(i.checked_mul(d)?..(i + 1).checked_mul(d)?)
     }
 
     /// Iterates over the samples as flat feature rows.
@@ -112,9 +87,7 @@ impl Data {
                 got: format!("{sample_shape:?} ({d} values)"),
             });
         }
-        let shape = std::iter::once(self.n_samples())
-            .chain(sample_shape.iter().copied())
-            .collect();
+        let shape = std::iter::once(self.n_samples()).chain(sample_shape.iter().copied()).collect();
         Ok(Data { shape, ..self })
     }
 
@@ -129,18 +102,10 @@ impl Data {
         for &i in indices {
             features.extend_from_slice(&self.features[i * d..(i + 1) * d]);
         }
-        let labels = self
-            .labels
-            .as_ref()
-            .map(|l| indices.iter().map(|&i| l[i]).collect());
+        let labels = self.labels.as_ref().map(|l| indices.iter().map(|&i| l[i]).collect());
         let mut shape = self.shape.clone();
         shape[0] = indices.len();
-        Ok(Data {
-            name: self.name.clone(),
-            features,
-            shape,
-            labels,
-        })
+        Ok(Data { name: self.name.clone(), features, shape, labels })
     }
 
     /// Number of classes `C = max(label) + 1`, or `None` for unlabelled data.
@@ -153,12 +118,7 @@ impl Data {
     /// Number of samples of each class `0..C`, or `None` for unlabelled data.
     pub fn class_counts(&self) -> Option<Vec<usize>> {
         let mut counts = vec![0; self.n_classes()?];
-        for l in self
-            .labels
-            .iter()
-            .flatten()
-            .filter_map(|&l| usize::try_from(l).ok())
-        {
+        for l in self.labels.iter().flatten().filter_map(|&l| usize::try_from(l).ok()) {
             counts[l] += 1;
         }
         Some(counts)
@@ -183,12 +143,7 @@ mod tests {
     use super::*;
 
     fn small() -> Result<Data> {
-        Data::new(
-            "t",
-            (0..12).map(|v| v as f32).collect(),
-            vec![3, 2, 2],
-            Some(vec![0, 2, 2]),
-        )
+        Data::new("t", (0..12).map(|v| v as f32).collect(), vec![3, 2, 2], Some(vec![0, 2, 2]))
     }
 
     #[test]

@@ -47,11 +47,7 @@ pub struct Downloader {
 
 impl Default for Downloader {
     fn default() -> Self {
-        Downloader {
-            base_urls: None,
-            connect_timeout: Duration::from_secs(10),
-            read_timeout: Duration::from_secs(60),
-        }
+        Downloader { base_urls: None, connect_timeout: Duration::from_secs(10), read_timeout: Duration::from_secs(60) }
     }
 }
 
@@ -66,18 +62,10 @@ impl Downloader {
     /// and intact are kept, the others are downloaded as `<stem>.gz` (a corrupt existing copy
     /// is replaced). Returns the files; fails with [`Error::Download`] listing every mirror's
     /// error when a file cannot be obtained.
-    pub fn fetch(
-        &self,
-        dataset: IdxDataset,
-        root: &Path,
-        observer: &mut dyn DownloadObserver,
-    ) -> Result<DatasetFiles> {
+    pub fn fetch(&self, dataset: IdxDataset, root: &Path, observer: &mut dyn DownloadObserver) -> Result<DatasetFiles> {
         let dir = root.join(dataset.name());
         std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let agent = ureq::AgentBuilder::new()
-            .timeout_connect(self.connect_timeout)
-            .timeout_read(self.read_timeout)
-            .build();
+        let agent = ureq::AgentBuilder::new().timeout_connect(self.connect_timeout).timeout_read(self.read_timeout).build();
         let bases: Vec<&str> = match &self.base_urls {
             Some(urls) => urls.iter().map(String::as_str).collect(),
             None => dataset.mirrors().to_vec(),
@@ -103,10 +91,7 @@ impl Downloader {
                 }
             }
             if attempts.len() == bases.len() {
-                return Err(Error::Download {
-                    file: file_name,
-                    attempts,
-                });
+                return Err(Error::Download { file: file_name, attempts });
             }
             // A corrupt raw copy would shadow the fresh `.gz`: it is ours to replace.
             if let Some(stale) = existing.filter(|p| p.extension().is_none_or(|e| e != "gz")) {
@@ -129,17 +114,8 @@ fn is_intact(path: &Path, spec: &IdxFile) -> bool {
 }
 
 /// Streams `url` into a temporary file beside `dest`, verifies it, renames it to `dest`.
-fn download_one(
-    agent: &ureq::Agent,
-    url: &str,
-    dest: &Path,
-    spec: &IdxFile,
-    observer: &mut dyn DownloadObserver,
-) -> Result<()> {
-    let http = |reason: String| Error::Http {
-        url: url.to_owned(),
-        reason,
-    };
+fn download_one(agent: &ureq::Agent, url: &str, dest: &Path, spec: &IdxFile, observer: &mut dyn DownloadObserver) -> Result<()> {
+    let http = |reason: String| Error::Http { url: url.to_owned(), reason };
     let response = agent.get(url).call().map_err(|e| match e {
         ureq::Error::Status(code, r) => http(format!("HTTP status {code} {}", r.status_text())),
         // The transport error's own Display repeats the URL: keep kind and message only.
@@ -148,27 +124,18 @@ fn download_one(
             None => t.kind().to_string(),
         }),
     })?;
-    let total = response
-        .header("Content-Length")
-        .and_then(|v| v.parse::<u64>().ok());
+    let total = response.header("Content-Length").and_then(|v| v.parse::<u64>().ok());
     observer.started(spec.stem, url, total);
 
     let dir = dest.parent().unwrap_or(Path::new("."));
     // Deleted on drop unless persisted: no partial file survives an error.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".download-")
-        .suffix(".part")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    let received = copy_with_progress(&mut response.into_reader(), tmp.as_file_mut(), observer)
-        .map_err(|e| match e {
-            CopyError::Read(e) => http(format!("connection failed while reading: {e}")),
-            CopyError::Write(e) => Error::io(tmp.path(), e),
-        })?;
+    let mut tmp = tempfile::Builder::new().prefix(".download-").suffix(".part").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+    let received = copy_with_progress(&mut response.into_reader(), tmp.as_file_mut(), observer).map_err(|e| match e {
+        CopyError::Read(e) => http(format!("connection failed while reading: {e}")),
+        CopyError::Write(e) => Error::io(tmp.path(), e),
+    })?;
     if let Some(total) = total.filter(|&t| t != received) {
-        return Err(http(format!(
-            "connection closed after {received} of {total} bytes"
-        )));
+        return Err(http(format!("connection closed after {received} of {total} bytes")));
     }
     let tmp_path = tmp.path().to_owned();
     let body = std::fs::read(&tmp_path).map_err(|e| Error::io(&tmp_path, e))?;
@@ -185,11 +152,7 @@ enum CopyError {
 }
 
 /// Copies `from` into `to`, reporting the running byte count; returns the total.
-fn copy_with_progress(
-    from: &mut impl Read,
-    to: &mut File,
-    observer: &mut dyn DownloadObserver,
-) -> std::result::Result<u64, CopyError> {
+fn copy_with_progress(from: &mut impl Read, to: &mut File, observer: &mut dyn DownloadObserver) -> std::result::Result<u64, CopyError> {
     let mut buf = vec![0u8; 1 << 16];
     let mut received = 0u64;
     loop {

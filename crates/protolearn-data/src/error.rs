@@ -56,10 +56,7 @@ pub enum Error {
         found: String,
     },
     /// A dataset absent from every directory of the search order.
-    #[error(
-        "dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}",
-        display_paths(searched)
-    )]
+    #[error("dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}", display_paths(searched))]
     NotFound {
         /// Dataset name (`mnist`, `fashion-mnist`).
         dataset: String,
@@ -110,24 +107,13 @@ pub enum Error {
 
 impl Error {
     /// Shorthand for [`Error::InvalidParameter`].
-    pub(crate) fn invalid(
-        name: &'static str,
-        expected: impl Into<String>,
-        found: impl std::fmt::Display,
-    ) -> Self {
-        Error::InvalidParameter {
-            name,
-            expected: expected.into(),
-            found: found.to_string(),
-        }
+    pub(crate) fn invalid(name: &'static str, expected: impl Into<String>, found: impl std::fmt::Display) -> Self {
+        Error::InvalidParameter { name, expected: expected.into(), found: found.to_string() }
     }
 
     /// Shorthand for [`Error::Io`].
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }
 
@@ -139,20 +125,12 @@ fn display_paths(paths: &[PathBuf]) -> String {
     if paths.is_empty() {
         return "no directory".to_owned();
     }
-    paths
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn display_attempts(attempts: &[Error]) -> String {
     if attempts.is_empty() {
         return "no mirror configured".to_owned();
     }
-    attempts
-        .iter()
-        .map(Error::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    attempts.iter().map(Error::to_string).collect::<Vec<_>>().join("; ")
 }

@@ -61,10 +61,7 @@ impl IdxArray {
 /// The rules of [`IdxArray::new`].
 fn check_dims(dims: &[usize], len: usize) -> Result<()> {
     if dims.is_empty() || dims.len() > 255 {
-        return Err(Error::Shape {
-            expected: "1 to 255 dimensions".into(),
-            got: format!("{} dimensions", dims.len()),
-        });
+        return Err(Error::Shape { expected: "1 to 255 dimensions".into(), got: format!("{} dimensions", dims.len()) });
     }
     if let Some(&d) = dims.iter().find(|&&d| u32::try_from(d).is_err()) {
         return Err(Error::invalid("dims", "dimensions that fit a u32", d));
@@ -92,45 +89,27 @@ pub fn decompress(bytes: Vec<u8>, path: &Path) -> Result<Vec<u8>> {
         return Ok(bytes);
     }
     let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
-    GzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut out)
-        .map_err(|e| Error::Format {
-            path: path.to_owned(),
-            offset: out.len() as u64,
-            expected: "a valid gzip stream".into(),
-            found: format!("a gzip error ({e})"),
-        })?;
+    GzDecoder::new(bytes.as_slice()).read_to_end(&mut out).map_err(|e| Error::Format {
+        path: path.to_owned(),
+        offset: out.len() as u64,
+        expected: "a valid gzip stream".into(),
+        found: format!("a gzip error ({e})"),
+    })?;
     Ok(out)
 }
 
 /// Parses uncompressed IDX bytes; `path` only names the source in errors.
 pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
-    let err = |offset: usize, expected: String, found: String| Error::Format {
-        path: path.to_owned(),
-        offset: offset as u64,
-        expected,
-        found,
-    };
+    let err =
+        |offset: usize, expected: String, found: String| Error::Format { path: path.to_owned(), offset: offset as u64, expected, found };
     let Some(header) = bytes.get(..4) else {
-        return Err(err(
-            bytes.len(),
-            "a 4-byte IDX header (00 00, type, rank)".into(),
-            format!("end of file after {} bytes", bytes.len()),
-        ));
+        return Err(err(bytes.len(), "a 4-byte IDX header (00 00, type, rank)".into(), format!("end of file after {} bytes", bytes.len())));
     };
     if header[..2] != [0, 0] {
-        return Err(err(
-            0,
-            "the IDX magic 00 00".into(),
-            format!("{:02x} {:02x}", header[0], header[1]),
-        ));
+        return Err(err(0, "the IDX magic 00 00".into(), format!("{:02x} {:02x}", header[0], header[1])));
     }
     if header[2] != TYPE_U8 {
-        return Err(err(
-            2,
-            "type byte 08 (unsigned byte)".into(),
-            format!("{:02x} ({})", header[2], type_name(header[2])),
-        ));
+        return Err(err(2, "type byte 08 (unsigned byte)".into(), format!("{:02x} ({})", header[2], type_name(header[2]))));
     }
     let rank = usize::from(header[3]);
     if rank == 0 {
@@ -144,16 +123,9 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
             format!("end of file after {} bytes", bytes.len()),
         ));
     };
-    let dims: Vec<usize> = dim_bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
+    let dims: Vec<usize> = dim_bytes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize).collect();
     let Some(n) = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) else {
-        return Err(err(
-            4,
-            "dimensions whose product fits in memory".into(),
-            format!("{dims:?}"),
-        ));
+        return Err(err(4, "dimensions whose product fits in memory".into(), format!("{dims:?}")));
     };
     let body = bytes.len() - data_start;
     if body < n {
@@ -170,10 +142,7 @@ pub fn parse_idx(bytes: &[u8], path: &Path) -> Result<IdxArray> {
             format!("{} trailing bytes", body - n),
         ));
     }
-    Ok(IdxArray {
-        dims,
-        data: bytes[data_start..].to_vec(),
-    })
+    Ok(IdxArray { dims, data: bytes[data_start..].to_vec() })
 }
 
 /// Decompresses (if gzipped) and parses IDX bytes; `path` only names the source in errors.
@@ -247,9 +216,7 @@ mod tests {
         let mut long = bytes.clone();
         long.push(7);
         assert_eq!(offset(&long), Some(16));
-        let huge = [
-            0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255,
-        ];
+        let huge = [0, 0, 8, 3, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255];
         assert_eq!(offset(&huge), Some(4));
         Ok(())
     }
@@ -259,10 +226,7 @@ mod tests {
         assert!(IdxArray::new(vec![], vec![]).is_err());
         assert!(IdxArray::new(vec![2], vec![0; 3]).is_err());
         assert!(IdxArray::new(vec![1 << 33], vec![]).is_err());
-        let bad = IdxArray {
-            dims: vec![3],
-            data: vec![0; 2],
-        };
+        let bad = IdxArray { dims: vec![3], data: vec![0; 2] };
         assert!(bad.encode().is_err());
     }
 }

@@ -47,10 +47,7 @@ pub use locate::{DataDirs, DatasetFiles};
 pub use mnist::{IdxDataset, ImageLayout};
 pub use split::SplitConfig;
 pub use standardize::Standardizer;
-pub use synthetic::{
-    BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig,
-    SpiralConfig,
-};
+pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
 
 /// The README's examples, compiled and run as doctests of this crate.
 #[cfg(doctest)]

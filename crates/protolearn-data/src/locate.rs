@@ -59,11 +59,7 @@ impl DataDirs {
     /// environment themselves); `local` stands for `./data`.
     pub fn from_parts(explicit: Option<PathBuf>, env: Option<PathBuf>, local: PathBuf) -> Self {
         let env = env.filter(|p| !p.as_os_str().is_empty());
-        let roots = explicit
-            .into_iter()
-            .chain(env)
-            .chain([local, PathBuf::from(SYSTEM_ROOT)])
-            .collect();
+        let roots = explicit.into_iter().chain(env).chain([local, PathBuf::from(SYSTEM_ROOT)]).collect();
         DataDirs { roots }
     }
 
@@ -128,11 +124,7 @@ impl DataDirs {
         if dataset == IdxDataset::FashionMnist {
             hint.push_str(", or `apt-get install dataset-fashion-mnist` (installs /usr/share/datasets/fashion-mnist)");
         }
-        Error::NotFound {
-            dataset: name.to_owned(),
-            searched: self.roots.iter().map(|r| r.join(name)).collect(),
-            hint,
-        }
+        Error::NotFound { dataset: name.to_owned(), searched: self.roots.iter().map(|r| r.join(name)).collect(), hint }
     }
 }
 
@@ -141,19 +133,9 @@ impl DatasetFiles {
     /// or the stems that are missing.
     pub fn in_dir(dataset: IdxDataset, dir: &Path) -> std::result::Result<Self, Vec<&'static str>> {
         let found = dataset.files().map(|f| existing_file(dir, f.stem));
-        let missing: Vec<&'static str> = dataset
-            .files()
-            .iter()
-            .zip(&found)
-            .filter(|(_, p)| p.is_none())
-            .map(|(f, _)| f.stem)
-            .collect();
+        let missing: Vec<&'static str> = dataset.files().iter().zip(&found).filter(|(_, p)| p.is_none()).map(|(f, _)| f.stem).collect();
         match found {
-            [Some(a), Some(b), Some(c), Some(d)] => Ok(DatasetFiles {
-                dataset,
-                dir: dir.to_owned(),
-                paths: [a, b, c, d],
-            }),
+            [Some(a), Some(b), Some(c), Some(d)] => Ok(DatasetFiles { dataset, dir: dir.to_owned(), paths: [a, b, c, d] }),
             _ => Err(missing),
         }
     }
@@ -175,9 +157,7 @@ pub fn local_root() -> PathBuf {
 
 /// `<dir>/<stem>` if it is a file, else `<dir>/<stem>.gz` if that is a file.
 pub(crate) fn existing_file(dir: &Path, stem: &str) -> Option<PathBuf> {
-    [dir.join(stem), dir.join(format!("{stem}.gz"))]
-        .into_iter()
-        .find(|p| p.is_file())
+    [dir.join(stem), dir.join(format!("{stem}.gz"))].into_iter().find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -187,10 +167,7 @@ mod tests {
     #[test]
     fn search_order() {
         let d = DataDirs::from_parts(Some("/x".into()), Some("/env".into()), "/cwd/data".into());
-        let expected: Vec<PathBuf> = ["/x", "/env", "/cwd/data", "/usr/share/datasets"]
-            .iter()
-            .map(PathBuf::from)
-            .collect();
+        let expected: Vec<PathBuf> = ["/x", "/env", "/cwd/data", "/usr/share/datasets"].iter().map(PathBuf::from).collect();
         assert_eq!(d.roots(), expected.as_slice());
         let d = DataDirs::from_parts(None, Some("".into()), "/cwd/data".into());
         assert_eq!(d.roots().len(), 2);
@@ -203,14 +180,8 @@ mod tests {
             Err(e @ Error::NotFound { .. }) => e.to_string(),
             other => panic!("expected NotFound, got {other:?}"),
         };
-        assert!(
-            msg.contains("/nonexistent-protolearn/fashion-mnist"),
-            "{msg}"
-        );
-        assert!(
-            msg.contains("apt-get install dataset-fashion-mnist"),
-            "{msg}"
-        );
+        assert!(msg.contains("/nonexistent-protolearn/fashion-mnist"), "{msg}");
+        assert!(msg.contains("apt-get install dataset-fashion-mnist"), "{msg}");
         assert!(msg.contains(DATA_ENV), "{msg}");
     }
 }

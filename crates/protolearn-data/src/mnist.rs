@@ -33,27 +33,15 @@ const fn file(stem: &'static str, md5: &'static str) -> IdxFile {
 }
 
 const MNIST_FILES: [IdxFile; 4] = [
-    file(
-        "train-images-idx3-ubyte",
-        "6bbc9ace898e44ae57da46a324031adb",
-    ),
-    file(
-        "train-labels-idx1-ubyte",
-        "a25bea736e30d166cdddb491f175f624",
-    ),
+    file("train-images-idx3-ubyte", "6bbc9ace898e44ae57da46a324031adb"),
+    file("train-labels-idx1-ubyte", "a25bea736e30d166cdddb491f175f624"),
     file("t10k-images-idx3-ubyte", "2646ac647ad5339dbf082846283269ea"),
     file("t10k-labels-idx1-ubyte", "27ae3e4e09519cfbb04c329615203637"),
 ];
 
 const FASHION_FILES: [IdxFile; 4] = [
-    file(
-        "train-images-idx3-ubyte",
-        "f4a8712d7a061bf5bd6d2ca38dc4d50a",
-    ),
-    file(
-        "train-labels-idx1-ubyte",
-        "9018921c3c673c538a1fc5bad174d6f9",
-    ),
+    file("train-images-idx3-ubyte", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+    file("train-labels-idx1-ubyte", "9018921c3c673c538a1fc5bad174d6f9"),
     file("t10k-images-idx3-ubyte", "8181f5470baa50b63fa0f6fddb340f0a"),
     file("t10k-labels-idx1-ubyte", "15d484375f8d13e6eb1aabb0c3f46965"),
 ];
@@ -81,13 +69,8 @@ impl IdxDataset {
     /// Public mirrors serving `<stem>.gz`, tried in order by the downloader.
     pub fn mirrors(self) -> &'static [&'static str] {
         match self {
-            IdxDataset::Mnist => &[
-                "https://ossci-datasets.s3.amazonaws.com/mnist/",
-                "https://storage.googleapis.com/cvdf-datasets/mnist/",
-            ],
-            IdxDataset::FashionMnist => {
-                &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"]
-            }
+            IdxDataset::Mnist => &["https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"],
+            IdxDataset::FashionMnist => &["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
         }
     }
 }
@@ -151,21 +134,10 @@ pub fn load_files(files: &DatasetFiles, layout: ImageLayout) -> Result<TrainTest
 
 /// Loads one images file and one labels file (raw or gzipped IDX, any size, no checksum), for
 /// MNIST-like datasets beyond the known ones.
-pub fn load_pair(
-    name: impl Into<String>,
-    images: &Path,
-    labels: &Path,
-    layout: ImageLayout,
-) -> Result<Data> {
+pub fn load_pair(name: impl Into<String>, images: &Path, labels: &Path, layout: ImageLayout) -> Result<Data> {
     let image_array = parse_idx(&read_uncompressed(images)?, images)?;
     let label_array = parse_idx(&read_uncompressed(labels)?, labels)?;
-    images_to_data(
-        name.into(),
-        image_array,
-        label_array,
-        (images, labels),
-        layout,
-    )
+    images_to_data(name.into(), image_array, label_array, (images, labels), layout)
 }
 
 /// Checks ranks and counts, scales pixels to [0, 1] and shapes them as `layout` says.
@@ -219,10 +191,7 @@ mod tests {
             assert_eq!(ds.name().parse::<IdxDataset>()?, ds);
             assert_eq!(ds.to_string(), ds.name());
         }
-        assert_eq!(
-            "Fashion_MNIST".parse::<IdxDataset>()?,
-            IdxDataset::FashionMnist
-        );
+        assert_eq!("Fashion_MNIST".parse::<IdxDataset>()?, IdxDataset::FashionMnist);
         assert!("cifar".parse::<IdxDataset>().is_err());
         Ok(())
     }

@@ -36,10 +36,6 @@ mod tests {
         sorted.sort_unstable();
         assert_eq!(sorted, (0..100).collect::<Vec<_>>());
         assert_ne!(a, sorted);
-        assert_eq!(
-            &a[..5],
-            &[58, 77, 13, 82, 66],
-            "pinned: rand/ChaCha8 stream changed"
-        );
+        assert_eq!(&a[..5], &[58, 77, 13, 82, 66], "pinned: rand/ChaCha8 stream changed");
     }
 }

@@ -20,10 +20,7 @@ pub struct SplitConfig {
 
 impl Default for SplitConfig {
     fn default() -> Self {
-        SplitConfig {
-            test_fraction: 0.25,
-            stratify: false,
-        }
+        SplitConfig { test_fraction: 0.25, stratify: false }
     }
 }
 
@@ -50,28 +47,18 @@ impl SplitConfig {
             return Err(Error::invalid(
                 "test_fraction",
                 "a value leaving at least one sample in each part",
-                format!(
-                    "{f} of {n} samples: {} train, {} test",
-                    train.len(),
-                    test.len()
-                ),
+                format!("{f} of {n} samples: {} train, {} test", train.len(), test.len()),
             ));
         }
         shuffle(&mut train, rng);
         shuffle(&mut test, rng);
-        Ok(TrainTest {
-            train: data.subset(&train)?,
-            test: data.subset(&test)?,
-        })
+        Ok(TrainTest { train: data.subset(&train)?, test: data.subset(&test)? })
     }
 }
 
 /// Per-class shuffled indices, `round(f * n_c)` of each class to the test part.
 fn stratified_indices(data: &Data, f: f64, rng: &mut impl Rng) -> Result<(Vec<usize>, Vec<usize>)> {
-    let labels = data
-        .labels
-        .as_ref()
-        .ok_or_else(|| Error::invalid("stratify", "labelled data", "unlabelled data"))?;
+    let labels = data.labels.as_ref().ok_or_else(|| Error::invalid("stratify", "labelled data", "unlabelled data"))?;
     let mut by_class = vec![Vec::new(); data.n_classes().unwrap_or(0)];
     for (i, &l) in labels.iter().enumerate() {
         if let Some(members) = usize::try_from(l).ok().and_then(|l| by_class.get_mut(l)) {
@@ -108,13 +95,7 @@ mod tests {
         let b = cfg.split(&d, &mut ChaCha8Rng::seed_from_u64(3))?;
         assert_eq!(a, b);
         assert_eq!((a.train.n_samples(), a.test.n_samples()), (7, 3));
-        let mut all: Vec<f32> = a
-            .train
-            .features
-            .iter()
-            .chain(&a.test.features)
-            .copied()
-            .collect();
+        let mut all: Vec<f32> = a.train.features.iter().chain(&a.test.features).copied().collect();
         all.sort_by(f32::total_cmp);
         assert_eq!(all, d.features);
         Ok(())
@@ -123,10 +104,7 @@ mod tests {
     #[test]
     fn stratified_keeps_proportions() -> Result<()> {
         let d = labelled(100)?;
-        let cfg = SplitConfig {
-            test_fraction: 0.2,
-            stratify: true,
-        };
+        let cfg = SplitConfig { test_fraction: 0.2, stratify: true };
         let s = cfg.split(&d, &mut ChaCha8Rng::seed_from_u64(1))?;
         assert_eq!(s.test.class_counts(), Some(vec![15, 5]));
         assert_eq!(s.train.class_counts(), Some(vec![60, 20]));
@@ -138,17 +116,11 @@ mod tests {
         let d = labelled(3)?;
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         for f in [0.0, 1.0, f64::NAN, 0.99] {
-            let cfg = SplitConfig {
-                test_fraction: f,
-                stratify: false,
-            };
+            let cfg = SplitConfig { test_fraction: f, stratify: false };
             assert!(cfg.split(&d, &mut rng).is_err(), "{f}");
         }
         let unlabelled = Data::new("t", vec![0.0; 4], vec![4, 1], None)?;
-        let cfg = SplitConfig {
-            stratify: true,
-            ..SplitConfig::default()
-        };
+        let cfg = SplitConfig { stratify: true, ..SplitConfig::default() };
         assert!(cfg.split(&unlabelled, &mut rng).is_err());
         Ok(())
     }

@@ -52,12 +52,7 @@ impl Standardizer {
                 }
             })
             .collect();
-        let mean = mean
-            .iter()
-            .zip(&constant)
-            .zip(first)
-            .map(|((&m, &c), &x0)| if c { x0 } else { m as f32 })
-            .collect();
+        let mean = mean.iter().zip(&constant).zip(first).map(|((&m, &c), &x0)| if c { x0 } else { m as f32 }).collect();
         Ok(Standardizer { mean, std })
     }
 
@@ -81,10 +76,7 @@ impl Standardizer {
     fn apply(&self, data: &mut Data, f: impl Fn(f32, f32, f32) -> f32) -> Result<()> {
         let d = self.mean.len();
         if data.n_features() != d {
-            return Err(Error::Shape {
-                expected: format!("{d} features (as fitted)"),
-                got: format!("{} features", data.n_features()),
-            });
+            return Err(Error::Shape { expected: format!("{d} features (as fitted)"), got: format!("{} features", data.n_features()) });
         }
         for row in data.features.chunks_exact_mut(d.max(1)) {
             for ((x, &m), &s) in row.iter_mut().zip(&self.mean).zip(&self.std) {

@@ -46,10 +46,7 @@ impl Dataset {
     /// Wraps tensors after checking that `x` has at least one dimension and that `y`, if any,
     /// is `[n]` `i64` on the same device.
     pub fn new(x: Tensor, y: Option<Tensor>) -> Result<Self> {
-        let n = *x.size().first().ok_or_else(|| Error::Shape {
-            expected: "features [n, ...]".into(),
-            got: "a scalar tensor".into(),
-        })?;
+        let n = *x.size().first().ok_or_else(|| Error::Shape { expected: "features [n, ...]".into(), got: "a scalar tensor".into() })?;
         if let Some(y) = &y {
             if y.size() != [n] || y.kind() != Kind::Int64 || y.device() != x.device() {
                 return Err(Error::Shape {
@@ -68,9 +65,7 @@ impl Dataset {
             .iter()
             .map(|&d| i64::try_from(d).map_err(|_| Error::invalid("shape", "dimensions < 2^63", d)))
             .collect::<Result<Vec<i64>>>()?;
-        let x = Tensor::f_from_slice(&data.features)?
-            .f_view(shape.as_slice())?
-            .f_to_device(device)?;
+        let x = Tensor::f_from_slice(&data.features)?.f_view(shape.as_slice())?.f_to_device(device)?;
         let y = match &data.labels {
             Some(l) => Some(Tensor::f_from_slice(l)?.f_to_device(device)?),
             None => None,
@@ -95,21 +90,12 @@ impl Dataset {
             Some(y) => Some(y.f_index_select(0, indices)?),
             None => None,
         };
-        Ok(Batch {
-            x,
-            y,
-            indices: indices.shallow_clone(),
-        })
+        Ok(Batch { x, y, indices: indices.shallow_clone() })
     }
 
     /// One epoch in a random order: a permutation drawn from `rng`, cut into batches of
     /// `batch_size`; the same RNG state gives the same batches.
-    pub fn shuffled_batches(
-        &self,
-        batch_size: usize,
-        last: LastBatch,
-        rng: &mut impl Rng,
-    ) -> Result<Batches<'_>> {
+    pub fn shuffled_batches(&self, batch_size: usize, last: LastBatch, rng: &mut impl Rng) -> Result<Batches<'_>> {
         let order = permutation(self.n_samples(), rng);
         self.batches_in(order, batch_size, last)
     }
@@ -121,35 +107,15 @@ impl Dataset {
 
     /// An endless stream of batches of `batch_size` distinct random samples each, for
     /// iteration-based training (DESOM); batches are independent of each other.
-    pub fn random_batches<R: Rng>(
-        &self,
-        batch_size: usize,
-        rng: R,
-    ) -> Result<RandomBatches<'_, R>> {
+    pub fn random_batches<R: Rng>(&self, batch_size: usize, rng: R) -> Result<RandomBatches<'_, R>> {
         let n = self.n_samples();
         if batch_size == 0 || batch_size > n {
-            return Err(Error::invalid(
-                "batch_size",
-                format!("a value in 1..={n} (the sample count)"),
-                batch_size,
-            ));
+            return Err(Error::invalid("batch_size", format!("a value in 1..={n} (the sample count)"), batch_size));
         }
-        Ok(RandomBatches {
-            data: self,
-            rng,
-            pool: (0..n as i64).collect(),
-            batch_size,
-            chunk: None,
-            next: 0,
-        })
+        Ok(RandomBatches { data: self, rng, pool: (0..n as i64).collect(), batch_size, chunk: None, next: 0 })
     }
 
-    fn batches_in(
-        &self,
-        order: Vec<usize>,
-        batch_size: usize,
-        last: LastBatch,
-    ) -> Result<Batches<'_>> {
+    fn batches_in(&self, order: Vec<usize>, batch_size: usize, last: LastBatch) -> Result<Batches<'_>> {
         if batch_size == 0 {
             return Err(Error::invalid("batch_size", "at least 1", 0));
         }
@@ -160,14 +126,7 @@ impl Dataset {
         };
         let order: Vec<i64> = order.into_iter().map(|i| i as i64).collect();
         let order = Tensor::f_from_slice(&order)?.f_to_device(self.device())?;
-        Ok(Batches {
-            data: self,
-            order,
-            n,
-            batch_size,
-            n_batches,
-            next: 0,
-        })
+        Ok(Batches { data: self, order, n, batch_size, n_batches, next: 0 })
     }
 }
 
@@ -193,12 +152,7 @@ impl Iterator for Batches<'_> {
         let start = self.next * self.batch_size;
         let len = self.batch_size.min(self.n - start);
         self.next += 1;
-        Some(
-            self.order
-                .f_narrow(0, start as i64, len as i64)
-                .map_err(Error::from)
-                .and_then(|idx| self.data.select(&idx)),
-        )
+        Some(self.order.f_narrow(0, start as i64, len as i64).map_err(Error::from).and_then(|idx| self.data.select(&idx)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

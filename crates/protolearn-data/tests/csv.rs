@@ -12,71 +12,37 @@ fn file(content: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, p)
 }
 
-const IRIS: &str =
-    "sepal,petal,species\n5.1, 1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.4,setosa\n";
+const IRIS: &str = "sepal,petal,species\n5.1, 1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.4,setosa\n";
 
 #[test]
 fn string_labels_by_name_are_encoded_in_sorted_order() {
     let (_d, p) = file(IRIS);
-    let cfg = CsvConfig {
-        label: LabelColumn::Name("species".into()),
-        ..Default::default()
-    };
+    let cfg = CsvConfig { label: LabelColumn::Name("species".into()), ..Default::default() };
     let csv = cfg.load(&p).unwrap();
     assert_eq!(csv.data.name, "iris");
     assert_eq!(csv.data.shape, vec![4, 2]);
-    assert_eq!(
-        csv.data.features,
-        vec![5.1, 1.4, 7.0, 4.7, 6.3, 6.0, 4.9, 1.4]
-    );
+    assert_eq!(csv.data.features, vec![5.1, 1.4, 7.0, 4.7, 6.3, 6.0, 4.9, 1.4]);
     assert_eq!(csv.data.labels, Some(vec![0, 1, 2, 0]));
-    assert_eq!(
-        csv.classes,
-        Some(vec![
-            "setosa".into(),
-            "versicolor".into(),
-            "virginica".into()
-        ])
-    );
+    assert_eq!(csv.classes, Some(vec!["setosa".into(), "versicolor".into(), "virginica".into()]));
     assert_eq!(csv.feature_names, vec!["sepal", "petal"]);
 }
 
 #[test]
 fn label_by_index_and_last_without_header() {
     let (_d, p) = file("1,0.5,2\n10,1.5,3\n-1,2.5,4\n");
-    let first = CsvConfig {
-        has_header: false,
-        label: LabelColumn::Index(0),
-        ..Default::default()
-    };
+    let first = CsvConfig { has_header: false, label: LabelColumn::Index(0), ..Default::default() };
     let csv = first.load(&p).unwrap();
     // Integer-looking categories sort numerically: -1 < 1 < 10.
     assert_eq!(csv.data.labels, Some(vec![1, 2, 0]));
-    assert_eq!(
-        csv.classes,
-        Some(vec!["-1".into(), "1".into(), "10".into()])
-    );
+    assert_eq!(csv.classes, Some(vec!["-1".into(), "1".into(), "10".into()]));
     assert_eq!(csv.data.features, vec![0.5, 2.0, 1.5, 3.0, 2.5, 4.0]);
-    let last = CsvConfig {
-        has_header: false,
-        label: LabelColumn::Last,
-        encoding: LabelEncoding::Integer,
-        ..Default::default()
-    };
+    let last = CsvConfig { has_header: false, label: LabelColumn::Last, encoding: LabelEncoding::Integer, ..Default::default() };
     let csv = last.load(&p).unwrap();
     assert_eq!(csv.data.labels, Some(vec![2, 3, 4]));
     assert_eq!(csv.classes, None);
     assert!(csv.feature_names.is_empty());
-    let unlabelled = CsvConfig {
-        has_header: false,
-        ..Default::default()
-    }
-    .load(&p)
-    .unwrap();
-    assert_eq!(
-        (unlabelled.data.shape, unlabelled.data.labels),
-        (vec![3, 3], None)
-    );
+    let unlabelled = CsvConfig { has_header: false, ..Default::default() }.load(&p).unwrap();
+    assert_eq!((unlabelled.data.shape, unlabelled.data.labels), (vec![3, 3], None));
 }
 
 /// The (line, column, found) of a CSV error.
@@ -85,15 +51,7 @@ fn csv_error(content: &str, cfg: CsvConfig) -> (u64, Option<usize>, String) {
     match cfg.load(&p) {
         Err(e @ Error::Csv { .. }) => {
             assert!(e.to_string().contains(&p.display().to_string()), "{e}");
-            let Error::Csv {
-                line,
-                column,
-                found,
-                ..
-            } = e
-            else {
-                unreachable!()
-            };
+            let Error::Csv { line, column, found, .. } = e else { unreachable!() };
             (line, column, found)
         }
         other => panic!("expected a CSV error, got {other:?}"),
@@ -103,43 +61,20 @@ fn csv_error(content: &str, cfg: CsvConfig) -> (u64, Option<usize>, String) {
 #[test]
 fn bad_cells_name_line_and_column() {
     let plain = CsvConfig::default;
-    assert_eq!(
-        csv_error("a,b\n1,2\n3,x\n", plain()),
-        (3, Some(1), "\"x\"".into())
-    );
-    assert_eq!(
-        csv_error("a,b\n1,NaN\n", plain()),
-        (2, Some(1), "\"NaN\"".into())
-    );
-    assert_eq!(
-        csv_error("a,b\ninf,1\n", plain()),
-        (2, Some(0), "\"inf\"".into())
-    );
+    assert_eq!(csv_error("a,b\n1,2\n3,x\n", plain()), (3, Some(1), "\"x\"".into()));
+    assert_eq!(csv_error("a,b\n1,NaN\n", plain()), (2, Some(1), "\"NaN\"".into()));
+    assert_eq!(csv_error("a,b\ninf,1\n", plain()), (2, Some(0), "\"inf\"".into()));
     assert_eq!(csv_error("a,b\n1,2\n3\n", plain()).0, 3);
-    let ints = CsvConfig {
-        label: LabelColumn::Last,
-        encoding: LabelEncoding::Integer,
-        ..Default::default()
-    };
+    let ints = CsvConfig { label: LabelColumn::Last, encoding: LabelEncoding::Integer, ..Default::default() };
     assert_eq!(csv_error("a,y\n1,2\n3,cat\n", ints.clone()).0, 3);
     assert_eq!(csv_error("a,y\n1,-2\n", ints).0, 2);
-    let missing = CsvConfig {
-        label: LabelColumn::Name("y".into()),
-        ..Default::default()
-    };
+    let missing = CsvConfig { label: LabelColumn::Name("y".into()), ..Default::default() };
     assert_eq!(csv_error("a,b\n1,2\n", missing).0, 1);
 }
 
 #[test]
 fn label_index_out_of_range_is_invalid() {
     let (_d, p) = file("1,2\n");
-    let cfg = CsvConfig {
-        has_header: false,
-        label: LabelColumn::Index(2),
-        ..Default::default()
-    };
-    assert!(matches!(
-        cfg.load(&p),
-        Err(Error::InvalidParameter { name: "label", .. })
-    ));
+    let cfg = CsvConfig { has_header: false, label: LabelColumn::Index(2), ..Default::default() };
+    assert!(matches!(cfg.load(&p), Err(Error::InvalidParameter { name: "label", .. })));
 }

@@ -7,11 +7,7 @@ use protolearn_data::mnist::{load_pair, ImageLayout};
 use protolearn_data::Error;
 
 fn images(n: usize) -> IdxArray {
-    IdxArray::new(
-        vec![n, 2, 3],
-        (0..n * 6).map(|v| (v * 37 % 256) as u8).collect(),
-    )
-    .expect("test fixture")
+    IdxArray::new(vec![n, 2, 3], (0..n * 6).map(|v| (v * 37 % 256) as u8).collect()).expect("test fixture")
 }
 
 fn labels(n: usize) -> IdxArray {
@@ -25,16 +21,9 @@ fn write(dir: &Path, name: &str, a: &IdxArray, c: Compression) -> PathBuf {
 }
 
 /// The (path, offset, expected, found) of a format error, or a panic naming what came instead.
-fn format_error<T: std::fmt::Debug>(
-    r: protolearn_data::Result<T>,
-) -> (PathBuf, u64, String, String) {
+fn format_error<T: std::fmt::Debug>(r: protolearn_data::Result<T>) -> (PathBuf, u64, String, String) {
     match r {
-        Err(Error::Format {
-            path,
-            offset,
-            expected,
-            found,
-        }) => (path, offset, expected, found),
+        Err(Error::Format { path, offset, expected, found }) => (path, offset, expected, found),
         other => panic!("expected a format error, got {other:?}"),
     }
 }
@@ -75,15 +64,9 @@ fn truncated_files_name_the_offset() {
         std::fs::write(&p, &bytes[..cut]).unwrap();
         let (path, offset, expected, found) = format_error(read_idx(&p));
         assert_eq!((path, offset), (p.clone(), at as u64));
-        assert!(
-            !expected.is_empty() && found.contains("end of file"),
-            "{expected} / {found}"
-        );
+        assert!(!expected.is_empty() && found.contains("end of file"), "{expected} / {found}");
         let msg = read_idx(&p).unwrap_err().to_string();
-        assert!(
-            msg.contains(&p.display().to_string()) && msg.contains(&format!("byte {at}")),
-            "{msg}"
-        );
+        assert!(msg.contains(&p.display().to_string()) && msg.contains(&format!("byte {at}")), "{msg}");
     }
 }
 
@@ -109,20 +92,14 @@ fn wrong_magic_and_type_are_reported() {
     std::fs::write(&p, &bytes).unwrap();
     let (_, offset, expected, found) = format_error(read_idx(&p));
     assert_eq!(offset, 0);
-    assert!(
-        expected.contains("00 00") && found.contains("12 00"),
-        "{expected} / {found}"
-    );
+    assert!(expected.contains("00 00") && found.contains("12 00"), "{expected} / {found}");
 
     bytes[0] = 0;
     bytes[2] = 0x0D;
     std::fs::write(&p, &bytes).unwrap();
     let (_, offset, expected, found) = format_error(read_idx(&p));
     assert_eq!(offset, 2);
-    assert!(
-        expected.contains("08") && found.contains("f32"),
-        "{expected} / {found}"
-    );
+    assert!(expected.contains("08") && found.contains("f32"), "{expected} / {found}");
 }
 
 #[test]
@@ -141,10 +118,7 @@ fn image_label_count_mismatch_is_reported() {
     let y = write(dir.path(), "y", &labels(5), Compression::None);
     let (path, offset, expected, found) = format_error(load_pair("toy", &x, &y, ImageLayout::Flat));
     assert_eq!((path, offset), (y, 4));
-    assert!(
-        expected.contains("4 labels") && found.contains("5 labels"),
-        "{expected} / {found}"
-    );
+    assert!(expected.contains("4 labels") && found.contains("5 labels"), "{expected} / {found}");
 }
 
 #[test]
@@ -177,8 +151,7 @@ fn random_mutations_never_panic() {
     use rand::{Rng, SeedableRng};
     let raw = images(3).encode().expect("test fixture");
     let dir = tempfile::tempdir().expect("test fixture");
-    let gz = std::fs::read(write(dir.path(), "s.gz", &images(3), Compression::Gzip))
-        .expect("test fixture");
+    let gz = std::fs::read(write(dir.path(), "s.gz", &images(3), Compression::Gzip)).expect("test fixture");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
     for i in 0..4000 {
         let mut bytes = if i % 2 == 0 { raw.clone() } else { gz.clone() };

@@ -13,12 +13,7 @@ use protolearn_data::{DataDirs, Error, IdxDataset, ImageLayout};
 
 /// A root holding `dataset` as symlinks to the shared `.gz` files, except the file `replace`
 /// (stem), written raw with `content` instead.
-fn root_with(
-    shared: &Path,
-    dataset: IdxDataset,
-    replace: &str,
-    content: &[u8],
-) -> tempfile::TempDir {
+fn root_with(shared: &Path, dataset: IdxDataset, replace: &str, content: &[u8]) -> tempfile::TempDir {
     let root = tempfile::tempdir().expect("test fixture");
     let dir = root.path().join(dataset.name());
     std::fs::create_dir(&dir).expect("test fixture");
@@ -27,8 +22,7 @@ fn root_with(
             std::fs::write(dir.join(f.stem), content).expect("test fixture");
         } else {
             let name = format!("{}.gz", f.stem);
-            std::os::unix::fs::symlink(shared.join(dataset.name()).join(&name), dir.join(name))
-                .expect("test fixture");
+            std::os::unix::fs::symlink(shared.join(dataset.name()).join(&name), dir.join(name)).expect("test fixture");
         }
     }
     root
@@ -50,22 +44,10 @@ fn mnist_loads_with_the_standard_split() {
     assert_eq!(mnist.train.shape, vec![60000, 784]);
     assert_eq!(mnist.test.shape, vec![10000, 784]);
     assert_eq!(mnist.train.name, "mnist-train");
-    assert_eq!(
-        mnist.train.class_counts(),
-        Some(vec![
-            5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
-        ])
-    );
+    assert_eq!(mnist.train.class_counts(), Some(vec![5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]));
     assert_eq!(mnist.test.n_classes(), Some(10));
-    assert_eq!(
-        mnist.train.labels.as_ref().map(|l| l[..5].to_vec()),
-        Some(vec![5, 0, 4, 1, 9])
-    );
-    let (lo, hi) = mnist
-        .test
-        .features
-        .iter()
-        .fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    assert_eq!(mnist.train.labels.as_ref().map(|l| l[..5].to_vec()), Some(vec![5, 0, 4, 1, 9]));
+    let (lo, hi) = mnist.test.features.iter().fold((1.0f32, 0.0f32), |(lo, hi), &v| (lo.min(v), hi.max(v)));
     assert_eq!((lo, hi), (0.0, 1.0));
 }
 
@@ -92,12 +74,7 @@ fn pinned_checksums_match_the_shared_files() {
     for dataset in IdxDataset::ALL {
         for f in dataset.files() {
             let p = shared.join(dataset.name()).join(format!("{}.gz", f.stem));
-            assert_eq!(
-                md5_hex(&read_uncompressed(&p).unwrap()),
-                f.md5,
-                "{}",
-                p.display()
-            );
+            assert_eq!(md5_hex(&read_uncompressed(&p).unwrap()), f.md5, "{}", p.display());
         }
     }
 }
@@ -113,16 +90,9 @@ fn corrupt_file_is_a_checksum_error_naming_it() {
     // The corrupt copy comes first in the search order: it is an error, not skipped.
     let dirs = DataDirs::with_roots(vec![root.path().to_owned(), shared]);
     let bad = root.path().join("mnist").join(stem);
-    for result in [
-        dirs.locate(IdxDataset::Mnist).map(|_| ()),
-        load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).map(|_| ()),
-    ] {
+    for result in [dirs.locate(IdxDataset::Mnist).map(|_| ()), load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).map(|_| ())] {
         match result {
-            Err(Error::Checksum {
-                path,
-                expected,
-                found,
-            }) => {
+            Err(Error::Checksum { path, expected, found }) => {
                 assert_eq!(path, bad);
                 assert_eq!(expected, "27ae3e4e09519cfbb04c329615203637");
                 assert_eq!(found, md5_hex(&content));
@@ -131,10 +101,7 @@ fn corrupt_file_is_a_checksum_error_naming_it() {
         }
     }
     let status = dirs.status(IdxDataset::Mnist);
-    assert!(matches!(
-        status[0].1,
-        DirState::Invalid(Error::Checksum { .. })
-    ));
+    assert!(matches!(status[0].1, DirState::Invalid(Error::Checksum { .. })));
     assert!(matches!(status[1].1, DirState::Verified(_)));
 }
 
@@ -148,11 +115,8 @@ fn raw_files_are_accepted_and_incomplete_dirs_skipped() {
     let incomplete = tempfile::tempdir().unwrap();
     std::fs::create_dir(incomplete.path().join("fashion-mnist")).unwrap();
     std::fs::write(incomplete.path().join("fashion-mnist").join(stem), &content).unwrap();
-    let dirs = DataDirs::with_roots(vec![
-        PathBuf::from("/nonexistent/protolearn"),
-        incomplete.path().to_owned(),
-        raw_root.path().to_owned(),
-    ]);
+    let dirs =
+        DataDirs::with_roots(vec![PathBuf::from("/nonexistent/protolearn"), incomplete.path().to_owned(), raw_root.path().to_owned()]);
     let files = dirs.locate(IdxDataset::FashionMnist).unwrap();
     assert_eq!(files.dir, raw_root.path().join("fashion-mnist"));
     assert_eq!(files.paths[3], files.dir.join(stem));
@@ -166,10 +130,7 @@ fn raw_files_are_accepted_and_incomplete_dirs_skipped() {
 fn debian_package_location_is_found() {
     let system = Path::new(protolearn_data::locate::SYSTEM_ROOT);
     if !system.join("fashion-mnist").is_dir() {
-        eprintln!(
-            "skipping: {}/fashion-mnist is absent (apt-get install dataset-fashion-mnist)",
-            system.display()
-        );
+        eprintln!("skipping: {}/fashion-mnist is absent (apt-get install dataset-fashion-mnist)", system.display());
         return;
     }
     let dirs = DataDirs::from_parts(None, None, PathBuf::from("/nonexistent/protolearn/data"));

@@ -3,10 +3,7 @@
 mod common;
 
 use common::fingerprint;
-use protolearn_data::{
-    BlobCenters, BlobsConfig, CirclesConfig, Data, Error, FeatureRole, MadelonConfig, MoonsConfig,
-    SpiralConfig,
-};
+use protolearn_data::{BlobCenters, BlobsConfig, CirclesConfig, Data, Error, FeatureRole, MadelonConfig, MoonsConfig, SpiralConfig};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -15,9 +12,7 @@ fn rng(seed: u64) -> ChaCha8Rng {
 }
 
 fn points(d: &Data) -> impl Iterator<Item = ([f64; 2], i64)> + '_ {
-    d.rows()
-        .zip(d.labels.iter().flatten())
-        .map(|(r, &l)| ([f64::from(r[0]), f64::from(r[1])], l))
+    d.rows().zip(d.labels.iter().flatten()).map(|(r, &l)| ([f64::from(r[0]), f64::from(r[1])], l))
 }
 
 fn dist(p: [f64; 2], c: [f64; 2]) -> f64 {
@@ -30,12 +25,7 @@ fn check_reproducible(generate: impl Fn(u64) -> Data, pinned: &str, first: [f32;
     let a = generate(7);
     assert_eq!(a, generate(7));
     assert_ne!(a.features, generate(8).features);
-    assert_eq!(
-        fingerprint(&a),
-        pinned,
-        "first values {:?}",
-        &a.features[..2]
-    );
+    assert_eq!(fingerprint(&a), pinned, "first values {:?}", &a.features[..2]);
     assert_eq!(&a.features[..2], &first);
 }
 
@@ -44,12 +34,7 @@ fn moons_shape_labels_and_reproducibility() {
     let d = MoonsConfig::default().generate(&mut rng(1)).unwrap();
     assert_eq!(d.shape, vec![500, 2]);
     assert_eq!(d.class_counts(), Some(vec![250, 250]));
-    let odd = MoonsConfig {
-        n_samples: 7,
-        ..Default::default()
-    }
-    .generate(&mut rng(1))
-    .unwrap();
+    let odd = MoonsConfig { n_samples: 7, ..Default::default() }.generate(&mut rng(1)).unwrap();
     assert_eq!(odd.class_counts(), Some(vec![3, 4]));
     check_reproducible(
         |s| MoonsConfig::default().generate(&mut rng(s)).unwrap(),
@@ -60,48 +45,25 @@ fn moons_shape_labels_and_reproducibility() {
 
 #[test]
 fn moons_lie_on_two_unit_half_circles() {
-    let exact = MoonsConfig {
-        noise: 0.0,
-        shuffle: false,
-        ..Default::default()
-    };
+    let exact = MoonsConfig { noise: 0.0, shuffle: false, ..Default::default() };
     let d = exact.generate(&mut rng(0)).unwrap();
     for (p, l) in points(&d) {
-        let (c, upper) = if l == 0 {
-            ([0.0, 0.0], 1.0)
-        } else {
-            ([1.0, 0.5], -1.0)
-        };
+        let (c, upper) = if l == 0 { ([0.0, 0.0], 1.0) } else { ([1.0, 0.5], -1.0) };
         assert!((dist(p, c) - 1.0).abs() < 1e-6, "{p:?} class {l}");
         assert!((p[1] - c[1]) * upper >= -1e-6, "{p:?} on the wrong half");
     }
     // With noise, the mean radius around each centre stays close to 1.
-    let noisy = MoonsConfig {
-        n_samples: 4000,
-        ..Default::default()
-    }
-    .generate(&mut rng(0))
-    .unwrap();
+    let noisy = MoonsConfig { n_samples: 4000, ..Default::default() }.generate(&mut rng(0)).unwrap();
     for (class, c) in [(0, [0.0, 0.0]), (1, [1.0, 0.5])] {
-        let r: Vec<f64> = points(&noisy)
-            .filter(|&(_, l)| l == class)
-            .map(|(p, _)| dist(p, c))
-            .collect();
+        let r: Vec<f64> = points(&noisy).filter(|&(_, l)| l == class).map(|(p, _)| dist(p, c)).collect();
         let mean = r.iter().sum::<f64>() / r.len() as f64;
-        assert!(
-            (mean - 1.0).abs() < 0.02,
-            "class {class}: mean radius {mean}"
-        );
+        assert!((mean - 1.0).abs() < 0.02, "class {class}: mean radius {mean}");
     }
 }
 
 #[test]
 fn circles_radii_are_one_and_factor() {
-    let cfg = CirclesConfig {
-        noise: 0.0,
-        factor: 0.3,
-        ..Default::default()
-    };
+    let cfg = CirclesConfig { noise: 0.0, factor: 0.3, ..Default::default() };
     let d = cfg.generate(&mut rng(2)).unwrap();
     assert_eq!(d.shape, vec![500, 2]);
     assert_eq!(d.class_counts(), Some(vec![250, 250]));
@@ -118,22 +80,14 @@ fn circles_radii_are_one_and_factor() {
 
 #[test]
 fn spiral_arms_are_archimedean_and_opposite() {
-    let cfg = SpiralConfig {
-        n_samples: 200,
-        noise: 0.0,
-        shuffle: false,
-        ..Default::default()
-    };
+    let cfg = SpiralConfig { n_samples: 200, noise: 0.0, shuffle: false, ..Default::default() };
     let d = cfg.generate(&mut rng(3)).unwrap();
     assert_eq!(d.shape, vec![200, 2]);
     assert_eq!(d.class_counts(), Some(vec![100, 100]));
     let p: Vec<[f64; 2]> = points(&d).map(|(p, _)| p).collect();
     for i in 0..100 {
         // Arm 1 is arm 0 rotated by π, and r grows linearly along the arm.
-        assert!(
-            dist(p[i], [-p[100 + i][0], -p[100 + i][1]]) < 1e-6,
-            "point {i}"
-        );
+        assert!(dist(p[i], [-p[100 + i][0], -p[100 + i][1]]) < 1e-6, "point {i}");
         let r = dist(p[i], [0.0, 0.0]);
         assert!((r - i as f64 / 99.0).abs() < 1e-6, "point {i}: r = {r}");
     }
@@ -146,11 +100,7 @@ fn spiral_arms_are_archimedean_and_opposite() {
 
 #[test]
 fn blobs_sizes_and_means() {
-    let centers = vec![
-        vec![0.0, 0.0, 0.0],
-        vec![5.0, 5.0, 5.0],
-        vec![-5.0, 5.0, 0.0],
-    ];
+    let centers = vec![vec![0.0, 0.0, 0.0], vec![5.0, 5.0, 5.0], vec![-5.0, 5.0, 0.0]];
     let cfg = BlobsConfig {
         n_samples: 3001,
         n_features: 3,
@@ -162,12 +112,7 @@ fn blobs_sizes_and_means() {
     assert_eq!(d.shape, vec![3001, 3]);
     assert_eq!(d.class_counts(), Some(vec![1001, 1000, 1000]));
     for (k, c) in centers.iter().enumerate() {
-        let rows: Vec<&[f32]> = d
-            .rows()
-            .zip(d.labels.iter().flatten())
-            .filter(|&(_, &l)| l == k as i64)
-            .map(|(r, _)| r)
-            .collect();
+        let rows: Vec<&[f32]> = d.rows().zip(d.labels.iter().flatten()).filter(|&(_, &l)| l == k as i64).map(|(r, _)| r).collect();
         for j in 0..3 {
             let mean = rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / rows.len() as f64;
             assert!((mean - c[j]).abs() < 0.05, "cluster {k} coord {j}: {mean}");
@@ -184,34 +129,15 @@ fn blobs_sizes_and_means() {
 
 #[test]
 fn madelon_roles_shapes_and_reproducibility() {
-    let cfg = MadelonConfig {
-        n_repeated: 3,
-        ..Default::default()
-    };
+    let cfg = MadelonConfig { n_repeated: 3, ..Default::default() };
     let m = cfg.generate_with_roles(&mut rng(5)).unwrap();
     assert_eq!(m.data.shape, vec![100, 20]);
     let count = |role| m.roles.iter().filter(|&&r| r == role).count();
-    assert_eq!(
-        [
-            FeatureRole::Informative,
-            FeatureRole::Redundant,
-            FeatureRole::Repeated,
-            FeatureRole::Useless
-        ]
-        .map(count),
-        [2, 2, 3, 13]
-    );
+    assert_eq!([FeatureRole::Informative, FeatureRole::Redundant, FeatureRole::Repeated, FeatureRole::Useless].map(count), [2, 2, 3, 13]);
     // Each repeated column is an exact copy of an informative or redundant one.
     let col = |j: usize| m.data.rows().map(|r| r[j]).collect::<Vec<f32>>();
     for j in (0..20).filter(|&j| m.roles[j] == FeatureRole::Repeated) {
-        let copied = (0..20)
-            .filter(|&i| {
-                matches!(
-                    m.roles[i],
-                    FeatureRole::Informative | FeatureRole::Redundant
-                )
-            })
-            .any(|i| col(i) == col(j));
+        let copied = (0..20).filter(|&i| matches!(m.roles[i], FeatureRole::Informative | FeatureRole::Redundant)).any(|i| col(i) == col(j));
         assert!(copied, "repeated column {j} copies nothing");
     }
     check_reproducible(
@@ -239,9 +165,7 @@ fn madelon_informative_features_separate_the_classes() {
         ..Default::default()
     };
     let m = cfg.generate_with_roles(&mut rng(6)).unwrap();
-    let inf: Vec<usize> = (0..30)
-        .filter(|&j| m.roles[j] == FeatureRole::Informative)
-        .collect();
+    let inf: Vec<usize> = (0..30).filter(|&j| m.roles[j] == FeatureRole::Informative).collect();
     let labels = m.data.labels.clone().unwrap();
     let mut centroids = [vec![0.0f64; inf.len()], vec![0.0f64; inf.len()]];
     let mut counts = [0usize; 2];
@@ -255,30 +179,15 @@ fn madelon_informative_features_separate_the_classes() {
     for (c, n) in centroids.iter_mut().zip(counts) {
         c.iter_mut().for_each(|v| *v /= n as f64);
     }
-    let d2 = |row: &[f32], c: &[f64]| -> f64 {
-        inf.iter()
-            .zip(c)
-            .map(|(&j, &m)| (f64::from(row[j]) - m).powi(2))
-            .sum()
-    };
-    let correct = m
-        .data
-        .rows()
-        .zip(&labels)
-        .filter(|&(row, &l)| i64::from(d2(row, &centroids[1]) < d2(row, &centroids[0])) == l)
-        .count();
+    let d2 = |row: &[f32], c: &[f64]| -> f64 { inf.iter().zip(c).map(|(&j, &m)| (f64::from(row[j]) - m).powi(2)).sum() };
+    let correct = m.data.rows().zip(&labels).filter(|&(row, &l)| i64::from(d2(row, &centroids[1]) < d2(row, &centroids[0])) == l).count();
     let accuracy = correct as f64 / 2000.0;
     assert!(accuracy > 0.9, "nearest-centroid accuracy {accuracy}");
 }
 
 #[test]
 fn madelon_weights_set_class_proportions() {
-    let cfg = MadelonConfig {
-        n_samples: 1000,
-        weights: Some(vec![0.75]),
-        flip_y: 0.0,
-        ..Default::default()
-    };
+    let cfg = MadelonConfig { n_samples: 1000, weights: Some(vec![0.75]), flip_y: 0.0, ..Default::default() };
     let d = cfg.generate(&mut rng(9)).unwrap();
     assert_eq!(d.class_counts(), Some(vec![750, 250]));
 }
@@ -290,146 +199,23 @@ fn invalid_parameters_are_typed_errors() {
         other => panic!("expected invalid `{field}`, got {other:?}"),
     };
     let g = &mut rng(0);
-    invalid(
-        MoonsConfig {
-            n_samples: 0,
-            ..Default::default()
-        }
-        .generate(g),
-        "n_samples",
-    );
-    invalid(
-        MoonsConfig {
-            noise: -0.1,
-            ..Default::default()
-        }
-        .generate(g),
-        "noise",
-    );
-    invalid(
-        MoonsConfig {
-            noise: f64::NAN,
-            ..Default::default()
-        }
-        .generate(g),
-        "noise",
-    );
-    invalid(
-        CirclesConfig {
-            factor: 1.0,
-            ..Default::default()
-        }
-        .generate(g),
-        "factor",
-    );
-    invalid(
-        CirclesConfig {
-            n_samples: 1,
-            ..Default::default()
-        }
-        .generate(g),
-        "n_samples",
-    );
-    invalid(
-        SpiralConfig {
-            turns: 0.0,
-            ..Default::default()
-        }
-        .generate(g),
-        "turns",
-    );
-    invalid(
-        SpiralConfig {
-            noise: -1.0,
-            ..Default::default()
-        }
-        .generate(g),
-        "noise",
-    );
-    invalid(
-        BlobsConfig {
-            centers: BlobCenters::Random(0),
-            ..Default::default()
-        }
-        .generate(g),
-        "centers",
-    );
-    invalid(
-        BlobsConfig {
-            center_box: (1.0, 1.0),
-            ..Default::default()
-        }
-        .generate(g),
-        "center_box",
-    );
-    invalid(
-        BlobsConfig {
-            cluster_std: -1.0,
-            ..Default::default()
-        }
-        .generate(g),
-        "cluster_std",
-    );
-    invalid(
-        MadelonConfig {
-            n_samples: 0,
-            ..Default::default()
-        }
-        .generate(g),
-        "n_samples",
-    );
-    invalid(
-        MadelonConfig {
-            n_features: 4,
-            n_repeated: 1,
-            ..Default::default()
-        }
-        .generate(g),
-        "n_features",
-    );
-    invalid(
-        MadelonConfig {
-            n_classes: 3,
-            ..Default::default()
-        }
-        .generate(g),
-        "n_informative",
-    );
-    invalid(
-        MadelonConfig {
-            flip_y: 1.5,
-            ..Default::default()
-        }
-        .generate(g),
-        "flip_y",
-    );
-    invalid(
-        MadelonConfig {
-            weights: Some(vec![0.5, 0.2, 0.3]),
-            ..Default::default()
-        }
-        .generate(g),
-        "weights",
-    );
-    invalid(
-        MadelonConfig {
-            weights: Some(vec![1.5]),
-            ..Default::default()
-        }
-        .generate(g),
-        "weights",
-    );
-    invalid(
-        MadelonConfig {
-            class_sep: f64::INFINITY,
-            ..Default::default()
-        }
-        .generate(g),
-        "class_sep",
-    );
-    let shape = BlobsConfig {
-        centers: BlobCenters::Given(vec![vec![0.0; 3]]),
-        ..Default::default()
-    };
+    invalid(MoonsConfig { n_samples: 0, ..Default::default() }.generate(g), "n_samples");
+    invalid(MoonsConfig { noise: -0.1, ..Default::default() }.generate(g), "noise");
+    invalid(MoonsConfig { noise: f64::NAN, ..Default::default() }.generate(g), "noise");
+    invalid(CirclesConfig { factor: 1.0, ..Default::default() }.generate(g), "factor");
+    invalid(CirclesConfig { n_samples: 1, ..Default::default() }.generate(g), "n_samples");
+    invalid(SpiralConfig { turns: 0.0, ..Default::default() }.generate(g), "turns");
+    invalid(SpiralConfig { noise: -1.0, ..Default::default() }.generate(g), "noise");
+    invalid(BlobsConfig { centers: BlobCenters::Random(0), ..Default::default() }.generate(g), "centers");
+    invalid(BlobsConfig { center_box: (1.0, 1.0), ..Default::default() }.generate(g), "center_box");
+    invalid(BlobsConfig { cluster_std: -1.0, ..Default::default() }.generate(g), "cluster_std");
+    invalid(MadelonConfig { n_samples: 0, ..Default::default() }.generate(g), "n_samples");
+    invalid(MadelonConfig { n_features: 4, n_repeated: 1, ..Default::default() }.generate(g), "n_features");
+    invalid(MadelonConfig { n_classes: 3, ..Default::default() }.generate(g), "n_informative");
+    invalid(MadelonConfig { flip_y: 1.5, ..Default::default() }.generate(g), "flip_y");
+    invalid(MadelonConfig { weights: Some(vec![0.5, 0.2, 0.3]), ..Default::default() }.generate(g), "weights");
+    invalid(MadelonConfig { weights: Some(vec![1.5]), ..Default::default() }.generate(g), "weights");
+    invalid(MadelonConfig { class_sep: f64::INFINITY, ..Default::default() }.generate(g), "class_sep");
+    let shape = BlobsConfig { centers: BlobCenters::Given(vec![vec![0.0; 3]]), ..Default::default() };
     assert!(matches!(shape.generate(g), Err(Error::Shape { .. })));
 }

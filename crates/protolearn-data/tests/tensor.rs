@@ -25,30 +25,16 @@ fn from_data_keeps_shape_kind_and_values() {
     assert_eq!(ds.x.kind(), Kind::Float);
     assert!(ds.y.is_none());
     let ds = Dataset::from_data(&data(5), Device::Cpu).unwrap();
-    assert_eq!(
-        ds.y.as_ref().map(|y| (y.size(), y.kind())),
-        Some((vec![5], Kind::Int64))
-    );
+    assert_eq!(ds.y.as_ref().map(|y| (y.size(), y.kind())), Some((vec![5], Kind::Int64)));
     assert_eq!(ds.n_samples(), 5);
-    assert!(Dataset::new(
-        Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
-        Some(Tensor::zeros([3], (Kind::Int64, Device::Cpu)))
-    )
-    .is_err());
+    assert!(Dataset::new(Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)), Some(Tensor::zeros([3], (Kind::Int64, Device::Cpu)))).is_err());
 }
 
 #[test]
 fn keep_covers_every_index_once_and_rows_match() {
     let ds = Dataset::from_data(&data(10), Device::Cpu).unwrap();
-    let batches: Vec<_> = ds
-        .shuffled_batches(4, LastBatch::Keep, &mut ChaCha8Rng::seed_from_u64(1))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(
-        batches.iter().map(|b| b.x.size()[0]).collect::<Vec<_>>(),
-        vec![4, 4, 2]
-    );
+    let batches: Vec<_> = ds.shuffled_batches(4, LastBatch::Keep, &mut ChaCha8Rng::seed_from_u64(1)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(batches.iter().map(|b| b.x.size()[0]).collect::<Vec<_>>(), vec![4, 4, 2]);
     let mut seen: Vec<i64> = batches.iter().flat_map(|b| ints(&b.indices)).collect();
     assert_ne!(seen, (0..10).collect::<Vec<_>>(), "not shuffled");
     seen.sort_unstable();
@@ -60,10 +46,7 @@ fn keep_covers_every_index_once_and_rows_match() {
             assert_eq!(x[2 * k], 2.0 * i as f32);
         }
         let y = ints(b.y.as_ref().unwrap());
-        assert_eq!(
-            y,
-            ints(&b.indices).iter().map(|i| i % 3).collect::<Vec<_>>()
-        );
+        assert_eq!(y, ints(&b.indices).iter().map(|i| i % 3).collect::<Vec<_>>());
     }
 }
 
@@ -71,25 +54,15 @@ fn keep_covers_every_index_once_and_rows_match() {
 fn drop_skips_the_partial_batch_and_seed_fixes_order() {
     let ds = Dataset::from_data(&data(10), Device::Cpu).unwrap();
     let order = |seed| -> Vec<Vec<i64>> {
-        ds.shuffled_batches(4, LastBatch::Drop, &mut ChaCha8Rng::seed_from_u64(seed))
-            .unwrap()
-            .map(|b| ints(&b.unwrap().indices))
-            .collect()
+        ds.shuffled_batches(4, LastBatch::Drop, &mut ChaCha8Rng::seed_from_u64(seed)).unwrap().map(|b| ints(&b.unwrap().indices)).collect()
     };
     let a = order(3);
     assert_eq!(a.len(), 2);
     assert!(a.iter().all(|b| b.len() == 4));
     assert_eq!(a, order(3));
     assert_ne!(a, order(4));
-    let seq: Vec<Vec<i64>> = ds
-        .sequential_batches(3, LastBatch::Keep)
-        .unwrap()
-        .map(|b| ints(&b.unwrap().indices))
-        .collect();
-    assert_eq!(
-        seq,
-        vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7, 8], vec![9]]
-    );
+    let seq: Vec<Vec<i64>> = ds.sequential_batches(3, LastBatch::Keep).unwrap().map(|b| ints(&b.unwrap().indices)).collect();
+    assert_eq!(seq, vec![vec![0, 1, 2], vec![3, 4, 5], vec![6, 7, 8], vec![9]]);
     assert_eq!(ds.sequential_batches(3, LastBatch::Drop).unwrap().len(), 3);
     assert!(ds.sequential_batches(0, LastBatch::Keep).is_err());
 }

@@ -67,7 +67,13 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides }: BenchAll) 
     let out = out.unwrap_or_else(|| PathBuf::from("docs/results").join(preset.name()));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data), overrides };
-    println!("bench-all: preset {}, device {:?}, {} threads, output {}", preset.name(), ctx.device, tch::get_num_threads(), ctx.out.display());
+    println!(
+        "bench-all: preset {}, device {:?}, {} threads, output {}",
+        preset.name(),
+        ctx.device,
+        tch::get_num_threads(),
+        ctx.out.display()
+    );
     let mut sections = Vec::new();
     let mut timings = Table::new(["experiment", "wall time (s)"]);
     for exp in ALL.iter().filter(|e| only.is_empty() || only.iter().any(|n| n == e.name)) {
@@ -103,7 +109,9 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!("libtorch probe failed"))
             }
         }
-        Command::BenchAll { preset, device, out, only, data, overrides } => bench_all(BenchAll { preset, device, out, only, data, overrides }),
+        Command::BenchAll { preset, device, out, only, data, overrides } => {
+            bench_all(BenchAll { preset, device, out, only, data, overrides })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -46,9 +46,7 @@ impl Table {
     /// The table as aligned plain text for the terminal.
     pub fn plain(&self) -> String {
         let widths: Vec<usize> = (0..self.header.len())
-            .map(|c| {
-                self.rows.iter().filter_map(|r| r.get(c)).chain([&self.header[c]]).map(|s| s.chars().count()).max().unwrap_or(0)
-            })
+            .map(|c| self.rows.iter().filter_map(|r| r.get(c)).chain([&self.header[c]]).map(|s| s.chars().count()).max().unwrap_or(0))
             .collect();
         let mut out = String::new();
         for row in std::iter::once(&self.header).chain(&self.rows) {

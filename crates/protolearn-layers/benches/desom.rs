@@ -8,8 +8,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::desom::DesomConfig;
-use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_layers::distance::squared_euclidean;
+use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_metrics::{best_matching_units, Boundary, Grid, Lattice, Matrix};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -53,8 +53,7 @@ fn bench_bmu(c: &mut Criterion) {
     group.bench_function("libtorch_matmul_argmin", |b| b.iter(|| squared_euclidean(&x, &w).argmin(-1, false)));
     group.bench_function("metrics_rayon_two_best", |b| {
         b.iter(|| {
-            best_matching_units(Matrix::new(&codes, n, d).expect("codes"), Matrix::new(&protos, k, d).expect("prototypes"))
-                .expect("bmus")
+            best_matching_units(Matrix::new(&codes, n, d).expect("codes"), Matrix::new(&protos, k, d).expect("prototypes")).expect("bmus")
         })
     });
     group.finish();

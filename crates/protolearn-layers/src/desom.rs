@@ -61,21 +61,12 @@ impl DesomConfig {
     /// `x`: `[n, ...input_shape]`, any number of samples (a random subset suffices).
     pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<Desom> {
         if !(self.gamma.is_finite() && self.gamma >= 0.0) {
-            return Err(Error::InvalidConfig {
-                field: "gamma",
-                expected: "finite gamma >= 0".into(),
-                found: self.gamma.to_string(),
-            });
+            return Err(Error::InvalidConfig { field: "gamma", expected: "finite gamma >= 0".into(), found: self.gamma.to_string() });
         }
         let autoencoder = self.autoencoder.build(&(path / "ae"), seed)?;
         let z = encode_chunked(&autoencoder, x)?; // [n, L]
         let som = self.som.build(&(path / "som"), &z, seed)?;
-        Ok(Desom {
-            autoencoder,
-            som,
-            init: self.som.init,
-            gamma: self.gamma,
-        })
+        Ok(Desom { autoencoder, som, init: self.som.init, gamma: self.gamma })
     }
 }
 
@@ -122,11 +113,7 @@ impl Desom {
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
         let som = som_distortion(&dist, &weights); // []
         let total = &reconstruction + &som * self.gamma; // []
-        Ok(DesomLoss {
-            total,
-            reconstruction,
-            som,
-        })
+        Ok(DesomLoss { total, reconstruction, som })
     }
 
     /// The reconstruction loss `L_R` alone (AE pretraining, paper 002, Sec. 4.2), with gradient.

@@ -93,11 +93,13 @@ impl PrototypeInit {
                     let total: f64 = weights.iter().sum();
                     let next = if total > 0.0 {
                         let mut target = rng.random::<f64>() * total;
-                        weights.iter().position(|&w| {
-                            target -= w;
-                            target < 0.0
-                        })
-                        .unwrap_or(weights.len() - 1) as i64
+                        weights
+                            .iter()
+                            .position(|&w| {
+                                target -= w;
+                                target < 0.0
+                            })
+                            .unwrap_or(weights.len() - 1) as i64
                     } else {
                         rng.random_range(0..n)
                     };

@@ -66,55 +66,28 @@ impl KMeansConfig {
     /// `x`: `[n, d]` float, `n >= k`.
     pub fn fit(&self, x: &Tensor) -> Result<KMeans> {
         let n = expect_dims(x, 2, "k-means data", "[n, d]")?[0];
-        let checks = [
-            ("k", self.k, 1),
-            ("n_init", self.n_init, 1),
-            ("max_iter", self.max_iter, 1),
-        ];
+        let checks = [("k", self.k, 1), ("n_init", self.n_init, 1), ("max_iter", self.max_iter, 1)];
         if let Some((field, value, _)) = checks.iter().find(|(_, v, min)| v < min) {
-            return Err(Error::InvalidConfig {
-                field,
-                expected: "at least 1".into(),
-                found: value.to_string(),
-            });
+            return Err(Error::InvalidConfig { field, expected: "at least 1".into(), found: value.to_string() });
         }
         if self.k as i64 > n {
-            return Err(Error::InvalidConfig {
-                field: "k",
-                expected: format!("at most the sample count {n}"),
-                found: self.k.to_string(),
-            });
+            return Err(Error::InvalidConfig { field: "k", expected: format!("at most the sample count {n}"), found: self.k.to_string() });
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(Error::InvalidConfig {
-                field: "tol",
-                expected: "finite tol >= 0".into(),
-                found: self.tol.to_string(),
-            });
+            return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
         }
-        let variance = x
-            .var_dim(0, false, false)
-            .mean(Kind::Float)
-            .f_double_value(&[])?;
+        let variance = x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?;
         let shift_tol = self.tol * variance;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<KMeans> = None;
         for _ in 0..self.n_init {
-            let init = PrototypeInit::KMeansPlusPlus.draw(
-                &x.unsqueeze(0),
-                self.k as i64,
-                &[rng.next_u64()],
-            )?; // [1, k, d]
+            let init = PrototypeInit::KMeansPlusPlus.draw(&x.unsqueeze(0), self.k as i64, &[rng.next_u64()])?; // [1, k, d]
             let run = self.lloyd(x, init.squeeze_dim(0), shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
         }
-        best.ok_or(Error::InvalidConfig {
-            field: "n_init",
-            expected: "at least 1".into(),
-            found: "0".into(),
-        })
+        best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
     }
 
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`.
@@ -124,16 +97,8 @@ impl KMeansConfig {
         for _ in 0..self.max_iter {
             let (nearest, assignments) = assign(x, &centroids)?; // [n], [n]
             history.push(nearest.sum(Kind::Double).f_double_value(&[])?);
-            let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(
-                0,
-                &assignments,
-                &nearest.ones_like(),
-            )?; // [k]
-            let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(
-                0,
-                &assignments,
-                x,
-            )?; // [k, d]
+            let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
+            let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
             let mut updated = sums / counts.clamp_min(1.0).unsqueeze(1); // [k, d]
             let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
             let n_empty = empty.size()[0];
@@ -141,10 +106,7 @@ impl KMeansConfig {
                 let farthest = nearest.topk(n_empty, 0, true, true).1; // [e]
                 updated = updated.f_index_copy(0, &empty, &x.f_index_select(0, &farthest)?)?;
             }
-            let shift = (&updated - &centroids)
-                .square()
-                .sum(Kind::Double)
-                .f_double_value(&[])?;
+            let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
             centroids = updated;
             if shift <= shift_tol {
                 break;
@@ -153,12 +115,7 @@ impl KMeansConfig {
         let (nearest, assignments) = assign(x, &centroids)?;
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
         history.push(inertia);
-        Ok(KMeans {
-            centroids,
-            assignments,
-            inertia,
-            inertia_history: history,
-        })
+        Ok(KMeans { centroids, assignments, inertia, inertia_history: history })
     }
 }
 

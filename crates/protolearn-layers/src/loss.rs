@@ -41,8 +41,11 @@ pub fn chl_adjacency(dist: &Tensor) -> Tensor {
     let (_, idx) = dist.topk(2, -1, false, true); // [.., n, 2]
     let pair = idx.select(-1, 0) * k + idx.select(-1, 1); // [.., n]
     let flat_shape: Vec<i64> = lead.iter().copied().chain([k * k]).collect();
-    let counts = Tensor::zeros(flat_shape.as_slice(), (Kind::Float, dist.device()))
-        .scatter_add(-1, &pair.flatten(lead.len() as i64, -1), &Tensor::ones_like(&pair.flatten(lead.len() as i64, -1)).to_kind(Kind::Float));
+    let counts = Tensor::zeros(flat_shape.as_slice(), (Kind::Float, dist.device())).scatter_add(
+        -1,
+        &pair.flatten(lead.len() as i64, -1),
+        &Tensor::ones_like(&pair.flatten(lead.len() as i64, -1)).to_kind(Kind::Float),
+    );
     let square_shape: Vec<i64> = lead.iter().copied().chain([k, k]).collect();
     let counts = counts.view(square_shape.as_slice());
     (&counts + counts.transpose(-2, -1)).gt(0.0).to_kind(Kind::Float)

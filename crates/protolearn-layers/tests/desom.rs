@@ -12,40 +12,22 @@ use tch::{Device, Kind, Tensor};
 /// `per` samples uniform in `[-0.5, 0.5]^20` around each of 4 random centres in `[-3, 3]^20`.
 fn blobs(per: usize, seed: u64) -> Tensor {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let centres: Vec<Vec<f32>> = (0..4)
-        .map(|_| (0..20).map(|_| rng.random_range(-3.0..3.0)).collect())
-        .collect();
+    let centres: Vec<Vec<f32>> = (0..4).map(|_| (0..20).map(|_| rng.random_range(-3.0..3.0)).collect()).collect();
     let x: Vec<f32> = centres
         .iter()
         .flat_map(|c| (0..per).map(|_| c.clone()).collect::<Vec<_>>())
-        .flat_map(|c| {
-            c.into_iter()
-                .map(|v| v + rng.random_range(-0.5f32..0.5))
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|c| c.into_iter().map(|v| v + rng.random_range(-0.5f32..0.5)).collect::<Vec<_>>())
         .collect();
     Tensor::from_slice(&x).view([-1, 20])
 }
 
 fn config(autoencoder: AutoencoderConfig) -> DesomConfig {
     let grid = Grid::new(3, 3, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    DesomConfig {
-        autoencoder,
-        som: SomConfig {
-            grid,
-            init: Default::default(),
-            neighbourhood: Default::default(),
-        },
-        gamma: 1e-2,
-    }
+    DesomConfig { autoencoder, som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() }, gamma: 1e-2 }
 }
 
 fn dense(input_dim: i64) -> AutoencoderConfig {
-    AutoencoderConfig::Dense(DenseConfig {
-        input_dim,
-        hidden: vec![16],
-        latent_dim: 3,
-    })
+    AutoencoderConfig::Dense(DenseConfig { input_dim, hidden: vec![16], latent_dim: 3 })
 }
 
 fn grad_norm(vs: &nn::VarStore, prefix: &str) -> f64 {
@@ -70,16 +52,9 @@ fn som_term_trains_encoder_and_prototypes_but_not_decoder() {
     let desom = config(dense(20)).build(&vs.root(), &x, 0).expect("build");
     let loss = desom.loss(&x, 1.5).expect("loss");
     let expected = loss.reconstruction.double_value(&[]) + 1e-2 * loss.som.double_value(&[]);
-    assert!(
-        (loss.total.double_value(&[]) - expected).abs() < 1e-6,
-        "L = L_R + γ L_SOM (atol 1e-6)"
-    );
+    assert!((loss.total.double_value(&[]) - expected).abs() < 1e-6, "L = L_R + γ L_SOM (atol 1e-6)");
     loss.som.backward();
-    assert_eq!(
-        grad_norm(&vs, "ae.decoder"),
-        0.0,
-        "L_SOM does not reach W_d (paper 002, Sec. 3.4)"
-    );
+    assert_eq!(grad_norm(&vs, "ae.decoder"), 0.0, "L_SOM does not reach W_d (paper 002, Sec. 3.4)");
     assert!(grad_norm(&vs, "ae.encoder") > 0.0);
     assert!(grad_norm(&vs, "som.weight") > 0.0);
 }
@@ -91,34 +66,21 @@ fn joint_training_lowers_both_terms_on_blobs() {
     let mut desom = config(dense(20)).build(&vs.root(), &x, 3).expect("build");
     let mut opt = nn::Adam::default().build(&vs, 1e-2).expect("adam");
     let first = desom.loss(&x, 1.0).expect("loss");
-    let (r0, s0) = (
-        first.reconstruction.double_value(&[]),
-        first.som.double_value(&[]),
-    );
+    let (r0, s0) = (first.reconstruction.double_value(&[]), first.som.double_value(&[]));
     for _ in 0..200 {
         opt.backward_step(&desom.loss(&x, 1.0).expect("loss").total);
     }
     let last = desom.loss(&x, 1.0).expect("loss");
-    assert!(
-        last.reconstruction.double_value(&[]) < 0.5 * r0,
-        "L_R at least halves"
-    );
+    assert!(last.reconstruction.double_value(&[]) < 0.5 * r0, "L_R at least halves");
     assert!(last.som.double_value(&[]) < s0, "L_SOM decreases");
     let bmus = desom.predict(&x).expect("predict");
     assert_eq!(bmus.size(), vec![200]);
     assert!(bmus.max().int64_value(&[]) < 9);
-    assert_eq!(
-        desom.decoded_prototypes().expect("decode").size(),
-        vec![9, 20]
-    );
+    assert_eq!(desom.decoded_prototypes().expect("decode").size(), vec![9, 20]);
     desom.reinit_prototypes(&x, 5).expect("reinit");
     let z = desom.encode_all(&x).expect("encode"); // [n, 3]
-    let to_data =
-        protolearn_layers::distance::squared_euclidean(&desom.som.weight, &z).amin(1, false); // [K]
-    assert!(
-        to_data.max().double_value(&[]) < 1e-8,
-        "re-drawn prototypes are encoded samples (atol 1e-8)"
-    );
+    let to_data = protolearn_layers::distance::squared_euclidean(&desom.som.weight, &z).amin(1, false); // [K]
+    assert!(to_data.max().double_value(&[]) < 1e-8, "re-drawn prototypes are encoded samples (atol 1e-8)");
 }
 
 #[test]
@@ -126,30 +88,13 @@ fn conv_desom_shapes_and_rejects_wrong_input() {
     let mut rng = ChaCha8Rng::seed_from_u64(4);
     let pixels: Vec<f32> = (0..6 * 28 * 28).map(|_| rng.random::<f32>()).collect();
     let x = Tensor::from_slice(&pixels).view([6, 1, 28, 28]);
-    let conv = ConvConfig {
-        filters: vec![2, 4, 4, 4],
-        latent_dim: 3,
-        ..ConvConfig::default()
-    };
+    let conv = ConvConfig { filters: vec![2, 4, 4, 4], latent_dim: 3, ..ConvConfig::default() };
     let vs = nn::VarStore::new(Device::Cpu);
-    let desom = config(AutoencoderConfig::Conv(conv))
-        .build(&vs.root(), &x, 0)
-        .expect("build");
-    assert!(desom
-        .loss(&x, 1.0)
-        .expect("loss")
-        .total
-        .double_value(&[])
-        .is_finite());
+    let desom = config(AutoencoderConfig::Conv(conv)).build(&vs.root(), &x, 0).expect("build");
+    assert!(desom.loss(&x, 1.0).expect("loss").total.double_value(&[]).is_finite());
     assert_eq!(desom.predict(&x).expect("predict").size(), vec![6]);
-    assert_eq!(
-        desom.decoded_prototypes().expect("decode").size(),
-        vec![9, 1, 28, 28]
-    );
-    assert!(
-        desom.loss(&x.view([6, 784]), 1.0).is_err(),
-        "flat input to a conv AE"
-    );
+    assert_eq!(desom.decoded_prototypes().expect("decode").size(), vec![9, 1, 28, 28]);
+    assert!(desom.loss(&x.view([6, 784]), 1.0).is_err(), "flat input to a conv AE");
 }
 
 #[test]
@@ -165,11 +110,5 @@ fn config_round_trips_with_paper_defaults() {
     assert!(toml::from_str::<DesomConfig>(&format!("bogus = 1\n{minimal}")).is_err());
     let bad = DesomConfig { gamma: -1.0, ..cfg };
     let vs = nn::VarStore::new(Device::Cpu);
-    assert!(bad
-        .build(
-            &vs.root(),
-            &Tensor::zeros([2, 784], (Kind::Float, Device::Cpu)),
-            0
-        )
-        .is_err());
+    assert!(bad.build(&vs.root(), &Tensor::zeros([2, 784], (Kind::Float, Device::Cpu)), 0).is_err());
 }

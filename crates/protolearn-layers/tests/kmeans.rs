@@ -26,115 +26,50 @@ fn blobs(centres: &[Vec<f32>], per: usize, r: f32, seed: u64) -> (Tensor, Vec<i6
 }
 
 fn assignments(t: &Tensor) -> Vec<usize> {
-    Vec::<i64>::try_from(t)
-        .expect("int64 assignments")
-        .into_iter()
-        .map(|a| a as usize)
-        .collect()
+    Vec::<i64>::try_from(t).expect("int64 assignments").into_iter().map(|a| a as usize).collect()
 }
 
 #[test]
 fn recovers_three_separated_blobs_with_purity_one() {
-    let (x, y) = blobs(
-        &[vec![0.0, 0.0], vec![10.0, 0.0], vec![0.0, 10.0]],
-        50,
-        0.5,
-        1,
-    );
-    let fit = KMeansConfig {
-        k: 3,
-        n_init: 3,
-        max_iter: 100,
-        tol: 1e-4,
-        seed: 7,
-    }
-    .fit(&x)
-    .expect("fit");
+    let (x, y) = blobs(&[vec![0.0, 0.0], vec![10.0, 0.0], vec![0.0, 10.0]], 50, 0.5, 1);
+    let fit = KMeansConfig { k: 3, n_init: 3, max_iter: 100, tol: 1e-4, seed: 7 }.fit(&x).expect("fit");
     assert_eq!(fit.centroids.size(), vec![3, 2]);
     let table = Contingency::new(&y, &assignments(&fit.assignments)).expect("table");
-    assert_eq!(
-        purity(&table),
-        1.0,
-        "well-separated blobs are recovered exactly"
-    );
+    assert_eq!(purity(&table), 1.0, "well-separated blobs are recovered exactly");
     assert_eq!(table.clusters().len(), 3, "all three clusters used");
 }
 
 #[test]
 fn inertia_never_increases_and_seed_reproduces() {
-    let (x, _) = blobs(
-        &[vec![0.0; 5], vec![1.0; 5], vec![2.0; 5], vec![3.0; 5]],
-        60,
-        1.0,
-        2,
-    );
-    let cfg = KMeansConfig {
-        k: 6,
-        n_init: 2,
-        max_iter: 50,
-        tol: 0.0,
-        seed: 3,
-    };
+    let (x, _) = blobs(&[vec![0.0; 5], vec![1.0; 5], vec![2.0; 5], vec![3.0; 5]], 60, 1.0, 2);
+    let cfg = KMeansConfig { k: 6, n_init: 2, max_iter: 50, tol: 0.0, seed: 3 };
     let a = cfg.fit(&x).expect("fit");
     assert!(a.inertia_history.len() >= 2);
     for w in a.inertia_history.windows(2) {
-        assert!(
-            w[1] <= w[0] * (1.0 + INERTIA_RTOL),
-            "inertia rose: {:?}",
-            a.inertia_history
-        );
+        assert!(w[1] <= w[0] * (1.0 + INERTIA_RTOL), "inertia rose: {:?}", a.inertia_history);
     }
     assert_eq!(a.inertia_history.last().copied(), Some(a.inertia));
     assert!(a.inertia.is_finite());
     let b = cfg.fit(&x).expect("fit");
-    assert!(
-        a.centroids.equal(&b.centroids) && a.assignments.equal(&b.assignments),
-        "same seed, same result"
-    );
+    assert!(a.centroids.equal(&b.centroids) && a.assignments.equal(&b.assignments), "same seed, same result");
     let more = KMeansConfig { n_init: 6, ..cfg }.fit(&x).expect("fit");
-    assert!(
-        more.inertia <= a.inertia * (1.0 + INERTIA_RTOL),
-        "more restarts never do worse with the same first seeds"
-    );
+    assert!(more.inertia <= a.inertia * (1.0 + INERTIA_RTOL), "more restarts never do worse with the same first seeds");
 }
 
 #[test]
 fn duplicates_force_empty_clusters_without_nan() {
     // Five copies of one point and one other point, k = 3: k-means++ must pick a duplicate
     // twice, one cluster stays empty and is re-seeded instead of becoming NaN.
-    let x = Tensor::from_slice(&[
-        0.0f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 4.0,
-    ])
-    .view([6, 2]);
-    let fit = KMeansConfig {
-        k: 3,
-        n_init: 4,
-        max_iter: 20,
-        tol: 1e-4,
-        seed: 0,
-    }
-    .fit(&x)
-    .expect("fit");
-    assert!(
-        !bool::try_from(fit.centroids.isnan().any()).expect("bool"),
-        "no NaN centroid"
-    );
-    assert!(
-        fit.inertia.abs() < 1e-6,
-        "both distinct points are centroids (atol 1e-6)"
-    );
+    let x = Tensor::from_slice(&[0.0f32, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 4.0]).view([6, 2]);
+    let fit = KMeansConfig { k: 3, n_init: 4, max_iter: 20, tol: 1e-4, seed: 0 }.fit(&x).expect("fit");
+    assert!(!bool::try_from(fit.centroids.isnan().any()).expect("bool"), "no NaN centroid");
+    assert!(fit.inertia.abs() < 1e-6, "both distinct points are centroids (atol 1e-6)");
 }
 
 #[test]
 fn rejects_k_above_sample_count_and_bad_shapes() {
     let x = Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0]).view([2, 2]);
-    let cfg = KMeansConfig {
-        k: 3,
-        n_init: 1,
-        max_iter: 10,
-        tol: 1e-4,
-        seed: 0,
-    };
+    let cfg = KMeansConfig { k: 3, n_init: 1, max_iter: 10, tol: 1e-4, seed: 0 };
     assert!(cfg.fit(&x).is_err(), "k > n is an error");
     assert!(KMeansConfig { k: 2, ..cfg }.fit(&x).is_ok());
     assert!(KMeansConfig { k: 0, ..cfg }.fit(&x).is_err());

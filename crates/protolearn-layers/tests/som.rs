@@ -47,14 +47,7 @@ fn assert_converged(name: &str, history: &[SomRecord], start: f64) {
 }
 
 fn gradient_cfg(seed: u64) -> GradientSomConfig {
-    GradientSomConfig {
-        iterations: 800,
-        batch_size: 64,
-        lr: 0.1,
-        temperature: Schedule::paper_temperature(&grid()),
-        seed,
-        eval_every: 100,
-    }
+    GradientSomConfig { iterations: 800, batch_size: 64, lr: 0.1, temperature: Schedule::paper_temperature(&grid()), seed, eval_every: 100 }
 }
 
 fn run_gradient(x: &Tensor, cfg: &GradientSomConfig) -> (Vec<SomRecord>, Tensor) {
@@ -135,9 +128,7 @@ fn batch_som_keeps_prototypes_without_support() {
     let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.0, 10.0, 10.0]).view([3, 2]);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
-    let mut layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }
-        .build(&vs.root(), &x, 0)
-        .unwrap();
+    let mut layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }.build(&vs.root(), &x, 0).unwrap();
     layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));
     let cfg = BatchSomConfig { iterations: 1, temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } };
     train::train_batch(&mut layer, &x, &cfg).unwrap();

@@ -67,11 +67,7 @@ pub fn best_matching_units(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<V
 
 /// Maps `f` over every sample's squared distances `[||x_i - m_k||^2]_k`, in parallel, in
 /// sample order; one distance buffer per rayon task. Callers check the inputs first.
-pub(crate) fn map_samples<'a, T, F>(
-    data: Matrix<'a>,
-    prototypes: Matrix<'a>,
-    f: F,
-) -> impl IndexedParallelIterator<Item = T> + 'a
+pub(crate) fn map_samples<'a, T, F>(data: Matrix<'a>, prototypes: Matrix<'a>, f: F) -> impl IndexedParallelIterator<Item = T> + 'a
 where
     T: Send,
     F: Fn(&[f32]) -> T + Sync + Send + 'a,
@@ -91,20 +87,13 @@ where
 /// Checks that prototypes exist and share the data's dimension.
 pub(crate) fn check_inputs(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<()> {
     check_at_least("prototypes", 1, prototypes.rows())?;
-    check_len(
-        "prototype dimension (must equal the data dimension)",
-        data.cols(),
-        prototypes.cols(),
-    )
+    check_len("prototype dimension (must equal the data dimension)", data.cols(), prototypes.cols())
 }
 
 /// Scans squared distances in unit order and keeps the two smallest, lowest index on ties.
 /// The iterator must be non-empty (callers check that prototypes exist).
 pub(crate) fn best_two(dists: impl Iterator<Item = f32>) -> BestUnits {
-    let mut first = Ranked {
-        unit: 0,
-        sq_dist: f32::INFINITY,
-    };
+    let mut first = Ranked { unit: 0, sq_dist: f32::INFINITY };
     let mut second: Option<Ranked> = None;
     for (unit, sq_dist) in dists.enumerate() {
         let cand = Ranked { unit, sq_dist };
@@ -140,10 +129,7 @@ mod tests {
 
     #[test]
     fn single_prototype_has_no_second_unit() -> Result<()> {
-        let bmus = best_matching_units(
-            Matrix::new(&[1.0, 2.0, 3.0], 3, 1)?,
-            Matrix::new(&[0.0], 1, 1)?,
-        )?;
+        let bmus = best_matching_units(Matrix::new(&[1.0, 2.0, 3.0], 3, 1)?, Matrix::new(&[0.0], 1, 1)?)?;
         assert!(bmus.iter().all(|b| b.first.unit == 0 && b.second.is_none()));
         Ok(())
     }

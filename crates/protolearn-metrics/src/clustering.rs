@@ -26,11 +26,7 @@ impl Contingency {
     /// `TooFew` for empty input, `Shape` if the lengths differ.
     pub fn new(labels: &[i64], assignments: &[usize]) -> Result<Self> {
         check_at_least("labels", 1, labels.len())?;
-        check_len(
-            "assignments (one per label)",
-            labels.len(),
-            assignments.len(),
-        )?;
+        check_len("assignments (one per label)", labels.len(), assignments.len())?;
         let classes = sorted_unique(labels);
         let clusters = sorted_unique(assignments);
         let k = clusters.len();
@@ -41,12 +37,7 @@ impl Contingency {
             let c = clusters.binary_search(cluster).unwrap_or_default();
             counts[j * k + c] += 1;
         }
-        Ok(Self {
-            classes,
-            clusters,
-            counts,
-            n_samples: labels.len() as u64,
-        })
+        Ok(Self { classes, clusters, counts, n_samples: labels.len() as u64 })
     }
 
     /// The distinct class labels, ascending (rows of the table).
@@ -100,9 +91,7 @@ fn sorted_unique<T: Ord + Copy>(values: &[T]) -> Vec<T> {
 /// Purity `Pur = (1/N) sum_k max_j |Q_k ∩ Y_j|` (paper 002, Appendix 1, Eq. 9).
 pub fn purity(table: &Contingency) -> f64 {
     let k = table.clusters.len();
-    let hits: u64 = (0..k)
-        .map(|c| table.rows().map(|r| r[c]).max().unwrap_or(0))
-        .sum();
+    let hits: u64 = (0..k).map(|c| table.rows().map(|r| r[c]).max().unwrap_or(0)).sum();
     hits as f64 / table.n_samples as f64
 }
 
@@ -139,13 +128,10 @@ pub fn normalized_mutual_info(table: &Contingency, average: NmiAverage) -> f64 {
         .rows()
         .zip(&a)
         .flat_map(|(row, &aj)| {
-            row.iter()
-                .zip(&b)
-                .filter(|(&c, _)| c > 0)
-                .map(move |(&c, &bk)| {
-                    let c = c as f64;
-                    (c / n) * (n * c / (aj as f64 * bk as f64)).ln()
-                })
+            row.iter().zip(&b).filter(|(&c, _)| c > 0).map(move |(&c, &bk)| {
+                let c = c as f64;
+                (c / n) * (n * c / (aj as f64 * bk as f64)).ln()
+            })
         })
         .sum::<f64>()
         .max(0.0);
@@ -204,23 +190,12 @@ pub fn adjusted_rand_index(table: &Contingency) -> f64 {
 /// `InvalidParameter` if a count does not fit in `i64` (more than 2^63 samples).
 pub fn clustering_accuracy(table: &Contingency) -> Result<f64> {
     let (c, k) = (table.classes.len(), table.clusters.len());
-    let too_big = Error::InvalidParameter {
-        name: "contingency",
-        reason: "counts must fit in i64",
-    };
-    let weights: Vec<i64> = table
-        .counts
-        .iter()
-        .map(|&v| i64::try_from(v))
-        .collect::<std::result::Result<_, _>>()
-        .map_err(|_| too_big.clone())?;
+    let too_big = Error::InvalidParameter { name: "contingency", reason: "counts must fit in i64" };
+    let weights: Vec<i64> =
+        table.counts.iter().map(|&v| i64::try_from(v)).collect::<std::result::Result<_, _>>().map_err(|_| too_big.clone())?;
     // kuhn_munkres needs rows <= columns: put the smaller side on the rows
-    let matrix = if c <= k {
-        WeightMatrix::from_vec(c, k, weights)
-    } else {
-        WeightMatrix::from_vec(c, k, weights).map(|m| m.transposed())
-    }
-    .map_err(|_| too_big)?;
+    let matrix = if c <= k { WeightMatrix::from_vec(c, k, weights) } else { WeightMatrix::from_vec(c, k, weights).map(|m| m.transposed()) }
+        .map_err(|_| too_big)?;
     let (total, _) = kuhn_munkres(&matrix);
     Ok(total as f64 / table.n_samples as f64)
 }
@@ -242,13 +217,7 @@ mod tests {
 
     #[test]
     fn invalid_inputs_are_errors() {
-        assert!(matches!(
-            Contingency::new(&[], &[]),
-            Err(Error::TooFew { .. })
-        ));
-        assert!(matches!(
-            Contingency::new(&[1, 2], &[0]),
-            Err(Error::Shape { .. })
-        ));
+        assert!(matches!(Contingency::new(&[], &[]), Err(Error::TooFew { .. })));
+        assert!(matches!(Contingency::new(&[1, 2], &[0]), Err(Error::Shape { .. })));
     }
 }

@@ -66,11 +66,7 @@ pub(crate) fn check_len(what: &'static str, expected: usize, got: usize) -> Resu
     if expected == got {
         Ok(())
     } else {
-        Err(Error::Shape {
-            what,
-            expected,
-            got,
-        })
+        Err(Error::Shape { what, expected, got })
     }
 }
 

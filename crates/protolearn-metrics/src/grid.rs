@@ -79,23 +79,12 @@ impl Grid {
         check_at_least("grid rows", 1, rows)?;
         check_at_least("grid cols", 1, cols)?;
         if rows.checked_mul(cols).is_none() {
-            return Err(Error::InvalidParameter {
-                name: "rows",
-                reason: "rows * cols overflows usize",
-            });
+            return Err(Error::InvalidParameter { name: "rows", reason: "rows * cols overflows usize" });
         }
         if lattice == Lattice::Hexagonal && boundary == Boundary::Toroidal && rows % 2 == 1 {
-            return Err(Error::InvalidParameter {
-                name: "rows",
-                reason: "a toroidal hexagonal grid needs an even number of rows",
-            });
+            return Err(Error::InvalidParameter { name: "rows", reason: "a toroidal hexagonal grid needs an even number of rows" });
         }
-        Ok(Self {
-            rows,
-            cols,
-            lattice,
-            boundary,
-        })
+        Ok(Self { rows, cols, lattice, boundary })
     }
 
     /// Number of rows of the map.
@@ -142,10 +131,7 @@ impl Grid {
         let (r, c) = self.coords(unit)?;
         Ok(match self.lattice {
             Lattice::Rectangular => [c as f64, r as f64],
-            Lattice::Hexagonal => [
-                c as f64 + 0.5 * (r % 2) as f64,
-                r as f64 * 3.0_f64.sqrt() / 2.0,
-            ],
+            Lattice::Hexagonal => [c as f64 + 0.5 * (r % 2) as f64, r as f64 * 3.0_f64.sqrt() / 2.0],
         })
     }
 
@@ -181,10 +167,7 @@ impl Grid {
         if unit < self.n_units() {
             Ok(())
         } else {
-            Err(Error::UnitOutOfRange {
-                unit,
-                n_units: self.n_units(),
-            })
+            Err(Error::UnitOutOfRange { unit, n_units: self.n_units() })
         }
     }
 
@@ -266,10 +249,7 @@ mod tests {
             for cols in 1..=5 {
                 for lattice in [Lattice::Rectangular, Lattice::Hexagonal] {
                     for boundary in [Boundary::Bounded, Boundary::Toroidal] {
-                        if lattice == Lattice::Hexagonal
-                            && boundary == Boundary::Toroidal
-                            && rows % 2 == 1
-                        {
+                        if lattice == Lattice::Hexagonal && boundary == Boundary::Toroidal && rows % 2 == 1 {
                             continue;
                         }
                         grids.push(Grid::new(rows, cols, lattice, boundary)?);
@@ -284,9 +264,7 @@ mod tests {
     fn neighbours_are_exactly_the_units_at_distance_one() -> Result<()> {
         for g in all_grids()? {
             for u in 0..g.n_units() {
-                let by_distance: Vec<usize> = (0..g.n_units())
-                    .filter(|&v| g.distance_of(u, v) == 1)
-                    .collect();
+                let by_distance: Vec<usize> = (0..g.n_units()).filter(|&v| g.distance_of(u, v) == 1).collect();
                 assert_eq!(g.neighbors(u)?, by_distance, "{g:?} unit {u}");
             }
         }
@@ -319,13 +297,7 @@ mod tests {
         assert!(Grid::new(0, 3, Lattice::Rectangular, Boundary::Bounded).is_err());
         assert!(Grid::new(3, 4, Lattice::Hexagonal, Boundary::Toroidal).is_err());
         let g = Grid::new(2, 3, Lattice::Rectangular, Boundary::Bounded)?;
-        assert_eq!(
-            g.distance(0, 6),
-            Err(Error::UnitOutOfRange {
-                unit: 6,
-                n_units: 6
-            })
-        );
+        assert_eq!(g.distance(0, 6), Err(Error::UnitOutOfRange { unit: 6, n_units: 6 }));
         assert!(g.coords(6).is_err());
         assert!(g.neighbors(6).is_err());
         assert_eq!(g.coords(4)?, (1, 1));
@@ -351,13 +323,9 @@ mod tests {
         let g = Grid::new(4, 6, Lattice::Hexagonal, Boundary::Toroidal)?;
         let back: Grid = serde_json::from_str(&serde_json::to_string(&g)?)?;
         assert_eq!(back, g);
-        let odd = serde_json::from_str::<Grid>(
-            r#"{"rows":3,"cols":6,"lattice":"hexagonal","boundary":"toroidal"}"#,
-        );
+        let odd = serde_json::from_str::<Grid>(r#"{"rows":3,"cols":6,"lattice":"hexagonal","boundary":"toroidal"}"#);
         assert!(odd.is_err());
-        let unknown = serde_json::from_str::<Grid>(
-            r#"{"rows":3,"cols":6,"lattice":"hexagonal","wrap":true}"#,
-        );
+        let unknown = serde_json::from_str::<Grid>(r#"{"rows":3,"cols":6,"lattice":"hexagonal","wrap":true}"#);
         assert!(unknown.is_err());
         let bounded: Grid = serde_json::from_str(r#"{"rows":3,"cols":6,"lattice":"rectangular"}"#)?;
         assert_eq!(bounded.boundary(), Boundary::Bounded);

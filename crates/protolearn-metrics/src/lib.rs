@@ -35,18 +35,13 @@ pub mod stats;
 pub mod topology;
 
 pub use bmu::{best_matching_units, squared_euclidean, BestUnits, Ranked};
-pub use clustering::{
-    adjusted_rand_index, clustering_accuracy, normalized_mutual_info, purity, Contingency,
-    NmiAverage,
-};
+pub use clustering::{adjusted_rand_index, clustering_accuracy, normalized_mutual_info, purity, Contingency, NmiAverage};
 pub use error::{Error, Result};
 pub use grid::{Boundary, Grid, Lattice};
 pub use matrix::Matrix;
 pub use som::{
-    class_scatter_index, combined_error, distortion, prototype_sharpness_ratio, quantization_error,
-    topographic_error, topographic_product, ImageShape, Kernel, Sharpness,
+    class_scatter_index, combined_error, distortion, prototype_sharpness_ratio, quantization_error, topographic_error, topographic_product,
+    ImageShape, Kernel, Sharpness,
 };
-pub use stats::{
-    mean, regularized_incomplete_beta, std_dev, std_error, student_t_cdf, welch_t_test, WelchTest,
-};
+pub use stats::{mean, regularized_incomplete_beta, std_dev, std_error, student_t_cdf, welch_t_test, WelchTest};
 pub use topology::{competitive_hebbian, ChlGraph, Components};

@@ -23,16 +23,10 @@ impl<'a> Matrix<'a> {
     /// `NonFinite` if a value is NaN or infinite.
     pub fn new(data: &'a [f32], rows: usize, cols: usize) -> Result<Self> {
         check_at_least("matrix columns (dimension)", 1, cols)?;
-        let expected = rows.checked_mul(cols).ok_or(Error::InvalidParameter {
-            name: "rows",
-            reason: "rows * cols overflows usize",
-        })?;
+        let expected = rows.checked_mul(cols).ok_or(Error::InvalidParameter { name: "rows", reason: "rows * cols overflows usize" })?;
         check_len("matrix data length (rows * cols)", expected, data.len())?;
         if let Some(index) = data.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "matrix",
-                index,
-            });
+            return Err(Error::NonFinite { what: "matrix", index });
         }
         Ok(Self { data, rows, cols })
     }
@@ -75,13 +69,7 @@ mod tests {
         assert!(matches!(Matrix::new(&v, 3, 2), Err(Error::Shape { .. })));
         assert!(matches!(Matrix::new(&v, 4, 0), Err(Error::TooFew { .. })));
         let bad = [1.0_f32, f32::NAN];
-        assert_eq!(
-            Matrix::new(&bad, 1, 2),
-            Err(Error::NonFinite {
-                what: "matrix",
-                index: 1
-            })
-        );
+        assert_eq!(Matrix::new(&bad, 1, 2), Err(Error::NonFinite { what: "matrix", index: 1 }));
     }
 
     #[test]

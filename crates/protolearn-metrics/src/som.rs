@@ -21,38 +21,19 @@ const TP_DISTANCE_EPS: f64 = 1e-16;
 
 /// Checks data, prototypes and grid of a SOM metric: non-empty data, at least
 /// `min_units` prototypes, one prototype per unit, equal dimensions.
-fn check_som(
-    data: Matrix<'_>,
-    prototypes: Matrix<'_>,
-    grid: &Grid,
-    min_units: usize,
-) -> Result<()> {
+fn check_som(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, min_units: usize) -> Result<()> {
     check_at_least("samples", 1, data.rows())?;
     check_inputs(data, prototypes)?;
     check_at_least("prototypes", min_units, prototypes.rows())?;
-    check_len(
-        "prototypes (one per grid unit)",
-        grid.n_units(),
-        prototypes.rows(),
-    )
+    check_len("prototypes (one per grid unit)", grid.n_units(), prototypes.rows())
 }
 
 /// Best and second-best units of every sample, for metrics that need both (`K >= 2`).
-fn two_best(
-    data: Matrix<'_>,
-    prototypes: Matrix<'_>,
-    grid: &Grid,
-) -> Result<Vec<(BestUnits, usize)>> {
+fn two_best(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> Result<Vec<(BestUnits, usize)>> {
     check_som(data, prototypes, grid, 2)?;
     best_matching_units(data, prototypes)?
         .into_iter()
-        .map(|b| {
-            b.second.map(|s| (b, s.unit)).ok_or(Error::TooFew {
-                what: "prototypes",
-                min: 2,
-                got: 1,
-            })
-        })
+        .map(|b| b.second.map(|s| (b, s.unit)).ok_or(Error::TooFew { what: "prototypes", min: 2, got: 1 }))
         .collect()
 }
 
@@ -100,10 +81,7 @@ impl Kernel {
         if ok {
             Ok(())
         } else {
-            Err(Error::InvalidParameter {
-                name: "kernel",
-                reason: "temperature must be finite and > 0, radius finite and >= 0",
-            })
+            Err(Error::InvalidParameter { name: "kernel", reason: "temperature must be finite and > 0, radius finite and >= 0" })
         }
     }
 }
@@ -114,27 +92,15 @@ impl Kernel {
 /// # Errors
 /// As [`quantization_error`], plus `Shape` if the grid size differs from the number of
 /// prototypes and `InvalidParameter` for a non-positive temperature.
-pub fn distortion(
-    data: Matrix<'_>,
-    prototypes: Matrix<'_>,
-    grid: &Grid,
-    kernel: Kernel,
-) -> Result<f64> {
+pub fn distortion(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, kernel: Kernel) -> Result<f64> {
     check_som(data, prototypes, grid, 1)?;
     kernel.check()?;
     let k = prototypes.rows();
-    let weights: Vec<f64> = grid
-        .distance_matrix()
-        .into_iter()
-        .map(|d| kernel.weight(d))
-        .collect();
+    let weights: Vec<f64> = grid.distance_matrix().into_iter().map(|d| kernel.weight(d)).collect();
     let sum: f64 = map_samples(data, prototypes, |dists| {
         let b = best_two(dists.iter().copied()).first.unit;
         let w = &weights[b * k..(b + 1) * k];
-        w.iter()
-            .zip(dists)
-            .map(|(w, &d)| w * f64::from(d))
-            .sum::<f64>()
+        w.iter().zip(dists).map(|(w, &d)| w * f64::from(d)).sum::<f64>()
     })
     .sum();
     Ok(sum / data.rows() as f64)
@@ -147,10 +113,7 @@ pub fn distortion(
 /// As [`distortion`]; `TooFew` with fewer than two prototypes (no second unit).
 pub fn topographic_error(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> Result<f64> {
     let pairs = two_best(data, prototypes, grid)?;
-    let errors = pairs
-        .iter()
-        .filter(|(b, second)| grid.distance_of(b.first.unit, *second) > 1)
-        .count();
+    let errors = pairs.iter().filter(|(b, second)| grid.distance_of(b.first.unit, *second) > 1).count();
     Ok(errors as f64 / pairs.len() as f64)
 }
 
@@ -165,27 +128,17 @@ pub fn combined_error(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> 
     let pairs = two_best(data, prototypes, grid)?;
     let k = prototypes.rows();
     let graph: Vec<Vec<(usize, f64)>> = (0..k)
-        .map(|u| {
-            grid.neighbors_of(u)
-                .into_iter()
-                .map(|v| (v, euclidean_f64(prototypes.row(u), prototypes.row(v))))
-                .collect()
-        })
+        .map(|u| grid.neighbors_of(u).into_iter().map(|v| (v, euclidean_f64(prototypes.row(u), prototypes.row(v)))).collect())
         .collect();
     let mut is_source = vec![false; k];
     for (b, _) in &pairs {
         is_source[b.first.unit] = true;
     }
-    let paths: Vec<Option<Vec<f64>>> = (0..k)
-        .into_par_iter()
-        .map(|s| is_source[s].then(|| dijkstra(&graph, s)))
-        .collect();
+    let paths: Vec<Option<Vec<f64>>> = (0..k).into_par_iter().map(|s| is_source[s].then(|| dijkstra(&graph, s))).collect();
     let sum: f64 = pairs
         .iter()
         .map(|(b, second)| {
-            let path = paths[b.first.unit]
-                .as_ref()
-                .map_or(0.0, |dist| dist[*second]);
+            let path = paths[b.first.unit].as_ref().map_or(0.0, |dist| dist[*second]);
             b.first.dist() + path
         })
         .sum();
@@ -212,10 +165,7 @@ impl Eq for Frontier {}
 
 impl Ord for Frontier {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .0
-            .total_cmp(&self.0)
-            .then_with(|| other.1.cmp(&self.1))
+        other.0.total_cmp(&self.0).then_with(|| other.1.cmp(&self.1))
     }
 }
 
@@ -259,23 +209,13 @@ fn dijkstra(graph: &[Vec<(usize, f64)>], source: usize) -> Vec<f64> {
 /// `TooFew` with fewer than two prototypes, `Shape` if the grid size differs.
 pub fn topographic_product(prototypes: Matrix<'_>, grid: &Grid) -> Result<f64> {
     check_at_least("prototypes", 2, prototypes.rows())?;
-    check_len(
-        "prototypes (one per grid unit)",
-        grid.n_units(),
-        prototypes.rows(),
-    )?;
+    check_len("prototypes (one per grid unit)", grid.n_units(), prototypes.rows())?;
     let k = prototypes.rows();
-    let delta: Vec<f64> = grid
-        .distance_matrix()
-        .into_iter()
-        .map(|d| d as f64)
-        .collect();
+    let delta: Vec<f64> = grid.distance_matrix().into_iter().map(|d| d as f64).collect();
     let total: f64 = (0..k)
         .into_par_iter()
         .map(|j| {
-            let d: Vec<f64> = (0..k)
-                .map(|l| euclidean_f64(prototypes.row(j), prototypes.row(l)) + TP_DISTANCE_EPS)
-                .collect();
+            let d: Vec<f64> = (0..k).map(|l| euclidean_f64(prototypes.row(j), prototypes.row(l)) + TP_DISTANCE_EPS).collect();
             let dl = &delta[j * k..(j + 1) * k];
             let by_map = ranked_others(j, dl);
             let by_space = ranked_others(j, &d);
@@ -328,50 +268,26 @@ pub enum Sharpness {
 /// # Errors
 /// `Shape` if a row is not `height * width` pixels, `TooFew` for no image,
 /// `Undefined` if every data image is constant (zero sharpness).
-pub fn prototype_sharpness_ratio(
-    data: Matrix<'_>,
-    prototypes: Matrix<'_>,
-    shape: ImageShape,
-    sharpness: Sharpness,
-) -> Result<f64> {
+pub fn prototype_sharpness_ratio(data: Matrix<'_>, prototypes: Matrix<'_>, shape: ImageShape, sharpness: Sharpness) -> Result<f64> {
     check_at_least("samples", 1, data.rows())?;
     check_at_least("prototypes", 1, prototypes.rows())?;
-    let pixels = shape
-        .height
-        .checked_mul(shape.width)
-        .ok_or(Error::InvalidParameter {
-            name: "shape",
-            reason: "height * width overflows usize",
-        })?;
+    let pixels =
+        shape.height.checked_mul(shape.width).ok_or(Error::InvalidParameter { name: "shape", reason: "height * width overflows usize" })?;
     check_len("image pixels (height * width)", pixels, data.cols())?;
-    check_len(
-        "prototype pixels (height * width)",
-        pixels,
-        prototypes.cols(),
-    )?;
+    check_len("prototype pixels (height * width)", pixels, prototypes.cols())?;
     let mean_sharpness = |m: Matrix<'_>| {
-        m.as_slice()
-            .par_chunks_exact(pixels)
-            .map(|img| image_sharpness(img, shape, sharpness))
-            .sum::<f64>()
-            / m.rows() as f64
+        m.as_slice().par_chunks_exact(pixels).map(|img| image_sharpness(img, shape, sharpness)).sum::<f64>() / m.rows() as f64
     };
     let data_sharpness = mean_sharpness(data);
     if data_sharpness <= 0.0 {
-        return Err(Error::Undefined {
-            what: "prototype sharpness ratio",
-            reason: "every data image is constant",
-        });
+        return Err(Error::Undefined { what: "prototype sharpness ratio", reason: "every data image is constant" });
     }
     Ok(mean_sharpness(prototypes) / data_sharpness)
 }
 
 /// Sharpness of one `height x width` image.
 fn image_sharpness(img: &[f32], shape: ImageShape, sharpness: Sharpness) -> f64 {
-    let ImageShape {
-        height: h,
-        width: w,
-    } = shape;
+    let ImageShape { height: h, width: w } = shape;
     let px = |r: usize, c: usize| f64::from(img[r * w + c]);
     // numpy.gradient along one axis of length n at position i, from values f(i)
     let grad = |n: usize, i: usize, f: &dyn Fn(usize) -> f64| match (n, i) {

@@ -81,17 +81,9 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchTest> {
     if se2 == 0.0 {
         let df = (a.len() + b.len() - 2) as f64;
         return Ok(if diff == 0.0 {
-            WelchTest {
-                t: 0.0,
-                df,
-                p_value: 1.0,
-            }
+            WelchTest { t: 0.0, df, p_value: 1.0 }
         } else {
-            WelchTest {
-                t: diff.signum() * f64::INFINITY,
-                df,
-                p_value: 0.0,
-            }
+            WelchTest { t: diff.signum() * f64::INFINITY, df, p_value: 0.0 }
         });
     }
     let t = diff / se2.sqrt();
@@ -107,16 +99,10 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchTest> {
 /// `InvalidParameter` unless `df > 0` and finite; `NonFinite` if `t` is NaN.
 pub fn student_t_cdf(t: f64, df: f64) -> Result<f64> {
     if !(df.is_finite() && df > 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "df",
-            reason: "degrees of freedom must be finite and positive",
-        });
+        return Err(Error::InvalidParameter { name: "df", reason: "degrees of freedom must be finite and positive" });
     }
     if t.is_nan() {
-        return Err(Error::NonFinite {
-            what: "t",
-            index: 0,
-        });
+        return Err(Error::NonFinite { what: "t", index: 0 });
     }
     let tail = 0.5 * regularized_incomplete_beta(0.5 * df, 0.5, df / (df + t * t))?;
     Ok(if t >= 0.0 { 1.0 - tail } else { tail })
@@ -130,16 +116,10 @@ pub fn student_t_cdf(t: f64, df: f64) -> Result<f64> {
 /// `InvalidParameter` unless `a, b > 0` are finite and `0 <= x <= 1`.
 pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> Result<f64> {
     if !(a.is_finite() && b.is_finite() && a > 0.0 && b > 0.0) {
-        return Err(Error::InvalidParameter {
-            name: "a, b",
-            reason: "shape parameters must be finite and positive",
-        });
+        return Err(Error::InvalidParameter { name: "a, b", reason: "shape parameters must be finite and positive" });
     }
     if !(0.0..=1.0).contains(&x) {
-        return Err(Error::InvalidParameter {
-            name: "x",
-            reason: "must lie in [0, 1]",
-        });
+        return Err(Error::InvalidParameter { name: "x", reason: "must lie in [0, 1]" });
     }
     if x == 0.0 || x == 1.0 {
         return Ok(x);
@@ -206,10 +186,7 @@ fn ln_gamma(x: f64) -> f64 {
     }
     let x = x - 1.0;
     let t = x + G + 0.5;
-    let series = COEF[1..]
-        .iter()
-        .enumerate()
-        .fold(COEF[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    let series = COEF[1..].iter().enumerate().fold(COEF[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + series.ln()
 }
 
@@ -250,16 +227,10 @@ mod tests {
         assert_eq!((same.t, same.p_value), (0.0, 1.0));
         let apart = welch_t_test(&[1.0, 1.0], &[2.0, 2.0])?;
         assert_eq!((apart.t, apart.p_value), (f64::NEG_INFINITY, 0.0));
-        assert!(matches!(
-            welch_t_test(&[1.0], &[1.0, 2.0]),
-            Err(Error::TooFew { .. })
-        ));
+        assert!(matches!(welch_t_test(&[1.0], &[1.0, 2.0]), Err(Error::TooFew { .. })));
         assert!(matches!(mean(&[]), Err(Error::TooFew { .. })));
         assert!(matches!(std_dev(&[3.0]), Err(Error::TooFew { .. })));
-        assert!(matches!(
-            mean(&[1.0, f64::NAN]),
-            Err(Error::NonFinite { .. })
-        ));
+        assert!(matches!(mean(&[1.0, f64::NAN]), Err(Error::NonFinite { .. })));
         assert!(student_t_cdf(1.0, 0.0).is_err());
         Ok(())
     }

@@ -46,11 +46,7 @@ pub fn competitive_hebbian(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<C
             adjacency[s.unit * k + a] = true;
         }
     }
-    Ok(ChlGraph {
-        n_units: k,
-        adjacency,
-        voronoi,
-    })
+    Ok(ChlGraph { n_units: k, adjacency, voronoi })
 }
 
 impl ChlGraph {
@@ -61,12 +57,7 @@ impl ChlGraph {
     /// # Errors
     /// `Shape` if `adjacency.len() != K * K` or `voronoi.len() != K`; `InvalidParameter` if `K * K` overflows.
     pub fn from_parts(n_units: usize, adjacency: Vec<bool>, voronoi: Vec<usize>) -> Result<Self> {
-        let entries = n_units
-            .checked_mul(n_units)
-            .ok_or(Error::InvalidParameter {
-                name: "n_units",
-                reason: "K * K overflows usize",
-            })?;
+        let entries = n_units.checked_mul(n_units).ok_or(Error::InvalidParameter { name: "n_units", reason: "K * K overflows usize" })?;
         check_len("adjacency (K * K entries)", entries, adjacency.len())?;
         check_len("voronoi sizes (one per prototype)", n_units, voronoi.len())?;
         let mut symmetric = adjacency;
@@ -78,11 +69,7 @@ impl ChlGraph {
                 symmetric[b * n_units + a] = linked;
             }
         }
-        Ok(ChlGraph {
-            n_units,
-            adjacency: symmetric,
-            voronoi,
-        })
+        Ok(ChlGraph { n_units, adjacency: symmetric, voronoi })
     }
 
     /// Number of prototypes `K`.
@@ -102,10 +89,7 @@ impl ChlGraph {
     pub fn has_edge(&self, a: usize, b: usize) -> Result<bool> {
         for u in [a, b] {
             if u >= self.n_units {
-                return Err(Error::UnitOutOfRange {
-                    unit: u,
-                    n_units: self.n_units,
-                });
+                return Err(Error::UnitOutOfRange { unit: u, n_units: self.n_units });
             }
         }
         Ok(self.adjacency[a * self.n_units + b])
@@ -114,10 +98,7 @@ impl ChlGraph {
     /// The edges `(a, b)` with `a < b`, in ascending order.
     pub fn edges(&self) -> Vec<(usize, usize)> {
         let k = self.n_units;
-        (0..k)
-            .flat_map(|a| (a + 1..k).map(move |b| (a, b)))
-            .filter(|&(a, b)| self.adjacency[a * k + b])
-            .collect()
+        (0..k).flat_map(|a| (a + 1..k).map(move |b| (a, b))).filter(|&(a, b)| self.adjacency[a * k + b]).collect()
     }
 
     /// Number of (undirected) edges.
@@ -127,9 +108,7 @@ impl ChlGraph {
 
     /// Number of edges at each unit.
     pub fn degrees(&self) -> Vec<usize> {
-        self.rows()
-            .map(|r| r.iter().filter(|&&e| e).count())
-            .collect()
+        self.rows().map(|r| r.iter().filter(|&&e| e).count()).collect()
     }
 
     /// Voronoi set sizes `|V_k|`: samples whose best-matching unit is `k`.
@@ -156,11 +135,7 @@ impl ChlGraph {
     /// Pruning mask: `true` for prototypes with no edge and an empty Voronoi set, which can be
     /// removed after training (paper 000, Sect. II-E).
     pub fn pruning_mask(&self) -> Vec<bool> {
-        self.degrees()
-            .into_iter()
-            .zip(&self.voronoi)
-            .map(|(deg, &c)| deg == 0 && c == 0)
-            .collect()
+        self.degrees().into_iter().zip(&self.voronoi).map(|(deg, &c)| deg == 0 && c == 0).collect()
     }
 
     /// Connected components of the CHL graph (paper 000, Fig. 4); every unit is labelled,

@@ -4,8 +4,8 @@
 use std::f64::consts::{PI, TAU};
 
 use protolearn_plot::{
-    curves, image_grid, scatter, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout,
-    LegendPosition, Prototypes, Result, ScatterPanel, Series, UMatrixPanel,
+    curves, image_grid, scatter, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, LegendPosition, Prototypes, Result,
+    ScatterPanel, Series, UMatrixPanel,
 };
 
 /// Deterministic noise in `[-1, 1]` (no RNG dependency needed for a picture).
@@ -61,11 +61,7 @@ fn datasets() -> Vec<Dataset> {
     let labels: Vec<usize> = (0..n).map(|i| i % 2).collect();
     [("spiral", spiral), ("moons", moons), ("circles", circles)]
         .into_iter()
-        .map(|(name, points)| Dataset {
-            name,
-            points,
-            labels: labels.clone(),
-        })
+        .map(|(name, points)| Dataset { name, points, labels: labels.clone() })
         .collect()
 }
 
@@ -99,52 +95,24 @@ fn prototype_graph(points: &[[f64; 2]], step: usize, reach: f64) -> Graph {
     let mut ids: Vec<usize> = component.clone();
     ids.sort_unstable();
     ids.dedup();
-    let dense = component
-        .iter()
-        .map(|c| ids.iter().position(|i| i == c).unwrap_or(0))
-        .collect();
-    Graph {
-        prototypes: protos,
-        edges,
-        components: dense,
-    }
+    let dense = component.iter().map(|c| ids.iter().position(|i| i == c).unwrap_or(0)).collect();
+    Graph { prototypes: protos, edges, components: dense }
 }
 
 fn main() -> Result<()> {
-    let out = std::path::PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "target/protolearn-gallery".to_owned()),
-    );
+    let out = std::path::PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/protolearn-gallery".to_owned()));
     let data = datasets();
 
     let previews: Vec<ScatterPanel<'_>> = data
         .iter()
-        .map(
-            |Dataset {
-                 name,
-                 points,
-                 labels,
-             }| {
-                ScatterPanel::new(points)
-                    .labels(labels)
-                    .title(*name)
-                    .axis_labels("x1", "x2")
-            },
-        )
+        .map(|Dataset { name, points, labels }| ScatterPanel::new(points).labels(labels).title(*name).axis_labels("x1", "x2"))
         .collect();
-    let layout = Layout::new()
-        .title("Datasets")
-        .columns(3)
-        .panel_size(380, 340);
+    let layout = Layout::new().title("Datasets").columns(3).panel_size(380, 340);
     scatter(out.join("datasets"), &layout, &previews)?;
 
     let graphs: Vec<_> = [(7, 0.45), (5, 0.35)]
         .iter()
-        .flat_map(|&(step, reach)| {
-            data.iter()
-                .map(move |d| prototype_graph(&d.points, step, reach))
-        })
+        .flat_map(|&(step, reach)| data.iter().map(move |d| prototype_graph(&d.points, step, reach)))
         .collect();
     let panels: Vec<ScatterPanel<'_>> = graphs
         .iter()
@@ -154,37 +122,21 @@ fn main() -> Result<()> {
             let model = if i < 3 { "VCL" } else { "DCL" };
             ScatterPanel::new(points)
                 .title(format!("{model} - {name}"))
-                .prototypes(
-                    Prototypes::new(&graph.prototypes)
-                        .edges(&graph.edges)
-                        .components(&graph.components),
-                )
+                .prototypes(Prototypes::new(&graph.prototypes).edges(&graph.edges).components(&graph.components))
         })
         .collect();
-    let layout = Layout::new()
-        .title("Prototypes and CHL graph, coloured by connected component")
-        .columns(3)
-        .panel_size(380, 340);
+    let layout = Layout::new().title("Prototypes and CHL graph, coloured by connected component").columns(3).panel_size(380, 340);
     scatter(out.join("fig4_chl_graphs"), &layout, &panels)?;
 
     let epochs: Vec<f64> = (1..=100).map(f64::from).collect();
     let curve = |scale: f64, rate: f64, spread: f64| {
-        let mean: Vec<f64> = epochs
-            .iter()
-            .map(|e| scale * (-rate * e).exp() + 0.1)
-            .collect();
+        let mean: Vec<f64> = epochs.iter().map(|e| scale * (-rate * e).exp() + 0.1).collect();
         let lower = mean.iter().map(|m| m - spread * m).collect::<Vec<_>>();
         let upper = mean.iter().map(|m| m + spread * m).collect::<Vec<_>>();
         (mean, lower, upper)
     };
-    let metrics = [
-        ("quantization error", (1.0, 0.05, 0.15), (1.2, 0.08, 0.1)),
-        ("edge-matrix norm", (3.0, 0.02, 0.2), (2.0, 0.04, 0.1)),
-    ];
-    let bands: Vec<_> = metrics
-        .iter()
-        .map(|(name, vcl, dcl)| (name, curve(vcl.0, vcl.1, vcl.2), curve(dcl.0, dcl.1, dcl.2)))
-        .collect();
+    let metrics = [("quantization error", (1.0, 0.05, 0.15), (1.2, 0.08, 0.1)), ("edge-matrix norm", (3.0, 0.02, 0.2), (2.0, 0.04, 0.1))];
+    let bands: Vec<_> = metrics.iter().map(|(name, vcl, dcl)| (name, curve(vcl.0, vcl.1, vcl.2), curve(dcl.0, dcl.1, dcl.2))).collect();
     let epochs = &epochs;
     let panels: Vec<CurvePanel<'_>> = bands
         .iter()
@@ -199,23 +151,13 @@ fn main() -> Result<()> {
             })
         })
         .collect();
-    let layout = Layout::new()
-        .title("Training curves (mean, min..max over 10 seeds)")
-        .columns(3)
-        .panel_size(380, 300);
+    let layout = Layout::new().title("Training curves (mean, min..max over 10 seeds)").columns(3).panel_size(380, 300);
     curves(out.join("fig3_curves"), &layout, &panels)?;
 
     let features = [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
     let acc = |base: f64| -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-        let mean: Vec<f64> = features
-            .iter()
-            .map(|f: &f64| base + 0.05 * f.log2())
-            .collect();
-        (
-            mean.clone(),
-            mean.iter().map(|m| m - 0.03).collect(),
-            mean.iter().map(|m| m + 0.03).collect(),
-        )
+        let mean: Vec<f64> = features.iter().map(|f: &f64| base + 0.05 * f.log2()).collect();
+        (mean.clone(), mean.iter().map(|m| m - 0.03).collect(), mean.iter().map(|m| m + 0.03).collect())
     };
     let (a, b) = (acc(0.5), acc(0.45));
     let panel = CurvePanel::new(vec![
@@ -242,17 +184,10 @@ fn main() -> Result<()> {
         .collect();
     let labels: Vec<String> = (0..map.cells()).map(|u| format!("{}", u % 10)).collect();
     let panel = ImagePanel::new(&pixels, map, image)
-        .intensity(Intensity::Fixed {
-            low: 0.0,
-            high: 1.0,
-        })
+        .intensity(Intensity::Fixed { low: 0.0, high: 1.0 })
         .labels(&labels)
         .title("Decoded prototypes (8x8 map)");
-    image_grid(
-        out.join("desom_prototypes"),
-        &Layout::new().panel_size(620, 640),
-        &[panel],
-    )?;
+    image_grid(out.join("desom_prototypes"), &Layout::new().panel_size(620, 640), &[panel])?;
 
     let map = GridShape::new(10, 12);
     let prototypes: Vec<f64> = (0..map.cells())
@@ -262,17 +197,9 @@ fn main() -> Result<()> {
             [r * 0.3 + cluster, c * 0.3, cluster]
         })
         .collect();
-    let hit_labels: Vec<usize> = (0..map.cells())
-        .map(|u| usize::from(u % 12 >= 6) + 2 * usize::from(u / 12 >= 5))
-        .collect();
+    let hit_labels: Vec<usize> = (0..map.cells()).map(|u| usize::from(u % 12 >= 6) + 2 * usize::from(u / 12 >= 5)).collect();
     let counts: Vec<usize> = (0..map.cells()).map(|u| (u * 7) % 11).collect();
-    let panel = UMatrixPanel::new(&prototypes, map, 3)
-        .hits(&hit_labels, &counts)
-        .title("U-matrix with majority-class hits");
-    umatrix(
-        out.join("umatrix"),
-        &Layout::new().panel_size(640, 500),
-        &[panel],
-    )?;
+    let panel = UMatrixPanel::new(&prototypes, map, 3).hits(&hit_labels, &counts).title("U-matrix with majority-class hits");
+    umatrix(out.join("umatrix"), &Layout::new().panel_size(640, 500), &[panel])?;
     Ok(())
 }

@@ -28,17 +28,11 @@ pub(crate) type Chart<'a, DB, X, Y> = ChartContext<'a, DB, Cartesian2d<X, Y>>;
 /// `[min, max]` of `values` widened by 5 % on each side; a single value gets a unit-sized range.
 /// `None` when `values` is empty.
 pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<Range<f64>> {
-    let (lo, hi) = values
-        .into_iter()
-        .fold(None, |acc: Option<(f64, f64)>, v| match acc {
-            Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
-            None => Some((v, v)),
-        })?;
-    let pad = if hi > lo {
-        0.05 * (hi - lo)
-    } else {
-        0.5 * lo.abs().max(1.0)
-    };
+    let (lo, hi) = values.into_iter().fold(None, |acc: Option<(f64, f64)>, v| match acc {
+        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+        None => Some((v, v)),
+    })?;
+    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * lo.abs().max(1.0) };
     Some(lo - pad..hi + pad)
 }
 
@@ -78,10 +72,7 @@ pub(crate) fn log_ticks(range: &Range<f64>) -> Vec<f64> {
     let last = range.end.log10().ceil() as i32;
     let within = |v: &f64| range.start <= *v && *v <= range.end;
     let decades = || (first..=last).map(|e| 10f64.powi(e));
-    let fine: Vec<f64> = decades()
-        .flat_map(|p| [p, 2.0 * p, 5.0 * p])
-        .filter(within)
-        .collect();
+    let fine: Vec<f64> = decades().flat_map(|p| [p, 2.0 * p, 5.0 * p]).filter(within).collect();
     if fine.len() <= 12 {
         fine
     } else {
@@ -152,14 +143,8 @@ mod tests {
 
     #[test]
     fn log_ticks_use_one_two_five_or_decades() {
-        assert_eq!(
-            log_ticks(&(2.0..128.0)),
-            vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0]
-        );
-        assert_eq!(
-            log_ticks(&(1.0..1e5)),
-            vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
-        );
+        assert_eq!(log_ticks(&(2.0..128.0)), vec![2.0, 5.0, 10.0, 20.0, 50.0, 100.0]);
+        assert_eq!(log_ticks(&(1.0..1e5)), vec![1.0, 10.0, 100.0, 1e3, 1e4, 1e5]);
     }
 
     #[test]

@@ -40,12 +40,7 @@ pub struct Series<'a> {
 impl<'a> Series<'a> {
     /// A curve called `name` (shown in the legend) through `(x[i], mean[i])`, without a band.
     pub fn new(name: impl Into<String>, x: &'a [f64], mean: &'a [f64]) -> Self {
-        Self {
-            name: name.into(),
-            x,
-            mean,
-            band: None,
-        }
+        Self { name: name.into(), x, mean, band: None }
     }
 
     /// Shades the region between `lower` and `upper` (same length as `x`).
@@ -113,12 +108,7 @@ pub struct CurvePanel<'a> {
 impl<'a> CurvePanel<'a> {
     /// A panel drawing `series`, linear axes, legend at the upper right.
     pub fn new(series: Vec<Series<'a>>) -> Self {
-        Self {
-            text: AxisText::default(),
-            series,
-            log_x: false,
-            legend: LegendPosition::default(),
-        }
+        Self { text: AxisText::default(), series, log_x: false, legend: LegendPosition::default() }
     }
 
     /// Sets the panel title.
@@ -154,22 +144,14 @@ impl<'a> CurvePanel<'a> {
         for (index, series) in self.series.iter().enumerate() {
             let color = category_color(index);
             if let Some((lower, upper)) = series.band {
-                let outline = series
-                    .x
-                    .iter()
-                    .zip(upper)
-                    .chain(series.x.iter().zip(lower).rev())
-                    .map(|(&x, &y)| (x, y))
-                    .collect::<Vec<_>>();
+                let outline = series.x.iter().zip(upper).chain(series.x.iter().zip(lower).rev()).map(|(&x, &y)| (x, y)).collect::<Vec<_>>();
                 chart.draw_series([Polygon::new(outline, color.mix(BAND_ALPHA).filled())])?;
             }
             let line = series.x.iter().copied().zip(series.mean.iter().copied());
             chart
                 .draw_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
                 .label(series.name.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3))
-                });
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], color.stroke_width(3)));
             if series.x.len() <= MARKER_MAX_POINTS {
                 chart.draw_series(line.map(|p| Circle::new(p, 3, color.filled())))?;
             }
@@ -221,16 +203,10 @@ impl Panel for CurvePanel<'_> {
             (false, false) => lo - 0.5..hi + 0.5,
         };
         let y = axes::padded_range(self.series.iter().flat_map(Series::y_values));
-        y.map(|y| CurvePlan { x, y }).ok_or_else(|| Error::Empty {
-            what: "series values".to_owned(),
-        })
+        y.map(|y| CurvePlan { x, y }).ok_or_else(|| Error::Empty { what: "series values".to_owned() })
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        plan: &CurvePlan,
-        area: &DrawingArea<DB, Shift>,
-    ) -> DrawResult {
+    fn draw<DB: DrawingBackend>(&self, plan: &CurvePlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let (x, y) = (plan.x.clone(), plan.y.clone());
         if self.log_x {
             let ticks = axes::log_ticks(&x);
@@ -261,10 +237,6 @@ impl Panel for CurvePanel<'_> {
 /// assert!(files.svg.exists());
 /// # Ok::<(), protolearn_plot::Error>(())
 /// ```
-pub fn curves(
-    stem: impl AsRef<Path>,
-    layout: &Layout,
-    panels: &[CurvePanel<'_>],
-) -> Result<FigureFiles> {
+pub fn curves(stem: impl AsRef<Path>, layout: &Layout, panels: &[CurvePanel<'_>]) -> Result<FigureFiles> {
     layout::render(stem.as_ref(), layout, panels)
 }

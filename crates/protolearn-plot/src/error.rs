@@ -93,9 +93,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 #[derive(Debug)]
 pub(crate) struct DrawFailure(pub(crate) String);
 
-impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>>
-    for DrawFailure
-{
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>> for DrawFailure {
     fn from(err: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
         Self(err.to_string())
     }

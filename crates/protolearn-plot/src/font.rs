@@ -20,8 +20,7 @@ static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
 pub(crate) fn ensure_registered() -> Result<()> {
     REGISTERED
         .get_or_init(|| {
-            register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS)
-                .map_err(|_| "assets/DejaVuSans.ttf is not a valid font file".to_owned())
+            register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).map_err(|_| "assets/DejaVuSans.ttf is not a valid font file".to_owned())
         })
         .clone()
         .map_err(Error::Font)
@@ -33,9 +32,7 @@ mod tests {
 
     #[test]
     fn registration_is_idempotent_across_threads() {
-        let handles: Vec<_> = (0..4)
-            .map(|_| std::thread::spawn(ensure_registered))
-            .collect();
+        let handles: Vec<_> = (0..4).map(|_| std::thread::spawn(ensure_registered)).collect();
         for handle in handles {
             assert!(matches!(handle.join(), Ok(Ok(()))));
         }

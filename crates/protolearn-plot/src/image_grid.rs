@@ -37,10 +37,7 @@ pub enum Intensity {
 impl Default for Intensity {
     /// `Fixed { low: 0.0, high: 1.0 }`.
     fn default() -> Self {
-        Self::Fixed {
-            low: 0.0,
-            high: 1.0,
-        }
+        Self::Fixed { low: 0.0, high: 1.0 }
     }
 }
 
@@ -61,14 +58,7 @@ pub struct ImagePanel<'a> {
 impl<'a> ImagePanel<'a> {
     /// A panel of `map.cells()` images of shape `image`, grey levels from [`Intensity::default`].
     pub fn new(pixels: &'a [f64], map: GridShape, image: GridShape) -> Self {
-        Self {
-            title: String::new(),
-            pixels,
-            map,
-            image,
-            intensity: Intensity::default(),
-            labels: None,
-        }
+        Self { title: String::new(), pixels, map, image, intensity: Intensity::default(), labels: None }
     }
 
     /// Sets the panel title.
@@ -101,11 +91,7 @@ pub(crate) struct ImagePlan {
 }
 
 fn min_max(values: &[f64]) -> (f64, f64) {
-    values
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        })
+    values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)))
 }
 
 impl Panel for ImagePanel<'_> {
@@ -141,19 +127,10 @@ impl Panel for ImagePanel<'_> {
         Ok(ImagePlan { ranges })
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        plan: &ImagePlan,
-        area: &DrawingArea<DB, Shift>,
-    ) -> DrawResult {
+    fn draw<DB: DrawingBackend>(&self, plan: &ImagePlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let area = layout::titled_area(area, &self.title)?;
         let (width, height) = area.dim_in_pixel();
-        let mosaic = Mosaic::fit(
-            self.map,
-            self.image,
-            width.saturating_sub(2 * MARGIN_PX),
-            height.saturating_sub(2 * MARGIN_PX),
-        );
+        let mosaic = Mosaic::fit(self.map, self.image, width.saturating_sub(2 * MARGIN_PX), height.saturating_sub(2 * MARGIN_PX));
         if mosaic.width() > width || mosaic.height() > height {
             return Err(DrawFailure(format!(
                 "a {} map needs at least {} x {} pixels, the panel has {width} x {height}",
@@ -162,40 +139,21 @@ impl Panel for ImagePanel<'_> {
                 mosaic.height()
             )));
         }
-        let origin = (
-            (width.saturating_sub(mosaic.width()) / 2) as i32,
-            (height.saturating_sub(mosaic.height()) / 2) as i32,
-        );
-        let bitmap = BitMapElement::with_owned_buffer(
-            origin,
-            (mosaic.width(), mosaic.height()),
-            mosaic.rgb(self.images(), &plan.ranges),
-        )
-        .ok_or_else(|| DrawFailure("mosaic buffer smaller than its size".to_owned()))?;
+        let origin = ((width.saturating_sub(mosaic.width()) / 2) as i32, (height.saturating_sub(mosaic.height()) / 2) as i32);
+        let bitmap = BitMapElement::with_owned_buffer(origin, (mosaic.width(), mosaic.height()), mosaic.rgb(self.images(), &plan.ranges))
+            .ok_or_else(|| DrawFailure("mosaic buffer smaller than its size".to_owned()))?;
         area.draw(&bitmap)?;
         let Some(labels) = self.labels else {
             return Ok(());
         };
         let size = (mosaic.cell_height / 4).clamp(9, 16);
-        let style = (font::FAMILY, size)
-            .into_font()
-            .color(&RGBColor(230, 30, 30));
+        let style = (font::FAMILY, size).into_font().color(&RGBColor(230, 30, 30));
         for (index, label) in labels.iter().enumerate().filter(|(_, l)| !l.is_empty()) {
             let (x, y) = mosaic.cell_origin(index);
             let corner = (origin.0 + x as i32, origin.1 + y as i32);
             let (text_w, text_h) = area.estimate_text_size(label, &style)?;
-            area.draw(&Rectangle::new(
-                [
-                    corner,
-                    (corner.0 + text_w as i32 + 4, corner.1 + text_h as i32 + 2),
-                ],
-                WHITE.mix(0.75).filled(),
-            ))?;
-            area.draw(&Text::new(
-                label.as_str(),
-                (corner.0 + 2, corner.1 + 1),
-                &style,
-            ))?;
+            area.draw(&Rectangle::new([corner, (corner.0 + text_w as i32 + 4, corner.1 + text_h as i32 + 2)], WHITE.mix(0.75).filled()))?;
+            area.draw(&Text::new(label.as_str(), (corner.0 + 2, corner.1 + 1), &style))?;
         }
         Ok(())
     }
@@ -246,10 +204,7 @@ impl Mosaic {
     /// Top-left pixel of cell `index` (map order) inside the mosaic.
     fn cell_origin(&self, index: usize) -> (u32, u32) {
         let (r, c) = (index / self.map.cols, index % self.map.cols);
-        (
-            c as u32 * (self.cell_width + self.gap),
-            r as u32 * (self.cell_height + self.gap),
-        )
+        (c as u32 * (self.cell_width + self.gap), r as u32 * (self.cell_height + self.gap))
     }
 
     /// RGB bytes of the mosaic: white gaps, image `i` stretched from `ranges[i]` to black..white.
@@ -296,10 +251,6 @@ impl Mosaic {
 /// assert!(files.png.exists());
 /// # Ok::<(), protolearn_plot::Error>(())
 /// ```
-pub fn image_grid(
-    stem: impl AsRef<Path>,
-    layout: &Layout,
-    panels: &[ImagePanel<'_>],
-) -> Result<FigureFiles> {
+pub fn image_grid(stem: impl AsRef<Path>, layout: &Layout, panels: &[ImagePanel<'_>]) -> Result<FigureFiles> {
     layout::render(stem.as_ref(), layout, panels)
 }

@@ -44,12 +44,7 @@ pub struct Layout {
 impl Default for Layout {
     /// One column of 640 x 480 panels, no figure title.
     fn default() -> Self {
-        Self {
-            title: None,
-            columns: 1,
-            panel_width: 640,
-            panel_height: 480,
-        }
+        Self { title: None, columns: 1, panel_width: 640, panel_height: 480 }
     }
 }
 
@@ -81,15 +76,8 @@ impl Layout {
     /// Pixel size `(width, height)` of the whole figure holding `panels` panels.
     pub fn figure_size(&self, panels: usize) -> (u32, u32) {
         let (rows, cols) = self.grid(panels);
-        let title = if self.title.is_some() {
-            FIGURE_TITLE_PX + 18
-        } else {
-            0
-        };
-        (
-            saturating_u32(cols) * self.panel_width,
-            saturating_u32(rows) * self.panel_height + title,
-        )
+        let title = if self.title.is_some() { FIGURE_TITLE_PX + 18 } else { 0 };
+        (saturating_u32(cols) * self.panel_width, saturating_u32(rows) * self.panel_height + title)
     }
 
     /// `(rows, columns)` of the grid for `panels` panels; fewer columns when there are fewer panels.
@@ -101,16 +89,8 @@ impl Layout {
     fn check(&self, panels: usize) -> Result<()> {
         validate::non_empty("panels", panels)?;
         validate::at_least("layout columns", self.columns as u64, 1)?;
-        validate::at_least(
-            "layout panel width",
-            self.panel_width.into(),
-            MIN_PANEL_PX.into(),
-        )?;
-        validate::at_least(
-            "layout panel height",
-            self.panel_height.into(),
-            MIN_PANEL_PX.into(),
-        )
+        validate::at_least("layout panel width", self.panel_width.into(), MIN_PANEL_PX.into())?;
+        validate::at_least("layout panel height", self.panel_height.into(), MIN_PANEL_PX.into())
     }
 }
 
@@ -147,10 +127,7 @@ impl FigureFiles {
             name.push(ext);
             PathBuf::from(name)
         };
-        Self {
-            png: with(".png"),
-            svg: with(".svg"),
-        }
+        Self { png: with(".png"), svg: with(".svg") }
     }
 }
 
@@ -163,11 +140,7 @@ pub(crate) trait Panel {
     fn check(&self) -> Result<Self::Plan>;
 
     /// Draws the panel into `area`.
-    fn draw<DB: DrawingBackend>(
-        &self,
-        plan: &Self::Plan,
-        area: &DrawingArea<DB, Shift>,
-    ) -> DrawResult;
+    fn draw<DB: DrawingBackend>(&self, plan: &Self::Plan, area: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
 /// Checks every panel, then writes `<stem>.png` and `<stem>.svg` with the same drawing code.
@@ -176,42 +149,21 @@ pub(crate) fn render<P: Panel>(stem: &Path, layout: &Layout, panels: &[P]) -> Re
     let plans = panels
         .iter()
         .enumerate()
-        .map(|(index, panel)| {
-            panel.check().map_err(|source| Error::Panel {
-                index,
-                source: Box::new(source),
-            })
-        })
+        .map(|(index, panel)| panel.check().map_err(|source| Error::Panel { index, source: Box::new(source) }))
         .collect::<Result<Vec<_>>>()?;
     font::ensure_registered()?;
     let files = FigureFiles::for_stem(stem);
     if let Some(dir) = files.png.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
     }
     let size = layout.figure_size(panels.len());
-    let figure = Figure {
-        layout,
-        panels,
-        plans: &plans,
-    };
-    figure.write(
-        BitMapBackend::new(&files.png, size).into_drawing_area(),
-        &files.png,
-    )?;
+    let figure = Figure { layout, panels, plans: &plans };
+    figure.write(BitMapBackend::new(&files.png, size).into_drawing_area(), &files.png)?;
     let mut svg = String::new();
-    figure.write(
-        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
-        &files.svg,
-    )?;
+    figure.write(SVGBackend::with_string(&mut svg, size).into_drawing_area(), &files.svg)?;
     // plotters-svg 0.3.7 embeds bitmaps as `data:png;base64,`; a data URL needs the MIME type.
     let svg = svg.replace("href=\"data:png;base64,", "href=\"data:image/png;base64,");
-    std::fs::write(&files.svg, svg).map_err(|source| Error::Io {
-        path: files.svg.clone(),
-        source,
-    })?;
+    std::fs::write(&files.svg, svg).map_err(|source| Error::Io { path: files.svg.clone(), source })?;
     Ok(files)
 }
 
@@ -226,10 +178,7 @@ impl<P: Panel> Figure<'_, P> {
     fn write<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>, path: &Path) -> Result<()> {
         self.draw(&root)
             .and_then(|()| root.present().map_err(DrawFailure::from))
-            .map_err(|DrawFailure(message)| Error::Draw {
-                path: path.to_path_buf(),
-                message,
-            })
+            .map_err(|DrawFailure(message)| Error::Draw { path: path.to_path_buf(), message })
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
@@ -257,23 +206,14 @@ mod tests {
         assert_eq!(layout.grid(7), (3, 3));
         assert_eq!(layout.grid(2), (1, 2));
         assert_eq!(layout.figure_size(1), (200, 150));
-        assert_eq!(
-            layout.title("t").figure_size(4),
-            (600, 300 + FIGURE_TITLE_PX + 18)
-        );
+        assert_eq!(layout.title("t").figure_size(4), (600, 300 + FIGURE_TITLE_PX + 18));
     }
 
     #[test]
     fn invalid_layouts_are_rejected() {
         assert!(matches!(Layout::new().check(0), Err(Error::Empty { .. })));
-        assert!(matches!(
-            Layout::new().columns(0).check(1),
-            Err(Error::Invalid { .. })
-        ));
-        assert!(matches!(
-            Layout::new().panel_size(50, 400).check(1),
-            Err(Error::Invalid { .. })
-        ));
+        assert!(matches!(Layout::new().columns(0).check(1), Err(Error::Invalid { .. })));
+        assert!(matches!(Layout::new().panel_size(50, 400).check(1), Err(Error::Invalid { .. })));
     }
 
     #[test]

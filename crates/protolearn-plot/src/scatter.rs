@@ -33,11 +33,7 @@ pub struct Prototypes<'a> {
 impl<'a> Prototypes<'a> {
     /// Prototypes at `positions`, without edges or components.
     pub fn new(positions: &'a [[f64; 2]]) -> Self {
-        Self {
-            positions,
-            edges: &[],
-            components: None,
-        }
+        Self { positions, edges: &[], components: None }
     }
 
     /// Sets the graph edges, as index pairs into the positions.
@@ -54,26 +50,15 @@ impl<'a> Prototypes<'a> {
 
     fn check(&self) -> Result<()> {
         validate::finite_points("prototype positions", self.positions)?;
-        validate::indices_below(
-            "prototype edges",
-            self.edges.iter().flat_map(|&(a, b)| [a, b]),
-            self.positions.len(),
-        )?;
+        validate::indices_below("prototype edges", self.edges.iter().flat_map(|&(a, b)| [a, b]), self.positions.len())?;
         match self.components {
-            Some(c) => validate::length(
-                "prototype components",
-                self.positions.len(),
-                "one per prototype",
-                c.len(),
-            ),
+            Some(c) => validate::length("prototype components", self.positions.len(), "one per prototype", c.len()),
             None => Ok(()),
         }
     }
 
     fn component_color(&self, index: usize) -> Option<RGBColor> {
-        self.components
-            .and_then(|c| c.get(index))
-            .map(|&c| category_color(c))
+        self.components.and_then(|c| c.get(index)).map(|&c| category_color(c))
     }
 }
 
@@ -91,12 +76,7 @@ pub struct ScatterPanel<'a> {
 impl<'a> ScatterPanel<'a> {
     /// A panel of `points` `[x, y]`, grey, without title or prototypes.
     pub fn new(points: &'a [[f64; 2]]) -> Self {
-        Self {
-            text: AxisText::default(),
-            points,
-            labels: None,
-            prototypes: None,
-        }
+        Self { text: AxisText::default(), points, labels: None, prototypes: None }
     }
 
     /// Sets the panel title.
@@ -125,9 +105,7 @@ impl<'a> ScatterPanel<'a> {
     }
 
     fn point_color(&self, index: usize) -> RGBColor {
-        self.labels
-            .and_then(|l| l.get(index))
-            .map_or(UNLABELLED, |&l| category_color(l))
+        self.labels.and_then(|l| l.get(index)).map_or(UNLABELLED, |&l| category_color(l))
     }
 
     fn prototype_positions(&self) -> &'a [[f64; 2]] {
@@ -154,28 +132,16 @@ impl Panel for ScatterPanel<'_> {
             prototypes.check()?;
         }
         let all = || self.points.iter().chain(self.prototype_positions());
-        match (
-            axes::padded_range(all().map(|p| p[0])),
-            axes::padded_range(all().map(|p| p[1])),
-        ) {
+        match (axes::padded_range(all().map(|p| p[0])), axes::padded_range(all().map(|p| p[1]))) {
             (Some(x), Some(y)) => Ok(ScatterPlan { x, y }),
-            _ => Err(Error::Empty {
-                what: "points and prototypes".to_owned(),
-            }),
+            _ => Err(Error::Empty { what: "points and prototypes".to_owned() }),
         }
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        plan: &ScatterPlan,
-        area: &DrawingArea<DB, Shift>,
-    ) -> DrawResult {
+    fn draw<DB: DrawingBackend>(&self, plan: &ScatterPlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let mut chart = axes::chart(area, &self.text, plan.x.clone(), plan.y.clone())?;
         chart.draw_series(
-            self.points
-                .iter()
-                .enumerate()
-                .map(|(i, p)| Circle::new((p[0], p[1]), 2, self.point_color(i).mix(0.65).filled())),
+            self.points.iter().enumerate().map(|(i, p)| Circle::new((p[0], p[1]), 2, self.point_color(i).mix(0.65).filled())),
         )?;
         let Some(prototypes) = &self.prototypes else {
             return Ok(());
@@ -193,10 +159,7 @@ impl Panel for ScatterPanel<'_> {
         let outline = ShapeStyle::from(BLACK).stroke_width(1);
         chart.draw_series(positions.iter().enumerate().flat_map(|(i, p)| {
             let fill = prototypes.component_color(i).unwrap_or(WHITE);
-            [
-                Circle::new((p[0], p[1]), 5, fill.filled()),
-                Circle::new((p[0], p[1]), 5, outline),
-            ]
+            [Circle::new((p[0], p[1]), 5, fill.filled()), Circle::new((p[0], p[1]), 5, outline)]
         }))?;
         Ok(())
     }
@@ -225,10 +188,6 @@ impl Panel for ScatterPanel<'_> {
 /// assert!(files.png.exists() && files.svg.exists());
 /// # Ok::<(), protolearn_plot::Error>(())
 /// ```
-pub fn scatter(
-    stem: impl AsRef<Path>,
-    layout: &Layout,
-    panels: &[ScatterPanel<'_>],
-) -> Result<FigureFiles> {
+pub fn scatter(stem: impl AsRef<Path>, layout: &Layout, panels: &[ScatterPanel<'_>]) -> Result<FigureFiles> {
     layout::render(stem.as_ref(), layout, panels)
 }

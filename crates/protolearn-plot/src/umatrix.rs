@@ -42,21 +42,10 @@ const MARGIN_PX: u32 = 10;
 pub fn umatrix_values(prototypes: &[f64], map: GridShape, dim: usize) -> Result<Vec<f64>> {
     validate::non_empty("map cells", map.cells())?;
     validate::non_empty("prototype dimension", dim)?;
-    validate::length(
-        "prototypes",
-        map.cells() * dim,
-        &format!("{map} map of dimension {dim}"),
-        prototypes.len(),
-    )?;
+    validate::length("prototypes", map.cells() * dim, &format!("{map} map of dimension {dim}"), prototypes.len())?;
     validate::finite("prototypes", prototypes.iter().copied())?;
     let unit = |r: usize, c: usize| &prototypes[(r * map.cols + c) * dim..][..dim];
-    let distance = |a: &[f64], b: &[f64]| {
-        a.iter()
-            .zip(b)
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f64>()
-            .sqrt()
-    };
+    let distance = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
     let mut values = Vec::with_capacity(map.cells());
     for r in 0..map.rows {
         for c in 0..map.cols {
@@ -69,9 +58,7 @@ pub fn umatrix_values(prototypes: &[f64], map: GridShape, dim: usize) -> Result<
             let (sum, count) = neighbours
                 .into_iter()
                 .flatten()
-                .fold((0.0, 0usize), |(sum, count), (nr, nc)| {
-                    (sum + distance(unit(r, c), unit(nr, nc)), count + 1)
-                });
+                .fold((0.0, 0usize), |(sum, count), (nr, nc)| (sum + distance(unit(r, c), unit(nr, nc)), count + 1));
             values.push(if count == 0 { 0.0 } else { sum / count as f64 });
         }
     }
@@ -94,13 +81,7 @@ pub struct UMatrixPanel<'a> {
 impl<'a> UMatrixPanel<'a> {
     /// The U-matrix of `prototypes` laid out as in [`umatrix_values`].
     pub fn new(prototypes: &'a [f64], map: GridShape, dim: usize) -> Self {
-        Self {
-            title: String::new(),
-            prototypes,
-            map,
-            dim,
-            hits: None,
-        }
+        Self { title: String::new(), prototypes, map, dim, hits: None }
     }
 
     /// Sets the panel title.
@@ -145,23 +126,14 @@ impl Panel for UMatrixPanel<'_> {
             validate::length("hit counts", self.map.cells(), "one per unit", counts.len())?;
         }
         let values = umatrix_values(self.prototypes, self.map, self.dim)?;
-        let (low, high) = values
-            .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         Ok(UMatrixPlan { values, low, high })
     }
 
-    fn draw<DB: DrawingBackend>(
-        &self,
-        plan: &UMatrixPlan,
-        area: &DrawingArea<DB, Shift>,
-    ) -> DrawResult {
+    fn draw<DB: DrawingBackend>(&self, plan: &UMatrixPlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let area = layout::titled_area(area, &self.title)?;
         let (width, height) = area.dim_in_pixel();
-        let (map_area, bar_area) =
-            area.split_horizontally(width.saturating_sub(COLOUR_BAR_STRIP_PX));
+        let (map_area, bar_area) = area.split_horizontally(width.saturating_sub(COLOUR_BAR_STRIP_PX));
         let cell = u32::min(
             width.saturating_sub(COLOUR_BAR_STRIP_PX + 2 * MARGIN_PX) / self.map.cols as u32,
             height.saturating_sub(2 * MARGIN_PX) / self.map.rows as u32,
@@ -171,10 +143,7 @@ impl Panel for UMatrixPanel<'_> {
         let (mx, my) = map_area.dim_in_pixel();
         let origin = ((mx as i32 - map_w) / 2, (my as i32 - map_h) / 2);
         let corner = |index: usize| {
-            let (r, c) = (
-                (index / self.map.cols) as i32,
-                (index % self.map.cols) as i32,
-            );
+            let (r, c) = ((index / self.map.cols) as i32, (index % self.map.cols) as i32);
             (origin.0 + c * cell, origin.1 + r * cell)
         };
         for (index, &value) in plan.values.iter().enumerate() {
@@ -182,10 +151,7 @@ impl Panel for UMatrixPanel<'_> {
             let fill = grey_ramp(plan.level(value)).filled();
             map_area.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], fill))?;
         }
-        map_area.draw(&Rectangle::new(
-            [origin, (origin.0 + map_w, origin.1 + map_h)],
-            ShapeStyle::from(BLACK).stroke_width(1),
-        ))?;
+        map_area.draw(&Rectangle::new([origin, (origin.0 + map_w, origin.1 + map_h)], ShapeStyle::from(BLACK).stroke_width(1)))?;
         if let Some((labels, counts)) = self.hits {
             let most = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
             let max_radius = f64::from(cell) * 0.42;
@@ -197,11 +163,7 @@ impl Panel for UMatrixPanel<'_> {
                 let centre = (x + cell / 2, y + cell / 2);
                 let radius = (max_radius * (count as f64 / most).sqrt()).max(2.0) as i32;
                 map_area.draw(&Circle::new(centre, radius, category_color(label).filled()))?;
-                map_area.draw(&Circle::new(
-                    centre,
-                    radius,
-                    ShapeStyle::from(BLACK).stroke_width(1),
-                ))?;
+                map_area.draw(&Circle::new(centre, radius, ShapeStyle::from(BLACK).stroke_width(1)))?;
             }
         }
         draw_colour_bar(&bar_area, plan, (origin.1, origin.1 + map_h))
@@ -209,11 +171,7 @@ impl Panel for UMatrixPanel<'_> {
 }
 
 /// Draws the grey scale from `plan.low` (bottom) to `plan.high` (top) between pixel rows `top..bottom`.
-fn draw_colour_bar<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    plan: &UMatrixPlan,
-    (top, bottom): (i32, i32),
-) -> DrawResult {
+fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, plan: &UMatrixPlan, (top, bottom): (i32, i32)) -> DrawResult {
     let span = f64::from(bottom - top);
     let step = |i: u32| top + (span * f64::from(i) / f64::from(COLOUR_BAR_STEPS)).round() as i32;
     let x = (4, 4 + COLOUR_BAR_PX as i32);
@@ -222,15 +180,9 @@ fn draw_colour_bar<DB: DrawingBackend>(
         let fill = grey_ramp(level).filled();
         area.draw(&Rectangle::new([(x.0, step(i)), (x.1, step(i + 1))], fill))?;
     }
-    area.draw(&Rectangle::new(
-        [(x.0, top), (x.1, bottom)],
-        ShapeStyle::from(BLACK).stroke_width(1),
-    ))?;
+    area.draw(&Rectangle::new([(x.0, top), (x.1, bottom)], ShapeStyle::from(BLACK).stroke_width(1)))?;
     let font = (font::FAMILY, TICK_LABEL_PX).into_font();
-    for (value, y, v_pos) in [
-        (plan.high, top, VPos::Top),
-        (plan.low, bottom, VPos::Bottom),
-    ] {
+    for (value, y, v_pos) in [(plan.high, top, VPos::Top), (plan.low, bottom, VPos::Bottom)] {
         let style = font.color(&BLACK).pos(Pos::new(HPos::Left, v_pos));
         area.draw(&Text::new(format_value(value), (x.1 + 4, y), style))?;
     }
@@ -265,11 +217,7 @@ fn format_value(value: f64) -> String {
 /// assert!(files.png.exists());
 /// # Ok::<(), protolearn_plot::Error>(())
 /// ```
-pub fn umatrix(
-    stem: impl AsRef<Path>,
-    layout: &Layout,
-    panels: &[UMatrixPanel<'_>],
-) -> Result<FigureFiles> {
+pub fn umatrix(stem: impl AsRef<Path>, layout: &Layout, panels: &[UMatrixPanel<'_>]) -> Result<FigureFiles> {
     layout::render(stem.as_ref(), layout, panels)
 }
 
@@ -311,34 +259,19 @@ mod tests {
 
     #[test]
     fn single_unit_has_zero() -> Result<()> {
-        assert_eq!(
-            umatrix_values(&[1.0, 2.0], GridShape::new(1, 1), 2)?,
-            vec![0.0]
-        );
+        assert_eq!(umatrix_values(&[1.0, 2.0], GridShape::new(1, 1), 2)?, vec![0.0]);
         Ok(())
     }
 
     #[test]
     fn invalid_prototypes_are_typed_errors() {
         let map = GridShape::new(2, 2);
-        assert!(matches!(
-            umatrix_values(&[0.0; 7], map, 2),
-            Err(Error::Shape { .. })
-        ));
-        assert!(matches!(
-            umatrix_values(&[], GridShape::new(0, 2), 2),
-            Err(Error::Empty { .. })
-        ));
-        assert!(matches!(
-            umatrix_values(&[], map, 0),
-            Err(Error::Empty { .. })
-        ));
+        assert!(matches!(umatrix_values(&[0.0; 7], map, 2), Err(Error::Shape { .. })));
+        assert!(matches!(umatrix_values(&[], GridShape::new(0, 2), 2), Err(Error::Empty { .. })));
+        assert!(matches!(umatrix_values(&[], map, 0), Err(Error::Empty { .. })));
         let mut bad = [0.0; 8];
         bad[5] = f64::NAN;
-        assert!(matches!(
-            umatrix_values(&bad, map, 2),
-            Err(Error::NonFinite { index: 5, .. })
-        ));
+        assert!(matches!(umatrix_values(&bad, map, 2), Err(Error::NonFinite { index: 5, .. })));
     }
 
     #[test]

@@ -7,20 +7,14 @@ pub(crate) fn length(what: &str, expected: usize, unit: &str, found: usize) -> R
     if expected == found {
         Ok(())
     } else {
-        Err(Error::Shape {
-            what: what.to_owned(),
-            expected: format!("length {expected} ({unit})"),
-            found: format!("length {found}"),
-        })
+        Err(Error::Shape { what: what.to_owned(), expected: format!("length {expected} ({unit})"), found: format!("length {found}") })
     }
 }
 
 /// Fails if `len` is zero.
 pub(crate) fn non_empty(what: &str, len: usize) -> Result<()> {
     if len == 0 {
-        Err(Error::Empty {
-            what: what.to_owned(),
-        })
+        Err(Error::Empty { what: what.to_owned() })
     } else {
         Ok(())
     }
@@ -29,43 +23,23 @@ pub(crate) fn non_empty(what: &str, len: usize) -> Result<()> {
 /// Fails at the first NaN or infinite value.
 pub(crate) fn finite(what: &str, values: impl IntoIterator<Item = f64>) -> Result<()> {
     match values.into_iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        Some((index, value)) => Err(Error::NonFinite {
-            what: what.to_owned(),
-            index,
-            value,
-        }),
+        Some((index, value)) => Err(Error::NonFinite { what: what.to_owned(), index, value }),
         None => Ok(()),
     }
 }
 
 /// Fails at the first point with a NaN or infinite coordinate; the index is the point's.
 pub(crate) fn finite_points(what: &str, points: &[[f64; 2]]) -> Result<()> {
-    match points
-        .iter()
-        .enumerate()
-        .find(|(_, p)| !(p[0].is_finite() && p[1].is_finite()))
-    {
-        Some((index, p)) => Err(Error::NonFinite {
-            what: what.to_owned(),
-            index,
-            value: if p[0].is_finite() { p[1] } else { p[0] },
-        }),
+    match points.iter().enumerate().find(|(_, p)| !(p[0].is_finite() && p[1].is_finite())) {
+        Some((index, p)) => Err(Error::NonFinite { what: what.to_owned(), index, value: if p[0].is_finite() { p[1] } else { p[0] } }),
         None => Ok(()),
     }
 }
 
 /// Fails at the first index that is not below `len`.
-pub(crate) fn indices_below(
-    what: &str,
-    indices: impl IntoIterator<Item = usize>,
-    len: usize,
-) -> Result<()> {
+pub(crate) fn indices_below(what: &str, indices: impl IntoIterator<Item = usize>, len: usize) -> Result<()> {
     match indices.into_iter().find(|&i| i >= len) {
-        Some(index) => Err(Error::IndexOutOfRange {
-            what: what.to_owned(),
-            index,
-            len,
-        }),
+        Some(index) => Err(Error::IndexOutOfRange { what: what.to_owned(), index, len }),
         None => Ok(()),
     }
 }
@@ -75,11 +49,7 @@ pub(crate) fn at_least(what: &str, value: u64, min: u64) -> Result<()> {
     if value >= min {
         Ok(())
     } else {
-        Err(Error::Invalid {
-            what: what.to_owned(),
-            expected: format!("at least {min}"),
-            found: value.to_string(),
-        })
+        Err(Error::Invalid { what: what.to_owned(), expected: format!("at least {min}"), found: value.to_string() })
     }
 }
 
@@ -89,22 +59,15 @@ mod tests {
 
     #[test]
     fn length_mismatch_names_both_lengths() {
-        let message = length("labels", 3, "one per point", 2)
-            .err()
-            .map(|e| e.to_string());
-        assert_eq!(
-            message.as_deref(),
-            Some("labels: expected length 3 (one per point), found length 2")
-        );
+        let message = length("labels", 3, "one per point", 2).err().map(|e| e.to_string());
+        assert_eq!(message.as_deref(), Some("labels: expected length 3 (one per point), found length 2"));
         assert!(length("labels", 3, "one per point", 3).is_ok());
     }
 
     #[test]
     fn non_finite_reports_first_offender() {
         let err = finite("mean", [1.0, f64::INFINITY, f64::NAN]);
-        assert!(
-            matches!(err, Err(Error::NonFinite { index: 1, value, .. }) if value.is_infinite())
-        );
+        assert!(matches!(err, Err(Error::NonFinite { index: 1, value, .. }) if value.is_infinite()));
         let err = finite_points("points", &[[0.0, 0.0], [1.0, f64::NAN]]);
         assert!(matches!(err, Err(Error::NonFinite { index: 1, value, .. }) if value.is_nan()));
         assert!(finite_points("points", &[[0.0, 1.0]]).is_ok());
@@ -113,19 +76,9 @@ mod tests {
     #[test]
     fn indices_empty_and_minimum_checks() {
         let err = indices_below("edges", [0, 4, 9], 4);
-        assert!(matches!(
-            err,
-            Err(Error::IndexOutOfRange {
-                index: 4,
-                len: 4,
-                ..
-            })
-        ));
+        assert!(matches!(err, Err(Error::IndexOutOfRange { index: 4, len: 4, .. })));
         assert!(matches!(non_empty("series", 0), Err(Error::Empty { .. })));
-        assert!(matches!(
-            at_least("columns", 0, 1),
-            Err(Error::Invalid { .. })
-        ));
+        assert!(matches!(at_least("columns", 0, 1), Err(Error::Invalid { .. })));
         assert!(at_least("columns", 1, 1).is_ok());
     }
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use protolearn_plot::{
-    curves, image_grid, scatter, umatrix, CurvePanel, Error, FigureFiles, GridShape, ImagePanel,
-    Intensity, Layout, LegendPosition, Prototypes, Result, ScatterPanel, Series, UMatrixPanel,
+    curves, image_grid, scatter, umatrix, CurvePanel, Error, FigureFiles, GridShape, ImagePanel, Intensity, Layout, LegendPosition,
+    Prototypes, Result, ScatterPanel, Series, UMatrixPanel,
 };
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -15,11 +15,7 @@ struct TempDir(PathBuf);
 impl TempDir {
     fn new(name: &str) -> Self {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "protolearn-plot-{name}-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let unique = format!("protolearn-plot-{name}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
         Self(std::env::temp_dir().join(unique))
     }
 
@@ -41,8 +37,7 @@ fn png_size(path: &Path) -> (u32, u32) {
     assert!(bytes.len() > 24, "{} is not a PNG", path.display());
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&bytes[12..16], b"IHDR");
-    let word =
-        |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     (word(16), word(20))
 }
 
@@ -53,11 +48,7 @@ fn assert_written(files: &FigureFiles, size: (u32, u32)) {
     }
     assert_eq!(png_size(&files.png), size);
     let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
-    assert!(
-        svg.starts_with("<svg"),
-        "not an SVG: {}",
-        &svg[..svg.len().min(40)]
-    );
+    assert!(svg.starts_with("<svg"), "not an SVG: {}", &svg[..svg.len().min(40)]);
 }
 
 fn ring(n: usize, radius: f64) -> Vec<[f64; 2]> {
@@ -74,10 +65,7 @@ fn scatter_single_panel() -> Result<()> {
     let dir = TempDir::new("scatter");
     let points = ring(50, 1.0);
     let labels: Vec<usize> = (0..50).map(|i| i % 3).collect();
-    let panel = ScatterPanel::new(&points)
-        .labels(&labels)
-        .title("ring")
-        .axis_labels("x", "y");
+    let panel = ScatterPanel::new(&points).labels(&labels).title("ring").axis_labels("x", "y");
     let files = scatter(dir.stem("ring"), &Layout::new(), &[panel])?;
     assert_written(&files, (640, 480));
     Ok(())
@@ -94,11 +82,7 @@ fn scatter_grid_with_prototype_graphs() -> Result<()> {
         .map(|i| {
             ScatterPanel::new(&points)
                 .title(format!("panel {i}"))
-                .prototypes(
-                    Prototypes::new(&protos)
-                        .edges(&edges)
-                        .components(&components),
-                )
+                .prototypes(Prototypes::new(&protos).edges(&edges).components(&components))
         })
         .collect();
     let layout = Layout::new().title("grid").columns(3).panel_size(300, 260);
@@ -118,12 +102,9 @@ fn curves_with_bands_linear_and_log() -> Result<()> {
     let features = [1.0, 2.0, 4.0, 8.0, 16.0];
     let accuracy = [0.5, 0.6, 0.7, 0.75, 0.8];
     let panels = [
-        CurvePanel::new(vec![
-            Series::new("VCL", &x, &mean).band(&lower, &upper),
-            Series::new("DCL", &x, &upper),
-        ])
-        .title("quantization error")
-        .axis_labels("epoch", "error"),
+        CurvePanel::new(vec![Series::new("VCL", &x, &mean).band(&lower, &upper), Series::new("DCL", &x, &upper)])
+            .title("quantization error")
+            .axis_labels("epoch", "error"),
         CurvePanel::new(vec![Series::new("GMLVQ", &features, &accuracy)])
             .log_x(true)
             .legend(LegendPosition::LowerRight)
@@ -140,26 +121,17 @@ fn prototype_image_grid() -> Result<()> {
     let dir = TempDir::new("images");
     let map = GridShape::new(4, 5);
     let image = GridShape::new(6, 6);
-    let pixels: Vec<f64> = (0..map.cells() * image.cells())
-        .map(|i| ((i * 7) % 13) as f64 - 3.0)
-        .collect();
+    let pixels: Vec<f64> = (0..map.cells() * image.cells()).map(|i| ((i * 7) % 13) as f64 - 3.0).collect();
     let labels: Vec<String> = (0..map.cells()).map(|i| format!("{}", i % 10)).collect();
     let panels = [
-        ImagePanel::new(&pixels, map, image)
-            .intensity(Intensity::PerImage)
-            .labels(&labels)
-            .title("per image"),
+        ImagePanel::new(&pixels, map, image).intensity(Intensity::PerImage).labels(&labels).title("per image"),
         ImagePanel::new(&pixels, map, image).intensity(Intensity::Global),
     ];
     let layout = Layout::new().columns(2).panel_size(320, 280);
     let files = image_grid(dir.stem("images"), &layout, &panels)?;
     assert_written(&files, (640, 280));
     let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
-    assert_eq!(
-        svg.matches("href=\"data:image/png;base64,").count(),
-        2,
-        "one embedded bitmap per mosaic"
-    );
+    assert_eq!(svg.matches("href=\"data:image/png;base64,").count(), 2, "one embedded bitmap per mosaic");
     Ok(())
 }
 
@@ -175,14 +147,8 @@ fn umatrix_with_hits() -> Result<()> {
         .collect();
     let labels: Vec<usize> = (0..map.cells()).map(|i| usize::from(i % 6 > 2)).collect();
     let counts: Vec<usize> = (0..map.cells()).map(|i| i % 4).collect();
-    let panel = UMatrixPanel::new(&prototypes, map, 3)
-        .hits(&labels, &counts)
-        .title("U-matrix");
-    let files = umatrix(
-        dir.stem("umatrix"),
-        &Layout::new().panel_size(420, 360),
-        &[panel],
-    )?;
+    let panel = UMatrixPanel::new(&prototypes, map, 3).hits(&labels, &counts).title("U-matrix");
+    let files = umatrix(dir.stem("umatrix"), &Layout::new().panel_size(420, 360), &[panel])?;
     assert_written(&files, (420, 360));
     Ok(())
 }
@@ -193,92 +159,52 @@ fn invalid_input_is_a_typed_error_and_writes_nothing() {
     let stem = dir.stem("bad");
     let points = ring(4, 1.0);
     let short_labels = [0, 1, 2];
-    let panels = [
-        ScatterPanel::new(&points),
-        ScatterPanel::new(&points).labels(&short_labels),
-    ];
+    let panels = [ScatterPanel::new(&points), ScatterPanel::new(&points).labels(&short_labels)];
     let err = scatter(&stem, &Layout::new(), &panels);
-    assert!(
-        matches!(&err, Err(Error::Panel { index: 1, source }) if matches!(**source, Error::Shape { .. })),
-        "{err:?}"
-    );
+    assert!(matches!(&err, Err(Error::Panel { index: 1, source }) if matches!(**source, Error::Shape { .. })), "{err:?}");
     let message = err.err().map(|e| e.to_string()).unwrap_or_default();
-    assert_eq!(
-        message,
-        "panel 1: labels: expected length 4 (one per point), found length 3"
-    );
+    assert_eq!(message, "panel 1: labels: expected length 4 (one per point), found length 3");
 
     let nan = [[0.0, 0.0], [f64::NAN, 1.0]];
     let err = scatter(&stem, &Layout::new(), &[ScatterPanel::new(&nan)]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::NonFinite { index: 1, .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::NonFinite { index: 1, .. })));
 
     let protos = [[0.0, 0.0]];
     let edges = [(0, 3)];
     let overlay = Prototypes::new(&protos).edges(&edges);
-    let err = scatter(
-        &stem,
-        &Layout::new(),
-        &[ScatterPanel::new(&points).prototypes(overlay)],
-    );
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::IndexOutOfRange { index: 3, len: 1, .. }))
-    );
+    let err = scatter(&stem, &Layout::new(), &[ScatterPanel::new(&points).prototypes(overlay)]);
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::IndexOutOfRange { index: 3, len: 1, .. })));
 
     let err = scatter(&stem, &Layout::new(), &[]);
     assert!(matches!(err, Err(Error::Empty { .. })));
     let err = scatter(&stem, &Layout::new(), &[ScatterPanel::new(&[])]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Empty { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Empty { .. })));
 
     let x = [0.0, 1.0];
     let y = [1.0, 2.0];
     let log_panel = CurvePanel::new(vec![Series::new("s", &x, &y)]).log_x(true);
     let err = curves(&stem, &Layout::new(), &[log_panel]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Invalid { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Invalid { .. })));
     let band_panel = CurvePanel::new(vec![Series::new("s", &x, &y).band(&y, &[1.0])]);
     let err = curves(&stem, &Layout::new(), &[band_panel]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. })));
     let err = curves(&stem, &Layout::new(), &[CurvePanel::new(vec![])]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Empty { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Empty { .. })));
 
     let pixels = [0.5; 10];
     let panel = ImagePanel::new(&pixels, GridShape::new(1, 2), GridShape::new(2, 3));
     let err = image_grid(&stem, &Layout::new(), &[panel]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. })));
     let pixels = [0.5; 12];
-    let panel = ImagePanel::new(&pixels, GridShape::new(1, 2), GridShape::new(2, 3)).intensity(
-        Intensity::Fixed {
-            low: 1.0,
-            high: 1.0,
-        },
-    );
+    let panel = ImagePanel::new(&pixels, GridShape::new(1, 2), GridShape::new(2, 3)).intensity(Intensity::Fixed { low: 1.0, high: 1.0 });
     let err = image_grid(&stem, &Layout::new(), &[panel]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Invalid { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Invalid { .. })));
 
     let panel = UMatrixPanel::new(&[0.0; 4], GridShape::new(2, 2), 1).hits(&[0; 4], &[1; 3]);
     let err = umatrix(&stem, &Layout::new(), &[panel]);
-    assert!(
-        matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. }))
-    );
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. })));
 
-    let err = scatter(
-        &stem,
-        &Layout::new().columns(0),
-        &[ScatterPanel::new(&points)],
-    );
+    let err = scatter(&stem, &Layout::new().columns(0), &[ScatterPanel::new(&points)]);
     assert!(matches!(err, Err(Error::Invalid { .. })));
 
     assert!(!dir.0.exists(), "nothing is written for invalid input");
@@ -290,10 +216,6 @@ fn image_map_larger_than_panel_is_a_draw_error() {
     let map = GridShape::new(200, 1);
     let pixels = vec![0.0; map.cells()];
     let panel = ImagePanel::new(&pixels, map, GridShape::new(1, 1));
-    let err = image_grid(
-        dir.stem("big"),
-        &Layout::new().panel_size(200, 120),
-        &[panel],
-    );
+    let err = image_grid(dir.stem("big"), &Layout::new().panel_size(200, 120), &[panel]);
     assert!(matches!(err, Err(Error::Draw { .. })), "{err:?}");
 }

@@ -53,7 +53,11 @@ impl CompetitiveTrainConfig {
             return Err(Error::InvalidConfig { field: "epochs".into(), expected: "at least 1".into(), found: "0".into() });
         }
         if !(self.lambda.is_finite() && self.lambda >= 0.0) {
-            return Err(Error::InvalidConfig { field: "lambda".into(), expected: "a finite number >= 0".into(), found: self.lambda.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "lambda".into(),
+                expected: "a finite number >= 0".into(),
+                found: self.lambda.to_string(),
+            });
         }
         Ok(())
     }

@@ -51,10 +51,7 @@ impl DesomTrainConfig {
     /// no pretraining, SOM updated every iteration; logging every 100 iterations.
     pub fn paper(grid: &Grid, iterations: usize, seed: u64) -> Self {
         DesomTrainConfig {
-            optimizer: OptimizerConfig {
-                kind: OptimizerKind::Adam,
-                lr: 1e-3,
-            },
+            optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3 },
             iterations,
             batch_size: 256,
             temperature: Schedule::paper_temperature(grid),
@@ -74,11 +71,7 @@ impl DesomTrainConfig {
             ("log_every", self.log_every),
         ];
         if let Some((field, _)) = counts.iter().find(|(_, v)| *v == 0) {
-            return Err(Error::InvalidConfig {
-                field: (*field).into(),
-                expected: "at least 1".into(),
-                found: "0".into(),
-            });
+            return Err(Error::InvalidConfig { field: (*field).into(), expected: "at least 1".into(), found: "0".into() });
         }
         Ok(self.temperature.validate("temperature")?)
     }
@@ -203,11 +196,7 @@ impl DesomStep<'_, '_> {
             Phase::Joint => {
                 let temperature = self.config.temperature.at(it + 1, self.iterations);
                 let loss = self.model.loss(x, temperature)?;
-                let objective = if it % self.config.update_interval == 0 {
-                    &loss.total
-                } else {
-                    &loss.reconstruction
-                };
+                let objective = if it % self.config.update_interval == 0 { &loss.total } else { &loss.reconstruction };
                 self.optimizer.backward_step(objective);
                 let terms = [loss.total, loss.reconstruction, loss.som];
                 Ok(Tensor::stack(&terms, 0).detach()) // [3]
@@ -224,24 +213,17 @@ impl EpochStep for DesomStep<'_, '_> {
         let end = (start + self.config.log_every).min(self.iterations);
         let mut sums: Option<Tensor> = None; // [3] on the device
         for it in start..end {
-            let batch = self
-                .batches
-                .next()
-                .ok_or_else(|| data_error("the minibatch stream ended"))?
-                ?;
+            let batch = self.batches.next().ok_or_else(|| data_error("the minibatch stream ended"))??;
             let losses = self.step(&batch.x, it)?; // [3]
             sums = Some(match sums {
                 Some(s) => s + losses,
                 None => losses,
             });
         }
-        let means = sums
-            .map(|s| s / (end - start) as f64)
-            .ok_or_else(|| data_error("an empty logging interval"))?;
-        let [total, reconstruction, som] = <[f64; 3]>::try_from(Vec::<f64>::try_from(
-            means.to_kind(Kind::Double).to_device(tch::Device::Cpu),
-        )?)
-        .map_err(|v| data_error(&format!("{} loss values instead of 3", v.len())))?;
+        let means = sums.map(|s| s / (end - start) as f64).ok_or_else(|| data_error("an empty logging interval"))?;
+        let [total, reconstruction, som] =
+            <[f64; 3]>::try_from(Vec::<f64>::try_from(means.to_kind(Kind::Double).to_device(tch::Device::Cpu))?)
+                .map_err(|v| data_error(&format!("{} loss values instead of 3", v.len())))?;
         let scores = self.eval.map(|e| e.score(self.model)).transpose()?;
         let joint = self.phase == Phase::Joint;
         Ok(DesomRecord {
@@ -272,26 +254,17 @@ pub fn fit_desom(
 ) -> Result<DesomRun> {
     config.validate()?;
     let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
-    let (model_seed, batch_seed, reinit_seed) =
-        (seeds.next_u64(), seeds.next_u64(), seeds.next_u64());
+    let (model_seed, batch_seed, reinit_seed) = (seeds.next_u64(), seeds.next_u64(), seeds.next_u64());
     let vs = nn::VarStore::new(train.device());
     let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
     let mut optimizer = config.optimizer.build(&vs)?;
-    let mut batches = train
-        .random_batches(config.batch_size, ChaCha8Rng::seed_from_u64(batch_seed))
-        ?;
+    let mut batches = train.random_batches(config.batch_size, ChaCha8Rng::seed_from_u64(batch_seed))?;
     let evaluation = match eval {
-        Some(Dataset { x, y: Some(y) }) => Some(Evaluation {
-            x,
-            labels: Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))?,
-        }),
+        Some(Dataset { x, y: Some(y) }) => Some(Evaluation { x, labels: Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))? }),
         _ => None,
     };
     let mut history = Vec::new();
-    for (phase, iterations) in [
-        (Phase::Pretrain, config.pretrain_iterations),
-        (Phase::Joint, config.iterations),
-    ] {
+    for (phase, iterations) in [(Phase::Pretrain, config.pretrain_iterations), (Phase::Joint, config.iterations)] {
         if iterations == 0 {
             continue;
         }
@@ -307,20 +280,12 @@ pub fn fit_desom(
             iterations,
             eval: evaluation.as_ref(),
         };
-        history.extend(run_epochs(
-            &mut step,
-            iterations.div_ceil(config.log_every),
-            observer,
-        )?);
+        history.extend(run_epochs(&mut step, iterations.div_ceil(config.log_every), observer)?);
     }
     Ok(DesomRun { vs, model, history })
 }
 
 /// An internal inconsistency of the logged losses, reported against the dataset.
 fn data_error(found: &str) -> Error {
-    Error::InvalidConfig {
-        field: "dataset".into(),
-        expected: "training data that fits the batch size".into(),
-        found: found.into(),
-    }
+    Error::InvalidConfig { field: "dataset".into(), expected: "training data that fits the batch size".into(), found: found.into() }
 }

@@ -44,15 +44,11 @@ impl FromStr for DeviceChoice {
             "auto" => Ok(DeviceChoice::Auto),
             "cpu" => Ok(DeviceChoice::Cpu),
             "cuda" => Ok(DeviceChoice::Cuda(0)),
-            other => other
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .map(DeviceChoice::Cuda)
-                .ok_or_else(|| Error::InvalidConfig {
-                    field: "device".into(),
-                    expected: "auto, cpu, cuda or cuda:N".into(),
-                    found: other.into(),
-                }),
+            other => other.strip_prefix("cuda:").and_then(|n| n.parse().ok()).map(DeviceChoice::Cuda).ok_or_else(|| Error::InvalidConfig {
+                field: "device".into(),
+                expected: "auto, cpu, cuda or cuda:N".into(),
+                found: other.into(),
+            }),
         }
     }
 }

@@ -28,7 +28,11 @@ impl OptimizerConfig {
     /// Builds the optimizer over every trainable variable of `vs`.
     pub fn build(&self, vs: &nn::VarStore) -> Result<nn::Optimizer> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::InvalidConfig { field: "lr".into(), expected: "a positive finite number".into(), found: self.lr.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "lr".into(),
+                expected: "a positive finite number".into(),
+                found: self.lr.to_string(),
+            });
         }
         Ok(match self.kind {
             OptimizerKind::Adam => nn::Adam::default().build(vs, self.lr)?,

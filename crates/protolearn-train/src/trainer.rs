@@ -22,11 +22,7 @@ pub struct Timed<R> {
 }
 
 /// Runs `epochs` epochs of `step`, timing each and reporting to `observer`; returns the history.
-pub fn run_epochs<S: EpochStep>(
-    step: &mut S,
-    epochs: usize,
-    observer: &mut dyn Observer<S::Record>,
-) -> Result<Vec<Timed<S::Record>>> {
+pub fn run_epochs<S: EpochStep>(step: &mut S, epochs: usize, observer: &mut dyn Observer<S::Record>) -> Result<Vec<Timed<S::Record>>> {
     observer.on_start(epochs);
     let mut history = Vec::with_capacity(epochs);
     for epoch in 0..epochs {

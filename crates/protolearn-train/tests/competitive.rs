@@ -47,9 +47,7 @@ fn whitened(n: i64, d: i64) -> Tensor {
 fn dcl_with_weights(x: &Tensor, w2: &Tensor) -> (nn::VarStore, CompetitiveLayer) {
     let vs = nn::VarStore::new(tch::Device::Cpu);
     let k = w2.size()[1];
-    let layer = CompetitiveConfig { kind: LayerKind::Dcl, n_prototypes: k, ..Default::default() }
-        .build(&vs.root(), x, &[0])
-        .unwrap();
+    let layer = CompetitiveConfig { kind: LayerKind::Dcl, n_prototypes: k, ..Default::default() }.build(&vs.root(), x, &[0]).unwrap();
     if let CompetitiveLayer::Dcl(dcl) = &layer {
         let mut w = dcl.weights()[0].shallow_clone();
         tch::no_grad(|| w.copy_(&w2.unsqueeze(0)));
@@ -158,7 +156,14 @@ fn differentiable_topology_term_shortens_edges() {
 #[test]
 fn checkpoint_round_trip_restores_the_prototypes() {
     let x = moons(9);
-    let cfg = CompetitiveConfig { kind: LayerKind::Dcl, n_prototypes: 6, hidden: vec![4], bias: true, dual_init: DualInit::Glorot, ..Default::default() };
+    let cfg = CompetitiveConfig {
+        kind: LayerKind::Dcl,
+        n_prototypes: 6,
+        hidden: vec![4],
+        bias: true,
+        dual_init: DualInit::Glorot,
+        ..Default::default()
+    };
     let run = fit_competitive(&x, &[1], &cfg, &train_config(0.001, 10), &mut Silent).unwrap();
     let path = std::env::temp_dir().join(format!("protolearn-ckpt-{}.safetensors", std::process::id()));
     protolearn_train::checkpoint::save(&run.vs, &path).unwrap();

@@ -30,35 +30,20 @@ const SEED: u64 = 11;
 
 /// Adam with learning rate `lr` (synthetic runs use 1e-2 to converge in few iterations).
 fn adam(lr: f64) -> OptimizerConfig {
-    OptimizerConfig {
-        kind: OptimizerKind::Adam,
-        lr,
-    }
+    OptimizerConfig { kind: OptimizerKind::Adam, lr }
 }
 
 /// A dense `input_dim - hidden - latent_dim` DESOM on a `side x side` map, `γ = 1e-3`.
 fn model(input_dim: i64, hidden: i64, latent_dim: i64, side: usize) -> DesomConfig {
-    let dense = DenseConfig {
-        input_dim,
-        hidden: vec![hidden],
-        latent_dim,
-    };
+    let dense = DenseConfig { input_dim, hidden: vec![hidden], latent_dim };
     model_with(AutoencoderConfig::Dense(dense), side)
 }
 
 /// DESOM with `autoencoder` on a `side x side` map, `γ = 1e-3` (paper 002, Table 2).
 fn model_with(autoencoder: AutoencoderConfig, side: usize) -> DesomConfig {
     let grid = Grid::new(side, side, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    let som = SomConfig {
-        grid,
-        init: Default::default(),
-        neighbourhood: Default::default(),
-    };
-    DesomConfig {
-        autoencoder,
-        som,
-        gamma: 1e-3,
-    }
+    let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default() };
+    DesomConfig { autoencoder, som, gamma: 1e-3 }
 }
 
 /// 4 labelled blobs of 100 samples in 20-D, centres in `[-5, 5]^20`, standard deviation 1.
@@ -71,53 +56,28 @@ fn blobs(seed: u64) -> Dataset {
         center_box: (-5.0, 5.0),
         shuffle: true,
     };
-    let data = cfg
-        .generate(&mut ChaCha8Rng::seed_from_u64(seed))
-        .expect("blobs");
+    let data = cfg.generate(&mut ChaCha8Rng::seed_from_u64(seed)).expect("blobs");
     Dataset::from_data(&data, Device::Cpu).expect("dataset")
 }
 
 fn joint(history: &[protolearn_train::trainer::Timed<DesomRecord>]) -> Vec<DesomRecord> {
-    history
-        .iter()
-        .map(|t| t.record)
-        .filter(|r| r.phase == Phase::Joint)
-        .collect()
+    history.iter().map(|t| t.record).filter(|r| r.phase == Phase::Joint).collect()
 }
 
 #[test]
 fn blobs_loss_decreases_and_bmus_match_classes() {
     let data = blobs(1);
     let m = model(20, 32, 4, 3);
-    let cfg = DesomTrainConfig {
-        batch_size: 64,
-        log_every: 50,
-        optimizer: adam(1e-2),
-        ..DesomTrainConfig::paper(&m.som.grid, 300, 7)
-    };
+    let cfg = DesomTrainConfig { batch_size: 64, log_every: 50, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 300, 7) };
     let run = fit_desom(&data, Some(&data), &m, &cfg, &mut Silent).expect("fit");
     let records = joint(&run.history);
     assert_eq!(records.len(), 6);
-    assert_eq!(
-        records.iter().map(|r| r.iteration).collect::<Vec<_>>(),
-        vec![50, 100, 150, 200, 250, 300]
-    );
+    assert_eq!(records.iter().map(|r| r.iteration).collect::<Vec<_>>(), vec![50, 100, 150, 200, 250, 300]);
     let (first, last) = (records[0], records[5]);
-    assert!(
-        last.total < first.total,
-        "total loss decreases: {first:?} -> {last:?}"
-    );
+    assert!(last.total < first.total, "total loss decreases: {first:?} -> {last:?}");
     assert!(last.reconstruction < first.reconstruction);
-    assert!(
-        records
-            .windows(2)
-            .all(|w| w[1].temperature < w[0].temperature),
-        "T decays"
-    );
-    assert!(
-        (last.temperature.expect("T") - 0.1).abs() < 1e-12,
-        "T_min at the last iteration (atol 1e-12)"
-    );
+    assert!(records.windows(2).all(|w| w[1].temperature < w[0].temperature), "T decays");
+    assert!((last.temperature.expect("T") - 0.1).abs() < 1e-12, "T_min at the last iteration (atol 1e-12)");
     let purity = last.purity.expect("labels given");
     assert!(purity >= BLOB_PURITY, "purity {purity}");
     assert!(last.nmi.expect("labels given") > 0.5);
@@ -145,38 +105,16 @@ fn pretraining_and_update_interval_are_recorded() {
         ..DesomTrainConfig::paper(&m.som.grid, 50, 3)
     };
     let run = fit_desom(&data, None, &m, &cfg, &mut Silent).expect("fit");
-    let phases: Vec<(Phase, usize)> = run
-        .history
-        .iter()
-        .map(|t| (t.record.phase, t.record.iteration))
-        .collect();
-    assert_eq!(
-        phases,
-        vec![
-            (Phase::Pretrain, 20),
-            (Phase::Pretrain, 40),
-            (Phase::Joint, 20),
-            (Phase::Joint, 40),
-            (Phase::Joint, 50)
-        ]
-    );
+    let phases: Vec<(Phase, usize)> = run.history.iter().map(|t| (t.record.phase, t.record.iteration)).collect();
+    assert_eq!(phases, vec![(Phase::Pretrain, 20), (Phase::Pretrain, 40), (Phase::Joint, 20), (Phase::Joint, 40), (Phase::Joint, 50)]);
     let pre = run.history[0].record;
     assert_eq!((pre.som, pre.temperature, pre.purity), (None, None, None));
     assert_eq!(pre.total, pre.reconstruction);
     assert!(run.history[4].record.som.is_some() && run.history[4].record.purity.is_none());
-    let bad = DesomTrainConfig {
-        update_interval: 0,
-        ..cfg.clone()
-    };
+    let bad = DesomTrainConfig { update_interval: 0, ..cfg.clone() };
     assert!(fit_desom(&data, None, &m, &bad, &mut Silent).is_err());
-    let too_big = DesomTrainConfig {
-        batch_size: 401,
-        ..cfg
-    };
-    assert!(
-        fit_desom(&data, None, &m, &too_big, &mut Silent).is_err(),
-        "batch larger than the data"
-    );
+    let too_big = DesomTrainConfig { batch_size: 401, ..cfg };
+    assert!(fit_desom(&data, None, &m, &too_big, &mut Silent).is_err(), "batch larger than the data");
 }
 
 #[test]
@@ -189,45 +127,24 @@ fn conv_desom_trains_on_synthetic_images() {
         center_box: (0.0, 1.0),
         shuffle: true,
     };
-    let data = cfg
-        .generate(&mut ChaCha8Rng::seed_from_u64(4))
-        .expect("blobs");
+    let data = cfg.generate(&mut ChaCha8Rng::seed_from_u64(4)).expect("blobs");
     let flat = Dataset::from_data(&data, Device::Cpu).expect("dataset");
     let images = Dataset::new(flat.x.view([-1, 1, 28, 28]), flat.y).expect("images");
-    let conv = ConvConfig {
-        filters: vec![4, 8, 8, 8],
-        latent_dim: 3,
-        ..ConvConfig::default()
-    };
+    let conv = ConvConfig { filters: vec![4, 8, 8, 8], latent_dim: 3, ..ConvConfig::default() };
     let m = model_with(AutoencoderConfig::Conv(conv), 2);
-    let train = DesomTrainConfig {
-        batch_size: 32,
-        log_every: 20,
-        optimizer: adam(1e-2),
-        ..DesomTrainConfig::paper(&m.som.grid, 60, 2)
-    };
+    let train = DesomTrainConfig { batch_size: 32, log_every: 20, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 60, 2) };
     let run = fit_desom(&images, Some(&images), &m, &train, &mut Silent).expect("fit");
     let records = joint(&run.history);
     assert_eq!(records.len(), 3);
-    assert!(
-        records[2].reconstruction < records[0].reconstruction,
-        "{records:?}"
-    );
-    assert_eq!(
-        run.model.decoded_prototypes().expect("decode").size(),
-        vec![4, 1, 28, 28]
-    );
+    assert!(records[2].reconstruction < records[0].reconstruction, "{records:?}");
+    assert_eq!(run.model.decoded_prototypes().expect("decode").size(), vec![4, 1, 28, 28]);
 }
 
 #[test]
 fn checkpoint_round_trip_reproduces_predictions() {
     let data = blobs(3);
     let m = model(20, 16, 3, 3);
-    let cfg = DesomTrainConfig {
-        batch_size: 32,
-        log_every: 30,
-        ..DesomTrainConfig::paper(&m.som.grid, 30, 5)
-    };
+    let cfg = DesomTrainConfig { batch_size: 32, log_every: 30, ..DesomTrainConfig::paper(&m.som.grid, 30, 5) };
     let run = fit_desom(&data, None, &m, &cfg, &mut Silent).expect("fit");
     let dir = std::env::temp_dir().join(format!("protolearn-desom-{}", std::process::id()));
     let path = dir.join("desom.safetensors");
@@ -235,43 +152,20 @@ fn checkpoint_round_trip_reproduces_predictions() {
     let mut vs = nn::VarStore::new(Device::Cpu);
     let fresh = m.build(&vs.root(), &data.x, 99).expect("build");
     checkpoint::load(&mut vs, &path).expect("load");
-    assert!(
-        fresh
-            .predict(&data.x)
-            .expect("predict")
-            .equal(&run.model.predict(&data.x).expect("predict")),
-        "same BMUs"
-    );
-    assert!(fresh
-        .decoded_prototypes()
-        .expect("decode")
-        .equal(&run.model.decoded_prototypes().expect("decode")));
+    assert!(fresh.predict(&data.x).expect("predict").equal(&run.model.predict(&data.x).expect("predict")), "same BMUs");
+    assert!(fresh.decoded_prototypes().expect("decode").equal(&run.model.decoded_prototypes().expect("decode")));
     std::fs::remove_dir_all(&dir).expect("clean up");
     let again = fit_desom(&data, None, &m, &cfg, &mut Silent).expect("fit");
-    assert!(
-        again.model.som.weight.equal(&run.model.som.weight),
-        "same seed, same model"
-    );
+    assert!(again.model.som.weight.equal(&run.model.som.weight), "same seed, same model");
 }
 
 #[test]
 fn config_round_trips_through_toml() {
     let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
     let cfg = DesomTrainConfig::paper(&grid, 10000, 1);
-    assert_eq!(
-        (
-            cfg.batch_size,
-            cfg.optimizer.lr,
-            cfg.temperature.start,
-            cfg.temperature.end
-        ),
-        (256, 1e-3, 8.0, 0.1)
-    );
+    assert_eq!((cfg.batch_size, cfg.optimizer.lr, cfg.temperature.start, cfg.temperature.end), (256, 1e-3, 8.0, 0.1));
     let text = toml::to_string(&cfg).expect("serialise");
-    assert_eq!(
-        toml::from_str::<DesomTrainConfig>(&text).expect("parse"),
-        cfg
-    );
+    assert_eq!(toml::from_str::<DesomTrainConfig>(&text).expect("parse"), cfg);
     assert!(toml::from_str::<DesomTrainConfig>(&format!("bogus = 1\n{text}")).is_err());
 }
 
@@ -285,19 +179,11 @@ fn mnist_subset_purity_well_above_chance() {
     let data = mnist::load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).expect("MNIST");
     let full = Dataset::from_data(&data.train, Device::Cpu).expect("train");
     let labels = full.y.as_ref().expect("labels");
-    let train =
-        Dataset::new(full.x.narrow(0, 0, 2000), Some(labels.narrow(0, 0, 2000))).expect("subset");
+    let train = Dataset::new(full.x.narrow(0, 0, 2000), Some(labels.narrow(0, 0, 2000))).expect("subset");
     let test = Dataset::from_data(&data.test, Device::Cpu).expect("test");
-    let eval = Dataset::new(
-        test.x.narrow(0, 0, 1000),
-        test.y.as_ref().map(|y| y.narrow(0, 0, 1000)),
-    )
-    .expect("eval");
+    let eval = Dataset::new(test.x.narrow(0, 0, 1000), test.y.as_ref().map(|y| y.narrow(0, 0, 1000))).expect("eval");
     let m = model(784, 64, 10, 5);
-    let cfg = DesomTrainConfig {
-        log_every: 100,
-        ..DesomTrainConfig::paper(&m.som.grid, ITERS, SEED)
-    };
+    let cfg = DesomTrainConfig { log_every: 100, ..DesomTrainConfig::paper(&m.som.grid, ITERS, SEED) };
     let start = Instant::now();
     let run = fit_desom(&train, Some(&eval), &m, &cfg, &mut Silent).expect("fit");
     let seconds = start.elapsed().as_secs_f64();
@@ -306,7 +192,10 @@ fn mnist_subset_purity_well_above_chance() {
     let purity = last.purity.expect("labels");
     eprintln!(
         "DESOM MNIST 2000/1000: purity {purity:.3}, NMI {:.3}, L {:.4} -> {:.4}, {:.0} it/s incl. eval",
-        last.nmi.unwrap_or(f64::NAN), first.total, last.total, ITERS as f64 / seconds
+        last.nmi.unwrap_or(f64::NAN),
+        first.total,
+        last.total,
+        ITERS as f64 / seconds
     );
     assert!(last.total < first.total, "loss decreases");
     assert!(purity >= MNIST_PURITY, "purity {purity}");

@@ -65,11 +65,7 @@ impl Which {
 fn main() -> ExitCode {
     let ok = match Cli::parse().command {
         Command::Status { dir } => status(&DataDirs::new(dir)),
-        Command::Fetch {
-            dir,
-            base_url,
-            dataset,
-        } => fetch(dir, base_url, dataset),
+        Command::Fetch { dir, base_url, dataset } => fetch(dir, base_url, dataset),
     };
     if ok {
         ExitCode::SUCCESS
@@ -83,9 +79,7 @@ fn status(dirs: &DataDirs) -> bool {
     let mut all_found = true;
     for dataset in IdxDataset::ALL {
         let states = dirs.status(dataset);
-        let found = states
-            .iter()
-            .find(|(_, s)| !matches!(s, DirState::Absent | DirState::Incomplete(_)));
+        let found = states.iter().find(|(_, s)| !matches!(s, DirState::Absent | DirState::Incomplete(_)));
         match found {
             Some((dir, DirState::Verified(_))) => {
                 println!("{dataset}: found in {} (checksums verified)", dir.display())
@@ -132,10 +126,7 @@ fn fetch(dir: Option<PathBuf>, base_url: Option<String>, which: Which) -> bool {
             Err(Error::NotFound { .. }) => {}
             Err(e) => eprintln!("{dataset}: {e}\n{dataset}: downloading a fresh copy"),
         }
-        println!(
-            "{dataset}: downloading into {}",
-            target.join(dataset.name()).display()
-        );
+        println!("{dataset}: downloading into {}", target.join(dataset.name()).display());
         let mut bar = Bar::default();
         match downloader.fetch(dataset, &target, &mut bar) {
             Ok(files) => println!("{dataset}: ready in {}", files.dir.display()),
@@ -178,11 +169,9 @@ impl DownloadObserver for Bar {
             Some(total) => ProgressBar::new(total),
             None => ProgressBar::new_spinner(),
         };
-        let style = ProgressStyle::with_template(
-            "  {msg:28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-        )
-        .map(|s| s.progress_chars("=> "))
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let style = ProgressStyle::with_template("  {msg:28} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
         bar.set_message(file.to_owned());
         self.bar = Some(bar);

@@ -65,15 +65,9 @@ impl BlobsConfig {
                 check_finite("center_box", lo)?;
                 check_finite("center_box", hi)?;
                 if lo >= hi {
-                    return Err(Error::invalid(
-                        "center_box",
-                        "low < high",
-                        format!("({lo}, {hi})"),
-                    ));
+                    return Err(Error::invalid("center_box", "low < high", format!("({lo}, {hi})")));
                 }
-                (0..*k)
-                    .map(|_| (0..d).map(|_| rng.random_range(lo..hi)).collect())
-                    .collect()
+                (0..*k).map(|_| (0..d).map(|_| rng.random_range(lo..hi)).collect()).collect()
             }
             BlobCenters::Given(c) => {
                 check_at_least("centers", c.len(), 1)?;

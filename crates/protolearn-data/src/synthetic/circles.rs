@@ -29,12 +29,7 @@ pub struct CirclesConfig {
 
 impl Default for CirclesConfig {
     fn default() -> Self {
-        CirclesConfig {
-            n_samples: 500,
-            noise: 0.05,
-            factor: 0.5,
-            shuffle: true,
-        }
+        CirclesConfig { n_samples: 500, noise: 0.05, factor: 0.5, shuffle: true }
     }
 }
 
@@ -52,9 +47,7 @@ impl CirclesConfig {
         let outer = linspace(0.0, TAU, n_out, false).flat_map(|t| [t.cos(), t.sin()]);
         let inner = linspace(0.0, TAU, n_in, false).flat_map(|t| [f * t.cos(), f * t.sin()]);
         let points = outer.chain(inner).collect();
-        let labels = std::iter::repeat_n(0, n_out)
-            .chain(std::iter::repeat_n(1, n_in))
-            .collect();
+        let labels = std::iter::repeat_n(0, n_out).chain(std::iter::repeat_n(1, n_in)).collect();
         finish("circles", points, labels, 2, self.shuffle, self.noise, rng)
     }
 }

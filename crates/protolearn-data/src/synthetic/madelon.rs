@@ -143,21 +143,16 @@ impl MadelonConfig {
         let n_clusters = n_classes * self.n_clusters_per_class;
 
         // Cluster sizes: floor(n * w_c / clusters_per_class), remainder round-robin.
-        let mut sizes: Vec<usize> = (0..n_clusters)
-            .map(|k| {
-                (n as f64 * weights[k % n_classes] / self.n_clusters_per_class as f64) as usize
-            })
-            .collect();
+        let mut sizes: Vec<usize> =
+            (0..n_clusters).map(|k| (n as f64 * weights[k % n_classes] / self.n_clusters_per_class as f64) as usize).collect();
         let assigned: usize = sizes.iter().sum();
         for i in 0..n.saturating_sub(assigned) {
             sizes[i % n_clusters] += 1;
         }
 
         let sep = self.class_sep;
-        let mut centroids: Vec<Vec<f64>> = hypercube_vertices(n_clusters, n_inf, rng)
-            .into_iter()
-            .map(|v| v.into_iter().map(|b| b * 2.0 * sep - sep).collect())
-            .collect();
+        let mut centroids: Vec<Vec<f64>> =
+            hypercube_vertices(n_clusters, n_inf, rng).into_iter().map(|v| v.into_iter().map(|b| b * 2.0 * sep - sep).collect()).collect();
         if !self.hypercube {
             for c in &mut centroids {
                 let s: f64 = rng.random();
@@ -194,9 +189,7 @@ impl MadelonConfig {
         }
         if n_rep > 0 {
             let m = n_inf + n_red;
-            let sources: Vec<usize> = (0..n_rep)
-                .map(|_| ((m - 1) as f64 * rng.random::<f64>() + 0.5) as usize)
-                .collect();
+            let sources: Vec<usize> = (0..n_rep).map(|_| ((m - 1) as f64 * rng.random::<f64>() + 0.5) as usize).collect();
             for r in 0..n {
                 for (j, &s) in sources.iter().enumerate() {
                     x[r * d + m + j] = x[r * d + s];
@@ -218,9 +211,7 @@ impl MadelonConfig {
 
         let shift: Vec<f64> = match self.shift {
             Some(s) => vec![s; d],
-            None => (0..d)
-                .map(|_| (2.0 * rng.random::<f64>() - 1.0) * sep)
-                .collect(),
+            None => (0..d).map(|_| (2.0 * rng.random::<f64>() - 1.0) * sep).collect(),
         };
         let scale: Vec<f64> = match self.scale {
             Some(s) => vec![s; d],
@@ -241,16 +232,8 @@ impl MadelonConfig {
         .into_iter()
         .flat_map(|(role, count)| std::iter::repeat_n(role, count))
         .collect();
-        let (rows, cols) = if self.shuffle {
-            (permutation(n, rng), permutation(d, rng))
-        } else {
-            ((0..n).collect(), (0..d).collect())
-        };
-        let features = rows
-            .iter()
-            .flat_map(|&r| cols.iter().map(move |&c| (r, c)))
-            .map(|(r, c)| x[r * d + c] as f32)
-            .collect();
+        let (rows, cols) = if self.shuffle { (permutation(n, rng), permutation(d, rng)) } else { ((0..n).collect(), (0..d).collect()) };
+        let features = rows.iter().flat_map(|&r| cols.iter().map(move |&c| (r, c))).map(|(r, c)| x[r * d + c] as f32).collect();
         let labels = rows.iter().map(|&r| labels[r]).collect();
         roles = cols.iter().map(|&c| roles[c]).collect();
         let data = Data::new("madelon", features, vec![n, d], Some(labels))?;
@@ -274,17 +257,8 @@ impl MadelonConfig {
         let n_clusters = self
             .n_classes
             .checked_mul(self.n_clusters_per_class)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "n_classes",
-                    "a product n_classes · n_clusters_per_class that fits usize",
-                    self.n_classes,
-                )
-            })?;
-        let vertices = u32::try_from(self.n_informative)
-            .ok()
-            .and_then(|k| 1usize.checked_shl(k))
-            .unwrap_or(usize::MAX);
+            .ok_or_else(|| Error::invalid("n_classes", "a product n_classes · n_clusters_per_class that fits usize", self.n_classes))?;
+        let vertices = u32::try_from(self.n_informative).ok().and_then(|k| 1usize.checked_shl(k)).unwrap_or(usize::MAX);
         if n_clusters > vertices {
             return Err(Error::invalid(
                 "n_informative",
@@ -313,19 +287,11 @@ impl MadelonConfig {
         if w.len() + 1 == c {
             let rest = 1.0 - w.iter().sum::<f64>();
             if rest < 0.0 {
-                return Err(Error::invalid(
-                    "weights",
-                    "n_classes - 1 values summing to at most 1",
-                    format!("{w:?}"),
-                ));
+                return Err(Error::invalid("weights", "n_classes - 1 values summing to at most 1", format!("{w:?}")));
             }
             w.push(rest);
         } else if w.len() != c {
-            return Err(Error::invalid(
-                "weights",
-                format!("{c} or {} values (one per class)", c - 1),
-                format!("{} values", w.len()),
-            ));
+            return Err(Error::invalid("weights", format!("{c} or {} values (one per class)", c - 1), format!("{} values", w.len())));
         }
         Ok(w)
     }
@@ -337,13 +303,7 @@ impl MadelonConfig {
 /// coordinates are random bits and distinctness comes from the last 30.
 fn hypercube_vertices(samples: usize, dims: usize, rng: &mut impl Rng) -> Vec<Vec<f64>> {
     let low = dims.min(30);
-    let extra: Vec<Vec<f64>> = (0..samples)
-        .map(|_| {
-            (low..dims)
-                .map(|_| f64::from(rng.random_range(0..2u8)))
-                .collect()
-        })
-        .collect();
+    let extra: Vec<Vec<f64>> = (0..samples).map(|_| (low..dims).map(|_| f64::from(rng.random_range(0..2u8))).collect()).collect();
     // Floyd's algorithm: `samples` distinct integers in 0..2^low, in a deterministic order.
     let total = 1u64 << low;
     let mut chosen = BTreeSet::new();
@@ -367,9 +327,7 @@ fn hypercube_vertices(samples: usize, dims: usize, rng: &mut impl Rng) -> Vec<Ve
 
 /// A `rows × cols` row-major matrix with entries from `U[-1, 1)`.
 fn uniform_matrix(rows: usize, cols: usize, rng: &mut impl Rng) -> Vec<f64> {
-    (0..rows * cols)
-        .map(|_| 2.0 * rng.random::<f64>() - 1.0)
-        .collect()
+    (0..rows * cols).map(|_| 2.0 * rng.random::<f64>() - 1.0).collect()
 }
 
 /// The row vector `v · M` for a row-major `M` with `v.len()` rows and `cols` columns.
@@ -393,24 +351,16 @@ mod tests {
     fn hypercube_vertices_are_distinct_bits() {
         let mut rng = ChaCha8Rng::seed_from_u64(5);
         let v = hypercube_vertices(8, 3, &mut rng);
-        let mut as_ints: Vec<u32> = v
-            .iter()
-            .map(|c| c.iter().fold(0, |acc, &b| acc * 2 + b as u32))
-            .collect();
+        let mut as_ints: Vec<u32> = v.iter().map(|c| c.iter().fold(0, |acc, &b| acc * 2 + b as u32)).collect();
         as_ints.sort_unstable();
         assert_eq!(as_ints, (0..8).collect::<Vec<_>>());
         let wide = hypercube_vertices(4, 33, &mut rng);
-        assert!(wide
-            .iter()
-            .all(|c| c.len() == 33 && c.iter().all(|&b| b == 0.0 || b == 1.0)));
+        assert!(wide.iter().all(|c| c.len() == 33 && c.iter().all(|&b| b == 0.0 || b == 1.0)));
     }
 
     #[test]
     fn matmul_row_is_vector_matrix_product() {
         // [1, 2] · [[1, 2, 3], [4, 5, 6]] = [9, 12, 15]
-        assert_eq!(
-            matmul_row(&[1.0, 2.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3),
-            vec![9.0, 12.0, 15.0]
-        );
+        assert_eq!(matmul_row(&[1.0, 2.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3), vec![9.0, 12.0, 15.0]);
     }
 }

@@ -53,11 +53,7 @@ fn check_finite(name: &'static str, v: f64) -> Result<()> {
 
 /// `n` evenly spaced values from `start` to `stop` (included iff `endpoint`), like `numpy.linspace`.
 fn linspace(start: f64, stop: f64, n: usize, endpoint: bool) -> impl Iterator<Item = f64> {
-    let div = if endpoint {
-        n.saturating_sub(1).max(1)
-    } else {
-        n.max(1)
-    };
+    let div = if endpoint { n.saturating_sub(1).max(1) } else { n.max(1) };
     let step = (stop - start) / div as f64;
     (0..n).map(move |i| start + step * i as f64)
 }
@@ -81,11 +77,7 @@ fn finish(
     let n = labels.len();
     let (mut points, labels) = if shuffle {
         let perm = permutation(n, rng);
-        let pts = perm
-            .iter()
-            .flat_map(|&i| &points[i * n_features..(i + 1) * n_features])
-            .copied()
-            .collect();
+        let pts = perm.iter().flat_map(|&i| &points[i * n_features..(i + 1) * n_features]).copied().collect();
         (pts, perm.iter().map(|&i| labels[i]).collect())
     } else {
         (points, labels)

@@ -27,11 +27,7 @@ pub struct MoonsConfig {
 
 impl Default for MoonsConfig {
     fn default() -> Self {
-        MoonsConfig {
-            n_samples: 500,
-            noise: 0.1,
-            shuffle: true,
-        }
+        MoonsConfig { n_samples: 500, noise: 0.1, shuffle: true }
     }
 }
 
@@ -45,9 +41,7 @@ impl MoonsConfig {
         let outer = linspace(0.0, PI, n_out, true).flat_map(|t| [t.cos(), t.sin()]);
         let inner = linspace(0.0, PI, n_in, true).flat_map(|t| [1.0 - t.cos(), 0.5 - t.sin()]);
         let points = outer.chain(inner).collect();
-        let labels = std::iter::repeat_n(0, n_out)
-            .chain(std::iter::repeat_n(1, n_in))
-            .collect();
+        let labels = std::iter::repeat_n(0, n_out).chain(std::iter::repeat_n(1, n_in)).collect();
         finish("moons", points, labels, 2, self.shuffle, self.noise, rng)
     }
 }

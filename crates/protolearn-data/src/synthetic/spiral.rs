@@ -31,13 +31,7 @@ pub struct SpiralConfig {
 
 impl Default for SpiralConfig {
     fn default() -> Self {
-        SpiralConfig {
-            n_samples: 500,
-            turns: 1.5,
-            radius: 1.0,
-            noise: 0.03,
-            shuffle: true,
-        }
+        SpiralConfig { n_samples: 500, turns: 1.5, radius: 1.0, noise: 0.03, shuffle: true }
     }
 }
 
@@ -61,9 +55,7 @@ impl SpiralConfig {
             })
         };
         let points = arm(n0, 0.0).chain(arm(n1, PI)).collect();
-        let labels = std::iter::repeat_n(0, n0)
-            .chain(std::iter::repeat_n(1, n1))
-            .collect();
+        let labels = std::iter::repeat_n(0, n0).chain(std::iter::repeat_n(1, n1)).collect();
         finish("spiral", points, labels, 2, self.shuffle, self.noise, rng)
     }
 }

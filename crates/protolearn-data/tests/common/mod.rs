@@ -55,10 +55,7 @@ pub fn serve(route: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) ->
                     Some(body) => ("200 OK", body),
                     None => ("404 Not Found", b"not found".to_vec()),
                 };
-                let head = format!(
-                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
+                let head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
                 let _ = stream.write_all(head.as_bytes());
                 let _ = stream.write_all(&body);
             });

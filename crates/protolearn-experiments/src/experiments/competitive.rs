@@ -92,9 +92,7 @@ impl TrainedModel {
         Curves {
             quantization: Curve::from_epochs(&h.iter().map(|t| t.record.quantization.clone()).collect::<Vec<_>>()),
             edge_norm: Curve::from_epochs(&h.iter().map(|t| t.record.edge_norm.clone()).collect::<Vec<_>>()),
-            valid: Curve::from_epochs(
-                &h.iter().map(|t| t.record.valid.iter().map(|&v| v as f64).collect()).collect::<Vec<_>>(),
-            ),
+            valid: Curve::from_epochs(&h.iter().map(|t| t.record.valid.iter().map(|&v| v as f64).collect()).collect::<Vec<_>>()),
         }
     }
 
@@ -132,10 +130,7 @@ impl TrainedModel {
 
     /// Connected components among the valid prototypes, per replica.
     pub fn components_after(&self) -> Vec<f64> {
-        self.graphs
-            .iter()
-            .map(|g| g.components_within(&g.valid_prototypes()).map_or(f64::NAN, |c| c as f64))
-            .collect()
+        self.graphs.iter().map(|g| g.components_within(&g.valid_prototypes()).map_or(f64::NAN, |c| c as f64)).collect()
     }
 }
 

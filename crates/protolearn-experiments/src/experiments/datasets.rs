@@ -4,9 +4,7 @@
 use crate::context::RunContext;
 use crate::report::{Section, Table};
 use anyhow::{Context, Result};
-use protolearn_data::{
-    mnist, BlobsConfig, CirclesConfig, Data, IdxDataset, ImageLayout, MadelonConfig, MoonsConfig, SpiralConfig,
-};
+use protolearn_data::{mnist, BlobsConfig, CirclesConfig, Data, IdxDataset, ImageLayout, MadelonConfig, MoonsConfig, SpiralConfig};
 use protolearn_plot::{scatter, Layout, ScatterPanel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -31,8 +29,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         (
             "madelon",
             Box::new(|rng| {
-                MadelonConfig { n_samples: 100, n_features: 1000, n_informative: 100, class_sep: 8.0, ..Default::default() }
-                    .generate(rng)
+                MadelonConfig { n_samples: 100, n_features: 1000, n_informative: 100, class_sep: 8.0, ..Default::default() }.generate(rng)
             }),
         ),
     ];

@@ -203,18 +203,17 @@ fn figure(dir: &std::path::Path, spec: &Spec, features: &[Point], samples: &[Poi
         accuracy_panel(spec, &top, "n = 100 samples, varying features", "features"),
         accuracy_panel(spec, &bottom, "d = 100 features, varying samples", "samples"),
     ];
-    let files = curves(dir.join("fig5_accuracy"), &Layout::new().title("MADELON: mean ± standard error over seeds").columns(1).panel_size(560, 320), &panels)?;
+    let files = curves(
+        dir.join("fig5_accuracy"),
+        &Layout::new().title("MADELON: mean ± standard error over seeds").columns(1).panel_size(560, 320),
+        &panels,
+    )?;
     Ok(files.png)
 }
 
 /// One Fig. 5 panel: accuracy with standard-error bands per model, log-scale x.
 fn accuracy_panel<'a>(spec: &Spec, stats: &'a [[Vec<f64>; 4]], title: &str, xlabel: &str) -> CurvePanel<'a> {
-    let series = spec
-        .models
-        .iter()
-        .zip(stats)
-        .map(|(m, [x, mean, lo, hi])| Series::new(m.name.clone(), x, mean).band(lo, hi))
-        .collect();
+    let series = spec.models.iter().zip(stats).map(|(m, [x, mean, lo, hi])| Series::new(m.name.clone(), x, mean).band(lo, hi)).collect();
     CurvePanel::new(series).title(title.to_string()).axis_labels(xlabel, "accuracy").log_x(true).legend(LegendPosition::LowerLeft)
 }
 
@@ -224,10 +223,8 @@ fn claim(spec: &Spec, features: &[Point]) -> String {
         "Paper: VCL accuracy drops above 1000 features, while DCL and deep-DCL stay near 100% up to about 2000 and 3000 features. Ours (mean accuracy):\n\n",
     );
     for (m, model) in spec.models.iter().enumerate() {
-        let row: Vec<String> = features
-            .iter()
-            .map(|p| format!("d={}: {:.3}", p.d, protolearn_metrics::mean(&p.accuracy[m]).unwrap_or(f64::NAN)))
-            .collect();
+        let row: Vec<String> =
+            features.iter().map(|p| format!("d={}: {:.3}", p.d, protolearn_metrics::mean(&p.accuracy[m]).unwrap_or(f64::NAN))).collect();
         let _ = writeln!(out, "- {}: {}", model.name, row.join(", "));
     }
     out.push('\n');

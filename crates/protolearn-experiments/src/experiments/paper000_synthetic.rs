@@ -102,8 +102,15 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
 
 fn table(spec: &Spec, results: &[(String, Data, Tensor, Vec<TrainedModel>)]) -> Table {
     let mut t = Table::new([
-        "dataset", "model", "final Q", "final ||E||", "valid (last epoch)", "kept after pruning", "components",
-        "epochs to 10% of final Q", "ms / epoch (all seeds)",
+        "dataset",
+        "model",
+        "final Q",
+        "final ||E||",
+        "valid (last epoch)",
+        "kept after pruning",
+        "components",
+        "epochs to 10% of final Q",
+        "ms / epoch (all seeds)",
     ]);
     for (name, _, _, trained) in results {
         for (model, m) in spec.models.iter().zip(trained) {
@@ -127,10 +134,13 @@ fn figure3(dir: &std::path::Path, spec: &Spec, results: &[(String, Data, Tensor,
     let all: Vec<Vec<[Curve; 3]>> = results
         .iter()
         .map(|(_, _, _, trained)| {
-            trained.iter().map(|m| {
-                let c = m.curves();
-                [c.quantization, c.edge_norm, c.valid]
-            }).collect()
+            trained
+                .iter()
+                .map(|m| {
+                    let c = m.curves();
+                    [c.quantization, c.edge_norm, c.valid]
+                })
+                .collect()
         })
         .collect();
     let metrics = ["quantization error Q", "||E||", "valid prototypes"];
@@ -183,10 +193,7 @@ fn figure4(dir: &std::path::Path, spec: &Spec, results: &[(String, Data, Tensor,
     let panels: Vec<ScatterPanel> = owned
         .iter()
         .map(|(title, points, labels, (pos, edges, comps))| {
-            ScatterPanel::new(points)
-                .labels(labels)
-                .prototypes(Prototypes::new(pos).edges(edges).components(comps))
-                .title(title.clone())
+            ScatterPanel::new(points).labels(labels).prototypes(Prototypes::new(pos).edges(edges).components(comps)).title(title.clone())
         })
         .collect();
     let files = scatter(
@@ -198,10 +205,8 @@ fn figure4(dir: &std::path::Path, spec: &Spec, results: &[(String, Data, Tensor,
 }
 
 fn claims(spec: &Spec, results: &[(String, Data, Tensor, Vec<TrainedModel>)]) -> String {
-    let (Some(vcl), Some(dcl)) = (
-        spec.models.iter().position(|m| m.name == "VCL"),
-        spec.models.iter().position(|m| m.name == "DCL"),
-    ) else {
+    let (Some(vcl), Some(dcl)) = (spec.models.iter().position(|m| m.name == "VCL"), spec.models.iter().position(|m| m.name == "DCL"))
+    else {
         return String::new();
     };
     let mut out = String::from("### The paper's claims against our runs\n\n");
@@ -221,10 +226,20 @@ fn claims(spec: &Spec, results: &[(String, Data, Tensor, Vec<TrainedModel>)]) ->
              *Lower variance*: std of Q across seeds averaged over epochs, DCL {:.4} vs VCL {:.4} — {}. \
              *Similar minima*: final Q DCL {:.3} vs VCL {:.3} (relative difference {:.1}%, Welch p = {:.3}) — {}. \
              *DCL keeps slightly more prototypes*: valid prototypes DCL {:.1} vs VCL {:.1} — {}.",
-            mean(&ed), mean(&ev), verdict(mean(&ed) < mean(&ev)),
-            mean_std_over_epochs(d), mean_std_over_epochs(v), verdict(mean_std_over_epochs(d) < mean_std_over_epochs(v)),
-            mean(&qd), mean(&qv), 100.0 * rel, p, verdict(rel < 0.1),
-            mean(&pd), mean(&pv), verdict(mean(&pd) > mean(&pv)),
+            mean(&ed),
+            mean(&ev),
+            verdict(mean(&ed) < mean(&ev)),
+            mean_std_over_epochs(d),
+            mean_std_over_epochs(v),
+            verdict(mean_std_over_epochs(d) < mean_std_over_epochs(v)),
+            mean(&qd),
+            mean(&qv),
+            100.0 * rel,
+            p,
+            verdict(rel < 0.1),
+            mean(&pd),
+            mean(&pv),
+            verdict(mean(&pd) > mean(&pv)),
         );
     }
     out.push('\n');

@@ -33,13 +33,7 @@ pub struct ConvConfig {
 impl Default for ConvConfig {
     /// ConvDESOM on MNIST: `1x28x28`, filters `[32, 64, 128, 256]`, `L = 10`.
     fn default() -> Self {
-        ConvConfig {
-            channels: 1,
-            height: 28,
-            width: 28,
-            filters: vec![32, 64, 128, 256],
-            latent_dim: 10,
-        }
+        ConvConfig { channels: 1, height: 28, width: 28, filters: vec![32, 64, 128, 256], latent_dim: 10 }
     }
 }
 
@@ -57,11 +51,7 @@ impl ConvConfig {
         let first = self.filters.first().copied();
         let last = self.filters.last().copied();
         let (Some(first), Some(last)) = (first, last) else {
-            return Err(Error::InvalidConfig {
-                field: "filters",
-                expected: "at least one layer".into(),
-                found: "[]".into(),
-            });
+            return Err(Error::InvalidConfig { field: "filters", expected: "at least one layer".into(), found: "[]".into() });
         };
         if let Some(&bad) = sizes.iter().chain(&self.filters).find(|&&v| v < 1) {
             return Err(Error::InvalidConfig {
@@ -76,24 +66,14 @@ impl ConvConfig {
         let flat: i64 = bottleneck.iter().product();
         let (enc, dec) = (path / "encoder", path / "decoder");
         let ins = std::iter::once(self.channels).chain(self.filters.iter().copied());
-        let encoder = ins
-            .zip(&self.filters)
-            .enumerate()
-            .map(|(i, (a, &b))| Conv3x3::new(&(&enc / i), a, b, rng))
-            .collect::<Result<Vec<_>>>()?;
+        let encoder =
+            ins.zip(&self.filters).enumerate().map(|(i, (a, &b))| Conv3x3::new(&(&enc / i), a, b, rng)).collect::<Result<Vec<_>>>()?;
         let to_code = Dense::new(&(&enc / "code"), flat, self.latent_dim, rng)?;
         let from_code = Dense::new(&(&dec / "code"), self.latent_dim, flat, rng)?;
         // Decoder stage i (deepest first) maps f_i -> f_{i-1} (f_0 -> f_0 for the shallowest).
         let decoder = (0..stages)
             .rev()
-            .map(|i| {
-                Conv3x3::new(
-                    &(&dec / i),
-                    self.filters[i],
-                    self.filters[i.saturating_sub(1)],
-                    rng,
-                )
-            })
+            .map(|i| Conv3x3::new(&(&dec / i), self.filters[i], self.filters[i.saturating_sub(1)], rng))
             .collect::<Result<Vec<_>>>()?;
         let output = Conv3x3::new(&(&dec / "output"), first, self.channels, rng)?;
         let (top, left) = ((ph - self.height) / 2, (pw - self.width) / 2);
@@ -145,9 +125,8 @@ impl ConvAutoencoder {
     pub fn encode(&self, x: &Tensor) -> Tensor {
         let padded = x.constant_pad_nd(self.pad); // [n, C, H', W']
         let features = self.encoder.iter().fold(padded, |h, conv| {
-            conv.forward(&h)
-                .relu()
-                .max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false) // [n, f_i, h/2, w/2]
+            conv.forward(&h).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)
+            // [n, f_i, h/2, w/2]
         }); // [n, f_m, h_m, w_m]
         self.to_code.forward(&features.flatten(1, -1)) // [n, L]
     }
@@ -167,10 +146,8 @@ impl ConvAutoencoder {
         }); // [n, f_1, H', W']
         let [_, height, width] = self.input;
         let [left, _, top, _] = self.pad;
-        self.output
-            .forward(&features)
-            .narrow(2, top, height)
-            .narrow(3, left, width) // [n, C, H, W]
+        self.output.forward(&features).narrow(2, top, height).narrow(3, left, width)
+        // [n, C, H, W]
     }
 }
 
@@ -183,14 +160,8 @@ mod tests {
     fn pads_28_to_32_and_restores_the_shape() {
         assert_eq!((padded(28, 4), padded(32, 4), padded(5, 1)), (32, 32, 6));
         let vs = nn::VarStore::new(tch::Device::Cpu);
-        let cfg = ConvConfig {
-            filters: vec![2, 3, 4, 5],
-            latent_dim: 3,
-            ..ConvConfig::default()
-        };
-        let ae = cfg
-            .build(&vs.root(), &mut ChaCha8Rng::seed_from_u64(0))
-            .unwrap();
+        let cfg = ConvConfig { filters: vec![2, 3, 4, 5], latent_dim: 3, ..ConvConfig::default() };
+        let ae = cfg.build(&vs.root(), &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
         assert_eq!(ae.pad, [2, 2, 2, 2]);
         assert_eq!(ae.bottleneck, [5, 2, 2]);
         let x = super::super::params::zeros(&[2, 1, 28, 28]);
@@ -203,20 +174,11 @@ mod tests {
     fn odd_sizes_and_empty_filters() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let cfg = ConvConfig {
-            channels: 3,
-            height: 7,
-            width: 10,
-            filters: vec![4, 4],
-            latent_dim: 2,
-        };
+        let cfg = ConvConfig { channels: 3, height: 7, width: 10, filters: vec![4, 4], latent_dim: 2 };
         let ae = cfg.build(&vs.root(), &mut rng).unwrap();
         let x = super::super::params::zeros(&[1, 3, 7, 10]);
         assert_eq!(ae.decode(&ae.encode(&x)).size(), vec![1, 3, 7, 10]);
-        let empty = ConvConfig {
-            filters: vec![],
-            ..ConvConfig::default()
-        };
+        let empty = ConvConfig { filters: vec![], ..ConvConfig::default() };
         assert!(empty.build(&vs.root().sub("e"), &mut rng).is_err());
     }
 }

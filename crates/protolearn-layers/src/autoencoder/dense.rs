@@ -23,47 +23,25 @@ pub struct DenseConfig {
 impl Default for DenseConfig {
     /// `784-500-500-2000-10` (paper 002, Sec. 4.1.3).
     fn default() -> Self {
-        DenseConfig {
-            input_dim: 784,
-            hidden: vec![500, 500, 2000],
-            latent_dim: 10,
-        }
+        DenseConfig { input_dim: 784, hidden: vec![500, 500, 2000], latent_dim: 10 }
     }
 }
 
 impl DenseConfig {
     /// Builds encoder (`path/encoder/i`) and decoder (`path/decoder/i`) layers.
     pub(crate) fn build(&self, path: &nn::Path, rng: &mut ChaCha8Rng) -> Result<DenseAutoencoder> {
-        let widths: Vec<i64> = std::iter::once(self.input_dim)
-            .chain(self.hidden.iter().copied())
-            .chain(std::iter::once(self.latent_dim))
-            .collect();
+        let widths: Vec<i64> =
+            std::iter::once(self.input_dim).chain(self.hidden.iter().copied()).chain(std::iter::once(self.latent_dim)).collect();
         if let Some(&bad) = widths.iter().find(|&&w| w < 1) {
-            return Err(Error::InvalidConfig {
-                field: "autoencoder widths",
-                expected: "every width >= 1".into(),
-                found: bad.to_string(),
-            });
+            return Err(Error::InvalidConfig { field: "autoencoder widths", expected: "every width >= 1".into(), found: bad.to_string() });
         }
-        let stack =
-            |name: &str, dims: &mut dyn Iterator<Item = (i64, i64)>, rng: &mut ChaCha8Rng| {
-                let p = path / name;
-                dims.enumerate()
-                    .map(|(i, (a, b))| Dense::new(&(&p / i), a, b, rng))
-                    .collect::<Result<Vec<_>>>()
-            };
+        let stack = |name: &str, dims: &mut dyn Iterator<Item = (i64, i64)>, rng: &mut ChaCha8Rng| {
+            let p = path / name;
+            dims.enumerate().map(|(i, (a, b))| Dense::new(&(&p / i), a, b, rng)).collect::<Result<Vec<_>>>()
+        };
         let encoder = stack("encoder", &mut widths.windows(2).map(|w| (w[0], w[1])), rng)?;
-        let decoder = stack(
-            "decoder",
-            &mut widths.windows(2).rev().map(|w| (w[1], w[0])),
-            rng,
-        )?;
-        Ok(DenseAutoencoder {
-            encoder,
-            decoder,
-            input_dim: self.input_dim,
-            latent_dim: self.latent_dim,
-        })
+        let decoder = stack("decoder", &mut widths.windows(2).rev().map(|w| (w[1], w[0])), rng)?;
+        Ok(DenseAutoencoder { encoder, decoder, input_dim: self.input_dim, latent_dim: self.latent_dim })
     }
 }
 

@@ -88,11 +88,7 @@ impl Autoencoder {
         let expected = self.input_shape();
         let got = x.size();
         if got.len() != expected.len() + 1 || got[1..] != expected[..] {
-            return Err(Error::Shape {
-                what: "autoencoder input",
-                expected: format!("[n, {expected:?}]"),
-                got,
-            });
+            return Err(Error::Shape { what: "autoencoder input", expected: format!("[n, {expected:?}]"), got });
         }
         Ok(())
     }
@@ -117,11 +113,7 @@ impl Autoencoder {
         let l = self.latent_dim();
         let got = z.size();
         if got.len() != 2 || got[1] != l {
-            return Err(Error::Shape {
-                what: "autoencoder code",
-                expected: format!("[n, {l}]"),
-                got,
-            });
+            return Err(Error::Shape { what: "autoencoder code", expected: format!("[n, {l}]"), got });
         }
         Ok(match self {
             Autoencoder::Dense(a) => a.decode(z),

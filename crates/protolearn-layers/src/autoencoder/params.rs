@@ -8,19 +8,10 @@ use tch::{nn, Tensor};
 
 /// A variable `name` of `shape` with entries `U(-a, a)`, `a = sqrt(6 / (fan_in + fan_out))`
 /// (Glorot & Bengio 2010; Keras' default, used by the DESOM authors).
-fn glorot(
-    path: &nn::Path,
-    name: &str,
-    shape: &[i64],
-    fan_in: i64,
-    fan_out: i64,
-    rng: &mut ChaCha8Rng,
-) -> Result<Tensor> {
+fn glorot(path: &nn::Path, name: &str, shape: &[i64], fan_in: i64, fan_out: i64, rng: &mut ChaCha8Rng) -> Result<Tensor> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
     let count: i64 = shape.iter().product();
-    let values: Vec<f32> = (0..count)
-        .map(|_| rng.random_range(-limit..limit))
-        .collect();
+    let values: Vec<f32> = (0..count).map(|_| rng.random_range(-limit..limit)).collect();
     let init = Tensor::f_from_slice(&values)?.f_view(shape)?;
     Ok(path.f_var_copy(name, &init)?)
 }
@@ -34,12 +25,7 @@ pub(crate) struct Dense {
 
 impl Dense {
     /// `inputs -> outputs` under `path` (variables `weight` `[out, in]`, `bias` `[out]`).
-    pub(crate) fn new(
-        path: &nn::Path,
-        inputs: i64,
-        outputs: i64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Self> {
+    pub(crate) fn new(path: &nn::Path, inputs: i64, outputs: i64, rng: &mut ChaCha8Rng) -> Result<Self> {
         let weight = glorot(path, "weight", &[outputs, inputs], inputs, outputs, rng)?;
         let bias = path.f_zeros("bias", &[outputs])?;
         Ok(Dense { weight, bias })
@@ -61,20 +47,8 @@ pub(crate) struct Conv3x3 {
 
 impl Conv3x3 {
     /// `inputs -> outputs` channels under `path` (variables `weight` `[out, in, 3, 3]`, `bias` `[out]`).
-    pub(crate) fn new(
-        path: &nn::Path,
-        inputs: i64,
-        outputs: i64,
-        rng: &mut ChaCha8Rng,
-    ) -> Result<Self> {
-        let weight = glorot(
-            path,
-            "weight",
-            &[outputs, inputs, 3, 3],
-            inputs * 9,
-            outputs * 9,
-            rng,
-        )?;
+    pub(crate) fn new(path: &nn::Path, inputs: i64, outputs: i64, rng: &mut ChaCha8Rng) -> Result<Self> {
+        let weight = glorot(path, "weight", &[outputs, inputs, 3, 3], inputs * 9, outputs * 9, rng)?;
         let bias = path.f_zeros("bias", &[outputs])?;
         Ok(Conv3x3 { weight, bias })
     }
@@ -89,17 +63,14 @@ impl Conv3x3 {
 /// Applies `layers` in order with ReLU after every layer but the last (linear output).
 pub(crate) fn mlp(layers: &[Dense], x: &Tensor) -> Tensor {
     let last = layers.len().saturating_sub(1);
-    layers
-        .iter()
-        .enumerate()
-        .fold(x.shallow_clone(), |h, (i, layer)| {
-            let y = layer.forward(&h); // [n, out_i]
-            if i < last {
-                y.relu()
-            } else {
-                y
-            }
-        })
+    layers.iter().enumerate().fold(x.shallow_clone(), |h, (i, layer)| {
+        let y = layer.forward(&h); // [n, out_i]
+        if i < last {
+            y.relu()
+        } else {
+            y
+        }
+    })
 }
 
 /// `Kind::Float` zeros, used to check shapes in unit tests.

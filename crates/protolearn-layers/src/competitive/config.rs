@@ -108,10 +108,7 @@ impl CompetitiveConfig {
                 Ok(CompetitiveLayer::Vcl(Vcl::new(&(path / "vcl"), &initial)))
             }
             LayerKind::Dcl => {
-                let widths: Vec<i64> = std::iter::once(n)
-                    .chain(self.hidden.iter().copied())
-                    .chain([self.n_prototypes])
-                    .collect();
+                let widths: Vec<i64> = std::iter::once(n).chain(self.hidden.iter().copied()).chain([self.n_prototypes]).collect();
                 let initial: Vec<Tensor> = match self.dual_init {
                     DualInit::Glorot => glorot(&widths, seeds, x.device())?,
                     DualInit::MatchPrototypes => {
@@ -127,10 +124,7 @@ impl CompetitiveConfig {
                     .map(|(i, w)| {
                         let lp = &dcl_path / i;
                         let out = w.size()[2];
-                        DualDense {
-                            weight: lp.var_copy("weight", w),
-                            bias: self.bias.then(|| lp.zeros("bias", &[replicas, 1, out])),
-                        }
+                        DualDense { weight: lp.var_copy("weight", w), bias: self.bias.then(|| lp.zeros("bias", &[replicas, 1, out])) }
                     })
                     .collect();
                 Ok(CompetitiveLayer::Dcl(Dcl { layers }))
@@ -153,8 +147,7 @@ fn glorot(widths: &[i64], seeds: &[u64], device: tch::Device) -> Result<Vec<Tens
                 .map(|&seed| {
                     let mut rng = ChaCha8Rng::seed_from_u64(seed);
                     rng.set_stream(layer as u64 + 1);
-                    let values: Vec<f32> =
-                        (0..fan_in * fan_out).map(|_| rng.random_range(-limit..limit)).collect();
+                    let values: Vec<f32> = (0..fan_in * fan_out).map(|_| rng.random_range(-limit..limit)).collect();
                     Tensor::from_slice(&values).view([fan_in, fan_out])
                 })
                 .collect();
@@ -214,14 +207,9 @@ mod tests {
         let x = data();
         let vs = nn::VarStore::new(Device::Cpu);
         let vcl = CompetitiveConfig { n_prototypes: 3, ..Default::default() }.build(&vs.root(), &x, &[1, 2]).unwrap();
-        let dcl = CompetitiveConfig {
-            kind: LayerKind::Dcl,
-            n_prototypes: 3,
-            dual_init: DualInit::MatchPrototypes,
-            ..Default::default()
-        }
-        .build(&vs.root(), &x, &[1, 2])
-        .unwrap();
+        let dcl = CompetitiveConfig { kind: LayerKind::Dcl, n_prototypes: 3, dual_init: DualInit::MatchPrototypes, ..Default::default() }
+            .build(&vs.root(), &x, &[1, 2])
+            .unwrap();
         assert!(vcl.prototypes(&x).allclose(&dcl.prototypes(&x), 1e-4, 1e-4, false));
     }
 

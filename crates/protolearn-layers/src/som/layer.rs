@@ -51,15 +51,20 @@ impl SomInit {
 fn linear_init(grid: &Grid, x: &Tensor) -> Result<Tensor> {
     let (n, dim) = (x.size()[0], x.size()[1]);
     if n < 2 {
-        return Err(Error::InvalidConfig { field: "init", expected: "at least 2 samples for the PCA initialisation".into(), found: n.to_string() });
+        return Err(Error::InvalidConfig {
+            field: "init",
+            expected: "at least 2 samples for the PCA initialisation".into(),
+            found: n.to_string(),
+        });
     }
     let x = x.to_kind(Kind::Double);
     let mean = x.mean_dim(0, true, Kind::Double); // [1, L]
     let centred = &x - &mean; // [n, L]
     let covariance = centred.transpose(0, 1).f_matmul(&centred)? / (n - 1) as f64; // [L, L]
     let (eigenvalues, eigenvectors) = covariance.f_linalg_eigh("L")?; // ascending, [L], [L, L]
-    // Planar unit positions scaled to [-1, 1] per axis; an axis of zero extent stays at 0.
-    let positions: Vec<[f64; 2]> = (0..grid.n_units()).map(|u| grid.position(u))
+                                                                      // Planar unit positions scaled to [-1, 1] per axis; an axis of zero extent stays at 0.
+    let positions: Vec<[f64; 2]> = (0..grid.n_units())
+        .map(|u| grid.position(u))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| Error::InvalidConfig { field: "grid", expected: "positions of every unit".into(), found: e.to_string() })?;
     let scaled = |axis: usize| -> Vec<f64> {
@@ -160,11 +165,7 @@ impl SomLayer {
     pub fn neighbourhood_weights(&self, bmus: &Tensor, temperature: f64) -> Result<Tensor> {
         expect_dims(bmus, 1, "BMUs", "[n]")?;
         if temperature <= 0.0 || temperature.is_nan() {
-            return Err(Error::InvalidConfig {
-                field: "temperature",
-                expected: "T > 0".into(),
-                found: temperature.to_string(),
-            });
+            return Err(Error::InvalidConfig { field: "temperature", expected: "T > 0".into(), found: temperature.to_string() });
         }
         let _guard = tch::no_grad_guard();
         let rows = self.grid_distances.f_index_select(0, bmus)?; // [n, K]
@@ -220,9 +221,7 @@ mod tests {
     fn layer(vs: &nn::VarStore) -> SomLayer {
         let x = Tensor::from_slice(&[0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0, 5.0]).view([5, 2]);
         let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
-            .build(&vs.root(), &x, 3)
-            .unwrap()
+        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }.build(&vs.root(), &x, 3).unwrap()
     }
 
     #[test]

@@ -17,15 +17,9 @@ pub struct Tol {
 }
 
 /// Same float64 formula evaluated in a different order (clustering indices, statistics).
-pub const F64_FORMULA: Tol = Tol {
-    rtol: 1e-10,
-    atol: 1e-12,
-};
+pub const F64_FORMULA: Tol = Tol { rtol: 1e-10, atol: 1e-12 };
 /// Metrics from `f32` distances accumulated in `f32`, compared with float64 references.
-pub const F32_DISTANCES: Tol = Tol {
-    rtol: 2e-5,
-    atol: 1e-6,
-};
+pub const F32_DISTANCES: Tol = Tol { rtol: 2e-5, atol: 1e-6 };
 
 /// Panics with `context` unless `actual` is within `tol` of `expected`.
 pub fn assert_close(actual: f64, expected: f64, tol: Tol, context: &str) {
@@ -43,9 +37,7 @@ pub fn fixture<T: DeserializeOwned>(name: &str) -> Result<T, Box<dyn std::error:
     struct File<T> {
         cases: T,
     }
-    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", name]
-        .iter()
-        .collect();
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", name].iter().collect();
     let file: File<T> = serde_json::from_str(&std::fs::read_to_string(path)?)?;
     Ok(file.cases)
 }

@@ -2,10 +2,9 @@
 
 use crate::common::{assert_close, TestResult, F32_DISTANCES, F64_FORMULA};
 use protolearn_metrics::{
-    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy,
-    combined_error, competitive_hebbian, distortion, normalized_mutual_info,
-    prototype_sharpness_ratio, purity, quantization_error, topographic_error, topographic_product,
-    Boundary, Contingency, Error, Grid, ImageShape, Kernel, Lattice, Matrix, NmiAverage, Sharpness,
+    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, distortion,
+    normalized_mutual_info, prototype_sharpness_ratio, purity, quantization_error, topographic_error, topographic_product, Boundary,
+    Contingency, Error, Grid, ImageShape, Kernel, Lattice, Matrix, NmiAverage, Sharpness,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -42,12 +41,7 @@ fn identical_prototypes_tie_to_the_lowest_index_and_stay_finite() -> TestResult 
     // all prototypes coincide: every ratio d(j, .)/d(j, .) is 1, only the map term remains
     assert!(topographic_product(m, &grid)?.is_finite());
     // units 0 and 1 are adjacent and coincide: CE = QE
-    assert_close(
-        combined_error(x, m, &grid)?,
-        quantization_error(x, m)?,
-        F32_DISTANCES,
-        "ce",
-    );
+    assert_close(combined_error(x, m, &grid)?, quantization_error(x, m)?, F32_DISTANCES, "ce");
     assert_close(topographic_error(x, m, &grid)?, 0.0, F64_FORMULA, "te");
     Ok(())
 }
@@ -74,23 +68,14 @@ fn more_prototypes_than_samples_and_a_single_sample() -> TestResult {
 fn clustering_degenerate_partitions_are_defined() -> TestResult {
     // one cluster, several classes; one class, several clusters; a single sample
     let cases: [(&[i64], &[usize], [f64; 4]); 3] = [
-        (
-            &[i64::MIN, 0, i64::MAX, 0],
-            &[4, 4, 4, 4],
-            [0.5, 0.0, 0.0, 0.5],
-        ),
+        (&[i64::MIN, 0, i64::MAX, 0], &[4, 4, 4, 4], [0.5, 0.0, 0.0, 0.5]),
         (&[-9, -9, -9], &[0, 7, 7], [1.0, 0.0, 0.0, 2.0 / 3.0]),
         (&[5], &[usize::MAX], [1.0, 1.0, 1.0, 1.0]),
     ];
     for (labels, clusters, [pur, nmi, ari, acc]) in cases {
         let t = Contingency::new(labels, clusters)?;
         assert_close(purity(&t), pur, F64_FORMULA, "purity");
-        for avg in [
-            NmiAverage::Arithmetic,
-            NmiAverage::Geometric,
-            NmiAverage::Max,
-            NmiAverage::Min,
-        ] {
+        for avg in [NmiAverage::Arithmetic, NmiAverage::Geometric, NmiAverage::Max, NmiAverage::Min] {
             assert_close(normalized_mutual_info(&t, avg), nmi, F64_FORMULA, "nmi");
         }
         assert_close(adjusted_rand_index(&t), ari, F64_FORMULA, "ari");
@@ -141,22 +126,10 @@ fn invalid_som_inputs_are_typed_errors() -> TestResult {
     assert!(shape(topographic_error(x, m, &wrong_grid)));
     assert!(shape(topographic_product(m, &wrong_grid)));
 
-    for bad in [
-        Kernel::Gaussian { temperature: 0.0 },
-        Kernel::Gaussian {
-            temperature: f64::NAN,
-        },
-        Kernel::Window { radius: -1.0 },
-    ] {
-        assert!(matches!(
-            distortion(x, m, &grid, bad),
-            Err(Error::InvalidParameter { .. })
-        ));
+    for bad in [Kernel::Gaussian { temperature: 0.0 }, Kernel::Gaussian { temperature: f64::NAN }, Kernel::Window { radius: -1.0 }] {
+        assert!(matches!(distortion(x, m, &grid, bad), Err(Error::InvalidParameter { .. })));
     }
-    assert!(matches!(
-        Matrix::new(&data, 4, 0),
-        Err(Error::TooFew { .. })
-    ));
+    assert!(matches!(Matrix::new(&data, 4, 0), Err(Error::TooFew { .. })));
     assert!(matches!(Matrix::new(&data, 3, 2), Err(Error::Shape { .. })));
     Ok(())
 }
@@ -164,25 +137,10 @@ fn invalid_som_inputs_are_typed_errors() -> TestResult {
 #[test]
 fn invalid_labelled_inputs_are_typed_errors() -> TestResult {
     let grid = rect(2, 2)?;
-    assert!(matches!(
-        class_scatter_index(&[1, 2], &[0, 4], &grid),
-        Err(Error::UnitOutOfRange {
-            unit: 4,
-            n_units: 4
-        })
-    ));
-    assert!(matches!(
-        class_scatter_index(&[1, 2], &[0], &grid),
-        Err(Error::Shape { .. })
-    ));
-    assert!(matches!(
-        class_scatter_index(&[], &[], &grid),
-        Err(Error::TooFew { .. })
-    ));
-    assert!(matches!(
-        Contingency::new(&[1, 2, 3], &[0, 1]),
-        Err(Error::Shape { .. })
-    ));
+    assert!(matches!(class_scatter_index(&[1, 2], &[0, 4], &grid), Err(Error::UnitOutOfRange { unit: 4, n_units: 4 })));
+    assert!(matches!(class_scatter_index(&[1, 2], &[0], &grid), Err(Error::Shape { .. })));
+    assert!(matches!(class_scatter_index(&[], &[], &grid), Err(Error::TooFew { .. })));
+    assert!(matches!(Contingency::new(&[1, 2, 3], &[0, 1]), Err(Error::Shape { .. })));
     Ok(())
 }
 
@@ -194,53 +152,24 @@ fn class_scatter_index_counts_connected_groups() -> TestResult {
     assert_close(csi, 1.5, F64_FORMULA, "csi");
     let torus = Grid::new(3, 3, Lattice::Rectangular, Boundary::Toroidal)?;
     // on the torus unit 8 is adjacent to unit 2 but not to unit 0: still two groups for class 1
-    assert_close(
-        class_scatter_index(&[1, 1], &[0, 8], &torus)?,
-        2.0,
-        F64_FORMULA,
-        "csi torus",
-    );
-    assert_close(
-        class_scatter_index(&[1, 1], &[2, 8], &torus)?,
-        1.0,
-        F64_FORMULA,
-        "csi wrap",
-    );
+    assert_close(class_scatter_index(&[1, 1], &[0, 8], &torus)?, 2.0, F64_FORMULA, "csi torus");
+    assert_close(class_scatter_index(&[1, 1], &[2, 8], &torus)?, 1.0, F64_FORMULA, "csi wrap");
     Ok(())
 }
 
 #[test]
 fn sharpness_ratio_edge_cases() -> TestResult {
-    let shape = ImageShape {
-        height: 1,
-        width: 4,
-    };
+    let shape = ImageShape { height: 1, width: 4 };
     let ramp = [0.0_f32, 1.0, 2.0, 3.0];
     let flat = [5.0_f32; 4];
     let (x, m) = (Matrix::new(&ramp, 1, 4)?, Matrix::new(&flat, 1, 4)?);
     // a ramp has gradient 1 everywhere (the axis of length 1 contributes 0)
     let psr = prototype_sharpness_ratio(m, x, shape, Sharpness::MeanGradientNorm);
     assert!(matches!(psr, Err(Error::Undefined { .. })));
-    assert_close(
-        prototype_sharpness_ratio(x, x, shape, Sharpness::default())?,
-        1.0,
-        F64_FORMULA,
-        "psr",
-    );
-    assert_close(
-        prototype_sharpness_ratio(x, m, shape, Sharpness::SquaredGradientNorm)?,
-        0.0,
-        F64_FORMULA,
-        "psr flat",
-    );
-    let wrong = ImageShape {
-        height: 2,
-        width: 3,
-    };
-    assert!(matches!(
-        prototype_sharpness_ratio(x, m, wrong, Sharpness::default()),
-        Err(Error::Shape { .. })
-    ));
+    assert_close(prototype_sharpness_ratio(x, x, shape, Sharpness::default())?, 1.0, F64_FORMULA, "psr");
+    assert_close(prototype_sharpness_ratio(x, m, shape, Sharpness::SquaredGradientNorm)?, 0.0, F64_FORMULA, "psr flat");
+    let wrong = ImageShape { height: 2, width: 3 };
+    assert!(matches!(prototype_sharpness_ratio(x, m, wrong, Sharpness::default()), Err(Error::Shape { .. })));
     Ok(())
 }
 
@@ -250,22 +179,10 @@ fn original_and_latent_space_use_the_same_functions() -> TestResult {
     let grid = rect(1, 4)?;
     let protos_1d = [0.0_f32, 1.0, 2.0, 3.0];
     let data_1d = [0.2_f32, 1.4, 2.6, 2.9, 0.5];
-    let pad = |v: &[f32]| {
-        v.iter()
-            .flat_map(|&a| [a, 0.0, 0.0, 0.0, 0.0])
-            .collect::<Vec<f32>>()
-    };
+    let pad = |v: &[f32]| v.iter().flat_map(|&a| [a, 0.0, 0.0, 0.0, 0.0]).collect::<Vec<f32>>();
     let (protos_5d, data_5d) = (pad(&protos_1d), pad(&data_1d));
-    let low = som_scores(
-        Matrix::new(&data_1d, 5, 1)?,
-        Matrix::new(&protos_1d, 4, 1)?,
-        &grid,
-    )?;
-    let high = som_scores(
-        Matrix::new(&data_5d, 5, 5)?,
-        Matrix::new(&protos_5d, 4, 5)?,
-        &grid,
-    )?;
+    let low = som_scores(Matrix::new(&data_1d, 5, 1)?, Matrix::new(&protos_1d, 4, 1)?, &grid)?;
+    let high = som_scores(Matrix::new(&data_5d, 5, 5)?, Matrix::new(&protos_5d, 4, 5)?, &grid)?;
     for (a, b) in low.iter().zip(&high) {
         assert_close(*a, *b, F32_DISTANCES, "1-d vs 5-d");
     }

@@ -3,11 +3,9 @@
 
 use crate::common::{assert_close, fixture, TestResult, F32_DISTANCES, F64_FORMULA};
 use protolearn_metrics::{
-    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy,
-    combined_error, competitive_hebbian, distortion, mean, normalized_mutual_info,
-    prototype_sharpness_ratio, purity, quantization_error, std_dev, std_error, student_t_cdf,
-    topographic_error, topographic_product, welch_t_test, Contingency, Grid, ImageShape, Kernel,
-    Matrix, NmiAverage, Sharpness,
+    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, distortion,
+    mean, normalized_mutual_info, prototype_sharpness_ratio, purity, quantization_error, std_dev, std_error, student_t_cdf,
+    topographic_error, topographic_product, welch_t_test, Contingency, Grid, ImageShape, Kernel, Matrix, NmiAverage, Sharpness,
 };
 use serde::Deserialize;
 
@@ -33,12 +31,7 @@ fn clustering_indices_match_scikit_learn() -> TestResult {
         let ctx = |m: &str| format!("{} / {m}", c.name);
         assert_close(purity(&t), c.purity, F64_FORMULA, &ctx("purity"));
         assert_close(adjusted_rand_index(&t), c.ari, F64_FORMULA, &ctx("ari"));
-        assert_close(
-            clustering_accuracy(&t)?,
-            c.accuracy,
-            F64_FORMULA,
-            &ctx("accuracy"),
-        );
+        assert_close(clustering_accuracy(&t)?, c.accuracy, F64_FORMULA, &ctx("accuracy"));
         for (avg, expected) in [
             (NmiAverage::Arithmetic, c.nmi_arithmetic),
             (NmiAverage::Geometric, c.nmi_geometric),
@@ -102,10 +95,7 @@ fn statistics_match_scipy() -> TestResult {
         let ctx = format!("t cdf at t={}, df={}", c.t, c.df);
         assert_close(student_t_cdf(c.t, c.df)?, c.cdf, F64_FORMULA, &ctx);
     }
-    assert_eq!(
-        (cases.summary.len(), cases.welch.len(), cases.t_cdf.len()),
-        (6, 5, 8)
-    );
+    assert_eq!((cases.summary.len(), cases.welch.len(), cases.t_cdf.len()), (6, 5, 8));
     Ok(())
 }
 
@@ -175,38 +165,16 @@ fn som_quality_matches_numpy_formulas() -> TestResult {
         let second: Option<Vec<usize>> = bmus.iter().map(|b| b.second.map(|s| s.unit)).collect();
         assert_eq!(second, c.bmu_second, "{}", ctx("second bmu"));
         assert_close(quantization_error(x, m)?, c.qe, F32_DISTANCES, &ctx("qe"));
-        let gaussian = Kernel::Gaussian {
-            temperature: c.temperature,
-        };
+        let gaussian = Kernel::Gaussian { temperature: c.temperature };
         let d = distortion(x, m, &c.grid, gaussian)?;
         assert_close(d, c.distortion_gaussian, F32_DISTANCES, &ctx("distortion"));
         let d = distortion(x, m, &c.grid, Kernel::Window { radius: c.radius })?;
-        assert_close(
-            d,
-            c.distortion_window,
-            F32_DISTANCES,
-            &ctx("window distortion"),
-        );
+        assert_close(d, c.distortion_window, F32_DISTANCES, &ctx("window distortion"));
         match (c.te, c.ce, c.tp) {
             (Some(te), Some(ce), Some(tp)) => {
-                assert_close(
-                    topographic_error(x, m, &c.grid)?,
-                    te,
-                    F64_FORMULA,
-                    &ctx("te"),
-                );
-                assert_close(
-                    combined_error(x, m, &c.grid)?,
-                    ce,
-                    F32_DISTANCES,
-                    &ctx("ce"),
-                );
-                assert_close(
-                    topographic_product(m, &c.grid)?,
-                    tp,
-                    F32_DISTANCES,
-                    &ctx("tp"),
-                );
+                assert_close(topographic_error(x, m, &c.grid)?, te, F64_FORMULA, &ctx("te"));
+                assert_close(combined_error(x, m, &c.grid)?, ce, F32_DISTANCES, &ctx("ce"));
+                assert_close(topographic_product(m, &c.grid)?, tp, F32_DISTANCES, &ctx("tp"));
             }
             _ => {
                 assert!(topographic_error(x, m, &c.grid).is_err(), "{}", ctx("te"));
@@ -240,21 +208,10 @@ fn prototype_sharpness_ratio_matches_numpy_gradient() -> TestResult {
         let p = c.height * c.width;
         let x = Matrix::new(&c.data, c.data.len() / p, p)?;
         let m = Matrix::new(&c.prototypes, c.prototypes.len() / p, p)?;
-        let shape = ImageShape {
-            height: c.height,
-            width: c.width,
-        };
-        for (s, expected) in [
-            (Sharpness::MeanGradientNorm, c.psr_mean_norm),
-            (Sharpness::SquaredGradientNorm, c.psr_squared),
-        ] {
+        let shape = ImageShape { height: c.height, width: c.width };
+        for (s, expected) in [(Sharpness::MeanGradientNorm, c.psr_mean_norm), (Sharpness::SquaredGradientNorm, c.psr_squared)] {
             let psr = prototype_sharpness_ratio(x, m, shape, s)?;
-            assert_close(
-                psr,
-                expected,
-                F32_DISTANCES,
-                &format!("psr {s:?} {shape:?}"),
-            );
+            assert_close(psr, expected, F32_DISTANCES, &format!("psr {s:?} {shape:?}"));
         }
     }
     assert_eq!(cases.len(), 3);
@@ -292,12 +249,7 @@ fn competitive_topology_matches_networkx() -> TestResult {
         let comps = g.connected_components();
         assert_eq!(comps.labels, c.component_labels, "{}", c.name);
         assert_eq!(comps.count, c.n_components, "{}", c.name);
-        assert_eq!(
-            g.components_within(&g.valid_prototypes())?,
-            c.valid_components,
-            "{}",
-            c.name
-        );
+        assert_eq!(g.components_within(&g.valid_prototypes())?, c.valid_components, "{}", c.name);
     }
     assert_eq!(cases.len(), 4);
     Ok(())

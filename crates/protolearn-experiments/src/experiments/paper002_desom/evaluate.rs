@@ -8,8 +8,7 @@ use kodama::{linkage, Method};
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_metrics::{
     best_matching_units, clustering_accuracy, combined_error, normalized_mutual_info, prototype_sharpness_ratio, purity,
-    quantization_error, topographic_error, topographic_product, Contingency, Grid, ImageShape, Matrix, NmiAverage,
-    Sharpness,
+    quantization_error, topographic_error, topographic_product, Contingency, Grid, ImageShape, Matrix, NmiAverage, Sharpness,
 };
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};

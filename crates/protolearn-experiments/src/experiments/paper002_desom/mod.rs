@@ -118,7 +118,15 @@ fn record(results: &mut Results, dataset: &str, model: &str, metrics: &evaluate:
 }
 
 /// Runs every model of `preset` on one dataset for every seed.
-fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: DatasetName, results: &mut Results, kept: &mut Kept, csv: &mut impl std::io::Write) -> Result<()> {
+fn run_dataset(
+    ctx: &RunContext,
+    spec: &Spec,
+    preset: &PresetSpec,
+    name: DatasetName,
+    results: &mut Results,
+    kept: &mut Kept,
+    csv: &mut impl std::io::Write,
+) -> Result<()> {
     let data = load(name.idx(), &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", name.label()))?;
     let train = Dataset::from_data(&data.train, ctx.device)?;
     let test = Dataset::from_data(&data.test, ctx.device)?;
@@ -233,13 +241,30 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     );
     let sections: [TableSpec; 8] = [
         ("Table 7: clustering with 64 clusters (purity, NMI)", &all, vec![("purity", "Pur"), ("nmi", "NMI")], 3),
-        ("Table 8: SOM quality in original space (decoded prototypes for AE models)", &maps, vec![("qe", "QE"), ("te", "TE"), ("ce", "CE"), ("tp", "TP")], 3),
-        ("Table 9: SOM quality in latent space", &maps, vec![("qe_latent", "QE"), ("te_latent", "TE"), ("ce_latent", "CE"), ("tp_latent", "TP")], 3),
+        (
+            "Table 8: SOM quality in original space (decoded prototypes for AE models)",
+            &maps,
+            vec![("qe", "QE"), ("te", "TE"), ("ce", "CE"), ("tp", "TP")],
+            3,
+        ),
+        (
+            "Table 9: SOM quality in latent space",
+            &maps,
+            vec![("qe_latent", "QE"), ("te_latent", "TE"), ("ce_latent", "CE"), ("tp_latent", "TP")],
+            3,
+        ),
         ("Table 10: prototype sharpness ratio (28x28, mean gradient norm)", &maps, vec![("psr", "PSR")], 3),
         (
             "Table 11: post-clustering of the 8x8 prototypes into #classes groups (+KM: k-means, +HC: Ward)",
             &post,
-            vec![("km10_purity", "+KM Pur"), ("km10_nmi", "+KM NMI"), ("km10_acc", "+KM Acc"), ("hc_purity", "+HC Pur"), ("hc_nmi", "+HC NMI"), ("hc_acc", "+HC Acc")],
+            vec![
+                ("km10_purity", "+KM Pur"),
+                ("km10_nmi", "+KM NMI"),
+                ("km10_acc", "+KM Acc"),
+                ("hc_purity", "+HC Pur"),
+                ("hc_nmi", "+HC NMI"),
+                ("hc_acc", "+HC Acc"),
+            ],
             3,
         ),
         (
@@ -251,7 +276,17 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         ("Table 11 (1-D map): DESOM on a #classes x 1 map", &["DESOM (#classes x 1)"], classification.to_vec(), 3),
         (
             "Table 12: training time (paper: RTX 2080, MNIST; ours: this device; AE+ rows include the pretraining)",
-            &["AE pretraining", "k-means (k=64)", "SOM (8x8)", "AE+k-means", "AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)", "DESOM (20x20)", "DESOM (#classes x 1)"],
+            &[
+                "AE pretraining",
+                "k-means (k=64)",
+                "SOM (8x8)",
+                "AE+k-means",
+                "AE+SOM",
+                "DESOM (8x8)",
+                "ConvDESOM (8x8)",
+                "DESOM (20x20)",
+                "DESOM (#classes x 1)",
+            ],
             vec![("seconds", "seconds"), ("it_per_s", "it/s")],
             1,
         ),
@@ -269,8 +304,14 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     );
     let large = (spec.large_grid.rows(), spec.large_grid.cols());
     let figures = [
-        ("Decoded prototypes (Figs. 15-16 analogue)", report::prototype_maps(&dir, "prototype_maps", (spec.grid.rows(), spec.grid.cols()), &kept.views)?),
-        ("Decoded prototypes of the large map (Fig. 17 analogue)", report::prototype_maps(&dir, "prototype_maps_large", large, &kept.views)?),
+        (
+            "Decoded prototypes (Figs. 15-16 analogue)",
+            report::prototype_maps(&dir, "prototype_maps", (spec.grid.rows(), spec.grid.cols()), &kept.views)?,
+        ),
+        (
+            "Decoded prototypes of the large map (Fig. 17 analogue)",
+            report::prototype_maps(&dir, "prototype_maps_large", large, &kept.views)?,
+        ),
         ("DESOM latent U-matrix", report::desom_umatrix(&dir, &kept.views, &kept.labels)?),
         ("DESOM learning curves (Fig. 6 analogue)", report::learning_curves(&dir, &kept.histories)?),
     ];

@@ -4,13 +4,13 @@
 
 use super::{PresetSpec, Spec};
 use anyhow::{bail, Context, Result};
-use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{Autoencoder, AutoencoderConfig};
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::train::{train_gradient, GradientSomConfig};
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
+use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::trainer::Timed;
@@ -283,7 +283,8 @@ impl Inputs<'_> {
             Model::ConvDesom => (AutoencoderConfig::Conv(self.spec.conv.clone()), &[-1, 1, 28, 28]),
             _ => (AutoencoderConfig::Dense(self.spec.dense.clone()), &[-1, 784]),
         };
-        let reshape = |d: &Dataset| -> Result<Dataset> { Ok(Dataset::new(d.x.f_reshape(shape)?, d.y.as_ref().map(Tensor::shallow_clone))?) };
+        let reshape =
+            |d: &Dataset| -> Result<Dataset> { Ok(Dataset::new(d.x.f_reshape(shape)?, d.y.as_ref().map(Tensor::shallow_clone))?) };
         let (train, test) = (reshape(self.train)?, reshape(self.test)?);
         let config = DesomConfig { autoencoder, som: self.som_config(grid), gamma: self.spec.gamma };
         let start = Instant::now();

@@ -184,7 +184,9 @@ pub fn prototype_maps(dir: &Path, name: &str, grid: (usize, usize), views: &[(St
     let shape = GridShape::new(grid.0, grid.1);
     let panels: Vec<ImagePanel> = owned
         .iter()
-        .map(|(title, pixels)| ImagePanel::new(pixels, shape, GridShape::new(28, 28)).intensity(Intensity::Fixed { low: 0.0, high: 1.0 }).title(title.clone()))
+        .map(|(title, pixels)| {
+            ImagePanel::new(pixels, shape, GridShape::new(28, 28)).intensity(Intensity::Fixed { low: 0.0, high: 1.0 }).title(title.clone())
+        })
         .collect();
     let side = (52 * grid.0.max(grid.1)).clamp(420, 1200) as u32;
     let columns = panels.len().div_ceil(2).max(1);
@@ -214,9 +216,18 @@ pub fn desom_umatrix(dir: &Path, views: &[(String, String, View)], labels: &BTre
     }
     let panels: Vec<UMatrixPanel> = owned
         .iter()
-        .map(|(d, p, dim, maj, hits, (rows, cols))| UMatrixPanel::new(p, GridShape::new(*rows, *cols), *dim).hits(maj, hits).title(d.to_string()))
+        .map(|(d, p, dim, maj, hits, (rows, cols))| {
+            UMatrixPanel::new(p, GridShape::new(*rows, *cols), *dim).hits(maj, hits).title(d.to_string())
+        })
         .collect();
-    let files = umatrix(dir.join("desom_umatrix"), &Layout::new().title("DESOM latent U-matrix; markers: test hits coloured by majority class").columns(panels.len().max(1)).panel_size(460, 420), &panels)?;
+    let files = umatrix(
+        dir.join("desom_umatrix"),
+        &Layout::new()
+            .title("DESOM latent U-matrix; markers: test hits coloured by majority class")
+            .columns(panels.len().max(1))
+            .panel_size(460, 420),
+        &panels,
+    )?;
     Ok(Some(files.png))
 }
 
@@ -259,9 +270,15 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>
         .iter()
         .zip(&data)
         .map(|((name, _), series)| {
-            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(*name).axis_labels("iteration", *name)
+            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
+                .title(*name)
+                .axis_labels("iteration", *name)
         })
         .collect();
-    let files = curves(dir.join("desom_learning_curves"), &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(3).panel_size(440, 300), &panels)?;
+    let files = curves(
+        dir.join("desom_learning_curves"),
+        &Layout::new().title("DESOM learning curves (Fig. 6 analogue)").columns(3).panel_size(440, 300),
+        &panels,
+    )?;
     Ok(Some(files.png))
 }
