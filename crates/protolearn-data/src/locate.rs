@@ -11,6 +11,15 @@ use crate::error::{Error, Result};
 use crate::idx::read_uncompressed;
 use crate::mnist::IdxDataset;
 
+/// Set to `1` (CI does, when the datasets sit beside the clone) to make tests that need a dataset
+/// fail when it is missing instead of skipping.
+pub const REQUIRE_DATA_ENV: &str = "PROTOLEARN_REQUIRE_DATA";
+
+/// Whether [`REQUIRE_DATA_ENV`] is `1`: a test that cannot find its dataset must then fail.
+pub fn data_required() -> bool {
+    std::env::var(REQUIRE_DATA_ENV).is_ok_and(|v| v == "1")
+}
+
 /// Environment variable naming a data root.
 pub const DATA_ENV: &str = "PROTOLEARN_DATA";
 

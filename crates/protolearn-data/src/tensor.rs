@@ -197,7 +197,8 @@ impl<R: Rng> RandomBatches<'_, R> {
         Ok(Tensor::f_from_slice(&indices)?.f_to_device(self.data.device())?)
     }
 
-    fn next_batch(&mut self) -> Result<Batch> {
+    /// The next batch (the stream never ends; [`Iterator::next`] wraps this in `Some`).
+    pub fn next_batch(&mut self) -> Result<Batch> {
         if self.next == BATCHES_PER_UPLOAD {
             self.chunk = None;
         }

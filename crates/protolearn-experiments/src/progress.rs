@@ -1,10 +1,10 @@
-//! Progress bars (indicatif) for training loops, as observers.
+//! Progress bars (indicatif) for the trainer's phases, as an observer.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use protolearn_train::competitive::CompetitiveRecord;
 use protolearn_train::observer::Observer;
+use protolearn_train::trainer::LogRecord;
 
-/// A progress bar over epochs showing the mean quantization error of the replicas.
+/// A progress bar over a phase's log points showing its first logged column (mean over replicas).
 #[derive(Debug)]
 pub struct EpochBar {
     bar: ProgressBar,
@@ -18,19 +18,21 @@ impl EpochBar {
     }
 }
 
-impl Observer<CompetitiveRecord> for EpochBar {
-    fn on_start(&mut self, epochs: usize) {
-        self.bar = ProgressBar::new(epochs as u64);
-        let style = ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} epochs {msg} ({elapsed})")
+impl Observer for EpochBar {
+    fn on_start(&mut self, phase: &str, logs: usize) {
+        self.bar = ProgressBar::new(logs as u64);
+        let style = ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} logs {msg} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         self.bar.set_style(style);
-        self.bar.set_prefix(self.label.clone());
+        self.bar.set_prefix(format!("{} {phase}", self.label));
     }
 
-    fn on_epoch(&mut self, _epoch: usize, record: &CompetitiveRecord) {
-        let q = &record.quantization;
-        self.bar.set_message(format!("Q {:.4}", q.iter().sum::<f64>() / q.len().max(1) as f64));
+    fn on_log(&mut self, record: &LogRecord) {
+        if let Some(column) = record.columns.first() {
+            let mean = column.values.iter().sum::<f64>() / column.values.len().max(1) as f64;
+            self.bar.set_message(format!("{} {mean:.4}", column.name));
+        }
         self.bar.inc(1);
     }
 

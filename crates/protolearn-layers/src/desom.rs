@@ -1,5 +1,6 @@
 //! The Deep Embedded SOM (paper 002, Sec. 3; paper 004, Sec. 3): an autoencoder and a SOM layer
-//! on its latent space, trained jointly on `L = L_R + γ L_SOM`.
+//! on its latent space, trained jointly on `L = L_R + γ L_SOM`. The autoencoder is any
+//! [`Backbone`] with a decoder ([`Desom::new`]); [`DesomConfig`] builds the paper's two.
 //!
 //! ```
 //! use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
@@ -22,7 +23,7 @@
 //! assert_eq!(desom.decoded_prototypes().unwrap().size(), vec![4, 4]);
 //! ```
 
-use crate::autoencoder::{Autoencoder, AutoencoderConfig};
+use crate::autoencoder::{AutoencoderConfig, Backbone};
 use crate::error::{Error, Result};
 use crate::som::SomInit;
 use crate::som::{som_distortion, SomConfig, SomLayer};
@@ -60,13 +61,8 @@ impl DesomConfig {
     /// # Shapes
     /// `x`: `[n, ...input_shape]`, any number of samples (a random subset suffices).
     pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<Desom> {
-        if !(self.gamma.is_finite() && self.gamma >= 0.0) {
-            return Err(Error::InvalidConfig { field: "gamma", expected: "finite gamma >= 0".into(), found: self.gamma.to_string() });
-        }
-        let autoencoder = self.autoencoder.build(&(path / "ae"), seed)?;
-        let z = encode_chunked(&autoencoder, x)?; // [n, L]
-        let som = self.som.build(&(path / "som"), &z, seed)?;
-        Ok(Desom { autoencoder, som, init: self.som.init, gamma: self.gamma })
+        let backbone = self.autoencoder.build(&(path / "ae"), seed)?;
+        Desom::new(backbone, &self.som, &(path / "som"), x, seed, self.gamma)
     }
 }
 
@@ -86,7 +82,7 @@ pub struct DesomLoss {
 #[derive(Debug)]
 pub struct Desom {
     /// Encoder and decoder.
-    pub autoencoder: Autoencoder,
+    pub backbone: Box<dyn Backbone>,
     /// The SOM layer on the codes `z = f(x)`.
     pub som: SomLayer,
     init: SomInit,
@@ -94,6 +90,23 @@ pub struct Desom {
 }
 
 impl Desom {
+    /// DESOM on any `backbone` with a decoder: the SOM layer `som` is built under `path`, its
+    /// prototypes drawn by `som.init` from the codes `f(x)` with `seed` (paper 002, Sec. 3.4).
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input_shape]`, any number of samples (a random subset suffices).
+    pub fn new(backbone: Box<dyn Backbone>, som: &SomConfig, path: &nn::Path, x: &Tensor, seed: u64, gamma: f64) -> Result<Desom> {
+        if !(gamma.is_finite() && gamma >= 0.0) {
+            return Err(Error::InvalidConfig { field: "gamma", expected: "finite gamma >= 0".into(), found: gamma.to_string() });
+        }
+        if !backbone.has_decoder() {
+            return Err(Error::NoDecoder { backbone: format!("{backbone:?}").chars().take(80).collect() });
+        }
+        let z = encode_chunked(backbone.as_ref(), x)?; // [n, L]
+        let layer = som.build(path, &z, seed)?;
+        Ok(Desom { backbone, som: layer, init: som.init, gamma })
+    }
+
     /// The SOM loss weight `γ`.
     pub fn gamma(&self) -> f64 {
         self.gamma
@@ -106,8 +119,8 @@ impl Desom {
     /// # Shapes
     /// `x`: `[b, ...input_shape]`.
     pub fn loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
-        let z = self.autoencoder.encode(x)?; // [b, L]
-        let reconstruction = mse(&self.autoencoder.decode(&z)?, x)?; // []
+        let z = self.backbone.encode(x)?; // [b, L]
+        let reconstruction = mse(&self.backbone.decode(&z)?, x)?; // []
         let dist = self.som.forward(&z); // [b, K]
         let bmus = dist.detach().argmin(-1, false); // [b]
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
@@ -121,7 +134,7 @@ impl Desom {
     /// # Shapes
     /// `x`: `[b, ...input_shape]` → `[]`.
     pub fn reconstruction_loss(&self, x: &Tensor) -> Result<Tensor> {
-        mse(&self.autoencoder.forward(x)?, x)
+        reconstruction_loss(self.backbone.as_ref(), x)
     }
 
     /// Codes `z = f(x)` without gradient, in chunks.
@@ -129,7 +142,7 @@ impl Desom {
     /// # Shapes
     /// `x`: `[n, ...input_shape]` → `[n, L]`.
     pub fn encode_all(&self, x: &Tensor) -> Result<Tensor> {
-        encode_chunked(&self.autoencoder, x)
+        encode_chunked(self.backbone.as_ref(), x)
     }
 
     /// Best-matching units `b_i = argmin_k ||f(x_i) - m_k||^2` (paper 002, Sec. 3.2), without gradient.
@@ -146,7 +159,7 @@ impl Desom {
     /// `[K, ...input_shape]`.
     pub fn decoded_prototypes(&self) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        Ok(self.autoencoder.decode(&self.som.weight)?.contiguous())
+        Ok(self.backbone.decode(&self.som.weight)?.contiguous())
     }
 
     /// Re-draws the prototypes from the encoded samples `f(x)` with the configured initialisation
@@ -161,6 +174,15 @@ impl Desom {
     }
 }
 
+/// The reconstruction loss `L_R` of any backbone with a decoder (AE pretraining, paper 002,
+/// Sec. 4.2), with gradient.
+///
+/// # Shapes
+/// `x`: `[b, ...input_shape]` → `[]`.
+pub fn reconstruction_loss(backbone: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
+    mse(&backbone.reconstruct(x)?, x)
+}
+
 /// `L_R = (1/(n D)) sum_i ||x̃_i - x_i||^2`, the mean over samples and features.
 fn mse(reconstruction: &Tensor, x: &Tensor) -> Result<Tensor> {
     Ok(reconstruction.f_mse_loss(x, tch::Reduction::Mean)?)
@@ -170,7 +192,7 @@ fn mse(reconstruction: &Tensor, x: &Tensor) -> Result<Tensor> {
 ///
 /// # Shapes
 /// `x`: `[n, ...input_shape]` → `[n, L]`.
-fn encode_chunked(autoencoder: &Autoencoder, x: &Tensor) -> Result<Tensor> {
+pub fn encode_chunked(autoencoder: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
     autoencoder.check_input(x)?;
     let _guard = tch::no_grad_guard();
     let n = x.size()[0];

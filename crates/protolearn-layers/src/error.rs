@@ -23,6 +23,13 @@ pub enum Error {
         /// What was found.
         found: String,
     },
+    /// A backbone without decoder was asked to decode (e.g. DESOM's reconstruction loss on a
+    /// classifier backbone).
+    #[error("the backbone {backbone} has no decoder")]
+    NoDecoder {
+        /// The backbone, in words.
+        backbone: String,
+    },
     /// A libtorch call failed.
     #[error(transparent)]
     Torch(#[from] tch::TchError),

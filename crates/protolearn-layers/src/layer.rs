@@ -2,33 +2,52 @@
 
 use tch::Tensor;
 
-/// A layer whose `forward` returns dissimilarities `[.., n, k]` between inputs and `k` prototypes.
+/// A layer whose `forward` returns dissimilarities between inputs and `k` prototypes.
+///
+/// # The shape convention
+/// One convention for every layer: samples are rows, prototypes are rows, and any leading
+/// dimensions are *replicas* (independent seeds trained as one tensor program, paper 000).
+///
+/// ```text
+///              x                    prototypes(x)            forward(x)         winners(x)
+/// one model    [n, d]          ->   [k, d]              ->   [n, k]        ->   [n]
+/// replicated   [replicas, n, d] ->  [replicas, k, d]    ->   [replicas, n, k] -> [replicas, n]
+/// ```
+///
+/// The SOM layer is one model (`[n, L] -> [n, K]`, a replicated input broadcasts); VCL and DCL
+/// always carry the replica dimension (`replicas = 1` for one seed). Supervised heads add
+/// [`PrototypeLayer::prototype_labels`] `[k]`.
 pub trait PrototypeLayer: tch::nn::Module {
     /// The prototypes used for input `x`.
     ///
     /// # Shapes
-    /// `x`: `[replicas, n, d]` → `[replicas, k, d]`. For a VCL they do not depend on `x`; for a DCL
+    /// `x`: `[.., n, d]` → `[.., k, d]`. For a VCL or a SOM they do not depend on `x`; for a DCL
     /// they are a (deep) function of `x^T`.
     fn prototypes(&self, x: &Tensor) -> Tensor;
 
     /// Index of the nearest prototype of each sample (ties: lowest index).
     ///
     /// # Shapes
-    /// `x`: `[replicas, n, d]` → `[replicas, n]` (int64).
+    /// `x`: `[.., n, d]` → `[.., n]` (int64).
     fn winners(&self, x: &Tensor) -> Tensor {
         let _guard = tch::no_grad_guard();
         self.forward(x).argmin(-1, false)
+    }
+
+    /// The class label of every prototype `[k]` (int64) for supervised heads (LVQ); `None` for
+    /// unsupervised layers (VCL, DCL, SOM).
+    fn prototype_labels(&self) -> Option<Tensor> {
+        None
     }
 }
 
 /// A rule that moves a layer's prototypes without autograd (the online and batch SOM of paper
 /// 002, Algorithms 1-2; later neural gas or LVQ1): one call is one step on a batch of samples.
-/// Trainers draw the batches and call [`UpdateRule::step`]; the rule owns its schedules.
+/// The trainer (protolearn-train's `Trainer::apply_rule`) draws the batches and calls
+/// [`UpdateRule::update`]; the rule owns its schedules. The layer is borrowed shared: rules
+/// write the prototypes in place without gradient, as an optimizer does.
 pub trait UpdateRule<L> {
-    /// Samples per step: `Some(b)` for `b` samples in shuffled epochs, `None` for the whole set.
-    fn batch_size(&self) -> Option<usize>;
-
-    /// Moves the prototypes of `layer` using the samples `x` `[b, d]` at step `iteration`
-    /// (1-based) of `iterations`.
-    fn step(&self, layer: &mut L, x: &Tensor, iteration: usize, iterations: usize) -> crate::error::Result<()>;
+    /// Moves the prototypes of `layer` using the samples `x` `[b, d]` at step `step` (1-based)
+    /// of `steps`.
+    fn update(&self, layer: &L, x: &Tensor, step: usize, steps: usize) -> crate::error::Result<()>;
 }

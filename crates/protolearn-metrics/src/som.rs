@@ -43,9 +43,18 @@ fn two_best(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> Result<Vec
 /// `TooFew` for empty data or no prototype, `Shape` for mismatched dimensions.
 pub fn quantization_error(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<f64> {
     check_at_least("samples", 1, data.rows())?;
-    let bmus = best_matching_units(data, prototypes)?;
-    let sum: f64 = bmus.par_iter().map(|b| b.first.dist()).sum();
-    Ok(sum / bmus.len() as f64)
+    quantization_error_from(&best_matching_units(data, prototypes)?)
+}
+
+/// Quantization error from precomputed best units (e.g. found on a GPU):
+/// `QE = (1/N) sum_i ||x_i - m_{b_i}||_2`, the mean of `sqrt(first.sq_dist)`.
+///
+/// # Errors
+/// `TooFew` for no sample.
+pub fn quantization_error_from(best: &[BestUnits]) -> Result<f64> {
+    check_at_least("samples", 1, best.len())?;
+    let sum: f64 = best.par_iter().map(|b| b.first.dist()).sum();
+    Ok(sum / best.len() as f64)
 }
 
 /// Neighbourhood kernel `K(δ)` weighting a unit at grid distance `δ` from the best unit.
@@ -112,9 +121,28 @@ pub fn distortion(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, kernel:
 /// # Errors
 /// As [`distortion`]; `TooFew` with fewer than two prototypes (no second unit).
 pub fn topographic_error(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid) -> Result<f64> {
-    let pairs = two_best(data, prototypes, grid)?;
-    let errors = pairs.iter().filter(|(b, second)| grid.distance_of(b.first.unit, *second) > 1).count();
-    Ok(errors as f64 / pairs.len() as f64)
+    check_som(data, prototypes, grid, 2)?;
+    topographic_error_from(&best_matching_units(data, prototypes)?, grid)
+}
+
+/// Topographic error from precomputed best units (e.g. found on a GPU): the fraction of
+/// samples with `δ(b_i^1, b_i^2) > 1`.
+///
+/// # Errors
+/// `TooFew` for no sample or a sample without second unit, `Shape` for a unit outside `grid`.
+pub fn topographic_error_from(best: &[BestUnits], grid: &Grid) -> Result<f64> {
+    check_at_least("samples", 1, best.len())?;
+    let mut errors = 0usize;
+    for b in best {
+        let second = b.second.ok_or(Error::TooFew { what: "prototypes", min: 2, got: 1 })?;
+        for unit in [b.first.unit, second.unit] {
+            if unit >= grid.n_units() {
+                return Err(Error::Shape { what: "grid units above a best unit", expected: unit + 1, got: grid.n_units() });
+            }
+        }
+        errors += usize::from(grid.distance_of(b.first.unit, second.unit) > 1);
+    }
+    Ok(errors as f64 / best.len() as f64)
 }
 
 /// Combined error (Kaski and Lagus 1996; paper 002, Appendix 1):

@@ -1,14 +1,16 @@
 //! Training competitive layers (VCL, DCL, deep DCL) full batch, as in paper 000, Sec. II-F and III:
-//! loss `Q + λ T` where `T` is the CHL topology term, CHL edges recomputed every epoch.
+//! loss `Q + λ T` where `T` is the CHL topology term, CHL edges recomputed every epoch. The
+//! family supplies its [`CompetitiveObjective`]; the one [`Trainer`] runs it.
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
 use crate::topology::chl_graphs;
-use crate::trainer::{run_epochs, EpochStep, Timed};
+use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::competitive::{CompetitiveConfig, CompetitiveLayer};
 use protolearn_layers::distance::squared_euclidean;
-use protolearn_layers::loss::{chl_adjacency, chl_edge_length, edge_matrix_norm, quantization_error, QuantizationForm};
+use protolearn_layers::loss::{chl_adjacency, chl_edge_length, edge_matrix_norm, quantization_error, voronoi_counts, QuantizationForm};
 use protolearn_layers::PrototypeLayer;
 use protolearn_metrics::ChlGraph;
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,9 @@ pub enum TopologyTerm {
     /// differentiable in the prototypes (this library's option; not in paper 000).
     EdgeLength,
 }
+
+/// The phase name of competitive training.
+pub const PHASE: &str = "competitive";
 
 /// How a competitive layer is trained. No `Default`: every choice is visible in the TOML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +71,8 @@ impl CompetitiveTrainConfig {
 /// What one epoch records, one entry per replica (measured on the prototypes before the update).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompetitiveRecord {
+    /// The 1-based epoch (its prototypes are those after `epoch - 1` updates).
+    pub epoch: usize,
     /// The loss `Q + λ T`.
     pub loss: Vec<f64>,
     /// Quantization error `Q` in the configured form.
@@ -76,6 +83,31 @@ pub struct CompetitiveRecord {
     pub valid: Vec<usize>,
     /// Connected components of the CHL graph that contain a valid prototype.
     pub components: Vec<usize>,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+}
+
+impl CompetitiveRecord {
+    /// The typed view of a trainer record written by the competitive objective.
+    fn from_log(record: &LogRecord) -> Result<Self> {
+        let column = |name: &str| {
+            record.get(name).map(<[f64]>::to_vec).ok_or_else(|| Error::InvalidConfig {
+                field: "record".into(),
+                expected: format!("a `{name}` column"),
+                found: format!("columns {:?}", record.columns.iter().map(|c| c.name).collect::<Vec<_>>()),
+            })
+        };
+        let counts = |name: &str| column(name).map(|v| v.into_iter().map(|c| c as usize).collect());
+        Ok(CompetitiveRecord {
+            epoch: record.step,
+            loss: column("loss")?,
+            quantization: column("quantization")?,
+            edge_norm: column("edge_norm")?,
+            valid: counts("valid")?,
+            components: counts("components")?,
+            seconds: record.seconds,
+        })
+    }
 }
 
 /// A trained competitive layer with its history.
@@ -86,10 +118,11 @@ pub struct CompetitiveRun {
     /// The layer.
     pub layer: CompetitiveLayer,
     /// One record per epoch.
-    pub history: Vec<Timed<CompetitiveRecord>>,
+    pub history: Vec<CompetitiveRecord>,
     /// Final prototypes `[replicas, k, d]`: of the best epoch with `keep_best`, else after the last update.
     pub prototypes: Tensor,
-    /// Per replica, the epoch whose prototypes were kept.
+    /// Per replica, the number of updates behind the kept prototypes (0: the initial ones; the
+    /// prototypes measured in `history[e]` are those after `e` updates).
     pub kept_epoch: Vec<usize>,
 }
 
@@ -100,23 +133,44 @@ impl CompetitiveRun {
     }
 }
 
-/// The per-epoch work of a competitive layer.
-struct CompetitiveStep<'a> {
-    x: &'a Tensor,
+/// The competitive objective `Q + λ T` of paper 000 for every replica, with the best epoch's
+/// prototypes kept on the device. Full batch: the trainer's batch is the whole `[replicas, n, d]`.
+pub struct CompetitiveObjective<'a> {
     layer: &'a CompetitiveLayer,
-    optimizer: nn::Optimizer,
     config: &'a CompetitiveTrainConfig,
     best_loss: Tensor,
     best_prototypes: Tensor,
     best_epoch: Tensor,
+    /// Distances and CHL adjacency of the last step (detached), for its graph metrics.
+    last: Option<(Tensor, Tensor)>,
 }
 
-impl EpochStep for CompetitiveStep<'_> {
-    type Record = CompetitiveRecord;
+impl<'a> CompetitiveObjective<'a> {
+    /// The objective of `layer` on `x` `[replicas, n, d]` (its initial prototypes are the first "best").
+    pub fn new(layer: &'a CompetitiveLayer, config: &'a CompetitiveTrainConfig, x: &Tensor) -> Self {
+        let replicas = x.size()[0];
+        CompetitiveObjective {
+            layer,
+            config,
+            best_loss: Tensor::full([replicas], f64::INFINITY, (Kind::Float, x.device())),
+            best_prototypes: tch::no_grad(|| layer.prototypes(x)),
+            best_epoch: Tensor::zeros([replicas], (Kind::Int64, x.device())),
+            last: None,
+        }
+    }
+}
 
-    fn epoch(&mut self, epoch: usize) -> Result<CompetitiveRecord> {
-        let prototypes = self.layer.prototypes(self.x); // [r, k, d]
-        let dist = squared_euclidean(self.x, &prototypes); // [r, n, k]
+impl std::fmt::Debug for CompetitiveObjective<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompetitiveObjective").field("config", self.config).finish_non_exhaustive()
+    }
+}
+
+impl Objective for CompetitiveObjective<'_> {
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        let x = &batch.x;
+        let prototypes = self.layer.prototypes(x); // [r, k, d]
+        let dist = squared_euclidean(x, &prototypes); // [r, n, k]
         let quantization = quantization_error(&dist, self.config.quantization); // [r]
         let adjacency = chl_adjacency(&dist); // [r, k, k]
         let edge_norm = edge_matrix_norm(&adjacency); // [r]
@@ -130,22 +184,29 @@ impl EpochStep for CompetitiveStep<'_> {
             let better = loss.lt_tensor(&self.best_loss); // [r]
             self.best_loss = loss.where_self(&better, &self.best_loss);
             self.best_prototypes = prototypes.where_self(&better.view([-1, 1, 1]), &self.best_prototypes);
-            self.best_epoch = Tensor::from(epoch as i64).to_device(better.device()).where_self(&better, &self.best_epoch);
+            // prototypes of step i (1-based) are those after i - 1 updates
+            self.best_epoch = Tensor::from(at.step as i64 - 1).to_device(better.device()).where_self(&better, &self.best_epoch);
         }
-        self.optimizer.backward_step(&loss.sum(Kind::Float));
-        let graphs = chl_graphs_from(&dist, &adjacency)?;
-        Ok(CompetitiveRecord {
-            loss: to_f64(&loss)?,
-            quantization: to_f64(&quantization)?,
-            edge_norm: to_f64(&edge_norm)?,
-            valid: graphs.iter().map(ChlGraph::n_valid).collect(),
-            components: graphs.iter().map(|g| g.components_within(&g.valid_prototypes())).collect::<std::result::Result<_, _>>()?,
-        })
+        self.last = Some((dist.detach(), adjacency.detach()));
+        let logged = vec![("loss", loss.shallow_clone()), ("quantization", quantization), ("edge_norm", edge_norm)];
+        Ok(LossTerms { minimise: loss, logged })
+    }
+
+    /// Valid prototypes and CHL components of the last step's prototypes (one host copy).
+    fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        let Some((dist, adjacency)) = &self.last else { return Ok(Vec::new()) };
+        let graphs = crate::topology::graphs_from_tensors(adjacency, &voronoi_counts(dist))?;
+        let components = graphs.iter().map(|g| g.components_within(&g.valid_prototypes())).collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(vec![
+            Column { name: "valid", values: graphs.iter().map(|g| g.n_valid() as f64).collect() },
+            Column { name: "components", values: components.into_iter().map(|c| c as f64).collect() },
+        ])
     }
 }
 
 /// Trains a competitive layer on `x` `[replicas, n, d]` (or `[1, n, d]`, shared by every
-/// replica), replica `r` seeded with `seeds[r]`.
+/// replica), replica `r` seeded with `seeds[r]`, full batch on the one [`Trainer`] for
+/// `config.epochs` steps, every epoch logged.
 /// Every replica is an independent run (Adam and SGD act element-wise and the summed loss
 /// separates), batched into one tensor program.
 pub fn fit_competitive(
@@ -153,33 +214,26 @@ pub fn fit_competitive(
     seeds: &[u64],
     layer_config: &CompetitiveConfig,
     config: &CompetitiveTrainConfig,
-    observer: &mut dyn Observer<CompetitiveRecord>,
+    observer: &mut dyn Observer,
 ) -> Result<CompetitiveRun> {
     config.validate()?;
-    let x = &broadcast_replicas(x, seeds.len());
+    let x = broadcast_replicas(x, seeds.len());
     let vs = nn::VarStore::new(x.device());
-    let layer = layer_config.build(&vs.root(), x, seeds)?;
-    layer.check_input(x)?;
-    let optimizer = config.optimizer.build(&vs)?;
-    let replicas = seeds.len() as i64;
-    let initial = tch::no_grad(|| layer.prototypes(x));
-    let mut step = CompetitiveStep {
-        x,
-        layer: &layer,
-        optimizer,
-        config,
-        best_loss: Tensor::full([replicas], f64::INFINITY, (Kind::Float, x.device())),
-        best_prototypes: initial,
-        best_epoch: Tensor::zeros([replicas], (Kind::Int64, x.device())),
-    };
-    let history = run_epochs(&mut step, config.epochs, observer)?;
+    let layer = layer_config.build(&vs.root(), &x, seeds)?;
+    layer.check_input(&x)?;
+    let mut optimizer = config.optimizer.build(&vs)?;
+    let data = Dataset::new(x, None)?;
+    let mut objective = CompetitiveObjective::new(&layer, config, &data.x);
+    let phase = PhaseConfig::new(PHASE, config.epochs, 1);
+    let log = Trainer::new(&data, Batching::Full, 0)?.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut [], observer)?;
+    let history = log.iter().map(CompetitiveRecord::from_log).collect::<Result<Vec<_>>>()?;
     let (prototypes, kept_epoch) = if config.keep_best {
-        let kept = Vec::<i64>::try_from(&step.best_epoch)?.into_iter().map(|e| e as usize).collect();
-        (step.best_prototypes.shallow_clone(), kept)
+        let kept = Vec::<i64>::try_from(&objective.best_epoch)?.into_iter().map(|e| e as usize).collect();
+        (objective.best_prototypes.shallow_clone(), kept)
     } else {
-        (tch::no_grad(|| layer.prototypes(x)), vec![config.epochs; seeds.len()])
+        (tch::no_grad(|| layer.prototypes(&data.x)), vec![config.epochs; seeds.len()])
     };
-    drop(step);
+    drop(objective);
     Ok(CompetitiveRun { vs, layer, history, prototypes, kept_epoch })
 }
 
@@ -189,13 +243,4 @@ pub fn broadcast_replicas(x: &Tensor, replicas: usize) -> Tensor {
         [1, n, d] if replicas > 1 => x.expand([replicas as i64, *n, *d], false),
         _ => x.shallow_clone(),
     }
-}
-
-/// CHL graphs from a distance tensor and its adjacency (one host copy of `[r, k, k]` and `[r, k]`).
-fn chl_graphs_from(dist: &Tensor, adjacency: &Tensor) -> Result<Vec<ChlGraph>> {
-    crate::topology::graphs_from_tensors(adjacency, &protolearn_layers::loss::voronoi_counts(dist))
-}
-
-fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::<f64>::try_from(t.detach().to_kind(Kind::Double).to_device(tch::Device::Cpu))?)
 }

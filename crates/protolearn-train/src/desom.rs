@@ -1,24 +1,25 @@
-//! Training DESOM and ConvDESOM by iterations (paper 002, Algorithm 3): minibatches drawn on the
-//! device, Adam on `L = L_R + γ L_SOM`, temperature decayed every iteration, optional AE
-//! pretraining and SOM update interval, history logged every `log_every` iterations.
-//!
-//! One "epoch" of [`crate::trainer::run_epochs`] is one logging interval of `log_every`
-//! iterations: the losses are summed on the device and read back (the only host-device sync)
-//! once per interval, together with purity and NMI on the evaluation set.
+//! Training DESOM and ConvDESOM by iterations (paper 002, Algorithm 3) on the one [`Trainer`]:
+//! random minibatches drawn on the device, Adam on `L = L_R + γ L_SOM` ([`DesomObjective`]),
+//! temperature decayed every iteration, SOM update interval, and AE pretraining on `L_R` alone
+//! as a phase of its own ([`Reconstruction`], also the two-stage models' AE via
+//! [`fit_autoencoder`]). The losses are summed on the device and read back once per logging
+//! interval, with purity, NMI, QE and TE on the evaluation set ([`DesomEvaluator`]).
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::{OptimizerConfig, OptimizerKind};
-use crate::trainer::{run_epochs, EpochStep, Timed};
-use protolearn_data::tensor::{Dataset, RandomBatches};
-use protolearn_layers::desom::{Desom, DesomConfig};
+use crate::quality::{map_quality, purity_nmi};
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig};
 use protolearn_layers::som::Schedule;
-use protolearn_metrics::{normalized_mutual_info, purity, Contingency, Grid, NmiAverage};
+use protolearn_metrics::Grid;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::nn::Module;
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 /// How DESOM is trained (paper 002, Sec. 3.5-3.6 and Table 2). No `Default`: see
 /// [`DesomTrainConfig::paper`] for the paper's values.
@@ -87,6 +88,16 @@ pub enum Phase {
     Joint,
 }
 
+impl Phase {
+    /// The trainer's phase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Pretrain => "pretrain",
+            Phase::Joint => "joint",
+        }
+    }
+}
+
 /// One logging interval: losses averaged over its minibatches, metrics on the evaluation set
 /// after its last iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -116,6 +127,35 @@ pub struct DesomRecord {
     /// `None` for a one-unit map).
     #[serde(default)]
     pub topographic_error: Option<f64>,
+    /// Wall-clock seconds of the interval (its iterations and the evaluation).
+    #[serde(default)]
+    pub seconds: f64,
+}
+
+impl DesomRecord {
+    /// The typed view of a trainer record of [`Reconstruction`] (pretraining) or
+    /// [`DesomObjective`] (joint), with [`DesomEvaluator`]'s columns if it ran.
+    pub fn from_log(record: &LogRecord) -> Result<Self> {
+        let phase = if record.phase == Phase::Pretrain.name() { Phase::Pretrain } else { Phase::Joint };
+        let reconstruction = record.scalar("reconstruction").ok_or_else(|| Error::InvalidConfig {
+            field: "record".into(),
+            expected: "a `reconstruction` column".into(),
+            found: format!("columns {:?}", record.columns.iter().map(|c| c.name).collect::<Vec<_>>()),
+        })?;
+        Ok(DesomRecord {
+            phase,
+            iteration: record.step,
+            temperature: record.scalar("temperature"),
+            reconstruction,
+            som: record.scalar("som"),
+            total: record.scalar("total").unwrap_or(reconstruction),
+            purity: record.scalar("purity"),
+            nmi: record.scalar("nmi"),
+            quantization_error: record.scalar("quantization_error"),
+            topographic_error: record.scalar("topographic_error"),
+            seconds: record.seconds,
+        })
+    }
 }
 
 /// A trained DESOM with its history.
@@ -126,166 +166,167 @@ pub struct DesomRun {
     /// The model.
     pub model: Desom,
     /// One record per logging interval, pretraining first.
-    pub history: Vec<Timed<DesomRecord>>,
+    pub history: Vec<DesomRecord>,
 }
 
-/// Labelled evaluation data: features on the device, labels on the host.
-struct Evaluation<'a> {
+/// The reconstruction objective `L_R` of any backbone with a decoder (AE pretraining, paper 002,
+/// Sec. 4.2), logged as `reconstruction`.
+#[derive(Debug)]
+pub struct Reconstruction<'a> {
+    /// The autoencoder.
+    pub backbone: &'a dyn Backbone,
+}
+
+impl Objective for Reconstruction<'_> {
+    fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
+        Ok(LossTerms::single("reconstruction", reconstruction_loss(self.backbone, &batch.x)?))
+    }
+}
+
+/// DESOM's joint objective `L = L_R + γ L_SOM` at `T(i)` (paper 002, Eq. 4, Algorithm 3); on
+/// steps between SOM updates (`update_interval > 1`) only `L_R` is minimised. Logs `total`,
+/// `reconstruction`, `som`, and `temperature` at log points.
+#[derive(Debug)]
+pub struct DesomObjective<'a> {
+    /// The model.
+    pub model: &'a Desom,
+    /// Temperature `T(i)`.
+    pub temperature: Schedule,
+    /// The SOM term is minimised on steps `1, 1 + u, 1 + 2u, ...`.
+    pub update_interval: usize,
+}
+
+impl Objective for DesomObjective<'_> {
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        let loss = self.model.loss(&batch.x, self.temperature.at(at.step, at.steps))?;
+        let minimise = if (at.step - 1) % self.update_interval == 0 { &loss.total } else { &loss.reconstruction };
+        Ok(LossTerms {
+            minimise: minimise.shallow_clone(),
+            logged: vec![("total", loss.total), ("reconstruction", loss.reconstruction), ("som", loss.som)],
+        })
+    }
+
+    fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        Ok(vec![Column::scalar("temperature", self.temperature.at(at.step, at.steps))])
+    }
+}
+
+/// Purity and NMI of a DESOM's BMUs on labelled data, latent QE and TE (columns `purity`, `nmi`,
+/// `quantization_error`, `topographic_error`; one host copy of `[n, 2]` best units).
+#[derive(Debug)]
+pub struct DesomEvaluator<'a> {
+    model: &'a Desom,
     x: &'a Tensor,
     labels: Vec<i64>,
 }
 
-/// What [`Evaluation::score`] measures.
-struct Scores {
-    purity: f64,
-    nmi: f64,
-    quantization_error: f64,
-    topographic_error: Option<f64>,
+impl<'a> DesomEvaluator<'a> {
+    /// An evaluator on `data`, `None` when it has no labels.
+    pub fn new(model: &'a Desom, data: &'a Dataset) -> Result<Option<Self>> {
+        let Some(y) = &data.y else { return Ok(None) };
+        Ok(Some(DesomEvaluator { model, x: &data.x, labels: Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))? }))
+    }
 }
 
-impl Evaluation<'_> {
-    /// Purity and NMI of `model`'s BMUs, latent QE and TE (one device-to-host copy of `[n]`
-    /// indices and two scalars).
-    fn score(&self, model: &Desom) -> Result<Scores> {
+impl Evaluator for DesomEvaluator<'_> {
+    fn evaluate(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         let _guard = tch::no_grad_guard();
-        let distances = model.som.forward(&model.encode_all(self.x)?); // [n, K]
-        let k = distances.size()[1];
-        let (best, units) = distances.topk(2.min(k), -1, false, true); // [n, 2], ascending
-        let quantization_error = best.select(1, 0).clamp_min(0.0).sqrt().mean(Kind::Double).f_double_value(&[])?;
-        let topographic_error = if k >= 2 {
-            let pairs = units.select(1, 0) * k + units.select(1, 1); // [n]: flat index (b, b')
-            let apart = model.som.grid_distances().flatten(0, -1).index_select(0, &pairs).gt(1.0); // [n]
-            Some(apart.to_kind(Kind::Double).mean(Kind::Double).f_double_value(&[])?)
-        } else {
-            None
-        };
-        let bmus = Vec::<i64>::try_from(units.select(1, 0).to_device(tch::Device::Cpu))?;
-        let clusters: Vec<usize> = bmus.into_iter().map(|b| b as usize).collect();
-        let table = Contingency::new(&self.labels, &clusters)?;
-        Ok(Scores {
-            purity: purity(&table),
-            nmi: normalized_mutual_info(&table, NmiAverage::Arithmetic),
-            quantization_error,
-            topographic_error,
-        })
+        let distances = self.model.som.forward(&self.model.encode_all(self.x)?); // [n, K]
+        let quality = map_quality(&distances, self.model.som.grid())?;
+        let (purity, nmi) = purity_nmi(&self.labels, &quality.units)?;
+        let mut columns = vec![
+            Column::scalar("purity", purity),
+            Column::scalar("nmi", nmi),
+            Column::scalar("quantization_error", quality.quantization_error),
+        ];
+        columns.extend(quality.topographic_error.map(|te| Column::scalar("topographic_error", te)));
+        Ok(columns)
     }
 }
 
-/// The work of one logging interval.
-struct DesomStep<'s, 'd> {
-    model: &'s Desom,
-    batches: &'s mut RandomBatches<'d, ChaCha8Rng>,
-    optimizer: &'s mut nn::Optimizer,
-    config: &'s DesomTrainConfig,
-    phase: Phase,
-    iterations: usize,
-    eval: Option<&'s Evaluation<'d>>,
-}
-
-impl DesomStep<'_, '_> {
-    /// One SGD step on batch `x` at 0-based iteration `it`; returns `[L, L_R, L_SOM]` detached.
-    fn step(&mut self, x: &Tensor, it: usize) -> Result<Tensor> {
-        match self.phase {
-            Phase::Pretrain => {
-                let reconstruction = self.model.reconstruction_loss(x)?; // []
-                self.optimizer.backward_step(&reconstruction);
-                let r = reconstruction.detach(); // []
-                let terms = [r.shallow_clone(), r.shallow_clone(), r.zeros_like()];
-                Ok(Tensor::stack(&terms, 0)) // [3]
-            }
-            Phase::Joint => {
-                let temperature = self.config.temperature.at(it + 1, self.iterations);
-                let loss = self.model.loss(x, temperature)?;
-                let objective = if it % self.config.update_interval == 0 { &loss.total } else { &loss.reconstruction };
-                self.optimizer.backward_step(objective);
-                let terms = [loss.total, loss.reconstruction, loss.som];
-                Ok(Tensor::stack(&terms, 0).detach()) // [3]
-            }
-        }
-    }
-}
-
-impl EpochStep for DesomStep<'_, '_> {
-    type Record = DesomRecord;
-
-    fn epoch(&mut self, interval: usize) -> Result<DesomRecord> {
-        let start = interval * self.config.log_every;
-        let end = (start + self.config.log_every).min(self.iterations);
-        let mut sums: Option<Tensor> = None; // [3] on the device
-        for it in start..end {
-            let batch = self.batches.next().ok_or_else(|| data_error("the minibatch stream ended"))??;
-            let losses = self.step(&batch.x, it)?; // [3]
-            sums = Some(match sums {
-                Some(s) => s + losses,
-                None => losses,
-            });
-        }
-        let means = sums.map(|s| s / (end - start) as f64).ok_or_else(|| data_error("an empty logging interval"))?;
-        let [total, reconstruction, som] =
-            <[f64; 3]>::try_from(Vec::<f64>::try_from(means.to_kind(Kind::Double).to_device(tch::Device::Cpu))?)
-                .map_err(|v| data_error(&format!("{} loss values instead of 3", v.len())))?;
-        let scores = self.eval.map(|e| e.score(self.model)).transpose()?;
-        let joint = self.phase == Phase::Joint;
-        Ok(DesomRecord {
-            phase: self.phase,
-            iteration: end,
-            temperature: joint.then(|| self.config.temperature.at(end, self.iterations)),
-            reconstruction,
-            som: joint.then_some(som),
-            total,
-            purity: scores.as_ref().map(|s| s.purity),
-            nmi: scores.as_ref().map(|s| s.nmi),
-            quantization_error: scores.as_ref().map(|s| s.quantization_error),
-            topographic_error: scores.as_ref().and_then(|s| s.topographic_error),
-        })
-    }
+/// The seeds of the model, the minibatch order and the post-pretraining prototype draw, derived
+/// from one seed (`ChaCha8Rng::seed_from_u64(seed)`, three draws).
+fn derived_seeds(seed: u64) -> [u64; 3] {
+    let mut seeds = ChaCha8Rng::seed_from_u64(seed);
+    [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()]
 }
 
 /// Trains DESOM on `train` (Algorithm 3 of paper 002): the model is built from `seed`, its
 /// prototypes drawn from encoded training samples; batches of `batch_size` distinct samples are
 /// drawn on `train`'s device. With labels on `eval`, every record carries purity and NMI of the
-/// BMUs on it, and latent QE and TE. The observer sees the pretraining intervals (if any), then the joint ones.
+/// BMUs on it, and latent QE and TE. The pretraining phase (if any) and the joint phase share one
+/// batch stream and one optimizer; the observer sees both.
 pub fn fit_desom(
     train: &Dataset,
     eval: Option<&Dataset>,
     model_config: &DesomConfig,
     config: &DesomTrainConfig,
-    observer: &mut dyn Observer<DesomRecord>,
+    observer: &mut dyn Observer,
 ) -> Result<DesomRun> {
     config.validate()?;
-    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
-    let (model_seed, batch_seed, reinit_seed) = (seeds.next_u64(), seeds.next_u64(), seeds.next_u64());
+    let [model_seed, batch_seed, reinit_seed] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
     let mut optimizer = config.optimizer.build(&vs)?;
-    let mut batches = train.random_batches(config.batch_size, ChaCha8Rng::seed_from_u64(batch_seed))?;
-    let evaluation = match eval {
-        Some(Dataset { x, y: Some(y) }) => Some(Evaluation { x, labels: Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))? }),
-        _ => None,
-    };
-    let mut history = Vec::new();
-    for (phase, iterations) in [(Phase::Pretrain, config.pretrain_iterations), (Phase::Joint, config.iterations)] {
-        if iterations == 0 {
-            continue;
-        }
-        if phase == Phase::Joint && config.pretrain_iterations > 0 {
-            model.reinit_prototypes(&train.x, reinit_seed)?;
-        }
-        let mut step = DesomStep {
-            model: &model,
-            batches: &mut batches,
-            optimizer: &mut optimizer,
-            config,
-            phase,
-            iterations,
-            eval: evaluation.as_ref(),
-        };
-        history.extend(run_epochs(&mut step, iterations.div_ceil(config.log_every), observer)?);
+    let mut trainer = Trainer::new(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
+    let mut log = Vec::new();
+    if config.pretrain_iterations > 0 {
+        let phase = PhaseConfig::new(Phase::Pretrain.name(), config.pretrain_iterations, config.log_every);
+        let mut objective = Reconstruction { backbone: model.backbone.as_ref() };
+        let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
+        let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
+        log.extend(trainer.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut evaluators, observer)?);
+        model.reinit_prototypes(&train.x, reinit_seed)?;
     }
+    let phase = PhaseConfig::new(Phase::Joint.name(), config.iterations, config.log_every);
+    let mut objective = DesomObjective { model: &model, temperature: config.temperature, update_interval: config.update_interval };
+    let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
+    let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
+    log.extend(trainer.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut evaluators, observer)?);
+    drop(evaluators);
+    let history = log.iter().map(DesomRecord::from_log).collect::<Result<Vec<_>>>()?;
     Ok(DesomRun { vs, model, history })
 }
 
-/// An internal inconsistency of the logged losses, reported against the dataset.
-fn data_error(found: &str) -> Error {
-    Error::InvalidConfig { field: "dataset".into(), expected: "training data that fits the batch size".into(), found: found.into() }
+/// How an autoencoder is trained on `L_R` alone (the two-stage models' AE, paper 002, Sec. 5.1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoencoderTrainConfig {
+    /// Optimizer (paper 002, Table 2: Adam, `1e-3`).
+    pub optimizer: OptimizerConfig,
+    /// Iterations.
+    pub iterations: usize,
+    /// Minibatch size (paper 002, Table 2: 256).
+    pub batch_size: usize,
+    /// Record every this many iterations and after the last.
+    pub log_every: usize,
+    /// Seed of the weights and the minibatch draws (derived as in [`fit_desom`], so an AE trained
+    /// here equals DESOM's autoencoder trained with `γ = 0` from the same seed).
+    pub seed: u64,
+}
+
+/// A trained autoencoder with its history.
+#[derive(Debug)]
+pub struct AutoencoderRun {
+    /// The variables (`ae.*`).
+    pub vs: nn::VarStore,
+    /// The autoencoder.
+    pub backbone: Box<dyn Backbone>,
+    /// One record per logging interval (phase `pretrain`).
+    pub history: Vec<DesomRecord>,
+}
+
+/// Trains the autoencoder of `model_config` on `L_R` alone (random minibatches, one phase
+/// `pretrain` of [`Reconstruction`] on the one trainer).
+pub fn fit_autoencoder(train: &Dataset, model_config: &AutoencoderConfig, config: &AutoencoderTrainConfig, observer: &mut dyn Observer) -> Result<AutoencoderRun> {
+    let [model_seed, batch_seed, _] = derived_seeds(config.seed);
+    let vs = nn::VarStore::new(train.device());
+    let backbone = model_config.build(&(vs.root() / "ae"), model_seed)?;
+    backbone.check_input(&train.x)?;
+    let mut optimizer = config.optimizer.build(&vs)?;
+    let mut trainer = Trainer::new(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
+    let phase = PhaseConfig::new(Phase::Pretrain.name(), config.iterations, config.log_every);
+    let log = trainer.minimise(&phase, &mut Reconstruction { backbone: backbone.as_ref() }, &mut optimizer, &vs, &mut [], observer)?;
+    let history = log.iter().map(DesomRecord::from_log).collect::<Result<Vec<_>>>()?;
+    Ok(AutoencoderRun { vs, backbone, history })
 }

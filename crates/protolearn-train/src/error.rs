@@ -21,6 +21,17 @@ pub enum Error {
         /// How many CUDA devices libtorch reports.
         cuda_devices: i64,
     },
+    /// A loss term or a trainable variable became NaN or infinite; training stopped and the last
+    /// checkpoint written (if any) is the last finite one.
+    #[error("training diverged in phase `{phase}` at step {step}: {what} is not finite")]
+    Diverged {
+        /// The phase (e.g. `pretrain`, `joint`).
+        phase: String,
+        /// The 1-based step within the phase.
+        step: usize,
+        /// Which term or variable.
+        what: String,
+    },
     /// A libtorch call failed.
     #[error(transparent)]
     Torch(#[from] tch::TchError),

@@ -1,5 +1,9 @@
-//! Training for protolearn: the one epoch loop ([`trainer::run_epochs`]) generic over the step a
-//! model family supplies, configs as serde data, observers for progress, checkpoints, devices.
+//! Training for protolearn: the one training loop ([`trainer::Trainer`]) that every model family
+//! runs on, supplying only an [`trainer::Objective`] (loss terms of a batch) or a
+//! [`protolearn_layers::UpdateRule`] (no autograd); batching, schedules, logging, evaluators,
+//! the divergence guard, checkpoints and observers belong to the trainer. The families:
+//! competitive layers ([`competitive`]), plain SOMs ([`som`]), DESOM ([`desom`]). The metrics
+//! adapter ([`quality`]) scores device tensors with protolearn-metrics.
 //!
 //! ```
 //! use protolearn_layers::{competitive::CompetitiveConfig, loss::QuantizationForm};
@@ -23,13 +27,17 @@
 //! assert_eq!(run.prototypes.size(), vec![1, 2, 2]);
 //! ```
 
+mod batching;
 pub mod checkpoint;
 pub mod competitive;
 pub mod desom;
 pub mod device;
+mod divergence;
 mod error;
 pub mod observer;
 pub mod optim;
+pub mod quality;
+pub mod som;
 pub mod topology;
 pub mod trainer;
 

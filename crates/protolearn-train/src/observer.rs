@@ -1,12 +1,15 @@
-//! Observers: how a training loop reports progress without printing (the binary renders them).
+//! Observers: how the trainer reports progress without printing (the binary renders them, e.g.
+//! as an indicatif progress bar).
 
-/// Receives progress from a training loop.
-pub trait Observer<R> {
-    /// Called once before the first epoch with the number of epochs.
-    fn on_start(&mut self, _epochs: usize) {}
-    /// Called after every epoch with its record.
-    fn on_epoch(&mut self, _epoch: usize, _record: &R) {}
-    /// Called once after the last epoch.
+use crate::trainer::LogRecord;
+
+/// Receives progress from the trainer, phase by phase.
+pub trait Observer {
+    /// Called once before a phase's first step with its name and the number of log points.
+    fn on_start(&mut self, _phase: &str, _logs: usize) {}
+    /// Called at every log point with its record.
+    fn on_log(&mut self, _record: &LogRecord) {}
+    /// Called once after a phase's last step.
     fn on_end(&mut self) {}
 }
 
@@ -14,4 +17,4 @@ pub trait Observer<R> {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Silent;
 
-impl<R> Observer<R> for Silent {}
+impl Observer for Silent {}

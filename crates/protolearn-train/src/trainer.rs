@@ -1,37 +1,327 @@
-//! The one training loop, generic over the step each model family supplies.
+//! The one training loop of protolearn. A [`Trainer`] owns the batch stream of a dataset
+//! ([`Batching`]: full batch, shuffled epochs, random draws), and runs *phases* of steps on it:
+//! each step draws a batch and hands it to what the model family supplies, either an
+//! [`Objective`] (named loss terms with gradient; the trainer back-propagates and steps the
+//! optimizer) or an [`UpdateRule`] (no autograd: batch and online SOM, later LVQ1 and neural gas).
+//! The trainer also owns the learning-rate schedule, the logging interval (loss terms summed on
+//! the device and read back once per interval), evaluators, the divergence guard, checkpoints and
+//! the observer.
+//!
+//! Seed-batched replicas (paper 000) are first class: a loss term may be `[]` or `[replicas]`;
+//! the trainer minimises the sum (the replicas are independent, Adam and SGD act element-wise)
+//! and logs one value per replica.
+//!
+//! ```
+//! use protolearn_data::tensor::{Batch, Dataset};
+//! use protolearn_train::trainer::{Batching, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+//! use protolearn_train::observer::Silent;
+//! use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+//!
+//! /// Fits a mean vector by least squares: the smallest objective there is.
+//! struct Mean { m: Tensor }
+//! impl Objective for Mean {
+//!     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> protolearn_train::Result<LossTerms> {
+//!         let mse = (&batch.x - &self.m).square().mean(Kind::Float);
+//!         Ok(LossTerms::single("mse", mse))
+//!     }
+//! }
+//!
+//! let data = Dataset::new(Tensor::from_slice(&[1.0f32, 2.0, 3.0, 4.0]).view([4, 1]), None).unwrap();
+//! let vs = nn::VarStore::new(Device::Cpu);
+//! let mut mean = Mean { m: vs.root().zeros("m", &[1]) };
+//! let mut opt = nn::Sgd::default().build(&vs, 0.1).unwrap();
+//! let mut trainer = Trainer::new(&data, Batching::Shuffled { batch_size: 2 }, 7).unwrap();
+//! let phase = PhaseConfig::new("fit", 200, 50);
+//! let history = trainer.minimise(&phase, &mut mean, &mut opt, &vs, &mut [], &mut Silent).unwrap();
+//! assert_eq!(history.len(), 4);
+//! assert!((mean.m.double_value(&[0]) - 2.5).abs() < 0.1);
+//! ```
 
-use crate::error::Result;
+use crate::batching::BatchStream;
+pub use crate::batching::Batching;
+use crate::checkpoint;
+use crate::divergence::DivergenceGuard;
+use crate::error::{Error, Result};
 use crate::observer::Observer;
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::som::Schedule;
+use protolearn_layers::UpdateRule;
+use std::path::PathBuf;
 use std::time::Instant;
+use tch::{nn, Kind, Tensor};
 
-/// One epoch of a model family: does its optimisation work and returns what to record.
-pub trait EpochStep {
-    /// What one epoch records (per-replica losses, metrics, ...).
-    type Record;
-    /// Runs epoch `epoch` (0-based).
-    fn epoch(&mut self, epoch: usize) -> Result<Self::Record>;
+/// Where a step stands: its phase and its 1-based index among the phase's steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepInfo {
+    /// The phase name.
+    pub phase: &'static str,
+    /// The 1-based step within the phase.
+    pub step: usize,
+    /// The number of steps of the phase.
+    pub steps: usize,
 }
 
-/// One epoch's record with its wall time.
+/// One named logged quantity, one value per replica (one value without replicas).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Timed<R> {
-    /// The step's record.
-    pub record: R,
-    /// Wall-clock seconds of the epoch.
-    pub seconds: f64,
+pub struct Column {
+    /// The name (`loss`, `reconstruction`, `purity`, ...).
+    pub name: &'static str,
+    /// One value per replica.
+    pub values: Vec<f64>,
 }
 
-/// Runs `epochs` epochs of `step`, timing each and reporting to `observer`; returns the history.
-pub fn run_epochs<S: EpochStep>(step: &mut S, epochs: usize, observer: &mut dyn Observer<S::Record>) -> Result<Vec<Timed<S::Record>>> {
-    observer.on_start(epochs);
-    let mut history = Vec::with_capacity(epochs);
-    for epoch in 0..epochs {
-        let start = Instant::now();
-        let record = step.epoch(epoch)?;
-        let seconds = start.elapsed().as_secs_f64();
-        observer.on_epoch(epoch, &record);
-        history.push(Timed { record, seconds });
+impl Column {
+    /// A column of one value.
+    pub fn scalar(name: &'static str, value: f64) -> Self {
+        Column { name, values: vec![value] }
     }
-    observer.on_end();
-    Ok(history)
+}
+
+/// What a phase records every `log_every` steps and after its last step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRecord {
+    /// The phase.
+    pub phase: &'static str,
+    /// The 1-based step after which it was recorded.
+    pub step: usize,
+    /// Wall-clock seconds of the interval's steps and of the evaluation.
+    pub seconds: f64,
+    /// The loss terms (means over the interval's steps), then the objective's and the
+    /// evaluators' metrics.
+    pub columns: Vec<Column>,
+}
+
+impl LogRecord {
+    /// The values of column `name`.
+    pub fn get(&self, name: &str) -> Option<&[f64]> {
+        self.columns.iter().find(|c| c.name == name).map(|c| c.values.as_slice())
+    }
+
+    /// The first value of column `name` (the only one without replicas).
+    pub fn scalar(&self, name: &str) -> Option<f64> {
+        self.get(name).and_then(|v| v.first().copied())
+    }
+}
+
+/// The loss terms of one batch.
+#[derive(Debug)]
+pub struct LossTerms {
+    /// What is minimised, with gradient: `[]`, or `[replicas]` (the sum is back-propagated).
+    pub minimise: Tensor,
+    /// Named terms to log (`[]` or `[replicas]` each); detached by the trainer.
+    pub logged: Vec<(&'static str, Tensor)>,
+}
+
+impl LossTerms {
+    /// One term that is both minimised and logged under `name`.
+    pub fn single(name: &'static str, loss: Tensor) -> Self {
+        let logged = vec![(name, loss.shallow_clone())];
+        LossTerms { minimise: loss, logged }
+    }
+}
+
+/// A model family trained by gradient descent: its loss terms for a batch.
+pub trait Objective {
+    /// The loss terms of `batch` at step `at`, with gradient (the trainer calls `backward`).
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms>;
+
+    /// Metrics of the family's own state at a log point (after the interval's last step).
+    fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        Ok(Vec::new())
+    }
+}
+
+/// Measures a model at log points (purity on a test set, latent QE, ...).
+pub trait Evaluator {
+    /// The metrics at log point `at`.
+    fn evaluate(&mut self, at: &StepInfo) -> Result<Vec<Column>>;
+}
+
+impl<F: FnMut(&StepInfo) -> Result<Vec<Column>>> Evaluator for F {
+    fn evaluate(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        self(at)
+    }
+}
+
+/// One phase: its name, length, logging interval, learning-rate schedule and checkpoint file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseConfig {
+    /// Name in records, observers and errors (`fit`, `pretrain`, `joint`, ...).
+    pub name: &'static str,
+    /// Steps (optimizer steps or rule updates).
+    pub steps: usize,
+    /// Record every this many steps and after the last.
+    pub log_every: usize,
+    /// Learning rate `lr(i)` set on the optimizer before step `i` (none: the optimizer's own).
+    pub lr: Option<Schedule>,
+    /// The variables are saved here (safetensors) at every log point, after the divergence
+    /// check: on divergence the file holds the last finite state.
+    pub checkpoint: Option<PathBuf>,
+}
+
+impl PhaseConfig {
+    /// A phase of `steps` steps logged every `log_every` (capped at `steps`), without learning-rate
+    /// schedule or checkpoints.
+    pub fn new(name: &'static str, steps: usize, log_every: usize) -> Self {
+        PhaseConfig { name, steps, log_every: log_every.min(steps).max(1), lr: None, checkpoint: None }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (field, value) in [("steps", self.steps), ("log_every", self.log_every)] {
+            if value == 0 {
+                return Err(Error::InvalidConfig { field: field.into(), expected: "at least 1".into(), found: "0".into() });
+            }
+        }
+        if let Some(lr) = &self.lr {
+            lr.validate("lr")?;
+        }
+        Ok(())
+    }
+}
+
+/// What one step does with its batch: returns the detached terms to log.
+trait Step {
+    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>>;
+    fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>>;
+}
+
+/// An objective minimised with an optimizer.
+struct Gradient<'a, O> {
+    objective: &'a mut O,
+    optimizer: &'a mut nn::Optimizer,
+    lr: Option<Schedule>,
+}
+
+impl<O: Objective> Step for Gradient<'_, O> {
+    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>> {
+        if let Some(lr) = &self.lr {
+            self.optimizer.set_lr(lr.at(at.step, at.steps));
+        }
+        let terms = self.objective.loss(batch, at)?;
+        let total = if terms.minimise.dim() == 0 { terms.minimise } else { terms.minimise.sum(Kind::Float) };
+        self.optimizer.backward_step(&total);
+        Ok(terms.logged.into_iter().map(|(name, t)| (name, t.detach())).collect())
+    }
+
+    fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        self.objective.metrics(at)
+    }
+}
+
+/// A rule that moves a layer without autograd.
+struct Rule<'a, L, R> {
+    layer: &'a L,
+    rule: &'a R,
+}
+
+impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
+    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>> {
+        self.rule.update(self.layer, &batch.x, at.step, at.steps)?;
+        Ok(Vec::new())
+    }
+
+    fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        Ok(Vec::new())
+    }
+}
+
+/// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
+#[derive(Debug)]
+pub struct Trainer<'d> {
+    stream: BatchStream<'d>,
+}
+
+impl<'d> Trainer<'d> {
+    /// A trainer drawing batches of `data` in mode `batching`, the order from
+    /// `ChaCha8Rng::seed_from_u64(seed)`. Phases run on it share the stream.
+    pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
+        Ok(Trainer { stream: BatchStream::new(data, batching, seed)? })
+    }
+
+    /// Runs `phase` minimising `objective` with `optimizer` over the variables of `vs`.
+    pub fn minimise<O: Objective>(
+        &mut self,
+        phase: &PhaseConfig,
+        objective: &mut O,
+        optimizer: &mut nn::Optimizer,
+        vs: &nn::VarStore,
+        evaluators: &mut [&mut dyn Evaluator],
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<LogRecord>> {
+        let mut step = Gradient { objective, optimizer, lr: phase.lr };
+        self.run(phase, &mut step, vs, evaluators, observer)
+    }
+
+    /// Runs `phase` applying `rule` to `layer` (whose variables live in `vs`) once per step.
+    pub fn apply_rule<L, R: UpdateRule<L>>(
+        &mut self,
+        phase: &PhaseConfig,
+        layer: &L,
+        rule: &R,
+        vs: &nn::VarStore,
+        evaluators: &mut [&mut dyn Evaluator],
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<LogRecord>> {
+        self.run(phase, &mut Rule { layer, rule }, vs, evaluators, observer)
+    }
+
+    fn run(
+        &mut self,
+        phase: &PhaseConfig,
+        step: &mut dyn Step,
+        vs: &nn::VarStore,
+        evaluators: &mut [&mut dyn Evaluator],
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<LogRecord>> {
+        phase.validate()?;
+        observer.on_start(phase.name, phase.steps.div_ceil(phase.log_every));
+        let mut history = Vec::with_capacity(phase.steps.div_ceil(phase.log_every));
+        let mut guard = DivergenceGuard::new();
+        let mut names: Vec<&'static str> = Vec::new();
+        let mut sums: Option<Tensor> = None; // [terms, replicas] on the device
+        let mut in_interval = 0usize;
+        let mut start = Instant::now();
+        for i in 1..=phase.steps {
+            let at = StepInfo { phase: phase.name, step: i, steps: phase.steps };
+            let batch = self.stream.next_batch()?;
+            let logged = step.step(&batch, &at)?;
+            if !logged.is_empty() {
+                names = logged.iter().map(|(n, _)| *n).collect();
+                let rows: Vec<Tensor> = logged.iter().map(|(_, t)| t.reshape([-1]).to_kind(Kind::Float)).collect();
+                let terms = Tensor::f_stack(&rows, 0)?; // [t, r]
+                guard.observe(i, &terms);
+                sums = Some(match sums.take() {
+                    Some(s) => s + terms,
+                    None => terms,
+                });
+            }
+            in_interval += 1;
+            if i % phase.log_every != 0 && i != phase.steps {
+                continue;
+            }
+            guard.check(phase.name, i, &names, vs)?;
+            let mut columns = match sums.take() {
+                Some(s) => {
+                    let r = s.size()[1] as usize;
+                    let means = Vec::<f64>::try_from((s / in_interval as f64).to_kind(Kind::Double).to_device(tch::Device::Cpu).reshape([-1]))?;
+                    names.iter().zip(means.chunks(r)).map(|(&name, v)| Column { name, values: v.to_vec() }).collect()
+                }
+                None => Vec::new(),
+            };
+            columns.extend(step.metrics(&at)?);
+            for evaluator in evaluators.iter_mut() {
+                columns.extend(evaluator.evaluate(&at)?);
+            }
+            if let Some(path) = &phase.checkpoint {
+                checkpoint::save(vs, path)?;
+            }
+            let record = LogRecord { phase: phase.name, step: i, seconds: start.elapsed().as_secs_f64(), columns };
+            observer.on_log(&record);
+            history.push(record);
+            in_interval = 0;
+            start = Instant::now();
+        }
+        observer.on_end();
+        Ok(history)
+    }
 }

@@ -87,11 +87,11 @@ fn quantization_error_decreases_on_moons_for_vcl_and_dcl() {
     let x = moons(3);
     for (kind, lr) in [(LayerKind::Vcl, 0.008), (LayerKind::Dcl, 0.0008)] {
         let run = fit_competitive(&x, &[7], &layer(kind), &train_config(lr, 150), &mut Silent).unwrap();
-        let first = run.history[0].record.quantization[0];
-        let last = run.history.last().unwrap().record.quantization[0];
+        let first = run.history[0].quantization[0];
+        let last = run.history.last().unwrap().quantization[0];
         // Margin: a working optimiser removes far more than 20% of the initial error in 150 epochs.
         assert!(last < 0.8 * first, "{kind:?}: Q {first} -> {last}");
-        assert!(run.history.iter().all(|t| t.record.loss[0].is_finite()));
+        assert!(run.history.iter().all(|t| t.loss[0].is_finite()));
     }
 }
 
@@ -131,7 +131,7 @@ fn keep_best_returns_the_lowest_loss_epoch() {
     train.keep_best = true;
     let run = fit_competitive(&x, &[1, 2], &layer(LayerKind::Vcl), &train, &mut Silent).unwrap();
     for r in 0..2 {
-        let losses: Vec<f64> = run.history.iter().map(|t| t.record.loss[r]).collect();
+        let losses: Vec<f64> = run.history.iter().map(|t| t.loss[r]).collect();
         let best = losses.iter().enumerate().fold(0, |b, (i, &l)| if l < losses[b] { i } else { b });
         assert_eq!(run.kept_epoch[r], best);
     }

@@ -60,8 +60,8 @@ fn blobs(seed: u64) -> Dataset {
     Dataset::from_data(&data, Device::Cpu).expect("dataset")
 }
 
-fn joint(history: &[protolearn_train::trainer::Timed<DesomRecord>]) -> Vec<DesomRecord> {
-    history.iter().map(|t| t.record).filter(|r| r.phase == Phase::Joint).collect()
+fn joint(history: &[DesomRecord]) -> Vec<DesomRecord> {
+    history.iter().copied().filter(|r| r.phase == Phase::Joint).collect()
 }
 
 #[test]
@@ -105,12 +105,12 @@ fn pretraining_and_update_interval_are_recorded() {
         ..DesomTrainConfig::paper(&m.som.grid, 50, 3)
     };
     let run = fit_desom(&data, None, &m, &cfg, &mut Silent).expect("fit");
-    let phases: Vec<(Phase, usize)> = run.history.iter().map(|t| (t.record.phase, t.record.iteration)).collect();
+    let phases: Vec<(Phase, usize)> = run.history.iter().map(|r| (r.phase, r.iteration)).collect();
     assert_eq!(phases, vec![(Phase::Pretrain, 20), (Phase::Pretrain, 40), (Phase::Joint, 20), (Phase::Joint, 40), (Phase::Joint, 50)]);
-    let pre = run.history[0].record;
+    let pre = run.history[0];
     assert_eq!((pre.som, pre.temperature, pre.purity), (None, None, None));
     assert_eq!(pre.total, pre.reconstruction);
-    assert!(run.history[4].record.som.is_some() && run.history[4].record.purity.is_none());
+    assert!(run.history[4].som.is_some() && run.history[4].purity.is_none());
     let bad = DesomTrainConfig { update_interval: 0, ..cfg.clone() };
     assert!(fit_desom(&data, None, &m, &bad, &mut Silent).is_err());
     let too_big = DesomTrainConfig { batch_size: 401, ..cfg };
@@ -172,7 +172,8 @@ fn config_round_trips_through_toml() {
 #[test]
 fn mnist_subset_purity_well_above_chance() {
     let dirs = DataDirs::new(None);
-    if dirs.find(IdxDataset::Mnist).is_err() {
+    if let Err(e) = dirs.find(IdxDataset::Mnist) {
+        assert!(!protolearn_data::locate::data_required(), "MNIST is required (PROTOLEARN_REQUIRE_DATA=1) but not found: {e}");
         eprintln!("skipping: MNIST not found (set PROTOLEARN_DATA to a directory holding mnist/)");
         return;
     }

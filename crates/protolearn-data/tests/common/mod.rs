@@ -10,10 +10,15 @@ use protolearn_data::checksum::md5_hex;
 use protolearn_data::Data;
 
 /// `/work/shared/datasets` seen from this crate, or `None` (with a visible message) when absent.
+///
+/// # Panics
+/// When the folder is absent and `PROTOLEARN_REQUIRE_DATA=1` (set by CI): the test must fail.
 pub fn shared_datasets(what: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
     if dir.is_dir() {
         Some(dir)
+    } else if protolearn_data::locate::data_required() {
+        panic!("{what}: {} is absent and PROTOLEARN_REQUIRE_DATA=1", dir.display());
     } else {
         eprintln!("skipping {what}: {} is absent", dir.display());
         None

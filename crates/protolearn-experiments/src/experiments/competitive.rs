@@ -90,9 +90,9 @@ impl TrainedModel {
     pub fn curves(&self) -> Curves {
         let h = &self.run.history;
         Curves {
-            quantization: Curve::from_epochs(&h.iter().map(|t| t.record.quantization.clone()).collect::<Vec<_>>()),
-            edge_norm: Curve::from_epochs(&h.iter().map(|t| t.record.edge_norm.clone()).collect::<Vec<_>>()),
-            valid: Curve::from_epochs(&h.iter().map(|t| t.record.valid.iter().map(|&v| v as f64).collect()).collect::<Vec<_>>()),
+            quantization: Curve::from_epochs(&h.iter().map(|t| t.quantization.clone()).collect::<Vec<_>>()),
+            edge_norm: Curve::from_epochs(&h.iter().map(|t| t.edge_norm.clone()).collect::<Vec<_>>()),
+            valid: Curve::from_epochs(&h.iter().map(|t| t.valid.iter().map(|&v| v as f64).collect()).collect::<Vec<_>>()),
         }
     }
 
@@ -100,17 +100,17 @@ impl TrainedModel {
     pub fn epochs_to_within_10_percent(&self) -> Vec<f64> {
         let h = &self.run.history;
         let Some(last) = h.last() else { return Vec::new() };
-        (0..last.record.quantization.len())
+        (0..last.quantization.len())
             .map(|r| {
-                let target = last.record.quantization[r] * 1.1;
-                h.iter().position(|t| t.record.quantization[r] <= target).map_or(h.len() as f64, |e| e as f64 + 1.0)
+                let target = last.quantization[r] * 1.1;
+                h.iter().position(|t| t.quantization[r] <= target).map_or(h.len() as f64, |e| e as f64 + 1.0)
             })
             .collect()
     }
 
     /// Per replica: a value of the final record.
     pub fn final_values(&self, pick: impl Fn(&protolearn_train::competitive::CompetitiveRecord, usize) -> f64) -> Vec<f64> {
-        self.run.history.last().map_or_else(Vec::new, |t| (0..t.record.loss.len()).map(|r| pick(&t.record, r)).collect())
+        self.run.history.last().map_or_else(Vec::new, |t| (0..t.loss.len()).map(|r| pick(t, r)).collect())
     }
 
     /// Mean wall-clock milliseconds per epoch (all replicas together).
@@ -139,7 +139,7 @@ pub fn write_history(path: &Path, trained: &TrainedModel, seeds: &[u64]) -> Resu
     let mut csv = String::from("epoch,replica,seed,loss,quantization,edge_norm,valid,components,epoch_seconds\n");
     for (e, t) in trained.run.history.iter().enumerate() {
         for (r, seed) in seeds.iter().enumerate() {
-            let rec = &t.record;
+            let rec = t;
             let _ = writeln!(
                 csv,
                 "{},{r},{seed},{},{},{},{},{},{}",

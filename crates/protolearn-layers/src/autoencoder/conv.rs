@@ -8,6 +8,7 @@
 //! symmetrically to the next multiple of `2^m` (28 → 32 → 16 → 8 → 4 → 2, code from
 //! `256 · 2 · 2 = 1024` features), and the decoder crops its `32 x 32` output back to `28 x 28`.
 
+use super::backbone::Backbone;
 use super::params::{Conv3x3, Dense};
 use crate::error::{Error, Result};
 use rand_chacha::ChaCha8Rng;
@@ -107,14 +108,14 @@ pub struct ConvAutoencoder {
     latent_dim: i64,
 }
 
-impl ConvAutoencoder {
+impl Backbone for ConvAutoencoder {
     /// `[C, H, W]`.
-    pub fn input_shape(&self) -> Vec<i64> {
+    fn input_shape(&self) -> Vec<i64> {
         self.input.to_vec()
     }
 
     /// `L`.
-    pub fn latent_dim(&self) -> i64 {
+    fn latent_dim(&self) -> i64 {
         self.latent_dim
     }
 
@@ -122,13 +123,14 @@ impl ConvAutoencoder {
     ///
     /// # Shapes
     /// `x`: `[n, C, H, W]` → `[n, L]`.
-    pub fn encode(&self, x: &Tensor) -> Tensor {
+    fn encode(&self, x: &Tensor) -> Result<Tensor> {
+        self.check_input(x)?;
         let padded = x.constant_pad_nd(self.pad); // [n, C, H', W']
         let features = self.encoder.iter().fold(padded, |h, conv| {
             conv.forward(&h).relu().max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], false)
             // [n, f_i, h/2, w/2]
         }); // [n, f_m, h_m, w_m]
-        self.to_code.forward(&features.flatten(1, -1)) // [n, L]
+        Ok(self.to_code.forward(&features.flatten(1, -1))) // [n, L]
     }
 
     /// `x̃ = g(z)`: dense + ReLU, reshape, `m` x (2x nearest up-sampling, conv, ReLU), linear
@@ -136,7 +138,8 @@ impl ConvAutoencoder {
     ///
     /// # Shapes
     /// `z`: `[n, L]` → `[n, C, H, W]`.
-    pub fn decode(&self, z: &Tensor) -> Tensor {
+    fn decode(&self, z: &Tensor) -> Result<Tensor> {
+        self.check_code(z)?;
         let [f, h, w] = self.bottleneck;
         let start = self.from_code.forward(z).relu().view([-1, f, h, w]); // [n, f_m, h_m, w_m]
         let features = self.decoder.iter().fold(start, |x, conv| {
@@ -146,8 +149,11 @@ impl ConvAutoencoder {
         }); // [n, f_1, H', W']
         let [_, height, width] = self.input;
         let [left, _, top, _] = self.pad;
-        self.output.forward(&features).narrow(2, top, height).narrow(3, left, width)
-        // [n, C, H, W]
+        Ok(self.output.forward(&features).narrow(2, top, height).narrow(3, left, width)) // [n, C, H, W]
+    }
+
+    fn has_decoder(&self) -> bool {
+        true
     }
 }
 
@@ -165,9 +171,9 @@ mod tests {
         assert_eq!(ae.pad, [2, 2, 2, 2]);
         assert_eq!(ae.bottleneck, [5, 2, 2]);
         let x = super::super::params::zeros(&[2, 1, 28, 28]);
-        let z = ae.encode(&x);
+        let z = ae.encode(&x).unwrap();
         assert_eq!(z.size(), vec![2, 3]);
-        assert_eq!(ae.decode(&z).size(), vec![2, 1, 28, 28]);
+        assert_eq!(ae.decode(&z).unwrap().size(), vec![2, 1, 28, 28]);
     }
 
     #[test]
@@ -177,7 +183,7 @@ mod tests {
         let cfg = ConvConfig { channels: 3, height: 7, width: 10, filters: vec![4, 4], latent_dim: 2 };
         let ae = cfg.build(&vs.root(), &mut rng).unwrap();
         let x = super::super::params::zeros(&[1, 3, 7, 10]);
-        assert_eq!(ae.decode(&ae.encode(&x)).size(), vec![1, 3, 7, 10]);
+        assert_eq!(ae.reconstruct(&x).unwrap().size(), vec![1, 3, 7, 10]);
         let empty = ConvConfig { filters: vec![], ..ConvConfig::default() };
         assert!(empty.build(&vs.root().sub("e"), &mut rng).is_err());
     }

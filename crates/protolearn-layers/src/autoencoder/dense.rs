@@ -1,6 +1,7 @@
 //! The fully connected autoencoder of DESOM (paper 002, Sec. 4.1.3: `[500, 500, 2000, 10]`
 //! symmetric): ReLU hidden layers, linear code, mirrored decoder with linear output.
 
+use super::backbone::Backbone;
 use super::params::{mlp, Dense};
 use crate::error::{Error, Result};
 use rand_chacha::ChaCha8Rng;
@@ -54,14 +55,14 @@ pub struct DenseAutoencoder {
     latent_dim: i64,
 }
 
-impl DenseAutoencoder {
+impl Backbone for DenseAutoencoder {
     /// `[D]`.
-    pub fn input_shape(&self) -> Vec<i64> {
+    fn input_shape(&self) -> Vec<i64> {
         vec![self.input_dim]
     }
 
     /// `L`.
-    pub fn latent_dim(&self) -> i64 {
+    fn latent_dim(&self) -> i64 {
         self.latent_dim
     }
 
@@ -69,15 +70,21 @@ impl DenseAutoencoder {
     ///
     /// # Shapes
     /// `x`: `[n, D]` → `[n, L]`.
-    pub fn encode(&self, x: &Tensor) -> Tensor {
-        mlp(&self.encoder, x)
+    fn encode(&self, x: &Tensor) -> Result<Tensor> {
+        self.check_input(x)?;
+        Ok(mlp(&self.encoder, x))
     }
 
     /// `x̃ = g(z)`, ReLU hidden layers and a linear output.
     ///
     /// # Shapes
     /// `z`: `[n, L]` → `[n, D]`.
-    pub fn decode(&self, z: &Tensor) -> Tensor {
-        mlp(&self.decoder, z)
+    fn decode(&self, z: &Tensor) -> Result<Tensor> {
+        self.check_code(z)?;
+        Ok(mlp(&self.decoder, z))
+    }
+
+    fn has_decoder(&self) -> bool {
+        true
     }
 }

@@ -54,6 +54,14 @@ pub struct CompetitiveConfig {
     /// Initial DCL weights.
     #[serde(default)]
     pub dual_init: DualInit,
+    /// Minibatch DCL: the first dual layer takes `batch_size` samples instead of the whole
+    /// training set, so the prototypes of a step are functions of *that step's* minibatch
+    /// `X_B^T` (`d x B`, DDCL of paper 001). Every batch must then have exactly this size (drop
+    /// the last, smaller batch of an epoch); at inference the prototypes come from a batch of
+    /// this size too (e.g. a fixed reference batch). `None` (the default): full-set DCL, `N` =
+    /// the training set, as in paper 000.
+    #[serde(default)]
+    pub batch_size: Option<i64>,
 }
 
 impl Default for CompetitiveConfig {
@@ -65,6 +73,7 @@ impl Default for CompetitiveConfig {
             bias: false,
             init: PrototypeInit::DataSamples,
             dual_init: DualInit::Glorot,
+            batch_size: None,
         }
     }
 }
@@ -94,14 +103,26 @@ impl CompetitiveConfig {
         if self.dual_init == DualInit::MatchPrototypes && !self.hidden.is_empty() {
             return invalid("dual_init", "glorot for a deep DCL", "match-prototypes".into());
         }
+        if let Some(b) = self.batch_size {
+            if self.kind == LayerKind::Vcl {
+                return invalid("kind", "dcl when `batch_size` is set (a VCL does not depend on the batch)", "vcl".into());
+            }
+            if b < 1 {
+                return invalid("batch_size", "at least 1", b.to_string());
+            }
+            if self.dual_init == DualInit::MatchPrototypes {
+                return invalid("dual_init", "glorot for a minibatch DCL (matching needs the whole set)", "match-prototypes".into());
+            }
+        }
         Ok(())
     }
 
-    /// Builds the layer for data `x` `[replicas, n, d]` under `path`, replica `r` seeded with `seeds[r]`.
+    /// Builds the layer for data `x` `[replicas, n, d]` under `path`, replica `r` seeded with
+    /// `seeds[r]` (a minibatch DCL takes `batch_size` inputs whatever `n`).
     pub fn build(&self, path: &nn::Path, x: &Tensor, seeds: &[u64]) -> Result<CompetitiveLayer> {
         self.validate()?;
         let size = expect_dims(x, 3, "training data", "[replicas, n, d]")?;
-        let (replicas, n) = (size[0], size[1]);
+        let (replicas, n) = (size[0], self.batch_size.unwrap_or(size[1]));
         match self.kind {
             LayerKind::Vcl => {
                 let initial = self.init.draw(x, self.n_prototypes, seeds)?;
@@ -127,7 +148,7 @@ impl CompetitiveConfig {
                         DualDense { weight: lp.var_copy("weight", w), bias: self.bias.then(|| lp.zeros("bias", &[replicas, 1, out])) }
                     })
                     .collect();
-                Ok(CompetitiveLayer::Dcl(Dcl { layers }))
+                Ok(CompetitiveLayer::Dcl(Dcl { layers, minibatch: self.batch_size.is_some() }))
             }
         }
     }
@@ -162,11 +183,8 @@ impl CompetitiveLayer {
         let size = expect_dims(x, 3, "input", "[replicas, n, d]")?;
         if let CompetitiveLayer::Dcl(dcl) = self {
             if size[1] != dcl.n_inputs() {
-                return Err(Error::Shape {
-                    what: "DCL input",
-                    expected: format!("[replicas, {}, d] (the full training set)", dcl.n_inputs()),
-                    got: size,
-                });
+                let what = if dcl.is_minibatch() { "the DCL's batch size" } else { "the full training set" };
+                return Err(Error::Shape { what: "DCL input", expected: format!("[replicas, {}, d] ({what})", dcl.n_inputs()), got: size });
             }
         }
         Ok(())
@@ -226,12 +244,33 @@ mod tests {
     }
 
     #[test]
+    fn minibatch_dcl_builds_prototypes_from_the_current_batch() {
+        let x = data(); // [2, 6, 2]
+        let vs = nn::VarStore::new(Device::Cpu);
+        let cfg = CompetitiveConfig { kind: LayerKind::Dcl, n_prototypes: 3, batch_size: Some(4), ..Default::default() };
+        let layer = cfg.build(&vs.root(), &x, &[1, 2]).unwrap();
+        let (a, b) = (x.narrow(1, 0, 4), x.narrow(1, 2, 4));
+        layer.check_input(&a).unwrap();
+        assert!(layer.check_input(&x).is_err(), "6 samples for a batch of 4");
+        let (pa, pb) = (layer.prototypes(&a), layer.prototypes(&b));
+        assert_eq!(pa.size(), vec![2, 3, 2]);
+        assert!(!pa.allclose(&pb, 1e-6, 1e-6, false), "another batch, other prototypes");
+        // Linear DCL: P = (X_B^T W)^T, a combination of the batch's samples.
+        let CompetitiveLayer::Dcl(dcl) = &layer else { panic!("a DCL") };
+        let expected = a.transpose(-2, -1).matmul(dcl.weights()[0]).transpose(-2, -1);
+        assert!(pa.allclose(&expected, 1e-6, 1e-6, false));
+    }
+
+    #[test]
     fn invalid_configs_are_rejected() {
         let bad = [
             CompetitiveConfig { n_prototypes: 1, ..Default::default() },
             CompetitiveConfig { hidden: vec![3], ..Default::default() },
             CompetitiveConfig { kind: LayerKind::Dcl, hidden: vec![0], ..Default::default() },
             CompetitiveConfig { kind: LayerKind::Dcl, hidden: vec![3], dual_init: DualInit::MatchPrototypes, ..Default::default() },
+            CompetitiveConfig { batch_size: Some(4), ..Default::default() },
+            CompetitiveConfig { kind: LayerKind::Dcl, batch_size: Some(0), ..Default::default() },
+            CompetitiveConfig { kind: LayerKind::Dcl, batch_size: Some(4), dual_init: DualInit::MatchPrototypes, ..Default::default() },
         ];
         for cfg in bad {
             assert!(cfg.validate().is_err(), "{cfg:?}");

@@ -18,18 +18,26 @@ pub(crate) struct DualDense {
 /// layer map it to `Y = f(X^T)` (`d x k`) whose columns are the prototypes (paper 000, Eq. 16).
 /// With no hidden layer, `Y = X^T W (+ b)`: each prototype is a linear combination of the samples.
 ///
-/// The number of inputs `N` is fixed at construction: the layer is trained full batch, as in the
-/// paper. Given another batch of `N` samples it returns combinations of *those* samples, which is
-/// why this library's trainer feeds it the whole training set every step.
+/// The number of inputs `N` is fixed at construction. The full-set DCL (paper 000) is trained
+/// full batch, `N` = the training set. The minibatch DCL (`CompetitiveConfig::batch_size`, for
+/// DDCL, paper 001) has `N = B`: given a batch of `B` samples it returns combinations of *those*
+/// samples, so its prototypes follow the current minibatch.
 #[derive(Debug)]
 pub struct Dcl {
     pub(crate) layers: Vec<DualDense>,
+    /// Whether `N` is a minibatch size rather than the training-set size.
+    pub(crate) minibatch: bool,
 }
 
 impl Dcl {
     /// Number of samples `N` the first layer expects.
     pub fn n_inputs(&self) -> i64 {
         self.layers.first().map_or(0, |l| l.weight.size()[1])
+    }
+
+    /// Whether the prototypes come from a minibatch of fixed size ([`Dcl::n_inputs`]).
+    pub fn is_minibatch(&self) -> bool {
+        self.minibatch
     }
 
     /// Weight matrices of the layers, first to last (`[replicas, in, out]` each).

@@ -16,7 +16,6 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
 use protolearn_metrics::Grid;
 use protolearn_train::desom::DesomRecord;
-use protolearn_train::trainer::Timed;
 use report::Results;
 use serde::Deserialize;
 use std::fmt::Write as _;
@@ -105,7 +104,7 @@ pub const SPEC: &str = include_str!("../../../../../benches/specs/paper002_desom
 /// What is kept of the first seed for the figures.
 struct Kept {
     views: Vec<(String, String, View)>,
-    histories: Vec<(String, Vec<Timed<DesomRecord>>)>,
+    histories: Vec<(String, Vec<DesomRecord>)>,
     labels: std::collections::BTreeMap<String, Vec<i64>>,
 }
 
@@ -160,8 +159,7 @@ fn run_dataset(
                 metrics.get("nmi").copied().unwrap_or(f64::NAN)
             );
             record(results, dataset, model.label(), &metrics);
-            for t in &fitted.history {
-                let r = &t.record;
+            for r in &fitted.history {
                 let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
                 writeln!(
                     csv,
@@ -177,7 +175,7 @@ fn run_dataset(
                     opt(r.nmi),
                     opt(r.quantization_error),
                     opt(r.topographic_error),
-                    t.seconds
+                    r.seconds
                 )?;
             }
             if s == 0 {

@@ -5,15 +5,14 @@
 use super::{PresetSpec, Spec};
 use anyhow::{bail, Context, Result};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::{Autoencoder, AutoencoderConfig};
-use protolearn_layers::desom::DesomConfig;
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::desom::{encode_chunked, DesomConfig};
 use protolearn_layers::kmeans::KMeansConfig;
-use protolearn_layers::som::train::{train_gradient, GradientSomConfig};
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
-use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig};
+use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig, DesomRecord, DesomTrainConfig};
 use protolearn_train::observer::Silent;
-use protolearn_train::trainer::Timed;
+use protolearn_train::som::{fit_som, SomRule, SomTrainConfig};
 use serde::Deserialize;
 use std::time::Instant;
 use tch::{nn, Tensor};
@@ -127,7 +126,7 @@ pub struct Fitted {
     /// Prototypes as images, `[K, 784]` (the SOM weights or the decoded latent prototypes).
     pub pixel_prototypes: Option<Tensor>,
     /// DESOM's training history (empty for the others).
-    pub history: Vec<Timed<DesomRecord>>,
+    pub history: Vec<DesomRecord>,
     /// DESOM's autoencoder with the encoded sets, kept when a DESOM-AE model needs it.
     pub encoded: Option<Encoded>,
 }
@@ -148,7 +147,7 @@ pub struct Inputs<'a> {
 
 /// An autoencoder with both sets encoded and the seconds it took to train.
 pub struct Encoded {
-    autoencoder: Autoencoder,
+    autoencoder: Box<dyn Backbone>,
     /// Training seconds.
     pub seconds: f64,
     train_codes: Tensor,
@@ -192,22 +191,24 @@ impl Inputs<'_> {
         DesomTrainConfig { log_every: self.preset.log_every.min(iterations), ..DesomTrainConfig::paper(grid, iterations, self.seed) }
     }
 
-    /// Pretrains the dense AE on `L_R` alone for `ae_pretrain_iterations` (DESOM's trainer with
-    /// `γ = 0`: the SOM layer receives no gradient and is discarded) and encodes both sets.
+    /// Pretrains the dense AE on `L_R` alone for `ae_pretrain_iterations` (a `pretrain` phase
+    /// on the one trainer, DESOM's optimizer, batch size and seeds) and encodes both sets.
     pub fn pretrain(&self) -> Result<Encoded> {
-        let config = DesomConfig {
-            autoencoder: AutoencoderConfig::Dense(self.spec.dense.clone()),
-            som: self.som_config(self.spec.grid),
-            gamma: 0.0,
+        let desom = self.desom_train_config(&self.spec.grid, self.preset.ae_pretrain_iterations);
+        let config = AutoencoderTrainConfig {
+            optimizer: desom.optimizer,
+            iterations: desom.iterations,
+            batch_size: desom.batch_size,
+            log_every: desom.log_every,
+            seed: desom.seed,
         };
         let start = Instant::now();
-        let train_config = self.desom_train_config(&self.spec.grid, self.preset.ae_pretrain_iterations);
-        let run = fit_desom(self.train, None, &config, &train_config, &mut Silent).context("AE pretraining")?;
+        let run = fit_autoencoder(self.train, &AutoencoderConfig::Dense(self.spec.dense.clone()), &config, &mut Silent).context("AE pretraining")?;
         let seconds = start.elapsed().as_secs_f64();
         Ok(Encoded {
-            train_codes: run.model.encode_all(&self.train.x)?,
-            test_codes: run.model.encode_all(&self.test.x)?,
-            autoencoder: run.model.autoencoder,
+            train_codes: encode_chunked(run.backbone.as_ref(), &self.train.x)?,
+            test_codes: encode_chunked(run.backbone.as_ref(), &self.test.x)?,
+            autoencoder: run.backbone,
             seconds,
         })
     }
@@ -223,15 +224,14 @@ impl Inputs<'_> {
     fn som(&self, train: &Tensor) -> Result<Tensor> {
         let vs = nn::VarStore::new(train.device());
         let layer = self.som_config(self.spec.grid).build(&vs.root(), train, self.seed)?;
-        let config = GradientSomConfig {
+        let config = SomTrainConfig {
+            rule: SomRule::Gradient { batch_size: 256, lr: 1e-3 },
             iterations: self.preset.som_iterations,
-            batch_size: 256,
-            lr: 1e-3,
             temperature: Schedule::paper_temperature(&self.spec.grid),
             seed: self.seed,
-            eval_every: self.preset.som_iterations,
+            log_every: self.preset.som_iterations,
         };
-        train_gradient(&vs, &layer, train, &config)?;
+        fit_som(&vs, &layer, &Dataset::new(train.shallow_clone(), None)?, &config, &mut Silent)?;
         Ok(layer.weight.detach())
     }
 
@@ -297,7 +297,7 @@ impl Inputs<'_> {
             Some(Encoded {
                 train_codes: run.model.encode_all(&train.x)?,
                 test_codes: test_codes.shallow_clone(),
-                autoencoder: run.model.autoencoder,
+                autoencoder: run.model.backbone,
                 seconds,
             })
         } else {

@@ -6,7 +6,6 @@ use crate::report::{mean_std, Table};
 use anyhow::Result;
 use protolearn_plot::{curves, image_grid, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series, UMatrixPanel};
 use protolearn_train::desom::{DesomRecord, Phase};
-use protolearn_train::trainer::Timed;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -237,7 +236,7 @@ type Curve = (String, Vec<f64>, Vec<f64>);
 /// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity, NMI, latent QE and TE against
 /// the iteration,
 /// one series per dataset (first seed); `None` without DESOM runs.
-pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>)]) -> Result<Option<PathBuf>> {
+pub fn learning_curves(dir: &Path, histories: &[(String, Vec<DesomRecord>)]) -> Result<Option<PathBuf>> {
     if histories.is_empty() {
         return Ok(None);
     }
@@ -258,8 +257,8 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<Timed<DesomRecord>>
                 .map(|(name, h)| {
                     let (x, y) = h
                         .iter()
-                        .filter(|t| t.record.phase == Phase::Joint)
-                        .filter_map(|t| Some((t.record.iteration as f64, pick(&t.record)?)))
+                        .filter(|t| t.phase == Phase::Joint)
+                        .filter_map(|t| Some((t.iteration as f64, pick(t)?)))
                         .unzip();
                     (name.clone(), x, y)
                 })

@@ -1,8 +1,13 @@
-//! Integration tests of the SOM layer and its three trainers on three well-separated blobs.
+//! Integration tests of the SOM layer and its three training rules on the one trainer, on three
+//! well-separated blobs.
 
-use protolearn_layers::som::train::{self, BatchSomConfig, GradientSomConfig, OnlineSomConfig, SomRecord};
-use protolearn_layers::som::{som_distortion, Decay, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
+use protolearn_data::tensor::Dataset;
+use protolearn_layers::som::{som_distortion, BatchSom, Decay, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_train::observer::Silent;
+use protolearn_train::som::{fit_som, SomEvaluator, SomRecord, SomRule, SomTrainConfig};
+use protolearn_train::trainer::{Batching, Evaluator, PhaseConfig, StepInfo, Trainer};
+use protolearn_layers::UpdateRule;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device, Tensor};
@@ -33,9 +38,34 @@ fn som(vs: &nn::VarStore, x: &Tensor) -> SomLayer {
         .expect("SOM builds on [n, 2] data")
 }
 
+/// Distortion at `t` and QE of `layer` on `x`, measured by the trainer's SOM evaluator.
+fn evaluate(layer: &SomLayer, x: &Tensor, t: f64) -> (f64, f64) {
+    let mut evaluator = SomEvaluator { layer, x, temperature: Schedule { decay: Decay::Linear, start: t, end: t } };
+    let columns = evaluator.evaluate(&StepInfo { phase: "eval", step: 1, steps: 1 }).expect("evaluates");
+    let get = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.values[0]).expect("column");
+    (get("distortion"), get("quantization_error"))
+}
+
 fn initial_qe(x: &Tensor) -> f64 {
     let vs = nn::VarStore::new(Device::Cpu);
-    train::evaluate(&som(&vs, x), x, 0, 1.0).expect("evaluates").quantization_error
+    evaluate(&som(&vs, x), x, 1.0).1
+}
+
+/// The records without their wall-clock seconds (which differ between identical runs).
+fn untimed(history: &[SomRecord]) -> Vec<SomRecord> {
+    history.iter().map(|r| SomRecord { seconds: 0.0, ..*r }).collect()
+}
+
+fn data(x: &Tensor) -> Dataset {
+    Dataset::new(x.shallow_clone(), None).expect("[n, 2] features")
+}
+
+/// Trains a fresh map on `x` with `cfg`: the history and the final weights.
+fn run(x: &Tensor, cfg: &SomTrainConfig) -> (Vec<SomRecord>, Tensor) {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let layer = som(&vs, x);
+    let history = fit_som(&vs, &layer, &data(x), cfg, &mut Silent).expect("SOM trains");
+    (history, layer.weight.detach().copy())
 }
 
 /// Final QE must be below half the initial QE and below the blob radius scale 0.77.
@@ -46,79 +76,68 @@ fn assert_converged(name: &str, history: &[SomRecord], start: f64) {
     assert!((last.temperature - 0.1).abs() < 1e-9, "{name}: ends at T_min");
 }
 
-fn gradient_cfg(seed: u64) -> GradientSomConfig {
-    GradientSomConfig { iterations: 800, batch_size: 64, lr: 0.1, temperature: Schedule::paper_temperature(&grid()), seed, eval_every: 100 }
-}
-
-fn run_gradient(x: &Tensor, cfg: &GradientSomConfig) -> (Vec<SomRecord>, Tensor) {
-    let vs = nn::VarStore::new(Device::Cpu);
-    let layer = som(&vs, x);
-    let history = train::train_gradient(&vs, &layer, x, cfg).expect("gradient SOM trains");
-    (history, layer.weight.detach().copy())
-}
-
-fn online_cfg(seed: u64) -> OnlineSomConfig {
-    OnlineSomConfig {
-        iterations: 3000,
-        lr: Schedule { decay: Decay::Exponential, start: 0.5, end: 0.01 },
+fn gradient_cfg(seed: u64) -> SomTrainConfig {
+    SomTrainConfig {
+        rule: SomRule::Gradient { batch_size: 64, lr: 0.1 },
+        iterations: 800,
         temperature: Schedule::paper_temperature(&grid()),
         seed,
-        eval_every: 300,
+        log_every: 100,
     }
 }
 
-fn run_online(x: &Tensor, seed: u64) -> (Vec<SomRecord>, Tensor) {
-    let vs = nn::VarStore::new(Device::Cpu);
-    let mut layer = som(&vs, x);
-    let history = train::train_online(&mut layer, x, &online_cfg(seed)).expect("online SOM trains");
-    (history, layer.weight.detach().copy())
+fn batch_cfg(iterations: usize) -> SomTrainConfig {
+    SomTrainConfig { rule: SomRule::Batch, iterations, temperature: Schedule::paper_temperature(&grid()), seed: 0, log_every: 1 }
+}
+
+fn online_cfg(seed: u64) -> SomTrainConfig {
+    SomTrainConfig {
+        rule: SomRule::Online { lr: Schedule { decay: Decay::Exponential, start: 0.5, end: 0.01 } },
+        iterations: 3000,
+        temperature: Schedule::paper_temperature(&grid()),
+        seed,
+        log_every: 300,
+    }
 }
 
 #[test]
 fn gradient_som_converges_reproducibly_and_distortion_decreases() {
     let x = blobs(1);
-    let (history, weights) = run_gradient(&x, &gradient_cfg(5));
+    let (history, weights) = run(&x, &gradient_cfg(5));
     assert_eq!(history.len(), 8);
     assert_converged("gradient", &history, initial_qe(&x));
     // Non-increasing up to 1% of minibatch Adam noise once T is small, and 100 times smaller overall.
     assert!(history.windows(2).all(|w| w[1].distortion < 1.01 * w[0].distortion), "distortion decreases: {history:?}");
     assert!(history[7].distortion < 0.01 * history[0].distortion);
-    let (again, weights_again) = run_gradient(&x, &gradient_cfg(5));
-    assert_eq!(history, again);
+    let (again, weights_again) = run(&x, &gradient_cfg(5));
+    assert_eq!(untimed(&history), untimed(&again));
     assert!(weights.equal(&weights_again));
-    let short = |seed| GradientSomConfig { iterations: 5, ..gradient_cfg(seed) };
-    let (_, first) = run_gradient(&x, &short(5));
-    let (_, other) = run_gradient(&x, &short(6));
+    let short = |seed| SomTrainConfig { iterations: 5, ..gradient_cfg(seed) };
+    let (_, first) = run(&x, &short(5));
+    let (_, other) = run(&x, &short(6));
     assert!(!first.equal(&other), "the seed changes the minibatch order");
 }
 
 #[test]
 fn batch_som_converges_and_is_deterministic() {
     let x = blobs(2);
-    let cfg = BatchSomConfig { iterations: 30, temperature: Schedule::paper_temperature(&grid()) };
-    let run = || {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let mut layer = som(&vs, &x);
-        let history = train::train_batch(&mut layer, &x, &cfg).unwrap();
-        (history, layer.weight.detach().copy())
-    };
-    let (history, weights) = run();
+    let (history, weights) = run(&x, &batch_cfg(30));
     assert_eq!(history.len(), 30);
     assert_converged("batch", &history, initial_qe(&x));
     assert!(weights.isfinite().all().int64_value(&[]) == 1, "no NaN from empty units");
-    let (again, weights_again) = run();
-    assert_eq!(history, again);
+    let (again, weights_again) = run(&x, &batch_cfg(30));
+    assert_eq!(untimed(&history), untimed(&again));
     assert!(weights.equal(&weights_again));
 }
 
 #[test]
 fn online_kohonen_som_converges_reproducibly() {
     let x = blobs(3);
-    let (history, weights) = run_online(&x, 9);
+    let (history, weights) = run(&x, &online_cfg(9));
     assert_eq!(history.len(), 10);
     assert_converged("online", &history, initial_qe(&x));
-    let (again, weights_again) = run_online(&x, 9);
-    assert_eq!(history, again);
+    let (again, weights_again) = run(&x, &online_cfg(9));
+    assert_eq!(untimed(&history), untimed(&again));
     assert!(weights.equal(&weights_again));
 }
 
@@ -128,10 +147,9 @@ fn batch_som_keeps_prototypes_without_support() {
     let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.0, 10.0, 10.0]).view([3, 2]);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
-    let mut layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }.build(&vs.root(), &x, 0).unwrap();
+    let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }.build(&vs.root(), &x, 0).unwrap();
     layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));
-    let cfg = BatchSomConfig { iterations: 1, temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } };
-    train::train_batch(&mut layer, &x, &cfg).unwrap();
+    BatchSom { temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } }.update(&layer, &x, 1, 1).unwrap();
     let expected = Tensor::from_slice(&[0.1f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]);
     assert!(layer.weight.allclose(&expected, 1e-6, 1e-6, false), "{:?}", Vec::<f32>::try_from(layer.weight.flatten(0, 1)).unwrap());
 }
@@ -152,13 +170,14 @@ fn distortion_at_low_temperature_is_the_kmeans_loss() {
 fn invalid_training_configs_are_rejected() {
     let x = blobs(5);
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut layer = som(&vs, &x);
-    let bad_batch = GradientSomConfig { batch_size: 0, ..gradient_cfg(0) };
-    assert!(train::train_gradient(&vs, &layer, &x, &bad_batch).is_err());
-    let bad_lr = OnlineSomConfig { lr: Schedule { decay: Decay::Linear, start: 0.5, end: 0.0 }, ..online_cfg(0) };
-    assert!(train::train_online(&mut layer, &x, &bad_lr).is_err());
-    let cfg = BatchSomConfig { iterations: 1, temperature: Schedule::paper_temperature(&grid()) };
-    assert!(train::train_batch(&mut layer, &x.narrow(1, 0, 1), &cfg).is_err(), "wrong input width");
+    let layer = som(&vs, &x);
+    let bad_batch = SomTrainConfig { rule: SomRule::Gradient { batch_size: 0, lr: 0.1 }, ..gradient_cfg(0) };
+    assert!(fit_som(&vs, &layer, &data(&x), &bad_batch, &mut Silent).is_err());
+    let bad_lr = SomTrainConfig { rule: SomRule::Online { lr: Schedule { decay: Decay::Linear, start: 0.5, end: 0.0 } }, ..online_cfg(0) };
+    assert!(fit_som(&vs, &layer, &data(&x), &bad_lr, &mut Silent).is_err());
+    let no_steps = SomTrainConfig { iterations: 0, ..batch_cfg(1) };
+    assert!(fit_som(&vs, &layer, &data(&x), &no_steps, &mut Silent).is_err());
+    assert!(fit_som(&vs, &layer, &data(&x.narrow(1, 0, 1)), &batch_cfg(1), &mut Silent).is_err(), "wrong input width");
 }
 
 #[test]
@@ -167,49 +186,48 @@ fn evaluation_matches_the_metrics_crate() {
     // on a batch-trained map (tolerance 1e-4 relative: float32 tensors vs float64 sums).
     let x = blobs(6);
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut layer = som(&vs, &x);
-    let cfg = BatchSomConfig { iterations: 30, temperature: Schedule::paper_temperature(&grid()) };
-    train::train_batch(&mut layer, &x, &cfg).unwrap();
+    let layer = som(&vs, &x);
+    fit_som(&vs, &layer, &data(&x), &batch_cfg(30), &mut Silent).unwrap();
     let data = Vec::<f32>::try_from(x.flatten(0, 1)).unwrap();
     let protos = Vec::<f32>::try_from(layer.weight.detach().flatten(0, 1)).unwrap();
     let data = protolearn_metrics::Matrix::new(&data, 300, 2).unwrap();
     let protos = protolearn_metrics::Matrix::new(&protos, 16, 2).unwrap();
     for t in [0.5, 2.0] {
-        let ours = train::evaluate(&layer, &x, 30, t).unwrap();
+        let (distortion, quantization_error) = evaluate(&layer, &x, t);
         let qe = protolearn_metrics::quantization_error(data, protos).unwrap();
         let kernel = protolearn_metrics::Kernel::Gaussian { temperature: t };
         let dist = protolearn_metrics::distortion(data, protos, &grid(), kernel).unwrap();
-        assert!((ours.quantization_error - qe).abs() <= 1e-4 * qe, "QE {} vs {qe}", ours.quantization_error);
-        assert!((ours.distortion - dist).abs() <= 1e-4 * dist, "distortion {} vs {dist}", ours.distortion);
+        assert!((quantization_error - qe).abs() <= 1e-4 * qe, "QE {quantization_error} vs {qe}");
+        assert!((distortion - dist).abs() <= 1e-4 * dist, "distortion {distortion} vs {dist}");
     }
 }
 
-/// A user-defined rule through the generic driver: each step moves every prototype a quarter of
-/// the way to the mean of its batch of 5 samples. The driver must hand it batches of the
-/// requested size, call it once per iteration and record on schedule.
+/// A user-defined rule on the one trainer: each step moves every prototype a quarter of the way
+/// to the mean of its batch of 5 samples. The trainer must hand it batches of the requested
+/// size, call it once per step and record on schedule.
 #[test]
-fn custom_update_rule_runs_through_the_generic_driver() {
+fn custom_update_rule_runs_on_the_trainer() {
     struct TowardsBatchMean;
-    impl protolearn_layers::UpdateRule<SomLayer> for TowardsBatchMean {
-        fn batch_size(&self) -> Option<usize> {
-            Some(5)
-        }
-        fn step(&self, layer: &mut SomLayer, x: &Tensor, _: usize, _: usize) -> protolearn_layers::Result<()> {
-            assert_eq!(x.size(), vec![5, 2], "the driver hands out batches of batch_size()");
+    impl UpdateRule<SomLayer> for TowardsBatchMean {
+        fn update(&self, layer: &SomLayer, x: &Tensor, _: usize, _: usize) -> protolearn_layers::Result<()> {
+            assert_eq!(x.size(), vec![5, 2], "the trainer hands out batches of batch_size");
             let _guard = tch::no_grad_guard();
             let mean = x.mean_dim(0, true, tch::Kind::Float); // [1, 2]
             let moved = &layer.weight + (mean - &layer.weight) * 0.25;
-            layer.weight.copy_(&moved);
+            layer.weight.shallow_clone().copy_(&moved);
             Ok(())
         }
     }
     let x = blobs(3);
     let vs = nn::VarStore::new(Device::Cpu);
-    let mut layer = som(&vs, &x);
+    let layer = som(&vs, &x);
     let t = Schedule { decay: Decay::Exponential, start: 2.0, end: 0.1 };
-    let run = train::RuleRun { iterations: 60, seed: 1, eval_every: 25, temperature: &t };
-    let history = train::train_with_rule(&mut layer, &x, &TowardsBatchMean, run).unwrap();
-    let iterations: Vec<usize> = history.iter().map(|r| r.iteration).collect();
+    let data = data(&x);
+    let mut trainer = Trainer::new(&data, Batching::Shuffled { batch_size: 5 }, 1).unwrap();
+    let mut evaluator = SomEvaluator { layer: &layer, x: &x, temperature: t };
+    let phase = PhaseConfig::new("custom", 60, 25);
+    let history = trainer.apply_rule(&phase, &layer, &TowardsBatchMean, &vs, &mut [&mut evaluator], &mut Silent).unwrap();
+    let iterations: Vec<usize> = history.iter().map(|r| r.step).collect();
     assert_eq!(iterations, vec![25, 50, 60]);
     // All prototypes collapse towards the data mean (0, -2): the spread across units shrinks
     // from the initial box (width 14) to below 0.1 after 60 steps of factor 0.75.

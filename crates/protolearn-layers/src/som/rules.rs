@@ -1,0 +1,80 @@
+//! The two SOM update rules without autograd (paper 002, Sec. 2.1): the batch SOM (Algorithm 2)
+//! and the online Kohonen SOM (Algorithm 1), as [`UpdateRule`]s run by protolearn-train's
+//! trainer. The gradient ("Keras") SOM is an objective and lives with the trainer.
+
+use super::layer::SomLayer;
+use super::neighbourhood::Schedule;
+use crate::error::Result;
+use crate::layer::UpdateRule;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+/// Denominators `sum_i K(k, b_i)` at or below this leave prototype `k` unchanged in the batch SOM.
+const MIN_DENOMINATOR: f64 = 1e-12;
+
+/// The batch SOM (paper 002, Algorithm 2, Eq. 3): every step uses all samples of its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchSom {
+    /// Temperature `T(i)`.
+    pub temperature: Schedule,
+}
+
+/// The online Kohonen SOM (paper 002, Algorithm 1, Eq. 2): one update per sample.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineSom {
+    /// Learning rate `α(i)`, decreasing (paper 002, Eq. 2).
+    pub lr: Schedule,
+    /// Temperature `T(i)`.
+    pub temperature: Schedule,
+}
+
+impl BatchSom {
+    /// Checks the schedule.
+    pub fn validate(&self) -> Result<()> {
+        self.temperature.validate("temperature")
+    }
+}
+
+impl OnlineSom {
+    /// Checks both schedules.
+    pub fn validate(&self) -> Result<()> {
+        self.lr.validate("lr")?;
+        self.temperature.validate("temperature")
+    }
+}
+
+impl UpdateRule<SomLayer> for BatchSom {
+    /// One batch-SOM update (paper 002, Algorithm 2, Eq. 3): BMUs of all samples, then
+    /// `m_k = sum_i K^T(δ(k, b_i)) x_i / sum_i K^T(δ(k, b_i))`; a prototype whose denominator is
+    /// not positive (possible with the bubble or Mexican hat) keeps its old value.
+    fn update(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let t = self.temperature.at(step, steps);
+        let h = layer.neighbourhood_weights(&layer.bmus(x)?, t)?; // [n, K]
+        let num = h.transpose(0, 1).f_matmul(x)?; // [K, L]
+        let den = h.sum_dim_intlist(0, false, None::<Kind>).unsqueeze(-1); // [K, 1]
+        let moved = num / den.clamp_min(MIN_DENOMINATOR); // [K, L]
+        let updated = moved.f_where_self(&den.gt(MIN_DENOMINATOR), &layer.weight)?; // [K, L]
+        layer.weight.shallow_clone().f_copy_(&updated)?;
+        Ok(())
+    }
+}
+
+impl UpdateRule<SomLayer> for OnlineSom {
+    /// One Kohonen update (paper 002, Algorithm 1, Eq. 2) per sample of `x`, in order:
+    /// `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`.
+    fn update(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        let (t, alpha) = (self.temperature.at(step, steps), self.lr.at(step, steps));
+        let mut weight = layer.weight.shallow_clone();
+        for i in 0..x.size()[0] {
+            let xi = x.f_narrow(0, i, 1)?; // [1, L]
+            let h = layer.neighbourhood_weights(&layer.bmus(&xi)?, t)?; // [1, K]
+            let delta = h.transpose(0, 1) * (&xi - &weight) * alpha; // [K, L]
+            _ = weight.f_add_(&delta)?; // in place; the returned alias is not needed
+        }
+        Ok(())
+    }
+}

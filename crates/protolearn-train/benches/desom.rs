@@ -1,0 +1,44 @@
+//! Criterion benchmark of DESOM training through the trainer on CPU with 2 threads: 50
+//! iterations of the paper's model (dense autoencoder 784-500-500-2000-10, 8x8 map, batch 256,
+//! Adam, one log point, no evaluation set) on 2,048 uniform random samples from a seeded
+//! ChaCha8Rng (no dataset needed). It measures the step and the trainer's overhead together, so
+//! it is the before/after check for changes to the training loop.
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use protolearn_data::tensor::Dataset;
+use protolearn_layers::autoencoder::AutoencoderConfig;
+use protolearn_layers::desom::DesomConfig;
+use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
+use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::observer::Silent;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use tch::Tensor;
+
+/// Iterations per measured run.
+const ITERATIONS: usize = 50;
+
+fn bench_fit(c: &mut Criterion) {
+    tch::set_num_threads(2);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let values: Vec<f32> = (0..2048 * 784).map(|_| rng.random::<f32>()).collect();
+    let data = Dataset::new(Tensor::from_slice(&values).view([2048, 784]), None).expect("dataset");
+    let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
+    let model = DesomConfig {
+        autoencoder: AutoencoderConfig::default(),
+        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
+        gamma: 1e-3,
+    };
+    let config = DesomTrainConfig { log_every: ITERATIONS, ..DesomTrainConfig::paper(&grid, ITERATIONS, 0) };
+    let mut group = c.benchmark_group("desom_fit_cpu_2threads");
+    group.sample_size(10);
+    group.bench_function("ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
+        b.iter(|| fit_desom(&data, None, &model, &config, &mut Silent).expect("fit"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fit);
+criterion_main!(benches);
