@@ -74,11 +74,9 @@ impl<'d> BatchStream<'d> {
     /// The next batch.
     pub(crate) fn next_batch(&mut self) -> Result<Batch> {
         match self {
-            BatchStream::Full { data, indices } => Ok(Batch {
-                x: data.x.shallow_clone(),
-                y: data.y.as_ref().map(Tensor::shallow_clone),
-                indices: indices.shallow_clone(),
-            }),
+            BatchStream::Full { data, indices } => {
+                Ok(Batch { x: data.x.shallow_clone(), y: data.y.as_ref().map(Tensor::shallow_clone), indices: indices.shallow_clone() })
+            }
             BatchStream::Shuffled { data, batch_size, rng, epoch } => loop {
                 if let Some(batch) = epoch.as_mut().and_then(Iterator::next) {
                     return Ok(batch?);

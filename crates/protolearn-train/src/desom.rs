@@ -234,12 +234,8 @@ impl Evaluator for DesomEvaluator<'_> {
         let distances = self.model.som.forward(&self.model.encode_all(self.x)?); // [n, K]
         let quality = map_quality(&distances, self.model.som.grid())?;
         let (purity, nmi) = purity_nmi(&self.labels, &quality.units)?;
-        let mut columns = vec![
-            Column::scalar("purity", purity),
-            Column::scalar("nmi", nmi),
-            Column::scalar("quantization_error", quality.quantization_error),
-        ];
-        columns.extend(quality.topographic_error.map(|te| Column::scalar("topographic_error", te)));
+        let mut columns = vec![Column::scalar("purity", purity), Column::scalar("nmi", nmi)];
+        columns.extend(quality.columns());
         Ok(columns)
     }
 }
@@ -318,7 +314,12 @@ pub struct AutoencoderRun {
 
 /// Trains the autoencoder of `model_config` on `L_R` alone (random minibatches, one phase
 /// `pretrain` of [`Reconstruction`] on the one trainer).
-pub fn fit_autoencoder(train: &Dataset, model_config: &AutoencoderConfig, config: &AutoencoderTrainConfig, observer: &mut dyn Observer) -> Result<AutoencoderRun> {
+pub fn fit_autoencoder(
+    train: &Dataset,
+    model_config: &AutoencoderConfig,
+    config: &AutoencoderTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<AutoencoderRun> {
     let [model_seed, batch_seed, _] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let backbone = model_config.build(&(vs.root() / "ae"), model_seed)?;

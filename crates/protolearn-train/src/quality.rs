@@ -3,6 +3,7 @@
 //! purity and NMI in protolearn-metrics.
 
 use crate::error::Result;
+use crate::trainer::Column;
 use protolearn_metrics::{
     normalized_mutual_info, purity, quantization_error_from, topographic_error_from, BestUnits, Contingency, Grid, NmiAverage, Ranked,
 };
@@ -38,6 +39,15 @@ pub struct MapQuality {
     pub quantization_error: f64,
     /// `TE`, the fraction of samples whose two best units are not neighbours (`None` for one unit).
     pub topographic_error: Option<f64>,
+}
+
+impl MapQuality {
+    /// The columns `quantization_error` and (for two units or more) `topographic_error`.
+    pub fn columns(&self) -> Vec<Column> {
+        let mut columns = vec![Column::scalar("quantization_error", self.quantization_error)];
+        columns.extend(self.topographic_error.map(|te| Column::scalar("topographic_error", te)));
+        columns
+    }
 }
 
 /// QE, TE and the best units of distances `[n, K]` on `grid`.

@@ -89,7 +89,11 @@ impl SomTrainConfig {
                     return Err(Error::InvalidConfig { field: "batch_size".into(), expected: "at least 1".into(), found: "0".into() });
                 }
                 if !(lr.is_finite() && lr > 0.0) {
-                    return Err(Error::InvalidConfig { field: "lr".into(), expected: "a positive finite number".into(), found: lr.to_string() });
+                    return Err(Error::InvalidConfig {
+                        field: "lr".into(),
+                        expected: "a positive finite number".into(),
+                        found: lr.to_string(),
+                    });
                 }
                 Ok(())
             }
@@ -158,12 +162,8 @@ impl Evaluator for SomEvaluator<'_> {
         let weights = self.layer.neighbourhood_weights(&dist.argmin(-1, false), t)?; // [n, K]
         let distortion = som_distortion(&dist, &weights).f_double_value(&[])?;
         let quality = map_quality(&dist, self.layer.grid())?;
-        let mut columns = vec![
-            Column::scalar("temperature", t),
-            Column::scalar("distortion", distortion),
-            Column::scalar("quantization_error", quality.quantization_error),
-        ];
-        columns.extend(quality.topographic_error.map(|te| Column::scalar("topographic_error", te)));
+        let mut columns = vec![Column::scalar("temperature", t), Column::scalar("distortion", distortion)];
+        columns.extend(quality.columns());
         Ok(columns)
     }
 }
@@ -187,7 +187,13 @@ impl Objective for GradientSom<'_> {
 
 /// Trains `layer` (its variables in `vs`) on the samples of `data` `[n, L]` by `cfg.rule`, measuring
 /// it on the whole of `data` every `cfg.log_every` steps.
-pub fn fit_som(vs: &nn::VarStore, layer: &SomLayer, data: &Dataset, cfg: &SomTrainConfig, observer: &mut dyn Observer) -> Result<Vec<SomRecord>> {
+pub fn fit_som(
+    vs: &nn::VarStore,
+    layer: &SomLayer,
+    data: &Dataset,
+    cfg: &SomTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<Vec<SomRecord>> {
     cfg.validate()?;
     layer.check_input(&data.x)?;
     let n = data.n_samples();
@@ -207,7 +213,8 @@ pub fn fit_som(vs: &nn::VarStore, layer: &SomLayer, data: &Dataset, cfg: &SomTra
         }
         SomRule::Online { lr } => {
             let rule = OnlineSom { lr, temperature: cfg.temperature };
-            Trainer::new(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?.apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
+            Trainer::new(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?
+                .apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
         }
     };
     history.iter().map(SomRecord::from_log).collect()

@@ -303,7 +303,8 @@ impl<'d> Trainer<'d> {
             let mut columns = match sums.take() {
                 Some(s) => {
                     let r = s.size()[1] as usize;
-                    let means = Vec::<f64>::try_from((s / in_interval as f64).to_kind(Kind::Double).to_device(tch::Device::Cpu).reshape([-1]))?;
+                    let means =
+                        Vec::<f64>::try_from((s / in_interval as f64).to_kind(Kind::Double).to_device(tch::Device::Cpu).reshape([-1]))?;
                     names.iter().zip(means.chunks(r)).map(|(&name, v)| Column { name, values: v.to_vec() }).collect()
                 }
                 None => Vec::new(),

@@ -3,11 +3,11 @@
 
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::som::{som_distortion, BatchSom, Decay, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
+use protolearn_layers::UpdateRule;
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::observer::Silent;
 use protolearn_train::som::{fit_som, SomEvaluator, SomRecord, SomRule, SomTrainConfig};
 use protolearn_train::trainer::{Batching, Evaluator, PhaseConfig, StepInfo, Trainer};
-use protolearn_layers::UpdateRule;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device, Tensor};

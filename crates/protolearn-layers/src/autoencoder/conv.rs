@@ -149,7 +149,8 @@ impl Backbone for ConvAutoencoder {
         }); // [n, f_1, H', W']
         let [_, height, width] = self.input;
         let [left, _, top, _] = self.pad;
-        Ok(self.output.forward(&features).narrow(2, top, height).narrow(3, left, width)) // [n, C, H, W]
+        Ok(self.output.forward(&features).narrow(2, top, height).narrow(3, left, width))
+        // [n, C, H, W]
     }
 
     fn has_decoder(&self) -> bool {

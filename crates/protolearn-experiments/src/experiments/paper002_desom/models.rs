@@ -203,7 +203,8 @@ impl Inputs<'_> {
             seed: desom.seed,
         };
         let start = Instant::now();
-        let run = fit_autoencoder(self.train, &AutoencoderConfig::Dense(self.spec.dense.clone()), &config, &mut Silent).context("AE pretraining")?;
+        let run = fit_autoencoder(self.train, &AutoencoderConfig::Dense(self.spec.dense.clone()), &config, &mut Silent)
+            .context("AE pretraining")?;
         let seconds = start.elapsed().as_secs_f64();
         Ok(Encoded {
             train_codes: encode_chunked(run.backbone.as_ref(), &self.train.x)?,

@@ -255,11 +255,7 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<DesomRecord>)]) -> 
             histories
                 .iter()
                 .map(|(name, h)| {
-                    let (x, y) = h
-                        .iter()
-                        .filter(|t| t.phase == Phase::Joint)
-                        .filter_map(|t| Some((t.iteration as f64, pick(t)?)))
-                        .unzip();
+                    let (x, y) = h.iter().filter(|t| t.phase == Phase::Joint).filter_map(|t| Some((t.iteration as f64, pick(t)?))).unzip();
                     (name.clone(), x, y)
                 })
                 .collect()
