@@ -53,7 +53,8 @@ pub fn quantization_error(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<f6
 /// `TooFew` for no sample.
 pub fn quantization_error_from(best: &[BestUnits]) -> Result<f64> {
     check_at_least("samples", 1, best.len())?;
-    let sum: f64 = best.par_iter().map(|b| b.first.dist()).sum();
+    // A sequential sum: a parallel reduction's order (and so its rounding) varies between runs.
+    let sum: f64 = best.iter().map(|b| b.first.dist()).sum();
     Ok(sum / best.len() as f64)
 }
 
@@ -111,6 +112,8 @@ pub fn distortion(data: Matrix<'_>, prototypes: Matrix<'_>, grid: &Grid, kernel:
         let w = &weights[b * k..(b + 1) * k];
         w.iter().zip(dists).map(|(w, &d)| w * f64::from(d)).sum::<f64>()
     })
+    .collect::<Vec<f64>>() // in sample order, then summed sequentially: the same rounding every run
+    .iter()
     .sum();
     Ok(sum / data.rows() as f64)
 }

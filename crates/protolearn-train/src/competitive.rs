@@ -90,13 +90,7 @@ pub struct CompetitiveRecord {
 impl CompetitiveRecord {
     /// The typed view of a trainer record written by the competitive objective.
     fn from_log(record: &LogRecord) -> Result<Self> {
-        let column = |name: &str| {
-            record.get(name).map(<[f64]>::to_vec).ok_or_else(|| Error::InvalidConfig {
-                field: "record".into(),
-                expected: format!("a `{name}` column"),
-                found: format!("columns {:?}", record.columns.iter().map(|c| c.name).collect::<Vec<_>>()),
-            })
-        };
+        let column = |name: &str| record.require(name).map(<[f64]>::to_vec);
         let counts = |name: &str| column(name).map(|v| v.into_iter().map(|c| c as usize).collect());
         Ok(CompetitiveRecord {
             epoch: record.step,
@@ -198,8 +192,8 @@ impl Objective for CompetitiveObjective<'_> {
         let graphs = crate::topology::graphs_from_tensors(adjacency, &voronoi_counts(dist))?;
         let components = graphs.iter().map(|g| g.components_within(&g.valid_prototypes())).collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(vec![
-            Column { name: "valid", values: graphs.iter().map(|g| g.n_valid() as f64).collect() },
-            Column { name: "components", values: components.into_iter().map(|c| c as f64).collect() },
+            Column { name: "valid".into(), values: graphs.iter().map(|g| g.n_valid() as f64).collect() },
+            Column { name: "components".into(), values: components.into_iter().map(|c| c as f64).collect() },
         ])
     }
 }

@@ -18,6 +18,7 @@ use protolearn_metrics::Grid;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use tch::nn::Module;
 use tch::{nn, Tensor};
 
@@ -45,6 +46,13 @@ pub struct DesomTrainConfig {
     pub log_every: usize,
     /// Seed of the model initialisation and of the minibatch draws.
     pub seed: u64,
+    /// Folder of the resumable state written at every log point (`None`: no checkpoints).
+    #[serde(default)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the run whose state is in `checkpoint` (same data, model and settings) instead
+    /// of starting anew; on CPU the result equals the uninterrupted run bit for bit.
+    #[serde(default)]
+    pub resume: bool,
 }
 
 impl DesomTrainConfig {
@@ -60,6 +68,8 @@ impl DesomTrainConfig {
             update_interval: 1,
             log_every: 100,
             seed,
+            checkpoint: None,
+            resume: false,
         }
     }
 
@@ -137,11 +147,7 @@ impl DesomRecord {
     /// [`DesomObjective`] (joint), with [`DesomEvaluator`]'s columns if it ran.
     pub fn from_log(record: &LogRecord) -> Result<Self> {
         let phase = if record.phase == Phase::Pretrain.name() { Phase::Pretrain } else { Phase::Joint };
-        let reconstruction = record.scalar("reconstruction").ok_or_else(|| Error::InvalidConfig {
-            field: "record".into(),
-            expected: "a `reconstruction` column".into(),
-            found: format!("columns {:?}", record.columns.iter().map(|c| c.name).collect::<Vec<_>>()),
-        })?;
+        let reconstruction = record.require("reconstruction")?.first().copied().unwrap_or(f64::NAN);
         Ok(DesomRecord {
             phase,
             iteration: record.step,
@@ -264,17 +270,32 @@ pub fn fit_desom(
     let vs = nn::VarStore::new(train.device());
     let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
     let mut optimizer = config.optimizer.build(&vs)?;
-    let mut trainer = Trainer::new(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
+    let batching = Batching::Random { batch_size: config.batch_size };
+    let mut trainer = match (&config.checkpoint, config.resume) {
+        (Some(dir), true) => Trainer::resume(train, batching, batch_seed, dir)?,
+        (None, true) => {
+            return Err(Error::InvalidConfig {
+                field: "resume".into(),
+                expected: "a `checkpoint` folder to resume from".into(),
+                found: "none".into(),
+            })
+        }
+        (_, false) => Trainer::new(train, batching, batch_seed)?,
+    };
+    let phase_config = |phase: Phase, steps| PhaseConfig {
+        checkpoint: config.checkpoint.clone(),
+        ..PhaseConfig::new(phase.name(), steps, config.log_every)
+    };
     let mut log = Vec::new();
     if config.pretrain_iterations > 0 {
-        let phase = PhaseConfig::new(Phase::Pretrain.name(), config.pretrain_iterations, config.log_every);
+        let phase = phase_config(Phase::Pretrain, config.pretrain_iterations);
         let mut objective = Reconstruction { backbone: model.backbone.as_ref() };
         let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
         let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
         log.extend(trainer.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut evaluators, observer)?);
         model.reinit_prototypes(&train.x, reinit_seed)?;
     }
-    let phase = PhaseConfig::new(Phase::Joint.name(), config.iterations, config.log_every);
+    let phase = phase_config(Phase::Joint, config.iterations);
     let mut objective = DesomObjective { model: &model, temperature: config.temperature, update_interval: config.update_interval };
     let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();

@@ -37,6 +37,7 @@ mod error;
 pub mod observer;
 pub mod optim;
 pub mod quality;
+pub mod resume;
 pub mod som;
 pub mod topology;
 pub mod trainer;

@@ -123,13 +123,7 @@ pub struct SomRecord {
 impl SomRecord {
     /// The typed view of a trainer record written by [`SomEvaluator`].
     pub fn from_log(record: &LogRecord) -> Result<Self> {
-        let need = |name: &str| {
-            record.scalar(name).ok_or_else(|| Error::InvalidConfig {
-                field: "evaluators".into(),
-                expected: format!("a `{name}` column (SomEvaluator)"),
-                found: format!("columns {:?}", record.columns.iter().map(|c| c.name).collect::<Vec<_>>()),
-            })
-        };
+        let need = |name: &str| record.require(name).map(|v| v.first().copied().unwrap_or(f64::NAN));
         Ok(SomRecord {
             iteration: record.step,
             temperature: need("temperature")?,

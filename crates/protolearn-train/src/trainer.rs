@@ -11,6 +11,10 @@
 //! the trainer minimises the sum (the replicas are independent, Adam and SGD act element-wise)
 //! and logs one value per replica.
 //!
+//! A phase with a checkpoint folder writes a resumable state at every log point (variables,
+//! optimizer state, stream position, history; see [`crate::resume`]); [`Trainer::resume`]
+//! continues from it, bit for bit on CPU.
+//!
 //! ```
 //! use protolearn_data::tensor::{Batch, Dataset};
 //! use protolearn_train::trainer::{Batching, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
@@ -39,14 +43,16 @@
 
 use crate::batching::BatchStream;
 pub use crate::batching::Batching;
-use crate::checkpoint;
 use crate::divergence::DivergenceGuard;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
+use crate::optim::Optimize;
+use crate::resume::{self, PhaseHistory, RunState, Saved};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
-use std::path::PathBuf;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Kind, Tensor};
 
@@ -62,26 +68,26 @@ pub struct StepInfo {
 }
 
 /// One named logged quantity, one value per replica (one value without replicas).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Column {
     /// The name (`loss`, `reconstruction`, `purity`, ...).
-    pub name: &'static str,
+    pub name: String,
     /// One value per replica.
     pub values: Vec<f64>,
 }
 
 impl Column {
     /// A column of one value.
-    pub fn scalar(name: &'static str, value: f64) -> Self {
-        Column { name, values: vec![value] }
+    pub fn scalar(name: &str, value: f64) -> Self {
+        Column { name: name.to_owned(), values: vec![value] }
     }
 }
 
 /// What a phase records every `log_every` steps and after its last step.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogRecord {
     /// The phase.
-    pub phase: &'static str,
+    pub phase: String,
     /// The 1-based step after which it was recorded.
     pub step: usize,
     /// Wall-clock seconds of the interval's steps and of the evaluation.
@@ -100,6 +106,16 @@ impl LogRecord {
     /// The first value of column `name` (the only one without replicas).
     pub fn scalar(&self, name: &str) -> Option<f64> {
         self.get(name).and_then(|v| v.first().copied())
+    }
+
+    /// The values of column `name`, or an error naming the columns there are (for the typed
+    /// views of the model families).
+    pub fn require(&self, name: &str) -> Result<&[f64]> {
+        self.get(name).ok_or_else(|| Error::InvalidConfig {
+            field: format!("record of phase `{}` at step {}", self.phase, self.step),
+            expected: format!("a `{name}` column"),
+            found: format!("columns {:?}", self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()),
+        })
     }
 }
 
@@ -154,8 +170,8 @@ pub struct PhaseConfig {
     pub log_every: usize,
     /// Learning rate `lr(i)` set on the optimizer before step `i` (none: the optimizer's own).
     pub lr: Option<Schedule>,
-    /// The variables are saved here (safetensors) at every log point, after the divergence
-    /// check: on divergence the file holds the last finite state.
+    /// A resumable state is written into this folder at every log point, after the divergence
+    /// check: on divergence it holds the last finite state ([`crate::resume`]).
     pub checkpoint: Option<PathBuf>,
 }
 
@@ -183,12 +199,16 @@ impl PhaseConfig {
 trait Step {
     fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>>;
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>>;
+    /// The optimizer whose state a checkpoint holds (none for update rules).
+    fn optimizer(&mut self) -> Option<&mut dyn Optimize> {
+        None
+    }
 }
 
 /// An objective minimised with an optimizer.
 struct Gradient<'a, O> {
     objective: &'a mut O,
-    optimizer: &'a mut nn::Optimizer,
+    optimizer: &'a mut dyn Optimize,
     lr: Option<Schedule>,
 }
 
@@ -199,12 +219,16 @@ impl<O: Objective> Step for Gradient<'_, O> {
         }
         let terms = self.objective.loss(batch, at)?;
         let total = if terms.minimise.dim() == 0 { terms.minimise } else { terms.minimise.sum(Kind::Float) };
-        self.optimizer.backward_step(&total);
+        self.optimizer.backward_step(&total)?;
         Ok(terms.logged.into_iter().map(|(name, t)| (name, t.detach())).collect())
     }
 
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
         self.objective.metrics(at)
+    }
+
+    fn optimizer(&mut self) -> Option<&mut dyn Optimize> {
+        Some(&mut *self.optimizer)
     }
 }
 
@@ -229,13 +253,35 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
 #[derive(Debug)]
 pub struct Trainer<'d> {
     stream: BatchStream<'d>,
+    /// Batches drawn so far (all phases).
+    batches: usize,
+    /// The phases finished so far, with their records (saved in checkpoints).
+    finished: Vec<PhaseHistory>,
+    /// The state a resumed run continues from, until its phase has been reached.
+    resume: Option<Saved>,
 }
 
 impl<'d> Trainer<'d> {
     /// A trainer drawing batches of `data` in mode `batching`, the order from
     /// `ChaCha8Rng::seed_from_u64(seed)`. Phases run on it share the stream.
     pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
-        Ok(Trainer { stream: BatchStream::new(data, batching, seed)? })
+        Ok(Trainer { stream: BatchStream::new(data, batching, seed)?, batches: 0, finished: Vec::new(), resume: None })
+    }
+
+    /// A trainer that continues the run whose state is in the checkpoint folder `dir` (written by
+    /// a phase with [`PhaseConfig::checkpoint`]); `data`, `batching` and `seed` must be those of
+    /// that run. The stream is replayed to its position; phases the run had finished return their
+    /// saved records without training; the phase in progress restores the variables and the
+    /// optimizer state and continues after its saved step.
+    pub fn resume(data: &'d Dataset, batching: Batching, seed: u64, dir: &Path) -> Result<Self> {
+        let saved = resume::load(dir)?;
+        let mut trainer = Trainer::new(data, batching, seed)?;
+        for _ in 0..saved.run.batches {
+            trainer.stream.next_batch()?;
+        }
+        trainer.batches = saved.run.batches;
+        trainer.resume = Some(saved);
+        Ok(trainer)
     }
 
     /// Runs `phase` minimising `objective` with `optimizer` over the variables of `vs`.
@@ -243,7 +289,7 @@ impl<'d> Trainer<'d> {
         &mut self,
         phase: &PhaseConfig,
         objective: &mut O,
-        optimizer: &mut nn::Optimizer,
+        optimizer: &mut dyn Optimize,
         vs: &nn::VarStore,
         evaluators: &mut [&mut dyn Evaluator],
         observer: &mut dyn Observer,
@@ -274,16 +320,34 @@ impl<'d> Trainer<'d> {
         observer: &mut dyn Observer,
     ) -> Result<Vec<LogRecord>> {
         phase.validate()?;
+        if let Some(done) = self.resume.as_ref().and_then(|r| r.run.finished.iter().find(|h| h.phase == phase.name)) {
+            let history = done.history.clone();
+            self.finished.push(done.clone());
+            return Ok(history);
+        }
+        let (first, mut history) = match self.resume.take() {
+            Some(saved) if saved.run.phase == phase.name => {
+                resume::restore_variables(vs, &saved.variables)?;
+                if let Some(optimizer) = step.optimizer() {
+                    optimizer.load_state(&saved.optimizer)?;
+                }
+                (saved.run.step + 1, saved.run.history)
+            }
+            other => {
+                self.resume = other;
+                (1, Vec::with_capacity(phase.steps.div_ceil(phase.log_every)))
+            }
+        };
         observer.on_start(phase.name, phase.steps.div_ceil(phase.log_every));
-        let mut history = Vec::with_capacity(phase.steps.div_ceil(phase.log_every));
         let mut guard = DivergenceGuard::new();
         let mut names: Vec<&'static str> = Vec::new();
         let mut sums: Option<Tensor> = None; // [terms, replicas] on the device
         let mut in_interval = 0usize;
         let mut start = Instant::now();
-        for i in 1..=phase.steps {
+        for i in first..=phase.steps {
             let at = StepInfo { phase: phase.name, step: i, steps: phase.steps };
             let batch = self.stream.next_batch()?;
+            self.batches += 1;
             let logged = step.step(&batch, &at)?;
             if !logged.is_empty() {
                 names = logged.iter().map(|(n, _)| *n).collect();
@@ -305,7 +369,7 @@ impl<'d> Trainer<'d> {
                     let r = s.size()[1] as usize;
                     let means =
                         Vec::<f64>::try_from((s / in_interval as f64).to_kind(Kind::Double).to_device(tch::Device::Cpu).reshape([-1]))?;
-                    names.iter().zip(means.chunks(r)).map(|(&name, v)| Column { name, values: v.to_vec() }).collect()
+                    names.iter().zip(means.chunks(r)).map(|(&name, v)| Column { name: name.to_owned(), values: v.to_vec() }).collect()
                 }
                 None => Vec::new(),
             };
@@ -313,16 +377,26 @@ impl<'d> Trainer<'d> {
             for evaluator in evaluators.iter_mut() {
                 columns.extend(evaluator.evaluate(&at)?);
             }
-            if let Some(path) = &phase.checkpoint {
-                checkpoint::save(vs, path)?;
+            let record = LogRecord { phase: phase.name.to_owned(), step: i, seconds: start.elapsed().as_secs_f64(), columns };
+            if let Some(dir) = &phase.checkpoint {
+                let run = RunState {
+                    format_version: resume::FORMAT_VERSION,
+                    phase: phase.name.to_owned(),
+                    step: i,
+                    batches: self.batches,
+                    finished: self.finished.clone(),
+                    history: history.iter().cloned().chain([record.clone()]).collect(),
+                };
+                let optimizer = step.optimizer().and_then(|o| o.state()).unwrap_or_default();
+                resume::save(dir, &run, vs, &optimizer)?;
             }
-            let record = LogRecord { phase: phase.name, step: i, seconds: start.elapsed().as_secs_f64(), columns };
             observer.on_log(&record);
             history.push(record);
             in_interval = 0;
             start = Instant::now();
         }
         observer.on_end();
+        self.finished.push(PhaseHistory { phase: phase.name.to_owned(), history: history.clone() });
         Ok(history)
     }
 }

@@ -201,3 +201,64 @@ fn mnist_subset_purity_well_above_chance() {
     assert!(last.total < first.total, "loss decreases");
     assert!(purity >= MNIST_PURITY, "purity {purity}");
 }
+
+/// Panics at one log point: a run killed right after that point's checkpoint.
+struct KillAt {
+    phase: &'static str,
+    step: usize,
+}
+
+impl protolearn_train::observer::Observer for KillAt {
+    fn on_log(&mut self, record: &protolearn_train::trainer::LogRecord) {
+        if record.phase == self.phase && record.step == self.step {
+            panic!("simulated kill at {} step {}", self.phase, self.step);
+        }
+    }
+}
+
+/// The (phase, step) of every log point it sees.
+#[derive(Default)]
+struct Seen(Vec<(String, usize)>);
+
+impl protolearn_train::observer::Observer for Seen {
+    fn on_log(&mut self, record: &protolearn_train::trainer::LogRecord) {
+        self.0.push((record.phase.clone(), record.step));
+    }
+}
+
+/// The records without their wall-clock seconds (which differ between identical runs).
+fn untimed(history: &[DesomRecord]) -> Vec<DesomRecord> {
+    history.iter().map(|r| DesomRecord { seconds: 0.0, ..*r }).collect()
+}
+
+#[test]
+fn interrupted_desom_resumes_bit_for_bit() {
+    let data = blobs(5);
+    let m = model(20, 16, 3, 3);
+    let base = DesomTrainConfig { batch_size: 32, log_every: 10, pretrain_iterations: 30, ..DesomTrainConfig::paper(&m.som.grid, 40, 8) };
+    let whole = fit_desom(&data, Some(&data), &m, &base, &mut Silent).expect("uninterrupted");
+    for (phase, step) in [("pretrain", 20), ("joint", 20)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cfg = DesomTrainConfig { checkpoint: Some(dir.path().to_path_buf()), ..base.clone() };
+        let killed =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fit_desom(&data, Some(&data), &m, &cfg, &mut KillAt { phase, step })));
+        assert!(killed.is_err(), "the run was killed at {phase} {step}");
+        let mut seen = Seen::default();
+        let resumed = fit_desom(&data, Some(&data), &m, &DesomTrainConfig { resume: true, ..cfg }, &mut seen).expect("resumed");
+        // Only the log points after the kill ran again (pretrain 10-30, joint 10-40 in total).
+        let expected: Vec<(String, usize)> = match phase {
+            "pretrain" => {
+                vec![("pretrain".into(), 30), ("joint".into(), 10), ("joint".into(), 20), ("joint".into(), 30), ("joint".into(), 40)]
+            }
+            _ => vec![("joint".into(), 30), ("joint".into(), 40)],
+        };
+        assert_eq!(seen.0, expected, "resumed from {phase} {step}");
+        for (name, var) in whole.vs.variables() {
+            let other = &resumed.vs.variables()[&name];
+            assert!(var.equal(other), "{name} differs after resuming from {phase} {step}");
+        }
+        assert_eq!(untimed(&resumed.history), untimed(&whole.history), "history after resuming from {phase} {step}");
+    }
+    let no_dir = DesomTrainConfig { resume: true, ..base };
+    assert!(fit_desom(&data, None, &m, &no_dir, &mut Silent).is_err(), "resume needs a checkpoint folder");
+}

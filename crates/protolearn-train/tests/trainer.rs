@@ -169,8 +169,7 @@ fn a_nan_loss_stops_training_naming_step_and_term_and_keeps_the_last_finite_chec
     objective.nan_from = Some(7);
     let mut opt = nn::Sgd::default().build(&vs, 0.1).expect("sgd");
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("last.safetensors");
-    let phase = PhaseConfig { checkpoint: Some(path.clone()), ..PhaseConfig::new("joint", 20, 5) };
+    let phase = PhaseConfig { checkpoint: Some(dir.path().to_path_buf()), ..PhaseConfig::new("joint", 20, 5) };
     let mut observer = Counting::default();
     let err = Trainer::new(&data, Batching::Full, 0)
         .expect("trainer")
@@ -185,8 +184,11 @@ fn a_nan_loss_stops_training_naming_step_and_term_and_keeps_the_last_finite_chec
     }
     assert!(err.to_string().contains("step 7"), "{err}");
     assert_eq!(observer.logs, vec![5], "stopped at the first log point after the NaN");
-    let saved = Tensor::read_safetensors(&path).expect("checkpoint of step 5");
+    let state = dir.path().join("state");
+    let saved = Tensor::read_safetensors(state.join("variables.safetensors")).expect("checkpoint of step 5");
     assert!(saved.iter().all(|(_, t)| t.isfinite().all().int64_value(&[]) == 1), "the checkpoint is finite");
+    let run = std::fs::read_to_string(state.join("run.toml")).expect("run state");
+    assert!(run.contains("step = 5"), "{run}");
 }
 
 /// Writes NaN into the prototypes at step 3.
