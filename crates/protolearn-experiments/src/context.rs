@@ -1,9 +1,12 @@
-//! What every experiment run receives: preset, device, output folder, data locations.
+//! What every experiment run receives (preset, device, output folder, data locations, spec files
+//! and `--set` overrides) and the helpers every experiment shares: the preset's part of a spec,
+//! the resolved spec, figure links relative to the report, CSV files of serde records.
 
 use crate::overrides::Override;
 use protolearn_data::DataDirs;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use tch::Device;
 
 /// Size of a bench-all run.
@@ -39,6 +42,8 @@ pub struct RunContext {
     pub data_dirs: DataDirs,
     /// `--set` changes to the experiments' specs.
     pub overrides: Vec<Override>,
+    /// `--spec` files replacing the shipped spec of an experiment (by experiment name).
+    pub spec_files: BTreeMap<String, PathBuf>,
 }
 
 impl RunContext {
@@ -49,12 +54,42 @@ impl RunContext {
         Ok(dir)
     }
 
-    /// The spec of experiment `name` (shipped TOML `text` with this run's `--set` overrides),
-    /// also written as `spec.toml` into the experiment's output folder.
+    /// The spec of experiment `name`: its `--spec` file if one was given, else the shipped TOML
+    /// `text`, with this run's `--set` overrides; also written as `spec.toml` into the
+    /// experiment's output folder.
     pub fn spec<T: serde::de::DeserializeOwned>(&self, name: &str, text: &str) -> anyhow::Result<T> {
-        let (spec, resolved) = crate::overrides::resolve(name, text, &self.overrides)?;
+        let (spec, resolved) = match self.spec_files.get(name) {
+            Some(file) => {
+                let own = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading spec file {}: {e}", file.display()))?;
+                crate::overrides::resolve(name, &own, &self.overrides).map_err(|e| anyhow::anyhow!("spec file {}: {e}", file.display()))?
+            }
+            None => crate::overrides::resolve(name, text, &self.overrides)?,
+        };
         let path = self.experiment_dir(name)?.join("spec.toml");
         std::fs::write(&path, resolved).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
         Ok(spec)
     }
+
+    /// The part of a spec for this run's preset.
+    pub fn pick<'a, T>(&self, quick: &'a T, full: &'a T) -> &'a T {
+        match self.preset {
+            Preset::Quick => quick,
+            Preset::Full => full,
+        }
+    }
+
+    /// `path` relative to the output folder, for links in the report.
+    pub fn link(&self, path: &Path) -> String {
+        path.strip_prefix(&self.out).unwrap_or(path).display().to_string()
+    }
+}
+
+/// Writes `rows` (any serde records with named fields) as a CSV file with a header line.
+pub fn write_csv<R: Serialize>(path: &Path, rows: impl IntoIterator<Item = R>) -> anyhow::Result<()> {
+    let error = |e: csv::Error| anyhow::anyhow!("writing {}: {e}", path.display());
+    let mut writer = csv::Writer::from_path(path).map_err(error)?;
+    for row in rows {
+        writer.serialize(row).map_err(error)?;
+    }
+    writer.flush().map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
 }

@@ -43,6 +43,11 @@ enum Command {
         /// Change a spec field for this run, e.g. `paper002_desom.full.seeds=[0]` (repeatable).
         #[arg(long = "set", value_name = "EXPERIMENT.KEY=VALUE")]
         overrides: Vec<Override>,
+        /// Run a spec file of your own instead of the shipped one: `EXPERIMENT=FILE`, or `FILE`
+        /// named after the experiment (e.g. `my/paper002_desom.toml`); repeatable. Without
+        /// `--only`, only the experiments given a spec run.
+        #[arg(long = "spec", value_name = "[EXPERIMENT=]FILE")]
+        specs: Vec<String>,
     },
 }
 
@@ -54,10 +59,35 @@ struct BenchAll {
     only: Vec<String>,
     data: Option<PathBuf>,
     overrides: Vec<Override>,
+    specs: Vec<String>,
 }
 
-fn bench_all(BenchAll { preset, device, out, only, data, overrides }: BenchAll) -> Result<()> {
+/// The experiment and file of one `--spec` option.
+fn spec_file(option: &str, known: &[&str]) -> Result<(String, PathBuf)> {
+    let (name, file) = match option.split_once('=') {
+        Some((name, file)) => (name.trim().to_owned(), PathBuf::from(file.trim())),
+        None => {
+            let file = PathBuf::from(option);
+            let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            (stem, file)
+        }
+    };
+    if !known.contains(&name.as_str()) {
+        bail!(
+            "--spec {option}: `{name}` is not an experiment (known: {}); write EXPERIMENT=FILE or name the file after the experiment",
+            known.join(", ")
+        );
+    }
+    if !file.is_file() {
+        bail!("--spec {option}: {} is not a readable file", file.display());
+    }
+    Ok((name, file))
+}
+
+fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs }: BenchAll) -> Result<()> {
     let known: Vec<&str> = ALL.iter().map(|e| e.name).collect();
+    let spec_files = specs.iter().map(|o| spec_file(o, &known)).collect::<Result<std::collections::BTreeMap<_, _>>>()?;
+    let only = if only.is_empty() { spec_files.keys().cloned().collect() } else { only };
     if let Some(bad) = only.iter().find(|n| !known.contains(&n.as_str())) {
         bail!("--only {bad}: unknown experiment (known: {})", known.join(", "));
     }
@@ -66,7 +96,7 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides }: BenchAll) 
     }
     let out = out.unwrap_or_else(|| PathBuf::from("docs/results").join(preset.name()));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data), overrides };
+    let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data), overrides, spec_files };
     println!(
         "bench-all: preset {}, device {:?}, {} threads, output {}",
         preset.name(),
@@ -109,8 +139,8 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!("libtorch probe failed"))
             }
         }
-        Command::BenchAll { preset, device, out, only, data, overrides } => {
-            bench_all(BenchAll { preset, device, out, only, data, overrides })
+        Command::BenchAll { preset, device, out, only, data, overrides, specs } => {
+            bench_all(BenchAll { preset, device, out, only, data, overrides, specs })
         }
     };
     match result {

@@ -8,7 +8,6 @@ use protolearn_layers::competitive::CompetitiveConfig;
 use protolearn_metrics::ChlGraph;
 use protolearn_train::competitive::{broadcast_replicas, fit_competitive, CompetitiveRun, CompetitiveTrainConfig};
 use serde::{Deserialize, Serialize};
-use std::fmt::Write as _;
 use std::path::Path;
 use tch::Tensor;
 
@@ -134,26 +133,37 @@ impl TrainedModel {
     }
 }
 
+/// One row of a competitive run's `history.csv`: one epoch of one replica.
+#[derive(Debug, Serialize)]
+struct HistoryRow {
+    epoch: usize,
+    replica: usize,
+    seed: u64,
+    loss: f64,
+    quantization: f64,
+    edge_norm: f64,
+    valid: usize,
+    components: usize,
+    /// Seconds of the epoch (all replicas together).
+    epoch_seconds: f64,
+}
+
 /// Writes `history.csv`: one row per epoch and replica.
 pub fn write_history(path: &Path, trained: &TrainedModel, seeds: &[u64]) -> Result<()> {
-    let mut csv = String::from("epoch,replica,seed,loss,quantization,edge_norm,valid,components,epoch_seconds\n");
-    for (e, t) in trained.run.history.iter().enumerate() {
-        for (r, seed) in seeds.iter().enumerate() {
-            let rec = t;
-            let _ = writeln!(
-                csv,
-                "{},{r},{seed},{},{},{},{},{},{}",
-                e + 1,
-                rec.loss[r],
-                rec.quantization[r],
-                rec.edge_norm[r],
-                rec.valid[r],
-                rec.components[r],
-                t.seconds
-            );
-        }
-    }
-    std::fs::write(path, csv).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+    let rows = trained.run.history.iter().flat_map(|t| {
+        seeds.iter().enumerate().map(move |(r, &seed)| HistoryRow {
+            epoch: t.epoch,
+            replica: r,
+            seed,
+            loss: t.loss[r],
+            quantization: t.quantization[r],
+            edge_norm: t.edge_norm[r],
+            valid: t.valid[r],
+            components: t.components[r],
+            epoch_seconds: t.seconds,
+        })
+    });
+    crate::context::write_csv(path, rows)
 }
 
 /// `mean ± std` of a per-replica vector with 3 decimals.

@@ -68,7 +68,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let body = format!(
         "Every generator run with seed {SEED} (ChaCha8), MNIST and Fashion-MNIST loaded from verified IDX files.\n\n{}\n![synthetic datasets]({})\n",
         table.markdown(),
-        files.png.strip_prefix(&ctx.out).unwrap_or(&files.png).display()
+        ctx.link(&files.png)
     );
     Ok(Section { title: "Datasets".into(), body })
 }

@@ -2,7 +2,7 @@
 //! on MADELON against the number of features (n = 100) and the number of samples (d = 100).
 
 use super::competitive::{summary, train, ModelSpec};
-use crate::context::{Preset, RunContext};
+use crate::context::RunContext;
 use crate::report::{Section, Table};
 use anyhow::{Context, Result};
 use protolearn_data::{MadelonConfig, Standardizer};
@@ -129,10 +129,7 @@ fn run_point(ctx: &RunContext, spec: &Spec, n: usize, d: usize, seeds: &[u64]) -
 /// Runs both sweeps and returns the report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
     let spec: Spec = ctx.spec("paper000_madelon", SPEC)?;
-    let preset = match ctx.preset {
-        Preset::Quick => &spec.quick,
-        Preset::Full => &spec.full,
-    };
+    let preset = ctx.pick(&spec.quick, &spec.full);
     let dir = ctx.experiment_dir("paper000_madelon")?;
     let seeds = &preset.seeds;
     let features: Vec<Point> = preset
@@ -179,7 +176,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         ctx.device
     );
     body.push_str(&table.markdown());
-    let _ = write!(body, "\n![Fig. 5 analogue]({})\n\n", fig.strip_prefix(&ctx.out).unwrap_or(&fig).display());
+    let _ = write!(body, "\n![Fig. 5 analogue]({})\n\n", ctx.link(&fig));
     body.push_str(&claim(&spec, &features));
     Ok(Section { title: "Paper 000: MADELON, accuracy against features and samples (Fig. 5)".into(), body })
 }

@@ -2,7 +2,7 @@
 //! paper checked against our runs, and the speed-up of batched seeds over a sequential loop.
 
 use super::competitive::{summary, train, write_history, Curve, ModelSpec, TrainedModel};
-use crate::context::{Preset, RunContext};
+use crate::context::RunContext;
 use crate::report::{Section, Table};
 use anyhow::{bail, Result};
 use protolearn_data::{CirclesConfig, Data, MoonsConfig, SpiralConfig, Standardizer};
@@ -61,10 +61,7 @@ fn dataset(name: &str, n: usize, seed: u64) -> Result<(Data, Tensor)> {
 /// Runs the experiment and returns its report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
     let spec: Spec = ctx.spec("paper000_synthetic", SPEC)?;
-    let seeds = match ctx.preset {
-        Preset::Quick => &spec.quick.seeds,
-        Preset::Full => &spec.full.seeds,
-    };
+    let seeds = &ctx.pick(&spec.quick, &spec.full).seeds;
     let dir = ctx.experiment_dir("paper000_synthetic")?;
     let mut results: Vec<(String, Data, Tensor, Vec<TrainedModel>)> = Vec::new();
     for name in &spec.datasets {
@@ -89,12 +86,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         spec.n_samples, seeds, ctx.device
     );
     body.push_str(&table(&spec, &results).markdown());
-    let _ = write!(
-        body,
-        "\n![Fig. 3 analogue]({})\n\n![Fig. 4 analogue]({})\n\n",
-        fig3.strip_prefix(&ctx.out).unwrap_or(&fig3).display(),
-        fig4.strip_prefix(&ctx.out).unwrap_or(&fig4).display()
-    );
+    let _ = write!(body, "\n![Fig. 3 analogue]({})\n\n![Fig. 4 analogue]({})\n\n", ctx.link(&fig3), ctx.link(&fig4));
     body.push_str(&claims(&spec, &results));
     body.push_str(&speedup(ctx, &spec, seeds)?);
     Ok(Section { title: "Paper 000: VCL vs DCL on Spiral, Moons, Circles (Figs. 3-4)".into(), body })

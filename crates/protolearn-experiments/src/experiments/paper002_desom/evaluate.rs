@@ -3,12 +3,13 @@
 //! and the post-clustering of the map prototypes by k-means and Ward's method.
 
 use super::models::Fitted;
+use super::{KMeansSpec, Spec};
 use anyhow::{Context, Result};
 use kodama::{linkage, Method};
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_metrics::{
     best_matching_units, clustering_accuracy, combined_error, normalized_mutual_info, prototype_sharpness_ratio, purity,
-    quantization_error, topographic_error, topographic_product, Contingency, Grid, ImageShape, Matrix, NmiAverage, Sharpness,
+    quantization_error, topographic_error, topographic_product, Contingency, Grid, Matrix, NmiAverage, Sharpness,
 };
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};
@@ -23,7 +24,7 @@ pub struct View {
     pub prototypes: Vec<f32>,
     /// Their dimension.
     pub dim: usize,
-    /// Prototypes as 28x28 images, row-major `[K, 784]`, if any.
+    /// Prototypes as images, row-major `[K, C*H*W]`, if any.
     pub pixel_prototypes: Option<Vec<f32>>,
     /// Best-matching unit (or nearest centroid) of every test sample.
     pub bmus: Vec<usize>,
@@ -88,10 +89,10 @@ fn ward_groups(prototypes: Matrix<'_>, groups: usize) -> Vec<usize> {
     roots
 }
 
-/// k-means (10 restarts) of the rows of `prototypes` into `groups` clusters.
-fn kmeans_groups(prototypes: &[f32], dim: usize, groups: usize, seed: u64) -> Result<Vec<usize>> {
+/// k-means (`post_n_init` restarts) of the rows of `prototypes` into `groups` clusters.
+fn kmeans_groups(prototypes: &[f32], dim: usize, groups: usize, kmeans: &KMeansSpec, seed: u64) -> Result<Vec<usize>> {
     let x = Tensor::f_from_slice(prototypes)?.f_view([-1, dim as i64])?;
-    let fit = KMeansConfig { k: groups, n_init: 10, max_iter: 300, tol: 1e-4, seed }.fit(&x)?;
+    let fit = KMeansConfig { k: groups, n_init: kmeans.post_n_init, max_iter: kmeans.max_iter, tol: kmeans.tol, seed }.fit(&x)?;
     Ok(Vec::<i64>::try_from(fit.assignments)?.into_iter().map(|a| a as usize).collect())
 }
 
@@ -103,11 +104,14 @@ fn nearest(data: Matrix<'_>, prototypes: Matrix<'_>) -> Result<Vec<usize>> {
 /// Evaluates `fitted` on the test set with labels `labels`: `purity`, `nmi` (and `acc` when
 /// there are at most `classes` clusters, e.g. the `#classes x 1` map); for k-means models the
 /// `k = classes` clustering (`k10_`); for maps the SOM quality in the assignment space (suffix
-/// `_latent` for a learned latent space), in pixel space against `test_pixels` (`[n, 784]`
+/// `_latent` for a learned latent space), in pixel space against `test_pixels` (`[n, C*H*W]`
 /// row-major) when pixel prototypes exist, the PSR, and, for maps with more units than
 /// `classes`, purity / NMI / accuracy of the post-clustering into `classes` groups (`km10_`,
 /// `hc_`).
-pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], classes: usize, seed: u64) -> Result<(Metrics, View)> {
+pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], spec: &Spec, seed: u64) -> Result<(Metrics, View)> {
+    let classes = spec.classes;
+    let image = spec.image()?;
+    let pixels_per_image = image.height * image.width;
     let dim = usize::try_from(*fitted.prototypes.size().last().context("prototypes without dimensions")?)?;
     let prototypes = host(&fitted.prototypes)?;
     let test = host(&fitted.test)?;
@@ -128,21 +132,22 @@ pub fn evaluate(fitted: &Fitted, test_pixels: &[f32], labels: &[i64], classes: u
     if fitted.model.is_map() {
         som_quality(&mut out, if fitted.latent { "_latent" } else { "" }, tm, pm, grid)?;
         if let (Some(pixels), true) = (&pixel_prototypes, fitted.latent) {
-            let pixel_matrix = Matrix::new(pixels, pm.rows(), 784)?;
-            som_quality(&mut out, "", Matrix::new(test_pixels, labels.len(), 784)?, pixel_matrix, grid)?;
+            let pixel_matrix = Matrix::new(pixels, pm.rows(), pixels_per_image)?;
+            som_quality(&mut out, "", Matrix::new(test_pixels, labels.len(), pixels_per_image)?, pixel_matrix, grid)?;
         }
         if let Some(pixels) = &pixel_prototypes {
-            let shape = ImageShape { height: 28, width: 28 };
             let psr = prototype_sharpness_ratio(
-                Matrix::new(test_pixels, labels.len(), 784)?,
-                Matrix::new(pixels, pm.rows(), 784)?,
-                shape,
+                Matrix::new(test_pixels, labels.len(), pixels_per_image)?,
+                Matrix::new(pixels, pm.rows(), pixels_per_image)?,
+                image,
                 Sharpness::MeanGradientNorm,
             )?;
             out.insert("psr".into(), psr);
         }
         if pm.rows() > classes {
-            for (prefix, groups) in [("km10_", kmeans_groups(&prototypes, dim, classes, seed)?), ("hc_", ward_groups(pm, classes))] {
+            for (prefix, groups) in
+                [("km10_", kmeans_groups(&prototypes, dim, classes, &spec.kmeans, seed)?), ("hc_", ward_groups(pm, classes))]
+            {
                 let assigned: Vec<usize> = bmus.iter().map(|&b| groups[b]).collect();
                 score(&mut out, prefix, labels, &assigned, true)?;
             }

@@ -6,21 +6,23 @@ mod evaluate;
 mod models;
 mod report;
 
-use crate::context::{Preset, RunContext};
+use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::{Context, Result};
-use evaluate::{evaluate, View};
+use evaluate::evaluate;
 use models::{Encoder, Encoders, Inputs, Model};
 use protolearn_data::mnist::{load, IdxDataset, ImageLayout};
 use protolearn_data::tensor::Dataset;
+use protolearn_data::{BlobCenters, BlobsConfig, Data, TrainTest};
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
-use protolearn_metrics::Grid;
-use protolearn_train::desom::DesomRecord;
-use report::Results;
-use serde::Deserialize;
+use protolearn_metrics::{Grid, ImageShape};
+use protolearn_train::desom::{DesomRecord, Phase};
+use protolearn_train::optim::OptimizerConfig;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use report::{KeptView, Results};
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::Path;
 use std::time::Instant;
 
 /// The experiment spec (benches/specs/paper002_desom.toml).
@@ -41,12 +43,50 @@ pub struct Spec {
     pub gamma: f64,
     /// The dense autoencoder (DESOM, AE+k-means, AE+SOM).
     pub dense: DenseConfig,
-    /// The convolutional autoencoder (ConvDESOM).
+    /// The convolutional autoencoder (ConvDESOM); its `channels x height x width` is the image
+    /// shape of the datasets (PSR, figures) and must equal the dense `input_dim`.
     pub conv: ConvConfig,
+    /// Optimizer of DESOM, the AE pretraining and the gradient SOMs (Table 2: Adam, 1e-3).
+    pub optimizer: OptimizerConfig,
+    /// Minibatch size of the same (Table 2: 256).
+    pub batch_size: usize,
+    /// k-means of the baselines and of the post-clustering.
+    pub kmeans: KMeansSpec,
     /// The quick preset.
     pub quick: PresetSpec,
     /// The full preset.
     pub full: PresetSpec,
+}
+
+/// The k-means settings (scikit-learn's defaults: 300 Lloyd iterations, tolerance 1e-4).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KMeansSpec {
+    /// Lloyd iterations at most.
+    pub max_iter: usize,
+    /// Relative tolerance on the centroid shift.
+    pub tol: f64,
+    /// Restarts of the post-clustering of the map prototypes (Table 11).
+    pub post_n_init: usize,
+}
+
+impl Spec {
+    /// The per-sample image shape `(channels, height, width)`, checked against the dense AE.
+    pub fn image(&self) -> Result<ImageShape> {
+        let c = &self.conv;
+        let pixels = c.channels * c.height * c.width;
+        if pixels as i64 != self.dense.input_dim {
+            anyhow::bail!(
+                "spec: dense.input_dim = {} but conv is {}x{}x{} = {pixels} values per image; they must agree",
+                self.dense.input_dim,
+                c.channels,
+                c.height,
+                c.width
+            );
+        }
+        // [C, H, W] row-major is the C planes stacked vertically: a (C*H) x W image.
+        Ok(ImageShape { height: (c.channels * c.height) as usize, width: c.width as usize })
+    }
 }
 
 /// A dataset of the benchmark.
@@ -57,13 +97,54 @@ pub enum DatasetName {
     Mnist,
     /// Fashion-MNIST.
     FashionMnist,
+    /// An offline smoke test of the whole pipeline, not in the paper: `classes` Gaussian blobs of
+    /// images of the spec's image shape (centres uniform in `[0, 1]`, standard deviation
+    /// [`BLOB_STD`]), [`BLOB_TRAIN`] training and [`BLOB_TEST`] test images from seed 0.
+    BlobImages,
 }
 
+/// Training images of [`DatasetName::BlobImages`].
+const BLOB_TRAIN: usize = 300;
+/// Test images of [`DatasetName::BlobImages`].
+const BLOB_TEST: usize = 100;
+/// Standard deviation of every pixel of [`DatasetName::BlobImages`] around its class centre.
+const BLOB_STD: f64 = 0.1;
+
 impl DatasetName {
-    fn idx(self) -> IdxDataset {
-        match self {
+    /// The training and test sets, flat `[n, C*H*W]`.
+    fn load(self, ctx: &RunContext, spec: &Spec) -> Result<TrainTest> {
+        let idx = match self {
             DatasetName::Mnist => IdxDataset::Mnist,
             DatasetName::FashionMnist => IdxDataset::FashionMnist,
+            DatasetName::BlobImages => {
+                let config = BlobsConfig {
+                    n_samples: BLOB_TRAIN + BLOB_TEST,
+                    n_features: usize::try_from(spec.dense.input_dim)?,
+                    centers: BlobCenters::Random(spec.classes),
+                    cluster_std: BLOB_STD,
+                    center_box: (0.0, 1.0),
+                    shuffle: true,
+                };
+                let all = config.generate(&mut ChaCha8Rng::seed_from_u64(0))?;
+                let d = all.shape[1];
+                let labels = all.labels.clone().context("blobs are labelled")?;
+                let part = |name: &str, rows: std::ops::Range<usize>| {
+                    Data::new(name, all.features[rows.start * d..rows.end * d].to_vec(), vec![rows.len(), d], Some(labels[rows].to_vec()))
+                };
+                return Ok(TrainTest {
+                    train: part("blob-images-train", 0..BLOB_TRAIN)?,
+                    test: part("blob-images-test", BLOB_TRAIN..BLOB_TRAIN + BLOB_TEST)?,
+                });
+            }
+        };
+        Ok(load(idx, &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", self.label()))?)
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            DatasetName::Mnist => "mnist",
+            DatasetName::FashionMnist => "fashion-mnist",
+            DatasetName::BlobImages => "blob-images",
         }
     }
 
@@ -71,6 +152,7 @@ impl DatasetName {
         match self {
             DatasetName::Mnist => "MNIST",
             DatasetName::FashionMnist => "Fashion-MNIST",
+            DatasetName::BlobImages => "blob images",
         }
     }
 }
@@ -101,9 +183,28 @@ type TableSpec<'a> = (&'a str, &'a [&'a str], Vec<(&'a str, &'a str)>, usize);
 /// The spec shipped with the project.
 pub const SPEC: &str = include_str!("../../../../../benches/specs/paper002_desom.toml");
 
+/// One row of `history.csv`: a DESOM record of one model, dataset and seed.
+#[derive(Debug, Serialize)]
+struct HistoryRow {
+    dataset: String,
+    model: &'static str,
+    seed: u64,
+    phase: Phase,
+    iteration: usize,
+    temperature: Option<f64>,
+    reconstruction: f64,
+    som: Option<f64>,
+    total: f64,
+    purity: Option<f64>,
+    nmi: Option<f64>,
+    qe_latent: Option<f64>,
+    te_latent: Option<f64>,
+    seconds: f64,
+}
+
 /// What is kept of the first seed for the figures.
 struct Kept {
-    views: Vec<(String, String, View)>,
+    views: Vec<KeptView>,
     histories: Vec<(String, Vec<DesomRecord>)>,
     labels: std::collections::BTreeMap<String, Vec<i64>>,
 }
@@ -124,13 +225,17 @@ fn run_dataset(
     name: DatasetName,
     results: &mut Results,
     kept: &mut Kept,
-    csv: &mut impl std::io::Write,
+    history: &mut Vec<HistoryRow>,
 ) -> Result<()> {
-    let data = load(name.idx(), &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", name.label()))?;
+    let data = name.load(ctx, spec)?;
+    let pixels = data.train.shape.iter().skip(1).product::<usize>();
+    if pixels as i64 != spec.dense.input_dim {
+        anyhow::bail!("{}: {pixels} values per sample, but the spec's dense.input_dim is {}", name.label(), spec.dense.input_dim);
+    }
     let train = Dataset::from_data(&data.train, ctx.device)?;
     let test = Dataset::from_data(&data.test, ctx.device)?;
     let labels = data.test.labels.clone().context("test labels missing")?;
-    let dataset = name.label();
+    let dataset = name.id();
     kept.labels.insert(dataset.to_owned(), labels.clone());
     let keep_desom_encoder = preset.models.iter().any(|m| m.encoder() == Some(Encoder::Desom));
     for (s, &seed) in preset.seeds.iter().enumerate() {
@@ -142,7 +247,7 @@ fn run_dataset(
             let mut m = evaluate::Metrics::new();
             m.insert("seconds".into(), ae.seconds);
             m.insert("it_per_s".into(), preset.ae_pretrain_iterations as f64 / ae.seconds.max(1e-9));
-            record(results, dataset, "AE pretraining", &m);
+            record(results, dataset, "ae-pretraining", &m);
             encoders.pretrained = Some(ae);
         }
         for &model in &preset.models {
@@ -150,40 +255,37 @@ fn run_dataset(
             if let Some(encoded) = fitted.encoded.take() {
                 encoders.desom = Some(encoded);
             }
-            let (metrics, view) = evaluate(&fitted, &data.test.features, &labels, spec.classes, seed)?;
+            let (metrics, view) = evaluate(&fitted, &data.test.features, &labels, spec, seed)?;
             println!(
                 "  {dataset} seed {seed}: {} {:.1} s, purity {:.3}, NMI {:.3}",
-                model.label(),
+                model.label(spec),
                 fitted.seconds,
                 metrics.get("purity").copied().unwrap_or(f64::NAN),
                 metrics.get("nmi").copied().unwrap_or(f64::NAN)
             );
-            record(results, dataset, model.label(), &metrics);
-            for r in &fitted.history {
-                let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
-                writeln!(
-                    csv,
-                    "{dataset},{},{seed},{:?},{},{},{},{},{},{},{},{},{},{}",
-                    model.label(),
-                    r.phase,
-                    r.iteration,
-                    opt(r.temperature),
-                    r.reconstruction,
-                    opt(r.som),
-                    r.total,
-                    opt(r.purity),
-                    opt(r.nmi),
-                    opt(r.quantization_error),
-                    opt(r.topographic_error),
-                    r.seconds
-                )?;
-            }
+            record(results, dataset, model.id(), &metrics);
+            history.extend(fitted.history.iter().map(|r| HistoryRow {
+                dataset: dataset.to_owned(),
+                model: model.id(),
+                seed,
+                phase: r.phase,
+                iteration: r.iteration,
+                temperature: r.temperature,
+                reconstruction: r.reconstruction,
+                som: r.som,
+                total: r.total,
+                purity: r.purity,
+                nmi: r.nmi,
+                qe_latent: r.quantization_error,
+                te_latent: r.topographic_error,
+                seconds: r.seconds,
+            }));
             if s == 0 {
                 if model == Model::Desom {
-                    kept.histories.push((dataset.to_owned(), fitted.history));
+                    kept.histories.push((name.label().to_owned(), fitted.history));
                 }
                 if model.is_map() {
-                    kept.views.push((dataset.to_owned(), model.label().to_owned(), view));
+                    kept.views.push(KeptView { dataset: dataset.to_owned(), model: model.id(), label: model.label(spec), view });
                 }
             }
         }
@@ -191,35 +293,26 @@ fn run_dataset(
     Ok(())
 }
 
-/// A figure path relative to the report.
-fn rel(ctx: &RunContext, p: &Path) -> String {
-    p.strip_prefix(&ctx.out).unwrap_or(p).display().to_string()
-}
-
 /// Runs the experiment and returns its report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
     let spec: Spec = ctx.spec("paper002_desom", SPEC)?;
-    let preset = match ctx.preset {
-        Preset::Quick => &spec.quick,
-        Preset::Full => &spec.full,
-    };
+    let preset = ctx.pick(&spec.quick, &spec.full);
     models::check_order(&preset.models)?;
     let dir = ctx.experiment_dir("paper002_desom")?;
-    let mut csv = std::io::BufWriter::new(std::fs::File::create(dir.join("history.csv"))?);
-    writeln!(csv, "dataset,model,seed,phase,iteration,temperature,reconstruction,som,total,purity,nmi,qe_latent,te_latent,seconds")?;
+    let mut history = Vec::new();
     let mut results = Results::new();
     let mut kept = Kept { views: Vec::new(), histories: Vec::new(), labels: Default::default() };
     let start = Instant::now();
     for &name in &spec.datasets {
-        run_dataset(ctx, &spec, preset, name, &mut results, &mut kept, &mut csv)?;
+        run_dataset(ctx, &spec, preset, name, &mut results, &mut kept, &mut history)?;
     }
-    csv.flush()?;
+    crate::context::write_csv(&dir.join("history.csv"), &history)?;
     let wall = start.elapsed().as_secs_f64();
     std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
 
-    let maps = ["SOM (8x8)", "AE+SOM", "DESOM-AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)", "DESOM (20x20)"];
-    let post = ["SOM (8x8)", "AE+SOM", "DESOM-AE+SOM", "DESOM (8x8)", "ConvDESOM (8x8)"];
-    let kmeans = ["k-means (k=64)", "AE+k-means", "DESOM-AE+k-means"];
+    let maps = ["som", "ae-som", "desom-ae-som", "desom", "conv-desom", "desom-large"];
+    let post = ["som", "ae-som", "desom-ae-som", "desom", "conv-desom"];
+    let kmeans = ["kmeans", "ae-kmeans", "desom-ae-kmeans"];
     let all = [&kmeans[..], &maps[..]].concat();
     let classification = [("purity", "Pur"), ("nmi", "NMI"), ("acc", "Acc")];
     let mut body = format!(
@@ -251,7 +344,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             vec![("qe_latent", "QE"), ("te_latent", "TE"), ("ce_latent", "CE"), ("tp_latent", "TP")],
             3,
         ),
-        ("Table 10: prototype sharpness ratio (28x28, mean gradient norm)", &maps, vec![("psr", "PSR")], 3),
+        ("Table 10: prototype sharpness ratio (mean gradient norm of the prototype images)", &maps, vec![("psr", "PSR")], 3),
         (
             "Table 11: post-clustering of the 8x8 prototypes into #classes groups (+KM: k-means, +HC: Ward)",
             &post,
@@ -271,26 +364,21 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             vec![("k10_purity", "Pur"), ("k10_nmi", "NMI"), ("k10_acc", "Acc")],
             3,
         ),
-        ("Table 11 (1-D map): DESOM on a #classes x 1 map", &["DESOM (#classes x 1)"], classification.to_vec(), 3),
+        ("Table 11 (1-D map): DESOM on a #classes x 1 map", &["desom-line"], classification.to_vec(), 3),
         (
             "Table 12: training time (paper: RTX 2080, MNIST; ours: this device; AE+ rows include the pretraining)",
-            &[
-                "AE pretraining",
-                "k-means (k=64)",
-                "SOM (8x8)",
-                "AE+k-means",
-                "AE+SOM",
-                "DESOM (8x8)",
-                "ConvDESOM (8x8)",
-                "DESOM (20x20)",
-                "DESOM (#classes x 1)",
-            ],
+            &["ae-pretraining", "kmeans", "som", "ae-kmeans", "ae-som", "desom", "conv-desom", "desom-large", "desom-line"],
             vec![("seconds", "seconds"), ("it_per_s", "it/s")],
             1,
         ),
     ];
+    let label = |id: &str| match Model::ALL.iter().find(|m| m.id() == id) {
+        Some(m) => m.label(&spec),
+        None if id == "ae-pretraining" => "AE pretraining".to_owned(),
+        None => id.to_owned(),
+    };
     for (title, models, metrics, digits) in &sections {
-        let _ = write!(body, "### {title}\n\n{}\n", report::table(&results, models, metrics, *digits).markdown());
+        let _ = write!(body, "### {title}\n\n{}\n", report::table(&results, models, metrics, *digits, &label).markdown());
     }
     let _ = write!(
         body,
@@ -304,17 +392,17 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let figures = [
         (
             "Decoded prototypes (Figs. 15-16 analogue)",
-            report::prototype_maps(&dir, "prototype_maps", (spec.grid.rows(), spec.grid.cols()), &kept.views)?,
+            report::prototype_maps(&dir, "prototype_maps", (spec.grid.rows(), spec.grid.cols()), spec.image()?, &kept.views)?,
         ),
         (
             "Decoded prototypes of the large map (Fig. 17 analogue)",
-            report::prototype_maps(&dir, "prototype_maps_large", large, &kept.views)?,
+            report::prototype_maps(&dir, "prototype_maps_large", large, spec.image()?, &kept.views)?,
         ),
-        ("DESOM latent U-matrix", report::desom_umatrix(&dir, &kept.views, &kept.labels)?),
+        ("DESOM latent U-matrix", report::desom_umatrix(&dir, &kept.views, &kept.labels, spec.classes)?),
         ("DESOM learning curves (Fig. 6 analogue)", report::learning_curves(&dir, &kept.histories)?),
     ];
     for (alt, path) in figures.into_iter().filter_map(|(alt, p)| Some((alt, p?))) {
-        let _ = write!(body, "![{alt}]({})\n\n", rel(ctx, &path));
+        let _ = write!(body, "![{alt}]({})\n\n", ctx.link(&path));
     }
     Ok(Section { title: "Paper 002: DESOM benchmark on MNIST and Fashion-MNIST (Tables 7-12)".into(), body })
 }

@@ -53,19 +53,50 @@ pub enum Encoder {
 }
 
 impl Model {
-    /// Row label in the report (the paper's names).
-    pub fn label(self) -> &'static str {
+    /// The id that keys results (`summary.json`, report rows): the spec's name of the model.
+    pub fn id(self) -> &'static str {
         match self {
-            Model::Kmeans => "k-means (k=64)",
-            Model::Som => "SOM (8x8)",
-            Model::AeKmeans => "AE+k-means",
-            Model::AeSom => "AE+SOM",
-            Model::DesomAeKmeans => "DESOM-AE+k-means",
-            Model::DesomAeSom => "DESOM-AE+SOM",
-            Model::Desom => "DESOM (8x8)",
-            Model::ConvDesom => "ConvDESOM (8x8)",
-            Model::DesomLarge => "DESOM (20x20)",
-            Model::DesomLine => "DESOM (#classes x 1)",
+            Model::Kmeans => "kmeans",
+            Model::Som => "som",
+            Model::AeKmeans => "ae-kmeans",
+            Model::AeSom => "ae-som",
+            Model::DesomAeKmeans => "desom-ae-kmeans",
+            Model::DesomAeSom => "desom-ae-som",
+            Model::Desom => "desom",
+            Model::ConvDesom => "conv-desom",
+            Model::DesomLarge => "desom-large",
+            Model::DesomLine => "desom-line",
+        }
+    }
+
+    /// Every model, for looking up an id.
+    pub const ALL: [Model; 10] = [
+        Model::Kmeans,
+        Model::Som,
+        Model::AeKmeans,
+        Model::AeSom,
+        Model::DesomAeKmeans,
+        Model::DesomAeSom,
+        Model::Desom,
+        Model::ConvDesom,
+        Model::DesomLarge,
+        Model::DesomLine,
+    ];
+
+    /// Row label in the report (the paper's names, with the spec's map sizes and k).
+    pub fn label(self, spec: &Spec) -> String {
+        let size = |g: &Grid| format!("{}x{}", g.rows(), g.cols());
+        match self {
+            Model::Kmeans => format!("k-means (k={})", spec.kmeans_k),
+            Model::Som => format!("SOM ({})", size(&spec.grid)),
+            Model::AeKmeans => "AE+k-means".into(),
+            Model::AeSom => "AE+SOM".into(),
+            Model::DesomAeKmeans => "DESOM-AE+k-means".into(),
+            Model::DesomAeSom => "DESOM-AE+SOM".into(),
+            Model::Desom => format!("DESOM ({})", size(&spec.grid)),
+            Model::ConvDesom => format!("ConvDESOM ({})", size(&spec.grid)),
+            Model::DesomLarge => format!("DESOM ({})", size(&spec.large_grid)),
+            Model::DesomLine => "DESOM (#classes x 1)".into(),
         }
     }
 
@@ -123,7 +154,7 @@ pub struct Fitted {
     pub test: Tensor,
     /// Whether the assignment space is a learned latent space.
     pub latent: bool,
-    /// Prototypes as images, `[K, 784]` (the SOM weights or the decoded latent prototypes).
+    /// Prototypes as images, `[K, C*H*W]` (the SOM weights or the decoded latent prototypes).
     pub pixel_prototypes: Option<Tensor>,
     /// DESOM's training history (empty for the others).
     pub history: Vec<DesomRecord>,
@@ -137,9 +168,9 @@ pub struct Inputs<'a> {
     pub spec: &'a Spec,
     /// The preset.
     pub preset: &'a PresetSpec,
-    /// The whole training set `[60000, 784]` with labels, on the device.
+    /// The whole training set `[n, C*H*W]` (MNIST: `[60000, 784]`) with labels, on the device.
     pub train: &'a Dataset,
-    /// The test set `[10000, 784]` with labels, on the device.
+    /// The test set `[n, C*H*W]` (MNIST: `[10000, 784]`) with labels, on the device.
     pub test: &'a Dataset,
     /// Training seed.
     pub seed: u64,
@@ -188,7 +219,12 @@ impl Inputs<'_> {
     /// DESOM's training settings: Table 2 for `grid` with the preset's iterations and logging
     /// interval.
     fn desom_train_config(&self, grid: &Grid, iterations: usize) -> DesomTrainConfig {
-        DesomTrainConfig { log_every: self.preset.log_every.min(iterations), ..DesomTrainConfig::paper(grid, iterations, self.seed) }
+        DesomTrainConfig {
+            log_every: self.preset.log_every.min(iterations),
+            optimizer: self.spec.optimizer,
+            batch_size: self.spec.batch_size,
+            ..DesomTrainConfig::paper(grid, iterations, self.seed)
+        }
     }
 
     /// Pretrains the dense AE on `L_R` alone for `ae_pretrain_iterations` (a `pretrain` phase
@@ -216,7 +252,8 @@ impl Inputs<'_> {
 
     /// k-means with `k` clusters on `train`: the centroids `[k, d]`.
     fn kmeans(&self, train: &Tensor, k: usize) -> Result<Tensor> {
-        let config = KMeansConfig { k, n_init: self.preset.kmeans_n_init, max_iter: 300, tol: 1e-4, seed: self.seed };
+        let km = &self.spec.kmeans;
+        let config = KMeansConfig { k, n_init: self.preset.kmeans_n_init, max_iter: km.max_iter, tol: km.tol, seed: self.seed };
         Ok(config.fit(train)?.centroids)
     }
 
@@ -226,7 +263,7 @@ impl Inputs<'_> {
         let vs = nn::VarStore::new(train.device());
         let layer = self.som_config(self.spec.grid).build(&vs.root(), train, self.seed)?;
         let config = SomTrainConfig {
-            rule: SomRule::Gradient { batch_size: 256, lr: 1e-3 },
+            rule: SomRule::Gradient { batch_size: self.spec.batch_size, lr: self.spec.optimizer.lr },
             iterations: self.preset.som_iterations,
             temperature: Schedule::paper_temperature(&self.spec.grid),
             seed: self.seed,
@@ -278,11 +315,14 @@ impl Inputs<'_> {
         })
     }
 
-    /// DESOM (dense AE) or ConvDESOM (convolutional AE, images `[n, 1, 28, 28]`) on `grid`.
+    /// DESOM (dense AE) or ConvDESOM (convolutional AE, images `[n, C, H, W]`) on `grid`.
     fn desom(&self, model: Model, grid: Grid, keep_encoder: bool) -> Result<Fitted> {
         let (autoencoder, shape): (AutoencoderConfig, &[i64]) = match model {
-            Model::ConvDesom => (AutoencoderConfig::Conv(self.spec.conv.clone()), &[-1, 1, 28, 28]),
-            _ => (AutoencoderConfig::Dense(self.spec.dense.clone()), &[-1, 784]),
+            Model::ConvDesom => {
+                let c = &self.spec.conv;
+                (AutoencoderConfig::Conv(c.clone()), &[-1, c.channels, c.height, c.width])
+            }
+            _ => (AutoencoderConfig::Dense(self.spec.dense.clone()), &[-1, self.spec.dense.input_dim]),
         };
         let reshape =
             |d: &Dataset| -> Result<Dataset> { Ok(Dataset::new(d.x.f_reshape(shape)?, d.y.as_ref().map(Tensor::shallow_clone))?) };
@@ -290,9 +330,9 @@ impl Inputs<'_> {
         let config = DesomConfig { autoencoder, som: self.som_config(grid), gamma: self.spec.gamma };
         let start = Instant::now();
         let run = fit_desom(&train, Some(&test), &config, &self.desom_train_config(&grid, self.preset.iterations), &mut Silent)
-            .with_context(|| format!("training {}", model.label()))?;
+            .with_context(|| format!("training {}", model.label(self.spec)))?;
         let seconds = start.elapsed().as_secs_f64();
-        let decoded = run.model.decoded_prototypes()?.f_reshape([-1, 784])?; // [K, 784] (conv output is a non-contiguous crop)
+        let decoded = run.model.decoded_prototypes()?.f_reshape([-1, self.spec.dense.input_dim])?; // [K, C*H*W] (conv output is a non-contiguous crop)
         let test_codes = run.model.encode_all(&test.x)?;
         let encoded = if keep_encoder {
             Some(Encoded {

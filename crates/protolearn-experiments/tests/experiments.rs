@@ -1,0 +1,119 @@
+//! A tiny end-to-end run of every experiment that needs no downloaded data, through the same
+//! code path as `bench-all --spec FILE`: a spec file of its own, the experiment's `run`, its report
+//! section and the files it writes. Seconds each; the paper-scale runs live in bench-all.
+
+use protolearn_data::DataDirs;
+use protolearn_experiments::context::{Preset, RunContext};
+use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper002_desom};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A quick-preset CPU context in `dir` whose spec of `experiment` is `spec`.
+fn context(dir: &Path, experiment: &str, spec: &str) -> RunContext {
+    let file = dir.join(format!("{experiment}.toml"));
+    std::fs::write(&file, spec).expect("spec file");
+    RunContext {
+        preset: Preset::Quick,
+        device: tch::Device::Cpu,
+        out: dir.join("out"),
+        data_dirs: DataDirs::new(None),
+        overrides: Vec::new(),
+        spec_files: BTreeMap::from([(experiment.to_owned(), file)]),
+    }
+}
+
+/// Every path in `files` exists under `dir`.
+fn assert_files(dir: &Path, files: &[&str]) {
+    for f in files {
+        assert!(dir.join(f).is_file(), "{} missing", dir.join(f).display());
+    }
+}
+
+const COMPETITIVE_MODELS: &str = r#"
+[[models]]
+name = "VCL"
+layer = { kind = "vcl", n_prototypes = 6, init = "data-samples" }
+train = { epochs = 5, lambda = 0.01, topology = "edge-norm-squared", quantization = "l2-norm", keep_best = false, optimizer = { kind = "adam", lr = 0.008 } }
+
+[[models]]
+name = "DCL"
+layer = { kind = "dcl", n_prototypes = 6, bias = true, dual_init = "glorot" }
+train = { epochs = 5, lambda = 0.01, topology = "edge-norm-squared", quantization = "l2-norm", keep_best = false, optimizer = { kind = "adam", lr = 0.0008 } }
+"#;
+
+#[test]
+fn paper000_synthetic_runs_end_to_end_on_a_tiny_spec() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = format!(
+        "datasets = [\"moons\"]\nn_samples = 40\ndata_seed = 0\nspeedup_dataset = \"moons\"\n[quick]\nseeds = [0, 1]\n[full]\nseeds = [0]\n{COMPETITIVE_MODELS}"
+    );
+    let ctx = context(dir.path(), "paper000_synthetic", &spec);
+    let section = paper000_synthetic::run(&ctx).expect("runs");
+    assert!(section.body.contains("VCL") && section.body.contains("DCL"), "{}", section.body);
+    let out = ctx.out.join("paper000_synthetic");
+    assert_files(&out, &["spec.toml", "moons_VCL/history.csv", "moons_DCL/weights.safetensors"]);
+    let history = std::fs::read_to_string(out.join("moons_VCL/history.csv")).expect("history");
+    assert_eq!(history.lines().count(), 1 + 5 * 2, "header + 5 epochs x 2 seeds");
+}
+
+#[test]
+fn paper000_madelon_runs_end_to_end_on_a_tiny_spec() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sweeps = "features_sweep = { n_samples = 20, n_features = [30] }\nsamples_sweep = { n_features = 10, n_samples = [20] }";
+    let spec = format!(
+        "class_sep = 8.0\ninformative_fraction = 0.5\nprototypes_per_sample = 0.1\n[quick]\nseeds = [0]\n{sweeps}\n[full]\nseeds = [0]\n{sweeps}\n{COMPETITIVE_MODELS}"
+    );
+    let ctx = context(dir.path(), "paper000_madelon", &spec);
+    let section = paper000_madelon::run(&ctx).expect("runs");
+    assert!(section.body.contains("VCL"), "{}", section.body);
+    assert_files(&ctx.out.join("paper000_madelon"), &["spec.toml"]);
+}
+
+#[test]
+fn paper002_desom_runs_end_to_end_on_blob_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = r#"
+datasets = ["blob-images"]
+grid = { rows = 3, cols = 3, lattice = "rectangular" }
+large_grid = { rows = 4, cols = 4, lattice = "rectangular" }
+kmeans_k = 9
+classes = 3
+gamma = 1e-3
+dense = { input_dim = 64, hidden = [16], latent_dim = 2 }
+conv = { channels = 1, height = 8, width = 8, filters = [4, 4], latent_dim = 2 }
+optimizer = { kind = "adam", lr = 1e-3 }
+batch_size = 32
+kmeans = { max_iter = 50, tol = 1e-4, post_n_init = 2 }
+[quick]
+seeds = [0]
+iterations = 30
+som_iterations = 30
+ae_pretrain_iterations = 20
+kmeans_n_init = 1
+log_every = 10
+models = ["kmeans", "som", "ae-kmeans", "ae-som", "desom", "desom-ae-kmeans", "desom-ae-som", "desom-line", "desom-large", "conv-desom"]
+[full]
+seeds = [0]
+iterations = 30
+som_iterations = 30
+ae_pretrain_iterations = 20
+kmeans_n_init = 1
+log_every = 10
+models = ["desom"]
+"#;
+    let ctx = context(dir.path(), "paper002_desom", spec);
+    let section = paper002_desom::run(&ctx).expect("runs");
+    for label in ["k-means (k=9)", "SOM (3x3)", "DESOM (3x3)", "ConvDESOM (3x3)", "DESOM (4x4)", "DESOM (#classes x 1)"] {
+        assert!(section.body.contains(label), "row {label} missing:\n{}", section.body);
+    }
+    let out = ctx.out.join("paper002_desom");
+    assert_files(&out, &["spec.toml", "history.csv", "summary.json"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+    let purity = summary["blob-images"]["desom"]["purity"][0].as_f64().expect("results keyed by dataset and model id");
+    assert!((0.0..=1.0).contains(&purity), "purity {purity}");
+    let mismatched = spec.replace("input_dim = 64", "input_dim = 63");
+    let ctx = context(dir.path(), "paper002_desom", &mismatched);
+    let err = paper002_desom::run(&ctx).expect_err("inconsistent image shape");
+    assert!(format!("{err:#}").contains("input_dim"), "{err:#}");
+}
