@@ -75,7 +75,7 @@ impl Spec {
     pub fn image(&self) -> Result<ImageShape> {
         let c = &self.conv;
         let pixels = c.channels * c.height * c.width;
-        if pixels as i64 != self.dense.input_dim {
+        if pixels != self.dense.input_dim {
             anyhow::bail!(
                 "spec: dense.input_dim = {} but conv is {}x{}x{} = {pixels} values per image; they must agree",
                 self.dense.input_dim,
@@ -137,7 +137,7 @@ impl DatasetName {
                 });
             }
         };
-        Ok(load(idx, &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", self.label()))?)
+        load(idx, &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", self.label()))
     }
 
     fn id(self) -> &'static str {
