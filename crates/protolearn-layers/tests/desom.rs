@@ -4,6 +4,7 @@ use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig}
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::som::SomConfig;
 use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_testkit::{assert_close, Tolerance};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::nn::{self, OptimizerConfig};
@@ -52,7 +53,7 @@ fn som_term_trains_encoder_and_prototypes_but_not_decoder() {
     let desom = config(dense(20)).build(&vs.root(), &x, 0).expect("build");
     let loss = desom.loss(&x, 1.5).expect("loss");
     let expected = loss.reconstruction.double_value(&[]) + 1e-2 * loss.som.double_value(&[]);
-    assert!((loss.total.double_value(&[]) - expected).abs() < 1e-6, "L = L_R + γ L_SOM (atol 1e-6)");
+    assert_close("L = L_R + γ L_SOM", loss.total.double_value(&[]), expected, Tolerance::F32_SUM);
     loss.som.backward();
     assert_eq!(grad_norm(&vs, "ae.decoder"), 0.0, "L_SOM does not reach W_d (paper 002, Sec. 3.4)");
     assert!(grad_norm(&vs, "ae.encoder") > 0.0);

@@ -8,6 +8,7 @@ use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig}
 use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::som::SomConfig;
 use protolearn_metrics::{quantization_error, topographic_error, Boundary, Grid, Lattice, Matrix};
+use protolearn_testkit::{assert_close, Tolerance};
 use protolearn_train::checkpoint;
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig, Phase};
 use protolearn_train::observer::Silent;
@@ -77,7 +78,7 @@ fn blobs_loss_decreases_and_bmus_match_classes() {
     assert!(last.total < first.total, "total loss decreases: {first:?} -> {last:?}");
     assert!(last.reconstruction < first.reconstruction);
     assert!(records.windows(2).all(|w| w[1].temperature < w[0].temperature), "T decays");
-    assert!((last.temperature.expect("T") - 0.1).abs() < 1e-12, "T_min at the last iteration (atol 1e-12)");
+    assert_close("T_min at the last iteration", last.temperature.expect("T"), 0.1, Tolerance::EXACT_F64);
     let purity = last.purity.expect("labels given");
     assert!(purity >= BLOB_PURITY, "purity {purity}");
     assert!(last.nmi.expect("labels given") > 0.5);
@@ -89,7 +90,8 @@ fn blobs_loss_decreases_and_bmus_match_classes() {
     let qe = quantization_error(zm, wm).expect("qe");
     let te = topographic_error(zm, wm, &m.som.grid).expect("te");
     let logged = (last.quantization_error.expect("qe logged"), last.topographic_error.expect("te logged"));
-    assert!((logged.0 - qe).abs() < 1e-5 && (logged.1 - te).abs() < 1e-12, "logged {logged:?} vs metrics ({qe}, {te})");
+    assert_close("logged latent QE vs protolearn-metrics", logged.0, qe, Tolerance::F32_SUM);
+    assert_close("logged latent TE vs protolearn-metrics", logged.1, te, Tolerance::EXACT_F64);
     assert!(records[0].quantization_error > last.quantization_error, "latent QE decreases");
 }
 

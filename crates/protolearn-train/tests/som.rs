@@ -5,6 +5,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::som::{som_distortion, BatchSom, Decay, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_layers::UpdateRule;
 use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_testkit::{assert_close, Tolerance};
 use protolearn_train::observer::Silent;
 use protolearn_train::som::{fit_som, SomEvaluator, SomRecord, SomRule, SomTrainConfig};
 use protolearn_train::trainer::{Batching, Evaluator, PhaseConfig, StepInfo, Trainer};
@@ -73,7 +74,7 @@ fn assert_converged(name: &str, history: &[SomRecord], start: f64) {
     let last = history.last().expect("non-empty history");
     assert!(last.quantization_error < 0.5 * start, "{name}: final QE {} vs initial {start}", last.quantization_error);
     assert!(last.quantization_error < 0.77, "{name}: final QE {}", last.quantization_error);
-    assert!((last.temperature - 0.1).abs() < 1e-9, "{name}: ends at T_min");
+    assert_close(&format!("{name}: ends at T_min"), last.temperature, 0.1, Tolerance::EXACT_F64);
 }
 
 fn gradient_cfg(seed: u64) -> SomTrainConfig {
@@ -197,8 +198,8 @@ fn evaluation_matches_the_metrics_crate() {
         let qe = protolearn_metrics::quantization_error(data, protos).unwrap();
         let kernel = protolearn_metrics::Kernel::Gaussian { temperature: t };
         let dist = protolearn_metrics::distortion(data, protos, &grid(), kernel).unwrap();
-        assert!((quantization_error - qe).abs() <= 1e-4 * qe, "QE {quantization_error} vs {qe}");
-        assert!((distortion - dist).abs() <= 1e-4 * dist, "distortion {distortion} vs {dist}");
+        assert_close("QE", quantization_error, qe, Tolerance::F32_VS_F64);
+        assert_close("distortion", distortion, dist, Tolerance::F32_VS_F64);
     }
 }
 

@@ -6,6 +6,7 @@ use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::som::{Decay, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_layers::UpdateRule;
 use protolearn_metrics::{best_matching_units, quantization_error, topographic_error, Boundary, Grid, Lattice, Matrix};
+use protolearn_testkit::{assert_close, Tolerance};
 use protolearn_train::observer::{Observer, Silent};
 use protolearn_train::quality::{best_units, map_quality};
 use protolearn_train::trainer::{Batching, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
@@ -157,8 +158,7 @@ fn learning_rate_schedule_is_applied_before_every_step() {
         .minimise(&phase, &mut objective, &mut opt, &vs, &mut [], &mut Silent)
         .expect("fit");
     let expected: f64 = -(1..=9).map(|i| lr.at(i, 9)).sum::<f64>();
-    // Tolerance 1e-5: nine float32 additions of values near 1.
-    assert!((objective.m.double_value(&[0]) - expected).abs() < 1e-5, "{} vs {expected}", objective.m.double_value(&[0]));
+    assert_close("m after nine SGD steps (float32)", objective.m.double_value(&[0]), expected, Tolerance::F32_SUM);
 }
 
 #[test]
@@ -240,7 +240,6 @@ fn tensor_adapter_matches_the_metrics_crate() {
     let firsts = |b: &[protolearn_metrics::BestUnits]| b.iter().map(|b| (b.first.unit, b.second.map(|s| s.unit))).collect::<Vec<_>>();
     assert_eq!(firsts(&device), firsts(&host), "same best and second units (random data: no ties)");
     let quality = map_quality(&dist, &grid).expect("quality");
-    // Tolerance 1e-5: GEMM-form float32 distances against the difference form.
-    assert!((quality.quantization_error - quantization_error(xm, wm).expect("qe")).abs() < 1e-5);
+    assert_close("QE from device best units", quality.quantization_error, quantization_error(xm, wm).expect("qe"), Tolerance::F32_SUM);
     assert_eq!(quality.topographic_error, Some(topographic_error(xm, wm, &grid).expect("te")));
 }

@@ -7,28 +7,17 @@ use serde::de::DeserializeOwned;
 /// Error type of fallible tests.
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A tolerance `|actual - expected| <= atol + rtol * |expected|` (numpy's `isclose`).
-#[derive(Debug, Clone, Copy)]
-pub struct Tol {
-    /// Relative part.
-    pub rtol: f64,
-    /// Absolute part.
-    pub atol: f64,
-}
+pub use protolearn_testkit::Tolerance as Tol;
 
 /// Same float64 formula evaluated in a different order (clustering indices, statistics).
-pub const F64_FORMULA: Tol = Tol { rtol: 1e-10, atol: 1e-12 };
+pub const F64_FORMULA: Tol = Tol::F64_FORMULA;
 /// Metrics from `f32` distances accumulated in `f32`, compared with float64 references.
-pub const F32_DISTANCES: Tol = Tol { rtol: 2e-5, atol: 1e-6 };
+pub const F32_DISTANCES: Tol = Tol::F32_DISTANCES;
 
-/// Panics with `context` unless `actual` is within `tol` of `expected`.
+/// The shared [`protolearn_testkit::assert_close`] in this suite's argument order.
+#[track_caller]
 pub fn assert_close(actual: f64, expected: f64, tol: Tol, context: &str) {
-    let bound = tol.atol + tol.rtol * expected.abs();
-    assert!(
-        (actual - expected).abs() <= bound,
-        "{context}: got {actual}, expected {expected} (|diff| = {}, bound {bound})",
-        (actual - expected).abs()
-    );
+    protolearn_testkit::assert_close(context, actual, expected, tol);
 }
 
 /// Reads `tests/fixtures/<name>` and returns its `cases` field.
