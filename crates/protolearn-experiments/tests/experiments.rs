@@ -84,23 +84,10 @@ conv = { channels = 1, height = 8, width = 8, filters = [4, 4], latent_dim = 2 }
 optimizer = { kind = "adam", lr = 1e-3 }
 batch_size = 32
 kmeans = { max_iter = 50, tol = 1e-4, post_n_init = 2 }
-[quick]
-seeds = [0]
-iterations = 30
-som_iterations = 30
-ae_pretrain_iterations = 20
-kmeans_n_init = 1
-log_every = 10
-models = ["kmeans", "som", "ae-kmeans", "ae-som", "desom", "desom-ae-kmeans", "desom-ae-som", "desom-line", "desom-large", "conv-desom"]
-[full]
-seeds = [0]
-iterations = 30
-som_iterations = 30
-ae_pretrain_iterations = 20
-kmeans_n_init = 1
-log_every = 10
-models = ["desom"]
 "#;
+    let sizes = "seeds = [0]\niterations = 30\nsom_iterations = 30\nae_pretrain_iterations = 20\nkmeans_n_init = 1\nlog_every = 10";
+    let all = r#"["kmeans", "som", "ae-kmeans", "ae-som", "desom", "desom-ae-kmeans", "desom-ae-som", "desom-line", "desom-large", "conv-desom"]"#;
+    let spec = &format!("{spec}[quick]\n{sizes}\nmodels = {all}\n[full]\n{sizes}\nmodels = [\"desom\"]\n");
     let ctx = context(dir.path(), "paper002_desom", spec);
     let section = paper002_desom::run(&ctx).expect("runs");
     for label in ["k-means (k=9)", "SOM (3x3)", "DESOM (3x3)", "ConvDESOM (3x3)", "DESOM (4x4)", "DESOM (#classes x 1)"] {
