@@ -9,12 +9,15 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::desom::DesomConfig;
+use protolearn_layers::som::Schedule;
 use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
-use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::desom::{fit_desom, DesomObjective, DesomTrainConfig};
 use protolearn_train::observer::Silent;
+use protolearn_train::trainer::{Batching, PhaseConfig, Trainer};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use tch::nn::{self, OptimizerConfig};
 use tch::Tensor;
 
 /// Iterations per measured run.
@@ -40,5 +43,34 @@ fn bench_fit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_fit);
+/// The same 50 iterations on the trainer with libtorch's own Adam (`tch::nn::Adam`) instead of
+/// protolearn's checkpointable `TensorOptimizer`: the cost of owning the optimizer state.
+fn bench_libtorch_adam(c: &mut Criterion) {
+    tch::set_num_threads(2);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let values: Vec<f32> = (0..2048 * 784).map(|_| rng.random::<f32>()).collect();
+    let data = Dataset::new(Tensor::from_slice(&values).view([2048, 784]), None).expect("dataset");
+    let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
+    let model = DesomConfig {
+        autoencoder: AutoencoderConfig::default(),
+        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
+        gamma: 1e-3,
+    };
+    let mut group = c.benchmark_group("desom_trainer_libtorch_adam_cpu_2threads");
+    group.sample_size(10);
+    group.bench_function("ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
+        b.iter(|| {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let desom = model.build(&vs.root(), &data.x, 0).expect("DESOM");
+            let mut opt = nn::Adam::default().build(&vs, 1e-3).expect("Adam");
+            let mut objective = DesomObjective { model: &desom, temperature: Schedule::paper_temperature(&grid), update_interval: 1 };
+            let mut trainer = Trainer::new(&data, Batching::Random { batch_size: 256 }, 0).expect("trainer");
+            let phase = PhaseConfig::new("joint", ITERATIONS, ITERATIONS);
+            trainer.minimise(&phase, &mut objective, &mut opt, &vs, &mut [], &mut Silent).expect("fit")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fit, bench_libtorch_adam);
 criterion_main!(benches);

@@ -219,7 +219,7 @@ pub fn fit_competitive(
     let data = Dataset::new(x, None)?;
     let mut objective = CompetitiveObjective::new(&layer, config, &data.x);
     let phase = PhaseConfig::new(PHASE, config.epochs, 1);
-    let log = Trainer::new(&data, Batching::Full, 0)?.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut [], observer)?;
+    let log = Trainer::new(&data, Batching::Full, 0)?.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
     let history = log.iter().map(CompetitiveRecord::from_log).collect::<Result<Vec<_>>>()?;
     let (prototypes, kept_epoch) = if config.keep_best {
         let kept = Vec::<i64>::try_from(&objective.best_epoch)?.into_iter().map(|e| e as usize).collect();

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
-use crate::optim::{OptimizerConfig, OptimizerKind};
+use crate::optim::{Optimize, OptimizerConfig, OptimizerKind};
 use crate::quality::{map_quality, purity_nmi};
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
@@ -46,11 +46,13 @@ pub struct DesomTrainConfig {
     pub log_every: usize,
     /// Seed of the model initialisation and of the minibatch draws.
     pub seed: u64,
-    /// Folder of the resumable state written at every log point (`None`: no checkpoints).
+    /// Folder of the resumable state written at every log point (`None`: no checkpoints). A
+    /// checkpointed run uses protolearn's [`crate::optim::TensorOptimizer`] (its state is saved),
+    /// which equals libtorch's Adam of a run without checkpoints to float32 rounding only.
     #[serde(default)]
     pub checkpoint: Option<PathBuf>,
     /// Continue the run whose state is in `checkpoint` (same data, model and settings) instead
-    /// of starting anew; on CPU the result equals the uninterrupted run bit for bit.
+    /// of starting anew; on CPU the result equals the uninterrupted checkpointed run bit for bit.
     #[serde(default)]
     pub resume: bool,
 }
@@ -269,7 +271,12 @@ pub fn fit_desom(
     let [model_seed, batch_seed, reinit_seed] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
-    let mut optimizer = config.optimizer.build(&vs)?;
+    // Checkpoints need the optimizer state: protolearn's Adam (equal to libtorch's to float32
+    // rounding), so a checkpointed run is reproduced bit for bit by its resumed runs.
+    let mut optimizer: Box<dyn Optimize> = match &config.checkpoint {
+        Some(_) => Box::new(config.optimizer.build_checkpointable(&vs)?),
+        None => config.optimizer.build(&vs)?,
+    };
     let batching = Batching::Random { batch_size: config.batch_size };
     let mut trainer = match (&config.checkpoint, config.resume) {
         (Some(dir), true) => Trainer::resume(train, batching, batch_seed, dir)?,
@@ -292,14 +299,14 @@ pub fn fit_desom(
         let mut objective = Reconstruction { backbone: model.backbone.as_ref() };
         let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
         let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
-        log.extend(trainer.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut evaluators, observer)?);
+        log.extend(trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut evaluators, observer)?);
         model.reinit_prototypes(&train.x, reinit_seed)?;
     }
     let phase = phase_config(Phase::Joint, config.iterations);
     let mut objective = DesomObjective { model: &model, temperature: config.temperature, update_interval: config.update_interval };
     let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
-    log.extend(trainer.minimise(&phase, &mut objective, &mut optimizer, &vs, &mut evaluators, observer)?);
+    log.extend(trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut evaluators, observer)?);
     drop(evaluators);
     let history = log.iter().map(DesomRecord::from_log).collect::<Result<Vec<_>>>()?;
     Ok(DesomRun { vs, model, history })
@@ -348,7 +355,7 @@ pub fn fit_autoencoder(
     let mut optimizer = config.optimizer.build(&vs)?;
     let mut trainer = Trainer::new(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
     let phase = PhaseConfig::new(Phase::Pretrain.name(), config.iterations, config.log_every);
-    let log = trainer.minimise(&phase, &mut Reconstruction { backbone: backbone.as_ref() }, &mut optimizer, &vs, &mut [], observer)?;
+    let log = trainer.minimise(&phase, &mut Reconstruction { backbone: backbone.as_ref() }, optimizer.as_mut(), &vs, &mut [], observer)?;
     let history = log.iter().map(DesomRecord::from_log).collect::<Result<Vec<_>>>()?;
     Ok(AutoencoderRun { vs, backbone, history })
 }

@@ -238,7 +238,10 @@ fn interrupted_desom_resumes_bit_for_bit() {
     let data = blobs(5);
     let m = model(20, 16, 3, 3);
     let base = DesomTrainConfig { batch_size: 32, log_every: 10, pretrain_iterations: 30, ..DesomTrainConfig::paper(&m.som.grid, 40, 8) };
-    let whole = fit_desom(&data, Some(&data), &m, &base, &mut Silent).expect("uninterrupted");
+    // The uninterrupted reference writes checkpoints too (the same optimizer as a resumed run).
+    let whole_dir = tempfile::tempdir().expect("tempdir");
+    let whole_cfg = DesomTrainConfig { checkpoint: Some(whole_dir.path().to_path_buf()), ..base.clone() };
+    let whole = fit_desom(&data, Some(&data), &m, &whole_cfg, &mut Silent).expect("uninterrupted");
     for (phase, step) in [("pretrain", 20), ("joint", 20)] {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = DesomTrainConfig { checkpoint: Some(dir.path().to_path_buf()), ..base.clone() };
