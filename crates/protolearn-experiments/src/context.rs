@@ -44,6 +44,10 @@ pub struct RunContext {
     pub overrides: Vec<Override>,
     /// `--spec` files replacing the shipped spec of an experiment (by experiment name).
     pub spec_files: BTreeMap<String, PathBuf>,
+    /// Write resumable checkpoints of the long runs (DESOM) under `<out>/<experiment>/checkpoints/`.
+    pub checkpoints: bool,
+    /// Continue every long run whose checkpoint exists (a killed bench-all into the same `out`).
+    pub resume: bool,
 }
 
 impl RunContext {

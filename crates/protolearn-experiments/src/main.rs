@@ -48,6 +48,15 @@ enum Command {
         /// `--only`, only the experiments given a spec run.
         #[arg(long = "spec", value_name = "[EXPERIMENT=]FILE")]
         specs: Vec<String>,
+        /// Write resumable checkpoints of the DESOM runs under OUT/paper002_desom/checkpoints/
+        /// (they then use protolearn's checkpointable Adam, equal to libtorch's to float32 rounding).
+        #[arg(long)]
+        checkpoints: bool,
+        /// Continue a killed `--checkpoints` run whose output folder is DIR (implies --out DIR and
+        /// --checkpoints): DESOM runs continue from their checkpoints, bit for bit on CPU; the
+        /// other, short models train again.
+        #[arg(long, value_name = "DIR", conflicts_with = "out")]
+        resume: Option<PathBuf>,
     },
 }
 
@@ -60,6 +69,8 @@ struct BenchAll {
     data: Option<PathBuf>,
     overrides: Vec<Override>,
     specs: Vec<String>,
+    checkpoints: bool,
+    resume: Option<PathBuf>,
 }
 
 /// The experiment and file of one `--spec` option.
@@ -84,7 +95,7 @@ fn spec_file(option: &str, known: &[&str]) -> Result<(String, PathBuf)> {
     Ok((name, file))
 }
 
-fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs }: BenchAll) -> Result<()> {
+fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume }: BenchAll) -> Result<()> {
     let known: Vec<&str> = ALL.iter().map(|e| e.name).collect();
     let spec_files = specs.iter().map(|o| spec_file(o, &known)).collect::<Result<std::collections::BTreeMap<_, _>>>()?;
     let only = if only.is_empty() { spec_files.keys().cloned().collect() } else { only };
@@ -94,9 +105,23 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs }: Ben
     if let Some(bad) = overrides.iter().find(|o| !known.contains(&o.experiment())) {
         bail!("--set: unknown experiment `{}` (known: {})", bad.experiment(), known.join(", "));
     }
-    let out = out.unwrap_or_else(|| PathBuf::from("docs/results").join(preset.name()));
+    if let Some(dir) = &resume {
+        if !dir.is_dir() {
+            bail!("--resume {}: no such output folder of an earlier run", dir.display());
+        }
+    }
+    let out = resume.clone().or(out).unwrap_or_else(|| PathBuf::from("docs/results").join(preset.name()));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let ctx = RunContext { preset, device: device.resolve()?, out, data_dirs: DataDirs::new(data), overrides, spec_files };
+    let ctx = RunContext {
+        preset,
+        device: device.resolve()?,
+        out,
+        data_dirs: DataDirs::new(data),
+        overrides,
+        spec_files,
+        checkpoints: checkpoints || resume.is_some(),
+        resume: resume.is_some(),
+    };
     println!(
         "bench-all: preset {}, device {:?}, {} threads, output {}",
         preset.name(),
@@ -139,8 +164,8 @@ fn main() -> ExitCode {
                 Err(anyhow::anyhow!("libtorch probe failed"))
             }
         }
-        Command::BenchAll { preset, device, out, only, data, overrides, specs } => {
-            bench_all(BenchAll { preset, device, out, only, data, overrides, specs })
+        Command::BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume } => {
+            bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume })
         }
     };
     match result {

@@ -19,6 +19,8 @@ fn context(dir: &Path, experiment: &str, spec: &str) -> RunContext {
         data_dirs: DataDirs::new(None),
         overrides: Vec::new(),
         spec_files: BTreeMap::from([(experiment.to_owned(), file)]),
+        checkpoints: false,
+        resume: false,
     }
 }
 
@@ -99,6 +101,20 @@ kmeans = { max_iter = 50, tol = 1e-4, post_n_init = 2 }
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
     let purity = summary["blob-images"]["desom"]["purity"][0].as_f64().expect("results keyed by dataset and model id");
     assert!((0.0..=1.0).contains(&purity), "purity {purity}");
+    // A checkpointed run, then the same run resumed from its (finished) checkpoints: the DESOM
+    // runs are not trained again and give the same numbers.
+    let desom_purity = |ctx: &RunContext| -> f64 {
+        let text = std::fs::read_to_string(ctx.out.join("paper002_desom/summary.json")).expect("summary");
+        let summary: serde_json::Value = serde_json::from_str(&text).expect("json");
+        summary["blob-images"]["desom"]["purity"][0].as_f64().expect("purity")
+    };
+    let checkpointed = RunContext { checkpoints: true, ..context(dir.path(), "paper002_desom", spec) };
+    paper002_desom::run(&checkpointed).expect("checkpointed run");
+    assert!(checkpointed.out.join("paper002_desom/checkpoints/blob-images/desom-seed0/state/run.toml").is_file());
+    let first = desom_purity(&checkpointed);
+    let resumed = RunContext { resume: true, ..checkpointed };
+    paper002_desom::run(&resumed).expect("resumed run");
+    assert_eq!(desom_purity(&resumed), first, "resumed DESOM equals its checkpointed run");
     let mismatched = spec.replace("input_dim = 64", "input_dim = 63");
     let ctx = context(dir.path(), "paper002_desom", &mismatched);
     let err = paper002_desom::run(&ctx).expect_err("inconsistent image shape");

@@ -43,7 +43,7 @@
 
 use crate::batching::BatchStream;
 pub use crate::batching::Batching;
-use crate::divergence::DivergenceGuard;
+use crate::divergence::Interval;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::Optimize;
@@ -339,40 +339,17 @@ impl<'d> Trainer<'d> {
             }
         };
         observer.on_start(phase.name, phase.steps.div_ceil(phase.log_every));
-        let mut guard = DivergenceGuard::new();
-        let mut names: Vec<&'static str> = Vec::new();
-        let mut sums: Option<Tensor> = None; // [terms, replicas] on the device
-        let mut in_interval = 0usize;
+        let mut interval = Interval::new(vs);
         let mut start = Instant::now();
         for i in first..=phase.steps {
             let at = StepInfo { phase: phase.name, step: i, steps: phase.steps };
             let batch = self.stream.next_batch()?;
             self.batches += 1;
-            let logged = step.step(&batch, &at)?;
-            if !logged.is_empty() {
-                names = logged.iter().map(|(n, _)| *n).collect();
-                let rows: Vec<Tensor> = logged.iter().map(|(_, t)| t.reshape([-1]).to_kind(Kind::Float)).collect();
-                let terms = Tensor::f_stack(&rows, 0)?; // [t, r]
-                guard.observe(i, &terms);
-                sums = Some(match sums.take() {
-                    Some(s) => s + terms,
-                    None => terms,
-                });
-            }
-            in_interval += 1;
+            interval.push(i, &step.step(&batch, &at)?)?;
             if i % phase.log_every != 0 && i != phase.steps {
                 continue;
             }
-            guard.check(phase.name, i, &names, vs)?;
-            let mut columns = match sums.take() {
-                Some(s) => {
-                    let r = s.size()[1] as usize;
-                    let means =
-                        Vec::<f64>::try_from((s / in_interval as f64).to_kind(Kind::Double).to_device(tch::Device::Cpu).reshape([-1]))?;
-                    names.iter().zip(means.chunks(r)).map(|(&name, v)| Column { name: name.to_owned(), values: v.to_vec() }).collect()
-                }
-                None => Vec::new(),
-            };
+            let mut columns = interval.close(phase.name, i)?;
             columns.extend(step.metrics(&at)?);
             for evaluator in evaluators.iter_mut() {
                 columns.extend(evaluator.evaluate(&at)?);
@@ -392,7 +369,6 @@ impl<'d> Trainer<'d> {
             }
             observer.on_log(&record);
             history.push(record);
-            in_interval = 0;
             start = Instant::now();
         }
         observer.on_end();

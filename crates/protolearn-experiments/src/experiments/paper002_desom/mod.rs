@@ -239,7 +239,8 @@ fn run_dataset(
     kept.labels.insert(dataset.to_owned(), labels.clone());
     let keep_desom_encoder = preset.models.iter().any(|m| m.encoder() == Some(Encoder::Desom));
     for (s, &seed) in preset.seeds.iter().enumerate() {
-        let inputs = Inputs { spec, preset, train: &train, test: &test, seed };
+        let checkpoints = ctx.checkpoints.then(|| ctx.out.join("paper002_desom").join("checkpoints").join(dataset));
+        let inputs = Inputs { spec, preset, train: &train, test: &test, seed, checkpoints, resume: ctx.resume };
         let mut encoders = Encoders::default();
         if preset.models.iter().any(|m| m.encoder() == Some(Encoder::Pretrained)) {
             let ae = inputs.pretrain()?;

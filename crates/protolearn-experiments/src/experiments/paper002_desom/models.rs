@@ -14,6 +14,7 @@ use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig
 use protolearn_train::observer::Silent;
 use protolearn_train::som::{fit_som, SomRule, SomTrainConfig};
 use serde::Deserialize;
+use std::path::PathBuf;
 use std::time::Instant;
 use tch::{nn, Tensor};
 
@@ -174,6 +175,10 @@ pub struct Inputs<'a> {
     pub test: &'a Dataset,
     /// Training seed.
     pub seed: u64,
+    /// Checkpoint folder of this dataset's DESOM runs (one subfolder per model and seed), if any.
+    pub checkpoints: Option<PathBuf>,
+    /// Continue every DESOM run whose checkpoint exists.
+    pub resume: bool,
 }
 
 /// An autoencoder with both sets encoded and the seconds it took to train.
@@ -329,7 +334,10 @@ impl Inputs<'_> {
         let (train, test) = (reshape(self.train)?, reshape(self.test)?);
         let config = DesomConfig { autoencoder, som: self.som_config(grid), gamma: self.spec.gamma };
         let start = Instant::now();
-        let run = fit_desom(&train, Some(&test), &config, &self.desom_train_config(&grid, self.preset.iterations), &mut Silent)
+        let checkpoint = self.checkpoints.as_ref().map(|dir| dir.join(format!("{}-seed{}", model.id(), self.seed)));
+        let resume = self.resume && checkpoint.as_ref().is_some_and(|dir| dir.join("state").is_dir() || dir.join("state.old").is_dir());
+        let train_config = DesomTrainConfig { checkpoint, resume, ..self.desom_train_config(&grid, self.preset.iterations) };
+        let run = fit_desom(&train, Some(&test), &config, &train_config, &mut Silent)
             .with_context(|| format!("training {}", model.label(self.spec)))?;
         let seconds = start.elapsed().as_secs_f64();
         let decoded = run.model.decoded_prototypes()?.f_reshape([-1, self.spec.dense.input_dim])?; // [K, C*H*W] (conv output is a non-contiguous crop)
