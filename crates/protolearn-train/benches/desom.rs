@@ -23,7 +23,8 @@ use tch::Tensor;
 /// Iterations per measured run.
 const ITERATIONS: usize = 50;
 
-fn bench_fit(c: &mut Criterion) {
+/// Two threads, 2,048 uniform samples of 784 values and the paper's DESOM on an 8x8 map.
+fn setup() -> (Dataset, Grid, DesomConfig) {
     tch::set_num_threads(2);
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let values: Vec<f32> = (0..2048 * 784).map(|_| rng.random::<f32>()).collect();
@@ -34,6 +35,11 @@ fn bench_fit(c: &mut Criterion) {
         som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
         gamma: 1e-3,
     };
+    (data, grid, model)
+}
+
+fn bench_fit(c: &mut Criterion) {
+    let (data, grid, model) = setup();
     let config = DesomTrainConfig { log_every: ITERATIONS, ..DesomTrainConfig::paper(&grid, ITERATIONS, 0) };
     let mut group = c.benchmark_group("desom_fit_cpu_2threads");
     group.sample_size(10);
@@ -46,16 +52,7 @@ fn bench_fit(c: &mut Criterion) {
 /// The same 50 iterations on the trainer with libtorch's own Adam (`tch::nn::Adam`) instead of
 /// protolearn's checkpointable `TensorOptimizer`: the cost of owning the optimizer state.
 fn bench_libtorch_adam(c: &mut Criterion) {
-    tch::set_num_threads(2);
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let values: Vec<f32> = (0..2048 * 784).map(|_| rng.random::<f32>()).collect();
-    let data = Dataset::new(Tensor::from_slice(&values).view([2048, 784]), None).expect("dataset");
-    let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    let model = DesomConfig {
-        autoencoder: AutoencoderConfig::default(),
-        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
-        gamma: 1e-3,
-    };
+    let (data, grid, model) = setup();
     let mut group = c.benchmark_group("desom_trainer_libtorch_adam_cpu_2threads");
     group.sample_size(10);
     group.bench_function("ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
