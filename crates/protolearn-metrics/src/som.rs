@@ -261,6 +261,8 @@ pub fn topographic_product(prototypes: Matrix<'_>, grid: &Grid) -> Result<f64> {
                 })
                 .sum::<f64>()
         })
+        .collect::<Vec<f64>>() // in unit order, then summed sequentially: the same rounding every run
+        .iter()
         .sum();
     Ok(total / (k * (k - 1)) as f64)
 }
@@ -307,7 +309,9 @@ pub fn prototype_sharpness_ratio(data: Matrix<'_>, prototypes: Matrix<'_>, shape
     check_len("image pixels (height * width)", pixels, data.cols())?;
     check_len("prototype pixels (height * width)", pixels, prototypes.cols())?;
     let mean_sharpness = |m: Matrix<'_>| {
-        m.as_slice().par_chunks_exact(pixels).map(|img| image_sharpness(img, shape, sharpness)).sum::<f64>() / m.rows() as f64
+        // Collected in image order, then summed sequentially: the same rounding every run.
+        let each: Vec<f64> = m.as_slice().par_chunks_exact(pixels).map(|img| image_sharpness(img, shape, sharpness)).collect();
+        each.iter().sum::<f64>() / m.rows() as f64
     };
     let data_sharpness = mean_sharpness(data);
     if data_sharpness <= 0.0 {
