@@ -26,6 +26,7 @@
 
 pub mod autoencoder;
 pub mod competitive;
+pub mod ddcl;
 pub mod desom;
 pub mod distance;
 mod error;

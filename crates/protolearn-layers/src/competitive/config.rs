@@ -180,14 +180,10 @@ fn glorot(widths: &[i64], seeds: &[u64], device: tch::Device) -> Result<Vec<Tens
 impl CompetitiveLayer {
     /// Checks that `x` `[replicas, n, d]` fits the layer (a DCL needs its fixed `n`).
     pub fn check_input(&self, x: &Tensor) -> Result<()> {
-        let size = expect_dims(x, 3, "input", "[replicas, n, d]")?;
-        if let CompetitiveLayer::Dcl(dcl) = self {
-            if size[1] != dcl.n_inputs() {
-                let what = if dcl.is_minibatch() { "the DCL's batch size" } else { "the full training set" };
-                return Err(Error::Shape { what: "DCL input", expected: format!("[replicas, {}, d] ({what})", dcl.n_inputs()), got: size });
-            }
+        match self {
+            CompetitiveLayer::Vcl(_) => expect_dims(x, 3, "input", "[replicas, n, d]").map(drop),
+            CompetitiveLayer::Dcl(dcl) => dcl.check_input(x),
         }
-        Ok(())
     }
 }
 

@@ -2,6 +2,7 @@
 //! columns are the prototypes.
 
 use crate::distance::squared_euclidean;
+use crate::error::{expect_dims, Error, Result};
 use crate::layer::PrototypeLayer;
 use tch::{nn, Tensor};
 
@@ -38,6 +39,16 @@ impl Dcl {
     /// Whether the prototypes come from a minibatch of fixed size ([`Dcl::n_inputs`]).
     pub fn is_minibatch(&self) -> bool {
         self.minibatch
+    }
+
+    /// Checks that `x` is `[replicas, N, d]` with this DCL's fixed `N`.
+    pub fn check_input(&self, x: &Tensor) -> Result<()> {
+        let size = expect_dims(x, 3, "input", "[replicas, n, d]")?;
+        if size[1] != self.n_inputs() {
+            let what = if self.minibatch { "the DCL's batch size" } else { "the full training set" };
+            return Err(Error::Shape { what: "DCL input", expected: format!("[replicas, {}, d] ({what})", self.n_inputs()), got: size });
+        }
+        Ok(())
     }
 
     /// Weight matrices of the layers, first to last (`[replicas, in, out]` each).
