@@ -29,7 +29,10 @@
 
 mod batching;
 pub mod checkpoint;
+pub mod clustering;
 pub mod competitive;
+pub mod ddcl;
+pub mod deepcluster;
 pub mod desom;
 pub mod device;
 mod divergence;

@@ -47,6 +47,25 @@ impl OptimizerConfig {
         })
     }
 
+    /// [`OptimizerConfig::build`] with the rate of variable group `g` set to `lr_g` for each
+    /// `(g, lr_g)` of `groups` (groups come from `nn::Path::set_group`); a schedule set with
+    /// [`Optimize::set_lr`] overrides them all.
+    pub fn build_grouped(&self, vs: &nn::VarStore, groups: &[(usize, f64)]) -> Result<Box<dyn Optimize>> {
+        use nn::OptimizerConfig as _;
+        self.validate()?;
+        for &(_, lr) in groups {
+            OptimizerConfig { lr, ..*self }.validate()?;
+        }
+        let mut optimizer = match self.kind {
+            OptimizerKind::Adam => nn::Adam::default().build(vs, self.lr)?,
+            OptimizerKind::Sgd => nn::Sgd::default().build(vs, self.lr)?,
+        };
+        for &(group, lr) in groups {
+            optimizer.set_lr_group(group, lr);
+        }
+        Ok(Box::new(optimizer))
+    }
+
     fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::InvalidConfig {

@@ -66,3 +66,16 @@ pub fn purity_nmi(labels: &[i64], units: &[usize]) -> Result<(f64, f64)> {
     let table = Contingency::new(labels, units)?;
     Ok((purity(&table), normalized_mutual_info(&table, NmiAverage::Arithmetic)))
 }
+
+/// Clustering accuracy (Hungarian matching), NMI (arithmetic) and ARI of cluster `assignments`
+/// against `labels`: the three scores of deep-clustering papers (paper 001), as columns `acc`,
+/// `nmi`, `ari` with `prefix` prepended (e.g. `running_`).
+pub fn clustering_scores(labels: &[i64], assignments: &[usize], prefix: &str) -> Result<Vec<Column>> {
+    let table = Contingency::new(labels, assignments)?;
+    let named = |name: &str, value: f64| Column::scalar(&format!("{prefix}{name}"), value);
+    Ok(vec![
+        named("acc", protolearn_metrics::clustering_accuracy(&table)?),
+        named("nmi", normalized_mutual_info(&table, NmiAverage::Arithmetic)),
+        named("ari", protolearn_metrics::adjusted_rand_index(&table)),
+    ])
+}

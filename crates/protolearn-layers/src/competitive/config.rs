@@ -8,7 +8,7 @@ use crate::layer::PrototypeLayer;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 /// Which competitive layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,8 +134,7 @@ impl CompetitiveConfig {
                     DualInit::Glorot => glorot(&widths, seeds, x.device())?,
                     DualInit::MatchPrototypes => {
                         let p = self.init.draw(x, self.n_prototypes, seeds)?; // [r, k, d]
-                        let xt_pinv = x.transpose(-2, -1).to_kind(Kind::Double).linalg_pinv(1e-10, false); // [r, N, d]
-                        vec![xt_pinv.matmul(&p.to_kind(Kind::Double).transpose(-2, -1)).to_kind(Kind::Float)]
+                        vec![super::dcl::matching_weights(x, &p)]
                     }
                 };
                 let dcl_path = path / "dcl";

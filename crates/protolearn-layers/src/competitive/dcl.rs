@@ -51,6 +51,31 @@ impl Dcl {
         Ok(())
     }
 
+    /// The prototypes `[k, d]` of one replica's input `[N, d]` (a DCL built with one replica,
+    /// as DDCL's): checks `N`, adds and removes the replica dimension.
+    pub fn prototypes_of(&self, x: &Tensor) -> Result<Tensor> {
+        let input = x.unsqueeze(0);
+        self.check_input(&input)?;
+        Ok(self.prototypes(&input).squeeze_dim(0))
+    }
+
+    /// Sets a linear DCL's weights so that its prototypes for input `x` `[N, d]` (one replica)
+    /// are `p` `[k, d]`: `W = pinv(x^T) p^T`, exact when `x^T` has full row rank (`d <= N`
+    /// independent features); biases are zeroed. Errors for a deep DCL.
+    pub fn match_prototypes(&self, x: &Tensor, p: &Tensor) -> Result<()> {
+        let [layer] = self.layers.as_slice() else {
+            return Err(Error::InvalidConfig { field: "init", expected: "a linear DCL (no hidden layers) to match prototypes".into(), found: format!("{} layers", self.layers.len()) });
+        };
+        self.check_input(&x.unsqueeze(0))?;
+        let _guard = tch::no_grad_guard();
+        let w = matching_weights(&x.unsqueeze(0), &p.unsqueeze(0));
+        layer.weight.shallow_clone().f_copy_(&w)?;
+        if let Some(b) = &layer.bias {
+            let _ = b.shallow_clone().zero_();
+        }
+        Ok(())
+    }
+
     /// Weight matrices of the layers, first to last (`[replicas, in, out]` each).
     pub fn weights(&self) -> Vec<&Tensor> {
         self.layers.iter().map(|l| &l.weight).collect()
@@ -79,4 +104,11 @@ impl PrototypeLayer for Dcl {
         }
         h.transpose(-2, -1) // [r, k, d]
     }
+}
+
+/// The minimum-norm linear DCL weights `W = pinv(X^T) P^T` `[r, N, k]` whose prototypes for `x`
+/// `[r, N, d]` are `p` `[r, k, d]` (pseudo-inverse in float64, result in float32).
+pub(crate) fn matching_weights(x: &Tensor, p: &Tensor) -> Tensor {
+    let xt_pinv = x.transpose(-2, -1).to_kind(tch::Kind::Double).linalg_pinv(1e-10, false); // [r, N, d]
+    xt_pinv.matmul(&p.to_kind(tch::Kind::Double).transpose(-2, -1)).to_kind(tch::Kind::Float)
 }

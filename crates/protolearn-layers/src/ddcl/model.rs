@@ -6,11 +6,14 @@ use crate::autoencoder::{AutoencoderConfig, Backbone};
 use crate::competitive::{CompetitiveConfig, CompetitiveLayer, Dcl, LayerKind};
 use crate::desom::encode_chunked;
 use crate::error::{expect_dims, Error, Result};
-use crate::PrototypeLayer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
+
+/// The variable group of the DCL's weights (`nn::Path::set_group`), so that an optimizer can
+/// give them their own learning rate; the backbone's are in group 0.
+pub const DCL_GROUP: usize = 1;
 
 /// Which features the DCL takes as its input `Z^T` (`L x N`, `N` fixed at construction).
 ///
@@ -78,6 +81,17 @@ impl DdclConfig {
         }
     }
 
+    /// Builds only the DCL (`N = dcl_size` inputs of `l` features, Glorot weights from `seed`)
+    /// under `path/dcl`: the reduced frozen-encoder system of paper 001, whose features are fixed.
+    pub fn build_dcl(&self, path: &nn::Path, l: i64, device: tch::Device, seed: u64) -> Result<Dcl> {
+        self.validate()?;
+        let shape = Tensor::zeros([1, self.dcl_size, l], (Kind::Float, device));
+        match self.competitive().build(path, &shape, &[seed])? {
+            CompetitiveLayer::Dcl(dcl) => Ok(dcl),
+            CompetitiveLayer::Vcl(_) => unreachable!("a DCL config builds a DCL"),
+        }
+    }
+
     /// Builds the backbone under `path/ae` and the DCL under `path/dcl` from `seed`, and draws
     /// the reference set (`N` distinct rows of `x`, the training samples) from the same seed.
     ///
@@ -99,10 +113,7 @@ impl DdclConfig {
         let rows: Vec<i64> = rand::seq::index::sample(&mut rng, n as usize, self.dcl_size as usize).into_iter().map(|i| i as i64).collect();
         let reference = x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()));
         let l = backbone.latent_dim();
-        let shape = Tensor::zeros([1, self.dcl_size, l], (Kind::Float, x.device()));
-        let CompetitiveLayer::Dcl(dcl) = self.competitive().build(path, &shape, &[seed])? else {
-            unreachable!("a DCL config builds a DCL")
-        };
+        let dcl = self.build_dcl(&path.set_group(DCL_GROUP), l, x.device(), seed)?;
         let running = (path / "ddcl").zeros_no_train("running_prototypes", &[self.n_prototypes, l]);
         Ok(Ddcl { backbone, dcl, input: self.dcl_input, reference, running })
     }
@@ -159,9 +170,15 @@ impl Ddcl {
 
     /// The prototypes `P [k, L]` the DCL outputs for its input features `[N, L]` (with gradient).
     pub fn prototypes_from(&self, features: &Tensor) -> Result<Tensor> {
-        let input = features.unsqueeze(0);
-        self.dcl.check_input(&input)?;
-        Ok(self.dcl.prototypes(&input).squeeze_dim(0))
+        self.dcl.prototypes_of(features)
+    }
+
+    /// Sets the linear DCL so that its prototypes for the encoded reference samples are `p`
+    /// `[k, L]` (e.g. k-means centroids of the pretrained features; see
+    /// [`crate::competitive::Dcl::match_prototypes`]).
+    pub fn match_prototypes(&self, p: &Tensor) -> Result<()> {
+        let z = encode_chunked(self.backbone.as_ref(), &self.reference)?;
+        self.dcl.match_prototypes(&z, p)
     }
 
     /// The inference prototypes from the reference samples, without gradient.

@@ -1,0 +1,484 @@
+//! Training DDCL (paper 001) on the one [`Trainer`]: shuffled epochs of fixed-size batches,
+//! `L = L_cluster + λ_R L_R` with the soft quantization loss as `L_cluster` ([`DdclObjective`]),
+//! the decomposition `L_q = L_OLS + V` and its float64 identity check at every step, and the
+//! ablations of the paper and of the issue ([`DdclVariant`]). [`fit_frozen`] trains the reduced
+//! frozen-encoder system (fixed features, only the DCL), whose loss is a Lyapunov function.
+//!
+//! ```
+//! use protolearn_data::tensor::Dataset;
+//! use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
+//! use protolearn_layers::ddcl::{DclInput, DdclConfig};
+//! use protolearn_layers::som::Schedule;
+//! use protolearn_train::clustering::FeatureKMeans;
+//! use protolearn_train::ddcl::{fit_ddcl, DclStart, DdclTrainConfig, DdclVariant};
+//! use protolearn_train::observer::Silent;
+//! use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+//! use tch::{Device, Kind, Tensor};
+//!
+//! let x = Tensor::rand([64, 5], (Kind::Float, Device::Cpu));
+//! let train = Dataset::new(x, None).unwrap();
+//! let model = DdclConfig {
+//!     backbone: AutoencoderConfig::Dense(DenseConfig { input_dim: 5, hidden: vec![8], latent_dim: 2 }),
+//!     n_prototypes: 3, hidden: vec![], bias: false, dcl_input: DclInput::Reference, dcl_size: 16,
+//! };
+//! let config = DdclTrainConfig {
+//!     optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3 },
+//!     dcl_lr: Some(1e-5),
+//!     batch_size: 16,
+//!     epochs: 2,
+//!     tau: Schedule { start: 1.0, end: 1.0, decay: Default::default() },
+//!     reconstruction_weight: 1.0,
+//!     running_momentum: 0.99,
+//!     variant: DdclVariant::Ddcl,
+//!     dcl_init: DclStart::KMeans,
+//!     scale_invariant: true,
+//!     kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
+//!     seed: 0,
+//! };
+//! let run = fit_ddcl(&train, None, &model, &config, None, &mut Silent).unwrap();
+//! assert_eq!(run.history.len(), 2, "one record per epoch");
+//! assert_eq!(run.history[1].identity_violations, 0);
+//! ```
+
+use crate::clustering::{FeatureKMeans, LabelledSet};
+use crate::error::{Error, Result};
+use crate::observer::Observer;
+use crate::optim::OptimizerConfig;
+use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::ddcl::{identity_relative_error, prototype_separation, DclInput, Ddcl, DdclConfig, SoftQuantization, DCL_GROUP, IDENTITY_TOLERANCE};
+use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::som::Schedule;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// What is minimised and where the prototypes come from: DDCL and its ablations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DdclVariant {
+    /// DDCL: prototypes are DCL outputs, `L_cluster = L_q`, gradient into backbone and DCL.
+    Ddcl,
+    /// `L_cluster = L_OLS`: the decomposition's first term alone, i.e. `V` removed from the
+    /// gradient (`L_OLS + sg(V)` has the same gradient, so it is the same run; the value of `V` is
+    /// still logged).
+    OlsOnly,
+    /// The paper's non-differentiable ablation, DCL form: the DCL trains on `L_q`, but its input
+    /// features are detached, so no gradient reaches the backbone through the prototypes.
+    DetachedDcl,
+    /// The paper's non-differentiable ablation, k-means form: prototypes are k-means centroids of
+    /// the encoded training set, refreshed at the start of every epoch and held constant.
+    KMeans,
+}
+
+impl DdclVariant {
+    /// Every variant.
+    pub const ALL: [DdclVariant; 4] = [DdclVariant::Ddcl, DdclVariant::OlsOnly, DdclVariant::DetachedDcl, DdclVariant::KMeans];
+
+    /// Whether the prototypes are outputs of the DCL.
+    pub fn uses_dcl(self) -> bool {
+        self != DdclVariant::KMeans
+    }
+}
+
+/// How the DCL's weights start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DclStart {
+    /// Glorot-uniform weights (paper 000's default): random combinations of the input features.
+    Glorot,
+    /// A linear DCL whose initial prototypes (for the encoded reference samples) are the k-means
+    /// centroids of the encoded training set (`W = pinv(Z_ref^T) C^T`), so DDCL and its k-means
+    /// ablation start from the same prototypes.
+    KMeans,
+}
+
+/// How DDCL is trained. No `Default`: paper 001 publishes no settings; the benchmark's spec
+/// (benches/specs/paper001_ddcl.toml) states the ones used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DdclTrainConfig {
+    /// Optimizer of backbone and DCL.
+    pub optimizer: OptimizerConfig,
+    /// Learning rate of the DCL's weights (`None`: the optimizer's). A DCL prototype is a sum of
+    /// `N` weighted features, so an Adam step of the same size on every weight moves it about `N`
+    /// times farther than a backbone weight moves a feature.
+    pub dcl_lr: Option<f64>,
+    /// Batch size (shuffled epochs, the last smaller batch dropped); with [`DclInput::Batch`] it
+    /// must equal the model's `dcl_size`.
+    pub batch_size: usize,
+    /// Epochs (one record each).
+    pub epochs: usize,
+    /// Temperature `tau(i)` of the soft assignment, `i` = the step (constant: `start = end`).
+    pub tau: Schedule,
+    /// Weight `λ_R` of the reconstruction term `L_R` (0: no decoder term).
+    pub reconstruction_weight: f64,
+    /// Momentum `m` of the running average of the training prototypes (`DclInput::Batch`).
+    pub running_momentum: f64,
+    /// DDCL or an ablation.
+    pub variant: DdclVariant,
+    /// Divide `L_cluster` by the batch's total feature variance `(1/B) sum_i ||z_i - z̄||^2`
+    /// (with gradient), which makes it invariant to the scale of the features: without it a
+    /// backbone lowers `L_q` by shrinking its features (feature collapse).
+    pub scale_invariant: bool,
+    /// How the DCL starts (after the backbone is loaded from a pretraining, if any).
+    pub dcl_init: DclStart,
+    /// The k-means of [`DdclVariant::KMeans`] and of the evaluation of that variant.
+    pub kmeans: FeatureKMeans,
+    /// Seed of the model, the batch order and the k-means seeds.
+    pub seed: u64,
+}
+
+impl DdclTrainConfig {
+    /// Checks counts, weights and the temperature schedule against the model.
+    pub fn validate(&self, model: &DdclConfig) -> Result<()> {
+        let invalid = |field: &str, expected: &str, found: String| Err(Error::InvalidConfig { field: field.into(), expected: expected.into(), found });
+        if self.batch_size == 0 || self.epochs == 0 {
+            return invalid("batch_size / epochs", "at least 1", format!("{} / {}", self.batch_size, self.epochs));
+        }
+        if model.dcl_input == DclInput::Batch && self.batch_size as i64 != model.dcl_size {
+            return invalid("batch_size", &format!("the DCL's batch size dcl_size = {}", model.dcl_size), self.batch_size.to_string());
+        }
+        if (self.batch_size as i64) < model.n_prototypes {
+            return invalid("batch_size", &format!("at least n_prototypes = {}", model.n_prototypes), self.batch_size.to_string());
+        }
+        if !(self.reconstruction_weight.is_finite() && self.reconstruction_weight >= 0.0) {
+            return invalid("reconstruction_weight", "finite and >= 0", self.reconstruction_weight.to_string());
+        }
+        if !(0.0..1.0).contains(&self.running_momentum) {
+            return invalid("running_momentum", "in [0, 1)", self.running_momentum.to_string());
+        }
+        Ok(self.tau.validate("tau")?)
+    }
+}
+
+/// One epoch of DDCL: the means of the terms over its batches, the identity check of its steps,
+/// the prototype geometry, and the scores on the evaluation set after its last step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DdclRecord {
+    /// The 1-based epoch.
+    pub epoch: usize,
+    /// Temperature at the epoch's last step.
+    pub tau: f64,
+    /// Mean minimised loss `L_cluster + λ_R L_R`.
+    pub loss: f64,
+    /// Mean `L_q`.
+    pub quantization: f64,
+    /// Mean `L_OLS`.
+    pub ols: f64,
+    /// Mean `V`.
+    pub variance: f64,
+    /// Mean `L_R` (`None` when `λ_R = 0`).
+    pub reconstruction: Option<f64>,
+    /// Steps of the epoch whose float64 identity error exceeded [`IDENTITY_TOLERANCE`].
+    pub identity_violations: u64,
+    /// Steps checked.
+    pub identity_checked: u64,
+    /// The largest relative identity error of the epoch.
+    pub identity_max_error: f64,
+    /// Mean over steps of the mean pairwise prototype distance.
+    pub separation: f64,
+    /// Mean over steps of the minimum pairwise prototype distance.
+    pub min_separation: f64,
+    /// Clustering accuracy on the evaluation set (inference prototypes: the reference batch).
+    pub acc: Option<f64>,
+    /// NMI on the evaluation set.
+    pub nmi: Option<f64>,
+    /// ARI on the evaluation set.
+    pub ari: Option<f64>,
+    /// Prototypes that are nearest to at least one evaluation sample.
+    pub winners: Option<f64>,
+    /// Mean soft-assignment entropy on the evaluation set (nats).
+    pub entropy: Option<f64>,
+    /// Accuracy with the running-average prototypes ([`DclInput::Batch`] only).
+    pub running_acc: Option<f64>,
+    /// NMI with the running-average prototypes.
+    pub running_nmi: Option<f64>,
+    /// ARI with the running-average prototypes.
+    pub running_ari: Option<f64>,
+    /// Wall-clock seconds of the epoch and its evaluation.
+    pub seconds: f64,
+}
+
+impl DdclRecord {
+    /// The typed view of a [`DdclObjective`] record (epoch = step / steps per epoch).
+    pub fn from_log(record: &LogRecord, steps_per_epoch: usize) -> Result<Self> {
+        let one = |name: &str| record.require(name).map(|v| v.first().copied().unwrap_or(f64::NAN));
+        Ok(DdclRecord {
+            epoch: record.step.div_ceil(steps_per_epoch),
+            tau: one("tau")?,
+            loss: one("loss")?,
+            quantization: one("quantization")?,
+            ols: one("ols")?,
+            variance: one("variance")?,
+            reconstruction: record.scalar("reconstruction"),
+            identity_violations: one("identity_violations")? as u64,
+            identity_checked: one("identity_checked")? as u64,
+            identity_max_error: one("identity_max_error")?,
+            separation: one("separation")?,
+            min_separation: one("min_separation")?,
+            acc: record.scalar("acc"),
+            nmi: record.scalar("nmi"),
+            ari: record.scalar("ari"),
+            winners: record.scalar("winners"),
+            entropy: record.scalar("entropy"),
+            running_acc: record.scalar("running_acc"),
+            running_nmi: record.scalar("running_nmi"),
+            running_ari: record.scalar("running_ari"),
+            seconds: record.seconds,
+        })
+    }
+}
+
+/// DDCL's objective for one variant: prototypes, soft quantization terms, the float64 identity
+/// check (accumulated on the device, read once per epoch) and the evaluation.
+#[derive(Debug)]
+pub struct DdclObjective<'a> {
+    model: &'a Ddcl,
+    config: &'a DdclTrainConfig,
+    train: &'a Dataset,
+    eval: Option<LabelledSet<'a>>,
+    steps_per_epoch: usize,
+    centroids: Option<Tensor>,
+    kmeans_seeds: ChaCha8Rng,
+    violations: Tensor,
+    worst: Tensor,
+    checked: u64,
+}
+
+impl<'a> DdclObjective<'a> {
+    /// The objective of `model` trained on `train` (k-means refreshes encode it), scored on `eval`.
+    pub fn new(model: &'a Ddcl, config: &'a DdclTrainConfig, train: &'a Dataset, eval: Option<&'a Dataset>, kmeans_seed: u64) -> Result<Self> {
+        let zero = || Tensor::zeros([], (Kind::Double, train.device()));
+        Ok(DdclObjective {
+            model,
+            config,
+            train,
+            eval: eval.map(LabelledSet::new).transpose()?.flatten(),
+            steps_per_epoch: steps_per_epoch(train, config.batch_size),
+            centroids: None,
+            kmeans_seeds: ChaCha8Rng::seed_from_u64(kmeans_seed),
+            violations: zero(),
+            worst: zero(),
+            checked: 0,
+        })
+    }
+
+    fn kmeans(&mut self) -> Result<Tensor> {
+        let k = self.model.n_prototypes() as usize;
+        Ok(self.config.kmeans.fit(self.model.backbone.as_ref(), &self.train.x, k, self.kmeans_seeds.next_u64())?.centroids)
+    }
+
+    /// The prototypes of a step with features `z` (refreshing the k-means ones at epoch starts).
+    fn prototypes(&mut self, z: &Tensor, at: &StepInfo) -> Result<Tensor> {
+        let model = self.model;
+        Ok(match self.config.variant {
+            DdclVariant::KMeans => {
+                if self.centroids.is_none() || (at.step - 1) % self.steps_per_epoch == 0 {
+                    self.centroids = Some(self.kmeans()?);
+                }
+                self.centroids.as_ref().map(Tensor::shallow_clone).expect("refreshed above")
+            }
+            DdclVariant::DetachedDcl => model.prototypes_from(&model.dcl_features(z)?.detach())?,
+            _ => model.prototypes_from(&model.dcl_features(z)?)?,
+        })
+    }
+}
+
+impl Objective for DdclObjective<'_> {
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        let tau = self.config.tau.at(at.step, at.steps);
+        let z = self.model.backbone.encode(&batch.x)?;
+        let p = self.prototypes(&z, at)?;
+        if self.config.variant.uses_dcl() && self.model.dcl_input() == DclInput::Batch {
+            self.model.update_running(&p, self.config.running_momentum, at.step == 1)?;
+        }
+        let terms = SoftQuantization::new(&z, &p, tau)?;
+        let mut minimise = match self.config.variant {
+            DdclVariant::Ddcl | DdclVariant::DetachedDcl | DdclVariant::KMeans => terms.loss.shallow_clone(),
+            DdclVariant::OlsOnly => terms.reconstruction.shallow_clone(),
+        };
+        if self.config.scale_invariant {
+            let spread = (&z - z.mean_dim(0, true, Kind::Float)).square().sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
+            minimise = minimise / spread.clamp_min(f64::from(f32::EPSILON));
+        }
+        let mut logged = Vec::new();
+        if self.config.reconstruction_weight > 0.0 {
+            let reconstruction = self.model.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
+            minimise = minimise + &reconstruction * self.config.reconstruction_weight;
+            logged.push(("reconstruction", reconstruction));
+        }
+        let error = identity_relative_error(&z, &p, tau)?;
+        self.violations += error.gt(IDENTITY_TOLERANCE).to_kind(Kind::Double);
+        self.worst = self.worst.maximum(&error);
+        self.checked += 1;
+        let (separation, min_separation) = prototype_separation(&p.detach());
+        logged.extend([
+            ("loss", minimise.shallow_clone()),
+            ("quantization", terms.loss),
+            ("ols", terms.reconstruction),
+            ("variance", terms.variance),
+            ("separation", separation),
+            ("min_separation", min_separation),
+        ]);
+        Ok(LossTerms { minimise, logged })
+    }
+
+    fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        let tau = self.config.tau.at(at.step, at.steps);
+        let mut columns = vec![
+            Column::scalar("tau", tau),
+            Column::scalar("identity_violations", self.violations.f_double_value(&[])?),
+            Column::scalar("identity_checked", self.checked as f64),
+            Column::scalar("identity_max_error", self.worst.f_double_value(&[])?),
+        ];
+        let _ = self.violations.zero_();
+        let _ = self.worst.zero_();
+        self.checked = 0;
+        if self.eval.is_none() {
+            return Ok(columns);
+        }
+        let main = match self.config.variant {
+            DdclVariant::KMeans => self.kmeans()?,
+            _ => self.model.reference_prototypes()?,
+        };
+        let mut sources = vec![("", main)];
+        if self.config.variant.uses_dcl() && self.model.dcl_input() == DclInput::Batch {
+            sources.push(("running_", self.model.running_prototypes().shallow_clone()));
+        }
+        let eval = self.eval.as_ref().expect("checked above");
+        let z = encode_chunked(self.model.backbone.as_ref(), eval.x)?;
+        for (prefix, p) in sources {
+            columns.extend(eval.score(&z, &p, Some(tau), prefix)?);
+        }
+        Ok(columns)
+    }
+}
+
+/// Batches per epoch of `batch_size` (the last, smaller batch dropped).
+pub fn steps_per_epoch(data: &Dataset, batch_size: usize) -> usize {
+    (data.n_samples() / batch_size.max(1)).max(1)
+}
+
+/// Copies every variable of `from` whose name starts with `prefix` into the same-named variable
+/// of `to` (e.g. a pretrained autoencoder's `ae.*`), returning how many were copied; a missing
+/// name or another shape is an error.
+pub fn copy_variables(from: &nn::VarStore, to: &nn::VarStore, prefix: &str) -> Result<usize> {
+    let target = to.variables();
+    let _guard = tch::no_grad_guard();
+    let mut copied = 0;
+    for (name, source) in from.variables().into_iter().filter(|(n, _)| n.starts_with(prefix)) {
+        let Some(t) = target.get(&name) else {
+            return Err(Error::InvalidConfig { field: "pretrained".into(), expected: format!("a variable `{name}` in the model"), found: "none".into() });
+        };
+        if t.size() != source.size() {
+            return Err(Error::InvalidConfig {
+                field: "pretrained".into(),
+                expected: format!("`{name}` of shape {:?}", t.size()),
+                found: format!("{:?}", source.size()),
+            });
+        }
+        t.shallow_clone().f_copy_(&source)?;
+        copied += 1;
+    }
+    if copied == 0 {
+        return Err(Error::InvalidConfig { field: "pretrained".into(), expected: format!("variables named `{prefix}*`"), found: "none".into() });
+    }
+    Ok(copied)
+}
+
+/// A trained DDCL with one record per epoch.
+#[derive(Debug)]
+pub struct DdclRun {
+    /// The variables (`ae.*`, `dcl.*`, `ddcl.running_prototypes`).
+    pub vs: nn::VarStore,
+    /// The model.
+    pub model: Ddcl,
+    /// One record per epoch.
+    pub history: Vec<DdclRecord>,
+}
+
+/// Trains DDCL (or an ablation) on `train`, scored every epoch on the labelled `eval`; the
+/// backbone starts from the `ae.*` variables of `pretrained` when given (a shared AE
+/// pretraining, [`crate::desom::fit_autoencoder`]), else from its seeded initialisation.
+pub fn fit_ddcl(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    model_config: &DdclConfig,
+    config: &DdclTrainConfig,
+    pretrained: Option<&nn::VarStore>,
+    observer: &mut dyn Observer,
+) -> Result<DdclRun> {
+    config.validate(model_config)?;
+    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
+    let [model_seed, batch_seed, kmeans_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let vs = nn::VarStore::new(train.device());
+    let model = model_config.build(&vs.root(), &train.x, model_seed)?;
+    if let Some(from) = pretrained {
+        copy_variables(from, &vs, "ae.")?;
+    }
+    let mut objective = DdclObjective::new(&model, config, train, eval, kmeans_seed)?;
+    if config.dcl_init == DclStart::KMeans && config.variant.uses_dcl() {
+        model.match_prototypes(&objective.kmeans()?)?;
+    }
+    let groups: Vec<(usize, f64)> = config.dcl_lr.map(|lr| (DCL_GROUP, lr)).into_iter().collect();
+    let mut optimizer = config.optimizer.build_grouped(&vs, &groups)?;
+    let spe = steps_per_epoch(train, config.batch_size);
+    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let phase = PhaseConfig::new("ddcl", config.epochs * spe, spe);
+    let log = trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
+    drop(objective);
+    let history = log.iter().map(|r| DdclRecord::from_log(r, spe)).collect::<Result<Vec<_>>>()?;
+    Ok(DdclRun { vs, model, history })
+}
+
+/// The reduced frozen-encoder system: fixed features, only the DCL trains (full batch).
+#[derive(Debug)]
+struct Frozen<'a> {
+    dcl: &'a protolearn_layers::competitive::Dcl,
+    tau: f64,
+}
+
+impl Objective for Frozen<'_> {
+    fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
+        let p = self.dcl.prototypes_of(&batch.x)?;
+        Ok(LossTerms::single("quantization", SoftQuantization::new(&batch.x, &p, self.tau)?.loss))
+    }
+}
+
+/// `L_q` of every step of a frozen-encoder run and how often it rose.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrozenDescent {
+    /// The learning rate (plain gradient descent).
+    pub lr: f64,
+    /// `L_q` before each step, then after the last.
+    pub losses: Vec<f64>,
+    /// Steps after which `L_q` was larger than before (relative increase above `1e-6`, the float32
+    /// rounding of the loss; paper 001's Lyapunov result predicts none for small rates).
+    pub increases: usize,
+}
+
+/// Relative rise of `L_q` between consecutive steps that counts as an increase: float32 sums of
+/// a loss of `N k L` terms round at about `1e-7` relative; `1e-6` leaves a margin of ten.
+pub const FROZEN_RISE_TOLERANCE: f64 = 1e-6;
+
+/// Trains only the DCL of `model_config` (its `dcl_size` must be the row count of `z`) on fixed
+/// features `z` `[N, L]` by full-batch gradient descent at rate `lr` for `steps` steps, at fixed
+/// `tau` (paper 001's frozen-encoder system), recording `L_q` at every step.
+pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, tau: f64, lr: f64, steps: usize, seed: u64) -> Result<FrozenDescent> {
+    let l = z.size().get(1).copied().unwrap_or(0);
+    let vs = nn::VarStore::new(z.device());
+    let dcl = model_config.build_dcl(&vs.root(), l, z.device(), seed)?;
+    let data = Dataset::new(z.detach(), None)?;
+    let mut optimizer = OptimizerConfig { kind: crate::optim::OptimizerKind::Sgd, lr }.build(&vs)?;
+    let mut trainer = Trainer::new(&data, Batching::Full, seed)?;
+    let mut objective = Frozen { dcl: &dcl, tau };
+    let log = trainer.minimise(&PhaseConfig::new("frozen", steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut crate::observer::Silent)?;
+    let mut losses = log.iter().map(|r| r.require("quantization").map(|v| v[0])).collect::<Result<Vec<_>>>()?;
+    let _guard = tch::no_grad_guard();
+    let last = SoftQuantization::new(&data.x, &dcl.prototypes_of(&data.x)?, tau)?.loss;
+    losses.push(last.to_kind(Kind::Double).f_double_value(&[])?);
+    let increases = losses.windows(2).filter(|w| w[1] > w[0] * (1.0 + FROZEN_RISE_TOLERANCE)).count();
+    Ok(FrozenDescent { lr, losses, increases })
+}

@@ -1,0 +1,290 @@
+//! DeepCluster (Caron et al., ECCV 2018) end to end on the one [`Trainer`], the external-k-means
+//! baseline of paper 001: at the start of every epoch the encoded training set is clustered by
+//! k-means into pseudo-labels (empty clusters re-seeded by splitting the largest), the linear
+//! classification head is re-initialised, and the backbone and head are trained with
+//! cross-entropy on the pseudo-labels, weighted so that every pseudo-class counts equally
+//! (the expectation of DeepCluster's uniform sampling over pseudo-classes).
+
+use crate::clustering::{FeatureKMeans, LabelledSet};
+use crate::ddcl::{copy_variables, steps_per_epoch};
+use crate::error::{Error, Result};
+use crate::observer::Observer;
+use crate::optim::OptimizerConfig;
+use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::distance::squared_euclidean;
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// How DeepCluster is trained.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeepClusterConfig {
+    /// Optimizer of backbone and head.
+    pub optimizer: OptimizerConfig,
+    /// Batch size (shuffled epochs, last smaller batch dropped).
+    pub batch_size: usize,
+    /// Epochs; the pseudo-labels are recomputed at the start of each.
+    pub epochs: usize,
+    /// Number of k-means clusters (pseudo-classes).
+    pub k: usize,
+    /// Weight of the reconstruction term (0: DeepCluster as published, cross-entropy only).
+    pub reconstruction_weight: f64,
+    /// The k-means of the pseudo-labels (and of the evaluation).
+    pub kmeans: FeatureKMeans,
+    /// Seed of the head, batch order and k-means seeds.
+    pub seed: u64,
+}
+
+/// Relative size of the perturbation that separates a re-seeded centroid from the centroid of
+/// the cluster it splits (DeepCluster: "a small random perturbation").
+const RESEED_PERTURBATION: f64 = 1e-4;
+
+/// Re-seeds every empty cluster of a partition of `z` `[n, L]` as DeepCluster does: the largest
+/// cluster `c` is split by copying its centroid to the empty one with a small random perturbation
+/// (`+e` and `-e`, `|e| =` [`RESEED_PERTURBATION`] times the centroid's norm, at least that
+/// absolute) and moving the members of `c` nearer to the new centroid; if none is nearer (all
+/// members coincide), the lowest-indexed member moves. Returns the centroids, the assignments and
+/// how many clusters were re-seeded.
+pub fn reseed_empty(z: &Tensor, centroids: &Tensor, assignments: &Tensor, rng: &mut ChaCha8Rng) -> Result<(Tensor, Tensor, usize)> {
+    let _guard = tch::no_grad_guard();
+    let (k, l) = (centroids.size()[0], centroids.size()[1]);
+    let (centroids, mut assignments) = (centroids.copy(), assignments.copy());
+    let mut reseeded = 0;
+    for j in 0..k {
+        let counts = Vec::<i64>::try_from(assignments.bincount(None::<Tensor>, k).to_device(tch::Device::Cpu))?;
+        if counts[j as usize] > 0 {
+            continue;
+        }
+        let largest = (0..k).max_by_key(|&c| (counts[c as usize], -c)).expect("k >= 1") ;
+        if counts[largest as usize] < 2 {
+            return Err(Error::InvalidConfig { field: "k".into(), expected: "at most the number of distinct samples".into(), found: k.to_string() });
+        }
+        let base = centroids.get(largest);
+        let scale = RESEED_PERTURBATION * base.norm().double_value(&[]).max(1.0);
+        let direction: Vec<f32> = (0..l).map(|_| rng.random_range(-1.0f32..1.0)).collect();
+        let e = Tensor::from_slice(&direction).to_device(z.device()).to_kind(centroids.kind());
+        let e = &e * (scale / e.norm().double_value(&[]).max(f64::MIN_POSITIVE));
+        centroids.get(j).copy_(&(&base + &e));
+        centroids.get(largest).copy_(&(&base - &e));
+        let d = squared_euclidean(z, &Tensor::stack(&[centroids.get(largest), centroids.get(j)], 0)); // [n, 2]
+        let members = assignments.eq(largest);
+        let mut moved = members.logical_and(&d.select(1, 1).lt_tensor(&d.select(1, 0)));
+        if moved.sum(Kind::Int64).int64_value(&[]) == 0 {
+            let first = members.to_kind(Kind::Int64).argmax(0, false);
+            moved = moved.index_fill(0, &first.unsqueeze(0), 1);
+        }
+        assignments = assignments.masked_fill(&moved, j);
+        reseeded += 1;
+    }
+    Ok((centroids, assignments, reseeded))
+}
+
+/// One epoch of DeepCluster: mean losses, clusters re-seeded at its start, and the scores on
+/// the evaluation set (k-means of the features, and the head's argmax).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DeepClusterRecord {
+    /// The 1-based epoch.
+    pub epoch: usize,
+    /// Mean minimised loss.
+    pub loss: f64,
+    /// Mean class-balanced cross-entropy on the pseudo-labels.
+    pub cross_entropy: f64,
+    /// Mean reconstruction loss (`None` when its weight is 0).
+    pub reconstruction: Option<f64>,
+    /// Empty k-means clusters re-seeded at the epoch's start.
+    pub reseeded: u64,
+    /// Accuracy of the k-means of the features on the evaluation set.
+    pub acc: Option<f64>,
+    /// NMI of the same.
+    pub nmi: Option<f64>,
+    /// ARI of the same.
+    pub ari: Option<f64>,
+    /// Accuracy of the head's argmax on the evaluation set.
+    pub head_acc: Option<f64>,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+}
+
+impl DeepClusterRecord {
+    fn from_log(record: &LogRecord, steps_per_epoch: usize) -> Result<Self> {
+        let one = |name: &str| record.require(name).map(|v| v.first().copied().unwrap_or(f64::NAN));
+        Ok(DeepClusterRecord {
+            epoch: record.step.div_ceil(steps_per_epoch),
+            loss: one("loss")?,
+            cross_entropy: one("cross_entropy")?,
+            reconstruction: record.scalar("reconstruction"),
+            reseeded: one("reseeded")? as u64,
+            acc: record.scalar("acc"),
+            nmi: record.scalar("nmi"),
+            ari: record.scalar("ari"),
+            head_acc: record.scalar("head_acc"),
+            seconds: record.seconds,
+        })
+    }
+}
+
+/// DeepCluster's objective: pseudo-labels refreshed every epoch, class-balanced cross-entropy.
+#[derive(Debug)]
+struct DeepClusterObjective<'a> {
+    backbone: &'a dyn Backbone,
+    head: (Tensor, Tensor),
+    config: &'a DeepClusterConfig,
+    train: &'a Dataset,
+    eval: Option<LabelledSet<'a>>,
+    steps_per_epoch: usize,
+    pseudo: Option<(Tensor, Tensor)>,
+    rng: ChaCha8Rng,
+    reseeded: usize,
+}
+
+impl DeepClusterObjective<'_> {
+    /// New pseudo-labels and class weights `n / (k n_j)`, and a fresh head.
+    fn refresh(&mut self) -> Result<()> {
+        let k = self.config.k;
+        let km = self.config.kmeans.fit(self.backbone, &self.train.x, k, self.rng.next_u64())?;
+        let z = encode_chunked(self.backbone, &self.train.x)?;
+        let (_, labels, reseeded) = reseed_empty(&z, &km.centroids, &km.assignments, &mut self.rng)?;
+        self.reseeded = reseeded;
+        let counts = labels.bincount(None::<Tensor>, k as i64).to_kind(Kind::Float);
+        let weights = (counts.reciprocal() * (self.train.n_samples() as f64 / k as f64)).nan_to_num(0.0, None, None);
+        self.pseudo = Some((labels, weights));
+        let (w, b) = &self.head;
+        let (out, l) = (w.size()[0], w.size()[1]);
+        let limit = (6.0 / (out + l) as f64).sqrt() as f32;
+        let values: Vec<f32> = (0..out * l).map(|_| self.rng.random_range(-limit..limit)).collect();
+        let _guard = tch::no_grad_guard();
+        w.shallow_clone().f_copy_(&Tensor::from_slice(&values).view([out, l]).to_device(w.device()))?;
+        let _ = b.shallow_clone().zero_();
+        Ok(())
+    }
+
+    fn logits(&self, z: &Tensor) -> Tensor {
+        z.matmul(&self.head.0.tr()) + &self.head.1
+    }
+}
+
+impl Objective for DeepClusterObjective<'_> {
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        if self.pseudo.is_none() || (at.step - 1) % self.steps_per_epoch == 0 {
+            self.refresh()?;
+        }
+        let (labels, weights) = self.pseudo.as_ref().expect("refreshed above");
+        let y = labels.index_select(0, &batch.indices);
+        let z = self.backbone.encode(&batch.x)?;
+        let log_p = self.logits(&z).log_softmax(-1, Kind::Float);
+        let ce = -log_p.gather(1, &y.unsqueeze(1), false).squeeze_dim(1); // [B]
+        let cross_entropy = (ce * weights.index_select(0, &y)).mean(Kind::Float);
+        let mut minimise = cross_entropy.shallow_clone();
+        let mut logged = vec![("cross_entropy", cross_entropy)];
+        if self.config.reconstruction_weight > 0.0 {
+            let reconstruction = self.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
+            minimise = minimise + &reconstruction * self.config.reconstruction_weight;
+            logged.push(("reconstruction", reconstruction));
+        }
+        logged.push(("loss", minimise.shallow_clone()));
+        Ok(LossTerms { minimise, logged })
+    }
+
+    fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        let mut columns = vec![Column::scalar("reseeded", self.reseeded as f64)];
+        let Some(eval) = &self.eval else { return Ok(columns) };
+        let km = self.config.kmeans.fit(self.backbone, &self.train.x, self.config.k, self.rng.next_u64())?;
+        let z = encode_chunked(self.backbone, eval.x)?;
+        columns.extend(eval.score(&z, &km.centroids, None, "")?);
+        let _guard = tch::no_grad_guard();
+        let predicted: Vec<usize> =
+            Vec::<i64>::try_from(self.logits(&z).argmax(-1, false).to_device(tch::Device::Cpu))?.into_iter().map(|a| a as usize).collect();
+        columns.extend(crate::quality::clustering_scores(&eval.labels, &predicted, "head_")?);
+        Ok(columns)
+    }
+}
+
+/// A trained DeepCluster model.
+#[derive(Debug)]
+pub struct DeepClusterRun {
+    /// The variables (`ae.*`, `head.*`).
+    pub vs: nn::VarStore,
+    /// The backbone.
+    pub backbone: Box<dyn Backbone>,
+    /// One record per epoch.
+    pub history: Vec<DeepClusterRecord>,
+}
+
+/// Trains DeepCluster on `train` with the backbone of `backbone_config` (its `ae.*` variables
+/// loaded from `pretrained` when given), scored every epoch on the labelled `eval`.
+pub fn fit_deepcluster(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone_config: &AutoencoderConfig,
+    config: &DeepClusterConfig,
+    pretrained: Option<&nn::VarStore>,
+    observer: &mut dyn Observer,
+) -> Result<DeepClusterRun> {
+    if config.k < 2 || config.epochs == 0 || config.batch_size < config.k {
+        return Err(Error::InvalidConfig {
+            field: "k / epochs / batch_size".into(),
+            expected: "k >= 2, epochs >= 1, batch_size >= k".into(),
+            found: format!("{} / {} / {}", config.k, config.epochs, config.batch_size),
+        });
+    }
+    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
+    let [model_seed, batch_seed, rng_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let vs = nn::VarStore::new(train.device());
+    let backbone = backbone_config.build(&(vs.root() / "ae"), model_seed)?;
+    backbone.check_input(&train.x)?;
+    if let Some(from) = pretrained {
+        copy_variables(from, &vs, "ae.")?;
+    }
+    let (k, l) = (config.k as i64, backbone.latent_dim());
+    let head_path = vs.root() / "head";
+    let head = (head_path.zeros("weight", &[k, l]), head_path.zeros("bias", &[k]));
+    let mut optimizer = config.optimizer.build(&vs)?;
+    let spe = steps_per_epoch(train, config.batch_size);
+    let mut objective = DeepClusterObjective {
+        backbone: backbone.as_ref(),
+        head,
+        config,
+        train,
+        eval: eval.map(LabelledSet::new).transpose()?.flatten(),
+        steps_per_epoch: spe,
+        pseudo: None,
+        rng: ChaCha8Rng::seed_from_u64(rng_seed),
+        reseeded: 0,
+    };
+    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let log = trainer.minimise(&PhaseConfig::new("deepcluster", config.epochs * spe, spe), &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
+    drop(objective);
+    let history = log.iter().map(|r| DeepClusterRecord::from_log(r, spe)).collect::<Result<Vec<_>>>()?;
+    Ok(DeepClusterRun { vs, backbone, history })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_cluster_is_reseeded_by_splitting_the_largest() {
+        let z = Tensor::from_slice(&[0.0f32, 1.0, 2.0, 3.0, 10.0, 11.0]).view([6, 1]);
+        let centroids = Tensor::from_slice(&[1.5f32, 10.5, 100.0]).view([3, 1]);
+        let assignments = Tensor::from_slice(&[0i64, 0, 0, 0, 1, 1]);
+        let (c, a, reseeded) = reseed_empty(&z, &centroids, &assignments, &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
+        assert_eq!(reseeded, 1);
+        let counts = Vec::<i64>::try_from(a.bincount(None::<Tensor>, 3)).unwrap();
+        assert!(counts.iter().all(|&n| n > 0), "{counts:?}");
+        assert_eq!(counts[1], 2, "the other cluster is untouched");
+        assert_eq!(counts[0] + counts[2], 4, "cluster 0 was split");
+        assert!((c.double_value(&[2, 0]) - 1.5).abs() < 1e-3, "the new centroid starts at the split one");
+        // Coincident members: the perturbation cannot separate them; one member moves.
+        let same = Tensor::zeros([3, 1], (Kind::Float, tch::Device::Cpu));
+        let (_, a, _) = reseed_empty(&same, &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)), &Tensor::zeros([3], (Kind::Int64, tch::Device::Cpu)), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        assert_eq!(Vec::<i64>::try_from(a.bincount(None::<Tensor>, 2)).unwrap(), vec![2, 1]);
+        // Nothing to split: a clear error.
+        let one = Tensor::zeros([1, 1], (Kind::Float, tch::Device::Cpu));
+        assert!(reseed_empty(&one, &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)), &Tensor::zeros([1], (Kind::Int64, tch::Device::Cpu)), &mut ChaCha8Rng::seed_from_u64(1)).is_err());
+    }
+}
