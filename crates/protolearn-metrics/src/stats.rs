@@ -55,6 +55,31 @@ pub fn std_dev(x: &[f64]) -> Result<f64> {
     Ok(variance(x)?.sqrt())
 }
 
+/// Pearson correlation `r = sum (x_i - x̄)(y_i - ȳ) / sqrt(sum (x_i - x̄)^2 sum (y_i - ȳ)^2)`
+/// (scipy `stats.pearsonr`); `None` when either series is constant (`r` undefined).
+///
+/// # Errors
+/// `TooFew` for fewer than two pairs, `NonFinite` for NaN or infinite values, and
+/// `InvalidParameter` for series of different lengths.
+pub fn pearson(x: &[f64], y: &[f64]) -> Result<Option<f64>> {
+    if x.len() != y.len() {
+        return Err(Error::InvalidParameter { name: "y", reason: "must have as many values as x" });
+    }
+    let (mx, my) = (mean(x)?, mean(y)?);
+    check_values("values", x, 2)?;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        let (dx, dy) = (a - mx, b - my);
+        sxy += dx * dy;
+        sxx += dx * dx;
+        syy += dy * dy;
+    }
+    if sxx == 0.0 || syy == 0.0 {
+        return Ok(None);
+    }
+    Ok(Some((sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0)))
+}
+
 /// Standard error of the mean `s / sqrt(n)` (scipy `stats.sem`).
 ///
 /// # Errors
@@ -233,5 +258,15 @@ mod tests {
         assert!(matches!(mean(&[1.0, f64::NAN]), Err(Error::NonFinite { .. })));
         assert!(student_t_cdf(1.0, 0.0).is_err());
         Ok(())
+    }
+
+    #[test]
+    fn pearson_matches_scipy_and_handles_constant_series() {
+        // By hand: sxy = 12, sxx = 10, syy = 21.2, r = 12 / sqrt(212).
+        let r = pearson(&[1.0, 2.0, 3.0, 4.0, 5.0], &[2.0, 1.0, 4.0, 3.0, 7.0]).unwrap().unwrap();
+        assert!((r - 12.0 / 212f64.sqrt()).abs() < 1e-12, "{r}");
+        assert_eq!(pearson(&[1.0, 2.0], &[-1.0, -3.0]).unwrap(), Some(-1.0));
+        assert_eq!(pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]).unwrap(), None);
+        assert!(pearson(&[1.0], &[1.0]).is_err() && pearson(&[1.0, 2.0], &[1.0]).is_err());
     }
 }

@@ -26,6 +26,7 @@
 //!     dcl_lr: Some(1e-5),
 //!     batch_size: 16,
 //!     epochs: 2,
+//!     log_every: None,
 //!     tau: Schedule { start: 1.0, end: 1.0, decay: Default::default() },
 //!     reconstruction_weight: 1.0,
 //!     running_momentum: 0.99,
@@ -108,8 +109,12 @@ pub struct DdclTrainConfig {
     /// Batch size (shuffled epochs, the last smaller batch dropped); with [`DclInput::Batch`] it
     /// must equal the model's `dcl_size`.
     pub batch_size: usize,
-    /// Epochs (one record each).
+    /// Epochs.
     pub epochs: usize,
+    /// Record the means of the loss terms every this many steps (`None`: once per epoch); the
+    /// evaluation set is scored at the end of every epoch only.
+    #[serde(default)]
+    pub log_every: Option<usize>,
     /// Temperature `tau(i)` of the soft assignment, `i` = the step (constant: `start = end`).
     pub tau: Schedule,
     /// Weight `λ_R` of the reconstruction term `L_R` (0: no decoder term).
@@ -134,8 +139,8 @@ impl DdclTrainConfig {
     /// Checks counts, weights and the temperature schedule against the model.
     pub fn validate(&self, model: &DdclConfig) -> Result<()> {
         let invalid = |field: &str, expected: &str, found: String| Err(Error::InvalidConfig { field: field.into(), expected: expected.into(), found });
-        if self.batch_size == 0 || self.epochs == 0 {
-            return invalid("batch_size / epochs", "at least 1", format!("{} / {}", self.batch_size, self.epochs));
+        if self.batch_size == 0 || self.epochs == 0 || self.log_every == Some(0) {
+            return invalid("batch_size / epochs / log_every", "at least 1", format!("{} / {} / {:?}", self.batch_size, self.epochs, self.log_every));
         }
         if model.dcl_input == DclInput::Batch && self.batch_size as i64 != model.dcl_size {
             return invalid("batch_size", &format!("the DCL's batch size dcl_size = {}", model.dcl_size), self.batch_size.to_string());
@@ -153,12 +158,15 @@ impl DdclTrainConfig {
     }
 }
 
-/// One epoch of DDCL: the means of the terms over its batches, the identity check of its steps,
-/// the prototype geometry, and the scores on the evaluation set after its last step.
+/// One logging interval of DDCL (an epoch by default): the means of the terms over its batches,
+/// the identity check of its steps, the prototype geometry, and, at the end of an epoch, the
+/// scores on the evaluation set.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DdclRecord {
-    /// The 1-based epoch.
-    pub epoch: usize,
+    /// The 1-based step after which it was recorded.
+    pub step: usize,
+    /// Epochs done (`step / steps per epoch`).
+    pub epoch: f64,
     /// Temperature at the epoch's last step.
     pub tau: f64,
     /// Mean minimised loss `L_cluster + λ_R L_R`.
@@ -206,7 +214,8 @@ impl DdclRecord {
     pub fn from_log(record: &LogRecord, steps_per_epoch: usize) -> Result<Self> {
         let one = |name: &str| record.require(name).map(|v| v.first().copied().unwrap_or(f64::NAN));
         Ok(DdclRecord {
-            epoch: record.step.div_ceil(steps_per_epoch),
+            step: record.step,
+            epoch: record.step as f64 / steps_per_epoch as f64,
             tau: one("tau")?,
             loss: one("loss")?,
             quantization: one("quantization")?,
@@ -336,7 +345,8 @@ impl Objective for DdclObjective<'_> {
         let _ = self.violations.zero_();
         let _ = self.worst.zero_();
         self.checked = 0;
-        if self.eval.is_none() {
+        let epoch_end = at.step % self.steps_per_epoch == 0 || at.step == at.steps;
+        if self.eval.is_none() || !epoch_end {
             return Ok(columns);
         }
         let main = match self.config.variant {
@@ -426,7 +436,7 @@ pub fn fit_ddcl(
     let mut optimizer = config.optimizer.build_grouped(&vs, &groups)?;
     let spe = steps_per_epoch(train, config.batch_size);
     let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
-    let phase = PhaseConfig::new("ddcl", config.epochs * spe, spe);
+    let phase = PhaseConfig::new("ddcl", config.epochs * spe, config.log_every.unwrap_or(spe));
     let log = trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
     drop(objective);
     let history = log.iter().map(|r| DdclRecord::from_log(r, spe)).collect::<Result<Vec<_>>>()?;

@@ -36,6 +36,7 @@ fn train_config(variant: DdclVariant) -> DdclTrainConfig {
         dcl_lr: Some(1e-4),
         batch_size: 50,
         epochs: 3,
+        log_every: None,
         tau: Schedule { start: 1.0, end: 0.5, decay: Default::default() },
         reconstruction_weight: 1.0,
         running_momentum: 0.9,
@@ -85,6 +86,12 @@ fn ddcl_separates_well_separated_blobs() {
     let last = run.history.last().unwrap();
     assert!(last.acc.unwrap() > 0.9, "{last:?}");
     assert!(last.quantization < run.history[0].quantization, "L_q decreases");
+    // Logging every 2 steps: 4 records per epoch, scores only at epoch ends.
+    let fine = fit_ddcl(&data, Some(&data), &model(DclInput::Reference), &DdclTrainConfig { log_every: Some(2), ..train_config(DdclVariant::Ddcl) }, Some(&ae), &mut Silent)
+        .expect("trains");
+    assert_eq!(fine.history.len(), 12);
+    assert_eq!(fine.history.iter().filter(|r| r.acc.is_some()).map(|r| r.epoch).collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
+    assert_eq!(fine.history.iter().map(|r| r.identity_checked).sum::<u64>(), 24);
 }
 
 #[test]
