@@ -4,7 +4,7 @@
 
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
-use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper002_desom};
+use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -119,4 +119,44 @@ kmeans = { max_iter = 50, tol = 1e-4, post_n_init = 2 }
     let ctx = context(dir.path(), "paper002_desom", &mismatched);
     let err = paper002_desom::run(&ctx).expect_err("inconsistent image shape");
     assert!(format!("{err:#}").contains("input_dim"), "{err:#}");
+}
+
+#[test]
+fn paper001_ddcl_runs_end_to_end_on_blob_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The shipped spec with small sizes: 300 blob images of 64 pixels, 3 classes.
+    let shipped = paper001_ddcl::SPEC;
+    let head = &shipped[..shipped.find("[quick]").expect("a quick preset")];
+    let spec = head
+        .replace(r#"datasets = ["mnist", "fashion-mnist"]"#, r#"datasets = ["blob-images"]"#)
+        .replace("k = 10", "k = 3")
+        .replace("input_dim = 784", "input_dim = 64")
+        .replace("latent_dim = 10", "latent_dim = 2")
+        .replace("batch_size = 256", "batch_size = 32")
+        .replace("dcl_size = 256", "dcl_size = 40")
+        .replace("final_kmeans_n_init = 10", "final_kmeans_n_init = 2")
+        .replace(r#"desom_grid = { rows = 8, cols = 8, lattice = "rectangular" }"#, r#"desom_grid = { rows = 2, cols = 2, lattice = "rectangular" }"#)
+        .replace("steps = 300", "steps = 20");
+    let models = r#"["ae-kmeans", "desom-ae-kmeans", "deepcluster", "ablation-kmeans", "ablation-detached", "ols-only", "ddcl-batch", "ddcl"]"#;
+    let sizes = "seeds = [0, 1]\nhidden = [16]\npretrain_iterations = 30\nepochs = 2\nlogs_per_epoch = 3";
+    let spec = format!("{spec}[quick]\n{sizes}\nmodels = {models}\n[full]\n{sizes}\nmodels = [\"ddcl\"]\n");
+    let ctx = context(dir.path(), "paper001_ddcl", &spec);
+    let section = paper001_ddcl::run(&ctx).expect("runs");
+    for label in ["AE + k-means", "DESOM AE + k-means", "DeepCluster", "ablation: k-means prototypes", "DDCL (reference-set DCL)", "running average"] {
+        assert!(section.body.contains(label), "{label} missing:\n{}", section.body);
+    }
+    assert!(section.body.contains("**0 violations in"), "{}", section.body);
+    let out = ctx.out.join("paper001_ddcl");
+    assert_files(&out, &["spec.toml", "summary.json", "history_blob-images.csv", "frozen.csv", "ddcl_learning_curves.png", "ddcl_frozen_encoder.png"]);
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+    let acc = summary["blob-images"]["ddcl"]["acc"].as_array().expect("one value per seed");
+    assert_eq!(acc.len(), 2);
+    assert!(acc.iter().all(|a| (0.0..=1.0).contains(&a.as_f64().expect("a number"))));
+    // 2 seeds x 2 epochs x 9 steps (300 / 32) per DDCL-family model.
+    assert_eq!(summary["blob-images"]["ddcl"]["identity_checked"][0].as_f64(), Some(18.0));
+    let history = std::fs::read_to_string(out.join("history_blob-images.csv")).expect("history");
+    assert_eq!(history.lines().filter(|l| l.starts_with("blob-images,ddcl,0,")).count(), 6, "3 records per epoch");
+    let bad = spec.replace("k = 3", "k = 1");
+    let err = paper001_ddcl::run(&context(dir.path(), "paper001_ddcl", &bad)).expect_err("k = 1");
+    assert!(format!("{err:#}").contains("n_prototypes") || format!("{err:#}").contains("k"), "{err:#}");
 }

@@ -2,6 +2,8 @@
 
 pub mod competitive;
 pub mod datasets;
+pub mod image_sets;
+pub mod paper001_ddcl;
 pub mod paper000_madelon;
 pub mod paper000_synthetic;
 pub mod paper002_desom;
@@ -23,4 +25,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper000_synthetic", run: paper000_synthetic::run },
     Experiment { name: "paper000_madelon", run: paper000_madelon::run },
     Experiment { name: "paper002_desom", run: paper002_desom::run },
+    Experiment { name: "paper001_ddcl", run: paper001_ddcl::run },
 ];

@@ -6,20 +6,17 @@ mod evaluate;
 mod models;
 mod report;
 
+use super::image_sets::ImageSet;
 use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::{Context, Result};
 use evaluate::evaluate;
 use models::{Encoder, Encoders, Inputs, Model};
-use protolearn_data::mnist::{load, IdxDataset, ImageLayout};
 use protolearn_data::tensor::Dataset;
-use protolearn_data::{BlobCenters, BlobsConfig, Data, TrainTest};
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
 use protolearn_metrics::{Grid, ImageShape};
 use protolearn_train::desom::{DesomRecord, Phase};
 use protolearn_train::optim::OptimizerConfig;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use report::{KeptView, Results};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -30,7 +27,7 @@ use std::time::Instant;
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     /// `mnist`, `fashion-mnist`.
-    pub datasets: Vec<DatasetName>,
+    pub datasets: Vec<ImageSet>,
     /// The map (paper: 8x8 rectangular).
     pub grid: Grid,
     /// The map of `desom-large` (paper: 20x20, Figs. 4 and 17).
@@ -86,74 +83,6 @@ impl Spec {
         }
         // [C, H, W] row-major is the C planes stacked vertically: a (C*H) x W image.
         Ok(ImageShape { height: (c.channels * c.height) as usize, width: c.width as usize })
-    }
-}
-
-/// A dataset of the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DatasetName {
-    /// MNIST digits.
-    Mnist,
-    /// Fashion-MNIST.
-    FashionMnist,
-    /// An offline smoke test of the whole pipeline, not in the paper: `classes` Gaussian blobs of
-    /// images of the spec's image shape (centres uniform in `[0, 1]`, standard deviation
-    /// [`BLOB_STD`]), [`BLOB_TRAIN`] training and [`BLOB_TEST`] test images from seed 0.
-    BlobImages,
-}
-
-/// Training images of [`DatasetName::BlobImages`].
-const BLOB_TRAIN: usize = 300;
-/// Test images of [`DatasetName::BlobImages`].
-const BLOB_TEST: usize = 100;
-/// Standard deviation of every pixel of [`DatasetName::BlobImages`] around its class centre.
-const BLOB_STD: f64 = 0.1;
-
-impl DatasetName {
-    /// The training and test sets, flat `[n, C*H*W]`.
-    fn load(self, ctx: &RunContext, spec: &Spec) -> Result<TrainTest> {
-        let idx = match self {
-            DatasetName::Mnist => IdxDataset::Mnist,
-            DatasetName::FashionMnist => IdxDataset::FashionMnist,
-            DatasetName::BlobImages => {
-                let config = BlobsConfig {
-                    n_samples: BLOB_TRAIN + BLOB_TEST,
-                    n_features: usize::try_from(spec.dense.input_dim)?,
-                    centers: BlobCenters::Random(spec.classes),
-                    cluster_std: BLOB_STD,
-                    center_box: (0.0, 1.0),
-                    shuffle: true,
-                };
-                let all = config.generate(&mut ChaCha8Rng::seed_from_u64(0))?;
-                let d = all.shape[1];
-                let labels = all.labels.clone().context("blobs are labelled")?;
-                let part = |name: &str, rows: std::ops::Range<usize>| {
-                    Data::new(name, all.features[rows.start * d..rows.end * d].to_vec(), vec![rows.len(), d], Some(labels[rows].to_vec()))
-                };
-                return Ok(TrainTest {
-                    train: part("blob-images-train", 0..BLOB_TRAIN)?,
-                    test: part("blob-images-test", BLOB_TRAIN..BLOB_TRAIN + BLOB_TEST)?,
-                });
-            }
-        };
-        load(idx, &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", self.label()))
-    }
-
-    fn id(self) -> &'static str {
-        match self {
-            DatasetName::Mnist => "mnist",
-            DatasetName::FashionMnist => "fashion-mnist",
-            DatasetName::BlobImages => "blob-images",
-        }
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            DatasetName::Mnist => "MNIST",
-            DatasetName::FashionMnist => "Fashion-MNIST",
-            DatasetName::BlobImages => "blob images",
-        }
     }
 }
 
@@ -222,12 +151,12 @@ fn run_dataset(
     ctx: &RunContext,
     spec: &Spec,
     preset: &PresetSpec,
-    name: DatasetName,
+    name: ImageSet,
     results: &mut Results,
     kept: &mut Kept,
     history: &mut Vec<HistoryRow>,
 ) -> Result<()> {
-    let data = name.load(ctx, spec)?;
+    let data = name.load(ctx, spec.dense.input_dim, spec.classes)?;
     let pixels = data.train.shape.iter().skip(1).product::<usize>();
     if pixels as i64 != spec.dense.input_dim {
         anyhow::bail!("{}: {pixels} values per sample, but the spec's dense.input_dim is {}", name.label(), spec.dense.input_dim);
