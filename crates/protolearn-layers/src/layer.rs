@@ -42,12 +42,12 @@ pub trait PrototypeLayer: tch::nn::Module {
 }
 
 /// A rule that moves a layer's prototypes without autograd (the online and batch SOM of paper
-/// 002, Algorithms 1-2; later neural gas or LVQ1): one call is one step on a batch of samples.
+/// 002, Algorithms 1-2; LVQ1 and LVQ2.1; later neural gas): one call is one step on a batch of samples.
 /// The trainer (protolearn-train's `Trainer::apply_rule`) draws the batches and calls
 /// [`UpdateRule::update`]; the rule owns its schedules. The layer is borrowed shared: rules
 /// write the prototypes in place without gradient, as an optimizer does.
 pub trait UpdateRule<L> {
-    /// Moves the prototypes of `layer` using the samples `x` `[b, d]` at step `step` (1-based)
-    /// of `steps`.
-    fn update(&self, layer: &L, x: &Tensor, step: usize, steps: usize) -> crate::error::Result<()>;
+    /// Moves the prototypes of `layer` using the samples `x` `[b, d]` and, for supervised rules
+    /// (LVQ1, LVQ2.1), their classes `y` `[b]`, at step `step` (1-based) of `steps`.
+    fn update(&self, layer: &L, x: &Tensor, y: Option<&Tensor>, step: usize, steps: usize) -> crate::error::Result<()>;
 }

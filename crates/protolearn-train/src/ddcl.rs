@@ -462,20 +462,33 @@ impl Objective for Frozen<'_> {
 pub struct FrozenDescent {
     /// The learning rate (plain gradient descent).
     pub lr: f64,
-    /// `L_q` before each step, then after the last.
+    /// `L_q` before each step, then after the last (up to the divergence, if any).
     pub losses: Vec<f64>,
-    /// Steps after which `L_q` was larger than before (relative increase above `1e-6`, the float32
-    /// rounding of the loss; paper 001's Lyapunov result predicts none for small rates).
+    /// Steps after which `L_q` was larger than before (relative increase above
+    /// [`FROZEN_RISE_TOLERANCE`]; paper 001's Lyapunov result predicts none for small rates).
     pub increases: usize,
+    /// The step at which `L_q` or a weight stopped being finite (too large a rate).
+    pub diverged_at: Option<usize>,
 }
 
 /// Relative rise of `L_q` between consecutive steps that counts as an increase: float32 sums of
 /// a loss of `N k L` terms round at about `1e-7` relative; `1e-6` leaves a margin of ten.
 pub const FROZEN_RISE_TOLERANCE: f64 = 1e-6;
 
+/// Collects the `quantization` column of every record.
+#[derive(Debug, Default)]
+struct Losses(Vec<f64>);
+
+impl Observer for Losses {
+    fn on_log(&mut self, record: &LogRecord) {
+        self.0.extend(record.get("quantization").and_then(|v| v.first().copied()));
+    }
+}
+
 /// Trains only the DCL of `model_config` (its `dcl_size` must be the row count of `z`) on fixed
 /// features `z` `[N, L]` by full-batch gradient descent at rate `lr` for `steps` steps, at fixed
-/// `tau` (paper 001's frozen-encoder system), recording `L_q` at every step.
+/// `tau` (paper 001's frozen-encoder system), recording `L_q` at every step. A rate so large that
+/// the run diverges is a result (`diverged_at`), not an error.
 pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, tau: f64, lr: f64, steps: usize, seed: u64) -> Result<FrozenDescent> {
     let l = z.size().get(1).copied().unwrap_or(0);
     let vs = nn::VarStore::new(z.device());
@@ -484,11 +497,19 @@ pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, tau: f64, lr: f64, step
     let mut optimizer = OptimizerConfig { kind: crate::optim::OptimizerKind::Sgd, lr }.build(&vs)?;
     let mut trainer = Trainer::new(&data, Batching::Full, seed)?;
     let mut objective = Frozen { dcl: &dcl, tau };
-    let log = trainer.minimise(&PhaseConfig::new("frozen", steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut crate::observer::Silent)?;
-    let mut losses = log.iter().map(|r| r.require("quantization").map(|v| v[0])).collect::<Result<Vec<_>>>()?;
-    let _guard = tch::no_grad_guard();
-    let last = SoftQuantization::new(&data.x, &dcl.prototypes_of(&data.x)?, tau)?.loss;
-    losses.push(last.to_kind(Kind::Double).f_double_value(&[])?);
+    let mut losses = Losses::default();
+    let outcome = trainer.minimise(&PhaseConfig::new("frozen", steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut losses);
+    let mut losses = losses.0;
+    let diverged_at = match outcome {
+        Ok(_) => {
+            let _guard = tch::no_grad_guard();
+            let last = SoftQuantization::new(&data.x, &dcl.prototypes_of(&data.x)?, tau)?.loss;
+            losses.push(last.to_kind(Kind::Double).f_double_value(&[])?);
+            None
+        }
+        Err(Error::Diverged { step, .. }) => Some(step),
+        Err(e) => return Err(e),
+    };
     let increases = losses.windows(2).filter(|w| w[1] > w[0] * (1.0 + FROZEN_RISE_TOLERANCE)).count();
-    Ok(FrozenDescent { lr, losses, increases })
+    Ok(FrozenDescent { lr, losses, increases, diverged_at })
 }

@@ -240,7 +240,7 @@ struct Rule<'a, L, R> {
 
 impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
     fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>> {
-        self.rule.update(self.layer, &batch.x, at.step, at.steps)?;
+        self.rule.update(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps)?;
         Ok(Vec::new())
     }
 

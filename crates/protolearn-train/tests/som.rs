@@ -150,7 +150,7 @@ fn batch_som_keeps_prototypes_without_support() {
     let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
     let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }.build(&vs.root(), &x, 0).unwrap();
     layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));
-    BatchSom { temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } }.update(&layer, &x, 1, 1).unwrap();
+    BatchSom { temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } }.update(&layer, &x, None, 1, 1).unwrap();
     let expected = Tensor::from_slice(&[0.1f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]);
     assert!(layer.weight.allclose(&expected, 1e-6, 1e-6, false), "{:?}", Vec::<f32>::try_from(layer.weight.flatten(0, 1)).unwrap());
 }
@@ -210,7 +210,7 @@ fn evaluation_matches_the_metrics_crate() {
 fn custom_update_rule_runs_on_the_trainer() {
     struct TowardsBatchMean;
     impl UpdateRule<SomLayer> for TowardsBatchMean {
-        fn update(&self, layer: &SomLayer, x: &Tensor, _: usize, _: usize) -> protolearn_layers::Result<()> {
+        fn update(&self, layer: &SomLayer, x: &Tensor, _: Option<&Tensor>, _: usize, _: usize) -> protolearn_layers::Result<()> {
             assert_eq!(x.size(), vec![5, 2], "the trainer hands out batches of batch_size");
             let _guard = tch::no_grad_guard();
             let mean = x.mean_dim(0, true, tch::Kind::Float); // [1, 2]

@@ -195,7 +195,7 @@ fn a_nan_loss_stops_training_naming_step_and_term_and_keeps_the_last_finite_chec
 struct Poison;
 
 impl UpdateRule<SomLayer> for Poison {
-    fn update(&self, layer: &SomLayer, _x: &Tensor, step: usize, _steps: usize) -> protolearn_layers::Result<()> {
+    fn update(&self, layer: &SomLayer, _x: &Tensor, _y: Option<&Tensor>, step: usize, _steps: usize) -> protolearn_layers::Result<()> {
         if step == 3 {
             let _guard = tch::no_grad_guard();
             _ = layer.weight.shallow_clone().fill_(f64::NAN); // in place; the alias is not needed

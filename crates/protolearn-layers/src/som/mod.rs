@@ -16,7 +16,7 @@
 //!     .build(&vs.root(), &x, 0)
 //!     .unwrap();
 //! // The last of 10 batch-SOM steps (T = T_min): each prototype moves to the mean of its samples.
-//! BatchSom { temperature: Schedule::paper_temperature(&grid) }.update(&som, &x, 10, 10).unwrap();
+//! BatchSom { temperature: Schedule::paper_temperature(&grid) }.update(&som, &x, None, 10, 10).unwrap();
 //! assert_eq!(som.bmus(&x).unwrap().size(), vec![6]);
 //! ```
 

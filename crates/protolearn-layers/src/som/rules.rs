@@ -49,7 +49,7 @@ impl UpdateRule<SomLayer> for BatchSom {
     /// One batch-SOM update (paper 002, Algorithm 2, Eq. 3): BMUs of all samples, then
     /// `m_k = sum_i K^T(δ(k, b_i)) x_i / sum_i K^T(δ(k, b_i))`; a prototype whose denominator is
     /// not positive (possible with the bubble or Mexican hat) keeps its old value.
-    fn update(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize) -> Result<()> {
+    fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(step, steps);
         let h = layer.neighbourhood_weights(&layer.bmus(x)?, t)?; // [n, K]
@@ -65,7 +65,7 @@ impl UpdateRule<SomLayer> for BatchSom {
 impl UpdateRule<SomLayer> for OnlineSom {
     /// One Kohonen update (paper 002, Algorithm 1, Eq. 2) per sample of `x`, in order:
     /// `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`.
-    fn update(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize) -> Result<()> {
+    fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let (t, alpha) = (self.temperature.at(step, steps), self.lr.at(step, steps));
         let mut weight = layer.weight.shallow_clone();

@@ -119,17 +119,27 @@ fn decomposition(results: &Results) -> (Table, f64, f64) {
     (t, violations, checked)
 }
 
+/// A loss value: fixed point when moderate, scientific when it has blown up.
+fn loss(v: f64) -> String {
+    if v.abs() < 1e5 {
+        format!("{v:.4}")
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 /// The frozen-encoder runs: increases of `L_q` per learning rate, and the largest rate without.
 fn frozen(kept: &Kept) -> (Table, Vec<String>) {
-    let mut t = Table::new(["dataset", "lr", "steps with L_q rising", "L_q at start", "L_q at end"]);
+    let mut t = Table::new(["dataset", "lr", "steps with L_q rising", "diverged at step", "L_q at start", "L_q at end (last finite)"]);
     let mut largest = Vec::new();
     for (dataset, runs) in &kept.frozen {
         for d in runs {
             let (first, last) = (d.losses.first().copied().unwrap_or(f64::NAN), d.losses.last().copied().unwrap_or(f64::NAN));
-            t.row([dataset.clone(), format!("{:e}", d.lr), d.increases.to_string(), format!("{first:.4}"), format!("{last:.4}")]);
+            let diverged = d.diverged_at.map_or("-".to_owned(), |s| s.to_string());
+            t.row([dataset.clone(), format!("{:e}", d.lr), d.increases.to_string(), diverged, loss(first), loss(last)]);
         }
         // The largest rate below which every rate of the grid descends monotonically.
-        let monotone = runs.iter().take_while(|d| d.increases == 0 && d.losses.iter().all(|l| l.is_finite())).last();
+        let monotone = runs.iter().take_while(|d| d.increases == 0 && d.diverged_at.is_none()).last();
         largest.push(match monotone {
             Some(d) => format!("{dataset}: {:e}", d.lr),
             None => format!("{dataset}: none of the grid"),
@@ -189,7 +199,7 @@ fn frozen_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
         .map(|(dataset, runs)| {
             let series = runs
                 .iter()
-                .filter(|d| d.losses.iter().all(|l| l.is_finite()))
+                .filter(|d| d.diverged_at.is_none())
                 .map(|d| (format!("lr {:e}", d.lr), (0..d.losses.len()).map(|i| i as f64).collect(), d.losses.iter().map(|l| l.max(1e-12).log10()).collect()))
                 .collect();
             (dataset.clone(), series)
