@@ -135,20 +135,30 @@ fn paper001_ddcl_runs_end_to_end_on_blob_images() {
         .replace("batch_size = 256", "batch_size = 32")
         .replace("dcl_size = 256", "dcl_size = 40")
         .replace("final_kmeans_n_init = 10", "final_kmeans_n_init = 2")
-        .replace(r#"desom_grid = { rows = 8, cols = 8, lattice = "rectangular" }"#, r#"desom_grid = { rows = 2, cols = 2, lattice = "rectangular" }"#)
+        .replace(
+            r#"desom_grid = { rows = 8, cols = 8, lattice = "rectangular" }"#,
+            r#"desom_grid = { rows = 2, cols = 2, lattice = "rectangular" }"#,
+        )
         .replace("steps = 300", "steps = 20");
-    let models = r#"["ae-kmeans", "desom-ae-kmeans", "deepcluster", "ablation-kmeans", "ablation-detached", "ols-only", "ddcl-batch", "ddcl"]"#;
+    let models =
+        r#"["ae-kmeans", "desom-ae-kmeans", "deepcluster", "ablation-kmeans", "ablation-detached", "ols-only", "ddcl-batch", "ddcl"]"#;
     let sizes = "seeds = [0, 1]\nhidden = [16]\npretrain_iterations = 30\nepochs = 2\nlogs_per_epoch = 3";
     let spec = format!("{spec}[quick]\n{sizes}\nmodels = {models}\n[full]\n{sizes}\nmodels = [\"ddcl\"]\n");
     let ctx = context(dir.path(), "paper001_ddcl", &spec);
     let section = paper001_ddcl::run(&ctx).expect("runs");
-    for label in ["AE + k-means", "DESOM AE + k-means", "DeepCluster", "ablation: k-means prototypes", "DDCL (reference-set DCL)", "running average"] {
+    for label in
+        ["AE + k-means", "DESOM AE + k-means", "DeepCluster", "ablation: k-means prototypes", "DDCL (reference-set DCL)", "running average"]
+    {
         assert!(section.body.contains(label), "{label} missing:\n{}", section.body);
     }
     assert!(section.body.contains("**0 violations in"), "{}", section.body);
     let out = ctx.out.join("paper001_ddcl");
-    assert_files(&out, &["spec.toml", "summary.json", "history_blob-images.csv", "frozen.csv", "ddcl_learning_curves.png", "ddcl_frozen_encoder.png"]);
-    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+    assert_files(
+        &out,
+        &["spec.toml", "summary.json", "history_blob-images.csv", "frozen.csv", "ddcl_learning_curves.png", "ddcl_frozen_encoder.png"],
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
     let acc = summary["blob-images"]["ddcl"]["acc"].as_array().expect("one value per seed");
     assert_eq!(acc.len(), 2);
     assert!(acc.iter().all(|a| (0.0..=1.0).contains(&a.as_f64().expect("a number"))));

@@ -34,6 +34,7 @@ pub mod init;
 pub mod kmeans;
 mod layer;
 pub mod loss;
+pub mod lvq;
 pub mod som;
 
 pub use error::{Error, Result};

@@ -47,7 +47,9 @@ use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
 use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
-use protolearn_layers::ddcl::{identity_relative_error, prototype_separation, DclInput, Ddcl, DdclConfig, SoftQuantization, DCL_GROUP, IDENTITY_TOLERANCE};
+use protolearn_layers::ddcl::{
+    identity_relative_error, prototype_separation, DclInput, Ddcl, DdclConfig, SoftQuantization, DCL_GROUP, IDENTITY_TOLERANCE,
+};
 use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::som::Schedule;
 use rand::{RngCore, SeedableRng};
@@ -138,9 +140,15 @@ pub struct DdclTrainConfig {
 impl DdclTrainConfig {
     /// Checks counts, weights and the temperature schedule against the model.
     pub fn validate(&self, model: &DdclConfig) -> Result<()> {
-        let invalid = |field: &str, expected: &str, found: String| Err(Error::InvalidConfig { field: field.into(), expected: expected.into(), found });
+        let invalid = |field: &str, expected: &str, found: String| {
+            Err(Error::InvalidConfig { field: field.into(), expected: expected.into(), found })
+        };
         if self.batch_size == 0 || self.epochs == 0 || self.log_every == Some(0) {
-            return invalid("batch_size / epochs / log_every", "at least 1", format!("{} / {} / {:?}", self.batch_size, self.epochs, self.log_every));
+            return invalid(
+                "batch_size / epochs / log_every",
+                "at least 1",
+                format!("{} / {} / {:?}", self.batch_size, self.epochs, self.log_every),
+            );
         }
         if model.dcl_input == DclInput::Batch && self.batch_size as i64 != model.dcl_size {
             return invalid("batch_size", &format!("the DCL's batch size dcl_size = {}", model.dcl_size), self.batch_size.to_string());
@@ -258,7 +266,13 @@ pub struct DdclObjective<'a> {
 
 impl<'a> DdclObjective<'a> {
     /// The objective of `model` trained on `train` (k-means refreshes encode it), scored on `eval`.
-    pub fn new(model: &'a Ddcl, config: &'a DdclTrainConfig, train: &'a Dataset, eval: Option<&'a Dataset>, kmeans_seed: u64) -> Result<Self> {
+    pub fn new(
+        model: &'a Ddcl,
+        config: &'a DdclTrainConfig,
+        train: &'a Dataset,
+        eval: Option<&'a Dataset>,
+        kmeans_seed: u64,
+    ) -> Result<Self> {
         let zero = || Tensor::zeros([], (Kind::Double, train.device()));
         Ok(DdclObjective {
             model,
@@ -310,12 +324,13 @@ impl Objective for DdclObjective<'_> {
         };
         if self.config.scale_invariant {
             let spread = (&z - z.mean_dim(0, true, Kind::Float)).square().sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
-            minimise = minimise / spread.clamp_min(f64::from(f32::EPSILON));
+            minimise = &minimise / spread.clamp_min(f64::from(f32::EPSILON));
         }
         let mut logged = Vec::new();
         if self.config.reconstruction_weight > 0.0 {
             let reconstruction = self.model.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
-            minimise = minimise + &reconstruction * self.config.reconstruction_weight;
+            // Not `+=`: `minimise` shares its storage with a logged term.
+            minimise = &minimise + &reconstruction * self.config.reconstruction_weight;
             logged.push(("reconstruction", reconstruction));
         }
         let error = identity_relative_error(&z, &p, tau)?;
@@ -380,7 +395,11 @@ pub fn copy_variables(from: &nn::VarStore, to: &nn::VarStore, prefix: &str) -> R
     let mut copied = 0;
     for (name, source) in from.variables().into_iter().filter(|(n, _)| n.starts_with(prefix)) {
         let Some(t) = target.get(&name) else {
-            return Err(Error::InvalidConfig { field: "pretrained".into(), expected: format!("a variable `{name}` in the model"), found: "none".into() });
+            return Err(Error::InvalidConfig {
+                field: "pretrained".into(),
+                expected: format!("a variable `{name}` in the model"),
+                found: "none".into(),
+            });
         };
         if t.size() != source.size() {
             return Err(Error::InvalidConfig {
@@ -393,7 +412,11 @@ pub fn copy_variables(from: &nn::VarStore, to: &nn::VarStore, prefix: &str) -> R
         copied += 1;
     }
     if copied == 0 {
-        return Err(Error::InvalidConfig { field: "pretrained".into(), expected: format!("variables named `{prefix}*`"), found: "none".into() });
+        return Err(Error::InvalidConfig {
+            field: "pretrained".into(),
+            expected: format!("variables named `{prefix}*`"),
+            found: "none".into(),
+        });
     }
     Ok(copied)
 }

@@ -60,9 +60,13 @@ pub fn reseed_empty(z: &Tensor, centroids: &Tensor, assignments: &Tensor, rng: &
         if counts[j as usize] > 0 {
             continue;
         }
-        let largest = (0..k).max_by_key(|&c| (counts[c as usize], -c)).expect("k >= 1") ;
+        let largest = (0..k).max_by_key(|&c| (counts[c as usize], -c)).expect("k >= 1");
         if counts[largest as usize] < 2 {
-            return Err(Error::InvalidConfig { field: "k".into(), expected: "at most the number of distinct samples".into(), found: k.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "k".into(),
+                expected: "at most the number of distinct samples".into(),
+                found: k.to_string(),
+            });
         }
         let base = centroids.get(largest);
         let scale = RESEED_PERTURBATION * base.norm().double_value(&[]).max(1.0);
@@ -183,7 +187,7 @@ impl Objective for DeepClusterObjective<'_> {
         let mut logged = vec![("cross_entropy", cross_entropy)];
         if self.config.reconstruction_weight > 0.0 {
             let reconstruction = self.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
-            minimise = minimise + &reconstruction * self.config.reconstruction_weight;
+            minimise = &minimise + &reconstruction * self.config.reconstruction_weight;
             logged.push(("reconstruction", reconstruction));
         }
         logged.push(("loss", minimise.shallow_clone()));
@@ -257,7 +261,14 @@ pub fn fit_deepcluster(
         reseeded: 0,
     };
     let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
-    let log = trainer.minimise(&PhaseConfig::new("deepcluster", config.epochs * spe, spe), &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
+    let log = trainer.minimise(
+        &PhaseConfig::new("deepcluster", config.epochs * spe, spe),
+        &mut objective,
+        optimizer.as_mut(),
+        &vs,
+        &mut [],
+        observer,
+    )?;
     drop(objective);
     let history = log.iter().map(|r| DeepClusterRecord::from_log(r, spe)).collect::<Result<Vec<_>>>()?;
     Ok(DeepClusterRun { vs, backbone, history })
@@ -281,10 +292,22 @@ mod tests {
         assert!((c.double_value(&[2, 0]) - 1.5).abs() < 1e-3, "the new centroid starts at the split one");
         // Coincident members: the perturbation cannot separate them; one member moves.
         let same = Tensor::zeros([3, 1], (Kind::Float, tch::Device::Cpu));
-        let (_, a, _) = reseed_empty(&same, &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)), &Tensor::zeros([3], (Kind::Int64, tch::Device::Cpu)), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+        let (_, a, _) = reseed_empty(
+            &same,
+            &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)),
+            &Tensor::zeros([3], (Kind::Int64, tch::Device::Cpu)),
+            &mut ChaCha8Rng::seed_from_u64(1),
+        )
+        .unwrap();
         assert_eq!(Vec::<i64>::try_from(a.bincount(None::<Tensor>, 2)).unwrap(), vec![2, 1]);
         // Nothing to split: a clear error.
         let one = Tensor::zeros([1, 1], (Kind::Float, tch::Device::Cpu));
-        assert!(reseed_empty(&one, &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)), &Tensor::zeros([1], (Kind::Int64, tch::Device::Cpu)), &mut ChaCha8Rng::seed_from_u64(1)).is_err());
+        assert!(reseed_empty(
+            &one,
+            &Tensor::zeros([2, 1], (Kind::Float, tch::Device::Cpu)),
+            &Tensor::zeros([1], (Kind::Int64, tch::Device::Cpu)),
+            &mut ChaCha8Rng::seed_from_u64(1)
+        )
+        .is_err());
     }
 }

@@ -37,6 +37,7 @@ pub mod desom;
 pub mod device;
 mod divergence;
 mod error;
+pub mod lvq;
 pub mod observer;
 pub mod optim;
 pub mod quality;

@@ -18,7 +18,14 @@ use tch::Device;
 
 /// 4 labelled blobs of 100 samples in 12-D, centres in `[-5, 5]^12`, standard deviation 0.5.
 fn blobs() -> Dataset {
-    let cfg = BlobsConfig { n_samples: 400, n_features: 12, centers: BlobCenters::Random(4), cluster_std: 0.5, center_box: (-5.0, 5.0), shuffle: true };
+    let cfg = BlobsConfig {
+        n_samples: 400,
+        n_features: 12,
+        centers: BlobCenters::Random(4),
+        cluster_std: 0.5,
+        center_box: (-5.0, 5.0),
+        shuffle: true,
+    };
     Dataset::from_data(&cfg.generate(&mut ChaCha8Rng::seed_from_u64(3)).expect("blobs"), Device::Cpu).expect("dataset")
 }
 
@@ -50,7 +57,13 @@ fn train_config(variant: DdclVariant) -> DdclTrainConfig {
 
 /// The autoencoder pretrained on `L_R` alone (the shared start of every variant).
 fn pretrained(data: &Dataset) -> tch::nn::VarStore {
-    let config = AutoencoderTrainConfig { optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3 }, iterations: 400, batch_size: 50, log_every: 400, seed: 1 };
+    let config = AutoencoderTrainConfig {
+        optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3 },
+        iterations: 400,
+        batch_size: 50,
+        log_every: 400,
+        seed: 1,
+    };
     fit_autoencoder(data, &backbone(), &config, &mut Silent).expect("pretraining").vs
 }
 
@@ -81,14 +94,28 @@ fn every_variant_records_each_epoch_with_no_identity_violation() {
 fn ddcl_separates_well_separated_blobs() {
     let data = blobs();
     let ae = pretrained(&data);
-    let run = fit_ddcl(&data, Some(&data), &model(DclInput::Reference), &DdclTrainConfig { epochs: 10, ..train_config(DdclVariant::Ddcl) }, Some(&ae), &mut Silent)
-        .expect("trains");
+    let run = fit_ddcl(
+        &data,
+        Some(&data),
+        &model(DclInput::Reference),
+        &DdclTrainConfig { epochs: 10, ..train_config(DdclVariant::Ddcl) },
+        Some(&ae),
+        &mut Silent,
+    )
+    .expect("trains");
     let last = run.history.last().unwrap();
     assert!(last.acc.unwrap() > 0.9, "{last:?}");
     assert!(last.quantization < run.history[0].quantization, "L_q decreases");
     // Logging every 2 steps: 4 records per epoch, scores only at epoch ends.
-    let fine = fit_ddcl(&data, Some(&data), &model(DclInput::Reference), &DdclTrainConfig { log_every: Some(2), ..train_config(DdclVariant::Ddcl) }, Some(&ae), &mut Silent)
-        .expect("trains");
+    let fine = fit_ddcl(
+        &data,
+        Some(&data),
+        &model(DclInput::Reference),
+        &DdclTrainConfig { log_every: Some(2), ..train_config(DdclVariant::Ddcl) },
+        Some(&ae),
+        &mut Silent,
+    )
+    .expect("trains");
     assert_eq!(fine.history.len(), 12);
     assert_eq!(fine.history.iter().filter(|r| r.acc.is_some()).map(|r| r.epoch).collect::<Vec<_>>(), vec![1.0, 2.0, 3.0]);
     assert_eq!(fine.history.iter().map(|r| r.identity_checked).sum::<u64>(), 24);
@@ -113,7 +140,11 @@ fn bad_configurations_are_clear_errors() {
     let data = blobs();
     let cases: [(DdclConfig, DdclTrainConfig, &str); 5] = [
         (DdclConfig { n_prototypes: 0, ..model(DclInput::Reference) }, train_config(DdclVariant::Ddcl), "n_prototypes"),
-        (model(DclInput::Reference), DdclTrainConfig { tau: Schedule { start: 0.0, end: 0.0, decay: Default::default() }, ..train_config(DdclVariant::Ddcl) }, "tau"),
+        (
+            model(DclInput::Reference),
+            DdclTrainConfig { tau: Schedule { start: 0.0, end: 0.0, decay: Default::default() }, ..train_config(DdclVariant::Ddcl) },
+            "tau",
+        ),
         (model(DclInput::Reference), DdclTrainConfig { batch_size: 3, ..train_config(DdclVariant::Ddcl) }, "batch_size"),
         (model(DclInput::Batch), DdclTrainConfig { batch_size: 40, ..train_config(DdclVariant::Ddcl) }, "batch_size"),
         (DdclConfig { dcl_size: 3, ..model(DclInput::Reference) }, train_config(DdclVariant::Ddcl), "dcl_size"),

@@ -3,9 +3,9 @@
 pub mod competitive;
 pub mod datasets;
 pub mod image_sets;
-pub mod paper001_ddcl;
 pub mod paper000_madelon;
 pub mod paper000_synthetic;
+pub mod paper001_ddcl;
 pub mod paper002_desom;
 
 use crate::context::RunContext;

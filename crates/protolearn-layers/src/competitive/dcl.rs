@@ -64,7 +64,11 @@ impl Dcl {
     /// independent features); biases are zeroed. Errors for a deep DCL.
     pub fn match_prototypes(&self, x: &Tensor, p: &Tensor) -> Result<()> {
         let [layer] = self.layers.as_slice() else {
-            return Err(Error::InvalidConfig { field: "init", expected: "a linear DCL (no hidden layers) to match prototypes".into(), found: format!("{} layers", self.layers.len()) });
+            return Err(Error::InvalidConfig {
+                field: "init",
+                expected: "a linear DCL (no hidden layers) to match prototypes".into(),
+                found: format!("{} layers", self.layers.len()),
+            });
         };
         self.check_input(&x.unsqueeze(0))?;
         let _guard = tch::no_grad_guard();

@@ -29,6 +29,5 @@ mod soft;
 
 pub use model::{DclInput, Ddcl, DdclConfig, DCL_GROUP};
 pub use soft::{
-    assignment_entropy, identity_relative_error, prototype_separation, soft_assignment, IdentityCheck, SoftQuantization,
-    IDENTITY_TOLERANCE,
+    assignment_entropy, identity_relative_error, prototype_separation, soft_assignment, IdentityCheck, SoftQuantization, IDENTITY_TOLERANCE,
 };

@@ -111,7 +111,8 @@ impl IdentityCheck {
 
     /// Whether the relative error exceeds [`IDENTITY_TOLERANCE`].
     pub fn violated(&self) -> bool {
-        !(self.relative_error() <= IDENTITY_TOLERANCE)
+        let error = self.relative_error();
+        error.is_nan() || error > IDENTITY_TOLERANCE
     }
 }
 

@@ -206,7 +206,15 @@ fn frozen(spec: &Spec, preset: &PresetSpec, ae: &protolearn_train::desom::Autoen
 }
 
 /// Runs every model of `preset` on one dataset for every seed.
-fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: ImageSet, results: &mut Results, kept: &mut Kept, dir: &std::path::Path) -> Result<()> {
+fn run_dataset(
+    ctx: &RunContext,
+    spec: &Spec,
+    preset: &PresetSpec,
+    name: ImageSet,
+    results: &mut Results,
+    kept: &mut Kept,
+    dir: &std::path::Path,
+) -> Result<()> {
     let data = name.load(ctx, spec.input_dim, spec.k)?;
     let train = Dataset::from_data(&data.train, ctx.device)?;
     let test = Dataset::from_data(&data.test, ctx.device)?;
@@ -226,7 +234,14 @@ fn run_dataset(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: ImageSe
             .context("AE pretraining")?;
         let pretrain_seconds = start.elapsed().as_secs_f64();
         println!("  {dataset} seed {seed}: AE pretraining ({} it.) {pretrain_seconds:.1} s", preset.pretrain_iterations);
-        results.entry(dataset.into()).or_default().entry("ae-pretraining".into()).or_default().entry("seconds".into()).or_default().push(pretrain_seconds);
+        results
+            .entry(dataset.into())
+            .or_default()
+            .entry("ae-pretraining".into())
+            .or_default()
+            .entry("seconds".into())
+            .or_default()
+            .push(pretrain_seconds);
         if s == 0 {
             kept.frozen.push((name.label().to_owned(), frozen(spec, preset, &ae, &train)?));
         }

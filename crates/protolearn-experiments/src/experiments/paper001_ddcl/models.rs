@@ -106,12 +106,19 @@ pub struct Outcome {
 
 /// Everything a fit needs.
 pub struct Inputs<'a> {
+    /// The spec.
     pub spec: &'a Spec,
+    /// The preset.
     pub preset: &'a PresetSpec,
+    /// The training set `[60000, 784]` with labels.
     pub train: &'a Dataset,
+    /// The test set `[10000, 784]` with labels (every score).
     pub test: &'a Dataset,
+    /// Training seed.
     pub seed: u64,
+    /// The seed's AE pretraining, the start of every end-to-end model.
     pub ae: &'a AutoencoderRun,
+    /// Progress-bar label (`dataset seed s`).
     pub label: String,
 }
 
@@ -148,7 +155,8 @@ impl Inputs<'_> {
                     kmeans: spec.kmeans,
                     seed: self.seed,
                 };
-                let run = fit_deepcluster(self.train, Some(self.test), &Self::backbone(spec, preset), &config, Some(&self.ae.vs), &mut bar)?;
+                let run =
+                    fit_deepcluster(self.train, Some(self.test), &Self::backbone(spec, preset), &config, Some(&self.ae.vs), &mut bar)?;
                 let last = run.history.last().ok_or_else(|| anyhow::anyhow!("no DeepCluster record"))?;
                 let mut metrics = BTreeMap::new();
                 for (name, value) in [("acc", last.acc), ("nmi", last.nmi), ("ari", last.ari), ("head_acc", last.head_acc)] {

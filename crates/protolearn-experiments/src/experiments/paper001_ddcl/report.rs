@@ -10,6 +10,9 @@ use protolearn_plot::{curves, image_grid, CurvePanel, GridShape, ImagePanel, Int
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// A named curve: legend, x values, y values.
+type Curve = (String, Vec<f64>, Vec<f64>);
+
 /// The values of `metric` of `model` on `dataset`, one per seed.
 fn values<'a>(results: &'a Results, dataset: &str, model: &str, metric: &str) -> &'a [f64] {
     results.get(dataset).and_then(|m| m.get(model)).and_then(|m| m.get(metric)).map_or(&[], Vec::as_slice)
@@ -66,7 +69,15 @@ fn inference(results: &Results) -> Table {
                 continue;
             }
             let winners = if prefix.is_empty() { mean_std(&v("winners"), 1) } else { "-".into() };
-            t.row([dataset_label(dataset).to_owned(), input.into(), source.into(), mean_std(&v("acc"), 3), mean_std(&v("nmi"), 3), mean_std(&v("ari"), 3), winners]);
+            t.row([
+                dataset_label(dataset).to_owned(),
+                input.into(),
+                source.into(),
+                mean_std(&v("acc"), 3),
+                mean_std(&v("nmi"), 3),
+                mean_std(&v("ari"), 3),
+                winners,
+            ]);
         }
     }
     t
@@ -156,9 +167,14 @@ fn learning_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
     type Pick = fn(&protolearn_train::ddcl::DdclRecord) -> f64;
     let metrics: [(&str, Pick); 4] =
         [("L_q", |r| r.quantization), ("L_OLS", |r| r.ols), ("V", |r| r.variance), ("mean prototype distance", |r| r.separation)];
-    let data: Vec<Vec<(String, Vec<f64>, Vec<f64>)>> = metrics
+    let data: Vec<Vec<Curve>> = metrics
         .iter()
-        .map(|(_, pick)| kept.histories.iter().map(|(name, h)| (name.clone(), h.iter().map(|r| r.epoch).collect(), h.iter().map(pick).collect())).collect())
+        .map(|(_, pick)| {
+            kept.histories
+                .iter()
+                .map(|(name, h)| (name.clone(), h.iter().map(|r| r.epoch).collect(), h.iter().map(pick).collect()))
+                .collect()
+        })
         .collect();
     let panels: Vec<CurvePanel> = metrics
         .iter()
@@ -167,7 +183,11 @@ fn learning_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
             CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(*name).axis_labels("epoch", *name)
         })
         .collect();
-    let files = curves(dir.join("ddcl_learning_curves"), &Layout::new().title("DDCL: L_q = L_OLS + V during training (first seed)").columns(2).panel_size(440, 300), &panels)?;
+    let files = curves(
+        dir.join("ddcl_learning_curves"),
+        &Layout::new().title("DDCL: L_q = L_OLS + V during training (first seed)").columns(2).panel_size(440, 300),
+        &panels,
+    )?;
     Ok(Some(files.png))
 }
 
@@ -181,10 +201,16 @@ fn prototypes(dir: &Path, kept: &Kept, spec: &Spec) -> Result<Option<PathBuf>> {
     let panels: Vec<ImagePanel> = owned
         .iter()
         .map(|(title, pixels)| {
-            ImagePanel::new(pixels, GridShape::new(1, spec.k), GridShape::new(side, side)).intensity(Intensity::Fixed { low: 0.0, high: 1.0 }).title(title.clone())
+            ImagePanel::new(pixels, GridShape::new(1, spec.k), GridShape::new(side, side))
+                .intensity(Intensity::Fixed { low: 0.0, high: 1.0 })
+                .title(title.clone())
         })
         .collect();
-    let files = image_grid(dir.join("ddcl_prototypes"), &Layout::new().title("Decoded prototypes (first seed)").columns(2).panel_size(620, 120), &panels)?;
+    let files = image_grid(
+        dir.join("ddcl_prototypes"),
+        &Layout::new().title("Decoded prototypes (first seed)").columns(2).panel_size(620, 120),
+        &panels,
+    )?;
     Ok(Some(files.png))
 }
 
@@ -193,14 +219,20 @@ fn frozen_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
     if kept.frozen.is_empty() {
         return Ok(None);
     }
-    let data: Vec<(String, Vec<(String, Vec<f64>, Vec<f64>)>)> = kept
+    let data: Vec<(String, Vec<Curve>)> = kept
         .frozen
         .iter()
         .map(|(dataset, runs)| {
             let series = runs
                 .iter()
                 .filter(|d| d.diverged_at.is_none())
-                .map(|d| (format!("lr {:e}", d.lr), (0..d.losses.len()).map(|i| i as f64).collect(), d.losses.iter().map(|l| l.max(1e-12).log10()).collect()))
+                .map(|d| {
+                    (
+                        format!("lr {:e}", d.lr),
+                        (0..d.losses.len()).map(|i| i as f64).collect(),
+                        d.losses.iter().map(|l| l.max(1e-12).log10()).collect(),
+                    )
+                })
                 .collect();
             (dataset.clone(), series)
         })
@@ -208,10 +240,16 @@ fn frozen_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
     let panels: Vec<CurvePanel> = data
         .iter()
         .map(|(dataset, series)| {
-            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(dataset.clone()).axis_labels("step", "log10 L_q")
+            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
+                .title(dataset.clone())
+                .axis_labels("step", "log10 L_q")
         })
         .collect();
-    let files = curves(dir.join("ddcl_frozen_encoder"), &Layout::new().title("Frozen encoder: L_q under gradient descent on the DCL").columns(2).panel_size(440, 300), &panels)?;
+    let files = curves(
+        dir.join("ddcl_frozen_encoder"),
+        &Layout::new().title("Frozen encoder: L_q under gradient descent on the DCL").columns(2).panel_size(440, 300),
+        &panels,
+    )?;
     Ok(Some(files.png))
 }
 

@@ -1,0 +1,154 @@
+//! A supervised prototype head (paper 003, Sec. 5): several labelled prototypes per class on top
+//! of any feature extractor, a learned dissimilarity, winner-takes-all prediction.
+
+use super::dissimilarity::{Dissimilarity, DissimilarityConfig};
+use super::loss::{celvq_loss, check_labels, glvq_loss, rslvq_loss, Transfer};
+use crate::error::{expect_dims, Error, Result};
+use crate::layer::PrototypeLayer;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// The loss a head is trained with (LVQ1 and LVQ2.1 are update rules instead, see
+/// [`super::rules`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LvqLoss {
+    /// GLVQ (Eq. 20) with a transfer function (GMLVQ / GRLVQ / local GMLVQ with their
+    /// dissimilarity).
+    Glvq {
+        /// `f(mu)`.
+        transfer: Transfer,
+    },
+    /// RSLVQ (Eq. 19): Gaussian mixture per class of width `sigma`.
+    Rslvq {
+        /// `sigma` of `softmax(-d / sigma)`.
+        sigma: f64,
+    },
+    /// Cross-entropy on the per-class nearest distance.
+    Celvq,
+}
+
+/// Configuration of a prototype head.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LvqConfig {
+    /// Number of classes `C`; labels are `0..C`.
+    pub classes: i64,
+    /// Prototypes per class (`k = C * per_class`).
+    pub per_class: i64,
+    /// The dissimilarity.
+    pub dissimilarity: DissimilarityConfig,
+    /// The loss.
+    pub loss: LvqLoss,
+}
+
+impl LvqConfig {
+    /// Checks counts and the loss's parameters.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, expected: &str, found: String| Err(Error::InvalidConfig { field, expected: expected.into(), found });
+        if self.classes < 2 {
+            return invalid("classes", "at least 2", self.classes.to_string());
+        }
+        if self.per_class < 1 {
+            return invalid("per_class", "at least 1 prototype per class", self.per_class.to_string());
+        }
+        match self.loss {
+            LvqLoss::Rslvq { sigma } if !(sigma.is_finite() && sigma > 0.0) => invalid("sigma", "finite and > 0", sigma.to_string()),
+            LvqLoss::Glvq { transfer: Transfer::Sigmoid { beta } } if !(beta.is_finite() && beta > 0.0) => {
+                invalid("beta", "finite and > 0", beta.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the head under `path` for features `x` `[n, d]` with classes `y` `[n]`: the
+    /// prototypes of class `c` start at `per_class` distinct samples of class `c` drawn from
+    /// `seed` (class-stratified initialisation, mapped by the projection of a projection head);
+    /// every class needs at least `per_class` samples.
+    pub fn build(&self, path: &nn::Path, x: &Tensor, y: &Tensor, seed: u64) -> Result<LvqHead> {
+        self.validate()?;
+        let d = expect_dims(x, 2, "LVQ features", "[n, d]")?[1];
+        check_labels(y, self.classes)?;
+        let classes = Vec::<i64>::try_from(y.to_device(tch::Device::Cpu).to_kind(Kind::Int64))?;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut rows = Vec::new();
+        for c in 0..self.classes {
+            let mut members: Vec<i64> = (0..classes.len() as i64).filter(|&i| classes[i as usize] == c).collect();
+            if (members.len() as i64) < self.per_class {
+                return Err(Error::InvalidConfig {
+                    field: "per_class",
+                    expected: format!("at most the {} samples of class {c}", members.len()),
+                    found: self.per_class.to_string(),
+                });
+            }
+            members.shuffle(&mut rng);
+            rows.extend_from_slice(&members[..self.per_class as usize]);
+        }
+        let k = self.classes * self.per_class;
+        let dissimilarity = self.dissimilarity.build(&(path / "metric"), d, k)?;
+        let start = tch::no_grad(|| dissimilarity.project(&x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()))));
+        let prototypes = path.var_copy("prototypes", &start.to_kind(Kind::Float));
+        let labels = Tensor::arange(self.classes, (Kind::Int64, x.device())).repeat_interleave_self_int(self.per_class, 0, None);
+        Ok(LvqHead { prototypes, labels, classes: self.classes, dissimilarity, loss: self.loss })
+    }
+}
+
+/// A built prototype head.
+#[derive(Debug)]
+pub struct LvqHead {
+    /// The prototypes `[k, d']`, class by class.
+    pub prototypes: Tensor,
+    labels: Tensor,
+    classes: i64,
+    /// The learned dissimilarity.
+    pub dissimilarity: Dissimilarity,
+    loss: LvqLoss,
+}
+
+impl LvqHead {
+    /// Number of classes.
+    pub fn classes(&self) -> i64 {
+        self.classes
+    }
+
+    /// `d(x_i, w_k)` `[n, k]`.
+    pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
+        self.dissimilarity.distances(x, &self.prototypes)
+    }
+
+    /// The head's loss on features `x` `[n, d]` with classes `y` `[n]` (labels assumed checked
+    /// with [`check_labels`] once per dataset).
+    pub fn loss(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
+        let d = self.distances(x)?;
+        Ok(match self.loss {
+            LvqLoss::Glvq { transfer } => glvq_loss(&d, y, &self.labels, transfer),
+            LvqLoss::Rslvq { sigma } => rslvq_loss(&d, y, &self.labels, sigma),
+            LvqLoss::Celvq => celvq_loss(&d, y, &self.labels, self.classes),
+        })
+    }
+
+    /// Winner-takes-all classes `[n]`: the label of the nearest prototype.
+    pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.labels.index_select(0, &self.distances(x)?.argmin(-1, false)))
+    }
+}
+
+impl nn::Module for LvqHead {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.dissimilarity.distances_unchecked(x, &self.prototypes)
+    }
+}
+
+impl PrototypeLayer for LvqHead {
+    fn prototypes(&self, _x: &Tensor) -> Tensor {
+        self.prototypes.shallow_clone()
+    }
+
+    fn prototype_labels(&self) -> Option<Tensor> {
+        Some(self.labels.shallow_clone())
+    }
+}

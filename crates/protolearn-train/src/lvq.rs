@@ -1,0 +1,231 @@
+//! Training the prototype heads of paper 003 on the one [`Trainer`]: [`LvqObjective`] (GLVQ,
+//! RSLVQ or CELVQ loss of an [`LvqHead`] on a backbone's features or on the inputs, optionally
+//! with GMLVQ's eigenvalue regulariser) and Kohonen's LVQ1 / LVQ2.1 through
+//! [`Trainer::apply_rule`]; accuracy on an evaluation set at every log point.
+//!
+//! ```
+//! use protolearn_data::tensor::Dataset;
+//! use protolearn_layers::lvq::{DissimilarityConfig, LvqConfig, LvqLoss};
+//! use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
+//! use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+//! use tch::Tensor;
+//!
+//! let x = Tensor::from_slice(&[0.0f32, 0.1, 0.2, 0.0, 3.0, 3.1, 2.9, 3.0]).view([4, 2]);
+//! let data = Dataset::new(x, Some(Tensor::from_slice(&[0i64, 0, 1, 1]))).unwrap();
+//! let head = LvqConfig { classes: 2, per_class: 1, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Rslvq { sigma: 1.0 } };
+//! let config = LvqTrainConfig { optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.05 }, batch_size: 2, epochs: 10, eigenvalue_weight: 0.0, seed: 0 };
+//! let run = fit_lvq(&data, Some(&data), None, &head, &config, &mut protolearn_train::observer::Silent).unwrap();
+//! assert_eq!(run.history.last().unwrap().scalar("accuracy"), Some(1.0));
+//! ```
+
+use crate::ddcl::steps_per_epoch;
+use crate::error::{Error, Result};
+use crate::observer::Observer;
+use crate::optim::OptimizerConfig;
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::lvq::loss::check_labels;
+use protolearn_layers::lvq::{LvqConfig, LvqHead};
+use protolearn_layers::UpdateRule;
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// The features a head sees: the backbone's codes, or the inputs themselves (flattened rows).
+fn features(backbone: Option<&dyn Backbone>, x: &Tensor) -> Result<Tensor> {
+    match backbone {
+        Some(b) => Ok(b.encode(x)?),
+        None => Ok(x.flatten(1, -1)),
+    }
+}
+
+/// The labels of a batch, or an error for an unlabelled dataset.
+fn labels(batch: &Batch) -> Result<&Tensor> {
+    batch.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+        field: "labels".into(),
+        expected: "a labelled dataset for a supervised head".into(),
+        found: "none".into(),
+    })
+}
+
+/// A head's loss on a batch (plus `eigenvalue_weight` times GMLVQ's eigenvalue regulariser when
+/// the head has an `Omega`); logs `loss` and the batch `accuracy`.
+#[derive(Debug)]
+pub struct LvqObjective<'a> {
+    /// The feature extractor (`None`: the head sees the inputs).
+    pub backbone: Option<&'a dyn Backbone>,
+    /// The head.
+    pub head: &'a LvqHead,
+    /// Weight of `-ln det(Omega Omega^T)` (0: none).
+    pub eigenvalue_weight: f64,
+}
+
+impl Objective for LvqObjective<'_> {
+    fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
+        let y = labels(batch)?;
+        let z = features(self.backbone, &batch.x)?;
+        let mut loss = self.head.loss(&z, y)?;
+        if self.eigenvalue_weight > 0.0 {
+            if let Some(penalty) = self.head.dissimilarity.eigenvalue_penalty() {
+                loss = &loss + penalty * self.eigenvalue_weight;
+            }
+        }
+        let accuracy = self.head.predict(&z.detach())?.eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
+        Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })
+    }
+}
+
+/// Test accuracy of a head (column `accuracy`, or `test_accuracy` when `name` says so).
+#[derive(Debug)]
+pub struct AccuracyEvaluator<'a> {
+    backbone: Option<&'a dyn Backbone>,
+    head: &'a LvqHead,
+    data: &'a Dataset,
+    name: &'static str,
+}
+
+impl<'a> AccuracyEvaluator<'a> {
+    /// The accuracy of `head` (on `backbone`'s features) on the labelled `data`, logged as `name`.
+    pub fn new(backbone: Option<&'a dyn Backbone>, head: &'a LvqHead, data: &'a Dataset, name: &'static str) -> Self {
+        AccuracyEvaluator { backbone, head, data, name }
+    }
+}
+
+impl Evaluator for AccuracyEvaluator<'_> {
+    fn evaluate(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        let y = self.data.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+            field: "eval".into(),
+            expected: "a labelled dataset".into(),
+            found: "none".into(),
+        })?;
+        let z = match self.backbone {
+            Some(b) => encode_chunked(b, &self.data.x)?,
+            None => self.data.x.flatten(1, -1),
+        };
+        let correct = self.head.predict(&z)?.eq_tensor(y).to_kind(Kind::Double).mean(Kind::Double).f_double_value(&[])?;
+        Ok(vec![Column::scalar(self.name, correct)])
+    }
+}
+
+/// How a head (and its backbone) is trained by gradient descent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LvqTrainConfig {
+    /// Optimizer of backbone and head.
+    pub optimizer: OptimizerConfig,
+    /// Batch size (shuffled epochs).
+    pub batch_size: usize,
+    /// Epochs (one record each).
+    pub epochs: usize,
+    /// Weight of GMLVQ's eigenvalue regulariser (0: none).
+    pub eigenvalue_weight: f64,
+    /// Seed of the backbone, the prototype draw and the batch order.
+    pub seed: u64,
+}
+
+/// A trained head with its backbone and history.
+#[derive(Debug)]
+pub struct LvqRun {
+    /// The variables (`backbone.*`, `head.*`).
+    pub vs: nn::VarStore,
+    /// The backbone, if any.
+    pub backbone: Option<Box<dyn Backbone>>,
+    /// The head.
+    pub head: LvqHead,
+    /// One record per epoch: `loss`, `accuracy` (training batches), `test_accuracy` with `eval`.
+    pub history: Vec<LogRecord>,
+}
+
+/// A freshly built backbone and head, and the seed of the batch order.
+struct Built {
+    vs: nn::VarStore,
+    backbone: Option<Box<dyn Backbone>>,
+    head: LvqHead,
+    batch_seed: u64,
+}
+
+/// Builds a backbone (if any) and a head whose prototypes start at class-stratified samples
+/// of the training set mapped through the backbone.
+fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig, seed: u64) -> Result<Built> {
+    let y = train.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+        field: "train".into(),
+        expected: "a labelled dataset".into(),
+        found: "none".into(),
+    })?;
+    check_labels(y, head.classes)?;
+    let mut seeds = ChaCha8Rng::seed_from_u64(seed);
+    let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let vs = nn::VarStore::new(train.device());
+    let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
+    let z = match &backbone {
+        Some(b) => encode_chunked(b.as_ref(), &train.x)?,
+        None => train.x.flatten(1, -1),
+    };
+    let head = head.build(&(vs.root() / "head"), &z, y, head_seed)?;
+    Ok(Built { vs, backbone, head, batch_seed })
+}
+
+/// Trains `head` (on `backbone`'s features when given, end to end) by gradient descent on its
+/// loss; every epoch records the training loss and accuracy, and the accuracy on `eval`.
+pub fn fit_lvq(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone: Option<&AutoencoderConfig>,
+    head: &LvqConfig,
+    config: &LvqTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<LvqRun> {
+    let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.seed)?;
+    let mut optimizer = config.optimizer.build(&vs)?;
+    let spe = steps_per_epoch(train, config.batch_size);
+    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let mut objective = LvqObjective { backbone: backbone.as_deref(), head: &head, eigenvalue_weight: config.eigenvalue_weight };
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone.as_deref(), &head, e, "test_accuracy"));
+    let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
+    let history = trainer.minimise(
+        &PhaseConfig::new("lvq", config.epochs * spe, spe),
+        &mut objective,
+        optimizer.as_mut(),
+        &vs,
+        &mut evaluators,
+        observer,
+    )?;
+    drop(evaluators);
+    Ok(LvqRun { vs, backbone, head, history })
+}
+
+/// Batches of an update-rule run: shuffled epochs of `batch_size` (1: Kohonen's online rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSchedule {
+    /// Samples per update.
+    pub batch_size: usize,
+    /// Epochs (one record each).
+    pub epochs: usize,
+    /// Seed of the prototype draw and the batch order.
+    pub seed: u64,
+}
+
+/// Trains a Euclidean `head` on the inputs with an update rule (LVQ1, LVQ2.1) on the batches of
+/// `schedule`; every epoch records the accuracy on `eval`.
+pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    head: &LvqConfig,
+    rule: &R,
+    schedule: &RuleSchedule,
+    observer: &mut dyn Observer,
+) -> Result<LvqRun> {
+    let RuleSchedule { batch_size, epochs, seed } = *schedule;
+    let Built { vs, head, batch_seed, .. } = build(train, None, head, seed)?;
+    let spe = steps_per_epoch(train, batch_size);
+    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size }, batch_seed)?;
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head, e, "test_accuracy"));
+    let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
+    let history = trainer.apply_rule(&PhaseConfig::new("lvq-rule", epochs * spe, spe), &head, rule, &vs, &mut evaluators, observer)?;
+    drop(evaluators);
+    Ok(LvqRun { vs, backbone: None, head, history })
+}
