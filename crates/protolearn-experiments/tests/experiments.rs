@@ -4,7 +4,7 @@
 
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
-use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom};
+use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -169,4 +169,38 @@ fn paper001_ddcl_runs_end_to_end_on_blob_images() {
     let bad = spec.replace("k = 3", "k = 1");
     let err = paper001_ddcl::run(&context(dir.path(), "paper001_ddcl", &bad)).expect_err("k = 1");
     assert!(format!("{err:#}").contains("n_prototypes") || format!("{err:#}").contains("k"), "{err:#}");
+}
+
+#[test]
+fn paper003_lvq_runs_end_to_end_on_blob_images() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = paper003_lvq::SPEC;
+    let spec = shipped[..shipped.find("[quick]").expect("a quick preset")]
+        .replace(r#"datasets = ["mnist", "fashion-mnist"]"#, r#"datasets = ["blob-images"]"#)
+        .replace("classes = 10\n", "classes = 3\n")
+        .replace("classes = 10,", "classes = 3,")
+        .replace("height = 28, width = 28, filters = [32, 64], latent_dim = 64", "height = 8, width = 8, filters = [4, 4], latent_dim = 6")
+        .replace("dim = 64", "dim = 6")
+        .replace("batch_size = 128", "batch_size = 30");
+    let spec = format!("{spec}[quick]\nseeds = [0, 1]\nepochs = 10\n[full]\nseeds = [0]\nepochs = 1\n");
+    let ctx = context(dir.path(), "paper003_lvq", &spec);
+    let section = paper003_lvq::run(&ctx).expect("runs");
+    for head in ["softmax", "RSLVQ", "GLVQ", "GMLVQ", "CELVQ", "Tiny ImageNet"] {
+        assert!(section.body.contains(head), "{head} missing:\n{}", section.body);
+    }
+    let out = ctx.out.join("paper003_lvq");
+    assert_files(&out, &["spec.toml", "history.csv", "summary.json"]);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+    let accuracy = summary["blob-images"]["RSLVQ"]["accuracy"].as_array().expect("one per seed");
+    assert_eq!(accuracy.len(), 2);
+    // Every head learns: well above chance (1/3) after 10 short epochs; the accuracy each head
+    // reaches on separable data is tested in protolearn-train's tests/lvq.rs.
+    for head in ["softmax", "RSLVQ", "GLVQ", "GMLVQ", "CELVQ"] {
+        let acc = summary["blob-images"][head]["accuracy"][0].as_f64().expect("accuracy");
+        assert!(acc > 0.5, "{head}: {acc}");
+    }
+    // The GMLVQ head has 6 x 6 Omega parameters more than GLVQ.
+    let params = |h: &str| summary["blob-images"][h]["parameters"][0].as_f64().expect("parameters");
+    assert_eq!(params("GMLVQ") - params("GLVQ"), 36.0);
 }

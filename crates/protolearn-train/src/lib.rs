@@ -29,6 +29,7 @@
 
 mod batching;
 pub mod checkpoint;
+pub mod classifier;
 pub mod clustering;
 pub mod competitive;
 pub mod ddcl;

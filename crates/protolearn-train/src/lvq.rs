@@ -18,11 +18,12 @@
 //! assert_eq!(run.history.last().unwrap().scalar("accuracy"), Some(1.0));
 //! ```
 
+use crate::classifier::{batch_labels, features, AccuracyEvaluator, Classifier, LinearHead, SoftmaxObjective};
 use crate::ddcl::steps_per_epoch;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
-use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::encode_chunked;
@@ -32,24 +33,7 @@ use protolearn_layers::UpdateRule;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::{nn, Kind, Tensor};
-
-/// The features a head sees: the backbone's codes, or the inputs themselves (flattened rows).
-fn features(backbone: Option<&dyn Backbone>, x: &Tensor) -> Result<Tensor> {
-    match backbone {
-        Some(b) => Ok(b.encode(x)?),
-        None => Ok(x.flatten(1, -1)),
-    }
-}
-
-/// The labels of a batch, or an error for an unlabelled dataset.
-fn labels(batch: &Batch) -> Result<&Tensor> {
-    batch.y.as_ref().ok_or_else(|| Error::InvalidConfig {
-        field: "labels".into(),
-        expected: "a labelled dataset for a supervised head".into(),
-        found: "none".into(),
-    })
-}
+use tch::{nn, Kind};
 
 /// A head's loss on a batch (plus `eigenvalue_weight` times GMLVQ's eigenvalue regulariser when
 /// the head has an `Omega`); logs `loss` and the batch `accuracy`.
@@ -65,7 +49,7 @@ pub struct LvqObjective<'a> {
 
 impl Objective for LvqObjective<'_> {
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
-        let y = labels(batch)?;
+        let y = batch_labels(batch)?;
         let z = features(self.backbone, &batch.x)?;
         let mut loss = self.head.loss(&z, y)?;
         if self.eigenvalue_weight > 0.0 {
@@ -75,38 +59,6 @@ impl Objective for LvqObjective<'_> {
         }
         let accuracy = self.head.predict(&z.detach())?.eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
         Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })
-    }
-}
-
-/// Test accuracy of a head (column `accuracy`, or `test_accuracy` when `name` says so).
-#[derive(Debug)]
-pub struct AccuracyEvaluator<'a> {
-    backbone: Option<&'a dyn Backbone>,
-    head: &'a LvqHead,
-    data: &'a Dataset,
-    name: &'static str,
-}
-
-impl<'a> AccuracyEvaluator<'a> {
-    /// The accuracy of `head` (on `backbone`'s features) on the labelled `data`, logged as `name`.
-    pub fn new(backbone: Option<&'a dyn Backbone>, head: &'a LvqHead, data: &'a Dataset, name: &'static str) -> Self {
-        AccuracyEvaluator { backbone, head, data, name }
-    }
-}
-
-impl Evaluator for AccuracyEvaluator<'_> {
-    fn evaluate(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
-        let y = self.data.y.as_ref().ok_or_else(|| Error::InvalidConfig {
-            field: "eval".into(),
-            expected: "a labelled dataset".into(),
-            found: "none".into(),
-        })?;
-        let z = match self.backbone {
-            Some(b) => encode_chunked(b, &self.data.x)?,
-            None => self.data.x.flatten(1, -1),
-        };
-        let correct = self.head.predict(&z)?.eq_tensor(y).to_kind(Kind::Double).mean(Kind::Double).f_double_value(&[])?;
-        Ok(vec![Column::scalar(self.name, correct)])
     }
 }
 
@@ -168,6 +120,34 @@ fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig
     Ok(Built { vs, backbone, head, batch_seed })
 }
 
+/// Runs `objective` on shuffled epochs of `config`, recording the accuracy of `head` on `eval`.
+#[allow(clippy::too_many_arguments)]
+fn train_head<O: Objective>(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    vs: &nn::VarStore,
+    backbone: Option<&dyn Backbone>,
+    objective: &mut O,
+    head: &dyn Classifier,
+    config: &LvqTrainConfig,
+    batch_seed: u64,
+    observer: &mut dyn Observer,
+) -> Result<Vec<LogRecord>> {
+    let mut optimizer = config.optimizer.build(vs)?;
+    let spe = steps_per_epoch(train, config.batch_size);
+    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone, head, e, "test_accuracy"));
+    let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
+    trainer.minimise(
+        &PhaseConfig::new("classifier", config.epochs * spe, spe),
+        objective,
+        optimizer.as_mut(),
+        vs,
+        &mut evaluators,
+        observer,
+    )
+}
+
 /// Trains `head` (on `backbone`'s features when given, end to end) by gradient descent on its
 /// loss; every epoch records the training loss and accuracy, and the accuracy on `eval`.
 pub fn fit_lvq(
@@ -179,22 +159,52 @@ pub fn fit_lvq(
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.seed)?;
-    let mut optimizer = config.optimizer.build(&vs)?;
-    let spe = steps_per_epoch(train, config.batch_size);
-    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
     let mut objective = LvqObjective { backbone: backbone.as_deref(), head: &head, eigenvalue_weight: config.eigenvalue_weight };
-    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone.as_deref(), &head, e, "test_accuracy"));
-    let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
-    let history = trainer.minimise(
-        &PhaseConfig::new("lvq", config.epochs * spe, spe),
-        &mut objective,
-        optimizer.as_mut(),
-        &vs,
-        &mut evaluators,
-        observer,
-    )?;
-    drop(evaluators);
+    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, observer)?;
     Ok(LvqRun { vs, backbone, head, history })
+}
+
+/// A trained softmax baseline with its backbone and history.
+#[derive(Debug)]
+pub struct SoftmaxRun {
+    /// The variables (`backbone.*`, `head.*`).
+    pub vs: nn::VarStore,
+    /// The backbone, if any.
+    pub backbone: Option<Box<dyn Backbone>>,
+    /// The linear head.
+    pub head: LinearHead,
+    /// One record per epoch, as [`fit_lvq`]'s.
+    pub history: Vec<LogRecord>,
+}
+
+/// Trains the softmax linear head (the baseline of paper 003) with the same backbone, seeds and
+/// batches as [`fit_lvq`].
+pub fn fit_softmax(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone: Option<&AutoencoderConfig>,
+    classes: i64,
+    config: &LvqTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<SoftmaxRun> {
+    let y = train.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+        field: "train".into(),
+        expected: "a labelled dataset".into(),
+        found: "none".into(),
+    })?;
+    check_labels(y, classes)?;
+    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
+    let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let vs = nn::VarStore::new(train.device());
+    let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
+    let d = match &backbone {
+        Some(b) => b.latent_dim(),
+        None => train.x.flatten(1, -1).size()[1],
+    };
+    let head = LinearHead::new(&(vs.root() / "head"), d, classes, &mut ChaCha8Rng::seed_from_u64(head_seed));
+    let mut objective = SoftmaxObjective { backbone: backbone.as_deref(), head: &head };
+    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, observer)?;
+    Ok(SoftmaxRun { vs, backbone, head, history })
 }
 
 /// Batches of an update-rule run: shuffled epochs of `batch_size` (1: Kohonen's online rules).
@@ -223,7 +233,7 @@ pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
     let Built { vs, head, batch_seed, .. } = build(train, None, head, seed)?;
     let spe = steps_per_epoch(train, batch_size);
     let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size }, batch_seed)?;
-    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head, e, "test_accuracy"));
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, "test_accuracy"));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
     let history = trainer.apply_rule(&PhaseConfig::new("lvq-rule", epochs * spe, spe), &head, rule, &vs, &mut evaluators, observer)?;
     drop(evaluators);

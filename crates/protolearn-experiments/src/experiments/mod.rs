@@ -7,6 +7,7 @@ pub mod paper000_madelon;
 pub mod paper000_synthetic;
 pub mod paper001_ddcl;
 pub mod paper002_desom;
+pub mod paper003_lvq;
 
 use crate::context::RunContext;
 use crate::report::Section;
@@ -26,4 +27,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper000_madelon", run: paper000_madelon::run },
     Experiment { name: "paper002_desom", run: paper002_desom::run },
     Experiment { name: "paper001_ddcl", run: paper001_ddcl::run },
+    Experiment { name: "paper003_lvq", run: paper003_lvq::run },
 ];

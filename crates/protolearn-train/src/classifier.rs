@@ -1,0 +1,125 @@
+//! What the supervised heads share: the [`Classifier`] contract (classes from features), the
+//! softmax linear head (the baseline of paper 003's experiments) with its cross-entropy
+//! objective, and the accuracy evaluator.
+
+use crate::error::{Error, Result};
+use crate::trainer::{Column, Evaluator, LossTerms, Objective, StepInfo};
+use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::Backbone;
+use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::lvq::LvqHead;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use tch::{nn, Kind, Tensor};
+
+/// A head that assigns classes to feature rows.
+pub trait Classifier {
+    /// The class of every row of `z` `[n, d]` → `[n]` int64.
+    fn predict(&self, z: &Tensor) -> Result<Tensor>;
+}
+
+impl Classifier for LvqHead {
+    fn predict(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(LvqHead::predict(self, z)?)
+    }
+}
+
+/// The features a head sees: the backbone's codes (with gradient), or the inputs as rows.
+pub fn features(backbone: Option<&dyn Backbone>, x: &Tensor) -> Result<Tensor> {
+    match backbone {
+        Some(b) => Ok(b.encode(x)?),
+        None => Ok(x.flatten(1, -1)),
+    }
+}
+
+/// The labels of a batch, or an error for an unlabelled dataset.
+pub fn batch_labels(batch: &Batch) -> Result<&Tensor> {
+    batch.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+        field: "labels".into(),
+        expected: "a labelled dataset for a supervised head".into(),
+        found: "none".into(),
+    })
+}
+
+/// A fully connected layer `o = z W^T + b` whose softmax gives the class probabilities (paper
+/// 003, Eq. 18): the usual last layer that the prototype heads replace.
+#[derive(Debug)]
+pub struct LinearHead {
+    /// `[classes, d]`, Glorot-uniform from the seed.
+    pub weight: Tensor,
+    /// `[classes]`, zero.
+    pub bias: Tensor,
+}
+
+impl LinearHead {
+    /// A head for `d` features and `classes` classes under `path`.
+    pub fn new(path: &nn::Path, d: i64, classes: i64, rng: &mut ChaCha8Rng) -> Self {
+        let limit = (6.0 / (d + classes) as f64).sqrt() as f32;
+        let values: Vec<f32> = (0..d * classes).map(|_| rng.random_range(-limit..limit)).collect();
+        let weight = path.var_copy("weight", &Tensor::from_slice(&values).view([classes, d]).to_device(path.device()));
+        LinearHead { weight, bias: path.zeros("bias", &[classes]) }
+    }
+
+    /// The logits `[n, classes]`.
+    pub fn logits(&self, z: &Tensor) -> Tensor {
+        z.linear(&self.weight, Some(&self.bias))
+    }
+}
+
+impl Classifier for LinearHead {
+    fn predict(&self, z: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.logits(z).argmax(-1, false))
+    }
+}
+
+/// Cross-entropy of a softmax linear head on a backbone's features; logs `loss` and the batch
+/// `accuracy`.
+#[derive(Debug)]
+pub struct SoftmaxObjective<'a> {
+    /// The feature extractor (`None`: the inputs).
+    pub backbone: Option<&'a dyn Backbone>,
+    /// The head.
+    pub head: &'a LinearHead,
+}
+
+impl Objective for SoftmaxObjective<'_> {
+    fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
+        let y = batch_labels(batch)?;
+        let logits = self.head.logits(&features(self.backbone, &batch.x)?);
+        let loss = logits.log_softmax(-1, Kind::Float).nll_loss(y);
+        let accuracy = logits.detach().argmax(-1, false).eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
+        Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })
+    }
+}
+
+/// Accuracy of a classifier (on a backbone's features) on a labelled set, as column `name`.
+pub struct AccuracyEvaluator<'a> {
+    backbone: Option<&'a dyn Backbone>,
+    head: &'a dyn Classifier,
+    data: &'a Dataset,
+    name: &'static str,
+}
+
+impl<'a> AccuracyEvaluator<'a> {
+    /// The accuracy of `head` on `data`, logged as `name`.
+    pub fn new(backbone: Option<&'a dyn Backbone>, head: &'a dyn Classifier, data: &'a Dataset, name: &'static str) -> Self {
+        AccuracyEvaluator { backbone, head, data, name }
+    }
+}
+
+impl Evaluator for AccuracyEvaluator<'_> {
+    fn evaluate(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        let y = self.data.y.as_ref().ok_or_else(|| Error::InvalidConfig {
+            field: "eval".into(),
+            expected: "a labelled dataset".into(),
+            found: "none".into(),
+        })?;
+        let z = match self.backbone {
+            Some(b) => encode_chunked(b, &self.data.x)?,
+            None => self.data.x.flatten(1, -1),
+        };
+        let correct = self.head.predict(&z)?.eq_tensor(y).to_kind(Kind::Double).mean(Kind::Double).f_double_value(&[])?;
+        Ok(vec![Column::scalar(self.name, correct)])
+    }
+}
