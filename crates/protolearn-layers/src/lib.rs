@@ -35,6 +35,7 @@ pub mod kmeans;
 mod layer;
 pub mod loss;
 pub mod lvq;
+pub mod neural_gas;
 pub mod som;
 
 pub use error::{Error, Result};

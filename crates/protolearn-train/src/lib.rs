@@ -39,6 +39,7 @@ pub mod device;
 mod divergence;
 mod error;
 pub mod lvq;
+pub mod neural_gas;
 pub mod observer;
 pub mod optim;
 pub mod quality;

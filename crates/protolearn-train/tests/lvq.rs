@@ -1,6 +1,6 @@
 //! Prototype heads of paper 003 on the trainer: every loss and dissimilarity reaches a high
 //! accuracy on separable blobs in seconds, LVQ1 / LVQ2.1 as rules, GMLVQ's relevances find the
-//! informative feature, and bad configurations are clear errors.
+//! informative feature, neural gas revives far prototypes, and bad configurations are clear errors.
 
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{BlobCenters, BlobsConfig};
@@ -136,4 +136,31 @@ fn bad_configurations_are_clear_errors() {
     assert!(toml::from_str::<LvqConfig>(text).unwrap_err().to_string().contains("bogus"));
     let unlabelled = Dataset::new(Tensor::zeros([10, 5], (Kind::Float, Device::Cpu)), None).expect("dataset");
     assert!(fit_lvq(&unlabelled, None, None, &LvqConfig { per_class: 1, ..head }, &train_config(), &mut Silent).is_err());
+}
+
+#[test]
+fn neural_gas_revives_prototypes_that_winner_takes_all_leaves_dead() {
+    use protolearn_train::neural_gas::{fit_neural_gas_from, NeuralGasConfig};
+    // 3 blobs in [-5, 5]^5; all 6 prototypes start far away, near (20, ..., 20): winner-takes-all
+    // moves only the prototype nearest to the data, the rank-weighted pull moves all of them.
+    let data = blobs(5);
+    let initial = Tensor::full([6, 5], 20.0, (Kind::Float, Device::Cpu)) + Tensor::arange(6, (Kind::Float, Device::Cpu)).unsqueeze(1) * 0.5;
+    let config = |start: f64, end: f64| NeuralGasConfig {
+        n_prototypes: 6,
+        // Plain gradient descent, as the classical algorithm: Adam would scale every
+        // prototype's step to the same size and erase the rank weights.
+        optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr: 0.3 },
+        batch_size: 30,
+        epochs: 40,
+        range: Schedule { decay: Default::default(), start, end },
+        seed: 0,
+    };
+    let winners = |run: &protolearn_train::neural_gas::NeuralGasRun| run.history.last().and_then(|r| r.scalar("winners")).expect("winners");
+    let gas = fit_neural_gas_from(&data, &initial, &config(6.0, 0.01), &mut Silent).expect("neural gas");
+    let vq = fit_neural_gas_from(&data, &initial, &config(1e-3, 1e-3), &mut Silent).expect("plain VQ");
+    assert!(winners(&gas) >= 5.0, "neural gas uses (almost) every prototype: {}", winners(&gas));
+    assert!(winners(&vq) <= 2.0, "winner-takes-all leaves the far prototypes dead: {}", winners(&vq));
+    let q =
+        |run: &protolearn_train::neural_gas::NeuralGasRun| run.history.last().and_then(|r| r.scalar("quantization")).expect("quantization");
+    assert!(q(&gas) < q(&vq), "and quantizes better: {} vs {}", q(&gas), q(&vq));
 }

@@ -1,7 +1,7 @@
 //! Prototype classification heads of paper 003 (Secs. 4-5) that stack after any feature
 //! extractor: labelled prototypes, a learned dissimilarity (Euclidean, Omega/GMLVQ, local Omega,
 //! relevance/GRLVQ, projection, nonlinear projection), the GLVQ, RSLVQ and CELVQ losses, and
-//! Kohonen's LVQ1 and LVQ2.1 as update rules.
+//! Kohonen's LVQ1 and LVQ2.1 as update rules, and reject options ([`reject`]).
 //!
 //! ```
 //! use protolearn_layers::lvq::{DissimilarityConfig, LvqConfig, LvqLoss, Transfer};
@@ -27,6 +27,7 @@
 mod dissimilarity;
 mod head;
 pub mod loss;
+pub mod reject;
 mod rules;
 
 pub use dissimilarity::{Activation, Dissimilarity, DissimilarityConfig};
