@@ -31,6 +31,7 @@ pub mod desom;
 pub mod distance;
 mod error;
 pub mod init;
+pub mod kernel_prototype;
 pub mod kmeans;
 mod layer;
 pub mod loss;

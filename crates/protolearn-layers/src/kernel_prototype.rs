@@ -1,0 +1,324 @@
+//! The kernel-prototype convolution of paper 003 (Sec. 6.2): a convolution whose kernels are
+//! prototypes and whose response is the squared distance between each receptive field and each
+//! kernel, computed with two convolutions,
+//! `x ⊛ k = (x^2) * 1 - 2 x * k + ||k||^2` (Eq. 24), with stride, padding, dilation and groups.
+//! Optional bias `r^2 - x ⊛ k` (an n-ball of radius `r` per kernel), activations (ReLU: inside
+//! the ball; softmax over the kernels; sigmoid), hard assignments in the forward pass with the
+//! softmax / sigmoid gradients of width `sigma` in the backward pass (Sec. 7.3), an l1 penalty on
+//! the biases, and pruning of kernel-prototypes that never win.
+
+use crate::error::{expect_dims, Error, Result};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use tch::{nn, Kind, Tensor};
+
+/// What follows the dissimilarities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum KernelActivation {
+    /// The dissimilarity stack itself (or `r^2 - d` with a bias).
+    None,
+    /// `max(0, r^2 - d)`: positive inside the n-ball (needs the bias).
+    Relu,
+    /// `softmax_k(-d / sigma)` over the kernel-prototypes (a soft assignment per position).
+    Softmax {
+        /// Width `sigma`.
+        sigma: f64,
+    },
+    /// `sigmoid((r^2 - d) / sigma)` (needs the bias).
+    Sigmoid {
+        /// Width `sigma`.
+        sigma: f64,
+    },
+}
+
+/// Configuration of a kernel-prototype convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KernelPrototypeConfig {
+    /// Input channels `C`.
+    pub in_channels: i64,
+    /// Kernel-prototypes `K` (output channels).
+    pub prototypes: i64,
+    /// Kernel height and width.
+    pub kernel: [i64; 2],
+    /// Stride.
+    pub stride: [i64; 2],
+    /// Zero padding.
+    pub padding: [i64; 2],
+    /// Dilation.
+    pub dilation: [i64; 2],
+    /// Groups (`C` and `K` divisible by it; each kernel sees `C / groups` channels).
+    pub groups: i64,
+    /// A learned radius `r_k` per kernel: the output is `r^2 - d`.
+    pub bias: bool,
+    /// The activation.
+    pub activation: KernelActivation,
+    /// Hard assignments in the forward pass (one-hot winner for softmax, `r^2 > d` for sigmoid)
+    /// with the soft activation's gradient in the backward pass (Sec. 7.3).
+    pub hard: bool,
+}
+
+impl KernelPrototypeConfig {
+    /// Checks sizes, divisibility and that the activation has what it needs.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, expected: &str, found: String| Err(Error::InvalidConfig { field, expected: expected.into(), found });
+        let positive = [
+            self.in_channels,
+            self.prototypes,
+            self.kernel[0],
+            self.kernel[1],
+            self.stride[0],
+            self.stride[1],
+            self.dilation[0],
+            self.dilation[1],
+            self.groups,
+        ];
+        if let Some(v) = positive.iter().find(|&&v| v < 1) {
+            return invalid("kernel-prototype sizes", "channels, prototypes, kernel, stride, dilation, groups >= 1", v.to_string());
+        }
+        if self.padding.iter().any(|&p| p < 0) {
+            return invalid("padding", ">= 0", format!("{:?}", self.padding));
+        }
+        if self.in_channels % self.groups != 0 || self.prototypes % self.groups != 0 {
+            return invalid("groups", "a divisor of in_channels and prototypes", self.groups.to_string());
+        }
+        match self.activation {
+            KernelActivation::Relu | KernelActivation::Sigmoid { .. } if !self.bias => {
+                invalid("bias", "true for a ReLU or sigmoid activation (the n-ball radius)", "false".into())
+            }
+            KernelActivation::Softmax { sigma } | KernelActivation::Sigmoid { sigma } if !(sigma.is_finite() && sigma > 0.0) => {
+                invalid("sigma", "finite and > 0", sigma.to_string())
+            }
+            KernelActivation::None | KernelActivation::Relu if self.hard => {
+                invalid("hard", "a softmax or sigmoid activation (their gradients are the surrogate)", "true".into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds the layer under `path`: kernels `U(-a, a)` (Glorot, from `rng`), radii 1.
+    pub fn build(&self, path: &nn::Path, rng: &mut ChaCha8Rng) -> Result<KernelPrototypeConv> {
+        self.validate()?;
+        let per_group = self.in_channels / self.groups;
+        let fan = per_group * self.kernel[0] * self.kernel[1];
+        let limit = (6.0 / (fan + fan) as f64).sqrt() as f32;
+        let count = self.prototypes * fan;
+        let values: Vec<f32> = (0..count).map(|_| rng.random_range(-limit..limit)).collect();
+        let start = Tensor::from_slice(&values).view([self.prototypes, per_group, self.kernel[0], self.kernel[1]]).to_device(path.device());
+        let kernels = path.var_copy("kernels", &start);
+        let radius = self.bias.then(|| path.var_copy("radius", &Tensor::ones([self.prototypes], (Kind::Float, path.device()))));
+        Ok(KernelPrototypeConv { kernels, radius, config: *self })
+    }
+}
+
+/// A built kernel-prototype convolution.
+#[derive(Debug)]
+pub struct KernelPrototypeConv {
+    /// Kernel-prototypes `[K, C / groups, kh, kw]`.
+    pub kernels: Tensor,
+    /// Radii `r_k` `[K]` (with a bias).
+    pub radius: Option<Tensor>,
+    config: KernelPrototypeConfig,
+}
+
+impl KernelPrototypeConv {
+    /// The configuration.
+    pub fn config(&self) -> &KernelPrototypeConfig {
+        &self.config
+    }
+
+    fn conv(&self, x: &Tensor, weight: &Tensor) -> Tensor {
+        let c = &self.config;
+        x.conv2d(weight, None::<Tensor>, c.stride, c.padding, c.dilation, c.groups)
+    }
+
+    /// The dissimilarity stack `d = (x^2) * 1 - 2 x * k + ||k||^2` `[n, K, H', W']`, clamped at 0.
+    pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
+        let size = expect_dims(x, 4, "kernel-prototype input", "[n, C, H, W]")?;
+        if size[1] != self.config.in_channels {
+            return Err(Error::Shape {
+                what: "kernel-prototype input",
+                expected: format!("[n, {}, H, W]", self.config.in_channels),
+                got: size,
+            });
+        }
+        let ones = Tensor::ones_like(&self.kernels);
+        let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Float).view([1, -1, 1, 1]);
+        Ok((self.conv(&x.square(), &ones) - self.conv(x, &self.kernels) * 2.0 + norms).clamp_min(0.0))
+    }
+
+    /// The layer's output: the dissimilarities, `r^2 - d` with a bias, then the activation; with
+    /// `hard`, the forward values are the hard assignment and the gradient the soft one's
+    /// (`soft + (hard - soft).detach()`).
+    pub fn output(&self, x: &Tensor) -> Result<Tensor> {
+        let d = self.distances(x)?;
+        let margin = match &self.radius {
+            Some(r) => r.square().view([1, -1, 1, 1]) - &d,
+            None => -&d,
+        };
+        Ok(match self.config.activation {
+            KernelActivation::None => {
+                if self.radius.is_some() {
+                    margin
+                } else {
+                    d
+                }
+            }
+            KernelActivation::Relu => margin.relu(),
+            KernelActivation::Softmax { sigma } => {
+                let soft = (-&d / sigma).softmax(1, Kind::Float);
+                if self.config.hard {
+                    let hard = Tensor::zeros_like(&soft).scatter_value(1, &d.argmin(1, true), 1.0);
+                    &soft + (hard - &soft).detach()
+                } else {
+                    soft
+                }
+            }
+            KernelActivation::Sigmoid { sigma } => {
+                let soft = (&margin / sigma).sigmoid();
+                if self.config.hard {
+                    let hard = margin.gt(0.0).to_kind(Kind::Float);
+                    &soft + (hard - &soft).detach()
+                } else {
+                    soft
+                }
+            }
+        })
+    }
+
+    /// The l1 penalty `sum_k |r_k|` on the radii (0 without a bias).
+    pub fn bias_l1(&self) -> Tensor {
+        match &self.radius {
+            Some(r) => r.abs().sum(Kind::Float),
+            None => Tensor::zeros([], (Kind::Float, self.kernels.device())),
+        }
+    }
+
+    /// How often each kernel-prototype is the nearest one at some position of `x` (`[K]`).
+    pub fn win_counts(&self, x: &Tensor) -> Result<Vec<i64>> {
+        let _guard = tch::no_grad_guard();
+        let winners = self.distances(x)?.argmin(1, false).flatten(0, -1);
+        Ok(Vec::<i64>::try_from(winners.bincount(None::<Tensor>, self.config.prototypes).to_device(tch::Device::Cpu))?)
+    }
+
+    /// A copy under `path` that keeps only the kernel-prototypes that win at least once on `x`
+    /// (groups must be 1: pruning changes the channel count of a group).
+    pub fn pruned(&self, path: &nn::Path, x: &Tensor) -> Result<KernelPrototypeConv> {
+        if self.config.groups != 1 {
+            return Err(Error::InvalidConfig { field: "groups", expected: "1 to prune".into(), found: self.config.groups.to_string() });
+        }
+        let keep: Vec<i64> = self.win_counts(x)?.iter().enumerate().filter(|(_, &c)| c > 0).map(|(k, _)| k as i64).collect();
+        let index = Tensor::from_slice(&keep).to_device(self.kernels.device());
+        let _guard = tch::no_grad_guard();
+        let kernels = path.var_copy("kernels", &self.kernels.index_select(0, &index));
+        let radius = self.radius.as_ref().map(|r| path.var_copy("radius", &r.index_select(0, &index)));
+        Ok(KernelPrototypeConv { kernels, radius, config: KernelPrototypeConfig { prototypes: keep.len() as i64, ..self.config } })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use tch::Device;
+
+    fn config(groups: i64, stride: i64, padding: i64, dilation: i64) -> KernelPrototypeConfig {
+        KernelPrototypeConfig {
+            in_channels: 2,
+            prototypes: 4,
+            kernel: [2, 3],
+            stride: [stride, stride],
+            padding: [padding, padding],
+            dilation: [dilation, dilation],
+            groups,
+            bias: false,
+            activation: KernelActivation::None,
+            hard: false,
+        }
+    }
+
+    fn input() -> Tensor {
+        let v: Vec<f32> = (0..2 * 2 * 6 * 7).map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0).collect();
+        Tensor::from_slice(&v).view([2, 2, 6, 7])
+    }
+
+    /// Distances by explicit patches: `im2col`, then `||patch - k||^2` per group.
+    fn unfolded(layer: &KernelPrototypeConv, x: &Tensor) -> Tensor {
+        let c = layer.config();
+        let (n, g) = (x.size()[0], c.groups);
+        let cols = x.im2col(c.kernel, c.dilation, c.padding, c.stride); // [n, C*kh*kw, L]
+        let per = c.in_channels / g * c.kernel[0] * c.kernel[1];
+        let kpg = c.prototypes / g;
+        let parts: Vec<Tensor> = (0..g)
+            .map(|j| {
+                let patches = cols.narrow(1, j * per, per).transpose(1, 2); // [n, L, per]
+                let k = layer.kernels.narrow(0, j * kpg, kpg).reshape([kpg, per]); // [kpg, per]
+                (patches.unsqueeze(2) - k.view([1, 1, kpg, per])).square().sum_dim_intlist(-1, false, Kind::Float)
+                // [n, L, kpg]
+            })
+            .collect();
+        Tensor::cat(&parts, 2).transpose(1, 2).reshape([n, c.prototypes, -1])
+    }
+
+    #[test]
+    fn equals_explicit_patch_distances_with_stride_padding_dilation_groups() {
+        let x = input();
+        for (groups, stride, padding, dilation) in [(1, 1, 0, 1), (1, 2, 1, 1), (2, 1, 2, 2), (2, 2, 0, 1), (1, 1, 1, 2)] {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let layer = config(groups, stride, padding, dilation).build(&vs.root(), &mut ChaCha8Rng::seed_from_u64(0)).unwrap();
+            let d = layer.distances(&x).unwrap();
+            let (h, w) = (d.size()[2], d.size()[3]);
+            let expected = unfolded(&layer, &x).view([2, 4, h, w]);
+            // Float32 expansion vs direct differences of terms ~10: 1e-4 absolute.
+            assert!(d.allclose(&expected, 1e-4, 1e-4, false), "groups {groups} stride {stride} padding {padding} dilation {dilation}");
+        }
+    }
+
+    #[test]
+    fn hard_assignments_carry_the_soft_gradients() {
+        let x = input();
+        for activation in [KernelActivation::Softmax { sigma: 2.0 }, KernelActivation::Sigmoid { sigma: 2.0 }] {
+            let soft_cfg = KernelPrototypeConfig { bias: true, activation, ..config(1, 1, 0, 1) };
+            let vs = nn::VarStore::new(Device::Cpu);
+            let soft = soft_cfg.build(&vs.root(), &mut ChaCha8Rng::seed_from_u64(1)).unwrap();
+            let hard = KernelPrototypeConv {
+                kernels: soft.kernels.shallow_clone(),
+                radius: soft.radius.as_ref().map(Tensor::shallow_clone),
+                config: KernelPrototypeConfig { hard: true, ..soft_cfg },
+            };
+            let weights = Tensor::arange(4, (Kind::Float, Device::Cpu)).view([1, 4, 1, 1]);
+            let grad = |layer: &KernelPrototypeConv| {
+                let out = layer.output(&x).unwrap();
+                Tensor::run_backward(&[(out * &weights).sum(Kind::Float)], &[&soft.kernels], false, false).pop().unwrap()
+            };
+            assert!(grad(&soft).allclose(&grad(&hard), 1e-6, 1e-6, false), "{activation:?}: same gradients");
+            let values = hard.output(&x).unwrap();
+            let binary = values.eq(0.0).logical_or(&values.eq(1.0)).all().int64_value(&[]) == 1;
+            assert!(binary, "{activation:?}: hard forward values are 0/1");
+            if let KernelActivation::Softmax { .. } = activation {
+                assert!(values.sum_dim_intlist(1, false, Kind::Float).eq(1.0).all().int64_value(&[]) == 1, "one winner per position");
+            }
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_winners_and_bad_configs_are_errors() {
+        let x = input();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let layer = config(1, 1, 0, 1).build(&vs.root(), &mut ChaCha8Rng::seed_from_u64(2)).unwrap();
+        let _ = tch::no_grad(|| layer.kernels.get(3).fill_(100.0)); // far from every patch
+        let counts = layer.win_counts(&x).unwrap();
+        assert_eq!(counts[3], 0);
+        let pruned = layer.pruned(&(vs.root() / "pruned"), &x).unwrap();
+        assert_eq!(pruned.kernels.size()[0], counts.iter().filter(|&&c| c > 0).count() as i64);
+        assert!(config(3, 1, 0, 1).validate().is_err(), "groups must divide the channels");
+        assert!(
+            KernelPrototypeConfig { activation: KernelActivation::Relu, ..config(1, 1, 0, 1) }.validate().is_err(),
+            "ReLU needs the radius"
+        );
+        assert!(KernelPrototypeConfig { hard: true, ..config(1, 1, 0, 1) }.validate().is_err());
+        assert!(layer.distances(&x.narrow(1, 0, 1)).is_err(), "wrong channel count");
+    }
+}
