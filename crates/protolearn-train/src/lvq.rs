@@ -112,11 +112,15 @@ fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig
     let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
+    // Only the rows the prototypes start at go through the backbone; built from exactly those,
+    // the head draws them all (per_class of each class), in order.
+    let index = tch::Tensor::from_slice(&head.stratified_rows(y, head_seed)?).to_device(train.device());
+    let x = train.x.index_select(0, &index);
     let z = match &backbone {
-        Some(b) => encode_chunked(b.as_ref(), &train.x)?,
-        None => train.x.flatten(1, -1),
+        Some(b) => encode_chunked(b.as_ref(), &x)?,
+        None => x.flatten(1, -1),
     };
-    let head = head.build(&(vs.root() / "head"), &z, y, head_seed)?;
+    let head = head.build(&(vs.root() / "head"), &z, &y.index_select(0, &index), head_seed)?;
     Ok(Built { vs, backbone, head, batch_seed })
 }
 

@@ -64,13 +64,12 @@ impl LvqConfig {
         }
     }
 
-    /// Builds the head under `path` for features `x` `[n, d]` with classes `y` `[n]`: the
-    /// prototypes of class `c` start at `per_class` distinct samples of class `c` drawn from
-    /// `seed` (class-stratified initialisation, mapped by the projection of a projection head);
-    /// every class needs at least `per_class` samples.
-    pub fn build(&self, path: &nn::Path, x: &Tensor, y: &Tensor, seed: u64) -> Result<LvqHead> {
+    /// `per_class` distinct rows of each class of `y`, class by class, drawn from `seed` (the
+    /// rows [`LvqConfig::build`] starts the prototypes at; a caller with an expensive backbone
+    /// encodes only these rows and builds from them, which starts at the same samples, in
+    /// another order within a class).
+    pub fn stratified_rows(&self, y: &Tensor, seed: u64) -> Result<Vec<i64>> {
         self.validate()?;
-        let d = expect_dims(x, 2, "LVQ features", "[n, d]")?[1];
         check_labels(y, self.classes)?;
         let classes = Vec::<i64>::try_from(y.to_device(tch::Device::Cpu).to_kind(Kind::Int64))?;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -87,6 +86,17 @@ impl LvqConfig {
             members.shuffle(&mut rng);
             rows.extend_from_slice(&members[..self.per_class as usize]);
         }
+        Ok(rows)
+    }
+
+    /// Builds the head under `path` for features `x` `[n, d]` with classes `y` `[n]`: the
+    /// prototypes of class `c` start at `per_class` distinct samples of class `c` drawn from
+    /// `seed` (class-stratified initialisation, mapped by the projection of a projection head);
+    /// every class needs at least `per_class` samples.
+    pub fn build(&self, path: &nn::Path, x: &Tensor, y: &Tensor, seed: u64) -> Result<LvqHead> {
+        self.validate()?;
+        let d = expect_dims(x, 2, "LVQ features", "[n, d]")?[1];
+        let rows = self.stratified_rows(y, seed)?;
         let k = self.classes * self.per_class;
         let dissimilarity = self.dissimilarity.build(&(path / "metric"), d, k)?;
         let start = tch::no_grad(|| dissimilarity.project(&x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()))));
