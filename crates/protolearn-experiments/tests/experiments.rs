@@ -4,7 +4,9 @@
 
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
-use protolearn_experiments::experiments::{paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq};
+use protolearn_experiments::experiments::{
+    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_relevance,
+};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -203,4 +205,25 @@ fn paper003_lvq_runs_end_to_end_on_blob_images() {
     // The GMLVQ head has 6 x 6 Omega parameters more than GLVQ.
     let params = |h: &str| summary["blob-images"][h]["parameters"][0].as_f64().expect("parameters");
     assert_eq!(params("GMLVQ") - params("GLVQ"), 36.0);
+}
+
+#[test]
+fn paper003_relevance_runs_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = paper003_relevance::SPEC;
+    let spec = shipped[..shipped.find("[quick]").expect("a quick preset")].replace("n_samples = 2000", "n_samples = 200");
+    let spec = format!("{spec}[quick]\nseeds = [0]\nepochs = 5\n[full]\nseeds = [0]\nepochs = 1\n");
+    let ctx = context(dir.path(), "paper003_relevance", &spec);
+    let section = paper003_relevance::run(&ctx).expect("runs");
+    for head in ["GMLVQ", "GRLVQ", "local GMLVQ", "ranks of the informative features"] {
+        assert!(section.body.contains(head), "{head} missing:\n{}", section.body);
+    }
+    assert_files(&ctx.out.join("paper003_relevance"), &["spec.toml", "relevance_matrices.png", "relevance_matrices.svg"]);
+    let euclidean = spec.replacen(
+        r#"dissimilarity = { kind = "omega", dim = 40, trace_normalize = true }"#,
+        r#"dissimilarity = { kind = "squared-euclidean" }"#,
+        1,
+    );
+    let err = paper003_relevance::run(&context(dir.path(), "paper003_relevance", &euclidean)).expect_err("no relevance matrix");
+    assert!(format!("{err:#}").contains("no relevance matrix"), "{err:#}");
 }
