@@ -5,7 +5,7 @@
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::{
-    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_relevance,
+    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_reject, paper003_relevance,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -226,4 +226,18 @@ fn paper003_relevance_runs_end_to_end() {
     );
     let err = paper003_relevance::run(&context(dir.path(), "paper003_relevance", &euclidean)).expect_err("no relevance matrix");
     assert!(format!("{err:#}").contains("no relevance matrix"), "{err:#}");
+}
+
+#[test]
+fn paper003_reject_runs_end_to_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = paper003_reject::SPEC;
+    let spec = shipped[..shipped.find("[quick]").expect("a quick preset")].replace("n_samples = 2000", "n_samples = 200");
+    let spec = format!("{spec}[quick]\nseeds = [0, 1]\nepochs = 5\n[full]\nseeds = [0]\nepochs = 1\n");
+    let ctx = context(dir.path(), "paper003_reject", &spec);
+    let section = paper003_reject::run(&ctx).expect("runs");
+    for rule in ["radius (n-balls)", "relative similarity", "softmax confidence", "| 0.50 |"] {
+        assert!(section.body.contains(rule), "{rule} missing:\n{}", section.body);
+    }
+    assert_files(&ctx.out.join("paper003_reject"), &["spec.toml", "reject_curves.png", "reject_curves.svg"]);
 }

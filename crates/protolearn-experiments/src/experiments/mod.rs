@@ -8,6 +8,7 @@ pub mod paper000_synthetic;
 pub mod paper001_ddcl;
 pub mod paper002_desom;
 pub mod paper003_lvq;
+pub mod paper003_reject;
 pub mod paper003_relevance;
 
 use crate::context::RunContext;
@@ -30,4 +31,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper001_ddcl", run: paper001_ddcl::run },
     Experiment { name: "paper003_lvq", run: paper003_lvq::run },
     Experiment { name: "paper003_relevance", run: paper003_relevance::run },
+    Experiment { name: "paper003_reject", run: paper003_reject::run },
 ];

@@ -18,10 +18,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 use std::fmt::Write as _;
 
-/// The experiment spec (benches/specs/paper003_relevance.toml).
+/// MADELON-style tabular data: a few informative columns among `N(0, 1)` noise columns,
+/// split and standardised (shared with the reject-option experiment).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Spec {
+pub struct TabularData {
     /// Samples.
     pub n_samples: usize,
     /// Columns.
@@ -32,8 +33,54 @@ pub struct Spec {
     pub n_clusters_per_class: usize,
     /// Half the hypercube side.
     pub class_sep: f64,
-    /// Test fraction of the split.
+    /// Test fraction of the stratified split.
     pub test_fraction: f64,
+}
+
+impl TabularData {
+    /// The training and test sets of `seed` (generator, split), standardised on the training
+    /// part, and the role of every column.
+    pub fn load(&self, seed: u64, device: tch::Device) -> Result<(Dataset, Dataset, Vec<FeatureRole>)> {
+        let config = MadelonConfig {
+            n_samples: self.n_samples,
+            n_features: self.n_features,
+            n_informative: self.n_informative,
+            n_redundant: 0,
+            n_repeated: 0,
+            n_clusters_per_class: self.n_clusters_per_class,
+            class_sep: self.class_sep,
+            ..MadelonConfig::default()
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let madelon = config.generate_with_roles(&mut rng).context("MADELON data")?;
+        let mut parts = SplitConfig { test_fraction: self.test_fraction, stratify: true }.split(&madelon.data, &mut rng)?;
+        let scaler = Standardizer::fit_transform(&mut parts.train)?;
+        scaler.transform(&mut parts.test)?;
+        Ok((Dataset::from_data(&parts.train, device)?, Dataset::from_data(&parts.test, device)?, madelon.roles))
+    }
+
+    /// One line of settings for a report.
+    pub fn describe(&self) -> String {
+        format!(
+            "MADELON generator (scikit-learn's make_classification), {} samples, {} columns of which {} informative and the rest N(0, 1) \
+             noise, {} clusters per class, class_sep {}; stratified {:.0}/{:.0} split, standardised on the training part",
+            self.n_samples,
+            self.n_features,
+            self.n_informative,
+            self.n_clusters_per_class,
+            self.class_sep,
+            100.0 * (1.0 - self.test_fraction),
+            100.0 * self.test_fraction
+        )
+    }
+}
+
+/// The experiment spec (benches/specs/paper003_relevance.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The data.
+    pub data: TabularData,
     /// Optimizer.
     pub optimizer: OptimizerConfig,
     /// Batch size.
@@ -91,22 +138,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let mut kept: Vec<(String, Vec<f64>, usize)> = Vec::new();
     let mut hits: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for &seed in &preset.seeds {
-        let config = MadelonConfig {
-            n_samples: spec.n_samples,
-            n_features: spec.n_features,
-            n_informative: spec.n_informative,
-            n_redundant: 0,
-            n_repeated: 0,
-            n_clusters_per_class: spec.n_clusters_per_class,
-            class_sep: spec.class_sep,
-            ..MadelonConfig::default()
-        };
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let madelon = config.generate_with_roles(&mut rng).context("MADELON data")?;
-        let mut parts = SplitConfig { test_fraction: spec.test_fraction, stratify: true }.split(&madelon.data, &mut rng)?;
-        let scaler = Standardizer::fit_transform(&mut parts.train)?;
-        scaler.transform(&mut parts.test)?;
-        let (train, test) = (Dataset::from_data(&parts.train, ctx.device)?, Dataset::from_data(&parts.test, ctx.device)?);
+        let (train, test, roles) = spec.data.load(seed, ctx.device)?;
         for model in &spec.models {
             let train_config = LvqTrainConfig {
                 optimizer: spec.optimizer,
@@ -121,16 +153,16 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
                 run.head.dissimilarity.relevance_matrix().with_context(|| format!("{}: the head has no relevance matrix", model.name))?;
             let lambda = if lambda.dim() == 3 { lambda.mean_dim(0, false, tch::Kind::Float) } else { lambda };
             let diagonal = Vec::<f32>::try_from(lambda.diagonal(0, 0, 1).to_device(tch::Device::Cpu))?;
-            let ranks = informative_ranks(&diagonal, &madelon.roles);
-            let top = ranks.iter().filter(|&&r| r <= spec.n_informative).count();
+            let ranks = informative_ranks(&diagonal, &roles);
+            let top = ranks.iter().filter(|&&r| r <= spec.data.n_informative).count();
             println!("  seed {seed}: {} test accuracy {accuracy:.3}, informative ranks {ranks:?}", model.name);
-            hits.entry(model.name.clone()).or_default().push(top as f64 / spec.n_informative as f64);
+            hits.entry(model.name.clone()).or_default().push(top as f64 / spec.data.n_informative as f64);
             table.row([
                 model.name.clone(),
                 seed.to_string(),
                 format!("{accuracy:.3}"),
                 format!("{ranks:?}"),
-                format!("{top} / {}", spec.n_informative),
+                format!("{top} / {}", spec.data.n_informative),
             ]);
             if seed == preset.seeds[0] {
                 let values = Vec::<f32>::try_from(lambda.flatten(0, -1).to_device(tch::Device::Cpu))?.into_iter().map(f64::from).collect();
@@ -152,18 +184,11 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         &panels,
     )?;
     let mut body = format!(
-        "Settings (benches/specs/paper003_relevance.toml, preset {}): MADELON generator (scikit-learn's make_classification), {} samples, \
-         {} columns of which {} informative and the rest N(0, 1) noise, {} clusters per class, class_sep {}; stratified {:.0}/{:.0} split, \
-         standardised on the training part; {} epochs, batch {}, {:?} lr {}, eigenvalue regulariser weight {}. A rank is the position of \
-         an informative column when all columns are sorted by their relevance diag(Lambda) (1 = most relevant).\n\n{}\n",
+        "Settings (benches/specs/paper003_relevance.toml, preset {}): {}; {} epochs, batch {}, {:?} lr {}, eigenvalue regulariser \
+         weight {}. A rank is the position of an informative column when all columns are sorted by their relevance diag(Lambda) \
+         (1 = most relevant).\n\n{}\n",
         ctx.preset.name(),
-        spec.n_samples,
-        spec.n_features,
-        spec.n_informative,
-        spec.n_clusters_per_class,
-        spec.class_sep,
-        100.0 * (1.0 - spec.test_fraction),
-        100.0 * spec.test_fraction,
+        spec.data.describe(),
         preset.epochs,
         spec.batch_size,
         spec.optimizer.kind,
@@ -172,7 +197,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         table.markdown()
     );
     for (name, h) in &hits {
-        let _ = writeln!(body, "- {name}: fraction of the informative features in the top {}: {}", spec.n_informative, mean_std(h, 2));
+        let _ = writeln!(body, "- {name}: fraction of the informative features in the top {}: {}", spec.data.n_informative, mean_std(h, 2));
     }
     let _ = write!(body, "\n![Relevance matrices]({})\n", ctx.link(&figure.png));
     Ok(Section { title: "Paper 003: GMLVQ / GRLVQ relevances on MADELON-style data".into(), body })
