@@ -5,7 +5,7 @@
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::{
-    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_reject, paper003_relevance,
+    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_reject, paper003_relevance, paper003_toy,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -240,4 +240,16 @@ fn paper003_reject_runs_end_to_end() {
         assert!(section.body.contains(rule), "{rule} missing:\n{}", section.body);
     }
     assert_files(&ctx.out.join("paper003_reject"), &["spec.toml", "reject_curves.png", "reject_curves.svg"]);
+}
+
+#[test]
+fn paper003_toy_draws_regions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = paper003_toy::SPEC.replace("resolution = 80", "resolution = 12").replace("epochs = 40", "epochs = 3");
+    let ctx = context(dir.path(), "paper003_toy", &spec);
+    let section = paper003_toy::run(&ctx).expect("runs");
+    for row in ["| moons | GLVQ |", "| blobs | RSLVQ |", "grid rejected"] {
+        assert!(section.body.contains(row), "{row} missing:\n{}", section.body);
+    }
+    assert_files(&ctx.out.join("paper003_toy"), &["spec.toml", "regions.png", "regions.svg"]);
 }

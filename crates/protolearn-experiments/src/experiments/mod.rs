@@ -10,6 +10,7 @@ pub mod paper002_desom;
 pub mod paper003_lvq;
 pub mod paper003_reject;
 pub mod paper003_relevance;
+pub mod paper003_toy;
 
 use crate::context::RunContext;
 use crate::report::Section;
@@ -32,4 +33,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper003_lvq", run: paper003_lvq::run },
     Experiment { name: "paper003_relevance", run: paper003_relevance::run },
     Experiment { name: "paper003_reject", run: paper003_reject::run },
+    Experiment { name: "paper003_toy", run: paper003_toy::run },
 ];
