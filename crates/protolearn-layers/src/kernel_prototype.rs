@@ -144,9 +144,15 @@ impl KernelPrototypeConv {
                 got: size,
             });
         }
-        let ones = Tensor::ones_like(&self.kernels);
+        // ||x̃||^2 of every receptive field: one output channel per group (a ones kernel), shared
+        // by that group's kernel-prototypes, instead of K identical channels.
+        let c = &self.config;
+        let ones = Tensor::ones([c.groups, c.in_channels / c.groups, c.kernel[0], c.kernel[1]], (Kind::Float, x.device()));
+        let patch_norms = self.conv(&x.square(), &ones); // [n, groups, H', W']
+        let patch_norms =
+            if c.groups == 1 { patch_norms } else { patch_norms.repeat_interleave_self_int(c.prototypes / c.groups, 1, None) };
         let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Float).view([1, -1, 1, 1]);
-        Ok((self.conv(&x.square(), &ones) - self.conv(x, &self.kernels) * 2.0 + norms).clamp_min(0.0))
+        Ok((patch_norms - self.conv(x, &self.kernels) * 2.0 + norms).clamp_min(0.0))
     }
 
     /// The layer's output: the dissimilarities, `r^2 - d` with a bias, then the activation; with
