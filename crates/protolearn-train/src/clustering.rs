@@ -32,8 +32,12 @@ impl FeatureKMeans {
     /// # Shapes
     /// `x`: `[n, ...input_shape]`; centroids `[k, L]`.
     pub fn fit(&self, backbone: &dyn Backbone, x: &Tensor, k: usize, seed: u64) -> Result<KMeans> {
-        let z = encode_chunked(backbone, x)?;
-        Ok(KMeansConfig { k, n_init: self.n_init, max_iter: self.max_iter, tol: self.tol, seed }.fit(&z)?)
+        self.fit_codes(&encode_chunked(backbone, x)?, k, seed)
+    }
+
+    /// k-means with `k` clusters of codes `z` `[n, L]` already encoded, seeded with `seed`.
+    pub fn fit_codes(&self, z: &Tensor, k: usize, seed: u64) -> Result<KMeans> {
+        Ok(KMeansConfig { k, n_init: self.n_init, max_iter: self.max_iter, tol: self.tol, seed }.fit(z)?)
     }
 }
 

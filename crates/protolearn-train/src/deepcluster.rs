@@ -150,8 +150,8 @@ impl DeepClusterObjective<'_> {
     /// New pseudo-labels and class weights `n / (k n_j)`, and a fresh head.
     fn refresh(&mut self) -> Result<()> {
         let k = self.config.k;
-        let km = self.config.kmeans.fit(self.backbone, &self.train.x, k, self.rng.next_u64())?;
-        let z = encode_chunked(self.backbone, &self.train.x)?;
+        let z = encode_chunked(self.backbone, &self.train.x)?; // encoded once for k-means and re-seeding
+        let km = self.config.kmeans.fit_codes(&z, k, self.rng.next_u64())?;
         let (_, labels, reseeded) = reseed_empty(&z, &km.centroids, &km.assignments, &mut self.rng)?;
         self.reseeded = reseeded;
         let counts = labels.bincount(None::<Tensor>, k as i64).to_kind(Kind::Float);

@@ -51,13 +51,14 @@ impl Objective for LvqObjective<'_> {
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
         let z = features(self.backbone, &batch.x)?;
-        let mut loss = self.head.loss(&z, y)?;
+        let d = self.head.distances(&z)?; // once, for the loss and the batch accuracy
+        let mut loss = self.head.loss_of(&d, y);
         if self.eigenvalue_weight > 0.0 {
             if let Some(penalty) = self.head.dissimilarity.eigenvalue_penalty() {
                 loss = &loss + penalty * self.eigenvalue_weight;
             }
         }
-        let accuracy = self.head.predict(&z.detach())?.eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
+        let accuracy = self.head.predict_of(&d).eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
         Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })
     }
 }

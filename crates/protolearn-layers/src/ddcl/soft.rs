@@ -143,9 +143,13 @@ pub fn prototype_separation(p: &Tensor) -> (Tensor, Tensor) {
         let zero = Tensor::zeros([], (p.kind(), p.device()));
         return (zero.shallow_clone(), zero);
     }
+    // Masked reductions of fixed shape: no data-dependent output size, so no device sync on a
+    // GPU (it runs at every training step).
     let upper = Tensor::ones([k, k], (Kind::Bool, p.device())).triu(1);
-    let pairs = d.masked_select(&upper);
-    (pairs.mean(p.kind()), pairs.min())
+    let pairs = (k * (k - 1) / 2) as f64;
+    let mean = d.masked_fill(&upper.logical_not(), 0.0).sum(p.kind()) / pairs;
+    let min = d.masked_fill(&upper.logical_not(), f64::INFINITY).min();
+    (mean, min)
 }
 
 #[cfg(test)]

@@ -132,18 +132,27 @@ impl LvqHead {
     /// The head's loss on features `x` `[n, d]` with classes `y` `[n]` (labels assumed checked
     /// with [`check_labels`] once per dataset).
     pub fn loss(&self, x: &Tensor, y: &Tensor) -> Result<Tensor> {
-        let d = self.distances(x)?;
-        Ok(match self.loss {
-            LvqLoss::Glvq { transfer } => glvq_loss(&d, y, &self.labels, transfer),
-            LvqLoss::Rslvq { sigma } => rslvq_loss(&d, y, &self.labels, sigma),
-            LvqLoss::Celvq => celvq_loss(&d, y, &self.labels, self.classes),
-        })
+        Ok(self.loss_of(&self.distances(x)?, y))
+    }
+
+    /// The head's loss from its distances `d` `[n, k]` (computed once by the caller).
+    pub fn loss_of(&self, d: &Tensor, y: &Tensor) -> Tensor {
+        match self.loss {
+            LvqLoss::Glvq { transfer } => glvq_loss(d, y, &self.labels, transfer),
+            LvqLoss::Rslvq { sigma } => rslvq_loss(d, y, &self.labels, sigma),
+            LvqLoss::Celvq => celvq_loss(d, y, &self.labels, self.classes),
+        }
     }
 
     /// Winner-takes-all classes `[n]`: the label of the nearest prototype.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        Ok(self.labels.index_select(0, &self.distances(x)?.argmin(-1, false)))
+        Ok(self.predict_of(&self.distances(x)?))
+    }
+
+    /// Winner-takes-all classes `[n]` from the distances `d` `[n, k]`.
+    pub fn predict_of(&self, d: &Tensor) -> Tensor {
+        self.labels.index_select(0, &d.detach().argmin(-1, false))
     }
 }
 
