@@ -7,6 +7,7 @@ use crate::trainer::{Column, Evaluator, LossTerms, Objective, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::lvq::loss::class_distances;
 use protolearn_layers::lvq::LvqHead;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -16,11 +17,21 @@ use tch::{nn, Kind, Tensor};
 pub trait Classifier {
     /// The class of every row of `z` `[n, d]` → `[n]` int64.
     fn predict(&self, z: &Tensor) -> Result<Tensor>;
+
+    /// Class scores `[n, classes]` with gradient, whose row-wise argmax is [`Classifier::predict`]
+    /// (the logits of a softmax head, `-min_{k: c_k = c} d_k` of a prototype head): what an
+    /// adversarial attack differentiates.
+    fn scores(&self, z: &Tensor) -> Result<Tensor>;
 }
 
 impl Classifier for LvqHead {
     fn predict(&self, z: &Tensor) -> Result<Tensor> {
         Ok(LvqHead::predict(self, z)?)
+    }
+
+    /// `-min_{k: c_k = c} d(z, w_k)` per class: the winner-takes-all rule as scores.
+    fn scores(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(-class_distances(&self.distances(z)?, &self.labels(), self.classes()))
     }
 }
 
@@ -70,6 +81,10 @@ impl Classifier for LinearHead {
     fn predict(&self, z: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
         Ok(self.logits(z).argmax(-1, false))
+    }
+
+    fn scores(&self, z: &Tensor) -> Result<Tensor> {
+        Ok(self.logits(z))
     }
 }
 

@@ -27,6 +27,7 @@
 //! assert_eq!(run.prototypes.size(), vec![1, 2, 2]);
 //! ```
 
+pub mod attack;
 mod batching;
 pub mod checkpoint;
 pub mod classifier;

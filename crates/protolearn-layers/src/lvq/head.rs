@@ -124,6 +124,11 @@ impl LvqHead {
         self.classes
     }
 
+    /// The prototypes' classes `[k]` int64.
+    pub fn labels(&self) -> &Tensor {
+        &self.labels
+    }
+
     /// `d(x_i, w_k)` `[n, k]`.
     pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
         self.dissimilarity.distances(x, &self.prototypes)
