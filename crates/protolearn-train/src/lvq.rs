@@ -13,7 +13,11 @@
 //! let x = Tensor::from_slice(&[0.0f32, 0.1, 0.2, 0.0, 3.0, 3.1, 2.9, 3.0]).view([4, 2]);
 //! let data = Dataset::new(x, Some(Tensor::from_slice(&[0i64, 0, 1, 1]))).unwrap();
 //! let head = LvqConfig { classes: 2, per_class: 1, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Rslvq { sigma: 1.0 } };
-//! let config = LvqTrainConfig { optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.05 }, batch_size: 2, epochs: 10, eigenvalue_weight: 0.0, seed: 0 };
+//! let config = LvqTrainConfig {
+//!     optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.05 },
+//!     batch_size: 2, epochs: 10, eigenvalue_weight: 0.0, seed: 0,
+//!     init: Default::default(), beta: None, reject: None,
+//! };
 //! let run = fit_lvq(&data, Some(&data), None, &head, &config, &mut protolearn_train::observer::Silent).unwrap();
 //! assert_eq!(run.history.last().unwrap().scalar("accuracy"), Some(1.0));
 //! ```
@@ -27,16 +31,20 @@ use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, Phase
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::encode_chunked;
+use crate::clustering::FeatureKMeans;
 use protolearn_layers::lvq::loss::check_labels;
-use protolearn_layers::lvq::{LvqConfig, LvqHead};
+use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
+use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};
+use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use tch::{nn, Kind};
+use tch::{nn, Kind, Tensor};
 
 /// A head's loss on a batch (plus `eigenvalue_weight` times GMLVQ's eigenvalue regulariser when
-/// the head has an `Omega`); logs `loss` and the batch `accuracy`.
+/// the head has an `Omega`, plus the expected reject cost with a learned threshold); logs `loss`
+/// and the batch `accuracy` (and `reject_cost`, `theta`).
 #[derive(Debug)]
 pub struct LvqObjective<'a> {
     /// The feature extractor (`None`: the head sees the inputs).
@@ -45,22 +53,55 @@ pub struct LvqObjective<'a> {
     pub head: &'a LvqHead,
     /// Weight of `-ln det(Omega Omega^T)` (0: none).
     pub eigenvalue_weight: f64,
+    /// GLVQ's sigmoid steepness `β(i)` over the steps (`None`: the transfer's own `β`).
+    pub beta: Option<Schedule>,
+    /// The reject threshold `θ` (a scalar variable) and the costs it is trained with.
+    pub reject: Option<(&'a Tensor, RejectCosts)>,
 }
 
 impl Objective for LvqObjective<'_> {
-    fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
         let z = features(self.backbone, &batch.x)?;
         let d = self.head.distances(&z)?; // once, for the loss and the batch accuracy
-        let mut loss = self.head.loss_of(&d, y);
+        let kind = match self.beta {
+            Some(beta) => LvqLoss::Glvq { transfer: Transfer::Sigmoid { beta: beta.at(at.step, at.steps) } },
+            None => self.head.loss_kind(),
+        };
+        let mut loss = self.head.loss_with(&d, y, kind);
         if self.eigenvalue_weight > 0.0 {
             if let Some(penalty) = self.head.dissimilarity.eigenvalue_penalty() {
                 loss = &loss + penalty * self.eigenvalue_weight;
             }
         }
         let accuracy = self.head.predict_of(&d).eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
-        Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })
+        let mut logged = vec![("accuracy", accuracy)];
+        if let Some((theta, costs)) = &self.reject {
+            let cost = reject_cost(&d, y, self.head.labels(), theta, costs);
+            loss = &loss + &cost;
+            logged.extend([("reject_cost", cost.detach()), ("theta", theta.detach().shallow_clone())]);
+        }
+        logged.insert(0, ("loss", loss.detach()));
+        Ok(LossTerms { minimise: loss, logged })
     }
+}
+
+/// Where the prototypes of a head start.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum HeadInit {
+    /// At `per_class` random training samples of each class, mapped through the initial
+    /// backbone (only those rows are encoded).
+    #[default]
+    Stratified,
+    /// At the `per_class` k-means centroids of each class's features under the initial backbone
+    /// (the whole training set is encoded once).
+    ClassKMeans {
+        /// k-means restarts per class.
+        n_init: usize,
+        /// Lloyd iterations at most.
+        max_iter: usize,
+    },
 }
 
 /// How a head (and its backbone) is trained by gradient descent.
@@ -77,6 +118,50 @@ pub struct LvqTrainConfig {
     pub eigenvalue_weight: f64,
     /// Seed of the backbone, the prototype draw and the batch order.
     pub seed: u64,
+    /// Where the prototypes start (default: class-stratified samples).
+    #[serde(default)]
+    pub init: HeadInit,
+    /// A schedule of GLVQ's sigmoid steepness `β` over the steps (a GLVQ head only; e.g.
+    /// exponential from 1 up to 10, sharpening `sigmoid(β μ)` towards the error count).
+    #[serde(default)]
+    pub beta: Option<Schedule>,
+    /// Train a reject threshold `θ` on the relative similarity together with the network,
+    /// adding the expected cost of [`reject_cost`] to the loss (paper 003, Sec. 7.4).
+    #[serde(default)]
+    pub reject: Option<RejectCosts>,
+}
+
+impl LvqTrainConfig {
+    /// Checks the schedule, the costs, and that a `β` schedule goes with a GLVQ head.
+    pub fn validate(&self, head: &LvqConfig) -> Result<()> {
+        if let Some(beta) = self.beta {
+            if !matches!(head.loss, LvqLoss::Glvq { .. }) {
+                return Err(Error::InvalidConfig {
+                    field: "beta".into(),
+                    expected: "a GLVQ head (the schedule is the sigmoid's steepness)".into(),
+                    found: format!("{:?}", head.loss),
+                });
+            }
+            if ![beta.start, beta.end].iter().all(|v| v.is_finite() && *v > 0.0) {
+                return Err(Error::InvalidConfig {
+                    field: "beta".into(),
+                    expected: "finite start and end > 0".into(),
+                    found: format!("start = {}, end = {}", beta.start, beta.end),
+                });
+            }
+        }
+        if let Some(costs) = &self.reject {
+            costs.validate()?;
+        }
+        if let HeadInit::ClassKMeans { n_init: 0, .. } | HeadInit::ClassKMeans { max_iter: 0, .. } = self.init {
+            return Err(Error::InvalidConfig {
+                field: "init".into(),
+                expected: "n_init and max_iter >= 1".into(),
+                found: format!("{:?}", self.init),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A trained head with its backbone and history.
@@ -88,8 +173,11 @@ pub struct LvqRun {
     pub backbone: Option<Box<dyn Backbone>>,
     /// The head.
     pub head: LvqHead,
-    /// One record per epoch: `loss`, `accuracy` (training batches), `test_accuracy` with `eval`.
+    /// One record per epoch: `loss`, `accuracy` (training batches), `test_accuracy` with `eval`
+    /// (and `reject_cost`, `theta` when a reject threshold is trained).
     pub history: Vec<LogRecord>,
+    /// The learned reject threshold `θ` on the relative similarity (with `reject` costs).
+    pub reject_threshold: Option<f64>,
 }
 
 /// A freshly built backbone and head, and the seed of the batch order.
@@ -100,28 +188,66 @@ struct Built {
     batch_seed: u64,
 }
 
-/// Builds a backbone (if any) and a head whose prototypes start at class-stratified samples
-/// of the training set mapped through the backbone.
-fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig, seed: u64) -> Result<Built> {
+/// The feature rows (and their classes) a head is built from under `init`: the stratified rows
+/// themselves, or the per-class k-means centroids of the encoded training set.
+fn starting_rows(
+    train: &Dataset,
+    y: &Tensor,
+    backbone: Option<&dyn Backbone>,
+    head: &LvqConfig,
+    init: HeadInit,
+    seed: u64,
+) -> Result<(Tensor, Tensor)> {
+    let encode = |x: &Tensor| -> Result<Tensor> {
+        match backbone {
+            Some(b) => Ok(encode_chunked(b, x)?),
+            None => Ok(x.flatten(1, -1)),
+        }
+    };
+    match init {
+        HeadInit::Stratified => {
+            // Only the rows the prototypes start at go through the backbone; built from exactly
+            // those, the head draws them all (per_class of each class), in order.
+            let index = Tensor::from_slice(&head.stratified_rows(y, seed)?).to_device(train.device());
+            Ok((encode(&train.x.index_select(0, &index))?, y.index_select(0, &index)))
+        }
+        HeadInit::ClassKMeans { n_init, max_iter } => {
+            let z = encode(&train.x)?;
+            let kmeans = FeatureKMeans { n_init, max_iter, tol: 1e-4 };
+            let mut centroids = Vec::new();
+            for c in 0..head.classes {
+                let members = y.eq(c).nonzero().squeeze_dim(1);
+                let found = members.size()[0];
+                if found < head.per_class {
+                    return Err(Error::InvalidConfig {
+                        field: "per_class".into(),
+                        expected: format!("at most the {found} samples of class {c}"),
+                        found: head.per_class.to_string(),
+                    });
+                }
+                centroids.push(kmeans.fit_codes(&z.index_select(0, &members), head.per_class as usize, seed ^ c as u64)?.centroids);
+            }
+            let labels = Tensor::arange(head.classes, (Kind::Int64, train.device())).repeat_interleave_self_int(head.per_class, 0, None);
+            Ok((Tensor::cat(&centroids, 0), labels))
+        }
+    }
+}
+
+/// Builds a backbone (if any) and a head whose prototypes start as `init` says.
+fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig, init: HeadInit, seed: u64) -> Result<Built> {
     let y = train.y.as_ref().ok_or_else(|| Error::InvalidConfig {
         field: "train".into(),
         expected: "a labelled dataset".into(),
         found: "none".into(),
     })?;
     check_labels(y, head.classes)?;
+    head.validate()?;
     let mut seeds = ChaCha8Rng::seed_from_u64(seed);
     let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
-    // Only the rows the prototypes start at go through the backbone; built from exactly those,
-    // the head draws them all (per_class of each class), in order.
-    let index = tch::Tensor::from_slice(&head.stratified_rows(y, head_seed)?).to_device(train.device());
-    let x = train.x.index_select(0, &index);
-    let z = match &backbone {
-        Some(b) => encode_chunked(b.as_ref(), &x)?,
-        None => x.flatten(1, -1),
-    };
-    let head = head.build(&(vs.root() / "head"), &z, &y.index_select(0, &index), head_seed)?;
+    let (z, labels) = starting_rows(train, y, backbone.as_deref(), head, init, head_seed)?;
+    let head = head.build(&(vs.root() / "head"), &z, &labels, head_seed)?;
     Ok(Built { vs, backbone, head, batch_seed })
 }
 
@@ -163,10 +289,19 @@ pub fn fit_lvq(
     config: &LvqTrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
-    let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.seed)?;
-    let mut objective = LvqObjective { backbone: backbone.as_deref(), head: &head, eigenvalue_weight: config.eigenvalue_weight };
+    config.validate(head)?;
+    let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.init, config.seed)?;
+    let threshold = config.reject.map(|_| (vs.root() / "head").zeros("reject_threshold", &[]));
+    let mut objective = LvqObjective {
+        backbone: backbone.as_deref(),
+        head: &head,
+        eigenvalue_weight: config.eigenvalue_weight,
+        beta: config.beta,
+        reject: threshold.as_ref().zip(config.reject),
+    };
     let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, observer)?;
-    Ok(LvqRun { vs, backbone, head, history })
+    let reject_threshold = threshold.map(|t| t.double_value(&[]));
+    Ok(LvqRun { vs, backbone, head, history, reject_threshold })
 }
 
 /// A trained softmax baseline with its backbone and history.
@@ -235,12 +370,12 @@ pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     let RuleSchedule { batch_size, epochs, seed } = *schedule;
-    let Built { vs, head, batch_seed, .. } = build(train, None, head, seed)?;
+    let Built { vs, head, batch_seed, .. } = build(train, None, head, HeadInit::Stratified, seed)?;
     let spe = steps_per_epoch(train, batch_size);
     let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size }, batch_seed)?;
     let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, "test_accuracy"));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
     let history = trainer.apply_rule(&PhaseConfig::new("lvq-rule", epochs * spe, spe), &head, rule, &vs, &mut evaluators, observer)?;
     drop(evaluators);
-    Ok(LvqRun { vs, backbone: None, head, history })
+    Ok(LvqRun { vs, backbone: None, head, history, reject_threshold: None })
 }

@@ -4,9 +4,10 @@
 
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{BlobCenters, BlobsConfig};
+use protolearn_layers::lvq::reject::{reject_outcome, relative_similarity, RejectCosts, RejectOutcome};
 use protolearn_layers::lvq::{Activation, DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqLoss, Transfer};
 use protolearn_layers::som::Schedule;
-use protolearn_train::lvq::{fit_lvq, fit_lvq_rule, LvqTrainConfig, RuleSchedule};
+use protolearn_train::lvq::{fit_lvq, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use rand::{Rng, SeedableRng};
@@ -33,6 +34,9 @@ fn train_config() -> LvqTrainConfig {
         epochs: 15,
         eigenvalue_weight: 0.0,
         seed: 1,
+        init: HeadInit::Stratified,
+        beta: None,
+        reject: None,
     }
 }
 
@@ -121,6 +125,117 @@ fn gmlvq_relevances_pick_the_informative_feature() {
     assert!((lambda.trace().double_value(&[]) - 1.0).abs() < 1e-5);
     assert!(diagonal[0] > 2.0 * diagonal[1..].iter().cloned().fold(0.0, f32::max), "{diagonal:?}");
     assert!(accuracy(&run) >= 0.95);
+}
+
+/// Labelled 2-D points around `centres` (standard deviation 0.1), `per` per centre.
+fn around(centres: &[([f32; 2], i64)], per: usize, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for _ in 0..per {
+        for &([a, b], class) in centres {
+            x.extend([a + rng.random_range(-0.17f32..0.17), b + rng.random_range(-0.17f32..0.17)]);
+            y.push(class);
+        }
+    }
+    let n = y.len() as i64;
+    Dataset::new(Tensor::from_slice(&x).view([n, 2]), Some(Tensor::from_slice(&y))).expect("dataset")
+}
+
+#[test]
+fn class_kmeans_starts_the_prototypes_at_each_class_s_clusters() {
+    // XOR: each class is two clusters; one class-stratified sample per prototype can land two
+    // prototypes in one cluster, per-class k-means cannot.
+    let centres = [([-3.0, 0.0], 0), ([3.0, 0.0], 0), ([0.0, -3.0], 1), ([0.0, 3.0], 1)];
+    let data = around(&centres, 50, 7);
+    let head = LvqConfig {
+        classes: 2,
+        per_class: 2,
+        dissimilarity: DissimilarityConfig::SquaredEuclidean,
+        loss: LvqLoss::Glvq { transfer: Transfer::Identity },
+    };
+    let still = LvqTrainConfig {
+        optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr: 1e-9 },
+        epochs: 1,
+        init: HeadInit::ClassKMeans { n_init: 3, max_iter: 50 },
+        ..train_config()
+    };
+    let run = fit_lvq(&data, Some(&data), None, &head, &still, &mut Silent).expect("trains");
+    let w = Vec::<f32>::try_from(run.head.prototypes.flatten(0, -1)).expect("prototypes");
+    for (k, p) in w.chunks(2).enumerate() {
+        let class = k as i64 / 2;
+        let nearest = centres
+            .iter()
+            .filter(|c| c.1 == class)
+            .map(|c| ((p[0] - c.0[0]).powi(2) + (p[1] - c.0[1]).powi(2)).sqrt())
+            .fold(f32::INFINITY, f32::min);
+        assert!(nearest < 0.1, "prototype {k} {p:?} is {nearest} from its class's clusters");
+    }
+    assert_eq!(accuracy(&run), 1.0, "the k-means start classifies XOR");
+    let mut pair = w.chunks(2).take(2);
+    let (a, b) = (pair.next().unwrap(), pair.next().unwrap());
+    assert!((a[0] - b[0]).abs() > 5.0, "class 0's prototypes sit in its two clusters: {a:?} {b:?}");
+}
+
+#[test]
+fn a_beta_schedule_sharpens_the_glvq_sigmoid() {
+    let data = blobs(3);
+    let head = |beta| LvqConfig {
+        classes: 3,
+        per_class: 1,
+        dissimilarity: DissimilarityConfig::SquaredEuclidean,
+        loss: LvqLoss::Glvq { transfer: Transfer::Sigmoid { beta } },
+    };
+    let steep = Schedule { decay: Default::default(), start: 1.0, end: 20.0 };
+    let scheduled = fit_lvq(&data, Some(&data), None, &head(1.0), &LvqTrainConfig { beta: Some(steep), ..train_config() }, &mut Silent)
+        .expect("trains");
+    let constant = fit_lvq(&data, Some(&data), None, &head(1.0), &train_config(), &mut Silent).expect("trains");
+    let loss = |run: &protolearn_train::lvq::LvqRun| run.history.last().and_then(|r| r.scalar("loss")).expect("loss");
+    // Well classified (mu ~ -0.9): sigmoid(20 mu) ~ 0, sigmoid(mu) ~ 0.3.
+    assert!(loss(&scheduled) < 0.05 && loss(&constant) > 0.2, "{} vs {}", loss(&scheduled), loss(&constant));
+    assert!(accuracy(&scheduled) >= 0.95);
+    let rslvq = LvqConfig { loss: LvqLoss::Rslvq { sigma: 1.0 }, ..head(1.0) };
+    let err = fit_lvq(&data, None, None, &rslvq, &LvqTrainConfig { beta: Some(steep), ..train_config() }, &mut Silent).unwrap_err();
+    assert!(err.to_string().contains("beta"), "{err}");
+}
+
+/// Reject rate and accepted accuracy on `data` at the run's learned threshold.
+fn rejected(run: &protolearn_train::lvq::LvqRun, data: &Dataset, costs: &RejectCosts) -> RejectOutcome {
+    let d = run.head.distances(&data.x).expect("distances").detach();
+    let rs: Vec<f64> = Vec::<f32>::try_from(relative_similarity(&d, run.head.labels())).expect("rs").into_iter().map(f64::from).collect();
+    let correct = Vec::<bool>::try_from(run.head.predict(&data.x).expect("predict").eq_tensor(data.y.as_ref().expect("labels")))
+        .expect("correct");
+    reject_outcome(&rs, &correct, run.reject_threshold.expect("a learned threshold"), costs).expect("outcome")
+}
+
+#[test]
+fn the_learned_reject_threshold_follows_the_costs() {
+    // Two classes N(-1, 1) and N(+1, 1) in 1-D: Chow's rule rejects |x| < 1.1 when a reject
+    // costs 0.1 of an error (about half the samples) and |x| < 0.2 at 0.4 (about a tenth).
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let normal = rand_distr::Normal::new(0.0f32, 1.0).expect("normal");
+    let n = 600;
+    let x: Vec<f32> = (0..n).map(|i| if i % 2 == 0 { -1.0 } else { 1.0 } + rand_distr::Distribution::sample(&normal, &mut rng)).collect();
+    let y: Vec<i64> = (0..n).map(|i| i % 2).collect();
+    let data = Dataset::new(Tensor::from_slice(&x).view([n, 1]), Some(Tensor::from_slice(&y))).expect("dataset");
+    let head = LvqConfig {
+        classes: 2,
+        per_class: 1,
+        dissimilarity: DissimilarityConfig::SquaredEuclidean,
+        loss: LvqLoss::Glvq { transfer: Transfer::Identity },
+    };
+    let fit = |reject: f64| {
+        let costs = RejectCosts { error: 1.0, reject, width: 0.05 };
+        let config = LvqTrainConfig { reject: Some(costs), epochs: 20, ..train_config() };
+        let run = fit_lvq(&data, Some(&data), None, &head, &config, &mut Silent).expect("trains");
+        (rejected(&run, &data, &costs), accuracy(&run))
+    };
+    let (cheap, accuracy_all) = fit(0.1);
+    let (dear, _) = fit(0.4);
+    assert!(cheap.reject_rate > 0.3 && cheap.reject_rate < 0.7, "cheap rejects: {cheap:?}");
+    assert!(dear.reject_rate < 0.2, "dear rejects: {dear:?}");
+    let kept = cheap.accepted_accuracy.expect("some accepted");
+    assert!(kept > accuracy_all + 0.05, "rejecting raises the accepted accuracy: {kept} vs {accuracy_all}");
+    assert!(cheap.cost < 1.0 - accuracy_all, "the threshold costs less than accepting everything: {} vs {}", cheap.cost, 1.0 - accuracy_all);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::lvq::LvqConfig;
-use protolearn_train::lvq::{fit_lvq, fit_softmax, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqTrainConfig};
 use protolearn_train::optim::OptimizerConfig;
 use protolearn_train::trainer::LogRecord;
 use serde::{Deserialize, Serialize};
@@ -126,6 +126,9 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
                 epochs: preset.epochs,
                 eigenvalue_weight: spec.eigenvalue_weight,
                 seed,
+                init: HeadInit::Stratified,
+                beta: None,
+                reject: None,
             };
             for model in &spec.models {
                 let started = Instant::now();

@@ -13,7 +13,7 @@ use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, reject_curve, rel
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
-use protolearn_train::lvq::{fit_lvq, fit_softmax, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use serde::Deserialize;
@@ -81,7 +81,16 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             (train, test)
         };
         let config =
-            LvqTrainConfig { optimizer: spec.optimizer, batch_size: spec.batch_size, epochs: preset.epochs, eigenvalue_weight: 0.0, seed };
+            LvqTrainConfig {
+                optimizer: spec.optimizer,
+                batch_size: spec.batch_size,
+                epochs: preset.epochs,
+                eigenvalue_weight: 0.0,
+                seed,
+                init: HeadInit::Stratified,
+                beta: None,
+                reject: None,
+            };
         let lvq = fit_lvq(&train, Some(&test), Some(&spec.backbone), &spec.head, &config, &mut Silent).context("prototype head")?;
         let softmax =
             fit_softmax(&train, Some(&test), Some(&spec.backbone), spec.head.classes, &config, &mut Silent).context("softmax head")?;

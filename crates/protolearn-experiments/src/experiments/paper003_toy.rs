@@ -13,7 +13,7 @@ use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, relative_similari
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{scatter, Layout, Prototypes, ScatterPanel};
-use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, HeadInit, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use rand::SeedableRng;
@@ -138,6 +138,9 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
                 epochs: spec.epochs,
                 eigenvalue_weight: 0.0,
                 seed: spec.seed,
+                init: HeadInit::Stratified,
+                beta: None,
+                reject: None,
             };
             let run =
                 fit_lvq(&train, Some(&train), None, &head, &config, &mut Silent).with_context(|| format!("{name}: {}", model.name))?;

@@ -129,6 +129,11 @@ impl LvqHead {
         &self.labels
     }
 
+    /// The configured loss.
+    pub fn loss_kind(&self) -> LvqLoss {
+        self.loss
+    }
+
     /// `d(x_i, w_k)` `[n, k]`.
     pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
         self.dissimilarity.distances(x, &self.prototypes)
@@ -142,7 +147,13 @@ impl LvqHead {
 
     /// The head's loss from its distances `d` `[n, k]` (computed once by the caller).
     pub fn loss_of(&self, d: &Tensor, y: &Tensor) -> Tensor {
-        match self.loss {
+        self.loss_with(d, y, self.loss)
+    }
+
+    /// `loss` (instead of the configured one, e.g. GLVQ with the `beta` of a schedule at this
+    /// step) from the distances `d` `[n, k]`.
+    pub fn loss_with(&self, d: &Tensor, y: &Tensor, loss: LvqLoss) -> Tensor {
+        match loss {
             LvqLoss::Glvq { transfer } => glvq_loss(d, y, &self.labels, transfer),
             LvqLoss::Rslvq { sigma } => rslvq_loss(d, y, &self.labels, sigma),
             LvqLoss::Celvq => celvq_loss(d, y, &self.labels, self.classes),

@@ -1,9 +1,12 @@
 //! Reject options of prototype heads (paper 003, Sec. 7.4): n-balls around the prototypes
 //! (outside every ball -> reject), the relative similarity of the two nearest prototypes of
 //! different classes, softmax confidence as the baseline of ordinary networks, and the reject
-//! curve (accuracy of the accepted samples against the rejection rate).
+//! curve (accuracy of the accepted samples against the rejection rate), and training with a
+//! misclassification cost against a reject cost ([`RejectCosts`], [`reject_cost`]).
 
+use super::loss::glvq_mu;
 use crate::error::{expect_dims, Error, Result};
+use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
 /// Per-prototype radii `r_k` `[k]`: the `quantile` of the distances `sqrt(d_ik)` of the samples
@@ -51,6 +54,85 @@ pub fn relative_similarity(d: &Tensor, labels: &Tensor) -> Tensor {
     let same = winner_class.unsqueeze(1).eq_tensor(&labels.unsqueeze(0));
     let d2 = d.masked_fill(&same, f64::INFINITY).amin(-1, false);
     ((&d2 - &d1) / (d2 + &d1).clamp_min(f64::from(f32::MIN_POSITIVE))).clamp(0.0, 1.0)
+}
+
+/// The costs of a classifier with a reject option (paper 003, Sec. 7.4: "misclassification
+/// costs λe, reject-costs λr"): accepting a misclassified sample costs `error`, rejecting any
+/// sample costs `reject`, a correct acceptance costs nothing. With `reject >= error / 2` on two
+/// classes, Chow's rule never rejects (an error probability above 1/2 is impossible).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectCosts {
+    /// `λe`, the cost of an accepted error.
+    pub error: f64,
+    /// `λr`, the cost of a rejection.
+    pub reject: f64,
+    /// Width `s` of the smooth accept `sigmoid((rs - θ) / s)` and error `sigmoid(μ / s)`.
+    pub width: f64,
+}
+
+impl RejectCosts {
+    /// Checks that both costs are finite and >= 0, `reject < error` (otherwise rejecting never
+    /// pays), and `width > 0`.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, expected: &str, found: f64| Err(Error::InvalidConfig { field, expected: expected.into(), found: found.to_string() });
+        if !(self.error.is_finite() && self.error > 0.0) {
+            return invalid("error", "a finite cost > 0", self.error);
+        }
+        if !(self.reject.is_finite() && (0.0..self.error).contains(&self.reject)) {
+            return invalid("reject", "a cost in [0, error)", self.reject);
+        }
+        if !(self.width.is_finite() && self.width > 0.0) {
+            return invalid("width", "finite and > 0", self.width);
+        }
+        Ok(())
+    }
+}
+
+/// The smooth expected cost of classifying with a reject threshold `θ` on the relative
+/// similarity, `(1/n) Σ_i [λe a_i e_i + λr (1 - a_i)]` with the soft acceptance
+/// `a_i = sigmoid((rs_i - θ) / s)` and the soft error `e_i = sigmoid(μ_i / s)` (GLVQ's `μ`,
+/// positive when misclassified). Differentiable in the distances (so in the network) and in
+/// `θ`: the gradient moves `θ` up where `λe e_i > λr` near the threshold, down elsewhere.
+///
+/// # Shapes
+/// `d`: `[n, k]`, `y`: `[n]`, `labels`: `[k]`, `theta`: `[]` → `[]`.
+pub fn reject_cost(d: &Tensor, y: &Tensor, labels: &Tensor, theta: &Tensor, costs: &RejectCosts) -> Tensor {
+    let accept = ((relative_similarity(d, labels) - theta) / costs.width).sigmoid();
+    let error = (glvq_mu(d, y, labels) / costs.width).sigmoid();
+    let rejected: Tensor = 1.0 - &accept;
+    (accept * error * costs.error + rejected * costs.reject).mean(Kind::Float)
+}
+
+/// Decisions at a hard threshold: accept a sample iff its relative similarity exceeds `theta`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RejectOutcome {
+    /// Fraction of samples rejected.
+    pub reject_rate: f64,
+    /// Accuracy on the accepted samples (`None` when all are rejected).
+    pub accepted_accuracy: Option<f64>,
+    /// `(λe #accepted errors + λr #rejected) / n`.
+    pub cost: f64,
+}
+
+/// The [`RejectOutcome`] of threshold `theta` on the scores `rs` with per-sample correctness.
+pub fn reject_outcome(rs: &[f64], correct: &[bool], theta: f64, costs: &RejectCosts) -> Result<RejectOutcome> {
+    if rs.len() != correct.len() || rs.is_empty() {
+        return Err(Error::InvalidConfig {
+            field: "correct",
+            expected: format!("{} values (one per score, at least one)", rs.len()),
+            found: correct.len().to_string(),
+        });
+    }
+    let accepted: Vec<bool> = rs.iter().map(|&r| r > theta).collect();
+    let kept = accepted.iter().filter(|&&a| a).count();
+    let right = accepted.iter().zip(correct).filter(|&(&a, &c)| a && c).count();
+    let n = rs.len() as f64;
+    Ok(RejectOutcome {
+        reject_rate: (rs.len() - kept) as f64 / n,
+        accepted_accuracy: (kept > 0).then(|| right as f64 / kept as f64),
+        cost: (costs.error * (kept - right) as f64 + costs.reject * (rs.len() - kept) as f64) / n,
+    })
 }
 
 /// Softmax confidence `max_c softmax(logits)_c` (`[n]`), the reject score of a softmax network.
@@ -115,6 +197,27 @@ mod tests {
         assert_eq!(rs[0], 1.0);
         assert!(rs[1].abs() < 1e-6, "x = 2.5 is equidistant from 1 (class 0) and 4 (class 1): {}", rs[1]);
         assert_eq!(rs[2], 1.0);
+    }
+
+    #[test]
+    fn reject_cost_rewards_rejecting_only_what_is_likely_wrong() {
+        // Class 0 at 0, class 1 at 4 (1-D); samples near each prototype and one on the border.
+        let w = Tensor::from_slice(&[0.0f32, 4.0]).view([2, 1]);
+        let labels = Tensor::from_slice(&[0i64, 1]);
+        let x = Tensor::from_slice(&[0.1f32, 3.9, 2.1]).view([3, 1]);
+        let d = crate::distance::squared_euclidean(&x, &w);
+        let y = Tensor::from_slice(&[0i64, 1, 0]); // the border sample is misclassified
+        let costs = RejectCosts { error: 1.0, reject: 0.2, width: 0.05 };
+        let at = |t: f64| reject_cost(&d, &y, &labels, &Tensor::from(t as f32), &costs).double_value(&[]);
+        // θ between the border sample's rs (~0.05) and the others' (~0.9): reject only the error.
+        assert!(at(0.5) < at(-0.5), "rejecting the error beats accepting all: {} vs {}", at(0.5), at(-0.5));
+        assert!(at(0.5) < at(1.5), "and beats rejecting all: {}", at(1.5));
+        assert!((at(0.5) - 0.2 / 3.0).abs() < 0.01, "cost ~ λr / 3: {}", at(0.5));
+        let rs: Vec<f64> = Vec::<f32>::try_from(relative_similarity(&d, &labels)).unwrap().into_iter().map(f64::from).collect();
+        let hard = reject_outcome(&rs, &[true, true, false], 0.5, &costs).unwrap();
+        assert_eq!(hard, RejectOutcome { reject_rate: 1.0 / 3.0, accepted_accuracy: Some(1.0), cost: 0.2 / 3.0 });
+        assert!(RejectCosts { reject: 1.0, ..costs }.validate().is_err(), "rejecting at the error's cost never pays");
+        assert!(RejectCosts { width: 0.0, ..costs }.validate().is_err());
     }
 
     #[test]
