@@ -7,4 +7,5 @@ pub mod doctor;
 pub mod experiments;
 pub mod overrides;
 pub mod progress;
+pub mod pytorch;
 pub mod report;

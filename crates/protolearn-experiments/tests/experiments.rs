@@ -5,7 +5,8 @@
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::{
-    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_lvq, paper003_reject, paper003_relevance, paper003_toy,
+    paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_kernel, paper003_lvq, paper003_reject,
+    paper003_relevance, paper003_toy,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -184,16 +185,26 @@ fn paper003_lvq_runs_end_to_end_on_blob_images() {
         .replace("height = 28, width = 28, filters = [32, 64], latent_dim = 64", "height = 8, width = 8, filters = [4, 4], latent_dim = 6")
         .replace("dim = 64", "dim = 6")
         .replace("batch_size = 128", "batch_size = 30");
-    let spec = format!("{spec}[quick]\nseeds = [0, 1]\nepochs = 10\n[full]\nseeds = [0]\nepochs = 1\n");
+    let spec = format!("{spec}[quick]\nseeds = [0, 1]\nepochs = 10\nattack_samples = 20\n[full]\nseeds = [0]\nepochs = 1\n");
     let ctx = context(dir.path(), "paper003_lvq", &spec);
     let section = paper003_lvq::run(&ctx).expect("runs");
     for head in ["softmax", "RSLVQ", "GLVQ", "GMLVQ", "CELVQ", "Tiny ImageNet"] {
         assert!(section.body.contains(head), "{head} missing:\n{}", section.body);
     }
+    for part in ["Reject curves", "relative similarity", "softmax confidence", "Robustness", "| pgd |", "PyTorch not run"] {
+        assert!(section.body.contains(part), "{part} missing:\n{}", section.body);
+    }
     let out = ctx.out.join("paper003_lvq");
-    assert_files(&out, &["spec.toml", "history.csv", "summary.json"]);
+    assert_files(
+        &out,
+        &["spec.toml", "history.csv", "reject.csv", "robustness.csv", "summary.json", "reject_curves.png", "robustness.svg"],
+    );
+    let robust = std::fs::read_to_string(out.join("robustness.csv")).expect("robustness.csv");
+    // 5 heads x 2 seeds x 2 attacks x 5 radii, and a header.
+    assert_eq!(robust.lines().count(), 1 + 5 * 2 * 2 * 5, "{robust}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+    let summary = &summary["models"];
     let accuracy = summary["blob-images"]["RSLVQ"]["accuracy"].as_array().expect("one per seed");
     assert_eq!(accuracy.len(), 2);
     // Every head learns: well above chance (1/3) after 10 short epochs; the accuracy each head
@@ -205,6 +216,33 @@ fn paper003_lvq_runs_end_to_end_on_blob_images() {
     // The GMLVQ head has 6 x 6 Omega parameters more than GLVQ.
     let params = |h: &str| summary["blob-images"][h]["parameters"][0].as_f64().expect("parameters");
     assert_eq!(params("GMLVQ") - params("GLVQ"), 36.0);
+}
+
+#[test]
+fn paper003_kernel_compares_convolutions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shipped = paper003_kernel::SPEC;
+    let spec = shipped[..shipped.find("[quick]").expect("a quick preset")]
+        .replace(r#"datasets = ["mnist", "fashion-mnist"]"#, r#"datasets = ["blob-images"]"#)
+        .replace("classes = 10\n", "classes = 3\n")
+        .replace("classes = 10,", "classes = 3,")
+        .replace("height = 28, width = 28, filters = [32, 64], latent_dim = 64", "height = 8, width = 8, filters = [4, 4], latent_dim = 6")
+        .replace("batch_size = 128", "batch_size = 30");
+    let spec = format!("{spec}[quick]\nseeds = [0]\nepochs = 8\nattack_samples = 30\n[full]\nseeds = [0]\nepochs = 1\n");
+    let ctx = context(dir.path(), "paper003_kernel", &spec);
+    let section = paper003_kernel::run(&ctx).expect("runs");
+    for row in ["| plain conv |", "| kernel-prototype soft |", "| kernel-prototype hard |", "kernel-prototype hard + GLVQ", "| fgsm |"] {
+        assert!(section.body.contains(row), "{row} missing:\n{}", section.body);
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ctx.out.join("paper003_kernel/summary.json")).expect("summary")).expect("json");
+    let params = |m: &str| summary["models"]["blob-images"][m]["parameters"][0].as_f64().expect("parameters");
+    // A kernel-prototype layer has kernels but no biases: 4 + 4 fewer parameters than plain.
+    assert_eq!(params("plain conv") - params("kernel-prototype soft"), 8.0);
+    for m in ["plain conv", "kernel-prototype soft", "kernel-prototype hard"] {
+        let acc = summary["models"]["blob-images"][m]["accuracy"][0].as_f64().expect("accuracy");
+        assert!(acc > 0.5, "{m}: {acc} (chance is 1/3)");
+    }
 }
 
 #[test]
@@ -236,7 +274,7 @@ fn paper003_reject_runs_end_to_end() {
     let spec = format!("{spec}[quick]\nseeds = [0, 1]\nepochs = 5\n[full]\nseeds = [0]\nepochs = 1\n");
     let ctx = context(dir.path(), "paper003_reject", &spec);
     let section = paper003_reject::run(&ctx).expect("runs");
-    for rule in ["radius (n-balls)", "relative similarity", "softmax confidence", "| 0.50 |"] {
+    for rule in ["n-balls", "relative similarity", "softmax confidence", "| 0.50 |", "trained θ", "post-hoc θ"] {
         assert!(section.body.contains(rule), "{rule} missing:\n{}", section.body);
     }
     assert_files(&ctx.out.join("paper003_reject"), &["spec.toml", "reject_curves.png", "reject_curves.svg"]);

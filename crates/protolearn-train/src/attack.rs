@@ -15,7 +15,7 @@
 //! let vs = nn::VarStore::new(Device::Cpu);
 //! let mut head = LinearHead::new(&vs.root(), 1, 2, &mut rand::SeedableRng::seed_from_u64(0));
 //! tch::no_grad(|| {
-//!     let _ = head.weight.copy_(&Tensor::from_slice(&[-1.0f32, 1.0]).view([2, 1]));
+//!     head.weight.copy_(&Tensor::from_slice(&[-1.0f32, 1.0]).view([2, 1]));
 //! });
 //! let x = Tensor::from_slice(&[-1.0f32, 1.0]).view([2, 1]);
 //! let data = Dataset::new(x, Some(Tensor::from_slice(&[0i64, 1]))).unwrap();
@@ -190,7 +190,7 @@ mod tests {
     fn head(vs: &nn::VarStore) -> LinearHead {
         let mut head = LinearHead::new(&vs.root(), 2, 2, &mut ChaCha8Rng::seed_from_u64(0));
         tch::no_grad(|| {
-            let _ = head.weight.copy_(&Tensor::from_slice(&[-1.0f32, 0.0, 1.0, 0.0]).view([2, 2]));
+            head.weight.copy_(&Tensor::from_slice(&[-1.0f32, 0.0, 1.0, 0.0]).view([2, 2]));
         });
         head
     }
@@ -210,8 +210,8 @@ mod tests {
         let x = Tensor::from_slice(&[0.5f32, 0.5, -0.5, 0.5]).view([2, 2]);
         let y = Tensor::from_slice(&[1i64, 0]);
         let config = AttackConfig { attack: Attack::Fgsm, epsilon: 0.2, clip: Some([0.0, 1.0]) };
-        let adv = Vec::<f32>::try_from(perturb(&target, &x, &y, &config, &mut ChaCha8Rng::seed_from_u64(0)).unwrap().flatten(0, -1))
-            .unwrap();
+        let adv =
+            Vec::<f32>::try_from(perturb(&target, &x, &y, &config, &mut ChaCha8Rng::seed_from_u64(0)).unwrap().flatten(0, -1)).unwrap();
         // Class 1 at x_0 = 0.5 is pushed to 0.3; class 0 at -0.5 to -0.3, then clipped to 0.
         // The ignored coordinate has zero gradient, sign 0: it stays.
         assert_eq!(adv, vec![0.3, 0.5, 0.0, 0.5]);

@@ -31,7 +31,7 @@ impl Classifier for LvqHead {
 
     /// `-min_{k: c_k = c} d(z, w_k)` per class: the winner-takes-all rule as scores.
     fn scores(&self, z: &Tensor) -> Result<Tensor> {
-        Ok(-class_distances(&self.distances(z)?, &self.labels(), self.classes()))
+        Ok(-class_distances(&self.distances(z)?, self.labels(), self.classes()))
     }
 }
 

@@ -23,6 +23,7 @@
 //! ```
 
 use crate::classifier::{batch_labels, features, AccuracyEvaluator, Classifier, LinearHead, SoftmaxObjective};
+use crate::clustering::FeatureKMeans;
 use crate::ddcl::steps_per_epoch;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
@@ -31,7 +32,6 @@ use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, Phase
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::encode_chunked;
-use crate::clustering::FeatureKMeans;
 use protolearn_layers::lvq::loss::check_labels;
 use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
 use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};

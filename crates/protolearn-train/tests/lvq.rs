@@ -202,8 +202,8 @@ fn a_beta_schedule_sharpens_the_glvq_sigmoid() {
 fn rejected(run: &protolearn_train::lvq::LvqRun, data: &Dataset, costs: &RejectCosts) -> RejectOutcome {
     let d = run.head.distances(&data.x).expect("distances").detach();
     let rs: Vec<f64> = Vec::<f32>::try_from(relative_similarity(&d, run.head.labels())).expect("rs").into_iter().map(f64::from).collect();
-    let correct = Vec::<bool>::try_from(run.head.predict(&data.x).expect("predict").eq_tensor(data.y.as_ref().expect("labels")))
-        .expect("correct");
+    let correct =
+        Vec::<bool>::try_from(run.head.predict(&data.x).expect("predict").eq_tensor(data.y.as_ref().expect("labels"))).expect("correct");
     reject_outcome(&rs, &correct, run.reject_threshold.expect("a learned threshold"), costs).expect("outcome")
 }
 
@@ -235,7 +235,12 @@ fn the_learned_reject_threshold_follows_the_costs() {
     assert!(dear.reject_rate < 0.2, "dear rejects: {dear:?}");
     let kept = cheap.accepted_accuracy.expect("some accepted");
     assert!(kept > accuracy_all + 0.05, "rejecting raises the accepted accuracy: {kept} vs {accuracy_all}");
-    assert!(cheap.cost < 1.0 - accuracy_all, "the threshold costs less than accepting everything: {} vs {}", cheap.cost, 1.0 - accuracy_all);
+    assert!(
+        cheap.cost < 1.0 - accuracy_all,
+        "the threshold costs less than accepting everything: {} vs {}",
+        cheap.cost,
+        1.0 - accuracy_all
+    );
 }
 
 #[test]

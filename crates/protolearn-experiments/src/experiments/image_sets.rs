@@ -34,10 +34,9 @@ impl ImageSet {
     /// The training and test sets, flat `[n, pixels]` (the blobs have `pixels` features and
     /// `classes` classes).
     pub fn load(self, ctx: &RunContext, pixels: i64, classes: usize) -> Result<TrainTest> {
-        let idx = match self {
-            ImageSet::Mnist => IdxDataset::Mnist,
-            ImageSet::FashionMnist => IdxDataset::FashionMnist,
-            ImageSet::BlobImages => {
+        let idx = match self.idx() {
+            Some(idx) => idx,
+            None => {
                 let config = BlobsConfig {
                     n_samples: BLOB_TRAIN + BLOB_TEST,
                     n_features: usize::try_from(pixels)?,
@@ -59,6 +58,15 @@ impl ImageSet {
             }
         };
         load(idx, &ctx.data_dirs, ImageLayout::Flat).with_context(|| format!("loading {}", self.label()))
+    }
+
+    /// The IDX dataset behind it (`None` for the generated blob images).
+    pub fn idx(self) -> Option<IdxDataset> {
+        match self {
+            ImageSet::Mnist => Some(IdxDataset::Mnist),
+            ImageSet::FashionMnist => Some(IdxDataset::FashionMnist),
+            ImageSet::BlobImages => None,
+        }
     }
 
     /// The id in result files (`mnist`, `fashion-mnist`, `blob-images`).

@@ -2,11 +2,13 @@
 
 pub mod competitive;
 pub mod datasets;
+pub mod head_analysis;
 pub mod image_sets;
 pub mod paper000_madelon;
 pub mod paper000_synthetic;
 pub mod paper001_ddcl;
 pub mod paper002_desom;
+pub mod paper003_kernel;
 pub mod paper003_lvq;
 pub mod paper003_reject;
 pub mod paper003_relevance;
@@ -31,6 +33,7 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper002_desom", run: paper002_desom::run },
     Experiment { name: "paper001_ddcl", run: paper001_ddcl::run },
     Experiment { name: "paper003_lvq", run: paper003_lvq::run },
+    Experiment { name: "paper003_kernel", run: paper003_kernel::run },
     Experiment { name: "paper003_relevance", run: paper003_relevance::run },
     Experiment { name: "paper003_reject", run: paper003_reject::run },
     Experiment { name: "paper003_toy", run: paper003_toy::run },

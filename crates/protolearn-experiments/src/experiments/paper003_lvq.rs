@@ -1,17 +1,23 @@
 //! Paper 003, experiments 1-2 of its issue: a small CNN (2 conv + pool, 64-d features) on MNIST
 //! and Fashion-MNIST with a softmax linear head against RSLVQ, GLVQ, GMLVQ and CELVQ heads
 //! trained end to end on the same backbone, seeds and batches: test accuracy, parameter counts,
-//! seconds per epoch.
+//! seconds per epoch; on each trained model the reject curves of its rules (experiment 5) and
+//! its accuracy under FGSM / PGD (experiment 6); and the seconds per epoch of the same network
+//! in PyTorch on the same machine. The same code runs experiment 3 (`paper003_kernel`: models
+//! that differ in their backbone's convolutions) with another spec.
 
+use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec, TrainedHead};
 use super::image_sets::ImageSet;
 use crate::context::RunContext;
 use crate::progress::EpochBar;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::AutoencoderConfig;
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::lvq::reject::reject_curve;
 use protolearn_layers::lvq::LvqConfig;
-use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqTrainConfig};
+use protolearn_plot::{curves, CurvePanel, Layout, Series};
+use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig, SoftmaxRun};
 use protolearn_train::optim::OptimizerConfig;
 use protolearn_train::trainer::LogRecord;
 use serde::{Deserialize, Serialize};
@@ -38,6 +44,17 @@ pub struct Spec {
     pub eigenvalue_weight: f64,
     /// The heads, in report order.
     pub models: Vec<ModelSpec>,
+    /// Reject curves of every trained model on the test set.
+    #[serde(default)]
+    pub reject: Option<RejectSpec>,
+    /// FGSM / PGD on the first `attack_samples` test samples of every trained model.
+    #[serde(default)]
+    pub robustness: Option<RobustnessSpec>,
+    /// Models timed again in PyTorch (`benches/python/paper003_cnn.py`), model name -> the
+    /// script's head (`softmax`, `glvq`); on the first dataset (MNIST / Fashion-MNIST only) and
+    /// the first seed.
+    #[serde(default)]
+    pub pytorch: BTreeMap<String, String>,
     /// The quick preset.
     pub quick: PresetSpec,
     /// The full preset.
@@ -53,6 +70,24 @@ pub struct ModelSpec {
     /// The prototype head; absent for the softmax baseline.
     #[serde(default)]
     pub head: Option<LvqConfig>,
+    /// This model's backbone instead of the spec's.
+    #[serde(default)]
+    pub backbone: Option<AutoencoderConfig>,
+    /// Where a prototype head's prototypes start (default: class-stratified samples).
+    #[serde(default)]
+    pub init: HeadInit,
+}
+
+/// The reject curves of every model.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectSpec {
+    /// Rejection rates of the curves.
+    pub rates: Vec<f64>,
+    /// A prototype's radius: this quantile of the distances of the training samples it wins.
+    pub radius_quantile: f64,
+    /// The first training samples the radii are fitted on.
+    pub radius_samples: i64,
 }
 
 /// The sizes of one preset.
@@ -63,10 +98,63 @@ pub struct PresetSpec {
     pub seeds: Vec<u64>,
     /// Epochs.
     pub epochs: usize,
+    /// Test samples attacked per model (0: no robustness study).
+    #[serde(default)]
+    pub attack_samples: i64,
 }
 
 /// The spec shipped with the project.
 pub const SPEC: &str = include_str!("../../../../benches/specs/paper003_lvq.toml");
+
+/// The PyTorch twin of the CNN and its heads.
+const PYTORCH_SCRIPT: &str = include_str!("../../../../benches/python/paper003_cnn.py");
+
+/// A trained model of either kind.
+enum Trained {
+    Softmax(SoftmaxRun),
+    Prototype(LvqRun),
+}
+
+impl Trained {
+    fn parts(&self) -> (&nn::VarStore, Option<&dyn Backbone>, TrainedHead<'_>, &[LogRecord]) {
+        match self {
+            Trained::Softmax(r) => (&r.vs, r.backbone.as_deref(), TrainedHead::Softmax(&r.head), &r.history),
+            Trained::Prototype(r) => (&r.vs, r.backbone.as_deref(), TrainedHead::Prototype(&r.head), &r.history),
+        }
+    }
+}
+
+/// One point of a reject curve (`reject.csv`).
+#[derive(Debug, Serialize)]
+struct RejectRow<'a> {
+    dataset: &'a str,
+    model: &'a str,
+    seed: u64,
+    rule: &'static str,
+    rate: f64,
+    accuracy: f64,
+}
+
+/// One accuracy under attack (`robustness.csv`).
+#[derive(Debug, Serialize)]
+struct RobustRow<'a> {
+    dataset: &'a str,
+    model: &'a str,
+    seed: u64,
+    attack: &'static str,
+    epsilon: f64,
+    accuracy: f64,
+}
+
+/// One PyTorch measurement (a line of the script's output).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PytorchRow {
+    head: String,
+    seconds_per_epoch: f64,
+    test_accuracy: f64,
+    threads: i64,
+    torch: String,
+}
 
 /// One row of `history.csv`.
 #[derive(Debug, Serialize)]
@@ -90,14 +178,6 @@ fn parameters(vs: &nn::VarStore) -> f64 {
 /// Per dataset and model: metric -> one value per seed.
 type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>;
 
-/// The backbone's per-sample input shape, to reshape the flat images.
-fn input_shape(spec: &Spec) -> Vec<i64> {
-    match &spec.backbone {
-        AutoencoderConfig::Conv(c) => vec![c.channels, c.height, c.width],
-        AutoencoderConfig::Dense(d) => vec![d.input_dim],
-    }
-}
-
 /// `data` with every sample reshaped to `shape`.
 fn shaped(data: &protolearn_data::Data, shape: &[i64], device: tch::Device) -> Result<Dataset> {
     let flat = Dataset::from_data(data, device)?;
@@ -107,18 +187,117 @@ fn shaped(data: &protolearn_data::Data, shape: &[i64], device: tch::Device) -> R
 
 /// Runs the experiment and returns its report section.
 pub fn run(ctx: &RunContext) -> Result<Section> {
-    let spec: Spec = ctx.spec("paper003_lvq", SPEC)?;
+    run_spec(ctx, "paper003_lvq", SPEC, "Paper 003: prototype heads on a CNN (MNIST, Fashion-MNIST)")
+}
+
+/// Everything a run collects.
+#[derive(Default)]
+struct Collected<'a> {
+    results: Results,
+    history: Vec<HistoryRow<'a>>,
+    reject: Vec<RejectRow<'a>>,
+    balls: BTreeMap<(String, String), Vec<BallOutcome>>,
+    robust: Vec<RobustRow<'a>>,
+    pytorch: BTreeMap<String, std::result::Result<Vec<PytorchRow>, String>>,
+}
+
+/// Trains one model of the spec on `train` (evaluated on `test` every epoch).
+fn train_model(spec: &Spec, model: &ModelSpec, train: &Dataset, test: &Dataset, config: &LvqTrainConfig, label: String) -> Result<Trained> {
+    let backbone = model.backbone.as_ref().unwrap_or(&spec.backbone);
+    let mut bar = EpochBar::new(label);
+    Ok(match &model.head {
+        None => Trained::Softmax(fit_softmax(train, Some(test), Some(backbone), spec.classes as i64, config, &mut bar)?),
+        Some(head) => {
+            Trained::Prototype(fit_lvq(train, Some(test), Some(backbone), head, &LvqTrainConfig { init: model.init, ..*config }, &mut bar)?)
+        }
+    })
+}
+
+/// The reject curves and the accuracies under attack of one trained model.
+#[allow(clippy::too_many_arguments)]
+fn analyse<'a>(
+    spec: &Spec,
+    preset: &PresetSpec,
+    trained: &Trained,
+    (train, test): (&Dataset, &Dataset),
+    (dataset, model, seed): (&'a str, &'a str, u64),
+    out: &mut Collected<'a>,
+) -> Result<()> {
+    let (_, backbone, head, _) = trained.parts();
+    let backbone = backbone.context("a backbone")?;
+    if let Some(reject) = &spec.reject {
+        let radius_x = train.x.narrow(0, 0, reject.radius_samples.min(train.n_samples() as i64));
+        let (scores, balls) = reject_scores(backbone, head, &radius_x, test, reject.radius_quantile)?;
+        for rule in &scores {
+            for (rate, accuracy) in reject_curve(&rule.score, &rule.correct, &reject.rates)? {
+                if let Some(accuracy) = accuracy {
+                    out.reject.push(RejectRow { dataset, model, seed, rule: rule.rule, rate, accuracy });
+                }
+            }
+        }
+        if let Some(b) = balls {
+            out.balls.entry((dataset.into(), model.into())).or_default().push(b);
+        }
+    }
+    if let (Some(attacks), n) = (&spec.robustness, preset.attack_samples) {
+        if n > 0 {
+            let n = n.min(test.n_samples() as i64);
+            let subset = Dataset::new(test.x.narrow(0, 0, n), test.y.as_ref().map(|y| y.narrow(0, 0, n)))?;
+            for AttackRow { attack, epsilon, accuracy } in robustness(backbone, head, &subset, attacks, seed)? {
+                out.robust.push(RobustRow { dataset, model, seed, attack, epsilon, accuracy });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Times the spec's PyTorch models on `name`'s IDX files with this run's threads.
+fn pytorch_twin(
+    ctx: &RunContext,
+    spec: &Spec,
+    preset: &PresetSpec,
+    name: ImageSet,
+    dir: &std::path::Path,
+) -> Result<std::result::Result<Vec<PytorchRow>, String>> {
+    let Some(idx) = name.idx() else { return Ok(Err("no IDX files (generated data)".into())) };
+    let files = ctx.data_dirs.find(idx)?;
+    let heads: Vec<&str> = spec.pytorch.values().map(String::as_str).collect();
+    let args = [
+        "--data".to_owned(),
+        files.dir.display().to_string(),
+        "--heads".to_owned(),
+        heads.join(","),
+        "--epochs".to_owned(),
+        preset.epochs.to_string(),
+        "--batch-size".to_owned(),
+        spec.batch_size.to_string(),
+        "--lr".to_owned(),
+        spec.optimizer.lr.to_string(),
+        "--threads".to_owned(),
+        tch::get_num_threads().to_string(),
+        "--seed".to_owned(),
+        preset.seeds.first().copied().unwrap_or(0).to_string(),
+    ];
+    println!("  {}: timing {} in PyTorch", name.id(), heads.join(", "));
+    crate::pytorch::run_script(dir, "paper003_cnn.py", PYTORCH_SCRIPT, &args)
+}
+
+/// Runs the experiment `name` with the spec `shipped` (or its override) under `title`.
+pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Result<Section> {
+    let spec: Spec = ctx.spec(name, shipped)?;
     let preset = ctx.pick(&spec.quick, &spec.full);
-    let dir = ctx.experiment_dir("paper003_lvq")?;
-    let shape = input_shape(&spec);
+    let dir = ctx.experiment_dir(name)?;
+    let shape = spec.backbone.input_shape();
+    if let Some(m) = spec.models.iter().find(|m| m.backbone.as_ref().is_some_and(|b| b.input_shape() != shape)) {
+        anyhow::bail!("model {}: its backbone's input shape differs from the spec's {shape:?}", m.name);
+    }
     let pixels: i64 = shape.iter().product();
-    let mut results = Results::new();
-    let mut history = Vec::new();
+    let mut out = Collected::default();
     let start = Instant::now();
-    for &name in &spec.datasets {
-        let data = name.load(ctx, pixels, spec.classes)?;
+    for &set in &spec.datasets {
+        let data = set.load(ctx, pixels, spec.classes)?;
         let (train, test) = (shaped(&data.train, &shape, ctx.device)?, shaped(&data.test, &shape, ctx.device)?);
-        let dataset = name.id();
+        let dataset = set.id();
         for &seed in &preset.seeds {
             let config = LvqTrainConfig {
                 optimizer: spec.optimizer,
@@ -132,30 +311,21 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             };
             for model in &spec.models {
                 let started = Instant::now();
-                let mut bar = EpochBar::new(format!("{dataset} seed {seed} {}", model.name));
-                let (vs, log): (nn::VarStore, Vec<LogRecord>) = match &model.head {
-                    None => {
-                        let run = fit_softmax(&train, Some(&test), Some(&spec.backbone), spec.classes as i64, &config, &mut bar)?;
-                        (run.vs, run.history)
-                    }
-                    Some(head) => {
-                        let run = fit_lvq(&train, Some(&test), Some(&spec.backbone), head, &config, &mut bar)
-                            .with_context(|| format!("{dataset}: {}", model.name))?;
-                        (run.vs, run.history)
-                    }
-                };
+                let trained = train_model(&spec, model, &train, &test, &config, format!("{dataset} seed {seed} {}", model.name))
+                    .with_context(|| format!("{dataset}: {}", model.name))?;
                 let seconds = started.elapsed().as_secs_f64();
+                let (vs, _, _, log) = trained.parts();
                 let accuracy = log.last().and_then(|r| r.scalar("test_accuracy")).context("no test accuracy")?;
                 println!("  {dataset} seed {seed}: {} test accuracy {accuracy:.4}, {seconds:.1} s", model.name);
-                let entry = results.entry(dataset.into()).or_default().entry(model.name.clone()).or_default();
+                let entry = out.results.entry(dataset.into()).or_default().entry(model.name.clone()).or_default();
                 for (key, value) in
-                    [("accuracy", accuracy), ("parameters", parameters(&vs)), ("seconds_per_epoch", seconds / preset.epochs as f64)]
+                    [("accuracy", accuracy), ("parameters", parameters(vs)), ("seconds_per_epoch", seconds / preset.epochs as f64)]
                 {
                     entry.entry(key.into()).or_default().push(value);
                 }
                 for (epoch, r) in log.iter().enumerate() {
                     let value = |c: &str| r.scalar(c).unwrap_or(f64::NAN);
-                    history.push(HistoryRow {
+                    out.history.push(HistoryRow {
                         dataset,
                         model: &model.name,
                         seed,
@@ -166,18 +336,75 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
                         seconds: r.seconds,
                     });
                 }
+                analyse(&spec, preset, &trained, (&train, &test), (dataset, &model.name, seed), &mut out)
+                    .with_context(|| format!("{dataset}: analysing {}", model.name))?;
             }
         }
+        if !spec.pytorch.is_empty() && spec.datasets.first() == Some(&set) {
+            out.pytorch.insert(dataset.into(), pytorch_twin(ctx, &spec, preset, set, &dir)?);
+        }
     }
-    crate::context::write_csv(&dir.join("history.csv"), &history)?;
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
-    let mut table = Table::new(["dataset", "head", "test accuracy", "parameters", "seconds / epoch", "target"]);
-    for (dataset, models) in &results {
+    crate::context::write_csv(&dir.join("history.csv"), &out.history)?;
+    crate::context::write_csv(&dir.join("reject.csv"), &out.reject)?;
+    crate::context::write_csv(&dir.join("robustness.csv"), &out.robust)?;
+    let summary = serde_json::json!({ "models": out.results, "balls": out.balls.iter().map(|((d, m), b)| ((format!("{d}/{m}")), b)).collect::<BTreeMap<_, _>>(), "pytorch": out.pytorch.iter().map(|(d, r)| (d.clone(), match r { Ok(rows) => serde_json::json!(rows), Err(why) => serde_json::json!({ "not_run": why }) })).collect::<BTreeMap<_, _>>() });
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&summary)?)?;
+    let mut body = settings(ctx, &spec, preset, name, start.elapsed().as_secs_f64());
+    body.push_str(&accuracy_table(&spec, &out.results).markdown());
+    body.push_str("\nThe paper's Tiny ImageNet row (ResNet50 + RSLVQ, 67.4%): not run, no offline source of Tiny ImageNet.\n");
+    if let Some(reject) = &spec.reject {
+        let _ = write!(body, "\n{}", reject_section(ctx, &spec, reject, &out, &dir)?);
+    }
+    if !out.robust.is_empty() {
+        let _ = write!(body, "\n{}", robustness_section(ctx, &spec, preset, &out, &dir)?);
+    }
+    if !out.pytorch.is_empty() {
+        let _ = write!(body, "\n{}", pytorch_section(&spec, &out));
+    }
+    Ok(Section { title: title.into(), body })
+}
+
+/// The settings paragraph.
+fn settings(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: &str, seconds: f64) -> String {
+    let models: Vec<String> = spec
+        .models
+        .iter()
+        .map(|m| {
+            let head = m.head.as_ref().map_or("softmax linear".to_owned(), |h| format!("{:?}", h.loss));
+            match &m.backbone {
+                Some(b) => format!("{}: {head} on {b:?}", m.name),
+                None => format!("{}: {head}", m.name),
+            }
+        })
+        .collect();
+    format!(
+        "Settings (benches/specs/{name}.toml, preset {}): seeds {:?}, {} epochs, batch {}, {:?} lr {}, backbone {:?}; models {}. \
+         Every model starts from the same backbone initialisation of its seed and sees the same batches; prototypes start at \
+         class-stratified training samples through the initial backbone. Device {:?}, {} threads; {seconds:.0} s in all. Test accuracy \
+         on the test split (paper 003: 99% on MNIST with a small net), mean ± std over seeds; seconds per epoch include the \
+         initialisation and the test evaluation after every epoch.\n\n",
+        ctx.preset.name(),
+        preset.seeds,
+        preset.epochs,
+        spec.batch_size,
+        spec.optimizer.kind,
+        spec.optimizer.lr,
+        spec.backbone,
+        models.join("; "),
+        ctx.device,
+        tch::get_num_threads(),
+    )
+}
+
+/// Accuracy, parameters and time of every model.
+fn accuracy_table(spec: &Spec, results: &Results) -> Table {
+    let mut table = Table::new(["dataset", "model", "test accuracy", "parameters", "seconds / epoch", "target"]);
+    for (dataset, models) in results {
         for model in &spec.models {
             let Some(m) = models.get(&model.name) else { continue };
             let v = |k: &str| m.get(k).map_or(&[][..], Vec::as_slice);
-            let target = match (dataset.as_str(), model.name.as_str()) {
-                ("mnist", "RSLVQ" | "GLVQ") => {
+            let target = match (dataset.as_str(), model.name.as_str(), &model.backbone) {
+                ("mnist", "RSLVQ" | "GLVQ", None) => {
                     let mean = protolearn_metrics::mean(v("accuracy")).unwrap_or(f64::NAN);
                     format!(">= 0.990: {}", if mean >= 0.99 { "reached" } else { "not reached" })
                 }
@@ -193,32 +420,183 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             ]);
         }
     }
-    let heads: Vec<String> = spec
-        .models
+    table
+}
+
+/// Mean over seeds of the `value`s of the rows matching `keep`, at each `x` of `xs`.
+fn means_at<R>(rows: &[R], xs: &[f64], keep: impl Fn(&R) -> bool, x: impl Fn(&R) -> f64, value: impl Fn(&R) -> f64) -> Vec<Option<f64>> {
+    xs.iter()
+        .map(|&at| {
+            let v: Vec<f64> = rows.iter().filter(|r| keep(r) && x(r) == at).map(&value).collect();
+            protolearn_metrics::mean(&v).ok()
+        })
+        .collect()
+}
+
+/// `(series name, xs, means)` of every `(model, key)` pair, points without a value dropped.
+type Lines = Vec<(String, Vec<f64>, Vec<f64>)>;
+
+/// One panel per dataset of `lines_of(dataset)`, drawn to `dir/stem`.
+fn panels(
+    ctx: &RunContext,
+    spec: &Spec,
+    dir: &std::path::Path,
+    stem: &str,
+    title: &str,
+    axes: (&str, &str),
+    lines_of: impl Fn(&str) -> Lines,
+) -> Result<String> {
+    let lines: Vec<(String, Lines)> = spec.datasets.iter().map(|d| (d.label().to_owned(), lines_of(d.id()))).collect();
+    let panels: Vec<CurvePanel<'_>> = lines
         .iter()
-        .map(|m| format!("{}: {}", m.name, m.head.as_ref().map_or("softmax linear".to_owned(), |h| format!("{:?}", h.loss))))
+        .map(|(label, l)| {
+            CurvePanel::new(l.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
+                .title(label.clone())
+                .axis_labels(axes.0, axes.1)
+        })
         .collect();
-    let mut body = format!(
-        "Settings (benches/specs/paper003_lvq.toml, preset {}): seeds {:?}, {} epochs, batch {}, {:?} lr {}, backbone {:?}; heads {}. \
-         Every head starts from the same backbone initialisation of its seed and sees the same batches; prototypes start at \
-         class-stratified training samples through the initial backbone. Device {:?}, {} threads; {:.0} s in all. Test accuracy \
-         on the test split (paper 003: 99% on MNIST with a small net), mean ± std over seeds.\n\n",
-        ctx.preset.name(),
-        preset.seeds,
-        preset.epochs,
-        spec.batch_size,
-        spec.optimizer.kind,
-        spec.optimizer.lr,
-        spec.backbone,
-        heads.join("; "),
-        ctx.device,
-        tch::get_num_threads(),
-        start.elapsed().as_secs_f64()
+    let figure = curves(dir.join(stem), &Layout::new().title(title).columns(2).panel_size(520, 380), &panels)?;
+    Ok(ctx.link(&figure.png))
+}
+
+/// The reject curves of every model and rule, table and figure.
+fn reject_section(ctx: &RunContext, spec: &Spec, reject: &RejectSpec, out: &Collected<'_>, dir: &std::path::Path) -> Result<String> {
+    let rules = ["n-balls", "relative similarity", "softmax confidence"];
+    let mut table = Table::new(
+        ["dataset", "model", "rule"].into_iter().map(str::to_owned).chain(reject.rates.iter().map(|r| format!("reject {r:.2}"))),
     );
-    let _ = write!(
-        body,
-        "{}\nThe paper's Tiny ImageNet row (ResNet50 + RSLVQ, 67.4%): not run, no offline source of Tiny ImageNet.\n",
+    let curve = |dataset: &str, model: &str, rule: &str| {
+        means_at(&out.reject, &reject.rates, |r| r.dataset == dataset && r.model == model && r.rule == rule, |r| r.rate, |r| r.accuracy)
+    };
+    for set in &spec.datasets {
+        for model in &spec.models {
+            for rule in rules {
+                let values = curve(set.id(), &model.name, rule);
+                if values.iter().all(Option::is_none) {
+                    continue;
+                }
+                let cells = values.iter().map(|v| v.map_or("-".to_owned(), |v| format!("{v:.4}")));
+                table.row([set.id().to_owned(), model.name.clone(), rule.to_owned()].into_iter().chain(cells));
+            }
+        }
+    }
+    let link = panels(
+        ctx,
+        spec,
+        dir,
+        "reject_curves",
+        "Reject curves on the test set (mean over seeds)",
+        ("rejection rate", "accuracy of the accepted"),
+        |d| {
+            let mut lines = Lines::new();
+            for model in &spec.models {
+                for rule in rules {
+                    let (x, y): (Vec<f64>, Vec<f64>) =
+                        reject.rates.iter().zip(curve(d, &model.name, rule)).filter_map(|(&r, v)| Some((r, v?))).unzip();
+                    if !x.is_empty() {
+                        lines.push((format!("{} {rule}", model.name), x, y));
+                    }
+                }
+            }
+            lines
+        },
+    )?;
+    let mut balls = Table::new(["dataset", "model", "rejected by the n-balls", "accuracy inside a ball"]);
+    for ((dataset, model), b) in &out.balls {
+        let (r, a): (Vec<f64>, Vec<f64>) = b.iter().map(|b| (b.rejected, b.accepted_accuracy)).unzip();
+        balls.row([dataset.clone(), model.clone(), mean_std(&r, 3), mean_std(&a, 4)]);
+    }
+    Ok(format!(
+        "**Reject curves** (Sec. 7.4): accuracy of the accepted test samples when the lowest-scoring fraction is rejected; prototype \
+         heads by their n-balls (score -min_k d_k / r_k^2, radius = the {} quantile of the winning distances of the first {} training \
+         samples) and by the relative similarity of the two nearest prototypes of different classes, the softmax head by its \
+         confidence.\n\n{}\n{}\n![Reject curves]({link})\n",
+        reject.radius_quantile,
+        reject.radius_samples,
+        table.markdown(),
+        balls.markdown()
+    ))
+}
+
+/// Accuracy under FGSM / PGD of every model, table and figure.
+fn robustness_section(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, out: &Collected<'_>, dir: &std::path::Path) -> Result<String> {
+    let attacks = spec.robustness.as_ref().context("robustness settings")?;
+    let mut table = Table::new(
+        ["dataset", "model", "attack"].into_iter().map(str::to_owned).chain(attacks.epsilons.iter().map(|e| format!("ε = {e}"))),
+    );
+    let curve = |dataset: &str, model: &str, attack: &str| {
+        means_at(
+            &out.robust,
+            &attacks.epsilons,
+            |r| r.dataset == dataset && r.model == model && r.attack == attack,
+            |r| r.epsilon,
+            |r| r.accuracy,
+        )
+    };
+    for set in &spec.datasets {
+        for model in &spec.models {
+            for attack in ["fgsm", "pgd"] {
+                let cells = curve(set.id(), &model.name, attack).into_iter().map(|v| v.map_or("-".to_owned(), |v| format!("{v:.3}")));
+                table.row([set.id().to_owned(), model.name.clone(), attack.to_owned()].into_iter().chain(cells));
+            }
+        }
+    }
+    let link = panels(ctx, spec, dir, "robustness", "Accuracy under attack (L-inf, white box)", ("epsilon", "accuracy"), |d| {
+        let mut lines = Lines::new();
+        for model in &spec.models {
+            for attack in ["fgsm", "pgd"] {
+                let (x, y): (Vec<f64>, Vec<f64>) =
+                    attacks.epsilons.iter().zip(curve(d, &model.name, attack)).filter_map(|(&e, v)| Some((e, v?))).unzip();
+                lines.push((format!("{} {attack}", model.name), x, y));
+            }
+        }
+        lines
+    })?;
+    Ok(format!(
+        "**Robustness** (Sec. 7.3): accuracy on the first {} test samples under FGSM and PGD ({:?}, random start) in the L-inf ball, \
+         inputs clipped to {:?}; white box, gradients through head and backbone of the margin `max_{{c != y}} s_c - s_y` of the class \
+         scores (softmax: logits; prototype heads: minus the nearest distance of each class), the same objective for every head. \
+         Mean over seeds.\n\n{}\n![Robustness]({link})\n",
+        preset.attack_samples,
+        attacks.pgd,
+        attacks.clip,
         table.markdown()
-    );
-    Ok(Section { title: "Paper 003: prototype heads on a CNN (MNIST, Fashion-MNIST)".into(), body })
+    ))
+}
+
+/// Seconds per epoch of the Rust models against their PyTorch twins.
+fn pytorch_section(spec: &Spec, out: &Collected<'_>) -> String {
+    let mut table =
+        Table::new(["dataset", "model", "protolearn s / epoch", "PyTorch s / epoch", "PyTorch / protolearn", "accuracy (ours / PyTorch)"]);
+    let mut notes = Vec::new();
+    for (dataset, rows) in &out.pytorch {
+        match rows {
+            Err(why) => notes.push(format!("{dataset}: PyTorch not run ({why})")),
+            Ok(rows) => {
+                for (model, head) in &spec.pytorch {
+                    let Some(py) = rows.iter().find(|r| &r.head == head) else { continue };
+                    let ours = out.results.get(dataset).and_then(|m| m.get(model));
+                    let first = |k: &str| ours.and_then(|m| m.get(k)).and_then(|v| v.first().copied()).unwrap_or(f64::NAN);
+                    table.row([
+                        dataset.clone(),
+                        model.clone(),
+                        format!("{:.1}", first("seconds_per_epoch")),
+                        format!("{:.1}", py.seconds_per_epoch),
+                        format!("{:.2}", py.seconds_per_epoch / first("seconds_per_epoch")),
+                        format!("{:.4} / {:.4}", first("accuracy"), py.test_accuracy),
+                    ]);
+                    if notes.is_empty() {
+                        notes.push(format!("torch {}, {} threads", py.torch, py.threads));
+                    }
+                }
+            }
+        }
+    }
+    format!(
+        "**Speed against PyTorch** on the same machine in the same run: the same network, heads, optimizer, batch size and epochs \
+         in PyTorch eager (`benches/python/paper003_cnn.py`, written next to the results), first seed; both times include the \
+         initialisation and the test evaluation after every epoch. A ratio above 1 means protolearn is faster. {}.\n\n{}",
+        notes.join("; "),
+        table.markdown()
+    )
 }

@@ -1,25 +1,26 @@
 //! Paper 003, experiment 5 of its issue (Sec. 7.4): reject curves — accuracy of the accepted
 //! test samples against the rejection rate — of a GLVQ head with the n-ball (radius) and the
 //! relative-similarity rules, against softmax confidence of a softmax head on the same backbone,
-//! seeds and batches, on MADELON-style tabular data.
+//! seeds and batches, on MADELON-style tabular data; and the same head trained with a
+//! misclassification cost against a reject cost (a learned threshold) vs a post-hoc threshold.
 
+use super::head_analysis::{host, reject_scores, BallOutcome, TrainedHead};
 use super::paper003_relevance::TabularData;
 use crate::context::RunContext;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
+use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::desom::encode_chunked;
-use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, reject_curve, relative_similarity, softmax_confidence};
+use protolearn_layers::lvq::reject::{chow_threshold, reject_curve, reject_outcome, relative_similarity, RejectCosts, RejectOutcome};
 use protolearn_layers::lvq::LvqConfig;
-use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
-use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use tch::{Kind, Tensor};
 
 /// The experiment spec (benches/specs/paper003_reject.toml).
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +41,10 @@ pub struct Spec {
     pub radius_quantile: f64,
     /// Rejection rates of the curves.
     pub rates: Vec<f64>,
+    /// Reject costs `λr` (with `λe = 1`) a threshold is trained with.
+    pub reject_costs: Vec<f64>,
+    /// Width of the smooth acceptance and error of the reject cost.
+    pub cost_width: f64,
     /// The quick preset.
     pub quick: PresetSpec,
     /// The full preset.
@@ -59,12 +64,38 @@ pub struct PresetSpec {
 /// The spec shipped with the project.
 pub const SPEC: &str = include_str!("../../../../benches/specs/paper003_reject.toml");
 
-/// The reject scores: names and one score per test sample (higher = more confident).
-const RULES: [&str; 3] = ["radius (n-balls)", "relative similarity", "softmax confidence"];
+/// The reject rules in report order.
+const RULES: [&str; 3] = ["n-balls", "relative similarity", "softmax confidence"];
 
-/// A host copy of a float tensor.
-fn host(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(Vec::<f64>::try_from(t.to_kind(Kind::Double).to_device(tch::Device::Cpu))?)
+/// Test outcome of one reject cost: the threshold trained with the network, and the plug-in
+/// Chow threshold chosen on the training set after plain training.
+#[derive(Debug, Default)]
+struct CostOutcomes {
+    trained: Vec<RejectOutcome>,
+    post_hoc: Vec<RejectOutcome>,
+}
+
+/// A training config of the spec for `seed` (with a reject cost to train a threshold).
+fn train_config(spec: &Spec, epochs: usize, seed: u64, reject: Option<RejectCosts>) -> LvqTrainConfig {
+    LvqTrainConfig {
+        optimizer: spec.optimizer,
+        batch_size: spec.batch_size,
+        epochs,
+        eigenvalue_weight: 0.0,
+        seed,
+        init: HeadInit::Stratified,
+        beta: None,
+        reject,
+    }
+}
+
+/// Relative similarity and correctness of a prototype head on `data`.
+fn similarity(run: &LvqRun, data: &Dataset) -> Result<(Vec<f64>, Vec<bool>)> {
+    let _guard = tch::no_grad_guard();
+    let z = encode_chunked(run.backbone.as_deref().context("a backbone")?, &data.x)?;
+    let d = run.head.distances(&z)?;
+    let correct = run.head.predict_of(&d).eq_tensor(data.y.as_ref().context("labels")?).to_device(tch::Device::Cpu);
+    Ok((host(&relative_similarity(&d, run.head.labels()))?, Vec::<bool>::try_from(correct)?))
 }
 
 /// Runs the experiment and returns its report section.
@@ -74,58 +105,58 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let dir = ctx.experiment_dir("paper003_reject")?;
     // curves[rule][rate index] = accuracies over seeds.
     let mut curve_values: BTreeMap<&str, Vec<Vec<f64>>> = RULES.iter().map(|&r| (r, vec![Vec::new(); spec.rates.len()])).collect();
-    let mut balls: Vec<(f64, f64)> = Vec::new();
+    let mut balls: Vec<BallOutcome> = Vec::new();
+    let mut costed: Vec<CostOutcomes> = spec.reject_costs.iter().map(|_| CostOutcomes::default()).collect();
     for &seed in &preset.seeds {
         let (train, test) = {
             let (train, test, _) = spec.data.load(seed, ctx.device)?;
             (train, test)
         };
-        let config =
-            LvqTrainConfig {
-                optimizer: spec.optimizer,
-                batch_size: spec.batch_size,
-                epochs: preset.epochs,
-                eigenvalue_weight: 0.0,
-                seed,
-                init: HeadInit::Stratified,
-                beta: None,
-                reject: None,
-            };
+        let config = train_config(&spec, preset.epochs, seed, None);
         let lvq = fit_lvq(&train, Some(&test), Some(&spec.backbone), &spec.head, &config, &mut Silent).context("prototype head")?;
         let softmax =
             fit_softmax(&train, Some(&test), Some(&spec.backbone), spec.head.classes, &config, &mut Silent).context("softmax head")?;
-        let y = test.y.as_ref().context("labels")?;
-        let _guard = tch::no_grad_guard();
-        let backbone = lvq.backbone.as_deref().context("a backbone")?;
-        let d_train = lvq.head.distances(&encode_chunked(backbone, &train.x)?)?;
-        let radii = fit_radii(&d_train, spec.radius_quantile)?;
-        let d = lvq.head.distances(&encode_chunked(backbone, &test.x)?)?;
-        let lvq_correct: Vec<bool> =
-            Vec::<bool>::try_from(lvq.head.predict(&encode_chunked(backbone, &test.x)?)?.eq_tensor(y).to_device(tch::Device::Cpu))?;
-        let ratio = (&d / radii.square().clamp_min(f64::from(f32::MIN_POSITIVE)).unsqueeze(0)).amin(-1, false);
-        let labels = lvq.head.prototype_labels().context("prototype labels")?;
-        let soft_backbone = softmax.backbone.as_deref().context("a backbone")?;
-        let logits = softmax.head.logits(&encode_chunked(soft_backbone, &test.x)?);
-        let soft_correct: Vec<bool> = Vec::<bool>::try_from(logits.argmax(-1, false).eq_tensor(y).to_device(tch::Device::Cpu))?;
-        let scores = [
-            (host(&-ratio)?, &lvq_correct),
-            (host(&relative_similarity(&d, &labels))?, &lvq_correct),
-            (host(&softmax_confidence(&logits))?, &soft_correct),
-        ];
-        for (rule, (score, correct)) in RULES.iter().zip(&scores) {
-            for (i, (_, accuracy)) in reject_curve(score, correct, &spec.rates)?.into_iter().enumerate() {
-                curve_values.get_mut(rule).expect("every rule")[i].extend(accuracy);
+        let (mut scores, ball) = reject_scores(
+            lvq.backbone.as_deref().context("a backbone")?,
+            TrainedHead::Prototype(&lvq.head),
+            &train.x,
+            &test,
+            spec.radius_quantile,
+        )?;
+        scores.extend(
+            reject_scores(softmax.backbone.as_deref().context("a backbone")?, TrainedHead::Softmax(&softmax.head), &train.x, &test, 1.0)?.0,
+        );
+        for rule in &scores {
+            for (i, (_, accuracy)) in reject_curve(&rule.score, &rule.correct, &spec.rates)?.into_iter().enumerate() {
+                curve_values.get_mut(rule.rule).context("a known rule")?[i].extend(accuracy);
             }
         }
-        let inside = Vec::<bool>::try_from(inside_a_ball(&d, &radii).to_device(tch::Device::Cpu))?;
-        let accepted: Vec<bool> = inside.iter().zip(&lvq_correct).filter(|(a, _)| **a).map(|(_, c)| *c).collect();
-        let rejected = 1.0 - accepted.len() as f64 / inside.len() as f64;
-        balls.push((rejected, accepted.iter().filter(|&&c| c).count() as f64 / accepted.len().max(1) as f64));
+        let ball = ball.context("a prototype head has n-balls")?;
+        balls.push(ball);
+        let (train_rs, train_correct) = similarity(&lvq, &train)?;
+        let (test_rs, test_correct) = similarity(&lvq, &test)?;
+        for (&reject, outcome) in spec.reject_costs.iter().zip(&mut costed) {
+            let costs = RejectCosts { error: 1.0, reject, width: spec.cost_width };
+            let theta = chow_threshold(&train_rs, &train_correct, &costs)?;
+            outcome.post_hoc.push(reject_outcome(&test_rs, &test_correct, theta, &costs)?);
+            let trained = fit_lvq(
+                &train,
+                None,
+                Some(&spec.backbone),
+                &spec.head,
+                &train_config(&spec, preset.epochs, seed, Some(costs)),
+                &mut Silent,
+            )
+            .with_context(|| format!("reject cost {reject}"))?;
+            let (rs, correct) = similarity(&trained, &test)?;
+            outcome.trained.push(reject_outcome(&rs, &correct, trained.reject_threshold.context("a learned threshold")?, &costs)?);
+        }
+        let accuracy = |c: &[bool]| c.iter().filter(|&&v| v).count() as f64 / c.len().max(1) as f64;
         println!(
             "  seed {seed}: accuracy GLVQ {:.3}, softmax {:.3}; the n-balls reject {:.1}%",
-            frac(&lvq_correct),
-            frac(&soft_correct),
-            100.0 * rejected
+            accuracy(&scores[0].correct),
+            accuracy(&scores[2].correct),
+            100.0 * ball.rejected
         );
     }
     let mut table = Table::new(std::iter::once("rejection rate".to_owned()).chain(RULES.iter().map(|r| (*r).to_owned())));
@@ -148,7 +179,28 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         &Layout::new().title("Reject curves (mean over seeds)").columns(1).panel_size(560, 380),
         &[panel],
     )?;
-    let (rejected, kept): (Vec<f64>, Vec<f64>) = balls.into_iter().unzip();
+    let mut cost_table = Table::new([
+        "reject cost λr (λe = 1)",
+        "trained θ: rejected",
+        "accepted accuracy",
+        "test cost",
+        "post-hoc θ: rejected",
+        "accepted accuracy",
+        "test cost",
+    ]);
+    for (&reject, outcome) in spec.reject_costs.iter().zip(&costed) {
+        let column = |o: &[RejectOutcome], f: fn(&RejectOutcome) -> f64| mean_std(&o.iter().map(f).collect::<Vec<_>>(), 3);
+        let kept = |o: &RejectOutcome| o.accepted_accuracy.unwrap_or(f64::NAN);
+        cost_table.row([
+            format!("{reject}"),
+            column(&outcome.trained, |o| o.reject_rate),
+            column(&outcome.trained, kept),
+            column(&outcome.trained, |o| o.cost),
+            column(&outcome.post_hoc, |o| o.reject_rate),
+            column(&outcome.post_hoc, kept),
+            column(&outcome.post_hoc, |o| o.cost),
+        ]);
+    }
     let mut body = format!(
         "Settings (benches/specs/paper003_reject.toml, preset {}): {}; backbone {:?}, prototype head {:?}, and a softmax linear head on the same \
          backbone config, seeds and batches; {} epochs, batch {}, {:?} lr {}. Radius of a prototype: the {} quantile of the distances of \
@@ -165,17 +217,23 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         preset.seeds,
         table.markdown()
     );
+    let (rejected, kept): (Vec<f64>, Vec<f64>) = balls.iter().map(|b| (b.rejected, b.accepted_accuracy)).unzip();
     let _ = write!(
         body,
-        "The n-balls themselves (reject outside every ball) reject {} of the test samples; accuracy on the accepted ones {}.\n\n![Reject curves]({})\n",
+        "The n-balls themselves (reject outside every ball) reject {} of the test samples; accuracy on the accepted ones {}.\n\n![Reject curves]({})\n\n",
         mean_std(&rejected, 3),
         mean_std(&kept, 3),
         ctx.link(&figure.png)
     );
+    let _ = write!(
+        body,
+        "**Training with a misclassification cost and a reject cost** (Sec. 7.4): the same GLVQ head and backbone trained with the \
+         expected cost `λe a e + λr (1 - a)` added to the loss, soft acceptance `a = sigmoid((rs - θ) / {w})` on the relative similarity \
+         and soft error `e = sigmoid(μ / {w})`, θ learned with the network; against the plain head with the plug-in Chow threshold that \
+         minimises the same cost on the training set. Test set, hard decisions (accept iff rs > θ); cost = (λe accepted errors + λr \
+         rejections) / n.\n\n{}\n",
+        cost_table.markdown(),
+        w = spec.cost_width
+    );
     Ok(Section { title: "Paper 003: reject options (n-balls, relative similarity, softmax confidence)".into(), body })
-}
-
-/// The fraction of `true` values.
-fn frac(values: &[bool]) -> f64 {
-    values.iter().filter(|&&v| v).count() as f64 / values.len().max(1) as f64
 }

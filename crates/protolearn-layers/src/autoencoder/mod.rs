@@ -1,5 +1,6 @@
 //! Autoencoders for DESOM (paper 002, Sec. 3.1 and 4.1.3): a fully connected one and the
-//! convolutional one of ConvDESOM, both [`Backbone`]s, built from one serde config.
+//! convolutional one of ConvDESOM, and the encoder-only CNN of paper 003's heads, all
+//! [`Backbone`]s, built from one serde config.
 //!
 //! Weights are Glorot-uniform and biases zero (paper 004, Algorithm 1: "Glorot uniform scheme"),
 //! drawn from a `ChaCha8Rng` seed on the host, never from libtorch's global RNG.
@@ -17,11 +18,13 @@
 //! ```
 
 mod backbone;
+mod cnn;
 mod conv;
 mod dense;
 mod params;
 
 pub use backbone::Backbone;
+pub use cnn::{Cnn, CnnConfig, ConvLayer};
 pub use conv::{ConvAutoencoder, ConvConfig};
 pub use dense::{DenseAutoencoder, DenseConfig};
 
@@ -39,6 +42,8 @@ pub enum AutoencoderConfig {
     Dense(DenseConfig),
     /// Convolutional (ConvDESOM), default filters `32-64-128-256` on `1x28x28` images.
     Conv(ConvConfig),
+    /// An encoder-only CNN with plain or kernel-prototype convolutions (paper 003), for heads.
+    Cnn(CnnConfig),
 }
 
 impl Default for AutoencoderConfig {
@@ -55,6 +60,16 @@ impl AutoencoderConfig {
         Ok(match self {
             AutoencoderConfig::Dense(c) => Box::new(c.build(path, &mut rng)?),
             AutoencoderConfig::Conv(c) => Box::new(c.build(path, &mut rng)?),
+            AutoencoderConfig::Cnn(c) => Box::new(c.build(path, &mut rng)?),
         })
+    }
+
+    /// The per-sample input shape (`[D]` dense, `[C, H, W]` convolutional).
+    pub fn input_shape(&self) -> Vec<i64> {
+        match self {
+            AutoencoderConfig::Dense(d) => vec![d.input_dim],
+            AutoencoderConfig::Conv(c) => vec![c.channels, c.height, c.width],
+            AutoencoderConfig::Cnn(c) => vec![c.channels, c.height, c.width],
+        }
     }
 }

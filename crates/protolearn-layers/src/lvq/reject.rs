@@ -75,7 +75,8 @@ impl RejectCosts {
     /// Checks that both costs are finite and >= 0, `reject < error` (otherwise rejecting never
     /// pays), and `width > 0`.
     pub fn validate(&self) -> Result<()> {
-        let invalid = |field, expected: &str, found: f64| Err(Error::InvalidConfig { field, expected: expected.into(), found: found.to_string() });
+        let invalid =
+            |field, expected: &str, found: f64| Err(Error::InvalidConfig { field, expected: expected.into(), found: found.to_string() });
         if !(self.error.is_finite() && self.error > 0.0) {
             return invalid("error", "a finite cost > 0", self.error);
         }
@@ -133,6 +134,27 @@ pub fn reject_outcome(rs: &[f64], correct: &[bool], theta: f64, costs: &RejectCo
         accepted_accuracy: (kept > 0).then(|| right as f64 / kept as f64),
         cost: (costs.error * (kept - right) as f64 + costs.reject * (rs.len() - kept) as f64) / n,
     })
+}
+
+/// The threshold with the lowest empirical cost on `(rs, correct)` (a plug-in of Chow's rule,
+/// chosen after training): rejecting the `j` lowest scores costs
+/// `(λe #errors among the rest + λr j) / n`; the returned `θ` rejects exactly those
+/// (`rs <= θ`), `-inf` when accepting everything is cheapest.
+pub fn chow_threshold(rs: &[f64], correct: &[bool], costs: &RejectCosts) -> Result<f64> {
+    reject_outcome(rs, correct, f64::NEG_INFINITY, costs)?; // checks the lengths
+    let mut order: Vec<usize> = (0..rs.len()).collect();
+    order.sort_by(|&a, &b| rs[a].total_cmp(&rs[b]));
+    let mut errors_kept = correct.iter().filter(|&&c| !c).count() as f64;
+    let (mut best, mut best_cost) = (f64::NEG_INFINITY, costs.error * errors_kept);
+    for (j, &i) in order.iter().enumerate() {
+        errors_kept -= f64::from(u8::from(!correct[i]));
+        let tie_follows = order.get(j + 1).is_some_and(|&next| rs[next] == rs[i]);
+        let cost = costs.error * errors_kept + costs.reject * (j + 1) as f64;
+        if !tie_follows && cost < best_cost {
+            (best, best_cost) = (rs[i], cost);
+        }
+    }
+    Ok(best)
 }
 
 /// Softmax confidence `max_c softmax(logits)_c` (`[n]`), the reject score of a softmax network.
@@ -217,6 +239,12 @@ mod tests {
         let hard = reject_outcome(&rs, &[true, true, false], 0.5, &costs).unwrap();
         assert_eq!(hard, RejectOutcome { reject_rate: 1.0 / 3.0, accepted_accuracy: Some(1.0), cost: 0.2 / 3.0 });
         assert!(RejectCosts { reject: 1.0, ..costs }.validate().is_err(), "rejecting at the error's cost never pays");
+        // Scores 0.1 (wrong), 0.2 (wrong), 0.3 (right), 0.9 (right): reject the two errors.
+        let (rs, correct) = ([0.9, 0.1, 0.3, 0.2], [true, false, true, false]);
+        assert_eq!(chow_threshold(&rs, &correct, &costs).unwrap(), 0.2);
+        let dear = RejectCosts { reject: 0.9, ..costs };
+        assert_eq!(chow_threshold(&[0.9, 0.1, 0.3], &[true, false, true], &dear).unwrap(), 0.1, "one error is worth one rejection");
+        assert_eq!(chow_threshold(&[0.9, 0.3], &[true, true], &costs).unwrap(), f64::NEG_INFINITY, "nothing to reject");
         assert!(RejectCosts { width: 0.0, ..costs }.validate().is_err());
     }
 
