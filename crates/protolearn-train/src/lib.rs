@@ -2,8 +2,11 @@
 //! runs on, supplying only an [`trainer::Objective`] (loss terms of a batch) or a
 //! [`protolearn_layers::UpdateRule`] (no autograd); batching, schedules, logging, evaluators,
 //! the divergence guard, checkpoints and observers belong to the trainer. The families:
-//! competitive layers ([`competitive`]), plain SOMs ([`som`]), DESOM ([`desom`]). The metrics
-//! adapter ([`quality`]) scores device tensors with protolearn-metrics.
+//! competitive layers ([`competitive`]), plain SOMs ([`som`]), DESOM ([`desom`]), DDCL
+//! ([`ddcl`]) and DeepCluster ([`deepcluster`]), the prototype heads of paper 003 ([`lvq`],
+//! with the softmax baseline of [`classifier`]) and neural gas ([`neural_gas`]). Adversarial
+//! attacks on any trained classifier are in [`attack`]. The metrics adapter ([`quality`])
+//! scores device tensors with protolearn-metrics.
 //!
 //! ```
 //! use protolearn_layers::{competitive::CompetitiveConfig, loss::QuantizationForm};
