@@ -18,6 +18,8 @@ tasks:
              options: --preset quick|full (default quick), --device auto|cpu|cuda (default auto),
                       --out DIR (default docs/results/<preset>), --only NAME[,NAME...],
                       --set EXPERIMENT.KEY=VALUE (change a spec field, repeatable),
+                      --spec [EXPERIMENT=]FILE (run a spec file of your own, repeatable),
+                      --checkpoints, --resume DIR (resumable DESOM runs),
                       --data DIR (folder holding mnist/ and fashion-mnist/)
 ";
 
@@ -90,7 +92,8 @@ fn validate_bench_args(rest: &[String]) -> Result<Vec<String>> {
         let allowed: &[&str] = match flag.as_str() {
             "--preset" => &["quick", "full"],
             "--device" => &[],
-            "--out" | "--only" | "--set" | "--data" => &[],
+            "--out" | "--only" | "--set" | "--data" | "--spec" | "--resume" => &[],
+            "--checkpoints" => continue, // a switch without a value
             other => bail!("bench-all: unknown option `{other}`\n\n{USAGE}"),
         };
         let Some(value) = iter.next() else {
@@ -134,6 +137,9 @@ mod tests {
         assert!(Command::parse(&args(&["bench-all", "--out"])).is_err());
         assert!(Command::parse(&args(&["bench-all", "--set", "paper002_desom.full.seeds=[0]"])).is_ok());
         assert!(Command::parse(&args(&["bench-all", "--set"])).is_err());
+        let own = ["bench-all", "--spec", "paper003_lvq=my.toml", "--checkpoints", "--resume", "out", "--only", "paper003_lvq"];
+        assert!(Command::parse(&args(&own)).is_ok());
+        assert!(Command::parse(&args(&["bench-all", "--spec"])).is_err());
     }
 
     #[test]
