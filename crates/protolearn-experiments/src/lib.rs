@@ -5,6 +5,7 @@
 pub mod context;
 pub mod doctor;
 pub mod experiments;
+pub mod gpu_check;
 pub mod overrides;
 pub mod progress;
 pub mod pytorch;

@@ -1,4 +1,5 @@
-//! `protolearn`: runs the paper experiments (`bench-all`) and reports the libtorch setup (`doctor`).
+//! `protolearn`: runs the paper experiments (`bench-all`), reports the libtorch setup (`doctor`)
+//! and measures a device in a few minutes (`gpu-check`).
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -57,6 +58,28 @@ enum Command {
         /// other, short models train again.
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
+    },
+    /// A few minutes on a (GPU) device: CUDA visible?, DESOM on MNIST, one k-means fit on
+    /// Fashion-MNIST, the competitive-layer benchmark; one JSON line per measurement in --out.
+    GpuCheck {
+        /// cuda (default), cuda:N, cpu or auto.
+        #[arg(long, default_value = "cuda")]
+        device: DeviceChoice,
+        /// The JSON-lines file to write.
+        #[arg(long, default_value = "gpu-check.jsonl")]
+        out: PathBuf,
+        /// DESOM iterations.
+        #[arg(long, default_value_t = 2000)]
+        desom_iterations: usize,
+        /// Fashion-MNIST training images for k-means.
+        #[arg(long, default_value_t = 60000)]
+        kmeans_samples: i64,
+        /// Epochs of the competitive benchmark.
+        #[arg(long, default_value_t = 400)]
+        competitive_epochs: usize,
+        /// Folder holding mnist/ and fashion-mnist/.
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
 }
 
@@ -167,6 +190,14 @@ fn main() -> ExitCode {
         Command::BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume } => {
             bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume })
         }
+        Command::GpuCheck { device, out, desom_iterations, kmeans_samples, competitive_epochs, data } => device
+            .resolve()
+            .map_err(anyhow::Error::from)
+            .and_then(|device| {
+                let sizes = protolearn_experiments::gpu_check::CheckSizes { desom_iterations, kmeans_samples, competitive_epochs };
+                protolearn_experiments::gpu_check::run(device, &DataDirs::new(data), sizes, &out)
+            })
+            .map(|_| ()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

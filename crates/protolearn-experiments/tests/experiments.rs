@@ -291,3 +291,27 @@ fn paper003_toy_draws_regions() {
     }
     assert_files(&ctx.out.join("paper003_toy"), &["spec.toml", "regions.png", "regions.svg"]);
 }
+
+#[test]
+fn gpu_check_writes_one_json_line_per_measurement() {
+    let dirs = DataDirs::new(None);
+    if let Err(e) = dirs.find(protolearn_data::IdxDataset::FashionMnist).and(dirs.find(protolearn_data::IdxDataset::Mnist)) {
+        assert!(!protolearn_data::locate::data_required(), "MNIST and Fashion-MNIST are required but not found: {e}");
+        eprintln!("skipping: MNIST / Fashion-MNIST not found (set PROTOLEARN_DATA)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("check.jsonl");
+    std::fs::write(&out, "stale line\n").expect("stale file");
+    let sizes = protolearn_experiments::gpu_check::CheckSizes { desom_iterations: 20, kmeans_samples: 1000, competitive_epochs: 5 };
+    let measured = protolearn_experiments::gpu_check::run(tch::Device::Cpu, &dirs, sizes, &out).expect("check runs");
+    let lines: Vec<serde_json::Value> =
+        std::fs::read_to_string(&out).expect("jsonl").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let names: Vec<&str> = lines.iter().map(|l| l["measurement"].as_str().expect("name")).collect();
+    assert_eq!(names, ["cuda", "desom", "kmeans", "competitive-vcl", "competitive-dcl"], "the stale line is gone");
+    assert_eq!(measured.len(), 5);
+    let purity = lines[1]["purity"].as_f64().expect("DESOM purity");
+    assert!((0.1..=1.0).contains(&purity), "purity {purity}");
+    assert!(lines[2]["inertia"].as_f64().expect("inertia") > 0.0);
+    assert!(lines.iter().skip(1).all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
+}

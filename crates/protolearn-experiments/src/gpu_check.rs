@@ -1,0 +1,215 @@
+//! `protolearn gpu-check`: a short device check sized for a brief lease of a GPU machine
+//! (issue 13): whether libtorch sees CUDA, then DESOM on MNIST (paper 002's dense
+//! `784-500-500-2000-10` AE and 8x8 map, batch 256, Adam 1e-3), one k-means fit on
+//! Fashion-MNIST (k = 64, one k-means++ restart, scikit-learn's `max_iter` and `tol`) and the
+//! competitive-layer benchmark (VCL and DCL, 10 seeds batched, 500 moons, k = 30), each written
+//! as one JSON line (device, seconds, iterations per second, quality) as soon as it is measured.
+//! The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
+
+use anyhow::{Context, Result};
+use protolearn_data::mnist::load;
+use protolearn_data::tensor::Dataset;
+use protolearn_data::{DataDirs, IdxDataset, ImageLayout, MoonsConfig, Standardizer};
+use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
+use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
+use protolearn_layers::desom::DesomConfig;
+use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_layers::loss::QuantizationForm;
+use protolearn_layers::som::SomConfig;
+use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
+use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::observer::Silent;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Instant;
+use tch::{Device, Tensor};
+
+/// The sizes of a check.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckSizes {
+    /// DESOM joint iterations (the paper's run: 10,000; the check: 2,000).
+    pub desom_iterations: usize,
+    /// Training samples of the k-means fit (60,000: all of Fashion-MNIST).
+    pub kmeans_samples: i64,
+    /// Full-batch epochs of the competitive benchmark.
+    pub competitive_epochs: usize,
+}
+
+/// One measurement (a JSON line).
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    /// `cuda`, `desom`, `kmeans`, `competitive-vcl`, `competitive-dcl`.
+    pub measurement: String,
+    /// The device, as libtorch names it, with the GPU's name when `nvidia-smi` gives one.
+    pub device: String,
+    /// Wall seconds (synchronised with the device before the clock stops).
+    pub seconds: f64,
+    /// Training iterations (or epochs) per second.
+    pub iterations_per_second: Option<f64>,
+    /// Test purity of DESOM.
+    pub purity: Option<f64>,
+    /// Test NMI of DESOM.
+    pub nmi: Option<f64>,
+    /// k-means inertia.
+    pub inertia: Option<f64>,
+    /// What else is worth knowing (CUDA devices, cuDNN, sizes).
+    pub note: String,
+}
+
+/// The name of GPU `index` from `nvidia-smi`, if it runs.
+fn gpu_name(device: Device) -> String {
+    let Device::Cuda(index) = device else { return format!("{device:?}") };
+    let out =
+        std::process::Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader", &format!("--id={index}")]).output();
+    match out {
+        Ok(o) if o.status.success() => format!("cuda:{index} {}", String::from_utf8_lossy(&o.stdout).trim()),
+        _ => format!("cuda:{index}"),
+    }
+}
+
+/// Waits for queued device work, so the clock measures it.
+fn synchronise(device: Device) {
+    if let Device::Cuda(index) = device {
+        tch::Cuda::synchronize(index as i64);
+    }
+}
+
+/// Appends `m` as one JSON line to `out` (flushed, so a killed check keeps what it measured).
+fn emit(out: &Path, m: &Measurement) -> Result<()> {
+    let line = serde_json::to_string(m)?;
+    println!("{line}");
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(out).with_context(|| format!("opening {}", out.display()))?;
+    writeln!(file, "{line}").with_context(|| format!("writing {}", out.display()))?;
+    file.flush()?;
+    Ok(())
+}
+
+/// Runs the check on `device`, appending the JSON lines to `out` (removed first).
+pub fn run(device: Device, dirs: &DataDirs, sizes: CheckSizes, out: &Path) -> Result<Vec<Measurement>> {
+    if out.exists() {
+        std::fs::remove_file(out).with_context(|| format!("replacing {}", out.display()))?;
+    }
+    let name = gpu_name(device);
+    let mut all = Vec::new();
+    let mut record = |m: Measurement| -> Result<()> {
+        emit(out, &m)?;
+        all.push(m);
+        Ok(())
+    };
+    let cuda = Measurement {
+        measurement: "cuda".into(),
+        device: name.clone(),
+        seconds: 0.0,
+        iterations_per_second: None,
+        purity: None,
+        nmi: None,
+        inertia: None,
+        note: format!(
+            "tch::Cuda::is_available = {}, devices = {}, cudnn = {}, threads = {}",
+            tch::Cuda::is_available(),
+            tch::Cuda::device_count(),
+            tch::Cuda::cudnn_is_available(),
+            tch::get_num_threads()
+        ),
+    };
+    record(cuda)?;
+    record(desom(device, &name, dirs, sizes.desom_iterations)?)?;
+    record(kmeans(device, &name, dirs, sizes.kmeans_samples)?)?;
+    for m in competitive(device, &name, sizes.competitive_epochs)? {
+        record(m)?;
+    }
+    Ok(all)
+}
+
+/// DESOM on MNIST: `iterations` joint iterations, evaluated once at the end on the test set.
+fn desom(device: Device, name: &str, dirs: &DataDirs, iterations: usize) -> Result<Measurement> {
+    let data = load(IdxDataset::Mnist, dirs, ImageLayout::Flat).context("MNIST for the DESOM check")?;
+    let (train, test) = (Dataset::from_data(&data.train, device)?, Dataset::from_data(&data.test, device)?);
+    let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded)?;
+    let model = DesomConfig {
+        autoencoder: AutoencoderConfig::Dense(DenseConfig::default()),
+        som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() },
+        gamma: 1e-3,
+    };
+    let config = DesomTrainConfig { log_every: iterations, ..DesomTrainConfig::paper(&grid, iterations, 0) };
+    synchronise(device);
+    let start = Instant::now();
+    let run = fit_desom(&train, Some(&test), &model, &config, &mut Silent).context("DESOM")?;
+    synchronise(device);
+    let seconds = start.elapsed().as_secs_f64();
+    let last = run.history.last().context("a DESOM record")?;
+    Ok(Measurement {
+        measurement: "desom".into(),
+        device: name.into(),
+        seconds,
+        iterations_per_second: Some(iterations as f64 / seconds),
+        purity: last.purity,
+        nmi: last.nmi,
+        inertia: None,
+        note: format!("MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {iterations} iterations, test metrics once at the end"),
+    })
+}
+
+/// One k-means fit on the first `samples` Fashion-MNIST training images.
+fn kmeans(device: Device, name: &str, dirs: &DataDirs, samples: i64) -> Result<Measurement> {
+    let data = load(IdxDataset::FashionMnist, dirs, ImageLayout::Flat).context("Fashion-MNIST for the k-means check")?;
+    let x = Dataset::from_data(&data.train, device)?.x;
+    let x = x.narrow(0, 0, samples.min(x.size()[0]));
+    synchronise(device);
+    let start = Instant::now();
+    let fit = KMeansConfig { k: 64, n_init: 1, max_iter: 300, tol: 1e-4, seed: 0 }.fit(&x)?;
+    synchronise(device);
+    let seconds = start.elapsed().as_secs_f64();
+    let iterations = fit.inertia_history.len();
+    Ok(Measurement {
+        measurement: "kmeans".into(),
+        device: name.into(),
+        seconds,
+        iterations_per_second: Some(iterations as f64 / seconds),
+        purity: None,
+        nmi: None,
+        inertia: Some(fit.inertia),
+        note: format!("Fashion-MNIST {} x 784, k = 64, n_init 1, max_iter 300, tol 1e-4, {iterations} Lloyd iterations", x.size()[0]),
+    })
+}
+
+/// VCL and DCL, 10 seeds batched as replicas, `epochs` full-batch epochs on 500 moons.
+fn competitive(device: Device, name: &str, epochs: usize) -> Result<Vec<Measurement>> {
+    let mut data = MoonsConfig { n_samples: 500, ..Default::default() }.generate(&mut ChaCha8Rng::seed_from_u64(0))?;
+    Standardizer::fit_transform(&mut data)?;
+    let x = Tensor::from_slice(&data.features).view([1, 500, 2]).to_device(device);
+    let train = CompetitiveTrainConfig {
+        optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.001 },
+        epochs,
+        lambda: 0.01,
+        topology: TopologyTerm::EdgeNormSquared,
+        quantization: QuantizationForm::L2Norm,
+        keep_best: false,
+    };
+    let seeds: Vec<u64> = (0..10).collect();
+    let mut out = Vec::new();
+    for (id, kind, bias) in [("competitive-vcl", LayerKind::Vcl, false), ("competitive-dcl", LayerKind::Dcl, true)] {
+        let layer = CompetitiveConfig { kind, n_prototypes: 30, bias, ..Default::default() };
+        synchronise(device);
+        let start = Instant::now();
+        fit_competitive(&x, &seeds, &layer, &train, &mut Silent).with_context(|| id.to_owned())?;
+        synchronise(device);
+        let seconds = start.elapsed().as_secs_f64();
+        out.push(Measurement {
+            measurement: id.into(),
+            device: name.into(),
+            seconds,
+            iterations_per_second: Some(epochs as f64 / seconds),
+            purity: None,
+            nmi: None,
+            inertia: None,
+            note: format!("500 moons, k = 30, 10 seeds batched, {epochs} full-batch epochs"),
+        });
+    }
+    Ok(out)
+}
