@@ -132,6 +132,12 @@ pub struct LvqTrainConfig {
 }
 
 impl LvqTrainConfig {
+    /// Plain gradient training: no eigenvalue regulariser, class-stratified prototypes, the
+    /// transfer's own `β`, no reject threshold (set those fields with struct update syntax).
+    pub fn new(optimizer: OptimizerConfig, batch_size: usize, epochs: usize, seed: u64) -> Self {
+        LvqTrainConfig { optimizer, batch_size, epochs, eigenvalue_weight: 0.0, seed, init: HeadInit::Stratified, beta: None, reject: None }
+    }
+
     /// Checks the schedule, the costs, and that a `β` schedule goes with a GLVQ head.
     pub fn validate(&self, head: &LvqConfig) -> Result<()> {
         if let Some(beta) = self.beta {

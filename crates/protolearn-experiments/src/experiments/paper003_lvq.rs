@@ -300,14 +300,8 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
         let dataset = set.id();
         for &seed in &preset.seeds {
             let config = LvqTrainConfig {
-                optimizer: spec.optimizer,
-                batch_size: spec.batch_size,
-                epochs: preset.epochs,
                 eigenvalue_weight: spec.eigenvalue_weight,
-                seed,
-                init: HeadInit::Stratified,
-                beta: None,
-                reject: None,
+                ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
             };
             for model in &spec.models {
                 let started = Instant::now();

@@ -15,7 +15,7 @@ use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::lvq::reject::{chow_threshold, reject_curve, reject_outcome, relative_similarity, RejectCosts, RejectOutcome};
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
-use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, fit_softmax, LvqRun, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use serde::Deserialize;
@@ -77,16 +77,7 @@ struct CostOutcomes {
 
 /// A training config of the spec for `seed` (with a reject cost to train a threshold).
 fn train_config(spec: &Spec, epochs: usize, seed: u64, reject: Option<RejectCosts>) -> LvqTrainConfig {
-    LvqTrainConfig {
-        optimizer: spec.optimizer,
-        batch_size: spec.batch_size,
-        epochs,
-        eigenvalue_weight: 0.0,
-        seed,
-        init: HeadInit::Stratified,
-        beta: None,
-        reject,
-    }
+    LvqTrainConfig { reject, ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, epochs, seed) }
 }
 
 /// Relative similarity and correctness of a prototype head on `data`.

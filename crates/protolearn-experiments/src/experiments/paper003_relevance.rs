@@ -10,7 +10,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::{FeatureRole, MadelonConfig, SplitConfig, Standardizer};
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_plot::{image_grid, GridShape, ImagePanel, Intensity, Layout};
-use protolearn_train::lvq::{fit_lvq, HeadInit, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use rand::SeedableRng;
@@ -141,14 +141,8 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         let (train, test, roles) = spec.data.load(seed, ctx.device)?;
         for model in &spec.models {
             let train_config = LvqTrainConfig {
-                optimizer: spec.optimizer,
-                batch_size: spec.batch_size,
-                epochs: preset.epochs,
                 eigenvalue_weight: spec.eigenvalue_weight,
-                seed,
-                init: HeadInit::Stratified,
-                beta: None,
-                reject: None,
+                ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
             };
             let run = fit_lvq(&train, Some(&test), None, &model.head, &train_config, &mut Silent).with_context(|| model.name.clone())?;
             let accuracy = run.history.last().and_then(|r| r.scalar("test_accuracy")).context("test accuracy")?;

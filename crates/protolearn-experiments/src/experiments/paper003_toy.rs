@@ -13,7 +13,7 @@ use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, relative_similari
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{scatter, Layout, Prototypes, ScatterPanel};
-use protolearn_train::lvq::{fit_lvq, HeadInit, LvqTrainConfig};
+use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use rand::SeedableRng;
@@ -132,16 +132,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         let grid_tensor = Tensor::from_slice(&grid_values).view([-1, 2]).to_device(ctx.device);
         for model in &spec.models {
             let head = LvqConfig { classes: *classes as i64, ..model.head };
-            let config = LvqTrainConfig {
-                optimizer: spec.optimizer,
-                batch_size: spec.batch_size,
-                epochs: spec.epochs,
-                eigenvalue_weight: 0.0,
-                seed: spec.seed,
-                init: HeadInit::Stratified,
-                beta: None,
-                reject: None,
-            };
+            let config = LvqTrainConfig::new(spec.optimizer, spec.batch_size, spec.epochs, spec.seed);
             let run =
                 fit_lvq(&train, Some(&train), None, &head, &config, &mut Silent).with_context(|| format!("{name}: {}", model.name))?;
             let accuracy = run.history.last().and_then(|r| r.scalar("test_accuracy")).context("accuracy")?;
