@@ -62,8 +62,8 @@ pub struct CsvData {
 }
 
 impl CsvConfig {
-    /// Reads `path`: every non-label cell must parse as a finite `f32`, every row must have the
-    /// same number of cells; errors name the line and column.
+    /// Reads `path`: there must be at least one data row, every non-label cell must parse as a
+    /// finite `f32`, every row must have the same number of cells; errors name the line and column.
     pub fn load(&self, path: &Path) -> Result<CsvData> {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(self.has_header)
@@ -77,6 +77,9 @@ impl CsvConfig {
         } else {
             Vec::new()
         };
+        if self.has_header && header.is_empty() {
+            return Err(no_rows(path, 1, "an empty file"));
+        }
         let mut features = Vec::new();
         let mut label_cells = Vec::new();
         // Column count and label index: from the header, else from the first row.
@@ -113,6 +116,11 @@ impl CsvConfig {
             }
             n_rows += 1;
         }
+        if n_rows == 0 {
+            // The line after the header, also when the header has no line break.
+            let line = reader.position().line().max(if self.has_header { 2 } else { 1 });
+            return Err(no_rows(path, line, if self.has_header { "none" } else { "an empty file" }));
+        }
         let (cols, li) = layout.unwrap_or((0, None));
         let d = cols - usize::from(li.is_some());
         let feature_names = header.iter().enumerate().filter(|(j, _)| Some(*j) != li).map(|(_, h)| h.clone()).collect();
@@ -146,6 +154,11 @@ impl CsvConfig {
         }
         Ok(Some(index))
     }
+}
+
+/// The error for a file without data rows; `line` is where the first one should be.
+fn no_rows(path: &Path, line: u64, found: &str) -> Error {
+    Error::Csv { path: path.to_owned(), line, column: None, expected: "at least one data row".into(), found: found.into() }
 }
 
 /// Turns label cells into class indices (and the class names for categorical labels).

@@ -45,6 +45,20 @@ pub enum Error {
         /// What the file holds.
         found: String,
     },
+    /// A NumPy `.npy` file, or one array of an `.npz` archive, whose header, dtype, shape or
+    /// values cannot be used (also: an `.npz` key that is absent, a label count that differs
+    /// from the sample count).
+    #[error("{}{}: expected {expected}, found {found}", path.display(), array_text(array.as_deref()))]
+    Npy {
+        /// The `.npy` or `.npz` file.
+        path: PathBuf,
+        /// The array's key inside an `.npz` archive; `None` for a `.npy` file or the archive as a whole.
+        array: Option<String>,
+        /// What was expected.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
     /// A file whose MD5 (of its uncompressed content) differs from the pinned one.
     #[error("{}: checksum mismatch: expected MD5 {expected} of the uncompressed content, found {found}", path.display())]
     Checksum {
@@ -119,6 +133,10 @@ impl Error {
 
 fn column_text(column: Option<usize>) -> String {
     column.map_or_else(String::new, |c| format!(", column {c}"))
+}
+
+fn array_text(array: Option<&str>) -> String {
+    array.map_or_else(String::new, |a| format!(", array {a:?}"))
 }
 
 fn display_paths(paths: &[PathBuf]) -> String {

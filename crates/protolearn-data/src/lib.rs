@@ -1,4 +1,4 @@
-//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV parsing, MNIST/Fashion-MNIST
+//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy parsing, MNIST/Fashion-MNIST
 //! loading, data-directory resolution and downloads; tensors behind the `tch` feature.
 //!
 //! Data is plain: generators and parsers produce a [`Data`] (row-major `f32` features with a
@@ -24,6 +24,9 @@
 //! MNIST and Fashion-MNIST are looked up in an explicit directory, `$PROTOLEARN_DATA`,
 //! `./data` and `/usr/share/datasets` ([`DataDirs`]) and loaded with [`mnist::load`]; missing
 //! files are fetched only on request (`download::Downloader`, or `protolearn-data fetch`).
+//!
+//! A table of numbers in a file (CSV/TSV, NumPy `.npy`/`.npz`, IDX) is read by [`load_table`],
+//! which picks the reader from the file name and returns features flattened to `[n, d]`.
 
 pub mod checksum;
 pub mod csv;
@@ -34,10 +37,12 @@ mod error;
 pub mod idx;
 pub mod locate;
 pub mod mnist;
+pub mod npy;
 pub mod shuffle;
 pub mod split;
 pub mod standardize;
 pub mod synthetic;
+pub mod table;
 #[cfg(feature = "tch")]
 pub mod tensor;
 
@@ -45,9 +50,11 @@ pub use data::{Data, TrainTest};
 pub use error::{Error, Result};
 pub use locate::{DataDirs, DatasetFiles};
 pub use mnist::{IdxDataset, ImageLayout};
+pub use npy::{load_npy, load_npy_labels, load_npz};
 pub use split::SplitConfig;
 pub use standardize::Standardizer;
 pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
+pub use table::{load_table, Table, TableOptions};
 
 /// The README's examples, compiled and run as doctests of this crate.
 #[cfg(doctest)]

@@ -78,3 +78,50 @@ fn label_index_out_of_range_is_invalid() {
     let cfg = CsvConfig { has_header: false, label: LabelColumn::Index(2), ..Default::default() };
     assert!(matches!(cfg.load(&p), Err(Error::InvalidParameter { name: "label", .. })));
 }
+
+/// The full message of a CSV error, with the file's path replaced by `FILE`.
+fn csv_message(content: &str, cfg: CsvConfig) -> String {
+    let (_d, p) = file(content);
+    let msg = cfg.load(&p).expect_err("the CSV should be rejected").to_string();
+    assert!(msg.starts_with(&p.display().to_string()), "{msg}");
+    msg.replacen(&p.display().to_string(), "FILE", 1)
+}
+
+#[test]
+fn empty_and_header_only_files_are_rejected() {
+    let plain = CsvConfig::default;
+    assert_eq!(csv_message("", plain()), "FILE: line 1: expected at least one data row, found an empty file");
+    assert_eq!(csv_message("a,b\n", plain()), "FILE: line 2: expected at least one data row, found none");
+    assert_eq!(csv_message("a,b", plain()), "FILE: line 2: expected at least one data row, found none");
+    let labelled = CsvConfig { label: LabelColumn::Name("b".into()), ..Default::default() };
+    assert_eq!(csv_message("a,b\n", labelled), "FILE: line 2: expected at least one data row, found none");
+    let headerless = CsvConfig { has_header: false, ..Default::default() };
+    assert_eq!(csv_message("", headerless), "FILE: line 1: expected at least one data row, found an empty file");
+}
+
+#[test]
+fn messages_name_line_column_and_cell() {
+    let plain = CsvConfig::default;
+    assert_eq!(csv_message("a,b\n1,2\n3,x\n", plain()), "FILE: line 3, column 1: expected a finite number, found \"x\"");
+    assert_eq!(csv_message("a,b\n1,NaN\n", plain()), "FILE: line 2, column 1: expected a finite number, found \"NaN\"");
+    assert_eq!(csv_message("a,b\ninf,1\n", plain()), "FILE: line 2, column 0: expected a finite number, found \"inf\"");
+    assert_eq!(csv_message("a,b\n1,\n", plain()), "FILE: line 2, column 1: expected a finite number, found \"\"");
+    assert_eq!(csv_message("a,b\n1,2\n3\n", plain()), "FILE: line 3: expected 2 cells, like the first row, found 1 cells");
+    assert_eq!(csv_message("a,b\n1,2,3\n", plain()), "FILE: line 2: expected 2 cells, like the first row, found 3 cells");
+    let ints = CsvConfig { label: LabelColumn::Last, encoding: LabelEncoding::Integer, ..Default::default() };
+    assert_eq!(csv_message("a,y\n1,2\n3,cat\n", ints), "FILE: line 3: expected an integer label >= 0, found \"cat\"");
+}
+
+#[test]
+fn a_missing_label_column_is_named() {
+    let missing = CsvConfig { label: LabelColumn::Name("species".into()), ..Default::default() };
+    assert_eq!(
+        csv_message("a,b\n1,2\n", missing.clone()),
+        "FILE: line 1: expected a header with a label column named \"species\", found columns [\"a\", \"b\"]"
+    );
+    let headerless = CsvConfig { has_header: false, ..missing };
+    assert_eq!(
+        csv_message("1,2\n", headerless),
+        "FILE: line 1: expected a header with a label column named \"species\", found no header (has_header is false)"
+    );
+}

@@ -1,5 +1,6 @@
-//! `protolearn`: runs the paper experiments (`bench-all`), reports the libtorch setup (`doctor`)
-//! and measures a device in a few minutes (`gpu-check`).
+//! `protolearn`: fits models on your own data (`fit`, `predict`, `inspect`), runs the paper
+//! experiments (`bench-all`), reports the libtorch setup (`doctor`) and measures a device in a
+//! few minutes (`gpu-check`).
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -7,6 +8,7 @@ use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::ALL;
 use protolearn_experiments::overrides::Override;
+use protolearn_experiments::own_data;
 use protolearn_experiments::report::{document, Table};
 use protolearn_train::DeviceChoice;
 use std::path::PathBuf;
@@ -14,14 +16,69 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "protolearn", about = "Prototype-based and competitive learning: paper experiments")]
+#[command(name = "protolearn", about = "Prototype-based and competitive learning: your own data and the paper experiments")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// How to read a data file (shared by `fit` and `predict`).
+#[derive(clap::Args)]
+struct DataOptions {
+    /// The data: CSV (header row), TSV, .npy, .npz or IDX.
+    #[arg(long)]
+    data: PathBuf,
+    /// The label column of a CSV (a header name or a 0-based index), or the labels key of an
+    /// .npz; labels are used for scores, the class map and predicted classes, never for training.
+    #[arg(long)]
+    labels: Option<String>,
+    /// The features key of an .npz (default x).
+    #[arg(long)]
+    features_key: Option<String>,
+}
+
+impl DataOptions {
+    fn table(&self) -> protolearn::data::TableOptions {
+        protolearn::data::TableOptions { labels: self.labels.clone(), features_key: self.features_key.clone(), ..Default::default() }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Train the model of MODEL.toml on a data file; write model.safetensors, history.csv,
+    /// assignments.csv, summary.json and figures/ under --out.
+    Fit {
+        /// The model config (see examples/models/).
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataOptions,
+        /// cpu, auto, cuda or cuda:N (default: the config's, else cpu).
+        #[arg(long)]
+        device: Option<DeviceChoice>,
+        /// Seed (default: the config's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Assign the samples of a data file to the units of a saved model; write a CSV.
+    Predict {
+        /// A model.safetensors written by `fit`.
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        data: DataOptions,
+        /// The CSV to write (row, winner, distance, label and predicted label when known).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the config, input, shapes and training summary of a saved model.
+    Inspect {
+        /// A model.safetensors written by `fit`.
+        model: PathBuf,
+    },
     /// Print how libtorch sees this machine (CUDA linkage, GPUs, threads).
     Doctor,
     /// Run every experiment; write results, figures and report.md under --out.
@@ -180,6 +237,27 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Fit { model, data, device, seed, out } => {
+            let args = own_data::FitArgs { model, data: data.data.clone(), table: data.table(), device, seed, out: out.clone() };
+            own_data::fit(&args).map(|fitted| {
+                let s = fitted.summary();
+                println!(
+                    "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}; results in {}",
+                    s.kind,
+                    s.n_samples,
+                    s.seconds,
+                    s.training.quantization_error,
+                    s.training.topographic_error.map(|te| format!(", TE {te:.4}")).unwrap_or_default(),
+                    s.training.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default(),
+                    out.display()
+                );
+            })
+        }
+        Command::Predict { model, data, out } => {
+            let args = own_data::PredictArgs { model, data: data.data.clone(), table: data.table(), out: out.clone() };
+            own_data::predict(&args).map(|n| println!("predict: {n} samples assigned; {}", out.display()))
+        }
+        Command::Inspect { model } => own_data::inspect(&model).map(|text| print!("{text}")),
         Command::Doctor => {
             if protolearn_experiments::doctor::run() {
                 Ok(())

@@ -64,6 +64,19 @@ impl DesomConfig {
         let backbone = self.autoencoder.build(&(path / "ae"), seed)?;
         Desom::new(backbone, &self.som, &(path / "som"), x, seed, self.gamma)
     }
+
+    /// Builds the model's variables without data, the prototypes set to `prototypes` `[K, L]`
+    /// and the autoencoder's weights drawn from seed 0: the skeleton that a saved model's
+    /// variables are loaded into (`VarStore::copy` or by name).
+    pub fn build_from(&self, path: &nn::Path, prototypes: &Tensor) -> Result<Desom> {
+        let backbone = self.autoencoder.build(&(path / "ae"), 0)?;
+        if !backbone.has_decoder() {
+            return Err(Error::NoDecoder { backbone: format!("{backbone:?}").chars().take(80).collect() });
+        }
+        backbone.check_code(prototypes)?;
+        let som = self.som.build_from(&(path / "som"), prototypes)?;
+        Ok(Desom { backbone, som, init: self.som.init, gamma: self.gamma })
+    }
 }
 
 /// The three loss terms of one batch (paper 002, Eq. 4), scalars with gradient.

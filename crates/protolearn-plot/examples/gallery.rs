@@ -4,8 +4,8 @@
 use std::f64::consts::{PI, TAU};
 
 use protolearn_plot::{
-    curves, image_grid, scatter, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, LegendPosition, Prototypes, Result,
-    ScatterPanel, Series, UMatrixPanel,
+    class_map, component_planes, curves, hit_map, image_grid, scatter, umatrix, CellShape, CurvePanel, GridShape, ImagePanel, Intensity,
+    Layout, LegendPosition, Prototypes, Result, ScatterPanel, Series, UMatrixPanel,
 };
 
 /// Deterministic noise in `[-1, 1]` (no RNG dependency needed for a picture).
@@ -199,7 +199,27 @@ fn main() -> Result<()> {
         .collect();
     let hit_labels: Vec<usize> = (0..map.cells()).map(|u| usize::from(u % 12 >= 6) + 2 * usize::from(u / 12 >= 5)).collect();
     let counts: Vec<usize> = (0..map.cells()).map(|u| (u * 7) % 11).collect();
-    let panel = UMatrixPanel::new(&prototypes, map, 3).hits(&hit_labels, &counts).title("U-matrix with majority-class hits");
-    umatrix(out.join("umatrix"), &Layout::new().panel_size(640, 500), &[panel])?;
+    let panels = [CellShape::Square, CellShape::Hexagon]
+        .map(|shape| UMatrixPanel::new(&prototypes, map, 3).cell_shape(shape).hits(&hit_labels, &counts).title(format!("{shape:?} cells")));
+    let layout = Layout::new().title("U-matrix with majority-class hits").columns(2).panel_size(560, 460);
+    umatrix(out.join("umatrix"), &layout, &panels)?;
+
+    let shape = CellShape::Hexagon;
+    hit_map(out.join("hit_map"), &Layout::new().title("Samples per unit"), map, shape, &counts)?;
+    let names = ["row position", "column position", "cluster"].map(str::to_owned);
+    let layout = Layout::new().title("Component planes").columns(3).panel_size(380, 320);
+    component_planes(out.join("component_planes"), &layout, map, shape, &prototypes, 3, &names)?;
+    let majority: Vec<Option<usize>> = hit_labels.iter().zip(&counts).map(|(&label, &n)| (n > 0).then_some(label)).collect();
+    let purity: Vec<f64> = (0..map.cells()).map(|u| 0.4 + 0.6 * noise(u).abs()).collect();
+    let classes = ["top left", "top right", "bottom left", "bottom right"].map(str::to_owned);
+    class_map(
+        out.join("class_map"),
+        &Layout::new().title("Majority class (fill strength: purity)"),
+        map,
+        shape,
+        &majority,
+        &purity,
+        &classes,
+    )?;
     Ok(())
 }

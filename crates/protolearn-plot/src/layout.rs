@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingBackend, IntoDrawingArea, SVGBackend};
-use plotters::style::{IntoFont, WHITE};
+use plotters::style::{IntoFont, TextStyle, WHITE};
 
 use crate::error::{DrawFailure, DrawResult, Error, Result};
 use crate::{font, validate};
@@ -19,6 +19,9 @@ pub(crate) const PANEL_TITLE_PX: u32 = 19;
 pub(crate) const AXIS_LABEL_PX: u32 = 16;
 /// Pixel size of tick labels and other small text.
 pub(crate) const TICK_LABEL_PX: u32 = 13;
+
+/// Free pixels left and right of a panel title.
+const TITLE_PAD_PX: u32 = 4;
 
 /// Smallest panel side in pixels: below it axis labels would not fit.
 const MIN_PANEL_PX: u32 = 120;
@@ -94,16 +97,38 @@ impl Layout {
     }
 }
 
-/// `area` with `title` drawn above it (the area itself when the title is empty).
+/// `area` with `title` drawn above it (the area itself when the title is empty); a title wider
+/// than the area is cut with an ellipsis.
 pub(crate) fn titled_area<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> std::result::Result<DrawingArea<DB, Shift>, DrawFailure> {
     if title.is_empty() {
-        Ok(area.clone())
-    } else {
-        Ok(area.titled(title, (font::FAMILY, PANEL_TITLE_PX).into_font())?)
+        return Ok(area.clone());
     }
+    let style = TextStyle::from((font::FAMILY, PANEL_TITLE_PX).into_font());
+    let title = fit_text(area, title, &style, area.dim_in_pixel().0.saturating_sub(2 * TITLE_PAD_PX))?;
+    Ok(area.titled(&title, style)?)
+}
+
+/// `text`, or its longest prefix followed by an ellipsis that is at most `width` pixels wide.
+pub(crate) fn fit_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    style: &TextStyle<'_>,
+    width: u32,
+) -> std::result::Result<String, DrawFailure> {
+    if area.estimate_text_size(text, style)?.0 <= width {
+        return Ok(text.to_owned());
+    }
+    let mut cut: Vec<char> = text.chars().collect();
+    while cut.pop().is_some() {
+        let candidate: String = cut.iter().chain(['…'].iter()).collect();
+        if area.estimate_text_size(&candidate, style)?.0 <= width {
+            return Ok(candidate);
+        }
+    }
+    Ok(String::new())
 }
 
 fn saturating_u32(n: usize) -> u32 {

@@ -1,9 +1,11 @@
 //! protolearn-plot: figures as PNG + SVG pairs from plain slices (no tch): scatter plots with
-//! prototype graphs, curves with bands, prototype image grids and U-matrices.
+//! prototype graphs, curves with bands, prototype image grids, and the self-organizing-map
+//! figures (U-matrix, hit map, component planes, class map) on square or hexagonal cells.
 //!
 //! Every figure function takes an output path stem, a [`Layout`] (a grid of panels with an
-//! optional title; a single plot is a one-panel grid) and a slice of panels, checks all input
-//! first (typed [`Error`], never a panic), creates the output directory, and writes
+//! optional title; a single plot is a one-panel grid) and a slice of panels (the map figures
+//! [`hit_map`], [`component_planes`] and [`class_map`]: the map and its per-unit data), checks
+//! all input first (typed [`Error`], never a panic), creates the output directory, and writes
 //! `<stem>.png` and `<stem>.svg` with the same drawing code. Text uses the bundled DejaVu Sans
 //! font in PNGs and the generic `sans-serif` family in SVGs.
 //!
@@ -25,17 +27,22 @@
 //! ```
 
 mod axes;
+mod cell_shape;
 mod curves;
 mod error;
 mod font;
 mod grid_shape;
 mod image_grid;
 mod layout;
+mod map;
+mod map_key;
 mod palette;
 mod scatter;
+mod som_figures;
 mod umatrix;
 mod validate;
 
+pub use cell_shape::CellShape;
 pub use curves::{curves, CurvePanel, LegendPosition, Series};
 pub use error::{Error, Result};
 pub use grid_shape::GridShape;
@@ -43,4 +50,5 @@ pub use image_grid::{image_grid, ImagePanel, Intensity};
 pub use layout::{FigureFiles, Layout};
 pub use palette::{category_color, CATEGORY_COUNT};
 pub use scatter::{scatter, Prototypes, ScatterPanel};
-pub use umatrix::{umatrix, umatrix_values, UMatrixPanel};
+pub use som_figures::{class_map, component_planes, hit_map, COMPONENT_PLANES_PER_PAGE};
+pub use umatrix::{umatrix, umatrix_values, umatrix_values_on, UMatrixPanel};

@@ -1,32 +1,23 @@
-//! U-matrices: the mean distance of each map unit to its grid neighbours, computed by a pure
-//! function and drawn as a grey heat map with optional class-coloured hit markers.
+//! U-matrices: the mean distance of each map unit to its grid neighbours (square or hexagonal
+//! cells), computed by a pure function and drawn as a grey map heat map with optional
+//! class-coloured hit markers.
 
 use std::path::Path;
 
 use plotters::coord::Shift;
-use plotters::element::{Circle, Rectangle, Text};
 use plotters::prelude::{DrawingArea, DrawingBackend};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{Color, IntoFont, ShapeStyle, BLACK};
 
+use crate::cell_shape::CellShape;
 use crate::error::{DrawResult, Result};
-use crate::font;
 use crate::grid_shape::GridShape;
-use crate::layout::{self, FigureFiles, Layout, Panel, TICK_LABEL_PX};
-use crate::palette::{category_color, grey_ramp};
+use crate::layout::{self, FigureFiles, Layout, Panel};
+use crate::map::{Cells, MapPanel, MapPlan};
+use crate::palette::Ramp;
 use crate::validate;
 
-/// Width of the colour bar strip (bar and its labels) at the right of the heat map.
-const COLOUR_BAR_STRIP_PX: u32 = 80;
-/// Width of the colour bar itself.
-const COLOUR_BAR_PX: u32 = 16;
-/// Number of grey steps drawn in the colour bar.
-const COLOUR_BAR_STEPS: u32 = 64;
-/// Free pixels around the heat map.
-const MARGIN_PX: u32 = 10;
-
-/// U-matrix of a rectangular map: for each unit, the mean Euclidean distance between its
-/// prototype and those of its 4-neighbours (up, down, left, right) on the grid.
+/// U-matrix of a map of square cells: for each unit, the mean Euclidean distance between its
+/// prototype and those of its 4-neighbours (up, down, left, right) on the grid; the same as
+/// [`umatrix_values_on`] with [`CellShape::Square`].
 ///
 /// `prototypes` holds `map.cells()` vectors of length `dim`, unit `(r, c)` at `(r * map.cols + c) * dim`.
 /// The result is row-major like the map; a 1x1 map has the value 0 (no neighbours).
@@ -40,32 +31,47 @@ const MARGIN_PX: u32 = 10;
 /// # Ok::<(), protolearn_plot::Error>(())
 /// ```
 pub fn umatrix_values(prototypes: &[f64], map: GridShape, dim: usize) -> Result<Vec<f64>> {
-    validate::non_empty("map cells", map.cells())?;
-    validate::non_empty("prototype dimension", dim)?;
-    validate::length("prototypes", map.cells() * dim, &format!("{map} map of dimension {dim}"), prototypes.len())?;
-    validate::finite("prototypes", prototypes.iter().copied())?;
-    let unit = |r: usize, c: usize| &prototypes[(r * map.cols + c) * dim..][..dim];
-    let distance = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
-    let mut values = Vec::with_capacity(map.cells());
-    for r in 0..map.rows {
-        for c in 0..map.cols {
-            let neighbours = [
-                r.checked_sub(1).map(|up| (up, c)),
-                (r + 1 < map.rows).then_some((r + 1, c)),
-                c.checked_sub(1).map(|left| (r, left)),
-                (c + 1 < map.cols).then_some((r, c + 1)),
-            ];
-            let (sum, count) = neighbours
-                .into_iter()
-                .flatten()
-                .fold((0.0, 0usize), |(sum, count), (nr, nc)| (sum + distance(unit(r, c), unit(nr, nc)), count + 1));
-            values.push(if count == 0 { 0.0 } else { sum / count as f64 });
-        }
-    }
-    Ok(values)
+    umatrix_values_on(prototypes, map, CellShape::Square, dim)
 }
 
-/// A U-matrix heat map (white = close neighbours, dark = cluster borders) with a colour bar.
+/// U-matrix of a map of `shape` cells: for each unit, the mean Euclidean distance between its
+/// prototype and those of its grid neighbours, 4 for squares and 6 for hexagons in the odd-r
+/// layout of [`CellShape::Hexagon`] (fewer on the borders).
+///
+/// `prototypes` holds `map.cells()` vectors of length `dim`, unit `(r, c)` at `(r * map.cols + c) * dim`.
+/// The result is row-major like the map; a 1x1 map has the value 0 (no neighbours).
+///
+/// # Errors
+/// [`crate::Error::Empty`] for an empty map or `dim == 0`, [`crate::Error::Shape`] unless
+/// `prototypes.len() == map.cells() * dim`, [`crate::Error::NonFinite`] for NaN or infinite values.
+///
+/// # Example
+/// ```
+/// use protolearn_plot::{umatrix_values_on, CellShape, GridShape};
+/// // 2x2 hexagonal map of 1-D prototypes 0, 1 / 3, 7: unit 1 (top right) touches all three
+/// // others (distances 1, 2, 6), unit 0 only units 1 and 2 (distances 1, 3).
+/// let u = umatrix_values_on(&[0.0, 1.0, 3.0, 7.0], GridShape::new(2, 2), CellShape::Hexagon, 1)?;
+/// assert_eq!(u, vec![2.0, 3.0, 3.0, 5.0]);
+/// # Ok::<(), protolearn_plot::Error>(())
+/// ```
+pub fn umatrix_values_on(prototypes: &[f64], map: GridShape, shape: CellShape, dim: usize) -> Result<Vec<f64>> {
+    validate::prototypes(prototypes, map, dim)?;
+    let unit = |r: usize, c: usize| &prototypes[(r * map.cols + c) * dim..][..dim];
+    let distance = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f64>().sqrt();
+    let mean_distance = |r: usize, c: usize| {
+        let (sum, count) =
+            shape.neighbours(map, r, c).fold((0.0, 0usize), |(sum, count), (nr, nc)| (sum + distance(unit(r, c), unit(nr, nc)), count + 1));
+        if count == 0 {
+            0.0
+        } else {
+            sum / count as f64
+        }
+    };
+    Ok((0..map.rows).flat_map(|r| (0..map.cols).map(move |c| (r, c))).map(|(r, c)| mean_distance(r, c)).collect())
+}
+
+/// A U-matrix heat map (white = close neighbours, dark = cluster borders) with a colour bar,
+/// square cells unless [`UMatrixPanel::cell_shape`] selects hexagons.
 ///
 /// With [`UMatrixPanel::hits`], each unit with hits gets a marker in the colour of its majority
 /// label, its area proportional to the hit count.
@@ -74,14 +80,21 @@ pub struct UMatrixPanel<'a> {
     title: String,
     prototypes: &'a [f64],
     map: GridShape,
+    shape: CellShape,
     dim: usize,
     hits: Option<(&'a [usize], &'a [usize])>,
 }
 
 impl<'a> UMatrixPanel<'a> {
-    /// The U-matrix of `prototypes` laid out as in [`umatrix_values`].
+    /// The U-matrix of `prototypes` laid out as in [`umatrix_values`], drawn with square cells.
     pub fn new(prototypes: &'a [f64], map: GridShape, dim: usize) -> Self {
-        Self { title: String::new(), prototypes, map, dim, hits: None }
+        Self { title: String::new(), prototypes, map, shape: CellShape::Square, dim, hits: None }
+    }
+
+    /// Sets the cell shape, and with it the neighbours averaged (see [`umatrix_values_on`]).
+    pub fn cell_shape(mut self, shape: CellShape) -> Self {
+        self.shape = shape;
+        self
     }
 
     /// Sets the panel title.
@@ -98,103 +111,21 @@ impl<'a> UMatrixPanel<'a> {
     }
 }
 
-/// U-matrix values and their range, computed when the panel is checked.
-#[derive(Debug)]
-pub(crate) struct UMatrixPlan {
-    values: Vec<f64>,
-    low: f64,
-    high: f64,
-}
+impl<'a> Panel for UMatrixPanel<'a> {
+    /// The heat map of the computed values, checked.
+    type Plan = (MapPanel<'a>, MapPlan);
 
-impl UMatrixPlan {
-    /// `value` scaled to `[0, 1]` over the panel's range (0 when all values are equal).
-    fn level(&self, value: f64) -> f64 {
-        if self.high > self.low {
-            (value - self.low) / (self.high - self.low)
-        } else {
-            0.0
-        }
-    }
-}
-
-impl Panel for UMatrixPanel<'_> {
-    type Plan = UMatrixPlan;
-
-    fn check(&self) -> Result<UMatrixPlan> {
-        if let Some((labels, counts)) = self.hits {
-            validate::length("hit labels", self.map.cells(), "one per unit", labels.len())?;
-            validate::length("hit counts", self.map.cells(), "one per unit", counts.len())?;
-        }
-        let values = umatrix_values(self.prototypes, self.map, self.dim)?;
-        let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-        Ok(UMatrixPlan { values, low, high })
+    fn check(&self) -> Result<Self::Plan> {
+        let values = umatrix_values_on(self.prototypes, self.map, self.shape, self.dim)?;
+        let panel = MapPanel::new(self.map, self.shape, Cells::Values { what: "U-matrix", values, ramp: Ramp::Grey })
+            .title(self.title.clone())
+            .hits(self.hits);
+        let plan = panel.check()?;
+        Ok((panel, plan))
     }
 
-    fn draw<DB: DrawingBackend>(&self, plan: &UMatrixPlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
-        let area = layout::titled_area(area, &self.title)?;
-        let (width, height) = area.dim_in_pixel();
-        let (map_area, bar_area) = area.split_horizontally(width.saturating_sub(COLOUR_BAR_STRIP_PX));
-        let cell = u32::min(
-            width.saturating_sub(COLOUR_BAR_STRIP_PX + 2 * MARGIN_PX) / self.map.cols as u32,
-            height.saturating_sub(2 * MARGIN_PX) / self.map.rows as u32,
-        )
-        .max(1) as i32;
-        let (map_w, map_h) = (cell * self.map.cols as i32, cell * self.map.rows as i32);
-        let (mx, my) = map_area.dim_in_pixel();
-        let origin = ((mx as i32 - map_w) / 2, (my as i32 - map_h) / 2);
-        let corner = |index: usize| {
-            let (r, c) = ((index / self.map.cols) as i32, (index % self.map.cols) as i32);
-            (origin.0 + c * cell, origin.1 + r * cell)
-        };
-        for (index, &value) in plan.values.iter().enumerate() {
-            let (x, y) = corner(index);
-            let fill = grey_ramp(plan.level(value)).filled();
-            map_area.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], fill))?;
-        }
-        map_area.draw(&Rectangle::new([origin, (origin.0 + map_w, origin.1 + map_h)], ShapeStyle::from(BLACK).stroke_width(1)))?;
-        if let Some((labels, counts)) = self.hits {
-            let most = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-            let max_radius = f64::from(cell) * 0.42;
-            for (index, (&label, &count)) in labels.iter().zip(counts).enumerate() {
-                if count == 0 {
-                    continue;
-                }
-                let (x, y) = corner(index);
-                let centre = (x + cell / 2, y + cell / 2);
-                let radius = (max_radius * (count as f64 / most).sqrt()).max(2.0) as i32;
-                map_area.draw(&Circle::new(centre, radius, category_color(label).filled()))?;
-                map_area.draw(&Circle::new(centre, radius, ShapeStyle::from(BLACK).stroke_width(1)))?;
-            }
-        }
-        draw_colour_bar(&bar_area, plan, (origin.1, origin.1 + map_h))
-    }
-}
-
-/// Draws the grey scale from `plan.low` (bottom) to `plan.high` (top) between pixel rows `top..bottom`.
-fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, plan: &UMatrixPlan, (top, bottom): (i32, i32)) -> DrawResult {
-    let span = f64::from(bottom - top);
-    let step = |i: u32| top + (span * f64::from(i) / f64::from(COLOUR_BAR_STEPS)).round() as i32;
-    let x = (4, 4 + COLOUR_BAR_PX as i32);
-    for i in 0..COLOUR_BAR_STEPS {
-        let level = 1.0 - (f64::from(i) + 0.5) / f64::from(COLOUR_BAR_STEPS);
-        let fill = grey_ramp(level).filled();
-        area.draw(&Rectangle::new([(x.0, step(i)), (x.1, step(i + 1))], fill))?;
-    }
-    area.draw(&Rectangle::new([(x.0, top), (x.1, bottom)], ShapeStyle::from(BLACK).stroke_width(1)))?;
-    let font = (font::FAMILY, TICK_LABEL_PX).into_font();
-    for (value, y, v_pos) in [(plan.high, top, VPos::Top), (plan.low, bottom, VPos::Bottom)] {
-        let style = font.color(&BLACK).pos(Pos::new(HPos::Left, v_pos));
-        area.draw(&Text::new(format_value(value), (x.1 + 4, y), style))?;
-    }
-    Ok(())
-}
-
-/// Short label for a colour bar end: three decimals, or scientific notation for tiny/huge values.
-fn format_value(value: f64) -> String {
-    if value == 0.0 || (0.01..1000.0).contains(&value.abs()) {
-        format!("{value:.3}")
-    } else {
-        format!("{value:.2e}")
+    fn draw<DB: DrawingBackend>(&self, (panel, plan): &Self::Plan, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        panel.draw(plan, area)
     }
 }
 
@@ -275,9 +206,45 @@ mod tests {
     }
 
     #[test]
-    fn colour_bar_labels_are_short() {
-        assert_eq!(format_value(0.0), "0.000");
-        assert_eq!(format_value(1.23456), "1.235");
-        assert_eq!(format_value(0.000123), "1.23e-4");
+    fn two_by_two_hexagonal_map_by_hand() -> Result<()> {
+        // Odd-r: unit 0 (0,0) touches 1 and 2; unit 1 (0,1) touches 0, 2, 3; unit 2 (1,0)
+        // touches 0, 1, 3; unit 3 (1,1) touches 1 and 2. Values 0, 1 / 3, 7.
+        // Unit 0: (1 + 3) / 2; unit 1: (1 + 2 + 6) / 3; unit 2: (3 + 2 + 4) / 3; unit 3: (6 + 4) / 2.
+        let u = umatrix_values_on(&[0.0, 1.0, 3.0, 7.0], GridShape::new(2, 2), CellShape::Hexagon, 1)?;
+        assert_all_close(&u, &[2.0, 3.0, 3.0, 5.0]);
+        // 2-D: 0=[0,0], 1=[3,4], 2=[0,1], 3=[3,5]. Edges 0-1 = 5, 0-2 = 1, 1-2 = sqrt(9+9), 1-3 = 1, 2-3 = 5.
+        let prototypes = [0.0, 0.0, 3.0, 4.0, 0.0, 1.0, 3.0, 5.0];
+        let u = umatrix_values_on(&prototypes, GridShape::new(2, 2), CellShape::Hexagon, 2)?;
+        let diagonal = 18.0_f64.sqrt();
+        assert_all_close(&u, &[3.0, (6.0 + diagonal) / 3.0, (6.0 + diagonal) / 3.0, 3.0]);
+        Ok(())
+    }
+
+    #[test]
+    fn three_by_three_hexagonal_map_by_hand() -> Result<()> {
+        // Row-major 1-D prototypes:   100   9  12
+        //                               7  10  14      (row 1 shifted right by half a unit)
+        //                               0   5  16
+        let prototypes = [100.0, 9.0, 12.0, 7.0, 10.0, 14.0, 0.0, 5.0, 16.0];
+        let u = umatrix_values_on(&prototypes, GridShape::new(3, 3), CellShape::Hexagon, 1)?;
+        // Centre (1,1), odd row: neighbours 1, 2, 3, 5, 7, 8 at distances 1, 2, 3, 4, 5, 6.
+        assert!((u[4] - 3.5).abs() <= 1e-12);
+        // Corner (0,0): units 1 and 3, distances 91 and 93.
+        assert!((u[0] - 92.0).abs() <= 1e-12);
+        // Corner (0,2), even row: units 1, 4, 5 at distances 3, 2, 2.
+        assert!((u[2] - 7.0 / 3.0).abs() <= 1e-12);
+        // Edge (1,2), odd row: units 2, 4, 8 at distances 2, 4, 2.
+        assert!((u[5] - 8.0 / 3.0).abs() <= 1e-12);
+        // Corner (2,0), even row: units 3 and 7 at distances 7 and 5.
+        assert!((u[6] - 6.0).abs() <= 1e-12);
+        Ok(())
+    }
+
+    #[test]
+    fn square_variant_is_the_plain_u_matrix() -> Result<()> {
+        let prototypes: Vec<f64> = (0..24).map(|i| f64::from(i * i % 7)).collect();
+        let map = GridShape::new(3, 4);
+        assert_eq!(umatrix_values_on(&prototypes, map, CellShape::Square, 2)?, umatrix_values(&prototypes, map, 2)?);
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Input checks shared by the figures; each returns the typed [`Error`] naming expected vs found.
 
 use crate::error::{Error, Result};
+use crate::grid_shape::GridShape;
 
 /// Fails unless `found == expected`; `unit` says what one element is, e.g. `"one per point"`.
 pub(crate) fn length(what: &str, expected: usize, unit: &str, found: usize) -> Result<()> {
@@ -44,6 +45,27 @@ pub(crate) fn indices_below(what: &str, indices: impl IntoIterator<Item = usize>
     }
 }
 
+/// Fails at the first `(index, value)` outside `[0, 1]`; NaN and infinities are reported as non-finite.
+pub(crate) fn fractions(what: &str, values: impl IntoIterator<Item = (usize, f64)>) -> Result<()> {
+    match values.into_iter().find(|(_, v)| !(0.0..=1.0).contains(v)) {
+        Some((index, value)) if !value.is_finite() => Err(Error::NonFinite { what: what.to_owned(), index, value }),
+        Some((index, value)) => Err(Error::Invalid {
+            what: what.to_owned(),
+            expected: "values in [0, 1]".to_owned(),
+            found: format!("{value} at index {index}"),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Fails unless `prototypes` holds `map.cells()` finite vectors of length `dim`, both non-zero.
+pub(crate) fn prototypes(prototypes: &[f64], map: GridShape, dim: usize) -> Result<()> {
+    non_empty("map cells", map.cells())?;
+    non_empty("prototype dimension", dim)?;
+    length("prototypes", map.cells() * dim, &format!("{map} map of dimension {dim}"), prototypes.len())?;
+    finite("prototypes", prototypes.iter().copied())
+}
+
 /// Fails unless `value >= min`.
 pub(crate) fn at_least(what: &str, value: u64, min: u64) -> Result<()> {
     if value >= min {
@@ -80,5 +102,17 @@ mod tests {
         assert!(matches!(non_empty("series", 0), Err(Error::Empty { .. })));
         assert!(matches!(at_least("columns", 0, 1), Err(Error::Invalid { .. })));
         assert!(at_least("columns", 1, 1).is_ok());
+    }
+
+    #[test]
+    fn fractions_and_prototypes_report_the_offender() {
+        assert!(fractions("purity", [(0, 0.0), (1, 1.0)]).is_ok());
+        assert!(matches!(fractions("purity", [(0, 0.5), (3, 1.5)]), Err(Error::Invalid { .. })));
+        assert!(matches!(fractions("purity", [(2, f64::NAN)]), Err(Error::NonFinite { index: 2, .. })));
+        let map = GridShape::new(1, 2);
+        assert!(prototypes(&[0.0; 6], map, 3).is_ok());
+        assert!(matches!(prototypes(&[0.0; 5], map, 3), Err(Error::Shape { .. })));
+        assert!(matches!(prototypes(&[], map, 0), Err(Error::Empty { .. })));
+        assert!(matches!(prototypes(&[0.0, f64::INFINITY], map, 1), Err(Error::NonFinite { index: 1, .. })));
     }
 }

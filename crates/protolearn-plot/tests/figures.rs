@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use protolearn_plot::{
-    curves, image_grid, scatter, umatrix, CurvePanel, Error, FigureFiles, GridShape, ImagePanel, Intensity, Layout, LegendPosition,
-    Prototypes, Result, ScatterPanel, Series, UMatrixPanel,
+    class_map, component_planes, curves, hit_map, image_grid, scatter, umatrix, CellShape, CurvePanel, Error, FigureFiles, GridShape,
+    ImagePanel, Intensity, Layout, LegendPosition, Prototypes, Result, ScatterPanel, Series, UMatrixPanel, COMPONENT_PLANES_PER_PAGE,
 };
 
 /// A fresh directory under the system temp dir, removed when dropped.
@@ -151,6 +151,139 @@ fn umatrix_with_hits() -> Result<()> {
     let files = umatrix(dir.stem("umatrix"), &Layout::new().panel_size(420, 360), &[panel])?;
     assert_written(&files, (420, 360));
     Ok(())
+}
+
+/// The two maps every SOM figure is drawn on: 3x4 squares and 4x5 hexagons.
+const SOM_MAPS: [(GridShape, CellShape); 2] =
+    [(GridShape { rows: 3, cols: 4 }, CellShape::Square), (GridShape { rows: 4, cols: 5 }, CellShape::Hexagon)];
+
+/// `dim`-dimensional prototypes varying smoothly over `map`, with a jump between the left and right halves.
+fn som_prototypes(map: GridShape, dim: usize) -> Vec<f64> {
+    (0..map.cells())
+        .flat_map(|unit| {
+            let (r, c) = ((unit / map.cols) as f64, (unit % map.cols) as f64);
+            let jump = if c >= map.cols as f64 / 2.0 { 3.0 } else { 0.0 };
+            (0..dim).map(move |k| r * (k % 3) as f64 + c * ((k + 1) % 2) as f64 + jump)
+        })
+        .collect()
+}
+
+#[test]
+fn hexagonal_umatrix_with_hits() -> Result<()> {
+    let dir = TempDir::new("umatrix-hex");
+    for (map, shape) in SOM_MAPS {
+        let prototypes = som_prototypes(map, 3);
+        let labels: Vec<usize> = (0..map.cells()).map(|u| usize::from(u % map.cols >= map.cols / 2)).collect();
+        let counts: Vec<usize> = (0..map.cells()).map(|u| u % 4).collect();
+        let panel = UMatrixPanel::new(&prototypes, map, 3).cell_shape(shape).hits(&labels, &counts).title(format!("{shape:?}"));
+        let files = umatrix(dir.stem(&format!("umatrix-{shape:?}")), &Layout::new().panel_size(420, 360), &[panel])?;
+        assert_written(&files, (420, 360));
+    }
+    Ok(())
+}
+
+#[test]
+fn hit_maps_on_squares_and_hexagons() -> Result<()> {
+    let dir = TempDir::new("hit-map");
+    for (map, shape) in SOM_MAPS {
+        let counts: Vec<usize> = (0..map.cells()).map(|u| (u * 37) % 23).collect();
+        let layout = Layout::new().title("hits");
+        let files = hit_map(dir.stem(&format!("hits-{shape:?}")), &layout, map, shape, &counts)?;
+        assert_written(&files, layout.figure_size(1));
+        let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
+        let most = counts.iter().max().copied().unwrap_or_default();
+        assert!(svg.lines().any(|line| line == most.to_string()), "the largest count is printed in its cell");
+    }
+    Ok(())
+}
+
+#[test]
+fn component_planes_one_page_and_several() -> Result<()> {
+    let dir = TempDir::new("planes");
+    for (map, shape) in SOM_MAPS {
+        let names: Vec<String> = ["length", "width", "height"].map(str::to_owned).to_vec();
+        let layout = Layout::new().columns(3).panel_size(260, 220);
+        let pages = component_planes(dir.stem(&format!("planes-{shape:?}")), &layout, map, shape, &som_prototypes(map, 3), 3, &names)?;
+        assert_eq!(pages.len(), 1);
+        assert!(pages[0].png.ends_with(format!("planes-{shape:?}.png")));
+        assert_written(&pages[0], layout.figure_size(3));
+    }
+    let (map, shape) = SOM_MAPS[1];
+    let dim = COMPONENT_PLANES_PER_PAGE + 2;
+    let names: Vec<String> = (0..dim).map(|k| format!("feature {k}")).collect();
+    let layout = Layout::new().columns(4).panel_size(200, 180);
+    let pages = component_planes(dir.stem("many"), &layout, map, shape, &som_prototypes(map, dim), dim, &names)?;
+    assert_eq!(pages.len(), 2);
+    assert!(pages[0].png.ends_with("many-1.png") && pages[1].svg.ends_with("many-2.svg"));
+    assert_written(&pages[0], layout.figure_size(COMPONENT_PLANES_PER_PAGE));
+    assert_written(&pages[1], layout.figure_size(2));
+    Ok(())
+}
+
+#[test]
+fn class_maps_with_empty_units() -> Result<()> {
+    let dir = TempDir::new("class-map");
+    let names: Vec<String> = ["setosa", "versicolor", "virginica"].map(str::to_owned).to_vec();
+    for (map, shape) in SOM_MAPS {
+        let majority: Vec<Option<usize>> = (0..map.cells()).map(|u| (u % 5 != 4).then_some(u % map.cols * 3 / map.cols)).collect();
+        let purity: Vec<f64> =
+            (0..map.cells()).map(|u| if u % 5 == 4 { f64::NAN } else { 0.4 + 0.6 * ((u * 7) % 10) as f64 / 9.0 }).collect();
+        let files = class_map(dir.stem(&format!("classes-{shape:?}")), &Layout::new(), map, shape, &majority, &purity, &names)?;
+        assert_written(&files, (640, 480));
+        let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
+        assert!(names.iter().all(|name| svg.contains(name.as_str())), "the legend names every class");
+    }
+    Ok(())
+}
+
+#[test]
+fn invalid_som_figure_input_is_a_typed_error_and_writes_nothing() {
+    let dir = TempDir::new("invalid-som");
+    let stem = dir.stem("bad");
+    let (map, shape) = SOM_MAPS[1];
+    let layout = Layout::new();
+
+    let err = hit_map(&stem, &layout, map, shape, &[1; 19]);
+    assert!(matches!(err, Err(Error::Shape { .. })), "{err:?}");
+    let err = hit_map(&stem, &layout, GridShape::new(0, 5), shape, &[]);
+    assert!(matches!(err, Err(Error::Empty { .. })), "{err:?}");
+
+    let names = vec!["a".to_owned(), "b".to_owned()];
+    let mut prototypes = som_prototypes(map, 2);
+    let err = component_planes(&stem, &layout, map, shape, &prototypes[1..], 2, &names);
+    assert!(matches!(err, Err(Error::Shape { .. })), "{err:?}");
+    let err = component_planes(&stem, &layout, map, shape, &prototypes, 2, &names[..1]);
+    assert!(matches!(err, Err(Error::Shape { .. })), "{err:?}");
+    let err = component_planes(&stem, &layout, map, shape, &[], 0, &[]);
+    assert!(matches!(err, Err(Error::Empty { .. })), "{err:?}");
+    prototypes[7] = f64::NAN;
+    let err = component_planes(&stem, &layout, map, shape, &prototypes, 2, &names);
+    assert!(matches!(err, Err(Error::NonFinite { index: 7, .. })), "{err:?}");
+
+    let mut majority = vec![Some(0); map.cells()];
+    let mut purity = vec![1.0; map.cells()];
+    let err = class_map(&stem, &layout, map, shape, &majority[1..], &purity, &names);
+    assert!(matches!(err, Err(Error::Shape { .. })), "{err:?}");
+    let err = class_map(&stem, &layout, map, shape, &majority, &purity, &[]);
+    assert!(matches!(err, Err(Error::Empty { .. })), "{err:?}");
+    majority[3] = Some(2);
+    let err = class_map(&stem, &layout, map, shape, &majority, &purity, &names);
+    assert!(matches!(err, Err(Error::IndexOutOfRange { index: 2, len: 2, .. })), "{err:?}");
+    majority[3] = None;
+    purity[3] = f64::NAN;
+    purity[5] = f64::NAN;
+    let err = class_map(&stem, &layout, map, shape, &majority, &purity, &names);
+    assert!(matches!(err, Err(Error::NonFinite { index: 5, .. })), "NaN purity of an empty unit is ignored: {err:?}");
+    purity[5] = 1.5;
+    let err = class_map(&stem, &layout, map, shape, &majority, &purity, &names);
+    assert!(matches!(err, Err(Error::Invalid { .. })), "{err:?}");
+
+    let prototypes = som_prototypes(map, 2);
+    let panel = UMatrixPanel::new(&prototypes, map, 2).cell_shape(shape).hits(&[0; 20], &[1; 19]);
+    let err = umatrix(&stem, &layout, &[panel]);
+    assert!(matches!(&err, Err(Error::Panel { source, .. }) if matches!(**source, Error::Shape { .. })), "{err:?}");
+
+    assert!(!dir.0.exists(), "nothing is written for invalid input");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Helpers shared by the integration tests: the shared dataset folder, fingerprints, a loopback HTTP server.
+//! Helpers shared by the integration tests: the shared dataset folder, fingerprints, a loopback HTTP server, .npy/.npz writers.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::io::{BufRead, BufReader, Write};
@@ -67,4 +67,34 @@ pub fn serve(route: impl Fn(&str) -> Option<Vec<u8>> + Send + Sync + 'static) ->
         }
     });
     format!("http://127.0.0.1:{port}/")
+}
+
+/// Writes `values` (in the storage order `order`) as a `.npy` file of shape `shape` with
+/// `T`'s default dtype (native endianness).
+pub fn write_npy<T: npyz::AutoSerialize + Copy>(path: &std::path::Path, shape: &[u64], order: npyz::Order, values: &[T]) {
+    use npyz::WriterBuilder;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("test fixture"));
+    let mut writer =
+        npyz::WriteOptions::new().default_dtype().shape(shape).order(order).writer(&mut file).begin_nd().expect("test fixture");
+    writer.extend(values.iter().copied()).expect("test fixture");
+    writer.finish().expect("test fixture");
+    file.flush().expect("test fixture");
+}
+
+/// Writes an `.npz` archive (deflate-compressed members) of C-order `f32` and `i64` arrays.
+pub fn write_npz(path: &std::path::Path, f32_arrays: &[(&str, &[u64], &[f32])], i64_arrays: &[(&str, &[u64], &[i64])]) {
+    use npyz::WriterBuilder;
+    let mut npz = npyz::npz::NpzWriter::create(path).expect("test fixture");
+    for &(name, shape, values) in f32_arrays {
+        let mut w =
+            npz.array(name, Default::default()).expect("test fixture").default_dtype().shape(shape).begin_nd().expect("test fixture");
+        w.extend(values.iter().copied()).expect("test fixture");
+        w.finish().expect("test fixture");
+    }
+    for &(name, shape, values) in i64_arrays {
+        let mut w =
+            npz.array(name, Default::default()).expect("test fixture").default_dtype().shape(shape).begin_nd().expect("test fixture");
+        w.extend(values.iter().copied()).expect("test fixture");
+        w.finish().expect("test fixture");
+    }
 }

@@ -107,9 +107,19 @@ impl SomConfig {
     /// # Shapes
     /// `x`: `[n, L]`.
     pub fn build(&self, path: &nn::Path, x: &Tensor, seed: u64) -> Result<SomLayer> {
-        let k = self.grid.n_units() as i64;
         let initial = self.init.draw(&self.grid, x, seed)?; // [K, L]
-        let weight = path.var_copy("weight", &initial);
+        self.build_from(path, &initial)
+    }
+
+    /// Builds the layer under `path` with the given prototypes `[K, L]` instead of drawing them
+    /// from data (a saved map restored without its training data; a prior map, paper 002, Sec. 4.2).
+    pub fn build_from(&self, path: &nn::Path, prototypes: &Tensor) -> Result<SomLayer> {
+        let k = self.grid.n_units() as i64;
+        let size = expect_dims(prototypes, 2, "SOM prototypes", "[K, L]")?;
+        if size[0] != k {
+            return Err(Error::Shape { what: "SOM prototypes", expected: format!("[{k}, L] for the {k}-unit grid"), got: size });
+        }
+        let weight = path.var_copy("weight", &prototypes.to_kind(Kind::Float));
         let d: Vec<f32> = self.grid.distance_matrix().into_iter().map(|v| v as f32).collect();
         let grid_distances = Tensor::f_from_slice(&d)?.f_view([k, k])?.to_device(path.device()); // [K, K]
         Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood })

@@ -1,0 +1,178 @@
+//! `protolearn fit`, `predict` and `inspect`: a model of your own on a file of your own, from
+//! the shell. `fit` trains with a progress bar and writes the model file, the history, the
+//! per-sample assignments, a JSON summary and the SOM figures into one folder.
+
+use crate::progress::EpochBar;
+use anyhow::{bail, Context, Result};
+use protolearn::data::{load_table, Table, TableOptions};
+use protolearn::history::{history_csv, write_atomically};
+use protolearn::{Estimator, EstimatorConfig, Fitted};
+use protolearn_train::DeviceChoice;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// File names written by `fit` into its output folder.
+pub const MODEL_FILE: &str = "model.safetensors";
+/// The per-log-point training history.
+pub const HISTORY_FILE: &str = "history.csv";
+/// One row per training sample: winner, distance, label.
+pub const ASSIGNMENTS_FILE: &str = "assignments.csv";
+/// The summary of the fit.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// The options of `protolearn fit`.
+#[derive(Debug, Clone)]
+pub struct FitArgs {
+    /// The `MODEL.toml`.
+    pub model: PathBuf,
+    /// The data file (CSV, TSV, `.npy`, `.npz`, IDX).
+    pub data: PathBuf,
+    /// How to read it (label column, NPZ keys).
+    pub table: TableOptions,
+    /// Overrides the config's device.
+    pub device: Option<DeviceChoice>,
+    /// Overrides the config's seed.
+    pub seed: Option<u64>,
+    /// The output folder.
+    pub out: PathBuf,
+}
+
+/// Trains the model of `args.model` on `args.data` and writes the results under `args.out`.
+/// The output folder is checked before training, so an unwritable folder fails in a second, not
+/// after the training; every file is written whole or not at all.
+pub fn fit(args: &FitArgs) -> Result<Fitted> {
+    let mut config = EstimatorConfig::load(&args.model)?;
+    config.device = args.device.unwrap_or(config.device);
+    config.seed = args.seed.unwrap_or(config.seed);
+    let table = load_table(&args.data, &args.table)?;
+    check_writable(&args.out)?;
+    let estimator = Estimator::new(config)?;
+    let mut bar = EpochBar::new("fit");
+    let fitted = estimator.fit_named(&table.data, &table.feature_names, table.classes.as_deref(), &mut bar)?;
+    write_results(&fitted, &table, &args.out)?;
+    Ok(fitted)
+}
+
+/// Writes the model, history, assignments, summary and figures of `fitted` on `table`.
+fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<()> {
+    fitted.save(&out.join(MODEL_FILE))?;
+    write_atomically(&out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
+    write_atomically(&out.join(ASSIGNMENTS_FILE), assignments_csv(fitted, table)?.as_bytes())?;
+    let figures = fitted.figures(&table.data, &out.join("figures"))?;
+    let summary = serde_json::json!({
+        "data": table.data.name,
+        "config": fitted.config(),
+        "input": fitted.input(),
+        "summary": fitted.summary(),
+        "figures": figures.iter().map(|f| f.png.display().to_string()).collect::<Vec<_>>(),
+    });
+    write_atomically(&out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    Ok(())
+}
+
+/// `row,winner[,unit_row,unit_col],distance[,label]` for every sample of `table`.
+fn assignments_csv(fitted: &Fitted, table: &Table) -> Result<String> {
+    let assignments = fitted.assign(&table.data)?;
+    let grid = fitted.grid();
+    let labels = table.data.labels.as_deref();
+    let mut text = String::from("row,winner");
+    if grid.is_some() {
+        text.push_str(",unit_row,unit_col");
+    }
+    text.push_str(",distance");
+    if labels.is_some() {
+        text.push_str(",label");
+    }
+    text.push('\n');
+    for (i, a) in assignments.iter().enumerate() {
+        write!(text, "{i},{}", a.winner)?;
+        if let Some(grid) = &grid {
+            let (r, c) = grid.coords(a.winner)?;
+            write!(text, ",{r},{c}")?;
+        }
+        write!(text, ",{}", a.distance)?;
+        if let Some(label) = labels.and_then(|l| l.get(i)) {
+            write!(text, ",{}", csv_cell(&fitted.input().class_name(*label)))?;
+        }
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// A CSV cell, quoted when it holds a comma, a quote or a line break.
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// Creates `dir` and proves it writable with a probe file.
+fn check_writable(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("output folder {}: cannot be created", dir.display()))?;
+    let probe = dir.join(".protolearn-write-probe");
+    std::fs::write(&probe, b"").with_context(|| format!("output folder {}: cannot be written", dir.display()))?;
+    std::fs::remove_file(&probe).with_context(|| format!("output folder {}: cannot remove the probe file", dir.display()))?;
+    Ok(())
+}
+
+/// The options of `protolearn predict`.
+#[derive(Debug, Clone)]
+pub struct PredictArgs {
+    /// The model file written by `fit`.
+    pub model: PathBuf,
+    /// The data file.
+    pub data: PathBuf,
+    /// How to read it.
+    pub table: TableOptions,
+    /// The CSV to write.
+    pub out: PathBuf,
+}
+
+/// Assigns every sample of `args.data` to its winner with a saved model and writes the CSV
+/// (with the predicted class when the model was fitted on labels).
+pub fn predict(args: &PredictArgs) -> Result<usize> {
+    let fitted = Fitted::load(&args.model)?;
+    let table = load_table(&args.data, &args.table)?;
+    let mut text = assignments_csv(&fitted, &table)?;
+    if fitted.input().labelled {
+        let predicted = fitted.predict_labels(&table.data)?;
+        let mut lines = text.lines();
+        let mut with_class = format!("{},predicted_label\n", lines.next().unwrap_or_default());
+        for (line, class) in lines.zip(&predicted) {
+            let class = class.map(|c| csv_cell(&fitted.input().class_name(c))).unwrap_or_default();
+            writeln!(with_class, "{line},{class}")?;
+        }
+        text = with_class;
+    }
+    if let Some(parent) = args.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("output folder {}: cannot be created", parent.display()))?;
+    }
+    write_atomically(&args.out, text.as_bytes())?;
+    Ok(table.data.n_samples())
+}
+
+/// What `protolearn inspect` prints: the config, the input, the shapes and the summary.
+pub fn inspect(path: &Path) -> Result<String> {
+    if !path.is_file() {
+        bail!("{}: no such model file", path.display());
+    }
+    let fitted = Fitted::load(path)?;
+    let mut text = String::new();
+    writeln!(text, "model file: {}", path.display())?;
+    writeln!(text, "\n[config]\n{}", toml::to_string(fitted.config())?)?;
+    let input = fitted.input();
+    writeln!(text, "[input]\nsample shape {:?}, features {}", input.sample_shape, input.feature_names.join(", "))?;
+    if let Some(classes) = &input.classes {
+        writeln!(text, "classes {}", classes.join(", "))?;
+    }
+    writeln!(text, "scaling {:?}", fitted.scaler().kind)?;
+    let prototypes = fitted.prototypes()?;
+    writeln!(text, "\n[model]\n{} units, prototypes {:?} in the model's space", fitted.n_units(), prototypes.shape)?;
+    if let Some(grid) = fitted.grid() {
+        writeln!(text, "grid {} x {} {:?} {:?}", grid.rows(), grid.cols(), grid.lattice(), grid.boundary())?;
+    }
+    writeln!(text, "\n[summary]\n{}", serde_json::to_string_pretty(fitted.summary())?)?;
+    Ok(text)
+}

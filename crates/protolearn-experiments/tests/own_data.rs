@@ -1,0 +1,134 @@
+//! `protolearn fit`, `predict` and `inspect` on the shipped flowers CSV and on bad input, through
+//! the binary as a user runs it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn protolearn(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_protolearn")).args(args).current_dir(repo()).output().expect("run protolearn")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn flowers() -> String {
+    repo().join("examples/data/flowers.csv").display().to_string()
+}
+
+fn model(name: &str) -> String {
+    repo().join("examples/models").join(name).display().to_string()
+}
+
+#[test]
+fn fit_predict_inspect_walk_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("som");
+    let out_s = out.display().to_string();
+    let fit = protolearn(&["fit", "--model", &model("som.toml"), "--data", &flowers(), "--labels", "species", "--out", &out_s]);
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    for file in ["model.safetensors", "history.csv", "assignments.csv", "summary.json", "figures/umatrix.png", "figures/hit_map.svg"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let assignments = std::fs::read_to_string(out.join("assignments.csv")).unwrap();
+    let mut lines = assignments.lines();
+    assert_eq!(lines.next(), Some("row,winner,unit_row,unit_col,distance,label"));
+    assert_eq!(lines.clone().count(), 300);
+    assert!(lines.all(|l| ["setosa", "versicolor", "virginica"].iter().any(|s| l.ends_with(s))));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let purity = summary["summary"]["training"]["purity"].as_f64().expect("purity");
+    assert!(purity > 0.9, "purity {purity}");
+    assert_eq!(summary["input"]["feature_names"][1], "petal_width");
+    let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
+    assert!(history.starts_with("phase,step,seconds,temperature,distortion,quantization_error,topographic_error"), "{history}");
+    assert_eq!(history.lines().count(), 1 + 50, "one record per batch pass (50 passes)");
+
+    let predictions = dir.path().join("predictions.csv");
+    let predictions_s = predictions.display().to_string();
+    let model_file = out.join("model.safetensors").display().to_string();
+    let predict = protolearn(&["predict", "--model", &model_file, "--data", &flowers(), "--labels", "species", "--out", &predictions_s]);
+    assert!(predict.status.success(), "{}", stderr(&predict));
+    let text = std::fs::read_to_string(&predictions).unwrap();
+    assert!(text.starts_with("row,winner,unit_row,unit_col,distance,label,predicted_label\n"));
+    let right = text.lines().skip(1).filter(|l| {
+        let cells: Vec<&str> = l.split(',').collect();
+        cells[5] == cells[6]
+    });
+    assert!(right.count() as f64 >= 0.9 * 300.0);
+
+    let inspect = protolearn(&["inspect", &model_file]);
+    assert!(inspect.status.success(), "{}", stderr(&inspect));
+    let text = String::from_utf8_lossy(&inspect.stdout);
+    assert!(
+        text.contains("kind = \"som\"") && text.contains("64 units") && text.contains("Hexagonal") && text.contains("petal_length"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_model_config_in_examples_trains() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml"] {
+        let out = dir.path().join(name).display().to_string();
+        let fit = protolearn(&["fit", "--model", &model(name), "--data", &flowers(), "--labels", "species", "--out", &out]);
+        assert!(fit.status.success(), "{name}: {}", stderr(&fit));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(Path::new(&out).join("summary.json")).unwrap()).unwrap();
+        let purity = summary["summary"]["training"]["purity"].as_f64().unwrap();
+        assert!(purity > 0.85, "{name}: purity {purity}");
+    }
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.display().to_string();
+    let run = |args: &[&str]| {
+        let output = protolearn(args);
+        assert!(!output.status.success(), "{args:?} should fail");
+        stderr(&output)
+    };
+    // A label column that does not exist.
+    let err = run(&["fit", "--model", &model("som.toml"), "--data", &flowers(), "--labels", "colour", "--out", &out_s]);
+    assert!(err.contains("flowers.csv") && err.contains("colour"), "{err}");
+    assert!(!out.exists(), "nothing written");
+    // An unknown key in MODEL.toml.
+    let bad_model = dir.path().join("bad.toml");
+    std::fs::write(&bad_model, "[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\nepochs = 3\n").unwrap();
+    let err = run(&["fit", "--model", &bad_model.display().to_string(), "--data", &flowers(), "--out", &out_s]);
+    assert!(err.contains("bad.toml: line 4") && err.contains("epochs"), "{err}");
+    // An output folder that cannot be written (a file is in the way).
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let inside = blocker.join("out").display().to_string();
+    let err = run(&["fit", "--model", &model("som.toml"), "--data", &flowers(), "--labels", "species", "--out", &inside]);
+    assert!(err.contains("output folder") && err.contains("cannot be created"), "{err}");
+    // predict with data of another width.
+    let fit = protolearn(&["fit", "--model", &model("vcl.toml"), "--data", &flowers(), "--labels", "species", "--out", &out_s]);
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    let narrow = dir.path().join("narrow.csv");
+    std::fs::write(&narrow, "a,b,c\n1,2,3\n").unwrap();
+    let predictions = dir.path().join("p.csv");
+    let err = run(&[
+        "predict",
+        "--model",
+        &out.join("model.safetensors").display().to_string(),
+        "--data",
+        &narrow.display().to_string(),
+        "--out",
+        &predictions.display().to_string(),
+    ]);
+    assert!(err.contains("expected 4 features") && err.contains("found 3 features"), "{err}");
+    assert!(!predictions.exists(), "nothing written");
+    // A text column without --labels.
+    let err = run(&["fit", "--model", &model("vcl.toml"), "--data", &flowers(), "--out", &out_s]);
+    assert!(err.contains("flowers.csv: line 2, column 4: expected a finite number, found \"virginica\""), "{err}");
+    // inspect of something that is not a model.
+    let err = run(&["inspect", &flowers()]);
+    assert!(err.contains("flowers.csv"), "{err}");
+}

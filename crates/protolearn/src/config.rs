@@ -1,0 +1,356 @@
+//! What to fit, as data: the model family and its settings ([`ModelSpec`]), the input scaling,
+//! the seed and the device ([`EstimatorConfig`]), read from a `MODEL.toml` with
+//! `deny_unknown_fields` everywhere. Defaults are the papers' values.
+
+use crate::error::{Error, Result};
+use crate::scaler::Scaling;
+use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
+use protolearn_layers::loss::QuantizationForm;
+use protolearn_layers::som::{Neighbourhood, Schedule, SomInit};
+use protolearn_metrics::Grid;
+use protolearn_train::competitive::{CompetitiveTrainConfig, TopologyTerm};
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+use protolearn_train::som::SomRule;
+use protolearn_train::DeviceChoice;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything an estimator needs besides the data: a `MODEL.toml`.
+///
+/// ```
+/// use protolearn::config::{EstimatorConfig, ModelSpec};
+/// let config: EstimatorConfig = toml::from_str(r#"
+///     scaling = "standard"
+///     seed = 7
+///     [model]
+///     kind = "som"
+///     grid = { rows = 6, cols = 8, lattice = "hexagonal" }
+///     iterations = 50
+/// "#).unwrap();
+/// assert!(matches!(config.model, ModelSpec::Som(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimatorConfig {
+    /// The model family and its settings.
+    pub model: ModelSpec,
+    /// Input scaling fitted on the training data and stored with the model (default: none).
+    #[serde(default)]
+    pub scaling: Scaling,
+    /// Seed of the initialisation and of the sample order (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Training device: `cpu` (default), `auto`, `cuda` or `cuda:N`.
+    #[serde(default = "default_device")]
+    pub device: DeviceChoice,
+}
+
+fn default_device() -> DeviceChoice {
+    DeviceChoice::Cpu
+}
+
+impl EstimatorConfig {
+    /// A config for `model` with no scaling, seed 0, on the CPU.
+    pub fn new(model: ModelSpec) -> Self {
+        EstimatorConfig { model, scaling: Scaling::None, seed: 0, device: DeviceChoice::Cpu }
+    }
+
+    /// Parses a `MODEL.toml` text; `origin` names it in errors (a file path or `<string>`).
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
+        let config: EstimatorConfig = toml::from_str(text).map_err(|e| Error::config(origin, text, &e))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and checks a `MODEL.toml` file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Checks the values that serde cannot (counts, rates, schedules).
+    pub fn validate(&self) -> Result<()> {
+        match &self.model {
+            ModelSpec::Som(s) => s.validate(),
+            ModelSpec::Desom(d) => d.validate(),
+            ModelSpec::Competitive(c) => Ok(c.layer.validate()?),
+        }
+    }
+}
+
+/// The model family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelSpec {
+    /// A self-organizing map on the (scaled) inputs, trained by one of the three SOM algorithms
+    /// (paper 002, Sec. 2.1, Algorithms 1-2, Sec. 3.4).
+    Som(SomSpec),
+    /// DESOM or ConvDESOM: an autoencoder and a SOM on its codes, `L_R + γ L_SOM`
+    /// (paper 002, Algorithm 3).
+    Desom(DesomSpec),
+    /// A competitive layer (VCL, DCL or deep DCL) trained full batch on `Q + λ T` (paper 000).
+    Competitive(CompetitiveSpec),
+}
+
+impl ModelSpec {
+    /// The family's name as written in `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelSpec::Som(_) => "som",
+            ModelSpec::Desom(_) => "desom",
+            ModelSpec::Competitive(_) => "competitive",
+        }
+    }
+}
+
+/// A plain SOM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SomSpec {
+    /// The map: rows, cols, `rectangular` or `hexagonal`, `bounded` or `toroidal`.
+    pub grid: Grid,
+    /// Initial prototypes (default: random data samples, paper 002, Sec. 3.4; `pca` is deterministic).
+    #[serde(default)]
+    pub init: SomInit,
+    /// Neighbourhood function (default Gaussian, paper 002).
+    #[serde(default)]
+    pub neighbourhood: Neighbourhood,
+    /// The training algorithm (default: the batch SOM, paper 002, Algorithm 2).
+    #[serde(default = "default_som_rule")]
+    pub rule: SomRule,
+    /// Steps: batch passes (batch SOM), optimizer steps (gradient) or sample presentations
+    /// (online). Default 100 (batch passes).
+    #[serde(default = "default_som_iterations")]
+    pub iterations: usize,
+    /// Temperature `T(i)` (default: exponential from the map size to 0.1, paper 002, Sec. 3.6).
+    #[serde(default)]
+    pub temperature: Option<Schedule>,
+    /// Record the history every this many steps (default: 50 records per run).
+    #[serde(default)]
+    pub log_every: Option<usize>,
+}
+
+fn default_som_rule() -> SomRule {
+    SomRule::Batch
+}
+
+fn default_som_iterations() -> usize {
+    100
+}
+
+impl SomSpec {
+    /// A batch SOM on `grid` with the defaults above.
+    pub fn new(grid: Grid) -> Self {
+        SomSpec {
+            grid,
+            init: SomInit::default(),
+            neighbourhood: Neighbourhood::default(),
+            rule: default_som_rule(),
+            iterations: default_som_iterations(),
+            temperature: None,
+            log_every: None,
+        }
+    }
+
+    /// The temperature schedule: the configured one or the paper's for the grid.
+    pub fn temperature(&self) -> Schedule {
+        self.temperature.unwrap_or_else(|| Schedule::paper_temperature(&self.grid))
+    }
+
+    fn validate(&self) -> Result<()> {
+        positive("iterations", self.iterations)?;
+        Ok(self.temperature().validate("temperature")?)
+    }
+}
+
+/// The autoencoder of a DESOM; its input size comes from the data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum BackboneSpec {
+    /// Fully connected `D - hidden... - L`, decoder mirrored (paper 002, Sec. 4.1.3).
+    Dense {
+        /// Hidden widths, input side first (paper: `[500, 500, 2000]`).
+        hidden: Vec<i64>,
+        /// Latent dimension `L` (paper 002, Table 2: 10).
+        latent_dim: i64,
+    },
+    /// Convolutional (ConvDESOM) on images `[C, H, W]` (data of shape `[n, C, H, W]`, or
+    /// `[n, H, W]` for one channel).
+    Conv {
+        /// Encoder filters (paper: `[32, 64, 128, 256]`).
+        filters: Vec<i64>,
+        /// Latent dimension `L`.
+        latent_dim: i64,
+    },
+}
+
+impl Default for BackboneSpec {
+    /// The paper's dense `D-500-500-2000-10`.
+    fn default() -> Self {
+        BackboneSpec::Dense { hidden: vec![500, 500, 2000], latent_dim: 10 }
+    }
+}
+
+/// DESOM / ConvDESOM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesomSpec {
+    /// The map on the latent space (paper 002, Table 2: 8x8 rectangular).
+    pub grid: Grid,
+    /// Neighbourhood function (default Gaussian).
+    #[serde(default)]
+    pub neighbourhood: Neighbourhood,
+    /// Initial prototypes, drawn from encoded samples (default: random samples).
+    #[serde(default)]
+    pub init: SomInit,
+    /// The autoencoder (default dense `D-500-500-2000-10`).
+    #[serde(default)]
+    pub autoencoder: BackboneSpec,
+    /// Weight `γ` of the SOM loss (paper 002, Table 2: 1e-3).
+    #[serde(default = "default_gamma")]
+    pub gamma: f64,
+    /// Joint iterations (paper 004: 10,000 on MNIST).
+    #[serde(default = "default_desom_iterations")]
+    pub iterations: usize,
+    /// AE pretraining iterations before joint training (default 0).
+    #[serde(default)]
+    pub pretrain_iterations: usize,
+    /// Minibatch size (paper 002, Table 2: 256; capped at the sample count).
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Adam learning rate (paper 002, Table 2: 1e-3).
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Temperature `T(i)` (default: from the map size to 0.1).
+    #[serde(default)]
+    pub temperature: Option<Schedule>,
+    /// Record the history every this many iterations (default: 50 records per run).
+    #[serde(default)]
+    pub log_every: Option<usize>,
+}
+
+fn default_gamma() -> f64 {
+    1e-3
+}
+
+fn default_desom_iterations() -> usize {
+    10_000
+}
+
+fn default_batch_size() -> usize {
+    256
+}
+
+fn default_lr() -> f64 {
+    1e-3
+}
+
+impl DesomSpec {
+    /// DESOM on `grid` with the paper's defaults.
+    pub fn new(grid: Grid) -> Self {
+        DesomSpec {
+            grid,
+            neighbourhood: Neighbourhood::default(),
+            init: SomInit::default(),
+            autoencoder: BackboneSpec::default(),
+            gamma: default_gamma(),
+            iterations: default_desom_iterations(),
+            pretrain_iterations: 0,
+            batch_size: default_batch_size(),
+            lr: default_lr(),
+            temperature: None,
+            log_every: None,
+        }
+    }
+
+    /// The temperature schedule: the configured one or the paper's for the grid.
+    pub fn temperature(&self) -> Schedule {
+        self.temperature.unwrap_or_else(|| Schedule::paper_temperature(&self.grid))
+    }
+
+    fn validate(&self) -> Result<()> {
+        positive("iterations", self.iterations)?;
+        positive("batch_size", self.batch_size)?;
+        if !(self.gamma.is_finite() && self.gamma >= 0.0) {
+            return Err(Error::invalid("gamma", "a finite number >= 0", self.gamma));
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(Error::invalid("lr", "a positive finite number", self.lr));
+        }
+        Ok(self.temperature().validate("temperature")?)
+    }
+}
+
+/// A competitive layer (paper 000).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompetitiveSpec {
+    /// The layer: `kind = "vcl"` or `"dcl"`, `n_prototypes`, DCL `hidden` widths, ...
+    pub layer: CompetitiveConfig,
+    /// The training (default: paper 000, Sec. III: Adam, 400 epochs, `λ = 0.01`, the rate of
+    /// the layer kind, keep the best epoch).
+    #[serde(default)]
+    pub training: Option<CompetitiveTrainConfig>,
+}
+
+impl CompetitiveSpec {
+    /// The configured training or paper 000's for the layer kind (Adam at 0.008 for a VCL and
+    /// 0.0008 for a DCL, 400 epochs, `λ = 0.01`, `||E||_F^2`, the L2-norm `Q`, keep best).
+    pub fn training(&self) -> CompetitiveTrainConfig {
+        self.training.clone().unwrap_or_else(|| CompetitiveTrainConfig {
+            optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: if self.layer.kind == LayerKind::Vcl { 0.008 } else { 0.0008 } },
+            epochs: 400,
+            lambda: 0.01,
+            topology: TopologyTerm::EdgeNormSquared,
+            quantization: QuantizationForm::L2Norm,
+            keep_best: true,
+        })
+    }
+}
+
+fn positive(field: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        return Err(Error::invalid(field, "at least 1", 0));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = EstimatorConfig::from_toml(
+            "[model]\nkind = \"desom\"\ngrid = { rows = 8, cols = 8, lattice = \"rectangular\" }\n",
+            Path::new("<test>"),
+        )
+        .unwrap();
+        let ModelSpec::Desom(d) = c.model else { panic!("desom expected") };
+        assert_eq!((d.gamma, d.iterations, d.batch_size, d.lr), (1e-3, 10_000, 256, 1e-3));
+        assert_eq!(d.autoencoder, BackboneSpec::Dense { hidden: vec![500, 500, 2000], latent_dim: 10 });
+        assert_eq!(d.temperature().start, 8.0);
+        assert_eq!(c.device, DeviceChoice::Cpu);
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let grid = Grid::new(3, 4, protolearn_metrics::Lattice::Hexagonal, protolearn_metrics::Boundary::Bounded).unwrap();
+        let config = EstimatorConfig { scaling: Scaling::MinMax, seed: 3, ..EstimatorConfig::new(ModelSpec::Som(SomSpec::new(grid))) };
+        let text = toml::to_string(&config).unwrap();
+        assert_eq!(EstimatorConfig::from_toml(&text, Path::new("<test>")).unwrap(), config);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_place() {
+        let text = "[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\niteratons = 5\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("m.toml") && err.contains("line 4") && err.contains("iteratons"), "{err}");
+        let text = "seed = \"seven\"\n[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("seed"), "{err}");
+        let text = "[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\niterations = 0\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("iterations") && err.contains("at least 1"), "{err}");
+    }
+}

@@ -1,0 +1,103 @@
+//! The figures of a fitted model on a data set, PNG + SVG: for a map the U-matrix (with class
+//! markers when labelled), the hit map, the component planes (or the prototypes as images for
+//! image inputs) and the class map; for a competitive layer the data and its prototypes on the
+//! first two features. Hexagonal maps are drawn with hexagons.
+
+use crate::error::Result;
+use crate::fitted::{Fitted, UnitSummary};
+use protolearn_data::Data;
+use protolearn_metrics::{Grid, Lattice};
+use protolearn_plot::{
+    class_map, component_planes, hit_map, image_grid, scatter, umatrix, CellShape, FigureFiles, GridShape, ImagePanel, Layout, Prototypes,
+    ScatterPanel, UMatrixPanel,
+};
+use std::path::Path;
+
+/// Pixel side of one map panel.
+const PANEL_PX: u32 = 480;
+/// Columns of the component-plane pages.
+const PLANE_COLUMNS: usize = 4;
+/// Pixel side of one component plane.
+const PLANE_PX: u32 = 300;
+
+impl Fitted {
+    /// Draws the model's figures for `data` into `dir` (created if missing) and returns their
+    /// files: `umatrix`, `hit_map`, `component_planes` (paged: `component_planes-1`, ...) or, for
+    /// image samples, `prototypes`, and `class_map` when `data` has labels; for a competitive
+    /// layer, `prototypes` (the first two features). Each file is complete or absent.
+    pub fn figures(&self, data: &Data, dir: &Path) -> Result<Vec<FigureFiles>> {
+        let units = self.unit_summary(data)?;
+        match self.grid() {
+            Some(grid) => self.map_figures(&grid, &units, dir),
+            None => self.prototype_scatter(data, dir).map(|f| vec![f]),
+        }
+    }
+
+    /// The map figures of a SOM or DESOM.
+    fn map_figures(&self, grid: &Grid, units: &UnitSummary, dir: &Path) -> Result<Vec<FigureFiles>> {
+        let map = GridShape::new(grid.rows(), grid.cols());
+        let shape = match grid.lattice() {
+            Lattice::Rectangular => CellShape::Square,
+            Lattice::Hexagonal => CellShape::Hexagon,
+        };
+        let layout = |title: &str| Layout::new().title(title).panel_size(PANEL_PX, PANEL_PX);
+        let space = if self.config.model.kind() == "desom" { "latent space" } else { "scaled input space" };
+        let mut files = Vec::new();
+
+        let prototypes = self.prototypes()?;
+        let dim = prototypes.shape[1];
+        let majority: Vec<Option<usize>> = units.majority.iter().map(|m| m.and_then(|l| usize::try_from(l).ok())).collect();
+        let marker_labels: Vec<usize> = majority.iter().map(|m| m.unwrap_or(0)).collect();
+        let values = prototypes.to_f64();
+        let mut panel = UMatrixPanel::new(&values, map, dim).cell_shape(shape);
+        if self.input.labelled {
+            panel = panel.hits(&marker_labels, &units.hits);
+        }
+        files.push(umatrix(dir.join("umatrix"), &layout(&format!("U-matrix ({space})")), &[panel])?);
+        files.push(hit_map(dir.join("hit_map"), &layout("Hits per unit"), map, shape, &units.hits)?);
+
+        let input_prototypes = self.input_space_prototypes()?;
+        let pixels = input_prototypes.to_f64();
+        match self.input.sample_shape.as_slice() {
+            [d] => {
+                let planes =
+                    Layout::new().title("Component planes (input units)").columns(PLANE_COLUMNS.min(*d)).panel_size(PLANE_PX, PLANE_PX);
+                files.extend(component_planes(dir.join("component_planes"), &planes, map, shape, &pixels, *d, &self.input.feature_names)?);
+            }
+            image => {
+                let (h, w) = (image[image.len() - 2], image[image.len() - 1]);
+                let channels: usize = image[..image.len() - 2].iter().product();
+                // Multi-channel images: the first channel of each prototype.
+                let first: Vec<f64> = pixels.chunks(channels * h * w).flat_map(|p| p[..h * w].iter().copied()).collect();
+                let panel = ImagePanel::new(&first, map, GridShape::new(h, w)).title("Prototypes (input units)");
+                files.push(image_grid(dir.join("prototypes"), &Layout::new().panel_size(PANEL_PX + 160, PANEL_PX + 160), &[panel])?);
+            }
+        }
+
+        if self.input.labelled {
+            let n_classes = self.input.classes.as_ref().map_or_else(|| marker_labels.iter().max().map_or(1, |m| m + 1), Vec::len);
+            let names: Vec<String> = (0..n_classes as i64).map(|c| self.input.class_name(c)).collect();
+            files.push(class_map(dir.join("class_map"), &layout("Majority class per unit"), map, shape, &majority, &units.purity, &names)?);
+        }
+        Ok(files)
+    }
+
+    /// The data and the prototypes on the first two features (input units).
+    fn prototype_scatter(&self, data: &Data, dir: &Path) -> Result<FigureFiles> {
+        let d = self.input.n_features();
+        let pair = |row: &[f32]| [f64::from(row[0]), row.get(1).map_or(0.0, |&v| f64::from(v))];
+        let points: Vec<[f64; 2]> = data.rows().map(pair).collect();
+        let prototypes = self.input_space_prototypes()?;
+        let positions: Vec<[f64; 2]> = prototypes.values.chunks(d).map(pair).collect();
+        let labels: Vec<usize> = data.labels.iter().flatten().map(|&l| usize::try_from(l).unwrap_or(0)).collect();
+        let names = &self.input.feature_names;
+        let mut panel = ScatterPanel::new(&points)
+            .prototypes(Prototypes::new(&positions))
+            .axis_labels(names[0].clone(), names.get(1).cloned().unwrap_or_default())
+            .title(format!("{} prototypes", self.n_units()));
+        if !labels.is_empty() {
+            panel = panel.labels(&labels);
+        }
+        Ok(scatter(dir.join("prototypes"), &Layout::new().panel_size(PANEL_PX + 160, PANEL_PX), &[panel])?)
+    }
+}

@@ -1,0 +1,406 @@
+//! A fitted estimator: the trained model with its config, input description and scaler; what it
+//! says about new data (`predict`, `transform`, `encode`, `score`, per-unit summaries) and its
+//! one-file form (`save` / `load`, see [`crate::model_file`]).
+
+use crate::config::{EstimatorConfig, ModelSpec};
+use crate::error::{Error, Result};
+use crate::model::{desom_config, model_sample_shape, som_config, Model, PROTOTYPES, SOM_WEIGHT};
+use crate::model_file::{self, model_error};
+use crate::scaler::FittedScaler;
+use protolearn_data::Data;
+use protolearn_layers::desom::Desom;
+use protolearn_metrics::{quantization_error_from, Grid};
+use protolearn_train::quality::{best_units, map_quality, purity_nmi};
+use protolearn_train::trainer::LogRecord;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use tch::{nn, Device, Kind, Tensor};
+
+/// Metadata keys of the model file.
+const KEY_CONFIG: &str = "config";
+const KEY_INPUT: &str = "input";
+const KEY_SCALER: &str = "scaler";
+const KEY_SUMMARY: &str = "summary";
+/// Tensor names of the scaler in the model file (`x' = (x - offset) / scale`).
+const SCALER_OFFSET: &str = "scaler.offset";
+const SCALER_SCALE: &str = "scaler.scale";
+
+/// What the model was fitted on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputInfo {
+    /// Shape of one sample (`[D]` for a table, `[C, H, W]` or `[H, W]` for images).
+    pub sample_shape: Vec<usize>,
+    /// One name per feature (the CSV header, else `x0, x1, ...`).
+    pub feature_names: Vec<String>,
+    /// Class names of the label indices, when the labels were text.
+    pub classes: Option<Vec<String>>,
+    /// Whether the training data had labels.
+    pub labelled: bool,
+}
+
+impl InputInfo {
+    /// Number of features per sample.
+    pub fn n_features(&self) -> usize {
+        self.sample_shape.iter().product()
+    }
+
+    /// The name of class `label` (its text, else the number).
+    pub fn class_name(&self, label: i64) -> String {
+        self.classes.as_ref().and_then(|c| usize::try_from(label).ok().and_then(|l| c.get(l))).cloned().unwrap_or_else(|| label.to_string())
+    }
+}
+
+/// How well a model quantizes (and, with labels, clusters) a data set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// Samples scored.
+    pub n_samples: usize,
+    /// `QE = (1/N) sum_i ||x_i - m_{b_i}||` in the model's space (paper 002, Appendix 1).
+    pub quantization_error: f64,
+    /// `TE`: fraction of samples whose two best units are not grid neighbours (SOM families).
+    pub topographic_error: Option<f64>,
+    /// Purity of the winners against the labels (labelled data).
+    pub purity: Option<f64>,
+    /// NMI (arithmetic normalisation) of the winners against the labels (labelled data).
+    pub nmi: Option<f64>,
+}
+
+/// Per-unit counts of a data set: hits, majority label and its share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnitSummary {
+    /// Samples won by each unit.
+    pub hits: Vec<usize>,
+    /// Each unit's most frequent label (ties: the smallest), `None` for an empty unit or unlabelled data.
+    pub majority: Vec<Option<i64>>,
+    /// Share of the unit's samples with the majority label (0 for an empty unit).
+    pub purity: Vec<f64>,
+}
+
+impl UnitSummary {
+    /// Counts `winners` (and `labels`, if any) over `n_units` units.
+    pub fn count(winners: &[usize], labels: Option<&[i64]>, n_units: usize) -> Self {
+        let mut hits = vec![0; n_units];
+        let mut by_label: Vec<std::collections::BTreeMap<i64, usize>> = vec![Default::default(); n_units];
+        for (i, &w) in winners.iter().enumerate() {
+            if let Some(h) = hits.get_mut(w) {
+                *h += 1;
+                if let Some(&l) = labels.and_then(|l| l.get(i)) {
+                    *by_label[w].entry(l).or_default() += 1;
+                }
+            }
+        }
+        let (majority, purity) = by_label
+            .iter()
+            .zip(&hits)
+            .map(|(counts, &h)| {
+                // The first of the largest counts in label order: the smallest label wins ties.
+                let best = counts.iter().fold(None, |best: Option<(i64, usize)>, (&l, &c)| match best {
+                    Some((_, bc)) if bc >= c => best,
+                    _ => Some((l, c)),
+                });
+                match best {
+                    Some((l, c)) if h > 0 => (Some(l), c as f64 / h as f64),
+                    _ => (None, 0.0),
+                }
+            })
+            .unzip();
+        UnitSummary { hits, majority, purity }
+    }
+}
+
+/// What a fit measured, stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The model family (`som`, `desom`, `competitive`).
+    pub kind: String,
+    /// Training samples.
+    pub n_samples: usize,
+    /// Wall-clock seconds of the training.
+    pub seconds: f64,
+    /// The training device.
+    pub device: String,
+    /// Scores on the training data after training.
+    pub training: Scores,
+    /// Per-unit counts on the training data (their majority labels are `predict_labels`'s answers).
+    pub units: UnitSummary,
+    /// The protolearn version that wrote the model.
+    pub library_version: String,
+}
+
+/// A row-major `f32` array with its shape: what the estimators return.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Array {
+    /// Row-major values.
+    pub values: Vec<f32>,
+    /// The shape, rows first.
+    pub shape: Vec<usize>,
+}
+
+impl Array {
+    /// Copies a tensor to the host.
+    pub(crate) fn from_tensor(t: &Tensor) -> Result<Self> {
+        let shape = t.size().iter().map(|&d| d as usize).collect();
+        let values = Vec::<f32>::try_from(t.detach().to_device(Device::Cpu).to_kind(Kind::Float).contiguous().reshape([-1]))?;
+        Ok(Array { values, shape })
+    }
+
+    /// Row `i` (all values but the first dimension), if it exists.
+    pub fn row(&self, i: usize) -> Option<&[f32]> {
+        let width: usize = self.shape.iter().skip(1).product();
+        self.values.get(i * width..(i + 1) * width)
+    }
+
+    /// The values as `f64`, for the plotting and metrics crates.
+    pub fn to_f64(&self) -> Vec<f64> {
+        self.values.iter().map(|&v| f64::from(v)).collect()
+    }
+}
+
+/// One sample's winner and its distance to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Assignment {
+    /// The best-matching unit / prototype.
+    pub winner: usize,
+    /// The Euclidean distance to it, in the model's space.
+    pub distance: f64,
+}
+
+/// A trained estimator. Build it with [`crate::Estimator::fit`] or [`Fitted::load`].
+#[derive(Debug)]
+pub struct Fitted {
+    pub(crate) config: EstimatorConfig,
+    pub(crate) input: InputInfo,
+    pub(crate) scaler: FittedScaler,
+    pub(crate) model: Model,
+    pub(crate) summary: Summary,
+    pub(crate) history: Vec<LogRecord>,
+    pub(crate) device: Device,
+}
+
+impl Fitted {
+    /// The config it was fitted with.
+    pub fn config(&self) -> &EstimatorConfig {
+        &self.config
+    }
+
+    /// What it was fitted on.
+    pub fn input(&self) -> &InputInfo {
+        &self.input
+    }
+
+    /// The fitted input scaling.
+    pub fn scaler(&self) -> &FittedScaler {
+        &self.scaler
+    }
+
+    /// What the fit measured.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// The trainer's records of the fit (empty for a loaded model; `history.csv` keeps them).
+    pub fn history(&self) -> &[LogRecord] {
+        &self.history
+    }
+
+    /// The map grid of the SOM families, `None` for a competitive layer.
+    pub fn grid(&self) -> Option<Grid> {
+        self.model.grid().copied()
+    }
+
+    /// Number of units / prototypes `K`.
+    pub fn n_units(&self) -> usize {
+        self.summary.units.hits.len()
+    }
+
+    /// The prototypes in the model's space `[K, L]`: the scaled input space (SOM, competitive)
+    /// or the latent space (DESOM).
+    pub fn prototypes(&self) -> Result<Array> {
+        Array::from_tensor(&self.model.prototypes())
+    }
+
+    /// The prototypes in the input's units `[K, ...sample_shape]`: the SOM's or competitive
+    /// layer's prototypes unscaled, DESOM's decoded prototypes `g(m_k)` unscaled.
+    pub fn input_space_prototypes(&self) -> Result<Array> {
+        let mut array = Array::from_tensor(&self.model.input_space_prototypes()?)?;
+        self.scaler.invert(&mut array.values);
+        array.shape = std::iter::once(self.n_units()).chain(self.input.sample_shape.iter().copied()).collect();
+        Ok(array)
+    }
+
+    /// Squared distances of every sample to every prototype in the model's space, `[n, K]`.
+    pub fn transform(&self, data: &Data) -> Result<Array> {
+        Array::from_tensor(&self.model.distances(&self.tensor(data)?)?)
+    }
+
+    /// The samples in the model's space `[n, L]`: DESOM's latent codes, else the scaled inputs.
+    pub fn encode(&self, data: &Data) -> Result<Array> {
+        let codes = self.model.codes(&self.tensor(data)?)?;
+        Array::from_tensor(&codes.flatten(1, -1))
+    }
+
+    /// The winning unit of every sample (ties: the lowest index).
+    pub fn predict(&self, data: &Data) -> Result<Vec<usize>> {
+        Ok(self.assign(data)?.into_iter().map(|a| a.winner).collect())
+    }
+
+    /// The class of every sample: the majority label of its winner on the training data
+    /// (`None` where the winner won no training sample).
+    pub fn predict_labels(&self, data: &Data) -> Result<Vec<Option<i64>>> {
+        if !self.input.labelled {
+            return Err(Error::NoLabels { what: "predict_labels".into() });
+        }
+        let majority = &self.summary.units.majority;
+        Ok(self.predict(data)?.into_iter().map(|w| majority.get(w).copied().flatten()).collect())
+    }
+
+    /// Every sample's winner and its Euclidean distance to it.
+    pub fn assign(&self, data: &Data) -> Result<Vec<Assignment>> {
+        let best = best_units(&self.model.distances(&self.tensor(data)?)?)?;
+        Ok(best.iter().map(|b| Assignment { winner: b.first.unit, distance: b.first.dist() }).collect())
+    }
+
+    /// QE, TE (SOM families), and purity and NMI when `data` has labels.
+    pub fn score(&self, data: &Data) -> Result<Scores> {
+        let (scores, _) = score_model(&self.model, &self.tensor(data)?, data.labels.as_deref())?;
+        Ok(scores)
+    }
+
+    /// Hits, majority labels and purities of the units on `data`.
+    pub fn unit_summary(&self, data: &Data) -> Result<UnitSummary> {
+        Ok(UnitSummary::count(&self.predict(data)?, data.labels.as_deref(), self.n_units()))
+    }
+
+    /// The scaled samples of `data` as a tensor on the model's device, shaped for the model.
+    fn tensor(&self, data: &Data) -> Result<Tensor> {
+        let expected = self.input.n_features();
+        if data.n_features() != expected {
+            return Err(Error::Shape {
+                what: format!("data `{}`", data.name),
+                expected: format!("{expected} features per sample, as the model was fitted on"),
+                found: format!("{} features per sample (shape {:?})", data.n_features(), data.shape),
+            });
+        }
+        scaled_tensor(data, &self.scaler, &model_sample_shape(&self.config.model, &self.input.sample_shape), self.device)
+    }
+
+    /// Writes the model to one safetensors file (atomically): the weights, the scaler as
+    /// `scaler.offset` / `scaler.scale`, and the config, input, scaler and summary as JSON
+    /// metadata with the format name and version.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let mut tensors = self.model.named_tensors();
+        tensors.push((SCALER_OFFSET.into(), Tensor::f_from_slice(&self.scaler.offset)?));
+        tensors.push((SCALER_SCALE.into(), Tensor::f_from_slice(&self.scaler.scale)?));
+        let metadata = HashMap::from([
+            (KEY_CONFIG.to_owned(), to_json(&self.config)?),
+            (KEY_INPUT.to_owned(), to_json(&self.input)?),
+            (KEY_SCALER.to_owned(), to_json(&self.scaler.kind)?),
+            (KEY_SUMMARY.to_owned(), to_json(&self.summary)?),
+        ]);
+        model_file::write(path, &tensors, metadata)
+    }
+
+    /// Reads a model written by [`Fitted::save`] onto the CPU, without its training data.
+    /// A file of another format version, of another kind, or damaged is an
+    /// [`Error::ModelFile`] naming the file and what it holds.
+    pub fn load(path: &Path) -> Result<Fitted> {
+        let file = model_file::read(path)?;
+        let config: EstimatorConfig = file.json(path, KEY_CONFIG)?;
+        let input: InputInfo = file.json(path, KEY_INPUT)?;
+        let summary: Summary = file.json(path, KEY_SUMMARY)?;
+        let vector = |name: &str| -> Result<Vec<f32>> { Ok(Vec::<f32>::try_from(file.tensor(path, name)?.reshape([-1]))?) };
+        let scaler = FittedScaler { kind: file.json(path, KEY_SCALER)?, offset: vector(SCALER_OFFSET)?, scale: vector(SCALER_SCALE)? };
+        if scaler.n_features() != input.n_features() || scaler.scale.len() != scaler.n_features() {
+            return Err(model_error(
+                path,
+                format!("a scaler of {} features", input.n_features()),
+                format!("{} offsets", scaler.n_features()),
+            ));
+        }
+        let model = match &config.model {
+            ModelSpec::Som(spec) => {
+                let vs = nn::VarStore::new(Device::Cpu);
+                let layer = som_config(spec).build_from(&(vs.root() / "som"), file.tensor(path, SOM_WEIGHT)?)?;
+                Model::Som { vs, layer }
+            }
+            ModelSpec::Desom(spec) => {
+                let mut vs = nn::VarStore::new(Device::Cpu);
+                let model: Desom = desom_config(spec, &input.sample_shape)?.build_from(&vs.root(), file.tensor(path, SOM_WEIGHT)?)?;
+                copy_variables(path, &mut vs, &file)?;
+                Model::Desom { vs, model }
+            }
+            ModelSpec::Competitive(_) => Model::Competitive { prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() },
+        };
+        let fitted = Fitted { config, input, scaler, model, summary, history: Vec::new(), device: Device::Cpu };
+        let k = fitted.model.prototypes().size()[0] as usize;
+        if k != fitted.summary.units.hits.len() {
+            return Err(model_error(path, format!("a summary of {k} units"), format!("{} units", fitted.summary.units.hits.len())));
+        }
+        Ok(fitted)
+    }
+}
+
+/// Scores and winners of scaled samples `x` (on the model's device).
+pub(crate) fn score_model(model: &Model, x: &Tensor, labels: Option<&[i64]>) -> Result<(Scores, Vec<usize>)> {
+    let distances = model.distances(x)?;
+    let (units, quantization_error, topographic_error) = match model.grid() {
+        Some(grid) => {
+            let q = map_quality(&distances, grid)?;
+            (q.units, q.quantization_error, q.topographic_error)
+        }
+        None => {
+            let best = best_units(&distances)?;
+            (best.iter().map(|b| b.first.unit).collect(), quantization_error_from(&best)?, None)
+        }
+    };
+    let (purity, nmi) = match labels {
+        Some(labels) => {
+            let (p, n) = purity_nmi(labels, &units)?;
+            (Some(p), Some(n))
+        }
+        None => (None, None),
+    };
+    Ok((Scores { n_samples: units.len(), quantization_error, topographic_error, purity, nmi }, units))
+}
+
+/// Copies the file's tensors into the variables of `vs` with the same names and shapes.
+fn copy_variables(path: &Path, vs: &mut nn::VarStore, file: &model_file::ModelFile) -> Result<()> {
+    let _guard = tch::no_grad_guard();
+    for (name, mut variable) in vs.variables() {
+        let saved = file.tensor(path, &name)?;
+        if saved.size() != variable.size() {
+            return Err(model_error(path, format!("tensor `{name}` of shape {:?}", variable.size()), format!("shape {:?}", saved.size())));
+        }
+        variable.f_copy_(saved)?;
+    }
+    Ok(())
+}
+
+/// `data` scaled by `scaler` as a `[n, ...shape]` tensor on `device`.
+pub(crate) fn scaled_tensor(data: &Data, scaler: &FittedScaler, sample_shape: &[usize], device: Device) -> Result<Tensor> {
+    let mut features = data.features.clone();
+    scaler.apply(&mut features);
+    let shape: Vec<i64> = std::iter::once(data.n_samples()).chain(sample_shape.iter().copied()).map(|d| d as i64).collect();
+    Ok(Tensor::f_from_slice(&features)?.f_view(shape.as_slice())?.f_to_device(device)?)
+}
+
+/// A metadata value as JSON.
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::invalid("model metadata", "values that serialise to JSON", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_summary_counts_majorities_and_ties() {
+        let s = UnitSummary::count(&[0, 0, 0, 2, 2], Some(&[1, 1, 0, 3, 2]), 3);
+        assert_eq!(s.hits, vec![3, 0, 2]);
+        assert_eq!(s.majority, vec![Some(1), None, Some(2)], "tie 2 vs 3: the smaller label");
+        assert_eq!(s.purity, vec![2.0 / 3.0, 0.0, 0.5]);
+        let s = UnitSummary::count(&[1, 1], None, 2);
+        assert_eq!((s.hits, s.majority), (vec![0, 2], vec![None, None]));
+    }
+}

@@ -1,0 +1,54 @@
+//! protolearn: prototype-based and competitive learning on libtorch, as estimators a researcher
+//! fits on their own data in a few lines: `fit` / `predict` / `transform` / `score`, `save` and
+//! `load` for self-organizing maps (batch, online and gradient SOM), DESOM / ConvDESOM and
+//! competitive layers (VCL, DCL, deep DCL), with the figures people expect of a SOM.
+//!
+//! The crates underneath stay usable on their own and are re-exported: [`data`], [`metrics`],
+//! [`plot`], [`layers`], [`train`]. [`prelude`] imports what the examples below use.
+//!
+//! ```
+//! use protolearn::prelude::*;
+//! # let dir = tempfile::tempdir()?;
+//! # let csv = dir.path().join("points.csv");
+//! # let mut text = String::from("width,height,label\n");
+//! # for i in 0..120 { let c = (i % 3) as f32 * 4.0; text += &format!("{},{},{}\n", c + (i as f32 * 0.7).sin(), c + (i as f32 * 1.3).cos(), ["a", "b", "c"][i % 3]); }
+//! # std::fs::write(&csv, text)?;
+//! // A labelled CSV -> a trained 6x6 hexagonal SOM, its U-matrix and hit map, a saved model.
+//! let table = load_table(&csv, &TableOptions { labels: Some("label".into()), ..Default::default() })?;
+//! let config = EstimatorConfig::from_toml(r#"
+//!     scaling = "standard"
+//!     [model]
+//!     kind = "som"
+//!     grid = { rows = 6, cols = 6, lattice = "hexagonal" }
+//! "#, std::path::Path::new("<inline>"))?;
+//! let som = Estimator::new(config)?.fit_table(&table)?;
+//! println!("QE {:.3}, purity {:?}", som.summary().training.quantization_error, som.summary().training.purity);
+//! let figures = som.figures(&table.data, &dir.path().join("figures"))?;
+//! som.save(&dir.path().join("model.safetensors"))?;
+//! # assert!(figures.iter().any(|f| f.png.ends_with("umatrix.png") && f.png.exists()));
+//! # assert_eq!(Fitted::load(&dir.path().join("model.safetensors"))?.predict(&table.data)?, som.predict(&table.data)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod config;
+mod error;
+mod estimator;
+pub mod figures;
+mod fitted;
+pub mod history;
+mod model;
+pub mod model_file;
+pub mod prelude;
+pub mod scaler;
+
+pub use config::EstimatorConfig;
+pub use error::{Error, Result};
+pub use estimator::Estimator;
+pub use fitted::{Array, Assignment, Fitted, InputInfo, Scores, Summary, UnitSummary};
+pub use scaler::{FittedScaler, Scaling};
+
+pub use protolearn_data as data;
+pub use protolearn_layers as layers;
+pub use protolearn_metrics as metrics;
+pub use protolearn_plot as plot;
+pub use protolearn_train as train;

@@ -1,0 +1,112 @@
+//! Input scaling fitted on the training data and stored with the model: none, standardisation
+//! (`(x - mean) / std`) or min-max to `[0, 1]`, per feature.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Which scaling an estimator fits on its training data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scaling {
+    /// The inputs as they are (the default, as minisom and scikit-learn).
+    #[default]
+    None,
+    /// `x' = (x - mean) / std` per feature (population std; a constant feature gets std 1).
+    Standard,
+    /// `x' = (x - min) / (max - min)` per feature (a constant feature gets range 1).
+    MinMax,
+}
+
+/// A fitted per-feature affine map `x' = (x - offset) / scale`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FittedScaler {
+    /// The scaling it was fitted as.
+    pub kind: Scaling,
+    /// Per-feature offset (mean or minimum; 0 for none).
+    pub offset: Vec<f32>,
+    /// Per-feature scale (std or range, never 0; 1 for none).
+    pub scale: Vec<f32>,
+}
+
+impl FittedScaler {
+    /// Fits `kind` on row-major `features` with `d` columns. Statistics are accumulated in
+    /// `f64`; a scale below `f32::EPSILON` (a constant feature) becomes 1, so no NaN appears.
+    pub fn fit(kind: Scaling, features: &[f32], d: usize) -> Result<Self> {
+        if d == 0 || features.is_empty() || features.len() % d != 0 {
+            return Err(Error::Shape {
+                what: "scaling input".into(),
+                expected: "at least one row of at least one feature".into(),
+                found: format!("{} values in rows of {d}", features.len()),
+            });
+        }
+        let n = (features.len() / d) as f64;
+        let column = |j: usize| features.iter().skip(j).step_by(d).map(|&v| f64::from(v));
+        let (offset, scale): (Vec<f64>, Vec<f64>) = match kind {
+            Scaling::None => (vec![0.0; d], vec![1.0; d]),
+            Scaling::Standard => (0..d)
+                .map(|j| {
+                    let mean = column(j).sum::<f64>() / n;
+                    let var = column(j).map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                    (mean, var.sqrt())
+                })
+                .unzip(),
+            Scaling::MinMax => (0..d)
+                .map(|j| {
+                    let (lo, hi) = column(j).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+                    (lo, hi - lo)
+                })
+                .unzip(),
+        };
+        let scale = scale.into_iter().map(|s| if s < f64::from(f32::EPSILON) { 1.0 } else { s as f32 }).collect();
+        Ok(FittedScaler { kind, offset: offset.into_iter().map(|o| o as f32).collect(), scale })
+    }
+
+    /// Number of features.
+    pub fn n_features(&self) -> usize {
+        self.offset.len()
+    }
+
+    /// Scales row-major `features` in place.
+    pub fn apply(&self, features: &mut [f32]) {
+        let d = self.n_features().max(1);
+        for row in features.chunks_mut(d) {
+            for ((v, o), s) in row.iter_mut().zip(&self.offset).zip(&self.scale) {
+                *v = (*v - o) / s;
+            }
+        }
+    }
+
+    /// Maps scaled row-major `features` back to input units in place.
+    pub fn invert(&self, features: &mut [f32]) {
+        let d = self.n_features().max(1);
+        for row in features.chunks_mut(d) {
+            for ((v, o), s) in row.iter_mut().zip(&self.offset).zip(&self.scale) {
+                *v = *v * s + o;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_and_minmax_by_hand() {
+        // Columns (1, 3) and (5, 5): mean 2, std 1; constant column keeps scale 1.
+        let x = [1.0f32, 5.0, 3.0, 5.0];
+        let s = FittedScaler::fit(Scaling::Standard, &x, 2).unwrap();
+        assert_eq!((s.offset.clone(), s.scale.clone()), (vec![2.0, 5.0], vec![1.0, 1.0]));
+        let mut y = x;
+        s.apply(&mut y);
+        assert_eq!(y, [-1.0, 0.0, 1.0, 0.0]);
+        s.invert(&mut y);
+        assert_eq!(y, x);
+        let m = FittedScaler::fit(Scaling::MinMax, &x, 2).unwrap();
+        let mut y = x;
+        m.apply(&mut y);
+        assert_eq!(y, [0.0, 0.0, 1.0, 0.0]);
+        assert!(FittedScaler::fit(Scaling::Standard, &x, 3).is_err());
+        assert!(FittedScaler::fit(Scaling::Standard, &[], 2).is_err());
+    }
+}
