@@ -13,6 +13,7 @@ use protolearn_data::{Data, Table};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::competitive::fit_competitive;
 use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::{Observer, Silent};
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::som::{fit_som, SomTrainConfig};
@@ -183,6 +184,18 @@ impl Estimator {
                 let eval = data.y.is_some().then_some(data);
                 let run = fit_desom(data, eval, &model, &train, observer)?;
                 Model::Desom { vs: run.vs, model: run.model }
+            }
+            ModelSpec::Lvq(spec) => {
+                let Some(classes) = data.y.as_ref().map(|y| y.max().int64_value(&[]) + 1) else {
+                    return Err(Error::NoLabels { what: "fitting an LVQ head".into() });
+                };
+                let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: spec.lr };
+                let train = LvqTrainConfig {
+                    init: spec.init,
+                    ..LvqTrainConfig::new(optimizer, spec.batch_size.min(data.n_samples()), spec.epochs, seed)
+                };
+                let run = fit_lvq(data, None, None, &spec.head(classes), &train, observer)?;
+                Model::Lvq { vs: run.vs, head: run.head }
             }
             ModelSpec::Competitive(spec) => {
                 let run = fit_competitive(&data.x.unsqueeze(0), &[seed], &spec.layer, &spec.training(), observer)?;

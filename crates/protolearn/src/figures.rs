@@ -1,7 +1,7 @@
 //! The figures of a fitted model on a data set, PNG + SVG: for a map the U-matrix (with class
 //! markers when labelled), the hit map, the component planes (or the prototypes as images for
-//! image inputs) and the class map; for a competitive layer the data and its prototypes on the
-//! first two features. Hexagonal maps are drawn with hexagons.
+//! image inputs) and the class map; for a competitive layer or a classifier head the data and
+//! its prototypes on the first two features. Hexagonal maps are drawn with hexagons.
 
 use crate::error::Result;
 use crate::fitted::{Fitted, UnitSummary};
@@ -82,13 +82,16 @@ impl Fitted {
         Ok(files)
     }
 
-    /// The data and the prototypes on the first two features (input units).
+    /// The data and the prototypes on the first two features (input units), coloured by label.
     fn prototype_scatter(&self, data: &Data, dir: &Path) -> Result<FigureFiles> {
         let d = self.input.n_features();
         let pair = |row: &[f32]| [f64::from(row[0]), row.get(1).map_or(0.0, |&v| f64::from(v))];
         let points: Vec<[f64; 2]> = data.rows().map(pair).collect();
-        let prototypes = self.input_space_prototypes()?;
-        let positions: Vec<[f64; 2]> = prototypes.values.chunks(d).map(pair).collect();
+        // Prototypes in a learned projection (LVQ projection heads) have no place in this plane.
+        let positions: Vec<[f64; 2]> = match self.input_space_prototypes() {
+            Ok(prototypes) => prototypes.values.chunks(d).map(pair).collect(),
+            Err(_) => Vec::new(),
+        };
         let labels: Vec<usize> = data.labels.iter().flatten().map(|&l| usize::try_from(l).unwrap_or(0)).collect();
         let names = &self.input.feature_names;
         let mut panel = ScatterPanel::new(&points)

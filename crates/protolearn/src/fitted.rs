@@ -4,7 +4,7 @@
 
 use crate::config::{EstimatorConfig, ModelSpec};
 use crate::error::{Error, Result};
-use crate::model::{desom_config, model_sample_shape, som_config, Model, PROTOTYPES, SOM_WEIGHT};
+use crate::model::{desom_config, model_sample_shape, som_config, Model, HEAD_PROTOTYPES, PROTOTYPES, SOM_WEIGHT};
 use crate::model_file::{self, model_error};
 use crate::scaler::FittedScaler;
 use protolearn_data::Data;
@@ -64,6 +64,9 @@ pub struct Scores {
     pub purity: Option<f64>,
     /// NMI (arithmetic normalisation) of the winners against the labels (labelled data).
     pub nmi: Option<f64>,
+    /// Classification accuracy of a classifier head (labelled data).
+    #[serde(default)]
+    pub accuracy: Option<f64>,
 }
 
 /// Per-unit counts of a data set: hits, majority label and its share.
@@ -222,8 +225,16 @@ impl Fitted {
 
     /// The prototypes in the input's units `[K, ...sample_shape]`: the SOM's or competitive
     /// layer's prototypes unscaled, DESOM's decoded prototypes `g(m_k)` unscaled.
+    /// An LVQ head whose prototypes live in a learned projection has none: an error.
     pub fn input_space_prototypes(&self) -> Result<Array> {
         let mut array = Array::from_tensor(&self.model.input_space_prototypes()?)?;
+        if array.values.len() != self.n_units() * self.input.n_features() {
+            return Err(Error::Shape {
+                what: "prototypes in input units".into(),
+                expected: format!("prototypes of the {} input features", self.input.n_features()),
+                found: format!("prototypes of shape {:?} in a projected space", array.shape),
+            });
+        }
         self.scaler.invert(&mut array.values);
         array.shape = std::iter::once(self.n_units()).chain(self.input.sample_shape.iter().copied()).collect();
         Ok(array)
@@ -245,14 +256,24 @@ impl Fitted {
         Ok(self.assign(data)?.into_iter().map(|a| a.winner).collect())
     }
 
-    /// The class of every sample: the majority label of its winner on the training data
-    /// (`None` where the winner won no training sample).
+    /// The class of every sample: the class of its winning prototype for a classifier head,
+    /// else the majority label of its winner on the training data (`None` where the winner won
+    /// no training sample).
     pub fn predict_labels(&self, data: &Data) -> Result<Vec<Option<i64>>> {
         if !self.input.labelled {
             return Err(Error::NoLabels { what: "predict_labels".into() });
         }
-        let majority = &self.summary.units.majority;
-        Ok(self.predict(data)?.into_iter().map(|w| majority.get(w).copied().flatten()).collect())
+        let unit_labels = self.unit_labels()?;
+        Ok(self.predict(data)?.into_iter().map(|w| unit_labels.get(w).copied().flatten()).collect())
+    }
+
+    /// The class each unit stands for: a classifier's prototype labels, else the majority
+    /// labels of the training data.
+    fn unit_labels(&self) -> Result<Vec<Option<i64>>> {
+        match self.model.prototype_labels() {
+            Some(labels) => Ok(Vec::<i64>::try_from(labels.to_device(Device::Cpu))?.into_iter().map(Some).collect()),
+            None => Ok(self.summary.units.majority.clone()),
+        }
     }
 
     /// Every sample's winner and its Euclidean distance to it.
@@ -331,6 +352,14 @@ impl Fitted {
                 Model::Desom { vs, model }
             }
             ModelSpec::Competitive(_) => Model::Competitive { prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() },
+            ModelSpec::Lvq(spec) => {
+                let mut vs = nn::VarStore::new(Device::Cpu);
+                let prototypes = file.tensor(path, HEAD_PROTOTYPES)?;
+                let classes = prototypes.size()[0] / spec.per_class.max(1);
+                let head = spec.head(classes).build_from(&(vs.root() / "head"), input.n_features() as i64, prototypes)?;
+                copy_variables(path, &mut vs, &file)?;
+                Model::Lvq { vs, head }
+            }
         };
         let fitted = Fitted { config, input, scaler, model, summary, history: Vec::new(), device: Device::Cpu };
         let k = fitted.model.prototypes().size()[0] as usize;
@@ -361,7 +390,15 @@ pub(crate) fn score_model(model: &Model, x: &Tensor, labels: Option<&[i64]>) -> 
         }
         None => (None, None),
     };
-    Ok((Scores { n_samples: units.len(), quantization_error, topographic_error, purity, nmi }, units))
+    let accuracy = match (labels, model.prototype_labels()) {
+        (Some(labels), Some(classes)) => {
+            let classes = Vec::<i64>::try_from(classes.to_device(Device::Cpu))?;
+            let right = units.iter().zip(labels).filter(|(&u, &l)| classes.get(u) == Some(&l)).count();
+            Some(right as f64 / units.len().max(1) as f64)
+        }
+        _ => None,
+    };
+    Ok((Scores { n_samples: units.len(), quantization_error, topographic_error, purity, nmi, accuracy }, units))
 }
 
 /// Copies the file's tensors into the variables of `vs` with the same names and shapes.

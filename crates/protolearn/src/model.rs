@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
 use protolearn_layers::desom::{Desom, DesomConfig};
 use protolearn_layers::distance::squared_euclidean;
+use protolearn_layers::lvq::LvqHead;
 use protolearn_layers::som::{SomConfig, SomLayer};
 use protolearn_metrics::Grid;
 use tch::nn::{self, Module};
@@ -17,6 +18,8 @@ use tch::Tensor;
 pub(crate) const SOM_WEIGHT: &str = "som.weight";
 /// Name of a competitive layer's prototypes in the model file (`[k, D]`, scaled input space).
 pub(crate) const PROTOTYPES: &str = "prototypes";
+/// Name of an LVQ head's prototypes in the model file (`[K, ·]`, the dissimilarity's space).
+pub(crate) const HEAD_PROTOTYPES: &str = "head.prototypes";
 
 /// A trained model.
 #[derive(Debug)]
@@ -28,6 +31,8 @@ pub(crate) enum Model {
     /// The final prototypes of a competitive layer `[k, D]` (a DCL's prototypes are a function of
     /// its training set; only the prototypes are needed to use it).
     Competitive { prototypes: Tensor },
+    /// A prototype classifier head (variables `head.prototypes`, `head.metric.*`).
+    Lvq { vs: nn::VarStore, head: LvqHead },
 }
 
 impl Model {
@@ -45,6 +50,7 @@ impl Model {
             }
             Model::Desom { model, .. } => model.som.forward(&model.encode_all(x)?),
             Model::Competitive { prototypes } => squared_euclidean(x, prototypes),
+            Model::Lvq { head, .. } => head.distances(x)?,
         })
     }
 
@@ -66,6 +72,15 @@ impl Model {
             Model::Som { layer, .. } => layer.weight.detach(),
             Model::Desom { model, .. } => model.som.weight.detach(),
             Model::Competitive { prototypes } => prototypes.shallow_clone(),
+            Model::Lvq { head, .. } => head.prototypes.detach(),
+        }
+    }
+
+    /// The class of each prototype, for a classifier head.
+    pub(crate) fn prototype_labels(&self) -> Option<Tensor> {
+        match self {
+            Model::Lvq { head, .. } => Some(head.labels().shallow_clone()),
+            _ => None,
         }
     }
 
@@ -83,14 +98,14 @@ impl Model {
         match self {
             Model::Som { layer, .. } => Some(layer.grid()),
             Model::Desom { model, .. } => Some(model.som.grid()),
-            Model::Competitive { .. } => None,
+            Model::Competitive { .. } | Model::Lvq { .. } => None,
         }
     }
 
     /// The tensors the model file holds, by name.
     pub(crate) fn named_tensors(&self) -> Vec<(String, Tensor)> {
         match self {
-            Model::Som { vs, .. } | Model::Desom { vs, .. } => vs.variables().into_iter().collect(),
+            Model::Som { vs, .. } | Model::Desom { vs, .. } | Model::Lvq { vs, .. } => vs.variables().into_iter().collect(),
             Model::Competitive { prototypes } => vec![(PROTOTYPES.to_owned(), prototypes.shallow_clone())],
         }
     }

@@ -112,6 +112,30 @@ fn vcl_and_dcl() {
 }
 
 #[test]
+fn glvq_gmlvq_and_rslvq_heads() {
+    use protolearn::layers::lvq::{DissimilarityConfig, LvqLoss};
+    let data = blobs();
+    let heads = [
+        LvqSpec { per_class: 2, ..LvqSpec::new() },
+        LvqSpec { dissimilarity: DissimilarityConfig::Omega { dim: 4, trace_normalize: true }, ..LvqSpec::new() },
+        LvqSpec { loss: LvqLoss::Rslvq { sigma: 1.0 }, ..LvqSpec::new() },
+    ];
+    for spec in heads {
+        let per_class = spec.per_class as usize;
+        let fitted = fit_save_load(&estimator(ModelSpec::Lvq(spec)), &data, 0.99);
+        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        assert!(accuracy > 0.99, "accuracy {accuracy}");
+        assert_eq!(fitted.n_units(), 3 * per_class);
+        let predicted = fitted.predict_labels(&data).unwrap();
+        let right = predicted.iter().zip(data.labels.as_ref().unwrap()).filter(|(p, l)| **p == Some(**l)).count();
+        assert_eq!(right as f64 / 240.0, accuracy, "predict_labels agrees with the score");
+    }
+    let unlabelled = Data::new("u", data.features.clone(), data.shape.clone(), None).unwrap();
+    let err = estimator(ModelSpec::Lvq(LvqSpec::new())).fit(&unlabelled).unwrap_err().to_string();
+    assert!(err.contains("fitting an LVQ head"), "{err}");
+}
+
+#[test]
 fn predicting_with_another_number_of_features_is_an_error() {
     let data = blobs();
     let som = Estimator::som(3, 3).unwrap().fit(&data).unwrap();

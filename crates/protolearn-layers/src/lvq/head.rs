@@ -100,8 +100,27 @@ impl LvqConfig {
         let k = self.classes * self.per_class;
         let dissimilarity = self.dissimilarity.build(&(path / "metric"), d, k)?;
         let start = tch::no_grad(|| dissimilarity.project(&x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()))));
+        self.head(path, dissimilarity, &start)
+    }
+
+    /// Builds the head under `path` for `d` input features with the given prototypes `[K, ·]`
+    /// (in the dissimilarity's space; `K = classes * per_class`, class `c` owning rows
+    /// `c * per_class ..`) and a fresh metric: the skeleton a saved head's variables are loaded into.
+    pub fn build_from(&self, path: &nn::Path, d: i64, prototypes: &Tensor) -> Result<LvqHead> {
+        self.validate()?;
+        let k = self.classes * self.per_class;
+        let size = expect_dims(prototypes, 2, "LVQ prototypes", "[K, dim]")?;
+        if size[0] != k {
+            return Err(Error::Shape { what: "LVQ prototypes", expected: format!("[{k}, dim] (classes x per_class rows)"), got: size });
+        }
+        let dissimilarity = self.dissimilarity.build(&(path / "metric"), d, k)?;
+        self.head(path, dissimilarity, prototypes)
+    }
+
+    /// The head with prototypes starting at `start` `[K, ·]`, class-major labels.
+    fn head(&self, path: &nn::Path, dissimilarity: Dissimilarity, start: &Tensor) -> Result<LvqHead> {
         let prototypes = path.var_copy("prototypes", &start.to_kind(Kind::Float));
-        let labels = Tensor::arange(self.classes, (Kind::Int64, x.device())).repeat_interleave_self_int(self.per_class, 0, None);
+        let labels = Tensor::arange(self.classes, (Kind::Int64, path.device())).repeat_interleave_self_int(self.per_class, 0, None);
         Ok(LvqHead { prototypes, labels, classes: self.classes, dissimilarity, loss: self.loss })
     }
 }
