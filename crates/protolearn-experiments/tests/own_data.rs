@@ -72,7 +72,7 @@ fn fit_predict_inspect_walk_through() {
 #[test]
 fn every_model_config_in_examples_trains() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml", "glvq.toml", "gmlvq.toml"] {
+    for name in ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml", "glvq.toml", "gmlvq.toml", "ddcl.toml"] {
         let out = dir.path().join(name).display().to_string();
         let fit = protolearn(&["fit", "--model", &model(name), "--data", &flowers(), "--labels", "species", "--out", &out]);
         assert!(fit.status.success(), "{name}: {}", stderr(&fit));

@@ -2,17 +2,21 @@
 //! protolearn-train's one trainer (`fit_som`, `fit_desom`, `fit_competitive`) and returns a
 //! [`Fitted`] model.
 
-use crate::config::{EstimatorConfig, ModelSpec, SomSpec};
+use crate::config::{DdclSpec, EstimatorConfig, ModelSpec, SomSpec};
 use crate::error::{Error, Result};
 use crate::fitted::{scaled_tensor, score_model, Fitted, InputInfo, Summary, UnitSummary};
 use crate::history::Recorder;
-use crate::model::{desom_config, model_sample_shape, som_config, Model};
+use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model};
 use crate::scaler::{FittedScaler, Scaling};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
+use protolearn_layers::ddcl::{DclInput, DdclConfig};
+use protolearn_layers::som::{Decay, Schedule};
 use protolearn_metrics::{Boundary, Grid, Lattice};
+use protolearn_train::clustering::FeatureKMeans;
 use protolearn_train::competitive::fit_competitive;
-use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::ddcl::{fit_ddcl, DclStart, DdclTrainConfig, DdclVariant};
+use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig, DesomTrainConfig};
 use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::{Observer, Silent};
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
@@ -197,10 +201,62 @@ impl Estimator {
                 let run = fit_lvq(data, None, None, &spec.head(classes), &train, observer)?;
                 Model::Lvq { vs: run.vs, head: run.head }
             }
+            ModelSpec::Ddcl(spec) => train_ddcl(spec, data, input, seed, observer)?,
             ModelSpec::Competitive(spec) => {
                 let run = fit_competitive(&data.x.unsqueeze(0), &[seed], &spec.layer, &spec.training(), observer)?;
                 Model::Competitive { prototypes: run.prototypes.detach().squeeze_dim(0).contiguous() }
             }
         })
     }
+}
+
+/// Trains DDCL (paper 001) with an optional AE pretraining, and keeps its backbone and its
+/// inference prototypes.
+fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, observer: &mut dyn Observer) -> Result<Model> {
+    let n = data.n_samples();
+    let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: spec.lr };
+    let batch_size = spec.batch_size.min(n);
+    let dcl_size = if spec.dcl_input == DclInput::Batch { batch_size } else { spec.dcl_size.min(n) };
+    let backbone = autoencoder_config(&spec.autoencoder, &input.sample_shape)?;
+    let pretrained = match spec.pretrain_iterations {
+        0 => None,
+        iterations => {
+            let config =
+                AutoencoderTrainConfig { optimizer, iterations, batch_size, log_every: (iterations / DEFAULT_RECORDS).max(1), seed };
+            Some(fit_autoencoder(data, &backbone, &config, observer)?.vs)
+        }
+    };
+    let model = DdclConfig {
+        backbone,
+        n_prototypes: spec.n_prototypes,
+        hidden: spec.hidden.clone(),
+        bias: false,
+        dcl_input: spec.dcl_input,
+        dcl_size: dcl_size as i64,
+    };
+    let kmeans = FeatureKMeans { n_init: 1, max_iter: 300, tol: 1e-4 };
+    let train = DdclTrainConfig {
+        optimizer,
+        dcl_lr: Some(spec.dcl_lr),
+        batch_size,
+        epochs: spec.epochs,
+        log_every: None,
+        tau: Schedule { decay: Decay::Exponential, start: spec.tau, end: spec.tau },
+        reconstruction_weight: spec.reconstruction_weight,
+        running_momentum: 0.99,
+        variant: spec.variant,
+        scale_invariant: false,
+        // The k-means start needs features worth clustering (pretrained) and a linear DCL.
+        dcl_init: if pretrained.is_some() && spec.hidden.is_empty() { DclStart::KMeans } else { DclStart::Glorot },
+        kmeans,
+        seed,
+    };
+    let eval = data.y.is_some().then_some(data);
+    let run = fit_ddcl(data, eval, &model, &train, pretrained.as_ref(), observer)?;
+    let prototypes = match (spec.variant, spec.dcl_input) {
+        (DdclVariant::KMeans, _) => kmeans.fit(run.model.backbone.as_ref(), &data.x, spec.n_prototypes as usize, seed)?.centroids,
+        (_, DclInput::Reference) => run.model.reference_prototypes()?,
+        (_, DclInput::Batch) => run.model.running_prototypes().detach().copy(),
+    };
+    Ok(Model::Ddcl { vs: run.vs, backbone: run.model.backbone, prototypes: prototypes.contiguous() })
 }

@@ -4,7 +4,7 @@
 
 use crate::config::{EstimatorConfig, ModelSpec};
 use crate::error::{Error, Result};
-use crate::model::{desom_config, model_sample_shape, som_config, Model, HEAD_PROTOTYPES, PROTOTYPES, SOM_WEIGHT};
+use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model, HEAD_PROTOTYPES, PROTOTYPES, SOM_WEIGHT};
 use crate::model_file::{self, model_error};
 use crate::scaler::FittedScaler;
 use protolearn_data::Data;
@@ -352,6 +352,12 @@ impl Fitted {
                 Model::Desom { vs, model }
             }
             ModelSpec::Competitive(_) => Model::Competitive { prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() },
+            ModelSpec::Ddcl(spec) => {
+                let mut vs = nn::VarStore::new(Device::Cpu);
+                let backbone = autoencoder_config(&spec.autoencoder, &input.sample_shape)?.build(&(vs.root() / "ae"), 0)?;
+                copy_variables(path, &mut vs, &file)?;
+                Model::Ddcl { vs, backbone, prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() }
+            }
             ModelSpec::Lvq(spec) => {
                 let mut vs = nn::VarStore::new(Device::Cpu);
                 let prototypes = file.tensor(path, HEAD_PROTOTYPES)?;

@@ -1,7 +1,8 @@
 //! protolearn: prototype-based and competitive learning on libtorch, as estimators a researcher
 //! fits on their own data in a few lines: `fit` / `predict` / `transform` / `score`, `save` and
-//! `load` for self-organizing maps (batch, online and gradient SOM), DESOM / ConvDESOM and
-//! competitive layers (VCL, DCL, deep DCL), with the figures people expect of a SOM.
+//! `load` for self-organizing maps (batch, online and gradient SOM), DESOM / ConvDESOM,
+//! competitive layers (VCL, DCL, deep DCL), DDCL and prototype classifiers (GLVQ, GMLVQ,
+//! GRLVQ, RSLVQ, CELVQ), with the figures people expect of a SOM.
 //!
 //! The crates underneath stay usable on their own and are re-exported: [`data`], [`metrics`],
 //! [`plot`], [`layers`], [`train`]. [`prelude`] imports what the examples below use.
@@ -27,6 +28,30 @@
 //! som.save(&dir.path().join("model.safetensors"))?;
 //! # assert!(figures.iter().any(|f| f.png.ends_with("umatrix.png") && f.png.exists()));
 //! # assert_eq!(Fitted::load(&dir.path().join("model.safetensors"))?.predict(&table.data)?, som.predict(&table.data)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! DESOM on the same kind of file: an autoencoder and a SOM on its codes, trained jointly
+//! (paper 002, Algorithm 3); `encode` gives the latent codes, `input_space_prototypes` the
+//! decoded prototypes.
+//!
+//! ```
+//! use protolearn::prelude::*;
+//! # let dir = tempfile::tempdir()?;
+//! # let csv = dir.path().join("points.csv");
+//! # let mut text = String::from("a,b,c,d\n");
+//! # for i in 0..200 { let c = (i % 2) as f32 * 5.0; text += &format!("{},{},{},{}\n", c, c + (i as f32).sin(), -c, (i as f32 * 0.3).cos()); }
+//! # std::fs::write(&csv, text)?;
+//! let table = load_table(&csv, &TableOptions::default())?;
+//! let mut desom = DesomSpec::new(Grid::new(4, 4, Lattice::Rectangular, Boundary::Bounded)?);
+//! desom.autoencoder = BackboneSpec::Dense { hidden: vec![16], latent_dim: 2 };
+//! desom.iterations = 300;
+//! desom.batch_size = 32;
+//! let model = Estimator::new(EstimatorConfig::new(ModelSpec::Desom(desom)))?.with_scaling(Scaling::Standard).fit_table(&table)?;
+//! let codes = model.encode(&table.data)?; // [200, 2] latent codes
+//! let images = model.input_space_prototypes()?; // [16, 4] decoded prototypes, input units
+//! model.figures(&table.data, &dir.path().join("desom"))?;
+//! # assert_eq!((codes.shape.clone(), images.shape.clone()), (vec![200, 2], vec![16, 4]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -5,8 +5,9 @@
 
 use crate::config::{BackboneSpec, DesomSpec, SomSpec};
 use crate::error::{Error, Result};
+use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
-use protolearn_layers::desom::{Desom, DesomConfig};
+use protolearn_layers::desom::{encode_chunked, Desom, DesomConfig};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::lvq::LvqHead;
 use protolearn_layers::som::{SomConfig, SomLayer};
@@ -18,6 +19,8 @@ use tch::Tensor;
 pub(crate) const SOM_WEIGHT: &str = "som.weight";
 /// Name of a competitive layer's prototypes in the model file (`[k, D]`, scaled input space).
 pub(crate) const PROTOTYPES: &str = "prototypes";
+/// Prefix of a backbone's variables (DESOM, DDCL).
+pub(crate) const BACKBONE_PREFIX: &str = "ae.";
 /// Name of an LVQ head's prototypes in the model file (`[K, ·]`, the dissimilarity's space).
 pub(crate) const HEAD_PROTOTYPES: &str = "head.prototypes";
 
@@ -33,6 +36,10 @@ pub(crate) enum Model {
     Competitive { prototypes: Tensor },
     /// A prototype classifier head (variables `head.prototypes`, `head.metric.*`).
     Lvq { vs: nn::VarStore, head: LvqHead },
+    /// A DDCL's backbone (variables `ae.*`) and its inference prototypes `[k, L]` in feature
+    /// space (the DCL's output for its reference set, or the running average of the training
+    /// prototypes, or the k-means centroids of the k-means ablation).
+    Ddcl { vs: nn::VarStore, backbone: Box<dyn Backbone>, prototypes: Tensor },
 }
 
 impl Model {
@@ -51,6 +58,7 @@ impl Model {
             Model::Desom { model, .. } => model.som.forward(&model.encode_all(x)?),
             Model::Competitive { prototypes } => squared_euclidean(x, prototypes),
             Model::Lvq { head, .. } => head.distances(x)?,
+            Model::Ddcl { backbone, prototypes, .. } => squared_euclidean(&encode_chunked(backbone.as_ref(), x)?, prototypes),
         })
     }
 
@@ -61,6 +69,7 @@ impl Model {
     pub(crate) fn codes(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Model::Desom { model, .. } => model.encode_all(x),
+            Model::Ddcl { backbone, .. } => encode_chunked(backbone.as_ref(), x),
             _ => Ok(x.shallow_clone()),
         }
         .map_err(Error::from)
@@ -73,6 +82,7 @@ impl Model {
             Model::Desom { model, .. } => model.som.weight.detach(),
             Model::Competitive { prototypes } => prototypes.shallow_clone(),
             Model::Lvq { head, .. } => head.prototypes.detach(),
+            Model::Ddcl { prototypes, .. } => prototypes.shallow_clone(),
         }
     }
 
@@ -89,6 +99,10 @@ impl Model {
     pub(crate) fn input_space_prototypes(&self) -> Result<Tensor> {
         match self {
             Model::Desom { model, .. } => Ok(model.decoded_prototypes()?),
+            Model::Ddcl { backbone, prototypes, .. } if backbone.has_decoder() => {
+                let _guard = tch::no_grad_guard();
+                Ok(backbone.decode(prototypes)?.contiguous())
+            }
             _ => Ok(self.prototypes()),
         }
     }
@@ -98,7 +112,7 @@ impl Model {
         match self {
             Model::Som { layer, .. } => Some(layer.grid()),
             Model::Desom { model, .. } => Some(model.som.grid()),
-            Model::Competitive { .. } | Model::Lvq { .. } => None,
+            Model::Competitive { .. } | Model::Lvq { .. } | Model::Ddcl { .. } => None,
         }
     }
 
@@ -107,6 +121,12 @@ impl Model {
         match self {
             Model::Som { vs, .. } | Model::Desom { vs, .. } | Model::Lvq { vs, .. } => vs.variables().into_iter().collect(),
             Model::Competitive { prototypes } => vec![(PROTOTYPES.to_owned(), prototypes.shallow_clone())],
+            Model::Ddcl { vs, prototypes, .. } => vs
+                .variables()
+                .into_iter()
+                .filter(|(name, _)| name.starts_with(BACKBONE_PREFIX))
+                .chain(std::iter::once((PROTOTYPES.to_owned(), prototypes.shallow_clone())))
+                .collect(),
         }
     }
 }
@@ -116,10 +136,10 @@ pub(crate) fn som_config(spec: &SomSpec) -> SomConfig {
     SomConfig { grid: spec.grid, init: spec.init, neighbourhood: spec.neighbourhood }
 }
 
-/// The DESOM model config of a spec for samples of shape `sample_shape`.
-pub(crate) fn desom_config(spec: &DesomSpec, sample_shape: &[usize]) -> Result<DesomConfig> {
+/// The autoencoder of `spec` for samples of shape `sample_shape`.
+pub(crate) fn autoencoder_config(spec: &BackboneSpec, sample_shape: &[usize]) -> Result<AutoencoderConfig> {
     let dims: Vec<i64> = sample_shape.iter().map(|&d| d as i64).collect();
-    let autoencoder = match &spec.autoencoder {
+    Ok(match spec {
         BackboneSpec::Dense { hidden, latent_dim } => {
             AutoencoderConfig::Dense(DenseConfig { input_dim: dims.iter().product(), hidden: hidden.clone(), latent_dim: *latent_dim })
         }
@@ -129,7 +149,7 @@ pub(crate) fn desom_config(spec: &DesomSpec, sample_shape: &[usize]) -> Result<D
                 [c, h, w] => (*c, *h, *w),
                 _ => {
                     return Err(Error::Shape {
-                        what: "ConvDESOM input".into(),
+                        what: "convolutional autoencoder input".into(),
                         expected: "images: data of shape [n, H, W] or [n, C, H, W]".into(),
                         found: format!("samples of shape {sample_shape:?}"),
                     })
@@ -137,9 +157,13 @@ pub(crate) fn desom_config(spec: &DesomSpec, sample_shape: &[usize]) -> Result<D
             };
             AutoencoderConfig::Conv(ConvConfig { channels, height, width, filters: filters.clone(), latent_dim: *latent_dim })
         }
-    };
+    })
+}
+
+/// The DESOM model config of a spec for samples of shape `sample_shape`.
+pub(crate) fn desom_config(spec: &DesomSpec, sample_shape: &[usize]) -> Result<DesomConfig> {
     Ok(DesomConfig {
-        autoencoder,
+        autoencoder: autoencoder_config(&spec.autoencoder, sample_shape)?,
         som: SomConfig { grid: spec.grid, init: spec.init, neighbourhood: spec.neighbourhood },
         gamma: spec.gamma,
     })
@@ -148,7 +172,8 @@ pub(crate) fn desom_config(spec: &DesomSpec, sample_shape: &[usize]) -> Result<D
 /// The per-sample input shape a model consumes: images for ConvDESOM, flat vectors otherwise.
 pub(crate) fn model_sample_shape(spec: &crate::config::ModelSpec, sample_shape: &[usize]) -> Vec<usize> {
     match spec {
-        crate::config::ModelSpec::Desom(DesomSpec { autoencoder: BackboneSpec::Conv { .. }, .. }) => match sample_shape {
+        crate::config::ModelSpec::Desom(DesomSpec { autoencoder: BackboneSpec::Conv { .. }, .. })
+        | crate::config::ModelSpec::Ddcl(crate::config::DdclSpec { autoencoder: BackboneSpec::Conv { .. }, .. }) => match sample_shape {
             [h, w] => vec![1, *h, *w],
             _ => sample_shape.to_vec(),
         },

@@ -100,6 +100,28 @@ fn desom_with_a_small_dense_autoencoder() {
 }
 
 #[test]
+fn ddcl_and_its_kmeans_ablation() {
+    use protolearn::train::ddcl::DdclVariant;
+    let data = blobs();
+    for variant in [DdclVariant::Ddcl, DdclVariant::KMeans] {
+        let spec = DdclSpec {
+            autoencoder: BackboneSpec::Dense { hidden: vec![16], latent_dim: 2 },
+            dcl_size: 64,
+            batch_size: 32,
+            epochs: 5,
+            pretrain_iterations: 300,
+            reconstruction_weight: 1.0,
+            variant,
+            ..DdclSpec::new(3)
+        };
+        let fitted = fit_save_load(&estimator(ModelSpec::Ddcl(spec)), &data, 0.95);
+        assert_eq!(fitted.prototypes().unwrap().shape, vec![3, 2], "prototypes in feature space");
+        assert_eq!(fitted.input_space_prototypes().unwrap().shape, vec![3, 4], "decoded prototypes");
+        assert!(fitted.history().iter().any(|r| r.phase == "pretrain") && fitted.history().iter().any(|r| r.phase == "ddcl"));
+    }
+}
+
+#[test]
 fn vcl_and_dcl() {
     let data = blobs();
     for kind in [LayerKind::Vcl, LayerKind::Dcl] {
