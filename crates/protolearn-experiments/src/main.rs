@@ -242,13 +242,14 @@ fn main() -> ExitCode {
             own_data::fit(&args).map(|fitted| {
                 let s = fitted.summary();
                 println!(
-                    "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}; results in {}",
+                    "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}{}; results in {}",
                     s.kind,
                     s.n_samples,
                     s.seconds,
                     s.training.quantization_error,
                     s.training.topographic_error.map(|te| format!(", TE {te:.4}")).unwrap_or_default(),
                     s.training.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default(),
+                    s.training.accuracy.map(|a| format!(", accuracy {a:.4}")).unwrap_or_default(),
                     out.display()
                 );
             })

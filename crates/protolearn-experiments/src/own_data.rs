@@ -135,9 +135,10 @@ pub struct PredictArgs {
 pub fn predict(args: &PredictArgs) -> Result<usize> {
     let fitted = Fitted::load(&args.model)?;
     let table = load_table(&args.data, &args.table)?;
-    let mut text = assignments_csv(&fitted, &table)?;
+    let on_data = || format!("{} with the model {}", args.data.display(), args.model.display());
+    let mut text = assignments_csv(&fitted, &table).with_context(on_data)?;
     if fitted.input().labelled {
-        let predicted = fitted.predict_labels(&table.data)?;
+        let predicted = fitted.predict_labels(&table.data).with_context(on_data)?;
         let mut lines = text.lines();
         let mut with_class = format!("{},predicted_label\n", lines.next().unwrap_or_default());
         for (line, class) in lines.zip(&predicted) {

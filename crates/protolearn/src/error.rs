@@ -49,11 +49,13 @@ pub enum Error {
         /// What this file holds.
         found: String,
     },
-    /// Something that needs the model's labels on a model fitted without labels.
-    #[error("{what} needs a model fitted on labelled data; this one was fitted without labels")]
+    /// Something that needs labels where there are none.
+    #[error("{what} needs labels, but {missing}")]
     NoLabels {
         /// The operation.
         what: String,
+        /// What has no labels.
+        missing: String,
     },
     /// An operating-system error on a file or folder.
     #[error("{}: {source}", path.display())]

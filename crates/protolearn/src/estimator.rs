@@ -191,7 +191,10 @@ impl Estimator {
             }
             ModelSpec::Lvq(spec) => {
                 let Some(classes) = data.y.as_ref().map(|y| y.max().int64_value(&[]) + 1) else {
-                    return Err(Error::NoLabels { what: "fitting an LVQ head".into() });
+                    return Err(Error::NoLabels {
+                        what: "fitting an LVQ head".into(),
+                        missing: "the training data has none (name the label column: --labels)".into(),
+                    });
                 };
                 let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: spec.lr };
                 let train = LvqTrainConfig {

@@ -261,7 +261,7 @@ impl Fitted {
     /// no training sample).
     pub fn predict_labels(&self, data: &Data) -> Result<Vec<Option<i64>>> {
         if !self.input.labelled {
-            return Err(Error::NoLabels { what: "predict_labels".into() });
+            return Err(Error::NoLabels { what: "predict_labels".into(), missing: "the model was fitted on data without labels".into() });
         }
         let unit_labels = self.unit_labels()?;
         Ok(self.predict(data)?.into_iter().map(|w| unit_labels.get(w).copied().flatten()).collect())

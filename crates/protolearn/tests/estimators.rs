@@ -154,7 +154,7 @@ fn glvq_gmlvq_and_rslvq_heads() {
     }
     let unlabelled = Data::new("u", data.features.clone(), data.shape.clone(), None).unwrap();
     let err = estimator(ModelSpec::Lvq(LvqSpec::new())).fit(&unlabelled).unwrap_err().to_string();
-    assert!(err.contains("fitting an LVQ head"), "{err}");
+    assert!(err.contains("fitting an LVQ head needs labels, but the training data has none"), "{err}");
 }
 
 #[test]
@@ -168,7 +168,7 @@ fn predicting_with_another_number_of_features_is_an_error() {
     assert!(err.is_ok(), "labelled training data");
     let unlabelled = Data::new("u", data.features.clone(), data.shape.clone(), None).unwrap();
     let plain = Estimator::som(3, 3).unwrap().fit(&unlabelled).unwrap();
-    assert!(plain.predict_labels(&data).unwrap_err().to_string().contains("fitted without labels"));
+    assert!(plain.predict_labels(&data).unwrap_err().to_string().contains("predict_labels needs labels, but the model was fitted on data without labels"));
 }
 
 /// Saves a small SOM and returns its file.
