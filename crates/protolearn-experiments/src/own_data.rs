@@ -20,6 +20,12 @@ pub const ASSIGNMENTS_FILE: &str = "assignments.csv";
 /// The summary of the fit.
 pub const SUMMARY_FILE: &str = "summary.json";
 
+/// Neighbours `k` of the map's trustworthiness / continuity / neighbourhood preservation in
+/// `summary.json`.
+pub const PROJECTION_NEIGHBOURS: usize = 10;
+/// Above this many samples `fit` skips them (exact, `O(n^2)`: about a second for 10,000 here).
+pub const PROJECTION_MAX_SAMPLES: usize = 20_000;
+
 /// The options of `protolearn fit`.
 #[derive(Debug, Clone)]
 pub struct FitArgs {
@@ -59,11 +65,31 @@ fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<()> {
     write_atomically(&out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
     write_atomically(&out.join(ASSIGNMENTS_FILE), assignments_csv(fitted, table)?.as_bytes())?;
     let figures = fitted.figures(&table.data, &out.join("figures"))?;
+    let n = table.data.n_samples();
+    let projection = match fitted.grid() {
+        Some(_) if n > 2 * PROJECTION_NEIGHBOURS && n <= PROJECTION_MAX_SAMPLES => {
+            match fitted.neighbourhood_scores(&table.data, PROJECTION_NEIGHBOURS)? {
+                Some(s) => serde_json::json!({
+                    "trustworthiness": s.trustworthiness,
+                    "continuity": s.continuity,
+                    "neighbourhood_preservation": s.neighbourhood_preservation,
+                }),
+                None => serde_json::Value::Null,
+            }
+        }
+        Some(_) => serde_json::json!(format!(
+            "not computed: {n} samples (computed for {}..={PROJECTION_MAX_SAMPLES}; the cost grows as n^2, call Fitted::neighbourhood_scores)",
+            2 * PROJECTION_NEIGHBOURS + 1
+        )),
+        None => serde_json::Value::Null,
+    };
     let summary = serde_json::json!({
         "data": table.data.name,
         "config": fitted.config(),
         "input": fitted.input(),
         "summary": fitted.summary(),
+        "projection_k": PROJECTION_NEIGHBOURS,
+        "projection": projection,
         "figures": figures.iter().map(|f| f.png.display().to_string()).collect::<Vec<_>>(),
     });
     write_atomically(&out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;

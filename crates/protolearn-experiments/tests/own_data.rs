@@ -43,6 +43,8 @@ fn fit_predict_inspect_walk_through() {
     let purity = summary["summary"]["training"]["purity"].as_f64().expect("purity");
     assert!(purity > 0.9, "purity {purity}");
     assert_eq!(summary["input"]["feature_names"][1], "petal_width");
+    let trust = summary["projection"]["trustworthiness"].as_f64().expect("trustworthiness of the map");
+    assert!(trust > 0.8 && trust <= 1.0, "trustworthiness {trust}");
     let history = std::fs::read_to_string(out.join("history.csv")).unwrap();
     assert!(history.starts_with("phase,step,seconds,temperature,distortion,quantization_error,topographic_error"), "{history}");
     assert_eq!(history.lines().count(), 1 + 50, "one record per batch pass (50 passes)");

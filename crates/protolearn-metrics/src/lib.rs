@@ -7,6 +7,8 @@
 //! - [`topology`]: Competitive Hebbian Learning graph, valid prototypes, pruning (paper 000).
 //! - [`bmu`]: best and second-best matching units (the `N x K` hot path, parallel).
 //! - [`stats`]: mean, standard deviation, standard error, Welch's t-test.
+//! - [`neighbourhood`]: trustworthiness, continuity and SOMperf's neighbourhood preservation
+//!   of a projection (Venna & Kaski 2001), exact, `n^2` distances in parallel blocks.
 //!
 //! Conventions: samples, prototypes and images are row-major [`Matrix`] views over `f32`;
 //! ground-truth labels are `&[i64]` (any values), cluster assignments `&[usize]`. Ties for
@@ -30,6 +32,7 @@ pub mod clustering;
 pub mod error;
 pub mod grid;
 pub mod matrix;
+pub mod neighbourhood;
 pub mod som;
 pub mod stats;
 pub mod topology;
@@ -39,6 +42,7 @@ pub use clustering::{adjusted_rand_index, clustering_accuracy, normalized_mutual
 pub use error::{Error, Result};
 pub use grid::{Boundary, Grid, Lattice};
 pub use matrix::Matrix;
+pub use neighbourhood::{continuity, neighbourhood_preservation, neighbourhood_scores, trustworthiness, NeighbourhoodScores};
 pub use som::{
     class_scatter_index, combined_error, distortion, prototype_sharpness_ratio, quantization_error, quantization_error_from,
     topographic_error, topographic_error_from, topographic_product, ImageShape, Kernel, Sharpness,

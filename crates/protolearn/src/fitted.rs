@@ -9,7 +9,7 @@ use crate::model_file::{self, model_error};
 use crate::scaler::FittedScaler;
 use protolearn_data::Data;
 use protolearn_layers::desom::Desom;
-use protolearn_metrics::{quantization_error_from, Grid};
+use protolearn_metrics::{neighbourhood_scores, quantization_error_from, Grid, Matrix, NeighbourhoodScores};
 use protolearn_train::quality::{best_units, map_quality, purity_nmi};
 use protolearn_train::trainer::LogRecord;
 use serde::{Deserialize, Serialize};
@@ -286,6 +286,26 @@ impl Fitted {
     pub fn score(&self, data: &Data) -> Result<Scores> {
         let (scores, _) = score_model(&self.model, &self.tensor(data)?, data.labels.as_deref())?;
         Ok(scores)
+    }
+
+    /// Trustworthiness, continuity and SOMperf's neighbourhood preservation of the map as a
+    /// projection (Venna & Kaski 2001), over the `k` nearest neighbours: the samples in the
+    /// model's space (scaled inputs, or DESOM's codes) against their winners' grid positions
+    /// (`Grid::position`; samples sharing a winner are tied, broken by index). Exact; the cost
+    /// grows as `n^2`. `None` for models without a map.
+    pub fn neighbourhood_scores(&self, data: &Data, k: usize) -> Result<Option<NeighbourhoodScores>> {
+        let Some(grid) = self.grid() else { return Ok(None) };
+        let codes = self.encode(data)?;
+        let positions = self
+            .predict(data)?
+            .into_iter()
+            .map(|unit| grid.position(unit).map(|[x, y]| [x as f32, y as f32]))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let flat: Vec<f32> = positions.concat();
+        let (n, width) = (codes.shape[0], codes.values.len() / codes.shape[0].max(1));
+        let data = Matrix::new(&codes.values, n, width)?;
+        let embedding = Matrix::new(&flat, n, 2)?;
+        Ok(Some(neighbourhood_scores(data, embedding, k)?))
     }
 
     /// Hits, majority labels and purities of the units on `data`.

@@ -63,6 +63,9 @@ fn batch_som_on_a_hexagonal_grid() {
     // SOM is close to k-means, so samples between two blobs' units may straddle).
     let te = som.summary().training.topographic_error.expect("a grid has TE");
     assert!(te < 0.5, "TE {te}");
+    let scores = som.neighbourhood_scores(&data, 10).unwrap().expect("a map");
+    assert!(scores.trustworthiness > 0.8 && scores.trustworthiness <= 1.0, "{scores:?}");
+    assert!(scores.continuity > 0.8 && scores.continuity <= 1.0, "{scores:?}");
     // Every labelled sample gets its own blob's label back.
     let predicted = som.predict_labels(&data).unwrap();
     let labels = data.labels.as_ref().unwrap();
@@ -168,7 +171,11 @@ fn predicting_with_another_number_of_features_is_an_error() {
     assert!(err.is_ok(), "labelled training data");
     let unlabelled = Data::new("u", data.features.clone(), data.shape.clone(), None).unwrap();
     let plain = Estimator::som(3, 3).unwrap().fit(&unlabelled).unwrap();
-    assert!(plain.predict_labels(&data).unwrap_err().to_string().contains("predict_labels needs labels, but the model was fitted on data without labels"));
+    assert!(plain
+        .predict_labels(&data)
+        .unwrap_err()
+        .to_string()
+        .contains("predict_labels needs labels, but the model was fitted on data without labels"));
 }
 
 /// Saves a small SOM and returns its file.

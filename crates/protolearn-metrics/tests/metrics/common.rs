@@ -9,6 +9,8 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 pub use protolearn_testkit::Tolerance as Tol;
 
+/// The same float64 formula in the same order on the same integers (neighbourhood ranks).
+pub const EXACT_F64: Tol = Tol::EXACT_F64;
 /// Same float64 formula evaluated in a different order (clustering indices, statistics).
 pub const F64_FORMULA: Tol = Tol::F64_FORMULA;
 /// Metrics from `f32` distances accumulated in `f32`, compared with float64 references.

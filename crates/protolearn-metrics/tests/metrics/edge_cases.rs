@@ -2,9 +2,10 @@
 
 use crate::common::{assert_close, TestResult, F32_DISTANCES, F64_FORMULA};
 use protolearn_metrics::{
-    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, distortion,
-    normalized_mutual_info, prototype_sharpness_ratio, purity, quantization_error, topographic_error, topographic_product, Boundary,
-    Contingency, Error, Grid, ImageShape, Kernel, Lattice, Matrix, NmiAverage, Sharpness,
+    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, continuity,
+    distortion, neighbourhood_preservation, neighbourhood_scores, normalized_mutual_info, prototype_sharpness_ratio, purity,
+    quantization_error, topographic_error, topographic_product, trustworthiness, Boundary, Contingency, Error, Grid, ImageShape, Kernel,
+    Lattice, Matrix, NmiAverage, Sharpness,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -189,5 +190,79 @@ fn original_and_latent_space_use_the_same_functions() -> TestResult {
     // a perfectly ordered line map has no topographic error and TP = 0
     assert_close(low[2], 0.0, F64_FORMULA, "te");
     assert_close(low[4], 0.0, F32_DISTANCES, "tp");
+    Ok(())
+}
+
+/// The three neighbourhood metrics of one input, or the first error.
+fn neighbourhood_all(x: Matrix<'_>, y: Matrix<'_>, k: usize) -> Result<[f64; 3], Error> {
+    Ok([trustworthiness(x, y, k)?, continuity(x, y, k)?, neighbourhood_preservation(x, y, k)?])
+}
+
+#[test]
+fn invalid_neighbourhood_inputs_are_typed_errors() -> TestResult {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let xs: Vec<f32> = (0..10 * 3).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let x = Matrix::new(&xs, 10, 3)?;
+    let y = Matrix::new(&xs[..20], 10, 2)?;
+    let invalid_k = |r: Result<[f64; 3], Error>| matches!(r, Err(Error::InvalidParameter { name: "k", .. }));
+    assert!(invalid_k(neighbourhood_all(x, y, 0)));
+    assert!(invalid_k(neighbourhood_all(x, y, 5))); // k = n / 2
+    assert!(invalid_k(neighbourhood_all(x, y, usize::MAX)));
+    assert!(neighbourhood_all(x, y, 4).is_ok());
+    let odd = Matrix::new(&xs[..27], 9, 3)?;
+    let odd_y = Matrix::new(&xs[..18], 9, 2)?;
+    assert!(neighbourhood_all(odd, odd_y, 4).is_ok()); // 4 < 4.5
+    assert!(invalid_k(neighbourhood_all(odd, odd_y, 5)));
+    let short = Matrix::new(&xs[..18], 9, 2)?;
+    let r = neighbourhood_all(x, short, 2);
+    assert!(matches!(r, Err(Error::Shape { expected: 10, got: 9, .. })), "{r:?}");
+    assert!(matches!(neighbourhood_scores(x, short, 2), Err(Error::Shape { .. })));
+    let two = Matrix::new(&xs[..4], 2, 2)?;
+    assert!(matches!(neighbourhood_all(two, two, 1), Err(Error::TooFew { min: 3, got: 2, .. })));
+    let empty = Matrix::new(&[], 0, 2)?;
+    assert!(matches!(neighbourhood_all(empty, empty, 1), Err(Error::TooFew { .. })));
+    Ok(())
+}
+
+#[test]
+fn a_perfect_embedding_scores_one() -> TestResult {
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let xs: Vec<f32> = (0..90 * 6).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let x = Matrix::new(&xs, 90, 6)?;
+    let unrelated = Matrix::new(&xs[..180], 90, 2)?;
+    for k in [1, 5, 44] {
+        for s in neighbourhood_all(x, x, k)? {
+            assert_close(s, 1.0, F64_FORMULA, "embedding == data");
+        }
+        for s in neighbourhood_all(x, unrelated, k)? {
+            assert!(s < 0.9, "an unrelated embedding must not look perfect: {s}");
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn som_embeddings_with_shared_units_are_finite_and_order_free_for_np() -> TestResult {
+    // 200 samples on a 3x3 map: ~22 samples per unit, k up to 99 crosses many ties
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let n = 200;
+    let xs: Vec<f32> = (0..n * 4).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let units: Vec<f32> = (0..n).flat_map(|_| [rng.random_range(0..3) as f32, rng.random_range(0..3) as f32]).collect();
+    let (x, y) = (Matrix::new(&xs, n, 4)?, Matrix::new(&units, n, 2)?);
+    // the same samples in reverse order: NP uses min ranks, no index tie-break
+    let rev = |v: &[f32], d: usize| v.chunks_exact(d).rev().flatten().copied().collect::<Vec<f32>>();
+    let (xr, yr) = (rev(&xs, 4), rev(&units, 2));
+    let (x_rev, y_rev) = (Matrix::new(&xr, n, 4)?, Matrix::new(&yr, n, 2)?);
+    let same = vec![1.0_f32; n * 2];
+    let one_unit = Matrix::new(&same, n, 2)?;
+    for k in [1, 10, 30, 99] {
+        let s = neighbourhood_all(x, y, k)?;
+        assert!(s.iter().all(|v| v.is_finite()), "k={k}: {s:?}");
+        assert!((0.0..=1.0).contains(&s[0]) && (0.0..=1.0).contains(&s[1]), "k={k}: {s:?}");
+        let np_rev = neighbourhood_preservation(x_rev, y_rev, k)?;
+        assert_close(np_rev, s[2], F64_FORMULA, "np under reordering");
+        // every sample on one unit: all embedding distances tie at 0
+        assert!(neighbourhood_all(x, one_unit, k)?.iter().all(|v| v.is_finite()));
+    }
     Ok(())
 }

@@ -1,11 +1,12 @@
 //! Every metric against the reference values of tests/fixtures/make_fixtures.py
 //! (scikit-learn, scipy, networkx and NumPy implementations of the published formulas).
 
-use crate::common::{assert_close, fixture, TestResult, F32_DISTANCES, F64_FORMULA};
+use crate::common::{assert_close, fixture, TestResult, EXACT_F64, F32_DISTANCES, F64_FORMULA};
 use protolearn_metrics::{
-    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, distortion,
-    mean, normalized_mutual_info, prototype_sharpness_ratio, purity, quantization_error, std_dev, std_error, student_t_cdf,
-    topographic_error, topographic_product, welch_t_test, Contingency, Grid, ImageShape, Kernel, Matrix, NmiAverage, Sharpness,
+    adjusted_rand_index, best_matching_units, class_scatter_index, clustering_accuracy, combined_error, competitive_hebbian, continuity,
+    distortion, mean, neighbourhood_preservation, neighbourhood_scores, normalized_mutual_info, prototype_sharpness_ratio, purity,
+    quantization_error, std_dev, std_error, student_t_cdf, topographic_error, topographic_product, trustworthiness, welch_t_test,
+    Contingency, Grid, ImageShape, Kernel, Matrix, NmiAverage, Sharpness,
 };
 use serde::Deserialize;
 
@@ -252,5 +253,48 @@ fn competitive_topology_matches_networkx() -> TestResult {
         assert_eq!(g.components_within(&g.valid_prototypes())?, c.valid_components, "{}", c.name);
     }
     assert_eq!(cases.len(), 4);
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct NeighbourhoodCase {
+    name: String,
+    dim: usize,
+    embedding_dim: usize,
+    data: Vec<f32>,
+    embedding: Vec<f32>,
+    scores: Vec<NeighbourhoodScore>,
+}
+
+#[derive(Deserialize)]
+struct NeighbourhoodScore {
+    k: usize,
+    trustworthiness: f64,
+    continuity: f64,
+    neighbourhood_preservation: f64,
+}
+
+/// Ranks are integers computed from the same `f32` distances as the fixture's, so
+/// trustworthiness and continuity follow the same float64 formula (`EXACT_F64`); SOMperf's
+/// weighted sum is accumulated in another order (`F64_FORMULA`).
+#[test]
+fn neighbourhood_metrics_match_scikit_learn_and_somperf() -> TestResult {
+    let cases: Vec<NeighbourhoodCase> = fixture("neighbourhood.json")?;
+    for c in &cases {
+        let n = c.data.len() / c.dim;
+        let x = Matrix::new(&c.data, n, c.dim)?;
+        let y = Matrix::new(&c.embedding, n, c.embedding_dim)?;
+        for s in &c.scores {
+            let ctx = |m: &str| format!("{} / k={} / {m}", c.name, s.k);
+            assert_close(trustworthiness(x, y, s.k)?, s.trustworthiness, EXACT_F64, &ctx("trustworthiness"));
+            assert_close(continuity(x, y, s.k)?, s.continuity, EXACT_F64, &ctx("continuity"));
+            let np = neighbourhood_preservation(x, y, s.k)?;
+            assert_close(np, s.neighbourhood_preservation, F64_FORMULA, &ctx("neighbourhood preservation"));
+            let all = neighbourhood_scores(x, y, s.k)?;
+            assert_eq!((all.trustworthiness, all.continuity), (trustworthiness(x, y, s.k)?, continuity(x, y, s.k)?), "{}", ctx("scores"));
+            assert_eq!(all.neighbourhood_preservation, np, "{}", ctx("scores"));
+        }
+    }
+    assert_eq!(cases.iter().map(|c| c.scores.len()).collect::<Vec<_>>(), [4, 4, 3, 5, 4]);
     Ok(())
 }
