@@ -55,8 +55,3 @@ pub use split::SplitConfig;
 pub use standardize::Standardizer;
 pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
 pub use table::{load_table, Table, TableOptions};
-
-/// The README's examples, compiled and run as doctests of this crate.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;

@@ -77,3 +77,9 @@ pub use protolearn_layers as layers;
 pub use protolearn_metrics as metrics;
 pub use protolearn_plot as plot;
 pub use protolearn_train as train;
+
+/// The README's examples, compiled and run as doctests of this crate (which reaches every crate
+/// they use).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
