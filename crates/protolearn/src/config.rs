@@ -169,7 +169,7 @@ impl SomSpec {
 
     /// The temperature schedule: the configured one or the paper's for the grid.
     pub fn temperature(&self) -> Schedule {
-        self.temperature.unwrap_or_else(|| Schedule::paper_temperature(&self.grid))
+        map_temperature(self.temperature, &self.grid)
     }
 
     fn validate(&self) -> Result<()> {
@@ -280,7 +280,7 @@ impl DesomSpec {
 
     /// The temperature schedule: the configured one or the paper's for the grid.
     pub fn temperature(&self) -> Schedule {
-        self.temperature.unwrap_or_else(|| Schedule::paper_temperature(&self.grid))
+        map_temperature(self.temperature, &self.grid)
     }
 
     fn validate(&self) -> Result<()> {
@@ -289,9 +289,7 @@ impl DesomSpec {
         if !(self.gamma.is_finite() && self.gamma >= 0.0) {
             return Err(Error::invalid("gamma", "a finite number >= 0", self.gamma));
         }
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid("lr", "a positive finite number", self.lr));
-        }
+        positive_finite("lr", self.lr)?;
         Ok(self.temperature().validate("temperature")?)
     }
 }
@@ -399,9 +397,7 @@ impl LvqSpec {
     fn validate(&self) -> Result<()> {
         positive("epochs", self.epochs)?;
         positive("batch_size", self.batch_size)?;
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::invalid("lr", "a positive finite number", self.lr));
-        }
+        positive_finite("lr", self.lr)?;
         // Two classes stand in for the labels' count, which only the data knows.
         Ok(self.head(2).validate()?)
     }
@@ -520,15 +516,25 @@ impl DdclSpec {
             return Err(Error::invalid("n_prototypes", "at least 2", self.n_prototypes));
         }
         for (field, value) in [("lr", self.lr), ("dcl_lr", self.dcl_lr), ("tau", self.tau)] {
-            if !(value.is_finite() && value > 0.0) {
-                return Err(Error::invalid(field, "a positive finite number", value));
-            }
+            positive_finite(field, value)?;
         }
         if !(self.reconstruction_weight.is_finite() && self.reconstruction_weight >= 0.0) {
             return Err(Error::invalid("reconstruction_weight", "a finite number >= 0", self.reconstruction_weight));
         }
         Ok(())
     }
+}
+
+/// A map's temperature schedule: `configured`, or paper 002's for `grid` (Sec. 3.6).
+fn map_temperature(configured: Option<Schedule>, grid: &Grid) -> Schedule {
+    configured.unwrap_or_else(|| Schedule::paper_temperature(grid))
+}
+
+fn positive_finite(field: &str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(Error::invalid(field, "a positive finite number", value));
+    }
+    Ok(())
 }
 
 fn positive(field: &'static str, value: usize) -> Result<()> {

@@ -1,5 +1,7 @@
 //! Every estimator family fits, predicts, scores, saves and loads; bad input is a clear error.
 
+#![allow(clippy::unwrap_used)]
+
 use protolearn::config::{BackboneSpec, CompetitiveSpec, DesomSpec, ModelSpec, SomSpec};
 use protolearn::data::{BlobCenters, BlobsConfig};
 use protolearn::layers::competitive::{CompetitiveConfig, LayerKind};
