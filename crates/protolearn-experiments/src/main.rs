@@ -53,6 +53,10 @@ enum Command {
         model: PathBuf,
         #[command(flatten)]
         data: DataOptions,
+        /// The shape of one row when rows are images, HxW or CxHxW (e.g. 28x28 for MNIST):
+        /// prototypes are drawn as images and ConvDESOM can read them.
+        #[arg(long)]
+        image_shape: Option<String>,
         /// cpu, auto, cuda or cuda:N (default: the config's, else cpu).
         #[arg(long)]
         device: Option<DeviceChoice>,
@@ -237,9 +241,16 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fit { model, data, device, seed, out } => {
-            let args = own_data::FitArgs { model, data: data.data.clone(), table: data.table(), device, seed, out: out.clone() };
-            own_data::fit(&args).map(|fitted| {
+        Command::Fit { model, data, image_shape, device, seed, out } => image_shape
+            .as_deref()
+            .map(own_data::parse_image_shape)
+            .transpose()
+            .and_then(|image_shape| {
+                let args =
+                    own_data::FitArgs { model, data: data.data.clone(), table: data.table(), image_shape, device, seed, out: out.clone() };
+                own_data::fit(&args)
+            })
+            .map(|fitted| {
                 let s = fitted.summary();
                 println!(
                     "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}{}; results in {}",
@@ -252,8 +263,7 @@ fn main() -> ExitCode {
                     s.training.accuracy.map(|a| format!(", accuracy {a:.4}")).unwrap_or_default(),
                     out.display()
                 );
-            })
-        }
+            }),
         Command::Predict { model, data, out } => {
             let args = own_data::PredictArgs { model, data: data.data.clone(), table: data.table(), out: out.clone() };
             own_data::predict(&args).map(|n| println!("predict: {n} samples assigned; {}", out.display()))

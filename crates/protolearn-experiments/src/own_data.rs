@@ -35,6 +35,9 @@ pub struct FitArgs {
     pub data: PathBuf,
     /// How to read it (label column, NPZ keys).
     pub table: TableOptions,
+    /// The shape of one sample when the rows are images (`[H, W]` or `[C, H, W]`): prototypes
+    /// are then drawn as images, and a convolutional backbone can read them.
+    pub image_shape: Option<Vec<usize>>,
     /// Overrides the config's device.
     pub device: Option<DeviceChoice>,
     /// Overrides the config's seed.
@@ -50,7 +53,10 @@ pub fn fit(args: &FitArgs) -> Result<Fitted> {
     let mut config = EstimatorConfig::load(&args.model)?;
     config.device = args.device.unwrap_or(config.device);
     config.seed = args.seed.unwrap_or(config.seed);
-    let table = load_table(&args.data, &args.table)?;
+    let mut table = load_table(&args.data, &args.table)?;
+    if let Some(shape) = &args.image_shape {
+        table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
+    }
     check_writable(&args.out)?;
     let estimator = Estimator::new(config)?;
     let mut bar = EpochBar::new("fit");
@@ -196,10 +202,23 @@ pub fn inspect(path: &Path) -> Result<String> {
     }
     writeln!(text, "scaling {:?}", fitted.scaler().kind)?;
     let prototypes = fitted.prototypes()?;
-    writeln!(text, "\n[model]\n{} units, prototypes {:?} in the model's space", fitted.n_units(), prototypes.shape)?;
+    writeln!(text, "\n[shapes]\n{} units, prototypes {:?} in the model's space", fitted.n_units(), prototypes.shape)?;
     if let Some(grid) = fitted.grid() {
         writeln!(text, "grid {} x {} {:?} {:?}", grid.rows(), grid.cols(), grid.lattice(), grid.boundary())?;
     }
-    writeln!(text, "\n[summary]\n{}", serde_json::to_string_pretty(fitted.summary())?)?;
+    let s = fitted.summary();
+    let used = s.units.hits.iter().filter(|&&h| h > 0).count();
+    writeln!(text, "\n[training]\n{} on {} samples in {:.1} s on {} (protolearn {})", s.kind, s.n_samples, s.seconds, s.device, s.library_version)?;
+    writeln!(text, "units with samples: {used} of {}", s.units.hits.len())?;
+    writeln!(text, "scores: {}", serde_json::to_string(&s.training)?)?;
     Ok(text)
+}
+
+/// Parses `--image-shape`: `HxW` or `CxHxW`, every size at least 1.
+pub fn parse_image_shape(text: &str) -> Result<Vec<usize>> {
+    let sizes = text.split('x').map(|p| p.trim().parse::<usize>().ok().filter(|&s| s > 0)).collect::<Option<Vec<_>>>();
+    match sizes {
+        Some(sizes) if (2..=3).contains(&sizes.len()) => Ok(sizes),
+        _ => bail!("--image-shape {text:?}: expected HxW or CxHxW with sizes >= 1, e.g. 28x28"),
+    }
 }

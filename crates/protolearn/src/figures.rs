@@ -8,8 +8,8 @@ use crate::fitted::{Fitted, UnitSummary};
 use protolearn_data::Data;
 use protolearn_metrics::{Grid, Lattice};
 use protolearn_plot::{
-    class_map, component_planes, hit_map, image_grid, scatter, umatrix, CellShape, FigureFiles, GridShape, ImagePanel, Layout, Prototypes,
-    ScatterPanel, UMatrixPanel,
+    class_map, component_planes, hit_map, image_grid, scatter, umatrix, CellShape, FigureFiles, GridShape, ImagePanel, Intensity, Layout,
+    Prototypes, ScatterPanel, UMatrixPanel,
 };
 use std::path::Path;
 
@@ -19,10 +19,13 @@ const PANEL_PX: u32 = 480;
 const PLANE_COLUMNS: usize = 4;
 /// Pixel side of one component plane.
 const PLANE_PX: u32 = 300;
+/// Most features drawn as component planes (4 pages); `input_space_prototypes` has them all.
+const MAX_PLANES: usize = 64;
 
 impl Fitted {
     /// Draws the model's figures for `data` into `dir` (created if missing) and returns their
-    /// files: `umatrix`, `hit_map`, `component_planes` (paged: `component_planes-1`, ...) or, for
+    /// files: `umatrix`, `hit_map`, `component_planes` (paged: `component_planes-1`, ...; the
+    /// first 64 features) or, for
     /// image samples, `prototypes`, and `class_map` when `data` has labels; for a competitive
     /// layer, `prototypes` (the first two features). Each file is complete or absent.
     pub fn figures(&self, data: &Data, dir: &Path) -> Result<Vec<FigureFiles>> {
@@ -60,16 +63,26 @@ impl Fitted {
         let pixels = input_prototypes.to_f64();
         match self.input.sample_shape.as_slice() {
             [d] => {
-                let planes =
-                    Layout::new().title("Component planes (input units)").columns(PLANE_COLUMNS.min(*d)).panel_size(PLANE_PX, PLANE_PX);
-                files.extend(component_planes(dir.join("component_planes"), &planes, map, shape, &pixels, *d, &self.input.feature_names)?);
+                // The first MAX_PLANES features: beyond them pages of planes stop being read.
+                let shown = (*d).min(MAX_PLANES);
+                let first: Vec<f64> = pixels.chunks(*d).flat_map(|p| p[..shown].iter().copied()).collect();
+                let title = if shown < *d {
+                    format!("Component planes (input units; first {shown} of {d} features)")
+                } else {
+                    "Component planes (input units)".into()
+                };
+                let planes = Layout::new().title(title).columns(PLANE_COLUMNS.min(shown)).panel_size(PLANE_PX, PLANE_PX);
+                let names = &self.input.feature_names[..shown];
+                files.extend(component_planes(dir.join("component_planes"), &planes, map, shape, &first, shown, names)?);
             }
             image => {
                 let (h, w) = (image[image.len() - 2], image[image.len() - 1]);
                 let channels: usize = image[..image.len() - 2].iter().product();
                 // Multi-channel images: the first channel of each prototype.
                 let first: Vec<f64> = pixels.chunks(channels * h * w).flat_map(|p| p[..h * w].iter().copied()).collect();
-                let panel = ImagePanel::new(&first, map, GridShape::new(h, w)).title("Prototypes (input units)");
+                // Grey levels from the smallest to the largest value over all prototypes.
+                let panel =
+                    ImagePanel::new(&first, map, GridShape::new(h, w)).intensity(Intensity::Global).title("Prototypes (input units)");
                 files.push(image_grid(dir.join("prototypes"), &Layout::new().panel_size(PANEL_PX + 160, PANEL_PX + 160), &[panel])?);
             }
         }
