@@ -4,10 +4,11 @@
 
 use crate::config::{DdclSpec, EstimatorConfig, ModelSpec, SomSpec};
 use crate::error::{Error, Result};
-use crate::fitted::{scaled_tensor, score_model, Fitted, InputInfo, Summary, UnitSummary};
+use crate::fitted::{scaled_tensor, Fitted, InputInfo, Summary};
 use crate::history::Recorder;
 use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model};
 use crate::scaler::{FittedScaler, Scaling};
+use crate::scores::{score_model, UnitSummary};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
 use protolearn_layers::ddcl::{DclInput, DdclConfig};

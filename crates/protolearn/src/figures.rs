@@ -4,7 +4,8 @@
 //! its prototypes on the first two features. Hexagonal maps are drawn with hexagons.
 
 use crate::error::Result;
-use crate::fitted::{Fitted, UnitSummary};
+use crate::fitted::Fitted;
+use crate::scores::UnitSummary;
 use protolearn_data::Data;
 use protolearn_metrics::{Grid, Lattice};
 use protolearn_plot::{

@@ -65,12 +65,14 @@ mod model;
 pub mod model_file;
 pub mod prelude;
 pub mod scaler;
+pub mod scores;
 
 pub use config::EstimatorConfig;
 pub use error::{Error, Result};
 pub use estimator::Estimator;
-pub use fitted::{Array, Assignment, Fitted, InputInfo, Scores, Summary, UnitSummary};
+pub use fitted::{Array, Assignment, Fitted, InputInfo, Summary};
 pub use scaler::{FittedScaler, Scaling};
+pub use scores::{Scores, UnitSummary};
 
 pub use protolearn_data as data;
 pub use protolearn_layers as layers;
