@@ -1,0 +1,185 @@
+//! What to fit, as data: the model family and its settings ([`ModelSpec`]), the input scaling,
+//! the seed and the device ([`EstimatorConfig`]), read from a `MODEL.toml` with
+//! `deny_unknown_fields` everywhere. Defaults are the papers' values; one file per family group.
+
+mod competitive;
+mod lvq;
+mod maps;
+
+pub use competitive::{CompetitiveSpec, DdclSpec};
+pub use lvq::LvqSpec;
+pub use maps::{BackboneSpec, DesomSpec, SomSpec};
+
+use crate::error::{Error, Result};
+use crate::scaler::Scaling;
+use protolearn_layers::som::Schedule;
+use protolearn_metrics::Grid;
+use protolearn_train::DeviceChoice;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Everything an estimator needs besides the data: a `MODEL.toml`.
+///
+/// ```
+/// use protolearn::config::{EstimatorConfig, ModelSpec};
+/// let config: EstimatorConfig = toml::from_str(r#"
+///     scaling = "standard"
+///     seed = 7
+///     [model]
+///     kind = "som"
+///     grid = { rows = 6, cols = 8, lattice = "hexagonal" }
+///     iterations = 50
+/// "#).unwrap();
+/// assert!(matches!(config.model, ModelSpec::Som(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimatorConfig {
+    /// The model family and its settings.
+    pub model: ModelSpec,
+    /// Input scaling fitted on the training data and stored with the model (default: none).
+    #[serde(default)]
+    pub scaling: Scaling,
+    /// Seed of the initialisation and of the sample order (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Training device: `cpu` (default), `auto`, `cuda` or `cuda:N`.
+    #[serde(default = "default_device")]
+    pub device: DeviceChoice,
+}
+
+fn default_device() -> DeviceChoice {
+    DeviceChoice::Cpu
+}
+
+impl EstimatorConfig {
+    /// A config for `model` with no scaling, seed 0, on the CPU.
+    pub fn new(model: ModelSpec) -> Self {
+        EstimatorConfig { model, scaling: Scaling::None, seed: 0, device: DeviceChoice::Cpu }
+    }
+
+    /// Parses a `MODEL.toml` text; `origin` names it in errors (a file path or `<string>`).
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self> {
+        let config: EstimatorConfig = toml::from_str(text).map_err(|e| Error::config(origin, text, &e))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads and checks a `MODEL.toml` file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_owned(), source })?;
+        Self::from_toml(&text, path)
+    }
+
+    /// Checks the values that serde cannot (counts, rates, schedules).
+    pub fn validate(&self) -> Result<()> {
+        match &self.model {
+            ModelSpec::Som(s) => s.validate(),
+            ModelSpec::Desom(d) => d.validate(),
+            ModelSpec::Competitive(c) => Ok(c.layer.validate()?),
+            ModelSpec::Lvq(l) => l.validate(),
+            ModelSpec::Ddcl(d) => d.validate(),
+        }
+    }
+}
+
+/// The model family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ModelSpec {
+    /// A self-organizing map on the (scaled) inputs, trained by one of the three SOM algorithms
+    /// (paper 002, Sec. 2.1, Algorithms 1-2, Sec. 3.4).
+    Som(SomSpec),
+    /// DESOM or ConvDESOM: an autoencoder and a SOM on its codes, `L_R + γ L_SOM`
+    /// (paper 002, Algorithm 3).
+    Desom(DesomSpec),
+    /// A competitive layer (VCL, DCL or deep DCL) trained full batch on `Q + λ T` (paper 000).
+    Competitive(CompetitiveSpec),
+    /// A prototype classifier (paper 003): GLVQ, GMLVQ, GRLVQ, RSLVQ or CELVQ prototypes on the
+    /// scaled inputs, trained by gradient descent on the head's loss. Needs labels.
+    Lvq(LvqSpec),
+    /// Deep dual competitive learning (paper 001): a backbone whose features feed a DCL that
+    /// outputs the prototypes, trained end to end on the soft quantization loss (with an
+    /// optional AE pretraining and reconstruction term).
+    Ddcl(DdclSpec),
+}
+
+impl ModelSpec {
+    /// The family's name as written in `kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelSpec::Som(_) => "som",
+            ModelSpec::Desom(_) => "desom",
+            ModelSpec::Competitive(_) => "competitive",
+            ModelSpec::Lvq(_) => "lvq",
+            ModelSpec::Ddcl(_) => "ddcl",
+        }
+    }
+}
+
+/// A map's temperature schedule: `configured`, or paper 002's for `grid` (Sec. 3.6).
+pub(super) fn map_temperature(configured: Option<Schedule>, grid: &Grid) -> Schedule {
+    configured.unwrap_or_else(|| Schedule::paper_temperature(grid))
+}
+
+pub(super) fn positive_finite(field: &str, value: f64) -> Result<()> {
+    if !(value.is_finite() && value > 0.0) {
+        return Err(Error::invalid(field, "a positive finite number", value));
+    }
+    Ok(())
+}
+
+pub(super) fn positive(field: &'static str, value: usize) -> Result<()> {
+    if value == 0 {
+        return Err(Error::invalid(field, "at least 1", 0));
+    }
+    Ok(())
+}
+
+pub(super) fn default_batch_size() -> usize {
+    256
+}
+
+pub(super) fn default_lr() -> f64 {
+    1e-3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_papers() {
+        let c = EstimatorConfig::from_toml(
+            "[model]\nkind = \"desom\"\ngrid = { rows = 8, cols = 8, lattice = \"rectangular\" }\n",
+            Path::new("<test>"),
+        )
+        .unwrap();
+        let ModelSpec::Desom(d) = c.model else { panic!("desom expected") };
+        assert_eq!((d.gamma, d.iterations, d.batch_size, d.lr), (1e-3, 10_000, 256, 1e-3));
+        assert_eq!(d.autoencoder, BackboneSpec::Dense { hidden: vec![500, 500, 2000], latent_dim: 10 });
+        assert_eq!(d.temperature().start, 8.0);
+        assert_eq!(c.device, DeviceChoice::Cpu);
+    }
+
+    #[test]
+    fn round_trips_through_toml() {
+        let grid = Grid::new(3, 4, protolearn_metrics::Lattice::Hexagonal, protolearn_metrics::Boundary::Bounded).unwrap();
+        let config = EstimatorConfig { scaling: Scaling::MinMax, seed: 3, ..EstimatorConfig::new(ModelSpec::Som(SomSpec::new(grid))) };
+        let text = toml::to_string(&config).unwrap();
+        assert_eq!(EstimatorConfig::from_toml(&text, Path::new("<test>")).unwrap(), config);
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_name_the_place() {
+        let text = "[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\niteratons = 5\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("m.toml") && err.contains("line 4") && err.contains("iteratons"), "{err}");
+        let text = "seed = \"seven\"\n[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("line 1") && err.contains("seed"), "{err}");
+        let text = "[model]\nkind = \"som\"\ngrid = { rows = 2, cols = 2, lattice = \"rectangular\" }\niterations = 0\n";
+        let err = EstimatorConfig::from_toml(text, Path::new("m.toml")).unwrap_err().to_string();
+        assert!(err.contains("iterations") && err.contains("at least 1"), "{err}");
+    }
+}
