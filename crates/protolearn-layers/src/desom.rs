@@ -84,8 +84,8 @@ impl DesomConfig {
 pub struct DesomLoss {
     /// `L = L_R + γ L_SOM`.
     pub total: Tensor,
-    /// Reconstruction `L_R`: mean squared error over samples and features (the authors' Keras
-    /// `mse`; paper 002 writes the per-sample sum, which differs by the factor `D`).
+    /// Reconstruction `L_R` ([`Backbone::reconstruction_loss`]: mean squared error over samples
+    /// and features, the valid steps only for sequences).
     pub reconstruction: Tensor,
     /// SOM distortion `L_SOM = (1/n) sum_i sum_k K^T(δ(b_i, k)) ||z_i - m_k||^2` in latent space.
     pub som: Tensor,
@@ -133,7 +133,7 @@ impl Desom {
     /// `x`: `[b, ...input_shape]`.
     pub fn loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
         let z = self.backbone.encode(x)?; // [b, L]
-        let reconstruction = mse(&self.backbone.decode(&z)?, x)?; // []
+        let reconstruction = self.backbone.reconstruction_loss(&z, x)?; // []
         let dist = self.som.forward(&z); // [b, K]
         let bmus = dist.detach().argmin(-1, false); // [b]
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
@@ -193,12 +193,7 @@ impl Desom {
 /// # Shapes
 /// `x`: `[b, ...input_shape]` → `[]`.
 pub fn reconstruction_loss(backbone: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
-    mse(&backbone.reconstruct(x)?, x)
-}
-
-/// `L_R = (1/(n D)) sum_i ||x̃_i - x_i||^2`, the mean over samples and features.
-fn mse(reconstruction: &Tensor, x: &Tensor) -> Result<Tensor> {
-    Ok(reconstruction.f_mse_loss(x, tch::Reduction::Mean)?)
+    backbone.reconstruction_loss(&backbone.encode(x)?, x)
 }
 
 /// `f(x)` without gradient, [`ENCODE_CHUNK`] rows at a time.

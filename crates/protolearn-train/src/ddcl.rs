@@ -328,7 +328,7 @@ impl Objective for DdclObjective<'_> {
         }
         let mut logged = Vec::new();
         if self.config.reconstruction_weight > 0.0 {
-            let reconstruction = self.model.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
+            let reconstruction = self.model.backbone.reconstruction_loss(&z, &batch.x)?;
             // Not `+=`: `minimise` shares its storage with a logged term.
             minimise = &minimise + &reconstruction * self.config.reconstruction_weight;
             logged.push(("reconstruction", reconstruction));

@@ -186,7 +186,7 @@ impl Objective for DeepClusterObjective<'_> {
         let mut minimise = cross_entropy.shallow_clone();
         let mut logged = vec![("cross_entropy", cross_entropy)];
         if self.config.reconstruction_weight > 0.0 {
-            let reconstruction = self.backbone.decode(&z)?.f_mse_loss(&batch.x, tch::Reduction::Mean)?;
+            let reconstruction = self.backbone.reconstruction_loss(&z, &batch.x)?;
             minimise = &minimise + &reconstruction * self.config.reconstruction_weight;
             logged.push(("reconstruction", reconstruction));
         }

@@ -82,4 +82,18 @@ pub trait Backbone: std::fmt::Debug {
     fn reconstruct(&self, x: &Tensor) -> Result<Tensor> {
         self.decode(&self.encode(x)?)
     }
+
+    /// The reconstruction loss `L_R` of a batch `x` from its own codes `z = f(x)`, with gradient.
+    ///
+    /// The default is `L_R = (1/(n D)) sum_i ||g(z_i) - x_i||^2`, the mean over samples and
+    /// features (the DESOM authors' Keras `mse`; paper 002, Eq. 4 writes the per-sample sum,
+    /// which differs by the factor `D`). Sequence backbones override it: their mean runs over the
+    /// valid steps only (padding is NaN), and a conditioned decoder may read `x` (teacher forcing,
+    /// paper 004, Sec. 4.2).
+    ///
+    /// # Shapes
+    /// `z`: `[n, L]`, `x`: `[n, ...input_shape]` → `[]`.
+    fn reconstruction_loss(&self, z: &Tensor, x: &Tensor) -> Result<Tensor> {
+        Ok(self.decode(z)?.f_mse_loss(x, tch::Reduction::Mean)?)
+    }
 }

@@ -1,6 +1,7 @@
 //! Autoencoders for DESOM (paper 002, Sec. 3.1 and 4.1.3): a fully connected one and the
-//! convolutional one of ConvDESOM, and the encoder-only CNN of paper 003's heads, all
-//! [`Backbone`]s, built from one serde config.
+//! convolutional one of ConvDESOM, the sequence autoencoders of paper 004, Sec. 4 (LSTM and
+//! temporal convolutions, `[T, D]` samples, NaN-padded), and the encoder-only CNN of paper 003's
+//! heads, all [`Backbone`]s, built from one serde config.
 //!
 //! Weights are Glorot-uniform and biases zero (paper 004, Algorithm 1: "Glorot uniform scheme"),
 //! drawn from a `ChaCha8Rng` seed on the host, never from libtorch's global RNG.
@@ -21,12 +22,17 @@ mod backbone;
 mod cnn;
 mod conv;
 mod dense;
+mod lstm;
 mod params;
+mod sequence;
+mod temporal;
 
 pub use backbone::Backbone;
 pub use cnn::{Cnn, CnnConfig, ConvLayer};
 pub use conv::{ConvAutoencoder, ConvConfig};
 pub use dense::{DenseAutoencoder, DenseConfig};
+pub use lstm::{LstmAutoencoder, LstmConfig};
+pub use temporal::{TemporalAutoencoder, TemporalConfig};
 
 use crate::error::Result;
 use rand::SeedableRng;
@@ -44,6 +50,11 @@ pub enum AutoencoderConfig {
     Conv(ConvConfig),
     /// An encoder-only CNN with plain or kernel-prototype convolutions (paper 003), for heads.
     Cnn(CnnConfig),
+    /// The LSTM autoencoder of LSTM-DESOM on sequences `[T, D]` (paper 004, Sec. 4.2).
+    Lstm(LstmConfig),
+    /// The temporal (causal, dilated 1-D) convolutional autoencoder on sequences `[T, D]`
+    /// (paper 004, Sec. 4.1).
+    Temporal(TemporalConfig),
 }
 
 impl Default for AutoencoderConfig {
@@ -61,15 +72,19 @@ impl AutoencoderConfig {
             AutoencoderConfig::Dense(c) => Box::new(c.build(path, &mut rng)?),
             AutoencoderConfig::Conv(c) => Box::new(c.build(path, &mut rng)?),
             AutoencoderConfig::Cnn(c) => Box::new(c.build(path, &mut rng)?),
+            AutoencoderConfig::Lstm(c) => Box::new(c.build(path, &mut rng)?),
+            AutoencoderConfig::Temporal(c) => Box::new(c.build(path, &mut rng)?),
         })
     }
 
-    /// The per-sample input shape (`[D]` dense, `[C, H, W]` convolutional).
+    /// The per-sample input shape (`[D]` dense, `[C, H, W]` convolutional, `[T, D]` sequences).
     pub fn input_shape(&self) -> Vec<i64> {
         match self {
             AutoencoderConfig::Dense(d) => vec![d.input_dim],
             AutoencoderConfig::Conv(c) => vec![c.channels, c.height, c.width],
             AutoencoderConfig::Cnn(c) => vec![c.channels, c.height, c.width],
+            AutoencoderConfig::Lstm(c) => vec![c.steps, c.features],
+            AutoencoderConfig::Temporal(c) => vec![c.steps, c.features],
         }
     }
 }

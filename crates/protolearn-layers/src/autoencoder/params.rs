@@ -8,7 +8,7 @@ use tch::{nn, Tensor};
 
 /// A variable `name` of `shape` with entries `U(-a, a)`, `a = sqrt(6 / (fan_in + fan_out))`
 /// (Glorot & Bengio 2010; Keras' default, used by the DESOM authors).
-fn glorot(path: &nn::Path, name: &str, shape: &[i64], fan_in: i64, fan_out: i64, rng: &mut ChaCha8Rng) -> Result<Tensor> {
+pub(crate) fn glorot(path: &nn::Path, name: &str, shape: &[i64], fan_in: i64, fan_out: i64, rng: &mut ChaCha8Rng) -> Result<Tensor> {
     let limit = (6.0 / (fan_in + fan_out) as f64).sqrt() as f32;
     let count: i64 = shape.iter().product();
     let values: Vec<f32> = (0..count).map(|_| rng.random_range(-limit..limit)).collect();
