@@ -27,6 +27,9 @@
 //!
 //! A table of numbers in a file (CSV/TSV, NumPy `.npy`/`.npz`, IDX) is read by [`load_table`],
 //! which picks the reader from the file name and returns features flattened to `[n, d]`.
+//!
+//! Time series in the sktime/aeon `.ts` format are read by [`load_ts`] into [`Sequences`]
+//! (`[n, max_len, dims]`, unequal lengths padded with `NaN`).
 
 pub mod checksum;
 pub mod csv;
@@ -43,6 +46,7 @@ pub mod split;
 pub mod standardize;
 pub mod synthetic;
 pub mod table;
+pub mod ts;
 #[cfg(feature = "tch")]
 pub mod tensor;
 
@@ -55,3 +59,4 @@ pub use split::SplitConfig;
 pub use standardize::Standardizer;
 pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
 pub use table::{load_table, Table, TableOptions};
+pub use ts::{load_ts, parse_ts, Sequences};
