@@ -1,5 +1,5 @@
-//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy parsing, MNIST/Fashion-MNIST
-//! loading, data-directory resolution and downloads; tensors behind the `tch` feature.
+//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy/`.ts` parsing, MNIST/Fashion-MNIST
+//! and UCR/UEA loading, data-directory resolution and downloads; tensors behind the `tch` feature.
 //!
 //! Data is plain: generators and parsers produce a [`Data`] (row-major `f32` features with a
 //! shape, optional `i64` labels) without libtorch. The `tch` feature adds
@@ -57,6 +57,9 @@ pub use mnist::{IdxDataset, ImageLayout};
 pub use npy::{load_npy, load_npy_labels, load_npz};
 pub use split::SplitConfig;
 pub use standardize::Standardizer;
-pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
+pub use synthetic::{
+    BlobCenters, BlobsConfig, CirclesConfig, ControlChartConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig,
+    CONTROL_CHART_CLASSES,
+};
 pub use table::{load_table, Table, TableOptions};
 pub use ts::{load_ts, parse_ts, Sequences};
