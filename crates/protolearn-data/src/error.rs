@@ -89,11 +89,13 @@ pub enum Error {
         /// What the file holds.
         found: String,
     },
-    /// A file whose MD5 (of its uncompressed content) differs from the pinned one.
-    #[error("{}: checksum mismatch: expected MD5 {expected} of the uncompressed content, found {found}", path.display())]
+    /// A file whose digest (of its uncompressed content) differs from the pinned one.
+    #[error("{}: checksum mismatch: expected {algorithm} {expected} of the uncompressed content, found {found}", path.display())]
     Checksum {
         /// The file that failed verification.
         path: PathBuf,
+        /// The digest algorithm: `"MD5"` (MNIST) or `"SHA-256"` (UCR/UEA `.ts` files).
+        algorithm: &'static str,
         /// The pinned digest (lowercase hex).
         expected: String,
         /// The digest of the file's uncompressed content.
@@ -102,7 +104,7 @@ pub enum Error {
     /// A dataset absent from every directory of the search order.
     #[error("dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}", display_paths(searched))]
     NotFound {
-        /// Dataset name (`mnist`, `fashion-mnist`).
+        /// Dataset name (`mnist`, `fashion-mnist`, `ucr/GunPoint`).
         dataset: String,
         /// Dataset directories that were searched, in order.
         searched: Vec<PathBuf>,

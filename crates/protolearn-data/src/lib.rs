@@ -29,7 +29,8 @@
 //! which picks the reader from the file name and returns features flattened to `[n, d]`.
 //!
 //! Time series in the sktime/aeon `.ts` format are read by [`load_ts`] into [`Sequences`]
-//! (`[n, max_len, dims]`, unequal lengths padded with `NaN`).
+//! (`[n, max_len, dims]`, unequal lengths padded with `NaN`); the UCR/UEA datasets that
+//! `cargo xtask setup` extracts into `data/ucr/` are loaded with [`load_ucr`].
 
 pub mod checksum;
 pub mod csv;
@@ -47,6 +48,7 @@ pub mod standardize;
 pub mod synthetic;
 pub mod table;
 pub mod ts;
+pub mod ucr;
 #[cfg(feature = "tch")]
 pub mod tensor;
 
@@ -63,3 +65,4 @@ pub use synthetic::{
 };
 pub use table::{load_table, Table, TableOptions};
 pub use ts::{load_ts, parse_ts, Sequences};
+pub use ucr::{load_ucr, SequenceSplit, UCR_DATASETS};
