@@ -47,10 +47,10 @@ pub mod split;
 pub mod standardize;
 pub mod synthetic;
 pub mod table;
-pub mod ts;
-pub mod ucr;
 #[cfg(feature = "tch")]
 pub mod tensor;
+pub mod ts;
+pub mod ucr;
 
 pub use data::{Data, TrainTest};
 pub use error::{Error, Result};

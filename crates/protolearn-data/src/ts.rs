@@ -156,9 +156,7 @@ impl Header {
         let rest = rest.trim();
         let field = format!("@{tag}");
         let flag = || parse_bool(at, &field, rest);
-        let count = || {
-            rest.parse::<usize>().ok().filter(|&v| v >= 1).ok_or_else(|| at.ts(&field, "an integer >= 1", quoted(rest)))
-        };
+        let count = || rest.parse::<usize>().ok().filter(|&v| v >= 1).ok_or_else(|| at.ts(&field, "an integer >= 1", quoted(rest)));
         match tag.to_ascii_lowercase().as_str() {
             "problemname" => self.name = Some(rest.to_owned()).filter(|n| !n.is_empty()),
             "timestamps" => {

@@ -42,9 +42,11 @@ pub fn load_ucr(dirs: &DataDirs, name: &str) -> Result<SequenceSplit> {
         return Err(Error::invalid("name", "a dataset name such as \"GunPoint\" (no path)", format!("{name:?}")));
     }
     let [train_stem, test_stem] = [format!("{name}_TRAIN.ts"), format!("{name}_TEST.ts")];
-    let found = dirs.roots().iter().map(|root| root.join("ucr").join(name)).find_map(|dir| {
-        Some((existing_file(&dir, &train_stem)?, existing_file(&dir, &test_stem)?))
-    });
+    let found = dirs
+        .roots()
+        .iter()
+        .map(|root| root.join("ucr").join(name))
+        .find_map(|dir| Some((existing_file(&dir, &train_stem)?, existing_file(&dir, &test_stem)?)));
     let Some((train_path, test_path)) = found else {
         return Err(not_found(dirs, name));
     };
@@ -52,7 +54,12 @@ pub fn load_ucr(dirs: &DataDirs, name: &str) -> Result<SequenceSplit> {
     let test = read_verified(&test_path, name, &test_stem)?;
     if train.dims != test.dims || train.class_names != test.class_names {
         return Err(Error::Shape {
-            expected: format!("{} with the training file's {} dimensions and classes {:?}", test_path.display(), train.dims, train.class_names),
+            expected: format!(
+                "{} with the training file's {} dimensions and classes {:?}",
+                test_path.display(),
+                train.dims,
+                train.class_names
+            ),
             got: format!("{} dimensions and classes {:?}", test.dims, test.class_names),
         });
     }
