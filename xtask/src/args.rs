@@ -8,7 +8,8 @@ usage: cargo xtask <task> [options]
 
 tasks:
   setup      install libtorch 2.11.0 into .libtorch/ (pip, torch==2.11.0) and make MNIST and
-             Fashion-MNIST available (found locally or downloaded into data/)
+             Fashion-MNIST available (found locally or downloaded into data/), and the UCR/UEA
+             .ts files (GunPoint, JapaneseVowels, ...; 8.2 MB from the PyPI wheel aeon==1.6.0) in data/ucr/
              options: --skip-data
   doctor     print the libtorch in use against the version tch needs, CUDA linkage and GPU
              visibility, and where each dataset was found; non-zero exit on a mismatch

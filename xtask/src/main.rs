@@ -2,11 +2,13 @@
 //!
 //! Depends on neither tch nor any workspace crate and builds in its own target dir
 //! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`.
+//! The UCR/UEA checksum table is shared with protolearn-data by `include!`, not by a dependency.
 
 mod args;
 mod libtorch;
 mod process;
 mod tasks;
+mod ucr;
 
 use std::process::ExitCode;
 

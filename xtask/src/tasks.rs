@@ -1,7 +1,7 @@
 //! The xtask tasks: setup, doctor, test and bench-all.
 
 use crate::args::{Command, USAGE};
-use crate::{libtorch, process};
+use crate::{libtorch, process, ucr};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -51,7 +51,8 @@ fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// Makes libtorch (and, unless skipped, the datasets) available; returns the libtorch folder.
+/// Makes libtorch (and, unless skipped, the datasets: MNIST, Fashion-MNIST, UCR/UEA) available;
+/// returns the libtorch folder.
 fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
     let start = Instant::now();
     let libtorch = ensure_libtorch(root)?;
@@ -67,6 +68,13 @@ fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
             (Ok(()), _) => println!("xtask: datasets ready in {:.0} s", start.elapsed().as_secs_f64()),
             (Err(err), DataNeed::Required) => return Err(err),
             (Err(err), _) => eprintln!("xtask: warning: datasets are not all available ({err:#}); tests that need them will say they skip"),
+        }
+        // Only bench-all and the UCR tests need these: a failure is a warning, whatever `data` says.
+        if let Err(err) = ucr::ensure(root, &process::python()) {
+            eprintln!(
+                "xtask: warning: UCR/UEA datasets are not available ({err:#}); make PyPI reachable and rerun \
+                 `cargo xtask setup`, or copy the .ts files into data/ucr/<Name>/"
+            );
         }
     }
     Ok(libtorch)
@@ -97,7 +105,7 @@ fn ensure_libtorch(root: &Path) -> Result<PathBuf> {
                 println!("xtask: libtorch {version} at {} is not {required}: reinstalling", dir.display());
             }
             let site = libtorch::site_dir(&dir)?;
-            let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+            let python = process::python();
             println!(
                 "xtask: installing libtorch {required} (PyPI wheel torch=={required}, about 4.6 GB with its CUDA \
                  libraries) into {} with {python} -m pip",

@@ -7,7 +7,9 @@ use crate::error::{Error, Result};
 /// `shape[0]` is the number of samples; the remaining dimensions describe one sample
 /// (`[n, d]` for vectors, `[n, 1, 28, 28]` for MNIST images). Labels are class indices
 /// `0..C`. Build it with [`Data::new`], which checks these invariants; the fields are public
-/// for reading, and code that mutates them must keep the invariants.
+/// for reading, and code that mutates them must keep the invariants. One exception:
+/// [`Sequences::to_data`](crate::Sequences::to_data) marks the padding of unequal-length series
+/// with `NaN` (shape `[n, max_len, dims]`), which [`Data::new`] would reject.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     /// Human-readable name (`"moons"`, `"mnist-train"`, a CSV file stem).

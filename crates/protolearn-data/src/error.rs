@@ -45,6 +45,36 @@ pub enum Error {
         /// What the file holds.
         found: String,
     },
+    /// A line of a `.ts` time-series file (sktime/aeon format) that cannot be used: a header
+    /// line, a value, a class label, or a case whose lengths or dimension count disagree with
+    /// the header or the other cases.
+    #[error("{}: line {line}, {field}: expected {expected}, found {found}", path.display())]
+    Ts {
+        /// The `.ts` file (or the source name given to the parser).
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The part of the line at fault: a header tag (`@seriesLength`), `class label`,
+        /// `dimension 2, step 17` (0-based), `dimensions` or `lengths`.
+        field: String,
+        /// What was expected.
+        expected: String,
+        /// What the file holds.
+        found: String,
+    },
+    /// A valid feature of a file format that this crate does not read (time stamps in a `.ts`
+    /// file, a missing value inside a series).
+    #[error("{}: line {line}, {field}: not supported: {reason}", path.display())]
+    Unsupported {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The part of the line at fault (as for [`Error::Ts`]).
+        field: String,
+        /// What is not supported, and why.
+        reason: String,
+    },
     /// A NumPy `.npy` file, or one array of an `.npz` archive, whose header, dtype, shape or
     /// values cannot be used (also: an `.npz` key that is absent, a label count that differs
     /// from the sample count).
@@ -59,11 +89,13 @@ pub enum Error {
         /// What the file holds.
         found: String,
     },
-    /// A file whose MD5 (of its uncompressed content) differs from the pinned one.
-    #[error("{}: checksum mismatch: expected MD5 {expected} of the uncompressed content, found {found}", path.display())]
+    /// A file whose digest (of its uncompressed content) differs from the pinned one.
+    #[error("{}: checksum mismatch: expected {algorithm} {expected} of the uncompressed content, found {found}", path.display())]
     Checksum {
         /// The file that failed verification.
         path: PathBuf,
+        /// The digest algorithm: `"MD5"` (MNIST) or `"SHA-256"` (UCR/UEA `.ts` files).
+        algorithm: &'static str,
         /// The pinned digest (lowercase hex).
         expected: String,
         /// The digest of the file's uncompressed content.
@@ -72,7 +104,7 @@ pub enum Error {
     /// A dataset absent from every directory of the search order.
     #[error("dataset `{dataset}` not found; looked in {}.\nTo fix: {hint}", display_paths(searched))]
     NotFound {
-        /// Dataset name (`mnist`, `fashion-mnist`).
+        /// Dataset name (`mnist`, `fashion-mnist`, `ucr/GunPoint`).
         dataset: String,
         /// Dataset directories that were searched, in order.
         searched: Vec<PathBuf>,

@@ -1,5 +1,5 @@
-//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy parsing, MNIST/Fashion-MNIST
-//! loading, data-directory resolution and downloads; tensors behind the `tch` feature.
+//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy/`.ts` parsing, MNIST/Fashion-MNIST
+//! and UCR/UEA loading, data-directory resolution and downloads; tensors behind the `tch` feature.
 //!
 //! Data is plain: generators and parsers produce a [`Data`] (row-major `f32` features with a
 //! shape, optional `i64` labels) without libtorch. The `tch` feature adds
@@ -27,6 +27,10 @@
 //!
 //! A table of numbers in a file (CSV/TSV, NumPy `.npy`/`.npz`, IDX) is read by [`load_table`],
 //! which picks the reader from the file name and returns features flattened to `[n, d]`.
+//!
+//! Time series in the sktime/aeon `.ts` format are read by [`load_ts`] into [`Sequences`]
+//! (`[n, max_len, dims]`, unequal lengths padded with `NaN`); the UCR/UEA datasets that
+//! `cargo xtask setup` extracts into `data/ucr/` are loaded with [`load_ucr`].
 
 pub mod checksum;
 pub mod csv;
@@ -45,6 +49,8 @@ pub mod synthetic;
 pub mod table;
 #[cfg(feature = "tch")]
 pub mod tensor;
+pub mod ts;
+pub mod ucr;
 
 pub use data::{Data, TrainTest};
 pub use error::{Error, Result};
@@ -53,5 +59,10 @@ pub use mnist::{IdxDataset, ImageLayout};
 pub use npy::{load_npy, load_npy_labels, load_npz};
 pub use split::SplitConfig;
 pub use standardize::Standardizer;
-pub use synthetic::{BlobCenters, BlobsConfig, CirclesConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig};
+pub use synthetic::{
+    BlobCenters, BlobsConfig, CirclesConfig, ControlChartConfig, FeatureRole, Madelon, MadelonConfig, MoonsConfig, SpiralConfig,
+    CONTROL_CHART_CLASSES,
+};
 pub use table::{load_table, Table, TableOptions};
+pub use ts::{load_ts, parse_ts, Sequences};
+pub use ucr::{load_ucr, SequenceSplit, UCR_DATASETS};

@@ -10,9 +10,11 @@ use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::idx::read_idx;
 use crate::npy::{load_npy, load_npy_labels, load_npz};
+use crate::ts::load_ts;
 
 /// The file names [`load_table`] accepts, for error messages.
 const ACCEPTED: &str = "a name ending in .csv, .tsv, .txt (CSV with a header), .npy, .npz, \
+                        a .ts time-series file (optionally followed by .gz), \
                         or an IDX name ending in -ubyte or .idx (optionally followed by .gz)";
 
 /// How [`load_table`] reads a file; every field is optional and `Default` reads a plain,
@@ -55,6 +57,7 @@ enum Format {
     Npy,
     Npz,
     Idx,
+    Ts,
 }
 
 /// Picks the format from the file name (case-insensitive); `None` for an unknown name.
@@ -64,8 +67,11 @@ fn format_of(path: &Path) -> Option<Format> {
     if unzipped.ends_with("-ubyte") || unzipped.ends_with(".idx") {
         return Some(Format::Idx);
     }
+    if unzipped.ends_with(".ts") {
+        return Some(Format::Ts);
+    }
     if unzipped.len() != name.len() {
-        return None; // only IDX files may be gzipped
+        return None; // only IDX and .ts files may be gzipped
     }
     match name.rsplit_once('.')?.1 {
         "csv" | "txt" => Some(Format::Csv { delimiter: b',' }),
@@ -84,6 +90,7 @@ fn format_of(path: &Path) -> Option<Format> {
 /// | `.npy` | [`load_npy`] | path of a labels file |
 /// | `.npz` | [`load_npz`], key `features_key` (default `"x"`) | key of the labels array |
 /// | `*-ubyte`, `*.idx`, either + `.gz` | [`read_idx`]: raw byte values `0..=255`, not rescaled | path of a labels file |
+/// | `.ts`, `.ts.gz` | [`load_ts`], equal-length series only, `[n, T, D]` flattened to `[n, T·D]` (time-major) | none: `@classLabel` of the file |
 ///
 /// The features always come back flattened to `[n, d]`, `feature_names` always has `d`
 /// entries. An option that does not apply to the format (`features_key` outside `.npz`,
@@ -119,6 +126,13 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             format!("{:?} for {}", char::from(d), path.display()),
         ));
     }
+    if let (Some(labels), Format::Ts) = (&options.labels, format) {
+        return Err(Error::invalid(
+            "labels",
+            "None for a .ts file (its labels come from its @classLabel header)",
+            format!("{labels:?} for {}", path.display()),
+        ));
+    }
     let (data, feature_names, classes) = match format {
         Format::Csv { delimiter } => {
             let cfg = CsvConfig {
@@ -136,6 +150,19 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             (load_npz(path, key, options.labels.as_deref())?, Vec::new(), None)
         }
         Format::Idx => (with_label_file(load_idx_features(path)?, path, options.labels.as_deref())?, Vec::new(), None),
+        Format::Ts => {
+            let seqs = load_ts(path)?;
+            if !seqs.equal_length() {
+                let (lo, hi) = seqs.lengths.iter().fold((usize::MAX, 0), |(lo, hi), &l| (lo.min(l), hi.max(l)));
+                return Err(Error::invalid(
+                    "path",
+                    "a .ts file of equal-length series (padding would become features; read unequal lengths with `load_ts`)",
+                    format!("{} with lengths {lo}..={hi}", path.display()),
+                ));
+            }
+            let classes = seqs.labels.is_some().then(|| seqs.class_names.clone());
+            (seqs.to_data(), Vec::new(), classes)
+        }
     };
     let data = data.flattened();
     let d = data.n_features();
@@ -222,6 +249,8 @@ mod tests {
         for idx in ["train-images-idx3-ubyte", "train-images.idx3-ubyte.gz", "x.idx", "x.idx.gz"] {
             assert_eq!(f(idx), Some(Format::Idx), "{idx}");
         }
+        assert_eq!(f("GunPoint_TRAIN.ts"), Some(Format::Ts));
+        assert_eq!(f("GunPoint_TRAIN.TS.gz"), Some(Format::Ts));
         for unknown in ["x.parquet", "x.csv.gz", "x.npy.gz", "README", ""] {
             assert_eq!(f(unknown), None, "{unknown}");
         }

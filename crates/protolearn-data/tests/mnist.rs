@@ -92,7 +92,8 @@ fn corrupt_file_is_a_checksum_error_naming_it() {
     let bad = root.path().join("mnist").join(stem);
     for result in [dirs.locate(IdxDataset::Mnist).map(|_| ()), load(IdxDataset::Mnist, &dirs, ImageLayout::Flat).map(|_| ())] {
         match result {
-            Err(Error::Checksum { path, expected, found }) => {
+            Err(Error::Checksum { path, algorithm, expected, found }) => {
+                assert_eq!(algorithm, "MD5");
                 assert_eq!(path, bad);
                 assert_eq!(expected, "27ae3e4e09519cfbb04c329615203637");
                 assert_eq!(found, md5_hex(&content));

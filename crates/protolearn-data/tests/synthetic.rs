@@ -1,9 +1,12 @@
-//! Synthetic generators: shapes, labels, reproducibility (pinned fingerprints), distributions, errors.
+//! Synthetic generators: shapes, labels, reproducibility (pinned fingerprints), distributions (control-chart class shapes), errors.
 
 mod common;
 
 use common::fingerprint;
-use protolearn_data::{BlobCenters, BlobsConfig, CirclesConfig, Data, Error, FeatureRole, MadelonConfig, MoonsConfig, SpiralConfig};
+use protolearn_data::{
+    BlobCenters, BlobsConfig, CirclesConfig, ControlChartConfig, Data, Error, FeatureRole, MadelonConfig, MoonsConfig, SpiralConfig,
+    CONTROL_CHART_CLASSES,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -218,4 +221,97 @@ fn invalid_parameters_are_typed_errors() {
     invalid(MadelonConfig { class_sep: f64::INFINITY, ..Default::default() }.generate(g), "class_sep");
     let shape = BlobsConfig { centers: BlobCenters::Given(vec![vec![0.0; 3]]), ..Default::default() };
     assert!(matches!(shape.generate(g), Err(Error::Shape { .. })));
+}
+
+/// The series of class `label` of a `[n, T, 1]` control-chart set, as `f64`.
+fn series_of(d: &Data, label: i64) -> Vec<Vec<f64>> {
+    d.rows().zip(d.labels.iter().flatten()).filter(|(_, &l)| l == label).map(|(r, _)| r.iter().map(|&v| f64::from(v)).collect()).collect()
+}
+
+/// Least-squares slope of `y` against `t = 1..=n`.
+fn slope(y: &[f64]) -> f64 {
+    let n = y.len() as f64;
+    let (tm, ym) = ((n + 1.0) / 2.0, y.iter().sum::<f64>() / n);
+    let cov: f64 = y.iter().enumerate().map(|(i, v)| (i as f64 + 1.0 - tm) * (v - ym)).sum();
+    cov / y.iter().enumerate().map(|(i, _)| (i as f64 + 1.0 - tm).powi(2)).sum::<f64>()
+}
+
+/// `max over split points p in [n/3, 2n/3] of mean(y[p..]) - mean(y[..p])` (`sign = 1`), or the
+/// most negative such difference (`sign = -1`, returned negated back).
+fn jump(y: &[f64], sign: f64) -> f64 {
+    let n = y.len();
+    let mean = |s: &[f64]| s.iter().sum::<f64>() / s.len() as f64;
+    let best = (n / 3..=2 * n / 3).map(|p| sign * (mean(&y[p..]) - mean(&y[..p]))).fold(f64::MIN, f64::max);
+    sign * best
+}
+
+/// Sample autocorrelation of `y` at `lag` (demeaned, normalised by the lag-0 sum).
+fn acf(y: &[f64], lag: usize) -> f64 {
+    let m = y.iter().sum::<f64>() / y.len() as f64;
+    let c0: f64 = y.iter().map(|v| (v - m).powi(2)).sum();
+    y.iter().zip(&y[lag..]).map(|(a, b)| (a - m) * (b - m)).sum::<f64>() / c0
+}
+
+#[test]
+fn control_chart_shape_labels_and_reproducibility() {
+    let d = ControlChartConfig::default().generate(&mut rng(1)).unwrap();
+    assert_eq!(d.shape, vec![600, 60, 1]);
+    assert_eq!(d.class_counts(), Some(vec![100; 6]));
+    assert_eq!(d.labels.as_ref().map(|l| (l[0], l[599])), Some((0, 5)), "class by class");
+    assert_eq!(CONTROL_CHART_CLASSES[4], "upward shift");
+    let small = ControlChartConfig { n_per_class: 2, length: 6 }.generate(&mut rng(1)).unwrap();
+    assert_eq!(small.shape, vec![12, 6, 1]);
+    check_reproducible(
+        |s| ControlChartConfig { n_per_class: 5, length: 60 }.generate(&mut rng(s)).unwrap(),
+        "91ba61dbd7ac69f949ed1dcef5a2fc58",
+        [25.893553, 26.015873],
+    );
+    for bad in [ControlChartConfig { n_per_class: 0, length: 60 }, ControlChartConfig { n_per_class: 1, length: 5 }] {
+        assert!(matches!(bad.generate(&mut rng(1)), Err(Error::InvalidParameter { .. })), "{bad:?}");
+    }
+}
+
+/// Each class has its defining shape, on 50 series per class of length n = 60.
+///
+/// Thresholds come from the formulas, not from tuning: the noise `r s`, `r ~ U(-3, 3)`, `s = 2`
+/// has variance 6²/3 = 12 (sd 3.46); the least-squares slope over t = 1..60 then has standard
+/// error 3.46 / sqrt(sum (t - 30.5)²) = 3.46 / 134 = 0.026. A mean difference across a split
+/// at p in [20, 40] has standard error at most 3.46 sqrt(1/20 + 1/40) = 0.95.
+#[test]
+fn control_chart_classes_have_their_shapes() {
+    let d = ControlChartConfig { n_per_class: 50, length: 60 }.generate(&mut rng(3)).unwrap();
+    let class = |label| series_of(&d, label);
+    // Trends: g >= 0.2, so every slope exceeds 0.2 - 3.8 se = 0.1 (one chance in ~10^6 per
+    // series to fall below); the class mean is E[g] = 0.35 within 4 se of a mean of 50
+    // (sd of U(0.2, 0.5) = 0.087, / sqrt(50) = 0.012: ±0.05).
+    for (label, sign) in [(2, 1.0), (3, -1.0)] {
+        let slopes: Vec<f64> = class(label).iter().map(|y| sign * slope(y)).collect();
+        assert!(slopes.iter().all(|&s| s > 0.1), "class {label}: {slopes:?}");
+        let mean = slopes.iter().sum::<f64>() / slopes.len() as f64;
+        assert!((mean - 0.35).abs() < 0.05, "class {label}: mean slope {mean}");
+    }
+    // Normal: slope 0 ± 0.12 (4.6 se). Cyclic: a sinusoid with a <= 15, T in [10, 15] over 60
+    // steps has a least-squares slope of at most 0.118 (computed over the T range), so 0.25
+    // leaves 5 se of noise.
+    assert!(class(0).iter().all(|y| slope(y).abs() < 0.12));
+    assert!(class(1).iter().all(|y| slope(y).abs() < 0.25));
+    // Shifts: at the split p = ceil(t3) the difference is ±x with x >= 7.5, so the largest
+    // difference exceeds 5 (2.6 se below 7.5 at worst). Pure noise: 21 splits, each within
+    // 4.5 = 4.7 se.
+    assert!(class(4).iter().all(|y| jump(y, 1.0) > 5.0));
+    assert!(class(5).iter().all(|y| jump(y, -1.0) < -5.0));
+    assert!(class(0).iter().all(|y| jump(y, 1.0).abs() < 4.5 && jump(y, -1.0).abs() < 4.5));
+    // Cyclic: the sinusoid (variance a²/2 >= 50 against the noise's 12) makes the autocorrelation
+    // peak over lags 5..=20 sit at the period (10..=15, ±1 for rounding) with a value near
+    // 0.8 (1 - T/60) >= 0.6; take 0.4. Normal: the class-mean autocorrelation at lags 10..=15
+    // is 0 ± 0.13 / sqrt(50) = 0.018 per lag; take 0.1.
+    for y in class(1) {
+        let (lag, peak) = (5..=20).map(|l| (l, acf(&y, l))).fold((0, f64::MIN), |b, c| if c.1 > b.1 { c } else { b });
+        assert!((9..=16).contains(&lag) && peak > 0.4, "cyclic peak at lag {lag}: {peak}");
+    }
+    let normal = class(0);
+    for lag in 10..=15 {
+        let mean = normal.iter().map(|y| acf(y, lag)).sum::<f64>() / normal.len() as f64;
+        assert!(mean.abs() < 0.1, "normal class-mean autocorrelation at lag {lag}: {mean}");
+    }
 }

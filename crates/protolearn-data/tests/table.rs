@@ -158,6 +158,7 @@ fn unknown_names_and_misplaced_options_are_errors() {
         msg,
         format!(
             "invalid parameter `path`: expected a name ending in .csv, .tsv, .txt (CSV with a header), .npy, .npz, \
+             a .ts time-series file (optionally followed by .gz), \
              or an IDX name ending in -ubyte or .idx (optionally followed by .gz), found {}",
             parquet.display()
         )

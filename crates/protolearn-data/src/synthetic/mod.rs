@@ -1,4 +1,4 @@
-//! Reproducible synthetic datasets (spiral, moons, circles, blobs, MADELON) and their shared plumbing.
+//! Reproducible synthetic datasets (spiral, moons, circles, blobs, MADELON, control charts) and their shared plumbing.
 //!
 //! Every generator is a config struct with `Default` and a `generate(&mut rng) -> Result<Data>`
 //! method. Given the same RNG state (callers use `ChaCha8Rng::seed_from_u64`), the output is the
@@ -10,12 +10,14 @@
 
 mod blobs;
 mod circles;
+mod control_chart;
 mod madelon;
 mod moons;
 mod spiral;
 
 pub use blobs::{BlobCenters, BlobsConfig};
 pub use circles::CirclesConfig;
+pub use control_chart::{ControlChartConfig, CONTROL_CHART_CLASSES};
 pub use madelon::{FeatureRole, Madelon, MadelonConfig};
 pub use moons::MoonsConfig;
 pub use spiral::SpiralConfig;

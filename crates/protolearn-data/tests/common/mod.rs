@@ -98,3 +98,22 @@ pub fn write_npz(path: &std::path::Path, f32_arrays: &[(&str, &[u64], &[f32])], 
         w.finish().expect("test fixture");
     }
 }
+
+/// The data roots that `cargo xtask setup` fills with UCR/UEA files (`$PROTOLEARN_DATA`, then the
+/// repository's `data/`), or `None` (with a visible message) when none holds `ucr/`.
+///
+/// # Panics
+/// When no root holds `ucr/` and `PROTOLEARN_REQUIRE_DATA=1` (set by CI): the test must fail.
+pub fn ucr_dirs(what: &str) -> Option<protolearn_data::DataDirs> {
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data");
+    let env = std::env::var_os(protolearn_data::locate::DATA_ENV).map(PathBuf::from);
+    let dirs = protolearn_data::DataDirs::from_parts(None, env, local);
+    if dirs.roots().iter().any(|r| r.join("ucr").is_dir()) {
+        Some(dirs)
+    } else if protolearn_data::locate::data_required() {
+        panic!("{what}: no ucr/ in {:?} and PROTOLEARN_REQUIRE_DATA=1 (run `cargo xtask setup`)", dirs.roots());
+    } else {
+        eprintln!("skipping {what}: no ucr/ in {:?} (run `cargo xtask setup`)", dirs.roots());
+        None
+    }
+}
