@@ -13,7 +13,7 @@ use protolearn_train::checkpoint;
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig, Phase};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
 use tch::{nn, Device};
@@ -266,4 +266,55 @@ fn interrupted_desom_resumes_bit_for_bit() {
     }
     let no_dir = DesomTrainConfig { resume: true, ..base };
     assert!(fit_desom(&data, None, &m, &no_dir, &mut Silent).is_err(), "resume needs a checkpoint folder");
+}
+
+/// Purity required of a sequence DESOM on three shape classes (chance about 0.33).
+const SEQUENCE_PURITY: f64 = 0.9;
+
+/// 3 x 40 noisy sequences of 24 steps: a sine period, a rising and a falling ramp (labels 0, 1, 2);
+/// every other sequence of the ramps ends after 16 steps (NaN padding).
+fn shapes(seed: u64) -> Dataset {
+    let (per_class, steps) = (40usize, 24usize);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut values = Vec::with_capacity(3 * per_class * steps);
+    let mut labels = Vec::new();
+    for class in 0..3i64 {
+        for i in 0..per_class {
+            let len = if class > 0 && i % 2 == 1 { 16 } else { steps };
+            for t in 0..steps {
+                let s = t as f32 / steps as f32;
+                let clean = match class {
+                    0 => (std::f32::consts::TAU * s).sin(),
+                    1 => 2.0 * s - 1.0,
+                    _ => 1.0 - 2.0 * s,
+                };
+                values.push(if t < len { clean + rng.random_range(-0.1f32..0.1) } else { f32::NAN });
+            }
+            labels.push(class);
+        }
+    }
+    let x = tch::Tensor::from_slice(&values).view([(3 * per_class) as i64, steps as i64, 1]);
+    Dataset::new(x, Some(tch::Tensor::from_slice(&labels))).expect("dataset")
+}
+
+#[test]
+fn sequence_backbones_learn_shape_classes() {
+    use protolearn_layers::autoencoder::{LstmConfig, TemporalConfig};
+    let data = shapes(5);
+    let backbones = [
+        AutoencoderConfig::Lstm(LstmConfig { steps: 24, features: 1, hidden: vec![16], latent_dim: 2, conditional: false }),
+        AutoencoderConfig::Lstm(LstmConfig { steps: 24, features: 1, hidden: vec![16], latent_dim: 2, conditional: true }),
+        AutoencoderConfig::Temporal(TemporalConfig { steps: 24, features: 1, filters: vec![8, 8], kernel_size: 3, pool: 2, latent_dim: 2 }),
+    ];
+    for backbone in backbones {
+        let m = model_with(backbone.clone(), 2);
+        let cfg = DesomTrainConfig { batch_size: 32, log_every: 150, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 300, 3) };
+        let run = fit_desom(&data, Some(&data), &m, &cfg, &mut Silent).expect("fit");
+        let records = joint(&run.history);
+        let (first, last) = (records[0], records[records.len() - 1]);
+        assert!(last.reconstruction < first.reconstruction, "{backbone:?}: {records:?}");
+        let purity = last.purity.expect("labelled");
+        assert!(purity >= SEQUENCE_PURITY, "{backbone:?}: purity {purity}");
+        assert_eq!(run.model.decoded_prototypes().expect("decode").size(), vec![4, 24, 1]);
+    }
 }

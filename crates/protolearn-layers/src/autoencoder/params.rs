@@ -32,7 +32,7 @@ impl Dense {
     }
 
     /// # Shapes
-    /// `x`: `[n, in]` → `[n, out]`.
+    /// `x`: `[..., in]` → `[..., out]`.
     pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
         x.linear(&self.weight, Some(&self.bias))
     }
