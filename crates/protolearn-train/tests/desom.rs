@@ -1,6 +1,7 @@
 //! DESOM trained by iterations (paper 002, Algorithm 3): synthetic blobs in 20-D (always run),
 //! an MNIST subset (skipped with a message when MNIST is not found), pretraining and update
-//! interval, checkpoint round trip, config files.
+//! interval, checkpoint round trip, config files, and the LSTM and temporal-convolution
+//! backbones on three NaN-padded sequence shapes.
 
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{mnist, BlobCenters, BlobsConfig, DataDirs, IdxDataset, ImageLayout};

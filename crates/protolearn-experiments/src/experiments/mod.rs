@@ -13,6 +13,7 @@ pub mod paper003_lvq;
 pub mod paper003_reject;
 pub mod paper003_relevance;
 pub mod paper003_toy;
+pub mod paper004_sequences;
 
 use crate::context::RunContext;
 use crate::report::Section;
@@ -37,4 +38,5 @@ pub const ALL: &[Experiment] = &[
     Experiment { name: "paper003_relevance", run: paper003_relevance::run },
     Experiment { name: "paper003_reject", run: paper003_reject::run },
     Experiment { name: "paper003_toy", run: paper003_toy::run },
+    Experiment { name: "paper004_sequences", run: paper004_sequences::run },
 ];

@@ -1,0 +1,254 @@
+//! Paper 004, Sec. 4: DESOM for sequences. LSTM-DESOM and the temporal-convolution DESOM against
+//! k-means and the batch SOM on the raw series and the two-stage AE + SOM with the same
+//! backbones, on Synthetic Control and UCR/UEA sets: purity, NMI, test QE / TE, training time,
+//! decoded prototypes as small line plots per unit and a latent U-matrix.
+
+mod data;
+mod figures;
+mod models;
+
+use crate::context::RunContext;
+use crate::report::{mean_std, Section, Table};
+use anyhow::{Context, Result};
+use data::{ControlChartSpec, SequenceSet};
+use models::{Fitted, Inputs, Model};
+use protolearn_data::tensor::Dataset;
+use protolearn_metrics::{
+    best_matching_units, normalized_mutual_info, purity, quantization_error_from, topographic_error_from, Contingency, Grid, Matrix,
+    NmiAverage,
+};
+use protolearn_train::optim::OptimizerConfig;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::Instant;
+use tch::{Device, Kind, Tensor};
+
+/// The spec shipped with the project.
+pub const SPEC: &str = include_str!("../../../../../benches/specs/paper004_sequences.toml");
+
+/// The experiment spec (benches/specs/paper004_sequences.toml).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The map of every SOM and DESOM (and `k` of k-means).
+    pub grid: Grid,
+    /// SOM loss weight `γ` (paper 002, Table 2: 1e-3).
+    pub gamma: f64,
+    /// Optimizer of DESOM and the AE pretraining.
+    pub optimizer: OptimizerConfig,
+    /// Minibatch size (capped at the train split's size).
+    pub batch_size: usize,
+    /// The LSTM autoencoder's widths.
+    pub lstm: LstmSpec,
+    /// The temporal convolutional autoencoder's layers.
+    pub temporal: TemporalSpec,
+    /// The generated Synthetic Control splits.
+    pub synthetic_control: ControlChartSpec,
+    /// k-means of the raw-series baseline.
+    pub kmeans: KMeansSpec,
+    /// The quick preset.
+    pub quick: PresetSpec,
+    /// The full preset.
+    pub full: PresetSpec,
+}
+
+/// Widths of the LSTM autoencoder (its steps and features come from the data).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LstmSpec {
+    /// Encoder layer widths.
+    pub hidden: Vec<i64>,
+    /// Code size `L`.
+    pub latent_dim: i64,
+    /// Decoder fed the reversed input (teacher forcing).
+    pub conditional: bool,
+}
+
+/// Layers of the temporal convolutional autoencoder (its steps and features come from the data).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemporalSpec {
+    /// Filters per block (dilation `2^i`).
+    pub filters: Vec<i64>,
+    /// Kernel size.
+    pub kernel_size: i64,
+    /// Max-pooling factor.
+    pub pool: i64,
+    /// Code size `L`.
+    pub latent_dim: i64,
+}
+
+/// k-means settings.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KMeansSpec {
+    /// Restarts.
+    pub n_init: usize,
+    /// Lloyd iterations at most.
+    pub max_iter: usize,
+    /// Relative tolerance.
+    pub tol: f64,
+}
+
+/// The sizes of one preset.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PresetSpec {
+    /// Training seeds.
+    pub seeds: Vec<u64>,
+    /// The sets that run.
+    pub datasets: Vec<SequenceSet>,
+    /// Joint DESOM iterations.
+    pub iterations: usize,
+    /// `L_R`-only iterations of the AE + SOM autoencoders.
+    pub pretrain_iterations: usize,
+    /// Passes of the batch SOMs.
+    pub som_iterations: usize,
+    /// DESOM history interval.
+    pub log_every: usize,
+}
+
+/// Metric → values over seeds, per model, per dataset.
+type Results = BTreeMap<String, BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>>>;
+
+/// One row of `history.csv`.
+#[derive(Debug, Serialize)]
+struct HistoryRow {
+    dataset: &'static str,
+    model: &'static str,
+    seed: u64,
+    iteration: usize,
+    reconstruction: f64,
+    som: Option<f64>,
+    purity: Option<f64>,
+    nmi: Option<f64>,
+}
+
+/// A tensor's values as row-major `f32` on the host.
+fn host(t: &Tensor) -> Result<Vec<f32>> {
+    Ok(Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().flatten(0, -1))?)
+}
+
+/// Test-set metrics of one fitted model: purity and NMI of the BMU (nearest prototype)
+/// assignments, QE and (maps) TE in the assignment space; with the BMUs.
+fn evaluate(fitted: &Fitted, model: Model, labels: &[i64], grid: &Grid) -> Result<(BTreeMap<&'static str, f64>, Vec<usize>)> {
+    let (test, prototypes) = (host(&fitted.test)?, host(&fitted.prototypes)?);
+    let dim = fitted.prototypes.size()[1] as usize;
+    let best = best_matching_units(Matrix::new(&test, test.len() / dim, dim)?, Matrix::new(&prototypes, prototypes.len() / dim, dim)?)?;
+    let bmus: Vec<usize> = best.iter().map(|b| b.first.unit).collect();
+    let table = Contingency::new(labels, &bmus)?;
+    let mut m = BTreeMap::new();
+    m.insert("purity", purity(&table));
+    m.insert("nmi", normalized_mutual_info(&table, NmiAverage::Arithmetic));
+    m.insert("qe", quantization_error_from(&best)?);
+    if model.is_map() {
+        m.insert("te", topographic_error_from(&best, grid)?);
+    }
+    m.insert("seconds", fitted.seconds);
+    Ok((m, bmus))
+}
+
+/// Runs every model on one set for every seed.
+fn run_set(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, set: SequenceSet, results: &mut Results, history: &mut Vec<HistoryRow>, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+    let split = set.load(ctx, &spec.synthetic_control)?;
+    let train = Dataset::from_data(&split.train, ctx.device)?;
+    let test = Dataset::from_data(&split.test, ctx.device)?;
+    let labels = split.test.labels.clone().context("test labels missing")?;
+    let (steps, dims) = split.steps_dims();
+    println!("  {}: train {} / test {} series, {steps} steps x {dims} dims, {} classes", set.id(), train.n_samples(), test.n_samples(), split.classes.len());
+    let mut drawn = Vec::new();
+    for (s, &seed) in preset.seeds.iter().enumerate() {
+        let inputs = Inputs { spec, preset, split: &split, train: &train, test: &test, seed };
+        let mut kept = Vec::new();
+        for model in Model::ALL {
+            let fitted = inputs.fit(model)?;
+            let (metrics, bmus) = evaluate(&fitted, model, &labels, &spec.grid)?;
+            println!(
+                "  {} seed {seed}: {} {:.1} s, purity {:.3}, NMI {:.3}",
+                set.id(),
+                model.label(),
+                fitted.seconds,
+                metrics["purity"],
+                metrics["nmi"]
+            );
+            let entry = results.entry(set.id().to_owned()).or_default().entry(model.id()).or_default();
+            for (k, v) in &metrics {
+                entry.entry(k).or_default().push(*v);
+            }
+            history.extend(fitted.history.iter().map(|r| HistoryRow {
+                dataset: set.id(),
+                model: model.id(),
+                seed,
+                iteration: r.iteration,
+                reconstruction: r.reconstruction,
+                som: r.som,
+                purity: r.purity,
+                nmi: r.nmi,
+            }));
+            if s == 0 && model.is_map() {
+                kept.push((model, fitted, bmus));
+            }
+        }
+        if s == 0 {
+            drawn.extend(figures::draw(dir, set.id(), &split, &spec.grid, &kept, &labels)?);
+        }
+    }
+    Ok(drawn)
+}
+
+/// Runs the experiment and returns its report section.
+pub fn run(ctx: &RunContext) -> Result<Section> {
+    let spec: Spec = ctx.spec("paper004_sequences", SPEC)?;
+    let preset = ctx.pick(&spec.quick, &spec.full);
+    let dir = ctx.experiment_dir("paper004_sequences")?;
+    let start = Instant::now();
+    let (mut results, mut history, mut drawn) = (Results::new(), Vec::new(), Vec::new());
+    for &set in &preset.datasets {
+        drawn.extend(run_set(ctx, &spec, preset, set, &mut results, &mut history, &dir)?);
+    }
+    crate::context::write_csv(&dir.join("history.csv"), &history)?;
+    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    let wall = start.elapsed().as_secs_f64();
+    let mut body = format!(
+        "Settings (benches/specs/paper004_sequences.toml, preset {}): seeds {:?}, sets {:?}; {}x{} map for every model \
+         (k-means: k = {}); DESOM {} iterations, AE pretraining {} iterations, batch SOM {} passes; LSTM {:?}, temporal \
+         convolutions {:?}; device {:?}, {} threads; {wall:.0} s in all. Trained on each train split, every number on the \
+         test split (QE in the assignment space: raw standardised series for k-means / SOM, the latent codes for the \
+         others); mean ± std over seeds. The paper proposes these models without measuring them: there is no paper \
+         column.\n\n",
+        ctx.preset.name(),
+        preset.seeds,
+        preset.datasets.iter().map(|d| d.id()).collect::<Vec<_>>(),
+        spec.grid.rows(),
+        spec.grid.cols(),
+        spec.grid.n_units(),
+        preset.iterations,
+        preset.pretrain_iterations,
+        preset.som_iterations,
+        spec.lstm,
+        spec.temporal,
+        ctx.device,
+        tch::get_num_threads(),
+    );
+    let _ = write!(body, "### Clustering and map quality on the test splits\n\n{}\n", table(&results).markdown());
+    for path in &drawn {
+        let _ = write!(body, "![{}]({})\n\n", path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default(), ctx.link(path));
+    }
+    Ok(Section { title: "Paper 004: DESOM for sequences (LSTM-DESOM, temporal-convolution DESOM)".into(), body })
+}
+
+/// One row per dataset and model: purity, NMI, QE, TE, seconds.
+fn table(results: &Results) -> Table {
+    let metrics = [("purity", 3), ("nmi", 3), ("qe", 3), ("te", 3), ("seconds", 1)];
+    let mut t = Table::new(["dataset", "model", "Pur", "NMI", "QE", "TE", "seconds"]);
+    for (dataset, models) in results {
+        for model in Model::ALL {
+            let Some(values) = models.get(model.id()) else { continue };
+            let mut row = vec![dataset.clone(), model.label().to_owned()];
+            row.extend(metrics.iter().map(|(k, digits)| values.get(k).map_or("-".to_owned(), |v| mean_std(v, *digits))));
+            t.row(row);
+        }
+    }
+    t
+}
