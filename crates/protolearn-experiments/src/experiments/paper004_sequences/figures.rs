@@ -52,7 +52,7 @@ pub fn draw(dir: &Path, dataset: &str, split: &SequenceSplit, grid: &Grid, kept:
             })
             .collect();
         let layout = Layout::new()
-            .title(format!("{dataset}: {} prototypes on the {rows}x{cols} map (title: majority test class, hits)", model.label()))
+            .title(format!("{dataset}: {} prototypes", model.label()))
             .columns(cols)
             .panel_size(220, 150);
         pngs.push(curves(dir.join(format!("{dataset}_{}_prototypes", model.id())), &layout, &panels)?.png);
@@ -66,7 +66,7 @@ pub fn draw(dir: &Path, dataset: &str, split: &SequenceSplit, grid: &Grid, kept:
         .collect();
     if !panels.is_empty() {
         let layout = Layout::new()
-            .title(format!("{dataset}: U-matrices (raw space for the SOM, latent for the others); markers: test hits by majority class"))
+            .title(format!("{dataset}: U-matrices, test hits by class"))
             .columns(panels.len().min(3))
             .panel_size(360, 330);
         pngs.push(umatrix(dir.join(format!("{dataset}_umatrix")), &layout, &panels)?.png);

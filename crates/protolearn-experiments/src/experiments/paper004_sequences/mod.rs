@@ -232,6 +232,12 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         tch::get_num_threads(),
     );
     let _ = write!(body, "### Clustering and map quality on the test splits\n\n{}\n", table(&results).markdown());
+    body.push_str(
+        "Figures (first seed): each map's prototypes as series, one panel per unit in map order (row by row), the \
+         first 3 dimensions; decoded prototypes for the deep models (the LSTM decodes the full T steps, free-running); \
+         panel title: the majority class of the test series the unit wins and their count. Then the U-matrices of the \
+         five maps with the test hits, coloured by majority class.\n\n",
+    );
     for path in &drawn {
         let _ = write!(body, "![{}]({})\n\n", path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default(), ctx.link(path));
     }
@@ -251,4 +257,29 @@ fn table(results: &Results) -> Table {
         }
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_spec_parses_and_quick_is_a_subset_of_full() {
+        let spec: Spec = toml::from_str(SPEC).unwrap();
+        assert!(spec.quick.datasets.iter().all(|d| spec.full.datasets.contains(d)));
+        assert!(spec.quick.iterations <= spec.full.iterations && spec.quick.seeds.len() <= spec.full.seeds.len());
+        assert_eq!(spec.grid.n_units(), 16);
+    }
+
+    #[test]
+    fn table_has_one_row_per_dataset_and_model() {
+        let mut results = Results::new();
+        let gp = results.entry("GunPoint".into()).or_default();
+        gp.entry("som").or_default().insert("purity", vec![0.5, 0.7]);
+        gp.entry("kmeans").or_default().insert("purity", vec![0.9]);
+        let md = table(&results).markdown();
+        assert_eq!(md.lines().count(), 4, "{md}");
+        assert!(md.contains("| GunPoint | k-means (raw) | 0.900 | - |"), "{md}");
+        assert!(md.contains("0.600 ± 0.141"), "{md}");
+    }
 }
