@@ -61,7 +61,14 @@ fn table(results: &Results, dataset: &str) -> Result<(Table, bool)> {
             Some(_) if v.is_empty() => "not run".to_owned(),
             Some(_) => m.cell(i, v, 3),
         };
-        t.row([dataset_label(dataset), (*label).to_owned(), ours(&pur_marks, pur[i]), paper[0].into(), ours(&nmi_marks, nmi[i]), paper[1].into()]);
+        t.row([
+            dataset_label(dataset),
+            (*label).to_owned(),
+            ours(&pur_marks, pur[i]),
+            paper[0].into(),
+            ours(&nmi_marks, nmi[i]),
+            paper[1].into(),
+        ]);
     }
     for (label, id, paper) in PAPER {
         let ours = if id.is_some() { "not run: no offline source" } else { "not implemented" };

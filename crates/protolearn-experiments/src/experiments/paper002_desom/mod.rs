@@ -177,7 +177,11 @@ pub(crate) fn load(ctx: &RunContext, spec: &Spec, name: ImageSet, joined: bool) 
         data.test
     };
     let test = Dataset::from_data(&test_data, ctx.device)?;
-    let train = if joined { Dataset::new(test.x.shallow_clone(), test.y.as_ref().map(tch::Tensor::shallow_clone))? } else { Dataset::from_data(&data.train, ctx.device)? };
+    let train = if joined {
+        Dataset::new(test.x.shallow_clone(), test.y.as_ref().map(tch::Tensor::shallow_clone))?
+    } else {
+        Dataset::from_data(&data.train, ctx.device)?
+    };
     let labels = test_data.labels.context("test labels missing")?;
     Ok(Loaded { train, test, test_pixels: test_data.features, labels })
 }

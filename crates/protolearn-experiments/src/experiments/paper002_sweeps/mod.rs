@@ -103,15 +103,24 @@ fn run_dataset(ctx: &RunContext, base: &BaseSpec, preset: &SweepPreset, name: Im
     let dataset = name.id();
     let dense = model_preset(preset, preset.iterations, Model::Desom);
     let conv = model_preset(preset, preset.conv_iterations, Model::ConvDesom);
-    let mut runs: Vec<(String, BaseSpec, &PresetSpec)> = variants(base, preset).into_iter().map(|v| (v.key(), v.spec(base), &dense)).collect();
+    let mut runs: Vec<(String, BaseSpec, &PresetSpec)> =
+        variants(base, preset).into_iter().map(|v| (v.key(), v.spec(base), &dense)).collect();
     if preset.conv_iterations > 0 {
         runs.push((Model::ConvDesom.id().to_owned(), base.clone(), &conv));
     }
     for &seed in &preset.seeds {
         for (key, spec, model_preset) in &runs {
             let checkpoints = ctx.checkpoints.then(|| ctx.out.join("paper002_sweeps").join("checkpoints").join(dataset).join(key));
-            let inputs =
-                Inputs { spec, preset: model_preset, train: &data.train, test: &data.test, seed, checkpoints, resume: ctx.resume, online: None };
+            let inputs = Inputs {
+                spec,
+                preset: model_preset,
+                train: &data.train,
+                test: &data.test,
+                seed,
+                checkpoints,
+                resume: ctx.resume,
+                online: None,
+            };
             println!("  {dataset} seed {seed}: {key}");
             let (_, metrics, _) = desom::fit_evaluate(&inputs, model_preset.models[0], &mut Encoders::default(), false, &data, dataset)?;
             desom::record(results, dataset, key, &metrics);

@@ -25,16 +25,8 @@ fn values<'a>(results: &'a Results, dataset: &str, key: &str, metric: &str) -> &
 /// marked; the paper's) and our latent QE / TE. `rows` are (label, run key, the paper's four
 /// columns if the paper has the value). Returns the table and whether every column was tested.
 fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[&str; 4]>)]) -> Result<(Table, bool)> {
-    let mut t = Table::new([
-        "dataset",
-        first,
-        "Pur (ours)",
-        "Pur (paper)",
-        "NMI (ours)",
-        "NMI (paper)",
-        "latent QE (ours)",
-        "latent TE (ours)",
-    ]);
+    let mut t =
+        Table::new(["dataset", first, "Pur (ours)", "Pur (paper)", "NMI (ours)", "NMI (paper)", "latent QE (ours)", "latent TE (ours)"]);
     let mut tested = true;
     for dataset in results.keys() {
         let column = |metric: &str| -> Vec<&[f64]> { rows.iter().map(|(_, key, _)| values(results, dataset, key, metric)).collect() };
@@ -116,7 +108,8 @@ fn gamma_figure(dir: &Path, results: &Results, base: &BaseSpec, gammas: &[f64]) 
             CurvePanel::new(series).title(format!("{name} against gamma")).axis_labels("gamma", *name).log_x(true)
         })
         .collect();
-    let layout = Layout::new().title("Fig. 2 analogue: DESOM latent QE and TE against gamma (test set, mean ± std)").columns(2).panel_size(460, 320);
+    let layout =
+        Layout::new().title("Fig. 2 analogue: DESOM latent QE and TE against gamma (test set, mean ± std)").columns(2).panel_size(460, 320);
     Ok(Some(curves(dir.join("fig2_gamma"), &layout, &panels)?.png))
 }
 
@@ -164,7 +157,9 @@ pub fn section(ctx: &RunContext, dir: &Path, base: &BaseSpec, preset: &SweepPres
     let latent_rows: Vec<_> = preset
         .latent_dims
         .iter()
-        .map(|&latent| (latent.to_string(), Variant { gamma: base.gamma, latent }.key(), LATENT.iter().find(|(l, _)| *l == latent).map(|(_, p)| *p)))
+        .map(|&latent| {
+            (latent.to_string(), Variant { gamma: base.gamma, latent }.key(), LATENT.iter().find(|(l, _)| *l == latent).map(|(_, p)| *p))
+        })
         .collect();
     let (t4, tested4) = sweep_table(results, "gamma", &gamma_rows)?;
     let (t5, tested5) = sweep_table(results, "L", &latent_rows)?;
