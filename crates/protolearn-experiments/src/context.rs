@@ -62,16 +62,23 @@ impl RunContext {
     /// `text`, with this run's `--set` overrides; also written as `spec.toml` into the
     /// experiment's output folder.
     pub fn spec<T: serde::de::DeserializeOwned>(&self, name: &str, text: &str) -> anyhow::Result<T> {
-        let (spec, resolved) = match self.spec_files.get(name) {
+        let (spec, resolved) = self.resolve_spec(name, text)?;
+        let path = self.experiment_dir(name)?.join("spec.toml");
+        std::fs::write(&path, resolved).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        Ok(spec)
+    }
+
+    /// The spec of experiment `name` as [`RunContext::spec`] resolves it (its `--spec` file or
+    /// the shipped `text`, with its `--set` overrides), with the resolved TOML, written nowhere:
+    /// for experiments that build on another experiment's spec.
+    pub fn resolve_spec<T: serde::de::DeserializeOwned>(&self, name: &str, text: &str) -> anyhow::Result<(T, String)> {
+        Ok(match self.spec_files.get(name) {
             Some(file) => {
                 let own = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("reading spec file {}: {e}", file.display()))?;
                 crate::overrides::resolve(name, &own, &self.overrides).map_err(|e| anyhow::anyhow!("spec file {}: {e}", file.display()))?
             }
             None => crate::overrides::resolve(name, text, &self.overrides)?,
-        };
-        let path = self.experiment_dir(name)?.join("spec.toml");
-        std::fs::write(&path, resolved).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
-        Ok(spec)
+        })
     }
 
     /// The part of a spec for this run's preset.

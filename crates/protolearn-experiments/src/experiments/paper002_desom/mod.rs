@@ -2,9 +2,9 @@
 //! and Fashion-MNIST (train split -> test split): Tables 7-12 with the paper's values beside
 //! ours, the decoded prototype maps (Figs. 15-16), a U-matrix and DESOM learning curves (Fig. 6).
 
-mod evaluate;
-mod models;
-mod report;
+pub(crate) mod evaluate;
+pub(crate) mod models;
+pub(crate) mod report;
 
 use super::image_sets::ImageSet;
 use crate::context::RunContext;
@@ -94,7 +94,8 @@ pub struct PresetSpec {
     pub seeds: Vec<u64>,
     /// Iterations of DESOM and ConvDESOM (paper: 10000).
     pub iterations: usize,
-    /// Iterations of the gradient SOMs of SOM and AE+SOM (paper: 10000; cheap on a CPU).
+    /// Iterations of the SOMs of SOM and AE+SOM (paper: 10000; cheap on a CPU): gradient steps,
+    /// or sample presentations of the online SOMs.
     pub som_iterations: usize,
     /// `L_R`-only pretraining iterations of the AE of AE+k-means and AE+SOM.
     pub ae_pretrain_iterations: usize,
@@ -139,11 +140,94 @@ struct Kept {
 }
 
 /// Appends one value per metric to `results[dataset][model]`.
-fn record(results: &mut Results, dataset: &str, model: &str, metrics: &evaluate::Metrics) {
+pub(crate) fn record(results: &mut Results, dataset: &str, model: &str, metrics: &evaluate::Metrics) {
     let entry = results.entry(dataset.to_owned()).or_default().entry(model.to_owned()).or_default();
     for (k, v) in metrics {
         entry.entry(k.clone()).or_default().push(*v);
     }
+}
+
+/// One dataset on the device: the set models train on and the set they are evaluated on, with
+/// the evaluation set's pixels and labels on the host.
+pub(crate) struct Loaded {
+    /// Training set `[n, C*H*W]` with labels.
+    pub train: Dataset,
+    /// Evaluation set `[m, C*H*W]` with labels.
+    pub test: Dataset,
+    /// The evaluation set's pixels, row-major `[m, C*H*W]`.
+    pub test_pixels: Vec<f32>,
+    /// The evaluation set's labels.
+    pub labels: Vec<i64>,
+}
+
+/// Loads dataset `name` checked against the spec's image size: train split -> test split, or
+/// with `joined` (paper 004, which concatenated them) both splits as training and evaluation set.
+pub(crate) fn load(ctx: &RunContext, spec: &Spec, name: ImageSet, joined: bool) -> Result<Loaded> {
+    let data = name.load(ctx, spec.dense.input_dim, spec.classes)?;
+    let pixels = data.train.shape.iter().skip(1).product::<usize>();
+    if pixels as i64 != spec.dense.input_dim {
+        anyhow::bail!("{}: {pixels} values per sample, but the spec's dense.input_dim is {}", name.label(), spec.dense.input_dim);
+    }
+    let test_data = if joined {
+        let (a, b) = (&data.train, &data.test);
+        let labels = [a.labels.as_deref().context("train labels missing")?, b.labels.as_deref().context("test labels missing")?].concat();
+        let shape = [vec![a.shape[0] + b.shape[0]], a.shape[1..].to_vec()].concat();
+        protolearn_data::Data::new(format!("{}-all", name.id()), [&a.features[..], &b.features[..]].concat(), shape, Some(labels))?
+    } else {
+        data.test
+    };
+    let test = Dataset::from_data(&test_data, ctx.device)?;
+    let train = if joined {
+        Dataset::new(test.x.shallow_clone(), test.y.as_ref().map(tch::Tensor::shallow_clone))?
+    } else {
+        Dataset::from_data(&data.train, ctx.device)?
+    };
+    let labels = test_data.labels.context("test labels missing")?;
+    Ok(Loaded { train, test, test_pixels: test_data.features, labels })
+}
+
+/// Trains `model` on `inputs` (two-stage models take their codes from `encoders`; DESOM's
+/// encoder is kept there with `keep_encoder`) and evaluates it on `data`'s evaluation set;
+/// prints one progress line.
+pub(crate) fn fit_evaluate(
+    inputs: &Inputs<'_>,
+    model: Model,
+    encoders: &mut Encoders,
+    keep_encoder: bool,
+    data: &Loaded,
+    dataset: &str,
+) -> Result<(models::Fitted, evaluate::Metrics, evaluate::View)> {
+    let mut fitted = inputs.fit(model, encoders, keep_encoder)?;
+    if let Some(encoded) = fitted.encoded.take() {
+        encoders.desom = Some(encoded);
+    }
+    let (metrics, view) = evaluate(&fitted, &data.test_pixels, &data.labels, inputs.spec, inputs.seed)?;
+    println!(
+        "  {dataset} seed {}: {} {:.1} s, purity {:.3}, NMI {:.3}",
+        inputs.seed,
+        model.label(inputs.spec),
+        fitted.seconds,
+        metrics.get("purity").copied().unwrap_or(f64::NAN),
+        metrics.get("nmi").copied().unwrap_or(f64::NAN)
+    );
+    Ok((fitted, metrics, view))
+}
+
+/// The encoders of one seed: the `L_R`-only pretrained AE when a model of `inputs.preset` needs
+/// it, its seconds and it/s recorded as model `ae-pretraining`.
+pub(crate) fn pretrain(inputs: &Inputs<'_>, results: &mut Results, dataset: &str) -> Result<Encoders> {
+    let mut encoders = Encoders::default();
+    if inputs.preset.models.iter().any(|m| m.encoder() == Some(Encoder::Pretrained)) {
+        let iterations = inputs.preset.ae_pretrain_iterations;
+        let ae = inputs.pretrain()?;
+        println!("  {dataset} seed {}: AE pretraining ({iterations} it.) {:.1} s", inputs.seed, ae.seconds);
+        let mut m = evaluate::Metrics::new();
+        m.insert("seconds".into(), ae.seconds);
+        m.insert("it_per_s".into(), iterations as f64 / ae.seconds.max(1e-9));
+        record(results, dataset, "ae-pretraining", &m);
+        encoders.pretrained = Some(ae);
+    }
+    Ok(encoders)
 }
 
 /// Runs every model of `preset` on one dataset for every seed.
@@ -156,43 +240,17 @@ fn run_dataset(
     kept: &mut Kept,
     history: &mut Vec<HistoryRow>,
 ) -> Result<()> {
-    let data = name.load(ctx, spec.dense.input_dim, spec.classes)?;
-    let pixels = data.train.shape.iter().skip(1).product::<usize>();
-    if pixels as i64 != spec.dense.input_dim {
-        anyhow::bail!("{}: {pixels} values per sample, but the spec's dense.input_dim is {}", name.label(), spec.dense.input_dim);
-    }
-    let train = Dataset::from_data(&data.train, ctx.device)?;
-    let test = Dataset::from_data(&data.test, ctx.device)?;
-    let labels = data.test.labels.clone().context("test labels missing")?;
+    let data = load(ctx, spec, name, false)?;
     let dataset = name.id();
-    kept.labels.insert(dataset.to_owned(), labels.clone());
+    kept.labels.insert(dataset.to_owned(), data.labels.clone());
     let keep_desom_encoder = preset.models.iter().any(|m| m.encoder() == Some(Encoder::Desom));
     for (s, &seed) in preset.seeds.iter().enumerate() {
         let checkpoints = ctx.checkpoints.then(|| ctx.out.join("paper002_desom").join("checkpoints").join(dataset));
-        let inputs = Inputs { spec, preset, train: &train, test: &test, seed, checkpoints, resume: ctx.resume };
-        let mut encoders = Encoders::default();
-        if preset.models.iter().any(|m| m.encoder() == Some(Encoder::Pretrained)) {
-            let ae = inputs.pretrain()?;
-            println!("  {dataset} seed {seed}: AE pretraining ({} it.) {:.1} s", preset.ae_pretrain_iterations, ae.seconds);
-            let mut m = evaluate::Metrics::new();
-            m.insert("seconds".into(), ae.seconds);
-            m.insert("it_per_s".into(), preset.ae_pretrain_iterations as f64 / ae.seconds.max(1e-9));
-            record(results, dataset, "ae-pretraining", &m);
-            encoders.pretrained = Some(ae);
-        }
+        let inputs = Inputs { spec, preset, train: &data.train, test: &data.test, seed, checkpoints, resume: ctx.resume, online: None };
+        let mut encoders = pretrain(&inputs, results, dataset)?;
         for &model in &preset.models {
-            let mut fitted = inputs.fit(model, &encoders, keep_desom_encoder && model == Model::Desom)?;
-            if let Some(encoded) = fitted.encoded.take() {
-                encoders.desom = Some(encoded);
-            }
-            let (metrics, view) = evaluate(&fitted, &data.test.features, &labels, spec, seed)?;
-            println!(
-                "  {dataset} seed {seed}: {} {:.1} s, purity {:.3}, NMI {:.3}",
-                model.label(spec),
-                fitted.seconds,
-                metrics.get("purity").copied().unwrap_or(f64::NAN),
-                metrics.get("nmi").copied().unwrap_or(f64::NAN)
-            );
+            let keep = keep_desom_encoder && model == Model::Desom;
+            let (fitted, metrics, view) = fit_evaluate(&inputs, model, &mut encoders, keep, &data, dataset)?;
             record(results, dataset, model.id(), &metrics);
             history.extend(fitted.history.iter().map(|r| HistoryRow {
                 dataset: dataset.to_owned(),

@@ -26,10 +26,15 @@ pub enum Model {
     Kmeans,
     /// Gradient ("Keras") SOM on pixels.
     Som,
+    /// Online Kohonen SOM on pixels (paper 004, Table 1: "minisom"; needs [`Inputs::online`]).
+    OnlineSom,
     /// k-means on the codes of an AE pretrained on `L_R` alone.
     AeKmeans,
     /// Gradient SOM on the codes of an AE pretrained on `L_R` alone.
     AeSom,
+    /// Online Kohonen SOM on the codes of an AE pretrained on `L_R` alone (paper 004, Table 1:
+    /// "AE+minisom"; needs [`Inputs::online`]).
+    AeOnlineSom,
     /// k-means on the codes of DESOM's autoencoder (needs `desom` earlier in the list).
     DesomAeKmeans,
     /// Gradient SOM on the codes of DESOM's autoencoder (needs `desom` earlier in the list).
@@ -61,6 +66,8 @@ impl Model {
             Model::Som => "som",
             Model::AeKmeans => "ae-kmeans",
             Model::AeSom => "ae-som",
+            Model::OnlineSom => "online-som",
+            Model::AeOnlineSom => "ae-online-som",
             Model::DesomAeKmeans => "desom-ae-kmeans",
             Model::DesomAeSom => "desom-ae-som",
             Model::Desom => "desom",
@@ -71,11 +78,13 @@ impl Model {
     }
 
     /// Every model, for looking up an id.
-    pub const ALL: [Model; 10] = [
+    pub const ALL: [Model; 12] = [
         Model::Kmeans,
         Model::Som,
+        Model::OnlineSom,
         Model::AeKmeans,
         Model::AeSom,
+        Model::AeOnlineSom,
         Model::DesomAeKmeans,
         Model::DesomAeSom,
         Model::Desom,
@@ -92,6 +101,8 @@ impl Model {
             Model::Som => format!("SOM ({})", size(&spec.grid)),
             Model::AeKmeans => "AE+k-means".into(),
             Model::AeSom => "AE+SOM".into(),
+            Model::OnlineSom => format!("online SOM ({})", size(&spec.grid)),
+            Model::AeOnlineSom => "AE+online SOM".into(),
             Model::DesomAeKmeans => "DESOM-AE+k-means".into(),
             Model::DesomAeSom => "DESOM-AE+SOM".into(),
             Model::Desom => format!("DESOM ({})", size(&spec.grid)),
@@ -109,7 +120,7 @@ impl Model {
     /// The encoder whose codes a two-stage model clusters, `None` for the others.
     pub fn encoder(self) -> Option<Encoder> {
         match self {
-            Model::AeKmeans | Model::AeSom => Some(Encoder::Pretrained),
+            Model::AeKmeans | Model::AeSom | Model::AeOnlineSom => Some(Encoder::Pretrained),
             Model::DesomAeKmeans | Model::DesomAeSom => Some(Encoder::Desom),
             _ => None,
         }
@@ -179,6 +190,19 @@ pub struct Inputs<'a> {
     pub checkpoints: Option<PathBuf>,
     /// Continue every DESOM run whose checkpoint exists.
     pub resume: bool,
+    /// The online SOM of the `online-som` models (`None`: they cannot run).
+    pub online: Option<OnlineSomSpec>,
+}
+
+/// The online Kohonen SOM (paper 002, Algorithm 1) of the `online-som` models: learning rate
+/// `α(i)` and temperature `T(i)` schedules over the preset's `som_iterations` sample presentations.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnlineSomSpec {
+    /// Learning rate `α(i)` from `start` to `end`.
+    pub lr: Schedule,
+    /// Temperature `T(i)` of the Gaussian neighbourhood `exp(-d^2 / T^2)`.
+    pub temperature: Schedule,
 }
 
 /// An autoencoder with both sets encoded and the seconds it took to train.
@@ -262,18 +286,22 @@ impl Inputs<'_> {
         Ok(config.fit(train)?.centroids)
     }
 
-    /// The gradient SOM on `train` (paper 002, Sec. 3.4: Adam 1e-3, batch 256, paper
-    /// temperature schedule) on the spec's grid: the weights `[K, d]`.
-    fn som(&self, train: &Tensor) -> Result<Tensor> {
+    /// The SOM of `model` on `train` on the spec's grid for `som_iterations` steps: the
+    /// weights `[K, d]`. The gradient SOM (paper 002, Sec. 3.4: Adam 1e-3, batch 256, paper
+    /// temperature schedule) or, for the `online-som` models, the online Kohonen SOM of
+    /// [`Inputs::online`] (one sample per step).
+    fn som(&self, model: Model, train: &Tensor) -> Result<Tensor> {
         let vs = nn::VarStore::new(train.device());
         let layer = self.som_config(self.spec.grid).build(&vs.root(), train, self.seed)?;
-        let config = SomTrainConfig {
-            rule: SomRule::Gradient { batch_size: self.spec.batch_size, lr: self.spec.optimizer.lr },
-            iterations: self.preset.som_iterations,
-            temperature: Schedule::paper_temperature(&self.spec.grid),
-            seed: self.seed,
-            log_every: self.preset.som_iterations,
+        let (rule, temperature) = if matches!(model, Model::OnlineSom | Model::AeOnlineSom) {
+            let online = self.online.context("the online-som models need the online SOM settings")?;
+            (SomRule::Online { lr: online.lr }, online.temperature)
+        } else {
+            let rule = SomRule::Gradient { batch_size: self.spec.batch_size, lr: self.spec.optimizer.lr };
+            (rule, Schedule::paper_temperature(&self.spec.grid))
         };
+        let iterations = self.preset.som_iterations;
+        let config = SomTrainConfig { rule, iterations, temperature, seed: self.seed, log_every: iterations };
         fit_som(&vs, &layer, &Dataset::new(train.shallow_clone(), None)?, &config, &mut Silent)?;
         Ok(layer.weight.detach())
     }
@@ -292,7 +320,7 @@ impl Inputs<'_> {
         };
         let start = Instant::now();
         let (prototypes, class_centroids, iterations) = if model.is_map() {
-            (self.som(train)?, None, self.preset.som_iterations)
+            (self.som(model, train)?, None, self.preset.som_iterations)
         } else {
             (self.kmeans(train, self.spec.kmeans_k)?, Some(self.kmeans(train, self.spec.classes)?), 0)
         };

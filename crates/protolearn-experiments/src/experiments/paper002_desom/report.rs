@@ -161,7 +161,7 @@ fn paper_index(dataset: &str) -> Option<usize> {
 }
 
 /// The display name of a dataset id.
-fn dataset_label(dataset: &str) -> String {
+pub(crate) fn dataset_label(dataset: &str) -> String {
     match dataset {
         "mnist" => "MNIST".into(),
         "fashion-mnist" => "Fashion-MNIST".into(),
