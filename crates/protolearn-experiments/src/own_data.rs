@@ -208,7 +208,11 @@ pub fn inspect(path: &Path) -> Result<String> {
     }
     let s = fitted.summary();
     let used = s.units.hits.iter().filter(|&&h| h > 0).count();
-    writeln!(text, "\n[training]\n{} on {} samples in {:.1} s on {} (protolearn {})", s.kind, s.n_samples, s.seconds, s.device, s.library_version)?;
+    writeln!(
+        text,
+        "\n[training]\n{} on {} samples in {:.1} s on {} (protolearn {})",
+        s.kind, s.n_samples, s.seconds, s.device, s.library_version
+    )?;
     writeln!(text, "units with samples: {used} of {}", s.units.hits.len())?;
     writeln!(text, "scores: {}", serde_json::to_string(&s.training)?)?;
     Ok(text)

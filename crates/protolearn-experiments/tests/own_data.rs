@@ -66,7 +66,11 @@ fn fit_predict_inspect_walk_through() {
     assert!(inspect.status.success(), "{}", stderr(&inspect));
     let text = String::from_utf8_lossy(&inspect.stdout);
     assert!(
-        text.contains("kind = \"som\"") && text.contains("64 units") && text.contains("\"purity\":") && text.contains("Hexagonal") && text.contains("petal_length"),
+        text.contains("kind = \"som\"")
+            && text.contains("64 units")
+            && text.contains("\"purity\":")
+            && text.contains("Hexagonal")
+            && text.contains("petal_length"),
         "{text}"
     );
 }

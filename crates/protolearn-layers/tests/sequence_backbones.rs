@@ -2,7 +2,7 @@
 //! autoencoder): shapes, causality of the temporal convolutions, NaN padding that changes neither
 //! the code nor the loss, and a gradient reaching every parameter.
 
-use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone, LstmConfig, TemporalConfig, TemporalAutoencoder};
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone, LstmConfig, TemporalAutoencoder, TemporalConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Device, Kind, Tensor};
@@ -140,7 +140,8 @@ fn temporal_loss_ignores_padded_steps() {
 
 #[test]
 fn gradients_reach_every_parameter() {
-    let configs = [AutoencoderConfig::Lstm(lstm(6, true)), AutoencoderConfig::Lstm(lstm(6, false)), AutoencoderConfig::Temporal(temporal(6))];
+    let configs =
+        [AutoencoderConfig::Lstm(lstm(6, true)), AutoencoderConfig::Lstm(lstm(6, false)), AutoencoderConfig::Temporal(temporal(6))];
     for cfg in configs {
         let (vs, b) = build(cfg.clone(), 9);
         let x = pad(&series(4, 6, 2, 3), 2, 4);

@@ -309,7 +309,8 @@ fn sequence_backbones_learn_shape_classes() {
     ];
     for backbone in backbones {
         let m = model_with(backbone.clone(), 2);
-        let cfg = DesomTrainConfig { batch_size: 32, log_every: 150, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 300, 3) };
+        let cfg =
+            DesomTrainConfig { batch_size: 32, log_every: 150, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 300, 3) };
         let run = fit_desom(&data, Some(&data), &m, &cfg, &mut Silent).expect("fit");
         let records = joint(&run.history);
         let (first, last) = (records[0], records[records.len() - 1]);

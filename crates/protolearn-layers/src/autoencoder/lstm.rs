@@ -46,19 +46,26 @@ impl LstmConfig {
         }
         let sizes = [self.steps, self.features, self.latent_dim];
         if let Some(&bad) = sizes.iter().chain(&self.hidden).find(|&&v| v < 1) {
-            return Err(Error::InvalidConfig { field: "LSTM autoencoder sizes", expected: "every size >= 1".into(), found: bad.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "LSTM autoencoder sizes",
+                expected: "every size >= 1".into(),
+                found: bad.to_string(),
+            });
         }
         let (enc, dec) = (path / "encoder", path / "decoder");
         let ins = std::iter::once(self.features).chain(self.hidden.iter().copied());
-        let encoder = ins.zip(&self.hidden).enumerate().map(|(i, (a, &h))| LstmCell::new(&(&enc / i), a, h, rng)).collect::<Result<Vec<_>>>()?;
+        let encoder =
+            ins.zip(&self.hidden).enumerate().map(|(i, (a, &h))| LstmCell::new(&(&enc / i), a, h, rng)).collect::<Result<Vec<_>>>()?;
         let top = self.hidden[self.hidden.len() - 1];
         let to_code = Dense::new(&(&enc / "code"), top, self.latent_dim, rng)?;
         let widths: Vec<i64> = self.hidden.iter().rev().copied().collect();
         let step_input = self.latent_dim + if self.conditional { self.features } else { 0 };
         let dec_ins = std::iter::once(step_input).chain(widths.iter().copied());
-        let decoder = dec_ins.zip(&widths).enumerate().map(|(i, (a, &h))| LstmCell::new(&(&dec / i), a, h, rng)).collect::<Result<Vec<_>>>()?;
+        let decoder =
+            dec_ins.zip(&widths).enumerate().map(|(i, (a, &h))| LstmCell::new(&(&dec / i), a, h, rng)).collect::<Result<Vec<_>>>()?;
         let state = &dec / "state";
-        let initial = widths.iter().enumerate().map(|(i, &h)| Dense::new(&(&state / i), self.latent_dim, h, rng)).collect::<Result<Vec<_>>>()?;
+        let initial =
+            widths.iter().enumerate().map(|(i, &h)| Dense::new(&(&state / i), self.latent_dim, h, rng)).collect::<Result<Vec<_>>>()?;
         let output = Dense::new(&(&dec / "output"), self.hidden[0], self.features, rng)?;
         Ok(LstmAutoencoder { encoder, to_code, initial, decoder, output, config: self.clone() })
     }
@@ -243,7 +250,7 @@ impl Backbone for LstmAutoencoder {
         let padded = Padded::new(x)?;
         let z = self.encode_padded(&padded)?;
         let reversed = self.unroll(&z, self.config.conditional.then_some(&padded.reversed()?))?; // [n, T, D] reversed
-        // reversing within each length is its own inverse
+                                                                                                 // reversing within each length is its own inverse
         Padded { values: reversed, valid: padded.valid }.reversed()
     }
 

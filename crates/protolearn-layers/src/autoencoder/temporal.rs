@@ -72,19 +72,34 @@ impl TemporalConfig {
         };
         let sizes = [self.steps, self.features, self.kernel_size, self.pool, self.latent_dim];
         if let Some(&bad) = sizes.iter().chain(&self.filters).find(|&&v| v < 1) {
-            return Err(Error::InvalidConfig { field: "temporal autoencoder sizes", expected: "every size >= 1".into(), found: bad.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "temporal autoencoder sizes",
+                expected: "every size >= 1".into(),
+                found: bad.to_string(),
+            });
         }
         if self.filters.len() > 16 {
-            return Err(Error::InvalidConfig { field: "filters", expected: "at most 16 blocks (dilation 2^15)".into(), found: self.filters.len().to_string() });
+            return Err(Error::InvalidConfig {
+                field: "filters",
+                expected: "at most 16 blocks (dilation 2^15)".into(),
+                found: self.filters.len().to_string(),
+            });
         }
         if self.pool > self.steps {
-            return Err(Error::InvalidConfig { field: "pool", expected: format!("at most steps = {}", self.steps), found: self.pool.to_string() });
+            return Err(Error::InvalidConfig {
+                field: "pool",
+                expected: format!("at most steps = {}", self.steps),
+                found: self.pool.to_string(),
+            });
         }
         let flat = self.bottleneck_features();
         if self.latent_dim > flat {
             return Err(Error::InvalidConfig {
                 field: "latent_dim",
-                expected: format!("at most the pooled features filters.last · ceil(steps / pool) = {last} · {} = {flat}", self.pooled_steps()),
+                expected: format!(
+                    "at most the pooled features filters.last · ceil(steps / pool) = {last} · {} = {flat}",
+                    self.pooled_steps()
+                ),
                 found: self.latent_dim.to_string(),
             });
         }

@@ -81,10 +81,15 @@ impl SequenceSet {
                     ControlChartConfig { n_per_class: per_class, length: control.length }.generate(&mut ChaCha8Rng::seed_from_u64(seed))
                 };
                 let classes = CONTROL_CHART_CLASSES.iter().map(|c| c.to_string()).collect();
-                (generate(control.train_per_class, CONTROL_CHART_SEEDS.0)?, generate(control.test_per_class, CONTROL_CHART_SEEDS.1)?, classes)
+                (
+                    generate(control.train_per_class, CONTROL_CHART_SEEDS.0)?,
+                    generate(control.test_per_class, CONTROL_CHART_SEEDS.1)?,
+                    classes,
+                )
             }
             ucr => {
-                let split = load_ucr(&ctx.data_dirs, ucr.id()).with_context(|| format!("loading {} (run `cargo xtask setup`)", ucr.id()))?;
+                let split =
+                    load_ucr(&ctx.data_dirs, ucr.id()).with_context(|| format!("loading {} (run `cargo xtask setup`)", ucr.id()))?;
                 (split.train.to_data(), split.test.to_data(), split.train.class_names.clone())
             }
         };
@@ -132,7 +137,8 @@ mod tests {
     fn standardises_per_dimension_with_train_statistics() {
         let nan = f32::NAN;
         // 2 series x 2 steps x 2 dims; dimension 1 is constant; one padded step
-        let mut train = Data { name: "t".into(), features: vec![1.0, 5.0, 3.0, 5.0, 2.0, 5.0, nan, nan], shape: vec![2, 2, 2], labels: None };
+        let mut train =
+            Data { name: "t".into(), features: vec![1.0, 5.0, 3.0, 5.0, 2.0, 5.0, nan, nan], shape: vec![2, 2, 2], labels: None };
         let mut test = Data { name: "s".into(), features: vec![4.0, 6.0, nan, nan], shape: vec![1, 2, 2], labels: None };
         standardise(&mut train, &mut test);
         let std = (2.0f64 / 3.0).sqrt();

@@ -51,10 +51,7 @@ pub fn draw(dir: &Path, dataset: &str, split: &SequenceSplit, grid: &Grid, kept:
                 CurvePanel::new(series).title(title).legend(LegendPosition::Hidden)
             })
             .collect();
-        let layout = Layout::new()
-            .title(format!("{dataset}: {} prototypes", model.label()))
-            .columns(cols)
-            .panel_size(220, 150);
+        let layout = Layout::new().title(format!("{dataset}: {} prototypes", model.label())).columns(cols).panel_size(220, 150);
         pngs.push(curves(dir.join(format!("{dataset}_{}_prototypes", model.id())), &layout, &panels)?.png);
         let dim = fitted.prototypes.size()[1] as usize;
         let prototypes: Vec<f64> = super::host(&fitted.prototypes)?.into_iter().map(f64::from).collect();
@@ -65,10 +62,8 @@ pub fn draw(dir: &Path, dataset: &str, split: &SequenceSplit, grid: &Grid, kept:
         .map(|(label, p, dim, majority, hits)| UMatrixPanel::new(p, GridShape::new(rows, cols), *dim).hits(majority, hits).title(*label))
         .collect();
     if !panels.is_empty() {
-        let layout = Layout::new()
-            .title(format!("{dataset}: U-matrices, test hits by class"))
-            .columns(panels.len().min(3))
-            .panel_size(360, 330);
+        let layout =
+            Layout::new().title(format!("{dataset}: U-matrices, test hits by class")).columns(panels.len().min(3)).panel_size(360, 330);
         pngs.push(umatrix(dir.join(format!("{dataset}_umatrix")), &layout, &panels)?.png);
     }
     Ok(pngs)

@@ -150,13 +150,27 @@ fn evaluate(fitted: &Fitted, model: Model, labels: &[i64], grid: &Grid) -> Resul
 }
 
 /// Runs every model on one set for every seed.
-fn run_set(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, set: SequenceSet, results: &mut Results, history: &mut Vec<HistoryRow>, dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {
+fn run_set(
+    ctx: &RunContext,
+    spec: &Spec,
+    preset: &PresetSpec,
+    set: SequenceSet,
+    results: &mut Results,
+    history: &mut Vec<HistoryRow>,
+    dir: &std::path::Path,
+) -> Result<Vec<std::path::PathBuf>> {
     let split = set.load(ctx, &spec.synthetic_control)?;
     let train = Dataset::from_data(&split.train, ctx.device)?;
     let test = Dataset::from_data(&split.test, ctx.device)?;
     let labels = split.test.labels.clone().context("test labels missing")?;
     let (steps, dims) = split.steps_dims();
-    println!("  {}: train {} / test {} series, {steps} steps x {dims} dims, {} classes", set.id(), train.n_samples(), test.n_samples(), split.classes.len());
+    println!(
+        "  {}: train {} / test {} series, {steps} steps x {dims} dims, {} classes",
+        set.id(),
+        train.n_samples(),
+        test.n_samples(),
+        split.classes.len()
+    );
     let mut drawn = Vec::new();
     for (s, &seed) in preset.seeds.iter().enumerate() {
         let inputs = Inputs { spec, preset, split: &split, train: &train, test: &test, seed };

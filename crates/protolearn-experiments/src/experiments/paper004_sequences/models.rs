@@ -132,7 +132,13 @@ impl Inputs<'_> {
         match which {
             AeKind::Lstm => {
                 let l = &self.spec.lstm;
-                AutoencoderConfig::Lstm(LstmConfig { steps, features, hidden: l.hidden.clone(), latent_dim: l.latent_dim, conditional: l.conditional })
+                AutoencoderConfig::Lstm(LstmConfig {
+                    steps,
+                    features,
+                    hidden: l.hidden.clone(),
+                    latent_dim: l.latent_dim,
+                    conditional: l.conditional,
+                })
             }
             AeKind::Temporal => {
                 let t = &self.spec.temporal;
