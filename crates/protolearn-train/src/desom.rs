@@ -329,6 +329,20 @@ pub struct AutoencoderTrainConfig {
     pub seed: u64,
 }
 
+impl AutoencoderTrainConfig {
+    /// The `L_R`-only pretraining with DESOM's optimizer, iterations, batch size, logging
+    /// interval and seed (the AE of the two-stage AE + SOM baselines, paper 002, Sec. 5.1).
+    pub fn like_desom(desom: &DesomTrainConfig) -> Self {
+        AutoencoderTrainConfig {
+            optimizer: desom.optimizer,
+            iterations: desom.iterations,
+            batch_size: desom.batch_size,
+            log_every: desom.log_every,
+            seed: desom.seed,
+        }
+    }
+}
+
 /// A trained autoencoder with its history.
 #[derive(Debug)]
 pub struct AutoencoderRun {

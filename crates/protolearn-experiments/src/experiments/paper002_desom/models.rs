@@ -260,13 +260,7 @@ impl Inputs<'_> {
     /// on the one trainer, DESOM's optimizer, batch size and seeds) and encodes both sets.
     pub fn pretrain(&self) -> Result<Encoded> {
         let desom = self.desom_train_config(&self.spec.grid, self.preset.ae_pretrain_iterations);
-        let config = AutoencoderTrainConfig {
-            optimizer: desom.optimizer,
-            iterations: desom.iterations,
-            batch_size: desom.batch_size,
-            log_every: desom.log_every,
-            seed: desom.seed,
-        };
+        let config = AutoencoderTrainConfig::like_desom(&desom);
         let start = Instant::now();
         let run = fit_autoencoder(self.train, &AutoencoderConfig::Dense(self.spec.dense.clone()), &config, &mut Silent)
             .context("AE pretraining")?;

@@ -187,13 +187,7 @@ impl Inputs<'_> {
         };
         if matches!(model, Model::LstmAeSom | Model::TemporalAeSom) {
             let desom = self.desom_train_config(self.preset.pretrain_iterations);
-            let config = AutoencoderTrainConfig {
-                optimizer: desom.optimizer,
-                iterations: desom.iterations,
-                batch_size: desom.batch_size,
-                log_every: desom.log_every,
-                seed: desom.seed,
-            };
+            let config = AutoencoderTrainConfig::like_desom(&desom);
             let run = fit_autoencoder(self.train, &self.autoencoder(which), &config, &mut Silent).context("AE pretraining")?;
             let codes = encode_chunked(run.backbone.as_ref(), &self.train.x)?;
             let prototypes = self.batch_som(&codes)?;
