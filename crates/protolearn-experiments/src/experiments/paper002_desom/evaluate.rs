@@ -33,7 +33,7 @@ pub struct View {
 }
 
 /// A tensor's values as row-major `f32` on the host.
-fn host(t: &Tensor) -> Result<Vec<f32>> {
+pub(crate) fn host(t: &Tensor) -> Result<Vec<f32>> {
     Ok(Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().flatten(0, -1))?)
 }
 

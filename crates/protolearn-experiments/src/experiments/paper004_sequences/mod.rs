@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
-use tch::{Device, Kind, Tensor};
+use super::paper002_desom::evaluate::host;
 
 /// The spec shipped with the project.
 pub const SPEC: &str = include_str!("../../../../../benches/specs/paper004_sequences.toml");
@@ -123,11 +123,6 @@ struct HistoryRow {
     som: Option<f64>,
     purity: Option<f64>,
     nmi: Option<f64>,
-}
-
-/// A tensor's values as row-major `f32` on the host.
-fn host(t: &Tensor) -> Result<Vec<f32>> {
-    Ok(Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().flatten(0, -1))?)
 }
 
 /// Test-set metrics of one fitted model: purity and NMI of the BMU (nearest prototype)
