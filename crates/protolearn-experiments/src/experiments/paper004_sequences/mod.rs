@@ -7,6 +7,7 @@ mod data;
 mod figures;
 mod models;
 
+use super::paper002_desom::evaluate::host;
 use crate::context::RunContext;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
@@ -22,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
-use super::paper002_desom::evaluate::host;
 
 /// The spec shipped with the project.
 pub const SPEC: &str = include_str!("../../../../../benches/specs/paper004_sequences.toml");
