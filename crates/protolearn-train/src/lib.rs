@@ -42,6 +42,7 @@ pub mod desom;
 pub mod device;
 mod divergence;
 mod error;
+mod fused_adam;
 pub mod lvq;
 pub mod neural_gas;
 pub mod observer;

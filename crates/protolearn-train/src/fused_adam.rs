@@ -1,0 +1,86 @@
+//! One-pass Adam update for CPU float32 tensors: `m`, `v` and the parameter are updated in a
+//! single sweep over memory, split across rayon threads, instead of the eleven tensor-op passes
+//! (and temporaries) of [`crate::optim::TensorOptimizer`]'s generic path. On the DESOM model
+//! (3.3 M parameters) this is the difference between about 13 ms and a few ms per step on two
+//! cores (`cargo bench -p protolearn-train --bench desom`). tch exposes neither libtorch's
+//! `_fused_adam_` nor its `_foreach_` ops, hence this kernel; it is the one place of the
+//! workspace that reads tensor memory through a raw pointer.
+#![allow(unsafe_code)]
+
+use rayon::prelude::*;
+use tch::{Device, Kind, Tensor};
+
+/// Elements per rayon task: large enough that scheduling is negligible, small enough that two
+/// threads share a 100,000-element tensor.
+const CHUNK: usize = 1 << 14;
+
+/// The scalars of one Adam step (libtorch's `torch::optim::Adam` with zero weight decay):
+/// `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`,
+/// `p <- p - step_size (m / (sqrt(v) / sqrt_c2 + eps))` with `step_size = lr / (1 - b1^t)` and
+/// `sqrt_c2 = sqrt(1 - b2^t)` (Kingma & Ba, Algorithm 1, with the bias corrections folded).
+/// Every coefficient is computed in float64 and rounded once, as libtorch does.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdamStep {
+    beta1: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
+    eps: f32,
+    step_size: f32,
+    sqrt_c2: f32,
+}
+
+impl AdamStep {
+    /// Step `t` (from 1) with rate `lr`.
+    pub(crate) fn new(beta1: f64, beta2: f64, eps: f64, lr: f64, t: f64) -> Self {
+        AdamStep {
+            beta1: beta1 as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            eps: eps as f32,
+            step_size: (lr / (1.0 - beta1.powf(t))) as f32,
+            sqrt_c2: (1.0 - beta2.powf(t)).sqrt() as f32,
+        }
+    }
+}
+
+/// Whether [`update`] can run on `[param, grad, m, v]`: all on the CPU, float32, contiguous,
+/// the same number of elements, and four different data pointers (the caller falls back to
+/// tensor ops otherwise, e.g. on a GPU).
+pub(crate) fn applies(tensors: [&Tensor; 4]) -> bool {
+    let n = tensors[0].numel();
+    let plain = tensors.iter().all(|t| t.device() == Device::Cpu && t.kind() == Kind::Float && t.is_contiguous() && t.numel() == n);
+    let ptrs = tensors.map(|t| t.data_ptr() as usize);
+    plain && (0..4).all(|i| (i + 1..4).all(|j| ptrs[i] != ptrs[j]))
+}
+
+/// Applies one Adam step in place to `param`, `m` and `v` from `grad`. The caller has checked
+/// [`applies`]; the storages do not overlap (`m` and `v` are the optimizer's own buffers, the
+/// gradient is autograd's, none is a view of another).
+pub(crate) fn update(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, step: AdamStep) {
+    let n = param.numel();
+    // SAFETY: `applies` guarantees that each tensor is a contiguous float32 CPU tensor of `n`
+    // elements, so each data pointer addresses `n` valid, aligned f32 values, and that the four
+    // pointers differ; the storages are distinct allocations (see the contract above), so the
+    // shared slice and the three mutable slices do not alias. No libtorch op touches them while
+    // this function holds them: CPU ops are synchronous and the step runs between passes.
+    let (p, g, m, v) = unsafe {
+        (
+            std::slice::from_raw_parts_mut(param.data_ptr().cast::<f32>(), n),
+            std::slice::from_raw_parts(grad.data_ptr().cast::<f32>(), n),
+            std::slice::from_raw_parts_mut(m.data_ptr().cast::<f32>(), n),
+            std::slice::from_raw_parts_mut(v.data_ptr().cast::<f32>(), n),
+        )
+    };
+    p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(
+        |(((p, g), m), v)| {
+            let AdamStep { beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size, sqrt_c2 } = step;
+            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+                *m = beta1 * *m + one_minus_beta1 * g;
+                *v = beta2 * *v + one_minus_beta2 * g * g;
+                *p -= step_size * (*m / (v.sqrt() / sqrt_c2 + eps));
+            }
+        },
+    );
+}
