@@ -1,4 +1,6 @@
-//! The one distance kernel: squared Euclidean distances between rows, clamped at zero.
+//! The one distance kernel: squared Euclidean distances between rows, clamped at zero, and its
+//! form for callers that evaluate many distances against the same rows (k-means, k-means++),
+//! which computes the row norms once and each distance matrix with one GEMM.
 
 use tch::Tensor;
 
@@ -16,6 +18,24 @@ pub fn squared_euclidean(x: &Tensor, w: &Tensor) -> Tensor {
     (x_sq - cross * 2.0 + w_sq).clamp_min(0.0)
 }
 
+/// Squared row norms `||x_i||^2` of `x` `[n, d]` → `[n]`, from libtorch's vector-norm kernel:
+/// one pass without an `[n, d]` temporary (on 60,000 x 784 floats, 7 ms against 90-180 ms for
+/// `x.square().sum(1)` on 2 threads), at a relative rounding of a few float32 ulps.
+pub fn squared_norms(x: &Tensor) -> Tensor {
+    x.linalg_norm(2.0, [1i64].as_slice(), false, None::<tch::Kind>).square()
+}
+
+/// `argmin_j ||x_i - w_j||^2` and its value for every row of `x` `[n, d]` against `w` `[k, d]`,
+/// given `x_sq = `[`squared_norms`]`(x)`: the row-constant `||x_i||^2` is left out of the
+/// `[n, k]` matrix, which is one `addmm` (`||w_j||^2 - 2 x_i . w_j`), and added to the `[n]`
+/// minimum only, clamped at zero. Returns (`[n]` squared distances, `[n]` int64 indices).
+pub fn nearest_rows(x: &Tensor, x_sq: &Tensor, w: &Tensor) -> (Tensor, Tensor) {
+    let w_sq = w.square().sum_dim_intlist(-1, false, None::<tch::Kind>); // [k]
+    let partial = w_sq.addmm(x, &(w.transpose(0, 1) * -2.0)); // [n, k]
+    let (min, index) = partial.min_dim(1, false); // [n], [n]
+    ((min + x_sq).clamp_min(0.0), index)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -30,6 +50,17 @@ mod tests {
         assert_eq!(d.double_value(&[1, 0]), 0.0, "coincident point and prototype");
         let same = Tensor::from_slice(&[1e4f32, -3e4]).view([1, 2]);
         assert!(squared_euclidean(&same, &same).double_value(&[0, 0]) >= 0.0);
+    }
+
+    #[test]
+    fn nearest_rows_equal_the_full_distance_matrix() {
+        let x = Tensor::from_slice(&[0.0f32, 0.0, 1.0, 2.0, 3.0, -1.0, 0.9, 2.1]).view([4, 2]);
+        let w = Tensor::from_slice(&[1.0f32, 2.0, 0.0, 0.0, 3.0, -1.5]).view([3, 2]);
+        let (min, index) = nearest_rows(&x, &squared_norms(&x), &w);
+        let (want_min, want_index) = squared_euclidean(&x, &w).min_dim(1, false);
+        assert!(index.equal(&want_index), "{index:?} vs {want_index:?}");
+        assert!(min.allclose(&want_min, 1e-5, 1e-6, false));
+        assert!(min.min().double_value(&[]) >= 0.0, "clamped at zero");
     }
 
     #[test]

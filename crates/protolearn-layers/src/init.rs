@@ -86,8 +86,10 @@ impl PrototypeInit {
                 Ok(Tensor::from_slice(&w).view([k, d]).to_device(x.device()))
             }
             PrototypeInit::KMeansPlusPlus => {
+                let x_sq = crate::distance::squared_norms(x); // [n], once
+                let distance_to = |i: i64| crate::distance::nearest_rows(x, &x_sq, &x.narrow(0, i, 1)).0; // [n]
                 let mut chosen = vec![rng.random_range(0..n)];
-                let mut nearest = crate::distance::squared_euclidean(x, &x.get(chosen[0]).unsqueeze(0)).squeeze_dim(1);
+                let mut nearest = distance_to(chosen[0]);
                 while (chosen.len() as i64) < k {
                     let weights = Vec::<f64>::try_from(nearest.to_kind(Kind::Double))?;
                     let total: f64 = weights.iter().sum();
@@ -104,8 +106,7 @@ impl PrototypeInit {
                         rng.random_range(0..n)
                     };
                     chosen.push(next);
-                    let d_new = crate::distance::squared_euclidean(x, &x.get(next).unsqueeze(0)).squeeze_dim(1);
-                    nearest = nearest.minimum(&d_new);
+                    nearest = nearest.minimum(&distance_to(next));
                 }
                 Ok(x.index_select(0, &Tensor::from_slice(&chosen).to_device(x.device())))
             }

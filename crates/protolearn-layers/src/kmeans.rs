@@ -1,7 +1,7 @@
 //! k-means on any libtorch device (the baseline of paper 002, Sec. 5: "k-means ... with 64
 //! prototypes"): k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations, restarts.
 
-use crate::distance::squared_euclidean;
+use crate::distance::{nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::PrototypeInit;
 use rand::{RngCore, SeedableRng};
@@ -77,12 +77,13 @@ impl KMeansConfig {
             return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
         }
         let variance = x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?;
+        let x_sq = squared_norms(x); // [n], once per fit
         let shift_tol = self.tol * variance;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<KMeans> = None;
         for _ in 0..self.n_init {
             let init = PrototypeInit::KMeansPlusPlus.draw(&x.unsqueeze(0), self.k as i64, &[rng.next_u64()])?; // [1, k, d]
-            let run = self.lloyd(x, init.squeeze_dim(0), shift_tol)?;
+            let run = self.lloyd(x, &x_sq, init.squeeze_dim(0), shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -91,11 +92,11 @@ impl KMeansConfig {
     }
 
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`.
-    fn lloyd(&self, x: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    fn lloyd(&self, x: &Tensor, x_sq: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
         let k = self.k as i64;
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
-            let (nearest, assignments) = assign(x, &centroids)?; // [n], [n]
+            let (nearest, assignments) = nearest_rows(x, x_sq, &centroids); // [n], [n]
             history.push(nearest.sum(Kind::Double).f_double_value(&[])?);
             let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
             let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
@@ -112,17 +113,9 @@ impl KMeansConfig {
                 break;
             }
         }
-        let (nearest, assignments) = assign(x, &centroids)?;
+        let (nearest, assignments) = nearest_rows(x, x_sq, &centroids);
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
         history.push(inertia);
         Ok(KMeans { centroids, assignments, inertia, inertia_history: history })
     }
-}
-
-/// Squared distance to the nearest centroid and its index.
-///
-/// # Shapes
-/// `x`: `[n, d]`, `centroids`: `[k, d]` → (`[n]`, `[n]` int64).
-fn assign(x: &Tensor, centroids: &Tensor) -> Result<(Tensor, Tensor)> {
-    Ok(squared_euclidean(x, centroids).f_min_dim(1, false)?)
 }
