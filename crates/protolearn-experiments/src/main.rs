@@ -111,7 +111,7 @@ enum Command {
         #[arg(long = "spec", value_name = "[EXPERIMENT=]FILE")]
         specs: Vec<String>,
         /// Write resumable checkpoints of the DESOM runs under OUT/paper002_desom/checkpoints/
-        /// (they then use protolearn's checkpointable Adam, equal to libtorch's to float32 rounding).
+        /// (protolearn's Adam, equal to libtorch's to float32 rounding, keeps its state for them).
         #[arg(long)]
         checkpoints: bool,
         /// Continue a killed `--checkpoints` run whose output folder is DIR (implies --out DIR and

@@ -1,8 +1,8 @@
-//! The PyTorch side of a speed comparison: runs a script that ships inside the binary
-//! (`benches/python/*.py`, written next to the results so the run can be repeated by hand) with
-//! the `python3` that has torch — by default the one whose site folder holds this build's
-//! libtorch (`$LIBTORCH/..`, set by `.cargo/config.toml`), else `$PROTOLEARN_PYTHON`.
-//! Each output line of the script is one JSON result.
+//! The Python side of a speed comparison (PyTorch, scikit-learn, minisom): runs a script that
+//! ships inside the binary (`benches/python/*.py`, written next to the results so the run can be
+//! repeated by hand) with `$PROTOLEARN_PYTHON` (default `python3`), with the site folder that
+//! holds this build's libtorch (`$LIBTORCH/..`, set by `.cargo/config.toml`) on `PYTHONPATH` so
+//! that `import torch` finds the same torch 2.11. Each output line of the script is one JSON result.
 
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
@@ -15,12 +15,13 @@ fn python() -> String {
 }
 
 /// Runs `script` (its text, saved as `dir/name`) with `args`; every stdout line is parsed as a
-/// `T`. `Ok(Err(reason))` when no Python with torch can be found, so the comparison becomes a
-/// report row saying so instead of failing the run.
+/// `T`. `Ok(Err(reason))` when Python or one of the `modules` it needs cannot be imported, so
+/// the comparison becomes a report row saying so instead of failing the run.
 pub fn run_script<T: DeserializeOwned>(
     dir: &Path,
     name: &str,
     script: &str,
+    modules: &[&str],
     args: &[String],
 ) -> Result<std::result::Result<Vec<T>, String>> {
     let path = dir.join(name);
@@ -33,11 +34,16 @@ pub fn run_script<T: DeserializeOwned>(
         };
         command.env("PYTHONPATH", joined);
     }
-    let probe = Command::new(python()).envs(command.get_envs().filter_map(|(k, v)| Some((k, v?)))).args(["-c", "import torch"]).output();
-    match probe {
-        Err(e) => return Ok(Err(format!("{} not runnable: {e}", python()))),
-        Ok(out) if !out.status.success() => return Ok(Err(format!("{} has no torch", python()))),
-        Ok(_) => {}
+    for module in modules {
+        let probe = Command::new(python())
+            .envs(command.get_envs().filter_map(|(k, v)| Some((k, v?))))
+            .args(["-c", &format!("import {module}")])
+            .output();
+        match probe {
+            Err(e) => return Ok(Err(format!("{} not runnable: {e}", python()))),
+            Ok(out) if !out.status.success() => return Ok(Err(format!("{} cannot import {module}", python()))),
+            Ok(_) => {}
+        }
     }
     let out = command.arg(&path).args(args).output().with_context(|| format!("running {}", path.display()))?;
     if !out.status.success() {

@@ -25,14 +25,25 @@ pub fn squared_norms(x: &Tensor) -> Tensor {
     x.linalg_norm(2.0, [1i64].as_slice(), false, None::<tch::Kind>).square()
 }
 
-/// `argmin_j ||x_i - w_j||^2` and its value for every row of `x` `[n, d]` against `w` `[k, d]`,
-/// given `x_sq = `[`squared_norms`]`(x)`: the row-constant `||x_i||^2` is left out of the
-/// `[n, k]` matrix, which is one `addmm` (`||w_j||^2 - 2 x_i . w_j`), and added to the `[n]`
-/// minimum only, clamped at zero. Returns (`[n]` squared distances, `[n]` int64 indices).
-pub fn nearest_rows(x: &Tensor, x_sq: &Tensor, w: &Tensor) -> (Tensor, Tensor) {
+/// `||w_j||^2 - 2 x_i . w_j` `[n, k]` for `x` `[n, d]`, `w` `[k, d]`: the squared distances
+/// less the row-constant `||x_i||^2`, which no argmin over `j` needs; one `addmm`.
+fn distances_less_row_norms(x: &Tensor, w: &Tensor) -> Tensor {
     let w_sq = w.square().sum_dim_intlist(-1, false, None::<tch::Kind>); // [k]
-    let partial = w_sq.addmm(x, &(w.transpose(0, 1) * -2.0)); // [n, k]
-    let (min, index) = partial.min_dim(1, false); // [n], [n]
+    w_sq.addmm(x, &(w.transpose(0, 1) * -2.0)) // [n, k]
+}
+
+/// Index of the nearest row of `w` `[k, d]` for every row of `x` `[n, d]` → `[n]` int64, from
+/// one `addmm` and no row norms of `x` (ties: lowest index; near-ties may resolve differently
+/// from [`squared_euclidean`] by float32 rounding).
+pub fn nearest_index(x: &Tensor, w: &Tensor) -> Tensor {
+    distances_less_row_norms(x, w).argmin(1, false)
+}
+
+/// `argmin_j ||x_i - w_j||^2` and its value for every row of `x` `[n, d]` against `w` `[k, d]`,
+/// given `x_sq = `[`squared_norms`]`(x)`: `||x_i||^2` is added to the `[n]` minimum only,
+/// clamped at zero. Returns (`[n]` squared distances, `[n]` int64 indices).
+pub fn nearest_rows(x: &Tensor, x_sq: &Tensor, w: &Tensor) -> (Tensor, Tensor) {
+    let (min, index) = distances_less_row_norms(x, w).min_dim(1, false); // [n], [n]
     ((min + x_sq).clamp_min(0.0), index)
 }
 
@@ -59,6 +70,7 @@ mod tests {
         let (min, index) = nearest_rows(&x, &squared_norms(&x), &w);
         let (want_min, want_index) = squared_euclidean(&x, &w).min_dim(1, false);
         assert!(index.equal(&want_index), "{index:?} vs {want_index:?}");
+        assert!(nearest_index(&x, &w).equal(&want_index));
         assert!(min.allclose(&want_min, 1e-5, 1e-6, false));
         assert!(min.min().double_value(&[]) >= 0.0, "clamped at zero");
     }

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
-use crate::optim::{Optimize, OptimizerConfig, OptimizerKind};
+use crate::optim::{OptimizerConfig, OptimizerKind};
 use crate::quality::{map_quality, purity_nmi};
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
@@ -271,12 +271,9 @@ pub fn fit_desom(
     let [model_seed, batch_seed, reinit_seed] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
-    // Checkpoints need the optimizer state: protolearn's Adam (equal to libtorch's to float32
-    // rounding), so a checkpointed run is reproduced bit for bit by its resumed runs.
-    let mut optimizer: Box<dyn Optimize> = match &config.checkpoint {
-        Some(_) => Box::new(config.optimizer.build_checkpointable(&vs)?),
-        None => config.optimizer.build(&vs)?,
-    };
+    // protolearn's Adam (equal to libtorch's to float32 rounding) keeps its state, so a
+    // checkpointed run is reproduced bit for bit by its resumed runs.
+    let mut optimizer = config.optimizer.build(&vs)?;
     let batching = Batching::Random { batch_size: config.batch_size };
     let mut trainer = match (&config.checkpoint, config.resume) {
         (Some(dir), true) => Trainer::resume(train, batching, batch_seed, dir)?,

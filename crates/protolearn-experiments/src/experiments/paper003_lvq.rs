@@ -279,7 +279,7 @@ fn pytorch_twin(
         preset.seeds.first().copied().unwrap_or(0).to_string(),
     ];
     println!("  {}: timing {} in PyTorch", name.id(), heads.join(", "));
-    crate::pytorch::run_script(dir, "paper003_cnn.py", PYTORCH_SCRIPT, &args)
+    crate::pytorch::run_script(dir, "paper003_cnn.py", PYTORCH_SCRIPT, &["torch"], &args)
 }
 
 /// Runs the experiment `name` with the spec `shipped` (or its override) under `title`.

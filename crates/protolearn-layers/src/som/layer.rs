@@ -220,6 +220,16 @@ impl PrototypeLayer for SomLayer {
     fn prototypes(&self, _x: &Tensor) -> Tensor {
         self.weight.shallow_clone()
     }
+
+    /// The BMUs, for a `[n, L]` input from one `addmm` without the inputs' row norms
+    /// ([`crate::distance::nearest_index`]; the batch SOM's hot path), else from `forward`.
+    fn winners(&self, x: &Tensor) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        match x.dim() {
+            2 => crate::distance::nearest_index(x, &self.weight),
+            _ => nn::Module::forward(self, x).argmin(-1, false),
+        }
+    }
 }
 
 #[cfg(test)]
