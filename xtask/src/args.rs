@@ -22,6 +22,10 @@ tasks:
                       --spec [EXPERIMENT=]FILE (run a spec file of your own, repeatable),
                       --checkpoints, --resume DIR (resumable DESOM runs),
                       --data DIR (folder holding mnist/ and fashion-mnist/)
+  speed      setup + protolearn against scikit-learn (k-means), minisom (SOM) and PyTorch (DESOM)
+             on this machine in one run; writes docs/results/speed/speed.md and speed.jsonl
+             (needs python3 with scikit-learn, threadpoolctl and minisom; torch comes from
+             .libtorch/site); options after `--` go to `protolearn speed` (see its --help)
 ";
 
 /// A parsed xtask invocation.
@@ -42,6 +46,11 @@ pub enum Command {
     /// `bench-all`: setup, then the experiment runner in release mode.
     BenchAll {
         /// Arguments passed through to `protolearn bench-all`.
+        runner_args: Vec<String>,
+    },
+    /// `speed`: setup, then `protolearn speed` in release mode.
+    Speed {
+        /// Arguments passed through to `protolearn speed`.
         runner_args: Vec<String>,
     },
     /// `help`: print usage.
@@ -80,6 +89,7 @@ impl Command {
                 Ok(Command::Test { cargo_args })
             }
             "bench-all" => Ok(Command::BenchAll { runner_args: validate_bench_args(rest)? }),
+            "speed" => Ok(Command::Speed { runner_args: rest.strip_prefix(&["--".to_owned()]).unwrap_or(rest).to_vec() }),
             "help" | "--help" | "-h" => Ok(Command::Help),
             other => bail!("unknown task `{other}`\n\n{USAGE}"),
         }

@@ -1,7 +1,7 @@
 //! `cargo xtask`: project automation that must run before libtorch exists.
 //!
 //! Depends on neither tch nor any workspace crate and builds in its own target dir
-//! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`.
+//! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`, `speed`.
 //! The UCR/UEA checksum table is shared with protolearn-data by `include!`, not by a dependency.
 
 mod args;

@@ -1,4 +1,4 @@
-//! The xtask tasks: setup, doctor, test and bench-all.
+//! The xtask tasks: setup, doctor, test, bench-all and speed.
 
 use crate::args::{Command, USAGE};
 use crate::{libtorch, process, ucr};
@@ -33,16 +33,20 @@ pub fn run(cmd: &Command) -> Result<()> {
             println!("xtask: tests finished in {:.0} s", start.elapsed().as_secs_f64());
             Ok(())
         }
-        Command::BenchAll { runner_args } => {
-            let libtorch = setup(&root, DataNeed::Required)?;
-            process::run(
-                process::command(&process::cargo(), &root, &libtorch)
-                    .args(["run", "--release", "-p", "protolearn-experiments", "--bin", "protolearn", "--"])
-                    .arg("bench-all")
-                    .args(runner_args),
-            )
-        }
+        Command::BenchAll { runner_args } => runner(&root, "bench-all", runner_args),
+        Command::Speed { runner_args } => runner(&root, "speed", runner_args),
     }
+}
+
+/// Setup (data required), then `protolearn <task> <args>` in release mode.
+fn runner(root: &Path, task: &str, args: &[String]) -> Result<()> {
+    let libtorch = setup(root, DataNeed::Required)?;
+    process::run(
+        process::command(&process::cargo(), root, &libtorch)
+            .args(["run", "--release", "-p", "protolearn-experiments", "--bin", "protolearn", "--"])
+            .arg(task)
+            .args(args),
+    )
 }
 
 /// The workspace root: the parent of xtask's manifest folder.

@@ -12,3 +12,4 @@ pub mod own_data;
 pub mod progress;
 pub mod pytorch;
 pub mod report;
+pub mod speed;

@@ -142,6 +142,36 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// protolearn against scikit-learn (k-means), minisom (SOM) and PyTorch (DESOM) on this
+    /// machine, same data and threads, in one run; writes speed.md and speed.jsonl under --out.
+    Speed {
+        /// Output folder.
+        #[arg(long, default_value = "docs/results/speed")]
+        out: PathBuf,
+        /// CPU threads of both sides.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// k-means fits per side (seeds 0, 1, ...).
+        #[arg(long, default_value_t = 5)]
+        kmeans_seeds: u64,
+        /// Batch-SOM iterations (each a pass over all 60,000 images).
+        #[arg(long, default_value_t = 10)]
+        som_iterations: usize,
+        /// Final temperature of the batch SOM (from the map size, exponentially). The default
+        /// 0.5 keeps a neighbourhood at the end (weight e^-4 at distance 1); paper 002's DESOM
+        /// value 0.1 turns the last iterations into k-means.
+        #[arg(long, default_value_t = 0.5)]
+        som_final_temperature: f64,
+        /// minisom sample presentations.
+        #[arg(long, default_value_t = 60000)]
+        minisom_presentations: usize,
+        /// DESOM iterations per side.
+        #[arg(long, default_value_t = 1000)]
+        desom_iterations: usize,
+        /// Folder holding mnist/ and fashion-mnist/.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 /// The options of `bench-all`.
@@ -215,7 +245,12 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
     );
     let mut sections = Vec::new();
     let mut timings = Table::new(["experiment", "wall time (s)"]);
-    for exp in ALL.iter().filter(|e| only.is_empty() || only.iter().any(|n| n == e.name)) {
+    // Without --only, quick runs the experiments of the default quick run, full runs all.
+    let selected = |e: &&protolearn_experiments::experiments::Experiment| match only.is_empty() {
+        true => e.in_default_quick || !matches!(preset, Preset::Quick),
+        false => only.iter().any(|n| n == e.name),
+    };
+    for exp in ALL.iter().filter(selected) {
         println!("== {} ==", exp.name);
         let start = Instant::now();
         let section = (exp.run)(&ctx).with_context(|| format!("experiment {}", exp.name))?;
@@ -287,6 +322,28 @@ fn main() -> ExitCode {
                 protolearn_experiments::gpu_check::run(device, &DataDirs::new(data), sizes, &out)
             })
             .map(|_| ()),
+        Command::Speed {
+            out,
+            threads,
+            kmeans_seeds,
+            som_iterations,
+            som_final_temperature,
+            minisom_presentations,
+            desom_iterations,
+            data,
+        } => {
+            let config = protolearn_experiments::speed::SpeedConfig {
+                out,
+                dirs: DataDirs::new(data),
+                threads,
+                kmeans_seeds,
+                som_iterations,
+                som_final_temperature,
+                minisom_presentations,
+                desom_iterations,
+            };
+            protolearn_experiments::speed::run(&config).map(|_| println!("wrote {}", config.out.join("speed.md").display()))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
 //! The Python side of a speed comparison (PyTorch, scikit-learn, minisom): runs a script that
 //! ships inside the binary (`benches/python/*.py`, written next to the results so the run can be
 //! repeated by hand) with `$PROTOLEARN_PYTHON` (default `python3`), with the site folder that
-//! holds this build's libtorch (`$LIBTORCH/..`, set by `.cargo/config.toml`) on `PYTHONPATH` so
+//! holds this build's libtorch (`$LIBTORCH/..`, set by `.cargo/config.toml`, else
+//! `./.libtorch/site`) on `PYTHONPATH` so
 //! that `import torch` finds the same torch 2.11. Each output line of the script is one JSON result.
 
 use anyhow::{Context, Result};
@@ -27,7 +28,13 @@ pub fn run_script<T: DeserializeOwned>(
     let path = dir.join(name);
     std::fs::write(&path, script).with_context(|| format!("writing {}", path.display()))?;
     let mut command = Command::new(python());
-    if let Some(site) = std::env::var_os("LIBTORCH").map(std::path::PathBuf::from).and_then(|t| t.parent().map(Path::to_owned)) {
+    // Under cargo, `$LIBTORCH` (.cargo/config.toml); a binary run by hand from the repository
+    // root finds `.libtorch/site` itself.
+    let site = std::env::var_os("LIBTORCH")
+        .map(std::path::PathBuf::from)
+        .and_then(|t| t.parent().map(Path::to_owned))
+        .or_else(|| Some(std::path::PathBuf::from(".libtorch/site")).filter(|p| p.is_dir()));
+    if let Some(site) = site {
         let joined = match std::env::var_os("PYTHONPATH") {
             Some(existing) => std::env::join_paths([site, existing.into()]).context("PYTHONPATH")?,
             None => site.into_os_string(),

@@ -85,33 +85,57 @@ impl PrototypeInit {
                 let w: Vec<f32> = (0..k * d).map(|_| rng.random_range(-limit..limit)).collect();
                 Ok(Tensor::from_slice(&w).view([k, d]).to_device(x.device()))
             }
-            PrototypeInit::KMeansPlusPlus => {
-                let x_sq = crate::distance::squared_norms(x); // [n], once
-                let distance_to = |i: i64| crate::distance::nearest_rows(x, &x_sq, &x.narrow(0, i, 1)).0; // [n]
-                let mut chosen = vec![rng.random_range(0..n)];
-                let mut nearest = distance_to(chosen[0]);
-                while (chosen.len() as i64) < k {
-                    let weights = Vec::<f64>::try_from(nearest.to_kind(Kind::Double))?;
-                    let total: f64 = weights.iter().sum();
-                    let next = if total > 0.0 {
-                        let mut target = rng.random::<f64>() * total;
-                        weights
-                            .iter()
-                            .position(|&w| {
-                                target -= w;
-                                target < 0.0
-                            })
-                            .unwrap_or(weights.len() - 1) as i64
-                    } else {
-                        rng.random_range(0..n)
-                    };
-                    chosen.push(next);
-                    nearest = nearest.minimum(&distance_to(next));
-                }
-                Ok(x.index_select(0, &Tensor::from_slice(&chosen).to_device(x.device())))
-            }
+            PrototypeInit::KMeansPlusPlus => kmeans_plus_plus(x, k, 1, rng),
         }
     }
+}
+
+/// k-means++ seeding of `k` rows of `x` `[n, d]` (Arthur & Vassilvitskii 2007): the first a
+/// uniform sample, each next one drawn with probability proportional to its squared distance to
+/// the nearest chosen one. With `trials > 1`, the greedy variant (scikit-learn's default for
+/// `KMeans`, `2 + ln k` trials): `trials` candidates are drawn that way and the one that lowers
+/// the summed squared distance `sum_i min_j ||x_i - c_j||^2` most is kept. Row norms are
+/// computed once; each step costs one `[n, trials]` `addmm`. With `trials = 1` the random
+/// stream is the plain algorithm's.
+pub(crate) fn kmeans_plus_plus(x: &Tensor, k: i64, trials: usize, rng: &mut ChaCha8Rng) -> Result<Tensor> {
+    let n = x.size()[0];
+    let x_sq = crate::distance::squared_norms(x); // [n], once
+                                                  // Squared distances of every sample to each candidate row, [n, c].
+    let distances_to = |rows: &[i64]| {
+        let candidates = x.index_select(0, &Tensor::from_slice(rows).to_device(x.device())); // [c, d]
+        let w_sq = candidates.square().sum_dim_intlist(-1, false, None::<Kind>); // [c]
+        (w_sq.addmm(x, &(candidates.transpose(0, 1) * -2.0)) + x_sq.unsqueeze(1)).clamp_min(0.0)
+    };
+    let mut chosen = vec![rng.random_range(0..n)];
+    let mut nearest = distances_to(&chosen).squeeze_dim(1); // [n]
+    while (chosen.len() as i64) < k {
+        let weights = Vec::<f64>::try_from(nearest.to_kind(Kind::Double))?;
+        let total: f64 = weights.iter().sum();
+        let candidates: Vec<i64> = (0..trials)
+            .map(|_| {
+                if total > 0.0 {
+                    let mut target = rng.random::<f64>() * total;
+                    weights
+                        .iter()
+                        .position(|&w| {
+                            target -= w;
+                            target < 0.0
+                        })
+                        .unwrap_or(weights.len() - 1) as i64
+                } else {
+                    rng.random_range(0..n)
+                }
+            })
+            .collect();
+        let improved = nearest.unsqueeze(1).minimum(&distances_to(&candidates)); // [n, c]
+        let best = match trials {
+            1 => 0,
+            _ => improved.sum_dim_intlist(0, false, Kind::Double).argmin(0, false).int64_value(&[]),
+        };
+        chosen.push(candidates[best as usize]);
+        nearest = improved.select(1, best);
+    }
+    Ok(x.index_select(0, &Tensor::from_slice(&chosen).to_device(x.device())))
 }
 
 #[cfg(test)]

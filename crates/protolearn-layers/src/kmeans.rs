@@ -1,9 +1,10 @@
 //! k-means on any libtorch device (the baseline of paper 002, Sec. 5: "k-means ... with 64
-//! prototypes"): k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations, restarts.
+//! prototypes"): greedy k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations with the
+//! row norms computed once and one `addmm` per assignment, restarts.
 
 use crate::distance::{nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
-use crate::init::PrototypeInit;
+use crate::init::kmeans_plus_plus;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,11 @@ fn default_tol() -> f64 {
     1e-4
 }
 
+/// Candidates per greedy k-means++ step: `2 + floor(ln k)` (scikit-learn's `KMeans`).
+fn local_trials(k: usize) -> usize {
+    2 + (k as f64).ln().floor() as usize
+}
+
 /// A fitted k-means partition.
 #[derive(Debug)]
 pub struct KMeans {
@@ -54,8 +60,8 @@ pub struct KMeans {
 }
 
 impl KMeansConfig {
-    /// Fits k-means to `x`: `n_init` restarts of k-means++ seeding (via
-    /// [`PrototypeInit::KMeansPlusPlus`]) followed by Lloyd's algorithm
+    /// Fits k-means to `x`: `n_init` restarts of greedy k-means++ seeding (`2 + ln k` candidates
+    /// per step, as scikit-learn) followed by Lloyd's algorithm
     /// `c_j <- mean{x_i : a_i = j}`, keeping the restart with the lowest inertia.
     ///
     /// **Empty clusters** never produce NaN: an empty centroid is re-seeded at the sample
@@ -82,8 +88,9 @@ impl KMeansConfig {
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<KMeans> = None;
         for _ in 0..self.n_init {
-            let init = PrototypeInit::KMeansPlusPlus.draw(&x.unsqueeze(0), self.k as i64, &[rng.next_u64()])?; // [1, k, d]
-            let run = self.lloyd(x, &x_sq, init.squeeze_dim(0), shift_tol)?;
+            let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
+            let init = kmeans_plus_plus(x, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
+            let run = self.lloyd(x, &x_sq, init, shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }

@@ -156,6 +156,20 @@ fn batch_som_keeps_prototypes_without_support() {
 }
 
 #[test]
+fn batch_som_update_equals_equation_3_over_samples() {
+    // The rule regroups the sums by BMU; Eq. 3 written over the samples must give the same map.
+    let x = blobs(6);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let layer = som(&vs, &x);
+    let t = 1.3;
+    let h = layer.neighbourhood_weights(&layer.bmus(&x).unwrap(), t).unwrap(); // [n, K]
+    let direct = h.transpose(0, 1).matmul(&x) / h.sum_dim_intlist(0, false, None::<tch::Kind>).unsqueeze(-1);
+    BatchSom { temperature: Schedule { decay: Decay::Linear, start: t, end: t } }.update(&layer, &x, None, 1, 1).unwrap();
+    let diff = (&layer.weight - &direct).abs().max().double_value(&[]);
+    assert!(layer.weight.allclose(&direct, 1e-5, 1e-5, false), "max |difference| {diff}");
+}
+
+#[test]
 fn distortion_at_low_temperature_is_the_kmeans_loss() {
     // Paper 002, Sec. 3.3: as T -> 0, L_SOM tends to the mean squared distance to the BMU.
     let x = blobs(4);

@@ -49,12 +49,25 @@ impl UpdateRule<SomLayer> for BatchSom {
     /// One batch-SOM update (paper 002, Algorithm 2, Eq. 3): BMUs of all samples, then
     /// `m_k = sum_i K^T(δ(k, b_i)) x_i / sum_i K^T(δ(k, b_i))`; a prototype whose denominator is
     /// not positive (possible with the bubble or Mexican hat) keeps its old value.
+    ///
+    /// The weight depends on a sample only through its BMU, so the sums are regrouped by BMU:
+    /// with `S_j = sum_{b_i = j} x_i` and `n_j = |{i : b_i = j}|` (one `index_add` each),
+    /// `num_k = sum_j K^T(δ(k, j)) S_j` and `den_k = sum_j K^T(δ(k, j)) n_j` are `[K, K]`
+    /// products: the `[n, K]` weight matrix and its `[K, n] x [n, L]` GEMM are never formed.
     fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(step, steps);
-        let h = layer.neighbourhood_weights(&layer.bmus(x)?, t)?; // [n, K]
-        let num = h.transpose(0, 1).f_matmul(x)?; // [K, L]
-        let den = h.sum_dim_intlist(0, false, None::<Kind>).unsqueeze(-1); // [K, 1]
+        let bmus = layer.bmus(x)?; // [n]
+        let units = layer.weight.size()[0];
+        let sums = Tensor::zeros([units, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &bmus, x)?; // [K, L]
+        let counts = Tensor::zeros([units], (x.kind(), x.device())).f_index_add(
+            0,
+            &bmus,
+            &Tensor::ones([1], (x.kind(), x.device())).expand([bmus.size()[0]], false),
+        )?; // [K]
+        let h = layer.neighbourhood_weights(&Tensor::arange(units, (Kind::Int64, x.device())), t)?; // [K, K], row j = BMU j
+        let num = h.transpose(0, 1).f_matmul(&sums)?; // [K, L]
+        let den = h.transpose(0, 1).f_matmul(&counts.unsqueeze(-1))?; // [K, 1]
         let moved = num / den.clamp_min(MIN_DENOMINATOR); // [K, L]
         let updated = moved.f_where_self(&den.gt(MIN_DENOMINATOR), &layer.weight)?; // [K, L]
         layer.weight.shallow_clone().f_copy_(&updated)?;

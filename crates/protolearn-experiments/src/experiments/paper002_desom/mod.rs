@@ -105,6 +105,9 @@ pub struct PresetSpec {
     pub log_every: usize,
     /// The models that run.
     pub models: Vec<Model>,
+    /// The datasets of this preset, if not the spec's `datasets`.
+    #[serde(default)]
+    pub datasets: Option<Vec<ImageSet>>,
 }
 
 /// A report table: title, model rows, (metric key, column name) pairs, decimals.
@@ -291,7 +294,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let mut results = Results::new();
     let mut kept = Kept { views: Vec::new(), histories: Vec::new(), labels: Default::default() };
     let start = Instant::now();
-    for &name in &spec.datasets {
+    for &name in preset.datasets.as_ref().unwrap_or(&spec.datasets) {
         run_dataset(ctx, &spec, preset, name, &mut results, &mut kept, &mut history)?;
     }
     crate::context::write_csv(&dir.join("history.csv"), &history)?;

@@ -94,6 +94,7 @@ fn model_preset(preset: &SweepPreset, iterations: usize, model: Model) -> Preset
         kmeans_n_init: 1,
         log_every: iterations,
         models: vec![model],
+        datasets: None,
     }
 }
 

@@ -1,0 +1,194 @@
+//! `protolearn speed`: protolearn against the tool a reader would use instead, on the same
+//! machine, data and thread count, in one run (issue 13): k-means against scikit-learn's
+//! `KMeans`, the batch SOM against minisom, DESOM against the same model in PyTorch eager.
+//! Writes `speed.jsonl` (one comparison per line) and `speed.md` (the report) under `--out`,
+//! and the Python script beside them so the other side can be re-run by hand.
+
+mod desom;
+mod kmeans;
+mod som;
+
+use anyhow::{Context, Result};
+use protolearn_data::DataDirs;
+use protolearn_metrics::clustering::{purity, Contingency};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The Python side of every comparison (`benches/python/speed_baselines.py`).
+const SCRIPT: &str = include_str!("../../../../benches/python/speed_baselines.py");
+/// The script's file name in the output folder.
+const SCRIPT_NAME: &str = "speed_baselines.py";
+
+/// What `protolearn speed` measures.
+#[derive(Debug, Clone)]
+pub struct SpeedConfig {
+    /// Output folder (`docs/results/speed`).
+    pub out: PathBuf,
+    /// Where MNIST and Fashion-MNIST are.
+    pub dirs: DataDirs,
+    /// CPU threads of both sides (libtorch and Python's BLAS / OpenMP / torch).
+    pub threads: usize,
+    /// k-means fits per side (seeds 0, 1, ...).
+    pub kmeans_seeds: u64,
+    /// Batch-SOM iterations (each a pass over all samples).
+    pub som_iterations: usize,
+    /// Final temperature of the batch SOM (from the map size, exponentially).
+    pub som_final_temperature: f64,
+    /// minisom sample presentations.
+    pub minisom_presentations: usize,
+    /// DESOM iterations per side.
+    pub desom_iterations: usize,
+}
+
+/// One side of a comparison: seconds of each run and quality numbers (mean over runs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Side {
+    /// Tool and version.
+    pub tool: String,
+    /// What ran (algorithm and settings that differ between the sides).
+    pub setting: String,
+    /// Wall seconds of each run (training only: data loading and evaluation are outside).
+    pub seconds: Vec<f64>,
+    /// Quality numbers, `(name, value)`, the same names on both sides.
+    pub quality: Vec<(String, f64)>,
+}
+
+impl Side {
+    /// Median seconds.
+    pub fn median_seconds(&self) -> f64 {
+        let mut s = self.seconds.clone();
+        s.sort_by(f64::total_cmp);
+        match s.len() {
+            0 => f64::NAN,
+            n if n % 2 == 1 => s[n / 2],
+            n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
+        }
+    }
+}
+
+/// One comparison: protolearn against one or more alternatives on the same task.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Task name (`kmeans`, `som`, `desom`).
+    pub task: String,
+    /// Data, sizes and shared settings.
+    pub setup: String,
+    /// The issue's target, in words.
+    pub target: String,
+    /// protolearn.
+    pub ours: Side,
+    /// The alternatives, or why one could not run.
+    pub theirs: Vec<std::result::Result<Side, String>>,
+}
+
+impl Comparison {
+    /// `their median seconds / our median seconds` per alternative that ran (> 1: we are faster).
+    pub fn speedups(&self) -> Vec<Option<f64>> {
+        self.theirs.iter().map(|t| t.as_ref().ok().map(|t| t.median_seconds() / self.ours.median_seconds())).collect()
+    }
+}
+
+/// Runs the three comparisons and writes `speed.jsonl` and `speed.md` under `config.out`.
+pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
+    std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
+    tch::set_num_threads(config.threads as i32);
+    let comparisons = vec![kmeans::compare(config)?, som::compare(config)?, desom::compare(config)?];
+    let jsonl = comparisons.iter().map(serde_json::to_string).collect::<std::result::Result<Vec<_>, _>>()?.join("\n") + "\n";
+    write_atomically(&config.out.join("speed.jsonl"), &jsonl)?;
+    write_atomically(&config.out.join("speed.md"), &report(config, &comparisons))?;
+    Ok(comparisons)
+}
+
+/// Runs a subcommand of the Python script; every output line is one run.
+fn python<T: serde::de::DeserializeOwned>(
+    config: &SpeedConfig,
+    modules: &[&str],
+    args: Vec<String>,
+) -> Result<std::result::Result<Vec<T>, String>> {
+    let mut args = args;
+    args.extend(["--threads".to_owned(), config.threads.to_string()]);
+    crate::pytorch::run_script(&config.out, SCRIPT_NAME, SCRIPT, modules, &args)
+}
+
+/// The folder of an IDX dataset, for the Python side.
+fn idx_folder(config: &SpeedConfig, dataset: protolearn_data::IdxDataset) -> Result<String> {
+    Ok(config.dirs.find(dataset)?.dir.display().to_string())
+}
+
+/// Test purity of `units` against `labels`.
+fn purity_of(labels: &[i64], units: &[usize]) -> Result<f64> {
+    Ok(purity(&Contingency::new(labels, units)?))
+}
+
+/// Writes `text` to `path` through a temporary file and a rename.
+fn write_atomically(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+/// The CPU's model name from `/proc/cpuinfo` (`unknown CPU` elsewhere).
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_owned()))
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+/// The Markdown report.
+fn report(config: &SpeedConfig, comparisons: &[Comparison]) -> String {
+    let mut md = String::new();
+    _ = writeln!(md, "# Speed: protolearn against scikit-learn, minisom and PyTorch\n");
+    _ = writeln!(
+        md,
+        "Generated by `cargo xtask speed` (`protolearn speed --out {}`) on {} with {} CPU threads on both sides, \
+         libtorch 2.11.0 through tch 0.24; the Python side is `{SCRIPT_NAME}` in this folder. Every number below comes \
+         from that run; times are wall seconds of the training alone (data loading and evaluation outside the clock), \
+         speed-up = their median seconds / ours (> 1: protolearn is faster). Quality numbers are computed by the same \
+         code for both sides where the model is written out (SOM prototypes), else reported by each side.\n",
+        config.out.display(),
+        cpu_name(),
+        config.threads,
+    );
+    for c in comparisons {
+        _ = writeln!(md, "## {}\n\n{}\n\nTarget: {}\n", c.task, c.setup, c.target);
+        let names: Vec<&str> = c.ours.quality.iter().map(|(n, _)| n.as_str()).collect();
+        _ = writeln!(md, "| tool | setting | runs | median s | speed-up of protolearn | {} |", names.join(" | "));
+        _ = writeln!(md, "| --- | --- | --- | --- | --- |{}", " --- |".repeat(names.len()));
+        let row = |md: &mut String, side: &Side, speedup: &str| {
+            let q: Vec<String> = names
+                .iter()
+                .map(|n| side.quality.iter().find(|(m, _)| m == n).map(|(_, v)| format_quality(*v)).unwrap_or_else(|| "-".into()))
+                .collect();
+            _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.2} | {} | {} |",
+                side.tool,
+                side.setting,
+                side.seconds.len(),
+                side.median_seconds(),
+                speedup,
+                q.join(" | ")
+            );
+        };
+        row(&mut md, &c.ours, "-");
+        for (theirs, speedup) in c.theirs.iter().zip(c.speedups()) {
+            match theirs {
+                Ok(side) => row(&mut md, side, &format!("{:.2}x", speedup.unwrap_or(f64::NAN))),
+                Err(why) => _ = writeln!(md, "| not run | {why} | | | | {} |", vec!["-"; names.len()].join(" | ")),
+            }
+        }
+        _ = writeln!(md);
+    }
+    md
+}
+
+/// Quality values: integers (inertia) without decimals, the rest with four.
+fn format_quality(v: f64) -> String {
+    if v.abs() >= 1000.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
