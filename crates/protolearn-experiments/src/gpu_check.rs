@@ -4,7 +4,8 @@
 //! Fashion-MNIST (k = 64, one k-means++ restart, scikit-learn's `max_iter` and `tol`) and the
 //! competitive-layer benchmark (VCL and DCL, 10 seeds batched, 500 moons, k = 30), each written
 //! as one JSON line (device, seconds, iterations per second, quality) as soon as it is measured.
-//! The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
+//! The same DESOM in PyTorch eager on the same device follows ours, when the machine's `python3`
+//! has torch. The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
 
 use anyhow::{Context, Result};
 use protolearn_data::mnist::load;
@@ -119,6 +120,7 @@ pub fn run(device: Device, dirs: &DataDirs, sizes: CheckSizes, out: &Path) -> Re
     };
     record(cuda)?;
     record(desom(device, &name, dirs, sizes.desom_iterations)?)?;
+    record(desom_pytorch(device, &name, dirs, sizes.desom_iterations, out)?)?;
     record(kmeans(device, &name, dirs, sizes.kmeans_samples)?)?;
     for m in competitive(device, &name, sizes.competitive_epochs)? {
         record(m)?;
@@ -152,6 +154,51 @@ fn desom(device: Device, name: &str, dirs: &DataDirs, iterations: usize) -> Resu
         nmi: last.nmi,
         inertia: None,
         note: format!("MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {iterations} iterations, test metrics once at the end"),
+    })
+}
+
+/// The same DESOM in PyTorch eager on the same device (`benches/python/speed_baselines.py
+/// desom`, written beside `out`), with the `python3` of the machine (a GPU machine's has torch).
+fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize, out: &Path) -> Result<Measurement> {
+    #[derive(serde::Deserialize)]
+    struct TorchRun {
+        version: String,
+        seconds: f64,
+        purity: f64,
+    }
+    let folder = dirs.find(IdxDataset::Mnist)?.dir.display().to_string();
+    let torch_device = match device {
+        Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".to_owned(),
+    };
+    let args: Vec<String> =
+        ["desom", "--data", &folder, "--iterations", &iterations.to_string(), "--device", &torch_device, "--warmup", "0"]
+            .iter()
+            .chain(["--threads", &tch::get_num_threads().to_string()].iter())
+            .map(|s| s.to_string())
+            .collect();
+    let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let script = include_str!("../../../benches/python/speed_baselines.py");
+    let run = crate::pytorch::run_script::<TorchRun>(dir, "speed_baselines.py", script, &["torch"], &args)?;
+    let (seconds, rate, purity, note) = match run.as_deref() {
+        Ok([r, ..]) => (
+            r.seconds,
+            Some(iterations as f64 / r.seconds),
+            Some(r.purity),
+            format!("PyTorch {} eager, default Adam, same model", r.version),
+        ),
+        Ok([]) => (0.0, None, None, "the PyTorch script printed nothing".to_owned()),
+        Err(why) => (0.0, None, None, format!("not run: {why}")),
+    };
+    Ok(Measurement {
+        measurement: "desom-pytorch".into(),
+        device: name.into(),
+        seconds,
+        iterations_per_second: rate,
+        purity,
+        nmi: None,
+        inertia: None,
+        note: format!("{note}, {iterations} iterations (training loop only)"),
     })
 }
 

@@ -165,9 +165,12 @@ enum Command {
         /// minisom sample presentations.
         #[arg(long, default_value_t = 60000)]
         minisom_presentations: usize,
-        /// DESOM iterations per side.
-        #[arg(long, default_value_t = 1000)]
+        /// DESOM iterations per run.
+        #[arg(long, default_value_t = 500)]
         desom_iterations: usize,
+        /// DESOM runs per side (seeds 0, 1, ...), alternating between the sides.
+        #[arg(long, default_value_t = 3)]
+        desom_seeds: u64,
         /// Folder holding mnist/ and fashion-mnist/.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -330,6 +333,7 @@ fn main() -> ExitCode {
             som_final_temperature,
             minisom_presentations,
             desom_iterations,
+            desom_seeds,
             data,
         } => {
             let config = protolearn_experiments::speed::SpeedConfig {
@@ -341,6 +345,7 @@ fn main() -> ExitCode {
                 som_final_temperature,
                 minisom_presentations,
                 desom_iterations,
+                desom_seeds,
             };
             protolearn_experiments::speed::run(&config).map(|_| println!("wrote {}", config.out.join("speed.md").display()))
         }

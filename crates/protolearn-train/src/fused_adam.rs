@@ -1,18 +1,13 @@
 //! One-pass Adam update for CPU float32 tensors: `m`, `v` and the parameter are updated in a
-//! single sweep over memory, split across rayon threads, instead of the eleven tensor-op passes
-//! (and temporaries) of [`crate::optim::TensorOptimizer`]'s generic path. On the DESOM model
-//! (3.3 M parameters) this is the difference between about 13 ms and a few ms per step on two
-//! cores (`cargo bench -p protolearn-train --bench desom`). tch exposes neither libtorch's
-//! `_fused_adam_` nor its `_foreach_` ops, hence this kernel; it is the one place of the
-//! workspace that reads tensor memory through a raw pointer.
+//! single sweep over memory instead of the eleven tensor-op passes (and temporaries) of
+//! [`crate::optim::TensorOptimizer`]'s generic path. One thread: the loop is memory-bound, and
+//! rayon workers next to libtorch's spinning OpenMP threads made whole DESOM steps slower on 2
+//! cores, not faster (47-58 ms against 44-50 ms per step in one measurement). tch exposes neither
+//! libtorch's `_fused_adam_` nor its `_foreach_` ops, hence this kernel; it is the one place of
+//! the workspace that reads tensor memory through a raw pointer.
 #![allow(unsafe_code)]
 
-use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
-
-/// Elements per rayon task: large enough that scheduling is negligible, small enough that two
-/// threads share a 100,000-element tensor.
-const CHUNK: usize = 1 << 14;
 
 /// The scalars of one Adam step (libtorch's `torch::optim::Adam` with zero weight decay):
 /// `m <- b1 m + (1 - b1) g`, `v <- b2 v + (1 - b2) g^2`,
@@ -73,14 +68,10 @@ pub(crate) fn update(param: &Tensor, grad: &Tensor, m: &Tensor, v: &Tensor, step
             std::slice::from_raw_parts_mut(v.data_ptr().cast::<f32>(), n),
         )
     };
-    p.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).zip(m.par_chunks_mut(CHUNK)).zip(v.par_chunks_mut(CHUNK)).for_each(
-        |(((p, g), m), v)| {
-            let AdamStep { beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size, sqrt_c2 } = step;
-            for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
-                *m = beta1 * *m + one_minus_beta1 * g;
-                *v = beta2 * *v + one_minus_beta2 * g * g;
-                *p -= step_size * (*m / (v.sqrt() / sqrt_c2 + eps));
-            }
-        },
-    );
+    let AdamStep { beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size, sqrt_c2 } = step;
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        *m = beta1 * *m + one_minus_beta1 * g;
+        *v = beta2 * *v + one_minus_beta2 * g * g;
+        *p -= step_size * (*m / (v.sqrt() / sqrt_c2 + eps));
+    }
 }

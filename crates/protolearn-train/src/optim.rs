@@ -39,9 +39,9 @@ pub struct OptimizerConfig {
 
 impl OptimizerConfig {
     /// The optimizer of a run: a [`TensorOptimizer`], whose Adam step on CPU float32
-    /// parameters is one fused pass over memory (about 4x less time than libtorch's
-    /// `torch::optim::Adam` on the 3.3 M parameters of DESOM, `cargo bench -p protolearn-train
-    /// --bench desom`), and whose state can be checkpointed.
+    /// parameters is one fused pass over memory (DESOM through the trainer against libtorch's
+    /// `torch::optim::Adam`: `cargo bench -p protolearn-train --bench desom`), and whose state
+    /// can be checkpointed.
     pub fn build(&self, vs: &nn::VarStore) -> Result<Box<dyn Optimize>> {
         Ok(Box::new(self.build_checkpointable(vs)?))
     }

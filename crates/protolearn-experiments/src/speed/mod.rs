@@ -37,8 +37,10 @@ pub struct SpeedConfig {
     pub som_final_temperature: f64,
     /// minisom sample presentations.
     pub minisom_presentations: usize,
-    /// DESOM iterations per side.
+    /// DESOM iterations per run.
     pub desom_iterations: usize,
+    /// DESOM runs per side (seeds 0, 1, ...), alternating between the sides.
+    pub desom_seeds: u64,
 }
 
 /// One side of a comparison: seconds of each run and quality numbers (mean over runs).
@@ -57,13 +59,18 @@ pub struct Side {
 impl Side {
     /// Median seconds.
     pub fn median_seconds(&self) -> f64 {
-        let mut s = self.seconds.clone();
-        s.sort_by(f64::total_cmp);
-        match s.len() {
-            0 => f64::NAN,
-            n if n % 2 == 1 => s[n / 2],
-            n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
-        }
+        median(&self.seconds)
+    }
+}
+
+/// The median (NaN for no values).
+fn median(values: &[f64]) -> f64 {
+    let mut s = values.to_vec();
+    s.sort_by(f64::total_cmp);
+    match s.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => s[n / 2],
+        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
     }
 }
 
