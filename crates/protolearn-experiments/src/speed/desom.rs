@@ -19,7 +19,7 @@ use serde::Deserialize;
 use tch::Device;
 
 /// One PyTorch run, as the script prints it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct TorchRun {
     version: String,
     seconds: f64,
