@@ -157,6 +157,9 @@ enum Command {
         /// Batch-SOM iterations (each a pass over all 60,000 images).
         #[arg(long, default_value_t = 10)]
         som_iterations: usize,
+        /// SOM runs per side (seeds 0, 1, ...), alternating between the sides.
+        #[arg(long, default_value_t = 3)]
+        som_seeds: u64,
         /// Final temperature of the batch SOM (from the map size, exponentially). The default
         /// 0.5 keeps a neighbourhood at the end (weight e^-4 at distance 1); paper 002's DESOM
         /// value 0.1 turns the last iterations into k-means.
@@ -330,6 +333,7 @@ fn main() -> ExitCode {
             threads,
             kmeans_seeds,
             som_iterations,
+            som_seeds,
             som_final_temperature,
             minisom_presentations,
             desom_iterations,
@@ -342,6 +346,7 @@ fn main() -> ExitCode {
                 threads,
                 kmeans_seeds,
                 som_iterations,
+                som_seeds,
                 som_final_temperature,
                 minisom_presentations,
                 desom_iterations,

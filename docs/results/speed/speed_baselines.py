@@ -97,8 +97,9 @@ def desom(args):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    device = torch.device(args.device)
     x, y = images(args.data, "train")
-    x = torch.from_numpy(x)
+    x = torch.from_numpy(x).to(device)
     widths = [x.shape[1], 500, 500, 2000, 10]
 
     def mlp(dims):
@@ -112,19 +113,19 @@ def desom(args):
                 layers.append(nn.ReLU())
         return nn.Sequential(*layers)
 
-    encoder, decoder = mlp(widths), mlp(widths[::-1])
+    encoder, decoder = mlp(widths).to(device), mlp(widths[::-1]).to(device)
     rows, cols = args.rows, args.cols
-    grid = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij"), -1).view(-1, 2).float()
+    grid = torch.stack(torch.meshgrid(torch.arange(rows), torch.arange(cols), indexing="ij"), -1).view(-1, 2).float().to(device)
     manhattan = (grid[:, None, :] - grid[None, :, :]).abs().sum(-1)  # [K, K]
     with torch.no_grad():
-        start_codes = encoder(x[torch.randint(len(x), (rows * cols,))])
+        start_codes = encoder(x[torch.randint(len(x), (rows * cols,), device=device)])
     prototypes = nn.Parameter(start_codes.clone())
     params = list(encoder.parameters()) + list(decoder.parameters()) + [prototypes]
     optimizer = torch.optim.Adam(params, lr=args.lr, fused=True) if args.fused else torch.optim.Adam(params, lr=args.lr)
     t_max, t_min = float(max(rows, cols)), 0.1
 
     def step(i):
-        batch = x[torch.randint(len(x), (args.batch_size,))]
+        batch = x[torch.randint(len(x), (args.batch_size,), device=device)]
         z = encoder(batch)
         reconstruction = nn.functional.mse_loss(decoder(z), batch)
         dist = (z.square().sum(1, keepdim=True) - 2 * z @ prototypes.T + prototypes.square().sum(1)).clamp_min(0)
@@ -136,21 +137,26 @@ def desom(args):
         optimizer.step()
         return loss.detach()
 
+    def synchronise():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     for i in range(args.warmup):
         step(i)
+    synchronise()
     start = time.perf_counter()
-    loss_sum = torch.zeros(())
+    loss_sum = torch.zeros((), device=device)
     for i in range(args.iterations):
         loss_sum += step(i)  # summed on the device, read once (as protolearn's trainer logs)
-    mean_loss = loss_sum.item() / args.iterations
+    mean_loss = loss_sum.item() / args.iterations  # .item() waits for the device
     seconds = time.perf_counter() - start
     with torch.no_grad():
         tx, ty = images(args.data, "t10k")
-        codes = encoder(torch.from_numpy(tx))
-        bmus = ((codes.square().sum(1, keepdim=True) - 2 * codes @ prototypes.T + prototypes.square().sum(1))).argmin(1).numpy()
+        codes = encoder(torch.from_numpy(tx).to(device))
+        bmus = ((codes.square().sum(1, keepdim=True) - 2 * codes @ prototypes.T + prototypes.square().sum(1))).argmin(1).cpu().numpy()
     counts = np.zeros((rows * cols, 10), dtype=np.int64)
     np.add.at(counts, (bmus, ty), 1)
-    emit({"side": "pytorch", "version": torch.__version__, "seed": args.seed, "seconds": seconds,
+    emit({"side": "pytorch", "version": torch.__version__, "device": str(device), "seed": args.seed, "seconds": seconds,
           "iterations": args.iterations, "iterations_per_second": args.iterations / seconds,
           "mean_loss": mean_loss, "purity": float(counts.max(1).sum() / len(ty))})
 
@@ -184,6 +190,7 @@ def main():
     d.add_argument("--lr", type=float, default=1e-3)
     d.add_argument("--gamma", type=float, default=1e-3)
     d.add_argument("--fused", action="store_true", help="Adam(fused=True) instead of the default (foreach)")
+    d.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     args = parser.parse_args()
     {"kmeans": kmeans, "minisom": minisom, "desom": desom}[args.command](args)
 

@@ -25,7 +25,10 @@ struct SklearnRun {
 pub(super) fn compare(config: &SpeedConfig) -> Result<Comparison> {
     let data = load(IdxDataset::FashionMnist, &config.dirs, ImageLayout::Flat)?;
     let x = Dataset::from_data(&data.train, Device::Cpu)?.x;
+    let folder = idx_folder(config, IdxDataset::FashionMnist)?;
+    // Runs alternate (ours, then scikit-learn, seed by seed): the machine's speed drifts.
     let (mut seconds, mut inertia, mut iterations) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut runs, mut theirs_error) = (Vec::new(), None);
     for seed in 0..config.kmeans_seeds {
         println!("  k-means: protolearn, seed {seed}");
         let start = Instant::now();
@@ -33,6 +36,16 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<Comparison> {
         seconds.push(start.elapsed().as_secs_f64());
         inertia.push(fit.inertia);
         iterations.push((fit.inertia_history.len() - 1) as f64);
+        if theirs_error.is_some() {
+            continue;
+        }
+        println!("  k-means: scikit-learn, seed {seed}");
+        let args =
+            ["kmeans", "--data", &folder, "--k", "64", "--n-init", "1", "--max-iter", "300", "--tol", "1e-4", "--seed", &seed.to_string()];
+        match python::<SklearnRun>(config, &["sklearn", "threadpoolctl"], args.iter().map(|s| s.to_string()).collect())? {
+            Ok(rows) => runs.extend(rows),
+            Err(why) => theirs_error = Some(why),
+        }
     }
     let ours = Side {
         tool: format!("protolearn {}", env!("CARGO_PKG_VERSION")),
@@ -44,18 +57,8 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<Comparison> {
         ],
         seconds,
     };
-    let folder = idx_folder(config, IdxDataset::FashionMnist)?;
-    let mut runs = Vec::new();
-    for seed in 0..config.kmeans_seeds {
-        println!("  k-means: scikit-learn, seed {seed}");
-        let args =
-            ["kmeans", "--data", &folder, "--k", "64", "--n-init", "1", "--max-iter", "300", "--tol", "1e-4", "--seed", &seed.to_string()];
-        match python::<SklearnRun>(config, &["sklearn", "threadpoolctl"], args.iter().map(|s| s.to_string()).collect())? {
-            Ok(rows) => runs.extend(rows),
-            Err(why) => {
-                return Ok(comparison(ours, vec![Err(why)]));
-            }
-        }
+    if let Some(why) = theirs_error {
+        return Ok(comparison(ours, vec![Err(why)]));
     }
     let theirs = Side {
         tool: format!("scikit-learn {}", runs.first().map(|r| r.version.as_str()).unwrap_or("?")),

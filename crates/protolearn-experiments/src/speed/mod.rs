@@ -33,6 +33,8 @@ pub struct SpeedConfig {
     pub kmeans_seeds: u64,
     /// Batch-SOM iterations (each a pass over all samples).
     pub som_iterations: usize,
+    /// SOM runs per side (seeds 0, 1, ...), alternating between the sides.
+    pub som_seeds: u64,
     /// Final temperature of the batch SOM (from the map size, exponentially).
     pub som_final_temperature: f64,
     /// minisom sample presentations.
