@@ -178,8 +178,7 @@ fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize,
             .map(|s| s.to_string())
             .collect();
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let script = include_str!("../../../benches/python/speed_baselines.py");
-    let run = crate::pytorch::run_script::<TorchRun>(dir, "speed_baselines.py", script, &["torch"], &args)?;
+    let run = crate::pytorch::run_script::<TorchRun>(dir, crate::speed::SCRIPT_NAME, crate::speed::SCRIPT, &["torch"], &args)?;
     let (seconds, rate, purity, note) = match run.as_deref() {
         Ok([r, ..]) => (
             r.seconds,

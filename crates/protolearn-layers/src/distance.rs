@@ -39,6 +39,12 @@ pub fn nearest_index(x: &Tensor, w: &Tensor) -> Tensor {
     distances_less_row_norms(x, w).argmin(1, false)
 }
 
+/// The squared distances `[n, k]` of `x` `[n, d]` to `w` `[k, d]`, given `x_sq = `
+/// [`squared_norms`]`(x)`: one `addmm` plus the row norms, clamped at zero (k-means++ candidates).
+pub fn squared_euclidean_from_norms(x: &Tensor, x_sq: &Tensor, w: &Tensor) -> Tensor {
+    (distances_less_row_norms(x, w) + x_sq.unsqueeze(1)).clamp_min(0.0)
+}
+
 /// `argmin_j ||x_i - w_j||^2` and its value for every row of `x` `[n, d]` against `w` `[k, d]`,
 /// given `x_sq = `[`squared_norms`]`(x)`: `||x_i||^2` is added to the `[n]` minimum only,
 /// clamped at zero. Returns (`[n]` squared distances, `[n]` int64 indices).
@@ -71,6 +77,7 @@ mod tests {
         let (want_min, want_index) = squared_euclidean(&x, &w).min_dim(1, false);
         assert!(index.equal(&want_index), "{index:?} vs {want_index:?}");
         assert!(nearest_index(&x, &w).equal(&want_index));
+        assert!(squared_euclidean_from_norms(&x, &squared_norms(&x), &w).allclose(&squared_euclidean(&x, &w), 1e-5, 1e-5, false));
         assert!(min.allclose(&want_min, 1e-5, 1e-6, false));
         assert!(min.min().double_value(&[]) >= 0.0, "clamped at zero");
     }

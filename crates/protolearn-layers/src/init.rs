@@ -103,8 +103,7 @@ pub(crate) fn kmeans_plus_plus(x: &Tensor, k: i64, trials: usize, rng: &mut ChaC
                                                   // Squared distances of every sample to each candidate row, [n, c].
     let distances_to = |rows: &[i64]| {
         let candidates = x.index_select(0, &Tensor::from_slice(rows).to_device(x.device())); // [c, d]
-        let w_sq = candidates.square().sum_dim_intlist(-1, false, None::<Kind>); // [c]
-        (w_sq.addmm(x, &(candidates.transpose(0, 1) * -2.0)) + x_sq.unsqueeze(1)).clamp_min(0.0)
+        crate::distance::squared_euclidean_from_norms(x, &x_sq, &candidates)
     };
     let mut chosen = vec![rng.random_range(0..n)];
     let mut nearest = distances_to(&chosen).squeeze_dim(1); // [n]

@@ -101,10 +101,11 @@ impl KMeansConfig {
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`.
     fn lloyd(&self, x: &Tensor, x_sq: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
         let k = self.k as i64;
+        // Inertias stay on the device until the end: one host read per iteration (the shift).
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
             let (nearest, assignments) = nearest_rows(x, x_sq, &centroids); // [n], [n]
-            history.push(nearest.sum(Kind::Double).f_double_value(&[])?);
+            history.push(nearest.sum(Kind::Double)); // []
             let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
             let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
             let mut updated = sums / counts.clamp_min(1.0).unsqueeze(1); // [k, d]
@@ -122,7 +123,8 @@ impl KMeansConfig {
         }
         let (nearest, assignments) = nearest_rows(x, x_sq, &centroids);
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
-        history.push(inertia);
-        Ok(KMeans { centroids, assignments, inertia, inertia_history: history })
+        let mut inertia_history = Vec::<f64>::try_from(Tensor::f_stack(&history, 0)?.to_device(tch::Device::Cpu))?;
+        inertia_history.push(inertia);
+        Ok(KMeans { centroids, assignments, inertia, inertia_history })
     }
 }

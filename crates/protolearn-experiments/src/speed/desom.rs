@@ -3,8 +3,7 @@
 //! against the same model in PyTorch eager, with PyTorch's default Adam (foreach) and with its
 //! opt-in fused CPU Adam. Each side reports the test purity after its run as a sanity check.
 
-use super::kmeans::mean;
-use super::{idx_folder, median, purity_of, python, Comparison, Side, SpeedConfig};
+use super::{idx_folder, mean, median, purity_of, python, Comparison, Side, SpeedConfig};
 use anyhow::{Context, Result};
 use protolearn_data::mnist::load;
 use protolearn_data::tensor::Dataset;

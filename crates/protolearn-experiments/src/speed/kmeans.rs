@@ -2,7 +2,7 @@
 //! iterations, tol 1e-4): protolearn's `KMeansConfig::fit` against scikit-learn's `KMeans`
 //! (lloyd) with the same settings, several seeds each.
 
-use super::{idx_folder, python, Comparison, Side, SpeedConfig};
+use super::{idx_folder, mean, python, Comparison, Side, SpeedConfig};
 use anyhow::Result;
 use protolearn_data::mnist::load;
 use protolearn_data::tensor::Dataset;
@@ -96,9 +96,4 @@ fn comparison(ours: Side, theirs: Vec<std::result::Result<Side, String>>) -> Com
 /// Mean over runs of seconds per Lloyd iteration.
 fn per_iteration(seconds: &[f64], iterations: &[f64]) -> f64 {
     mean(&seconds.iter().zip(iterations).map(|(s, i)| s / i.max(1.0)).collect::<Vec<_>>())
-}
-
-/// Arithmetic mean (NaN for no values).
-pub(super) fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len() as f64
 }

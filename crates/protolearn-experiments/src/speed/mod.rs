@@ -16,9 +16,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The Python side of every comparison (`benches/python/speed_baselines.py`).
-const SCRIPT: &str = include_str!("../../../../benches/python/speed_baselines.py");
+pub(crate) const SCRIPT: &str = include_str!("../../../../benches/python/speed_baselines.py");
 /// The script's file name in the output folder.
-const SCRIPT_NAME: &str = "speed_baselines.py";
+pub(crate) const SCRIPT_NAME: &str = "speed_baselines.py";
 
 /// What `protolearn speed` measures.
 #[derive(Debug, Clone)]
@@ -63,6 +63,11 @@ impl Side {
     pub fn median_seconds(&self) -> f64 {
         median(&self.seconds)
     }
+}
+
+/// Arithmetic mean (NaN for no values).
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len() as f64
 }
 
 /// The median (NaN for no values).

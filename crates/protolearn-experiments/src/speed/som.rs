@@ -4,8 +4,7 @@
 //! learning rate). Both prototype sets are scored by the same code: QE and TE on the training
 //! images, purity of the test images' BMUs.
 
-use super::kmeans::mean;
-use super::{idx_folder, purity_of, python, Comparison, Side, SpeedConfig};
+use super::{idx_folder, mean, purity_of, python, Comparison, Side, SpeedConfig};
 use anyhow::Result;
 use protolearn_data::mnist::load;
 use protolearn_data::npy::load_npy;
