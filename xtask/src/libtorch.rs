@@ -71,7 +71,8 @@ pub fn install(python: &str, version: &str, site: &Path) -> Result<()> {
     }
     let spec = format!("torch=={version}");
     let status = std::process::Command::new(python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-warn-script-location"])
+        // No pip cache: the wheel is 4.6 GB and a second copy of it fills small CI disks.
+        .args(["-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-warn-script-location"])
         .arg("--target")
         .arg(&partial)
         .arg(&spec)
