@@ -79,7 +79,8 @@ impl DesomConfig {
     }
 }
 
-/// The three loss terms of one batch (paper 002, Eq. 4), scalars with gradient.
+/// The three loss terms of one batch (paper 002, Eq. 4), with gradient: scalars `[]` for one
+/// model, one value per replica `[S]` for [`crate::desom_replicas::DesomReplicas`].
 #[derive(Debug)]
 pub struct DesomLoss {
     /// `L = L_R + γ L_SOM`.
@@ -89,6 +90,20 @@ pub struct DesomLoss {
     pub reconstruction: Tensor,
     /// SOM distortion `L_SOM = (1/n) sum_i sum_k K^T(δ(b_i, k)) ||z_i - m_k||^2` in latent space.
     pub som: Tensor,
+}
+
+/// A model trained on DESOM's joint loss (paper 002, Eq. 4): one [`Desom`], or seeds of it as
+/// one tensor program ([`crate::desom_replicas::DesomReplicas`]).
+pub trait JointLoss {
+    /// `L = L_R + γ L_SOM` of a batch at temperature `T`, the BMUs and neighbourhood weights
+    /// held fixed within the step (paper 002, Sec. 3.4).
+    fn joint_loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss>;
+}
+
+impl JointLoss for Desom {
+    fn joint_loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
+        self.loss(x, temperature)
+    }
 }
 
 /// A DESOM model: autoencoder `f`, `g` and SOM prototypes `m_k` in latent space (paper 002, Sec. 3.1).
@@ -202,11 +217,14 @@ pub fn reconstruction_loss(backbone: &dyn Backbone, x: &Tensor) -> Result<Tensor
 /// `x`: `[n, ...input_shape]` → `[n, L]`.
 pub fn encode_chunked(autoencoder: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
     autoencoder.check_input(x)?;
+    in_chunks(x, 0, |chunk| autoencoder.encode(chunk))
+}
+
+/// `f` applied without gradient to [`ENCODE_CHUNK`] rows of `x` at a time (bounding the memory
+/// of the activations on a whole data set), the results concatenated along `dim`.
+pub(crate) fn in_chunks(x: &Tensor, dim: i64, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
     let _guard = tch::no_grad_guard();
     let n = x.size()[0];
-    let chunks = (0..n)
-        .step_by(ENCODE_CHUNK as usize)
-        .map(|start| autoencoder.encode(&x.narrow(0, start, ENCODE_CHUNK.min(n - start))))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Tensor::f_cat(&chunks, 0)?)
+    let chunks = (0..n).step_by(ENCODE_CHUNK as usize).map(|start| f(&x.narrow(0, start, ENCODE_CHUNK.min(n - start)))).collect::<Result<Vec<_>>>()?;
+    Ok(Tensor::f_cat(&chunks, dim)?)
 }

@@ -28,6 +28,7 @@ pub mod autoencoder;
 pub mod competitive;
 pub mod ddcl;
 pub mod desom;
+pub mod desom_replicas;
 pub mod distance;
 mod error;
 pub mod init;

@@ -48,6 +48,8 @@ pub(crate) enum BatchStream<'d> {
     Shuffled { data: &'d Dataset, batch_size: usize, rng: ChaCha8Rng, epoch: Option<Batches<'d>> },
     /// Independent random draws.
     Random(RandomBatches<'d, ChaCha8Rng>),
+    /// One stream per replica, their batches stacked (`x` `[S, b, ...]`, `y` and `indices` `[S, b]`).
+    Replicas(Vec<BatchStream<'d>>),
 }
 
 impl<'d> BatchStream<'d> {
@@ -71,6 +73,15 @@ impl<'d> BatchStream<'d> {
         })
     }
 
+    /// One stream per seed, in mode `batching`, whose batches are stacked along a leading replica
+    /// dimension: replica `r` sees the batches of `BatchStream::new(data, batching, seeds[r])`.
+    pub(crate) fn replicas(data: &'d Dataset, batching: Batching, seeds: &[u64]) -> Result<Self> {
+        if seeds.is_empty() {
+            return Err(Error::InvalidConfig { field: "seeds".into(), expected: "at least one seed".into(), found: "none".into() });
+        }
+        Ok(BatchStream::Replicas(seeds.iter().map(|&seed| BatchStream::new(data, batching, seed)).collect::<Result<_>>()?))
+    }
+
     /// The next batch.
     pub(crate) fn next_batch(&mut self) -> Result<Batch> {
         match self {
@@ -84,6 +95,14 @@ impl<'d> BatchStream<'d> {
                 *epoch = Some(data.shuffled_batches(*batch_size, LastBatch::Drop, rng)?);
             },
             BatchStream::Random(stream) => Ok(stream.next_batch()?),
+            BatchStream::Replicas(streams) => {
+                let batches = streams.iter_mut().map(BatchStream::next_batch).collect::<Result<Vec<_>>>()?;
+                let stack = |parts: Vec<&Tensor>| Tensor::f_stack(&parts, 0);
+                let x = stack(batches.iter().map(|b| &b.x).collect())?;
+                let indices = stack(batches.iter().map(|b| &b.indices).collect())?;
+                let y = batches.iter().map(|b| b.y.as_ref()).collect::<Option<Vec<_>>>().map(stack).transpose()?;
+                Ok(Batch { x, y, indices })
+            }
         }
     }
 }

@@ -12,7 +12,7 @@ use crate::quality::{map_quality, purity_nmi};
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
-use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig};
+use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig, JointLoss};
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
 use rand::{RngCore, SeedableRng};
@@ -195,18 +195,18 @@ impl Objective for Reconstruction<'_> {
 /// steps between SOM updates (`update_interval > 1`) only `L_R` is minimised. Logs `total`,
 /// `reconstruction`, `som`, and `temperature` at log points.
 #[derive(Debug)]
-pub struct DesomObjective<'a> {
-    /// The model.
-    pub model: &'a Desom,
+pub struct DesomObjective<'a, M = Desom> {
+    /// The model: one [`Desom`], or seeds of it as one program (`DesomReplicas`, terms `[S]`).
+    pub model: &'a M,
     /// Temperature `T(i)`.
     pub temperature: Schedule,
     /// The SOM term is minimised on steps `1, 1 + u, 1 + 2u, ...`.
     pub update_interval: usize,
 }
 
-impl Objective for DesomObjective<'_> {
+impl<M: JointLoss> Objective for DesomObjective<'_, M> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
-        let loss = self.model.loss(&batch.x, self.temperature.at(at.step, at.steps))?;
+        let loss = self.model.joint_loss(&batch.x, self.temperature.at(at.step, at.steps))?;
         let minimise = if (at.step - 1) % self.update_interval == 0 { &loss.total } else { &loss.reconstruction };
         Ok(LossTerms {
             minimise: minimise.shallow_clone(),
@@ -250,7 +250,7 @@ impl Evaluator for DesomEvaluator<'_> {
 
 /// The seeds of the model, the minibatch order and the post-pretraining prototype draw, derived
 /// from one seed (`ChaCha8Rng::seed_from_u64(seed)`, three draws).
-fn derived_seeds(seed: u64) -> [u64; 3] {
+pub(crate) fn derived_seeds(seed: u64) -> [u64; 3] {
     let mut seeds = ChaCha8Rng::seed_from_u64(seed);
     [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()]
 }

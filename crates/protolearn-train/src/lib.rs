@@ -39,6 +39,7 @@ pub mod competitive;
 pub mod ddcl;
 pub mod deepcluster;
 pub mod desom;
+pub mod desom_seeds;
 pub mod device;
 mod divergence;
 mod error;

@@ -108,6 +108,21 @@ impl LogRecord {
         self.get(name).and_then(|v| v.first().copied())
     }
 
+    /// The record of replica `r` of a seed-batched run: every column of one value per replica
+    /// reduced to replica `r`'s value; columns of one value (a shared temperature) are kept; NaN
+    /// where a column has no value `r`.
+    pub fn replica(&self, r: usize) -> LogRecord {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                let value = if c.values.len() == 1 { c.values[0] } else { c.values.get(r).copied().unwrap_or(f64::NAN) };
+                Column { name: c.name.clone(), values: vec![value] }
+            })
+            .collect();
+        LogRecord { phase: self.phase.clone(), step: self.step, seconds: self.seconds, columns }
+    }
+
     /// The values of column `name`, or an error naming the columns there are (for the typed
     /// views of the model families).
     pub fn require(&self, name: &str) -> Result<&[f64]> {
@@ -266,6 +281,13 @@ impl<'d> Trainer<'d> {
     /// `ChaCha8Rng::seed_from_u64(seed)`. Phases run on it share the stream.
     pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
         Ok(Trainer { stream: BatchStream::new(data, batching, seed)?, batches: 0, finished: Vec::new(), resume: None })
+    }
+
+    /// A trainer for seed-batched replicas that each draw their own batches: replica `r` sees the
+    /// batches of `Trainer::new(data, batching, seeds[r])`, stacked along a leading dimension
+    /// (`x` `[S, b, ...]`, labels and indices `[S, b]`).
+    pub fn per_replica(data: &'d Dataset, batching: Batching, seeds: &[u64]) -> Result<Self> {
+        Ok(Trainer { stream: BatchStream::replicas(data, batching, seeds)?, batches: 0, finished: Vec::new(), resume: None })
     }
 
     /// A trainer that continues the run whose state is in the checkpoint folder `dir` (written by

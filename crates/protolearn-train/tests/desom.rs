@@ -12,6 +12,7 @@ use protolearn_metrics::{quantization_error, topographic_error, Boundary, Grid, 
 use protolearn_testkit::{assert_close, Tolerance};
 use protolearn_train::checkpoint;
 use protolearn_train::desom::{fit_desom, DesomRecord, DesomTrainConfig, Phase};
+use protolearn_train::desom_seeds::fit_desom_seeds;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use rand::{Rng, SeedableRng};
@@ -29,6 +30,12 @@ const MNIST_PURITY: f64 = 0.5;
 const ITERS: usize = 1000;
 /// Seed of the MNIST run.
 const SEED: u64 = 11;
+/// Largest difference allowed between a seed-batched replica and its single run, in variables
+/// and (relative) losses: float32 rounding of batched vs plain matrix products, carried through
+/// 60 Adam steps (measured here: 3.0e-8 at most in the variables; the test prints it). 1e-5
+/// leaves room for another BLAS's blocking while catching any mixing of replicas (batches,
+/// gradients or optimizer state), which moves variables by the learning rate (1e-2) at once.
+const REPLICA_TOLERANCE: f64 = 1e-5;
 
 /// Adam with learning rate `lr` (synthetic runs use 1e-2 to converge in few iterations).
 fn adam(lr: f64) -> OptimizerConfig {
@@ -319,4 +326,38 @@ fn sequence_backbones_learn_shape_classes() {
         assert!(purity >= SEQUENCE_PURITY, "{backbone:?}: purity {purity}");
         assert_eq!(run.model.decoded_prototypes().expect("decode").size(), vec![4, 24, 1]);
     }
+}
+
+/// Seeds trained as one batched program (`fit_desom_seeds`) follow the runs of `fit_desom` with
+/// the same seeds: same records (iterations, temperatures), losses and scores, variables.
+/// Tolerance [`REPLICA_TOLERANCE`]: the batched and the plain matrix products round differently in
+/// float32, and 60 Adam steps carry that rounding forward.
+#[test]
+fn seed_batched_replicas_follow_their_single_runs() {
+    let data = blobs(3);
+    let m = model(20, 16, 3, 3);
+    let cfg = DesomTrainConfig { batch_size: 32, log_every: 20, optimizer: adam(1e-2), ..DesomTrainConfig::paper(&m.som.grid, 60, 0) };
+    let seeds = [7, 8, 21];
+    let runs = fit_desom_seeds(&data, Some(&data), &m, &cfg, &seeds, &mut Silent).expect("batched seeds");
+    assert_eq!(runs.len(), 3);
+    let mut largest = 0.0f64;
+    for (run, seed) in runs.iter().zip(seeds) {
+        let single = fit_desom(&data, Some(&data), &m, &DesomTrainConfig { seed, ..cfg.clone() }, &mut Silent).expect("single");
+        assert_eq!(run.history.len(), single.history.len());
+        for (a, b) in run.history.iter().zip(&single.history) {
+            assert_eq!((a.iteration, a.temperature), (b.iteration, b.temperature));
+            for (what, x, y) in [("reconstruction", a.reconstruction, b.reconstruction), ("som", a.som.expect("som"), b.som.expect("som"))] {
+                assert!((x - y).abs() <= REPLICA_TOLERANCE * y.abs().max(1.0), "seed {seed} {what} at {}: {x} vs {y}", a.iteration);
+            }
+            let (pa, pb) = (a.purity.expect("purity"), b.purity.expect("purity"));
+            assert!((pa - pb).abs() <= 2.0 / 400.0, "seed {seed} purity {pa} vs {pb} (at most two of 400 samples may change unit)");
+        }
+        let batched = run.vs.variables();
+        for (name, variable) in single.vs.variables() {
+            let diff = (&batched[&name] - &variable).abs().max().double_value(&[]);
+            largest = largest.max(diff);
+            assert!(diff <= REPLICA_TOLERANCE, "seed {seed}: `{name}` differs by {diff}");
+        }
+    }
+    eprintln!("largest variable difference between batched and single runs: {largest:.2e}");
 }

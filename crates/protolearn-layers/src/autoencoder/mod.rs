@@ -23,7 +23,7 @@ mod cnn;
 mod conv;
 mod dense;
 mod lstm;
-mod params;
+pub(crate) mod params;
 mod sequence;
 mod temporal;
 

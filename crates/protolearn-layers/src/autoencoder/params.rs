@@ -60,8 +60,21 @@ impl Conv3x3 {
     }
 }
 
+/// A layer of a multilayer perceptron: one affine map (a [`Dense`] layer, or its replicated
+/// form in [`crate::desom_replicas`]).
+pub(crate) trait Affine {
+    /// `x` → `x W^T + b`.
+    fn forward(&self, x: &Tensor) -> Tensor;
+}
+
+impl Affine for Dense {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        Dense::forward(self, x)
+    }
+}
+
 /// Applies `layers` in order with ReLU after every layer but the last (linear output).
-pub(crate) fn mlp(layers: &[Dense], x: &Tensor) -> Tensor {
+pub(crate) fn mlp<L: Affine>(layers: &[L], x: &Tensor) -> Tensor {
     let last = layers.len().saturating_sub(1);
     layers.iter().enumerate().fold(x.shallow_clone(), |h, (i, layer)| {
         let y = layer.forward(&h); // [n, out_i]

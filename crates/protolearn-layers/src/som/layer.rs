@@ -120,10 +120,32 @@ impl SomConfig {
             return Err(Error::Shape { what: "SOM prototypes", expected: format!("[{k}, L] for the {k}-unit grid"), got: size });
         }
         let weight = path.var_copy("weight", &prototypes.to_kind(Kind::Float));
-        let d: Vec<f32> = self.grid.distance_matrix().into_iter().map(|v| v as f32).collect();
-        let grid_distances = Tensor::f_from_slice(&d)?.f_view([k, k])?.to_device(path.device()); // [K, K]
+        let grid_distances = grid_distance_tensor(&self.grid, path.device())?;
         Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood })
     }
+}
+
+/// Grid distances `δ(k, l)` of `grid` as a float `[K, K]` tensor on `device`.
+pub(crate) fn grid_distance_tensor(grid: &Grid, device: tch::Device) -> Result<Tensor> {
+    let k = grid.n_units() as i64;
+    let d: Vec<f32> = grid.distance_matrix().into_iter().map(|v| v as f32).collect();
+    Ok(Tensor::f_from_slice(&d)?.f_view([k, k])?.to_device(device))
+}
+
+/// Neighbourhood weights `w_ik = K^T(δ(b_i, k))` (paper 002, Sec. 3.4) for best units `bmus` of
+/// any shape, from the grid distances `[K, K]`; without gradient.
+///
+/// # Shapes
+/// `bmus`: `[..]` (int64) → `[.., K]`.
+pub(crate) fn neighbourhood_rows(grid_distances: &Tensor, neighbourhood: Neighbourhood, bmus: &Tensor, temperature: f64) -> Result<Tensor> {
+    if temperature <= 0.0 || temperature.is_nan() {
+        return Err(Error::InvalidConfig { field: "temperature", expected: "T > 0".into(), found: temperature.to_string() });
+    }
+    let _guard = tch::no_grad_guard();
+    let mut shape = bmus.size();
+    shape.push(grid_distances.size()[1]);
+    let rows = grid_distances.f_index_select(0, &bmus.reshape([-1]))?.f_view(shape.as_slice())?; // [.., K]
+    Ok(neighbourhood.apply(&rows, temperature))
 }
 
 /// A self-organizing map layer: prototypes `m_k`, `k = 1..K`, as a trainable `[K, L]` variable,
@@ -174,12 +196,7 @@ impl SomLayer {
     /// `bmus`: `[n]` (int64) → `[n, K]`.
     pub fn neighbourhood_weights(&self, bmus: &Tensor, temperature: f64) -> Result<Tensor> {
         expect_dims(bmus, 1, "BMUs", "[n]")?;
-        if temperature <= 0.0 || temperature.is_nan() {
-            return Err(Error::InvalidConfig { field: "temperature", expected: "T > 0".into(), found: temperature.to_string() });
-        }
-        let _guard = tch::no_grad_guard();
-        let rows = self.grid_distances.f_index_select(0, bmus)?; // [n, K]
-        Ok(self.neighbourhood.apply(&rows, temperature))
+        neighbourhood_rows(&self.grid_distances, self.neighbourhood, bmus, temperature)
     }
 
     /// Replaces the prototypes with `prior` `[K, L]` (e.g. the weights of a previously trained
