@@ -120,7 +120,8 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
     },
-    /// A few minutes on a (GPU) device: CUDA visible?, DESOM on MNIST, one k-means fit on
+    /// A few minutes on a (GPU) device: CUDA visible?, DESOM on MNIST (one seed, the same in
+    /// PyTorch, then 10 seeds as one program), one k-means fit on
     /// Fashion-MNIST, the competitive-layer benchmark; one JSON line per measurement in --out.
     GpuCheck {
         /// cuda (default), cuda:N, cpu or auto.
@@ -132,6 +133,9 @@ enum Command {
         /// DESOM iterations.
         #[arg(long, default_value_t = 2000)]
         desom_iterations: usize,
+        /// DESOM seeds trained as one program (the same iterations).
+        #[arg(long, default_value_t = 10)]
+        desom_seeds: usize,
         /// Fashion-MNIST training images for k-means.
         #[arg(long, default_value_t = 60000)]
         kmeans_samples: i64,
@@ -320,11 +324,12 @@ fn main() -> ExitCode {
         Command::BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume } => {
             bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume })
         }
-        Command::GpuCheck { device, out, desom_iterations, kmeans_samples, competitive_epochs, data } => device
+        Command::GpuCheck { device, out, desom_iterations, desom_seeds, kmeans_samples, competitive_epochs, data } => device
             .resolve()
             .map_err(anyhow::Error::from)
             .and_then(|device| {
-                let sizes = protolearn_experiments::gpu_check::CheckSizes { desom_iterations, kmeans_samples, competitive_epochs };
+                let sizes =
+                    protolearn_experiments::gpu_check::CheckSizes { desom_iterations, desom_seeds, kmeans_samples, competitive_epochs };
                 protolearn_experiments::gpu_check::run(device, &DataDirs::new(data), sizes, &out)
             })
             .map(|_| ()),

@@ -303,16 +303,21 @@ fn gpu_check_writes_one_json_line_per_measurement() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("check.jsonl");
     std::fs::write(&out, "stale line\n").expect("stale file");
-    let sizes = protolearn_experiments::gpu_check::CheckSizes { desom_iterations: 20, kmeans_samples: 1000, competitive_epochs: 5 };
+    let sizes =
+        protolearn_experiments::gpu_check::CheckSizes { desom_iterations: 20, desom_seeds: 2, kmeans_samples: 1000, competitive_epochs: 5 };
     let measured = protolearn_experiments::gpu_check::run(tch::Device::Cpu, &dirs, sizes, &out).expect("check runs");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&out).expect("jsonl").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     let names: Vec<&str> = lines.iter().map(|l| l["measurement"].as_str().expect("name")).collect();
-    assert_eq!(names, ["cuda", "desom", "desom-pytorch", "kmeans", "competitive-vcl", "competitive-dcl"], "the stale line is gone");
-    assert_eq!(measured.len(), 6);
+    let expected = ["cuda", "desom", "desom-pytorch", "desom-seeds", "kmeans", "competitive-vcl", "competitive-dcl"];
+    assert_eq!(names, expected, "the stale line is gone");
+    assert_eq!(measured.len(), 7);
     let purity = lines[1]["purity"].as_f64().expect("DESOM purity");
     assert!((0.1..=1.0).contains(&purity), "purity {purity}");
-    assert!(lines[3]["inertia"].as_f64().expect("inertia") > 0.0);
+    let seeds_purity = lines[3]["purity"].as_f64().expect("mean purity of the seeds");
+    assert!((0.1..=1.0).contains(&seeds_purity), "purity {seeds_purity}");
+    assert!(lines[3]["note"].as_str().expect("note").contains("2 seeds"), "{}", lines[3]);
+    assert!(lines[4]["inertia"].as_f64().expect("inertia") > 0.0);
     // The PyTorch twin runs where python3 (with .libtorch/site on its path) imports torch, as
     // under `cargo xtask test`; elsewhere its line says why it did not.
     let torch = &lines[2];

@@ -2,7 +2,9 @@
 //! iterations of the paper's model (dense autoencoder 784-500-500-2000-10, 8x8 map, batch 256,
 //! Adam, one log point, no evaluation set) on 2,048 uniform random samples from a seeded
 //! ChaCha8Rng (no dataset needed). It measures the step and the trainer's overhead together, so
-//! it is the before/after check for changes to the training loop.
+//! it is the before/after check for changes to the training loop. The seeds group trains 3 seeds
+//! of the same run, one after another (`fit_desom` per seed) and as one batched program
+//! (`fit_desom_seeds`).
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -13,6 +15,7 @@ use protolearn_layers::som::Schedule;
 use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::desom::{fit_desom, DesomObjective, DesomTrainConfig};
+use protolearn_train::desom_seeds::fit_desom_seeds;
 use protolearn_train::observer::Silent;
 use protolearn_train::trainer::{Batching, PhaseConfig, Trainer};
 use rand::{Rng, SeedableRng};
@@ -69,5 +72,23 @@ fn bench_libtorch_adam(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_fit, bench_libtorch_adam);
+/// Seeds of the 50-iteration run: a loop of single runs against one batched program.
+fn bench_seeds(c: &mut Criterion) {
+    let (data, grid, model) = setup();
+    let config = DesomTrainConfig { log_every: ITERATIONS, ..DesomTrainConfig::paper(&grid, ITERATIONS, 0) };
+    let seeds = [0u64, 1, 2];
+    let mut group = c.benchmark_group("desom_seeds_cpu_2threads");
+    group.sample_size(10);
+    group.bench_function("3seeds_loop_ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
+        b.iter(|| {
+            seeds.map(|seed| fit_desom(&data, None, &model, &DesomTrainConfig { seed, ..config.clone() }, &mut Silent).expect("fit"))
+        })
+    });
+    group.bench_function("3seeds_batched_ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
+        b.iter(|| fit_desom_seeds(&data, None, &model, &config, &seeds, &mut Silent).expect("fit"))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fit, bench_libtorch_adam, bench_seeds);
 criterion_main!(benches);

@@ -107,7 +107,8 @@ impl Comparison {
 pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
     std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
     tch::set_num_threads(config.threads as i32);
-    let comparisons = vec![kmeans::compare(config)?, som::compare(config)?, desom::compare(config)?];
+    let mut comparisons = vec![kmeans::compare(config)?, som::compare(config)?];
+    comparisons.extend(desom::compare(config)?);
     let jsonl = comparisons.iter().map(serde_json::to_string).collect::<std::result::Result<Vec<_>, _>>()?.join("\n") + "\n";
     write_atomically(&config.out.join("speed.jsonl"), &jsonl)?;
     write_atomically(&config.out.join("speed.md"), &report(config, &comparisons))?;
