@@ -3,8 +3,11 @@
 //! products (`baddbmm`), the SOM as `[S, K, L]` prototypes. The replicas never meet: each sees its
 //! own minibatch (`x` is `[S, b, D]`), the loss has one value per replica (`[S]`) and the gradient
 //! of their sum with respect to replica `r`'s variables is that of replica `r`'s loss; Adam and SGD
-//! act element-wise. So replica `r` follows the single model of its seed, up to float32 rounding,
-//! while `S` small models fill a device that one of them leaves mostly idle.
+//! act element-wise. So a step of replica `r` is the step of the single model of its seed, up to
+//! float32 rounding (the batched and the plain matrix products sum in different orders), while
+//! `S` small models fill a device that one of them leaves mostly idle. Over many steps those
+//! rounding differences grow as between any two float32 kernels (measured sizes: the module docs
+//! of `protolearn_train::desom_seeds`).
 //!
 //! ```
 //! use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
