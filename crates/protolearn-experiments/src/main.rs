@@ -147,7 +147,8 @@ enum Command {
         data: Option<PathBuf>,
     },
     /// protolearn against scikit-learn (k-means), minisom (SOM) and PyTorch (DESOM) on this
-    /// machine, same data and threads, in one run; writes speed.md and speed.jsonl under --out.
+    /// machine, same data and threads, in one run, then DESOM seeds as one program against the
+    /// same seeds one after another; writes speed.md and speed.jsonl under --out.
     Speed {
         /// Output folder.
         #[arg(long, default_value = "docs/results/speed")]

@@ -1,6 +1,7 @@
 //! `protolearn speed`: protolearn against the tool a reader would use instead, on the same
 //! machine, data and thread count, in one run (issue 13): k-means against scikit-learn's
-//! `KMeans`, the batch SOM against minisom, DESOM against the same model in PyTorch eager.
+//! `KMeans`, the batch SOM against minisom, DESOM against the same model in PyTorch eager, and
+//! DESOM seeds trained as one program against the same seeds one after another.
 //! Writes `speed.jsonl` (one comparison per line) and `speed.md` (the report) under `--out`,
 //! and the Python script beside them so the other side can be re-run by hand.
 
@@ -103,7 +104,7 @@ impl Comparison {
     }
 }
 
-/// Runs the three comparisons and writes `speed.jsonl` and `speed.md` under `config.out`.
+/// Runs the four comparisons and writes `speed.jsonl` and `speed.md` under `config.out`.
 pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
     std::fs::create_dir_all(&config.out).with_context(|| format!("creating {}", config.out.display()))?;
     tch::set_num_threads(config.threads as i32);
