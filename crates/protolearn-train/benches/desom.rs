@@ -4,7 +4,9 @@
 //! ChaCha8Rng (no dataset needed). It measures the step and the trainer's overhead together, so
 //! it is the before/after check for changes to the training loop. The seeds group trains 3 seeds
 //! of the same run, one after another (`fit_desom` per seed) and as one batched program
-//! (`fit_desom_seeds`).
+//! (`fit_desom_seeds`). The floor group times what no optimizer or trainer can remove: the
+//! autoencoder's forward pass, reconstruction loss and backward pass alone, 50 times on one batch
+//! of 256 (the dense float32 GEMMs that PyTorch runs through the same libtorch).
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -90,5 +92,25 @@ fn bench_seeds(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_fit, bench_libtorch_adam, bench_seeds);
+/// Forward, `L_R` and backward of the autoencoder, 50 times on one batch: no SOM term, no
+/// optimizer step, no batch sampling; the lower bound of a DESOM iteration on this machine.
+fn bench_floor(c: &mut Criterion) {
+    let (data, _, model) = setup();
+    let vs = nn::VarStore::new(tch::Device::Cpu);
+    let desom = model.build(&vs.root(), &data.x, 0).expect("DESOM");
+    let batch = data.x.narrow(0, 0, 256);
+    let mut group = c.benchmark_group("desom_floor_cpu_2threads");
+    group.sample_size(10);
+    group.bench_function("ae784-500-500-2000-10_forward_backward_batch256_50it", |b| {
+        b.iter(|| {
+            for _ in 0..ITERATIONS {
+                vs.trainable_variables().iter_mut().for_each(Tensor::zero_grad);
+                desom.reconstruction_loss(&batch).expect("loss").backward();
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_fit, bench_libtorch_adam, bench_seeds, bench_floor);
 criterion_main!(benches);
