@@ -5,6 +5,8 @@ Every subcommand reads the IDX files itself (raw or .gz, pixels / 255 as float32
 BLAS / OpenMP / torch threads to --threads, times only the fit (data loading and evaluation are
 outside the clock) and prints one JSON line per run. Where the Rust side evaluates quality with
 its own metric code, the model is written as .npy (--save) so both sides are scored alike.
+`kmeans` and `minisom` need numpy (and scikit-learn, minisom); `desom` needs torch alone, so that
+it runs with whatever python3 has torch (the GPU machine's, or .libtorch/site on PYTHONPATH).
 
 By hand (from the repository root):
     python3 benches/python/speed_baselines.py kmeans --data ../shared/datasets/fashion-mnist --k 64 --seed 0 --threads 2
@@ -20,11 +22,9 @@ import struct
 import sys
 import time
 
-import numpy as np
 
-
-def read_idx(directory, stem):
-    """The IDX file `stem` (or `stem.gz`) in `directory` as a uint8 array of its shape."""
+def read_idx_bytes(directory, stem):
+    """The IDX file `stem` (or `stem.gz`) in `directory`: its unsigned bytes and its shape."""
     path = os.path.join(directory, stem)
     opener = open
     if not os.path.exists(path):
@@ -35,15 +35,35 @@ def read_idx(directory, stem):
     if zero != 0 or kind != 0x08:
         raise ValueError(f"{path}: not an unsigned-byte IDX file (magic {data[:4]!r})")
     dims = struct.unpack(">" + "I" * rank, data[4 : 4 + 4 * rank])
-    return np.frombuffer(data[4 + 4 * rank :], dtype=np.uint8).reshape(dims)
+    return data[4 + 4 * rank :], dims
+
+
+def split_bytes(directory, split):
+    """`split`'s image bytes, image shape and label bytes."""
+    xb, xdims = read_idx_bytes(directory, f"{split}-images-idx3-ubyte")
+    yb, _ = read_idx_bytes(directory, f"{split}-labels-idx1-ubyte")
+    return xb, xdims, yb
 
 
 def images(directory, split, samples=None):
-    """`split` ('train' or 't10k') images as float32 [n, 784] in [0, 1], and the labels."""
-    x = read_idx(directory, f"{split}-images-idx3-ubyte")
-    y = read_idx(directory, f"{split}-labels-idx1-ubyte")
+    """`split` ('train' or 't10k') images as numpy float32 [n, 784] in [0, 1], and the labels."""
+    import numpy as np
+
+    xb, xdims, yb = split_bytes(directory, split)
+    x, y = np.frombuffer(xb, dtype=np.uint8).reshape(xdims), np.frombuffer(yb, dtype=np.uint8)
     n = len(x) if samples is None else samples
     return (x[:n].reshape(n, -1).astype(np.float32) / 255.0), y[:n].astype(np.int64)
+
+
+def images_torch(directory, split, samples=None):
+    """The same as `images`, as torch tensors (float32 [n, 784], int64 [n]), without numpy."""
+    import torch
+
+    xb, xdims, yb = split_bytes(directory, split)
+    x = torch.frombuffer(bytearray(xb), dtype=torch.uint8).view(*xdims)
+    y = torch.frombuffer(bytearray(yb), dtype=torch.uint8)
+    n = len(x) if samples is None else samples
+    return x[:n].reshape(n, -1).float() / 255.0, y[:n].long()
 
 
 def emit(row):
@@ -82,6 +102,8 @@ def minisom(args):
         som.train(x, args.iterations, random_order=True)
         seconds = time.perf_counter() - start
     if args.save:
+        import numpy as np
+
         np.save(args.save, som.get_weights().reshape(args.rows * args.cols, -1).astype(np.float32))
     emit({"side": "minisom", "version": version("minisom"), "seed": args.seed, "seconds": seconds,
           "iterations": args.iterations})
@@ -98,8 +120,8 @@ def desom(args):
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    x, y = images(args.data, "train")
-    x = torch.from_numpy(x).to(device)
+    x, _ = images_torch(args.data, "train")
+    x = x.to(device)
     widths = [x.shape[1], 500, 500, 2000, 10]
 
     def mlp(dims):
@@ -151,14 +173,13 @@ def desom(args):
     mean_loss = loss_sum.item() / args.iterations  # .item() waits for the device
     seconds = time.perf_counter() - start
     with torch.no_grad():
-        tx, ty = images(args.data, "t10k")
-        codes = encoder(torch.from_numpy(tx).to(device))
-        bmus = ((codes.square().sum(1, keepdim=True) - 2 * codes @ prototypes.T + prototypes.square().sum(1))).argmin(1).cpu().numpy()
-    counts = np.zeros((rows * cols, 10), dtype=np.int64)
-    np.add.at(counts, (bmus, ty), 1)
+        tx, ty = images_torch(args.data, "t10k")
+        codes = encoder(tx.to(device))
+        bmus = ((codes.square().sum(1, keepdim=True) - 2 * codes @ prototypes.T + prototypes.square().sum(1))).argmin(1).cpu()
+    counts = torch.zeros(rows * cols * 10, dtype=torch.int64).index_add_(0, bmus * 10 + ty, torch.ones_like(ty)).view(rows * cols, 10)
     emit({"side": "pytorch", "version": torch.__version__, "device": str(device), "seed": args.seed, "seconds": seconds,
           "iterations": args.iterations, "iterations_per_second": args.iterations / seconds,
-          "mean_loss": mean_loss, "purity": float(counts.max(1).sum() / len(ty))})
+          "mean_loss": mean_loss, "purity": counts.max(1).values.sum().item() / len(ty)})
 
 
 def main():
