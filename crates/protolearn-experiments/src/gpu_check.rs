@@ -22,9 +22,9 @@ use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
 use protolearn_train::desom::{fit_desom, DesomTrainConfig};
 use protolearn_train::desom_seeds::fit_desom_seeds;
-use protolearn_train::quality::purity_nmi;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+use protolearn_train::quality::purity_nmi;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -186,7 +186,9 @@ fn desom(setup: &DesomSetup, name: &str, iterations: usize) -> Result<Measuremen
         purity: Some(purity),
         nmi: Some(nmi),
         inertia: None,
-        note: format!("MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {iterations} iterations (training loop only), test metrics after"),
+        note: format!(
+            "MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {iterations} iterations (training loop only), test metrics after"
+        ),
     })
 }
 
@@ -194,7 +196,8 @@ fn desom(setup: &DesomSetup, name: &str, iterations: usize) -> Result<Measuremen
 /// `seeds` times the one-seed run's; purity and NMI are the means over the seeds.
 fn desom_seeds(setup: &DesomSetup, name: &str, iterations: usize, seeds: usize, single_seconds: f64) -> Result<Measurement> {
     let seed_list: Vec<u64> = (0..seeds as u64).collect();
-    let runs = fit_desom_seeds(&setup.train, None, &setup.model, &setup.config(iterations), &seed_list, &mut Silent).context("DESOM seeds")?;
+    let runs =
+        fit_desom_seeds(&setup.train, None, &setup.model, &setup.config(iterations), &seed_list, &mut Silent).context("DESOM seeds")?;
     let seconds = runs.first().and_then(|r| r.history.last()).context("a DESOM record")?.seconds;
     let scores = runs.iter().map(|r| setup.scores(&r.model)).collect::<Result<Vec<_>>>()?;
     let mean = |values: Vec<f64>| values.iter().sum::<f64>() / values.len().max(1) as f64;

@@ -225,6 +225,9 @@ pub fn encode_chunked(autoencoder: &dyn Backbone, x: &Tensor) -> Result<Tensor> 
 pub(crate) fn in_chunks(x: &Tensor, dim: i64, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
     let _guard = tch::no_grad_guard();
     let n = x.size()[0];
-    let chunks = (0..n).step_by(ENCODE_CHUNK as usize).map(|start| f(&x.narrow(0, start, ENCODE_CHUNK.min(n - start)))).collect::<Result<Vec<_>>>()?;
+    let chunks = (0..n)
+        .step_by(ENCODE_CHUNK as usize)
+        .map(|start| f(&x.narrow(0, start, ENCODE_CHUNK.min(n - start))))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Tensor::f_cat(&chunks, dim)?)
 }

@@ -110,7 +110,9 @@ impl DesomReplicas {
         };
         let layers = |side: &str| {
             (0..=dense.hidden.len())
-                .map(|i| Ok(ReplicaDense { weight: variable(format!("ae.{side}.{i}.weight"))?, bias: variable(format!("ae.{side}.{i}.bias"))? }))
+                .map(|i| {
+                    Ok(ReplicaDense { weight: variable(format!("ae.{side}.{i}.weight"))?, bias: variable(format!("ae.{side}.{i}.bias"))? })
+                })
                 .collect::<Result<Vec<_>>>()
         };
         let som = &config.som;
@@ -213,7 +215,11 @@ fn replica_part(variables: &HashMap<String, Tensor>, name: &str, like: &Tensor) 
         found: "a model without it".into(),
     })?;
     if part.size() != like.size() {
-        return Err(Error::Shape { what: "replica variable", expected: format!("{:?} (as in the first model)", like.size()), got: part.size() });
+        return Err(Error::Shape {
+            what: "replica variable",
+            expected: format!("{:?} (as in the first model)", like.size()),
+            got: part.size(),
+        });
     }
     Ok(part.detach())
 }

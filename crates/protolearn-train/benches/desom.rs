@@ -82,9 +82,7 @@ fn bench_seeds(c: &mut Criterion) {
     let mut group = c.benchmark_group("desom_seeds_cpu_2threads");
     group.sample_size(10);
     group.bench_function("3seeds_loop_ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
-        b.iter(|| {
-            seeds.map(|seed| fit_desom(&data, None, &model, &DesomTrainConfig { seed, ..config.clone() }, &mut Silent).expect("fit"))
-        })
+        b.iter(|| seeds.map(|seed| fit_desom(&data, None, &model, &DesomTrainConfig { seed, ..config.clone() }, &mut Silent).expect("fit")))
     });
     group.bench_function("3seeds_batched_ae784-500-500-2000-10_map8x8_batch256_50it", |b| {
         b.iter(|| fit_desom_seeds(&data, None, &model, &config, &seeds, &mut Silent).expect("fit"))

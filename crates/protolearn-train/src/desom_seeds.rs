@@ -62,11 +62,8 @@ pub fn fit_desom_seeds(
     observer: &mut dyn Observer,
 ) -> Result<Vec<DesomRun>> {
     config.validate()?;
-    let unsupported = [
-        ("pretrain_iterations", config.pretrain_iterations > 0),
-        ("checkpoint", config.checkpoint.is_some()),
-        ("resume", config.resume),
-    ];
+    let unsupported =
+        [("pretrain_iterations", config.pretrain_iterations > 0), ("checkpoint", config.checkpoint.is_some()), ("resume", config.resume)];
     if let Some((field, _)) = unsupported.iter().find(|(_, set)| *set) {
         return Err(Error::InvalidConfig {
             field: (*field).into(),

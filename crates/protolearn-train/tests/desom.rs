@@ -346,7 +346,8 @@ fn seed_batched_replicas_follow_their_single_runs() {
         assert_eq!(run.history.len(), single.history.len());
         for (a, b) in run.history.iter().zip(&single.history) {
             assert_eq!((a.iteration, a.temperature), (b.iteration, b.temperature));
-            for (what, x, y) in [("reconstruction", a.reconstruction, b.reconstruction), ("som", a.som.expect("som"), b.som.expect("som"))] {
+            for (what, x, y) in [("reconstruction", a.reconstruction, b.reconstruction), ("som", a.som.expect("som"), b.som.expect("som"))]
+            {
                 assert!((x - y).abs() <= REPLICA_TOLERANCE * y.abs().max(1.0), "seed {seed} {what} at {}: {x} vs {y}", a.iteration);
             }
             let (pa, pb) = (a.purity.expect("purity"), b.purity.expect("purity"));
