@@ -240,12 +240,16 @@ impl Evaluator for DesomEvaluator<'_> {
     fn evaluate(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         let _guard = tch::no_grad_guard();
         let distances = self.model.som.forward(&self.model.encode_all(self.x)?); // [n, K]
-        let quality = map_quality(&distances, self.model.som.grid())?;
-        let (purity, nmi) = purity_nmi(&self.labels, &quality.units)?;
-        let mut columns = vec![Column::scalar("purity", purity), Column::scalar("nmi", nmi)];
-        columns.extend(quality.columns());
-        Ok(columns)
+        map_columns(&distances, self.model.som.grid(), &self.labels)
     }
+}
+
+/// The evaluation columns of one map from its latent distances `[n, K]` on labelled samples:
+/// `purity` and `nmi` of the best units, then latent QE and TE ([`map_quality`]).
+pub(crate) fn map_columns(distances: &Tensor, grid: &Grid, labels: &[i64]) -> Result<Vec<Column>> {
+    let quality = map_quality(distances, grid)?;
+    let (purity, nmi) = purity_nmi(labels, &quality.units)?;
+    Ok([Column::scalar("purity", purity), Column::scalar("nmi", nmi)].into_iter().chain(quality.columns()).collect())
 }
 
 /// The seeds of the model, the minibatch order and the post-pretraining prototype draw, derived

@@ -35,10 +35,9 @@
 //! # Ok(()) }
 //! ```
 
-use crate::desom::{derived_seeds, DesomObjective, DesomRecord, DesomRun, DesomTrainConfig, Phase};
+use crate::desom::{derived_seeds, map_columns, DesomObjective, DesomRecord, DesomRun, DesomTrainConfig, Phase};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
-use crate::quality::{map_quality, purity_nmi};
 use crate::trainer::{Batching, Column, Evaluator, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::desom::DesomConfig;
@@ -48,8 +47,9 @@ use tch::nn;
 /// Trains one dense DESOM per seed as one batched program (paper 002, Algorithm 3, without AE
 /// pretraining): replica `r` is the run of [`crate::desom::fit_desom`] with `config.seed` replaced by
 /// `seeds[r]` (its model, prototypes and minibatch order derived from that seed as there), each
-/// step equal to float32 rounding (see the module docs for how far long runs drift). Records carry one value per replica while training (the observer sees them
-/// so); each returned run holds its own replica's records, variables and model.
+/// step equal to float32 rounding (see the module docs for how far long runs drift). Records
+/// carry one value per replica while training (the observer sees them so); each returned run
+/// holds its own replica's records, variables and model.
 ///
 /// Errors where `seeds` is empty, the backbone is not the dense autoencoder, or `config` asks for
 /// pretraining, checkpoints or resuming (train those seed by seed with [`crate::desom::fit_desom`]).
@@ -127,10 +127,7 @@ impl Evaluator for ReplicasEvaluator<'_> {
         let distances = self.model.distances(&self.model.encode_all(self.x)?); // [S, n, K]
         let mut columns: Vec<Column> = Vec::new();
         for r in 0..self.model.replicas() {
-            let quality = map_quality(&distances.get(r), self.model.grid())?;
-            let (purity, nmi) = purity_nmi(&self.labels, &quality.units)?;
-            let replica = [Column::scalar("purity", purity), Column::scalar("nmi", nmi)].into_iter().chain(quality.columns());
-            for column in replica {
+            for column in map_columns(&distances.get(r), self.model.grid(), &self.labels)? {
                 match columns.iter_mut().find(|c| c.name == column.name) {
                     Some(merged) => merged.values.extend(column.values),
                     None => columns.push(column),
