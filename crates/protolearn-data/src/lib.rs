@@ -1,5 +1,5 @@
-//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy/`.ts` parsing, MNIST/Fashion-MNIST
-//! and UCR/UEA loading, data-directory resolution and downloads; tensors behind the `tch` feature.
+//! Datasets for protolearn: synthetic generators, MADELON, IDX/CSV/NumPy/`.ts` parsing, MNIST/Fashion-MNIST,
+//! UCR/UEA and 8x8 digits loading, data-directory resolution and downloads; tensors behind the `tch` feature.
 //!
 //! Data is plain: generators and parsers produce a [`Data`] (row-major `f32` features with a
 //! shape, optional `i64` labels) without libtorch. The `tch` feature adds
@@ -31,10 +31,14 @@
 //! Time series in the sktime/aeon `.ts` format are read by [`load_ts`] into [`Sequences`]
 //! (`[n, max_len, dims]`, unequal lengths padded with `NaN`); the UCR/UEA datasets that
 //! `cargo xtask setup` extracts into `data/ucr/` are loaded with [`load_ucr`].
+//!
+//! scikit-learn's 8x8 digits (1,797 images, 10 classes), which `cargo xtask setup` extracts into
+//! `data/digits/`, are loaded with [`load_digits`] (`[1797, 64]`, pixels scaled to `[0, 1]`).
 
 pub mod checksum;
 pub mod csv;
 mod data;
+pub mod digits;
 #[cfg(feature = "download")]
 pub mod download;
 mod error;
@@ -53,6 +57,7 @@ pub mod ts;
 pub mod ucr;
 
 pub use data::{Data, TrainTest};
+pub use digits::load_digits;
 pub use error::{Error, Result};
 pub use locate::{DataDirs, DatasetFiles};
 pub use mnist::{IdxDataset, ImageLayout};

@@ -20,6 +20,7 @@
 //! let model = DdclConfig {
 //!     backbone: AutoencoderConfig::Dense(DenseConfig { input_dim: 5, hidden: vec![8], latent_dim: 2 }),
 //!     n_prototypes: 3, hidden: vec![], bias: false, dcl_input: DclInput::Reference, dcl_size: 16,
+//!     feature_norm: Default::default(),
 //! };
 //! let config = DdclTrainConfig {
 //!     optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 1e-3 },
@@ -33,6 +34,7 @@
 //!     variant: DdclVariant::Ddcl,
 //!     dcl_init: DclStart::KMeans,
 //!     scale_invariant: true,
+//!     separation_weight: 0.0,
 //!     kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
 //!     seed: 0,
 //! };
@@ -48,9 +50,10 @@ use crate::optim::OptimizerConfig;
 use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::ddcl::{
-    identity_relative_error, prototype_separation, DclInput, Ddcl, DdclConfig, SoftQuantization, DCL_GROUP, IDENTITY_TOLERANCE,
+    assignment_entropy, identity_relative_error, prototype_separation, total_variance, DclInput, Ddcl, DdclConfig, SoftQuantization,
+    DCL_GROUP, IDENTITY_TOLERANCE,
 };
-use protolearn_layers::desom::encode_chunked;
+use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::som::Schedule;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -109,7 +112,8 @@ pub struct DdclTrainConfig {
     /// times farther than a backbone weight moves a feature.
     pub dcl_lr: Option<f64>,
     /// Batch size (shuffled epochs, the last smaller batch dropped); with [`DclInput::Batch`] it
-    /// must equal the model's `dcl_size`.
+    /// must equal the model's `dcl_size`. A batch of every sample is full-batch training: every
+    /// step sees the whole set in its order (one step per epoch, paper 000's DCL).
     pub batch_size: usize,
     /// Epochs.
     pub epochs: usize,
@@ -129,6 +133,12 @@ pub struct DdclTrainConfig {
     /// (with gradient), which makes it invariant to the scale of the features: without it a
     /// backbone lowers `L_q` by shrinking its features (feature collapse).
     pub scale_invariant: bool,
+    /// Weight `λ_S` of an explicit separation term added to `L_cluster` (paper 001's
+    /// "temperature and separation" block; 0: none):
+    /// `L_S = (2 / (k (k - 1))) sum_{j<l} exp(-||p_j - p_l||^2 / tau)`, a Gaussian repulsion
+    /// at the soft assignment's own scale, bounded in `[0, 1]`.
+    #[serde(default)]
+    pub separation_weight: f64,
     /// How the DCL starts (after the backbone is loaded from a pretraining, if any).
     pub dcl_init: DclStart,
     /// The k-means of [`DdclVariant::KMeans`] and of the evaluation of that variant.
@@ -156,8 +166,10 @@ impl DdclTrainConfig {
         if (self.batch_size as i64) < model.n_prototypes {
             return invalid("batch_size", &format!("at least n_prototypes = {}", model.n_prototypes), self.batch_size.to_string());
         }
-        if !(self.reconstruction_weight.is_finite() && self.reconstruction_weight >= 0.0) {
-            return invalid("reconstruction_weight", "finite and >= 0", self.reconstruction_weight.to_string());
+        for (field, weight) in [("reconstruction_weight", self.reconstruction_weight), ("separation_weight", self.separation_weight)] {
+            if !(weight.is_finite() && weight >= 0.0) {
+                return invalid(field, "finite and >= 0", weight.to_string());
+            }
         }
         if !(0.0..1.0).contains(&self.running_momentum) {
             return invalid("running_momentum", "in [0, 1)", self.running_momentum.to_string());
@@ -197,6 +209,21 @@ pub struct DdclRecord {
     pub separation: f64,
     /// Mean over steps of the minimum pairwise prototype distance.
     pub min_separation: f64,
+    /// Mean over steps of the assignment concentration `(1/B) sum_i max_k q_ik` of the batch.
+    pub concentration: f64,
+    /// Mean over steps of the batch's soft-assignment entropy (nats).
+    pub train_entropy: f64,
+    /// Mean over steps of the separation force `||dV/dP||` (Frobenius; the full gradient of `V`,
+    /// through `q` too); `None` when the prototypes carry no gradient (k-means ablation).
+    pub force: Option<f64>,
+    /// Mean over steps of `||(2/B) sum_i P Σ_{q_i}||` with `Σ_q = diag(q) - q q^T`: the
+    /// gradient of `V` with `q` held fixed (the form a summary of paper 001 gives).
+    pub force_fixed_q: f64,
+    /// Mean over steps of the total variance of the backbone's raw features (before
+    /// [`protolearn_layers::ddcl::FeatureNorm`]): near 0 when they collapse to one point.
+    pub feature_variance: f64,
+    /// Mean over steps of the prototypes that win (largest `q`) at least one sample of the batch.
+    pub live: f64,
     /// Clustering accuracy on the evaluation set (inference prototypes: the reference batch).
     pub acc: Option<f64>,
     /// NMI on the evaluation set.
@@ -235,6 +262,12 @@ impl DdclRecord {
             identity_max_error: one("identity_max_error")?,
             separation: one("separation")?,
             min_separation: one("min_separation")?,
+            concentration: one("concentration")?,
+            train_entropy: one("train_entropy")?,
+            force: record.scalar("force"),
+            force_fixed_q: one("force_fixed_q")?,
+            feature_variance: one("feature_variance")?,
+            live: one("live")?,
             acc: record.scalar("acc"),
             nmi: record.scalar("nmi"),
             ari: record.scalar("ari"),
@@ -290,7 +323,8 @@ impl<'a> DdclObjective<'a> {
 
     fn kmeans(&mut self) -> Result<Tensor> {
         let k = self.model.n_prototypes() as usize;
-        Ok(self.config.kmeans.fit(self.model.backbone.as_ref(), &self.train.x, k, self.kmeans_seeds.next_u64())?.centroids)
+        let z = self.model.features_of_set(&self.train.x)?;
+        Ok(self.config.kmeans.fit_codes(&z, k, self.kmeans_seeds.next_u64())?.centroids)
     }
 
     /// The prototypes of a step with features `z` (refreshing the k-means ones at epoch starts).
@@ -312,7 +346,8 @@ impl<'a> DdclObjective<'a> {
 impl Objective for DdclObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let tau = self.config.tau.at(at.step, at.steps);
-        let z = self.model.backbone.encode(&batch.x)?;
+        let raw = self.model.backbone.encode(&batch.x)?;
+        let z = self.model.feature_norm().apply(&raw);
         let p = self.prototypes(&z, at)?;
         if self.config.variant.uses_dcl() && self.model.dcl_input() == DclInput::Batch {
             self.model.update_running(&p, self.config.running_momentum, at.step == 1)?;
@@ -323,10 +358,19 @@ impl Objective for DdclObjective<'_> {
             DdclVariant::OlsOnly => terms.reconstruction.shallow_clone(),
         };
         if self.config.scale_invariant {
-            let spread = (&z - z.mean_dim(0, true, Kind::Float)).square().sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float);
-            minimise = &minimise / spread.clamp_min(f64::from(f32::EPSILON));
+            minimise = &minimise / total_variance(&z).clamp_min(f64::from(f32::EPSILON));
         }
         let mut logged = Vec::new();
+        if self.config.separation_weight > 0.0 {
+            let repulsion = repulsion(&p, tau);
+            minimise = &minimise + &repulsion * self.config.separation_weight;
+            logged.push(("repulsion", repulsion));
+        }
+        if p.requires_grad() {
+            let grad = Tensor::f_run_backward(&[&terms.variance], &[&p], true, false)?.pop().expect("one input, one gradient");
+            logged.push(("force", grad.norm()));
+        }
+        logged.extend(feedback(&raw, &p, &terms.assignment));
         if self.config.reconstruction_weight > 0.0 {
             let reconstruction = self.model.backbone.reconstruction_loss(&z, &batch.x)?;
             // Not `+=`: `minimise` shares its storage with a logged term.
@@ -373,7 +417,7 @@ impl Objective for DdclObjective<'_> {
             sources.push(("running_", self.model.running_prototypes().shallow_clone()));
         }
         let eval = self.eval.as_ref().expect("checked above");
-        let z = encode_chunked(self.model.backbone.as_ref(), eval.x)?;
+        let z = self.model.features_of_set(eval.x)?;
         for (prefix, p) in sources {
             columns.extend(eval.score(&z, &p, Some(tau), prefix)?);
         }
@@ -381,9 +425,52 @@ impl Objective for DdclObjective<'_> {
     }
 }
 
+/// The Gaussian repulsion `L_S = mean_{j<l} exp(-||p_j - p_l||^2 / tau)` of prototypes
+/// `[k, L]` (`[]`, with gradient; 0 for one prototype).
+pub fn repulsion(p: &Tensor, tau: f64) -> Tensor {
+    let k = p.size()[0];
+    if k < 2 {
+        return Tensor::zeros([], (p.kind(), p.device()));
+    }
+    let kernel = (squared_euclidean(p, p) / -tau).exp();
+    let upper = Tensor::ones([k, k], (Kind::Bool, p.device())).triu(1);
+    kernel.masked_fill(&upper.logical_not(), 0.0).sum(p.kind()) / (k * (k - 1) / 2) as f64
+}
+
+/// The quantities of paper 001's negative-feedback loop for one batch, without gradient:
+/// assignment concentration and entropy, the fixed-`q` gradient norm of `V`, the raw features'
+/// total variance and the number of winning prototypes.
+fn feedback(raw: &Tensor, p: &Tensor, q: &Tensor) -> Vec<(&'static str, Tensor)> {
+    let _guard = tch::no_grad_guard();
+    let (q, p) = (q.detach(), p.detach());
+    let (b, k) = (q.size()[0], q.size()[1]);
+    let kind = q.kind();
+    let mixture = q.matmul(&p); // ẑ [B, L]
+    // (1/B) sum_i d V_i / d p_k with q fixed = (2/B) (q_.k p_k - sum_i q_ik ẑ_i).
+    let fixed = (q.sum_dim_intlist(0, false, kind).unsqueeze(1) * &p - q.tr().matmul(&mixture)) * (2.0 / b as f64);
+    let winners = q.argmax(-1, false).bincount(None::<Tensor>, k).gt(0).sum(kind);
+    vec![
+        ("concentration", q.amax(-1, false).mean(kind)),
+        ("train_entropy", assignment_entropy(&q)),
+        ("force_fixed_q", fixed.norm()),
+        ("feature_variance", total_variance(&raw.detach())),
+        ("live", winners),
+    ]
+}
+
 /// Batches per epoch of `batch_size` (the last, smaller batch dropped).
 pub fn steps_per_epoch(data: &Dataset, batch_size: usize) -> usize {
     (data.n_samples() / batch_size.max(1)).max(1)
+}
+
+/// Shuffled batches of `batch_size`, or [`Batching::Full`] (the set in its order) when the batch
+/// holds every sample.
+pub fn batching(data: &Dataset, batch_size: usize) -> Batching {
+    if batch_size >= data.n_samples() {
+        Batching::Full
+    } else {
+        Batching::Shuffled { batch_size }
+    }
 }
 
 /// Copies every variable of `from` whose name starts with `prefix` into the same-named variable
@@ -458,7 +545,7 @@ pub fn fit_ddcl(
     let groups: Vec<(usize, f64)> = config.dcl_lr.map(|lr| (DCL_GROUP, lr)).into_iter().collect();
     let mut optimizer = config.optimizer.build_grouped(&vs, &groups)?;
     let spe = steps_per_epoch(train, config.batch_size);
-    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let mut trainer = Trainer::new(train, batching(train, config.batch_size), batch_seed)?;
     let phase = PhaseConfig::new("ddcl", config.epochs * spe, config.log_every.unwrap_or(spe));
     let log = trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
     drop(objective);
@@ -466,24 +553,56 @@ pub fn fit_ddcl(
     Ok(DdclRun { vs, model, history })
 }
 
+/// What the DCL minimises on frozen features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FrozenLoss {
+    /// `L_q` (DDCL).
+    Quantization,
+    /// `L_OLS` alone (the ablation).
+    Ols,
+}
+
+/// How the DCL is trained on frozen features (paper 001's reduced frozen-encoder system).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrozenConfig {
+    /// Optimizer of the DCL (plain SGD for the Lyapunov descent).
+    pub optimizer: OptimizerConfig,
+    /// Full-batch steps.
+    pub steps: usize,
+    /// Fixed temperature.
+    pub tau: f64,
+    /// The loss minimised; `L_q` is recorded either way.
+    pub loss: FrozenLoss,
+    /// Seed of the DCL's Glorot weights.
+    pub seed: u64,
+}
+
 /// The reduced frozen-encoder system: fixed features, only the DCL trains (full batch).
 #[derive(Debug)]
 struct Frozen<'a> {
     dcl: &'a protolearn_layers::competitive::Dcl,
     tau: f64,
+    loss: FrozenLoss,
 }
 
 impl Objective for Frozen<'_> {
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
         let p = self.dcl.prototypes_of(&batch.x)?;
-        Ok(LossTerms::single("quantization", SoftQuantization::new(&batch.x, &p, self.tau)?.loss))
+        let terms = SoftQuantization::new(&batch.x, &p, self.tau)?;
+        let minimise = match self.loss {
+            FrozenLoss::Quantization => terms.loss.shallow_clone(),
+            FrozenLoss::Ols => terms.reconstruction,
+        };
+        Ok(LossTerms { minimise, logged: vec![("quantization", terms.loss)] })
     }
 }
 
 /// `L_q` of every step of a frozen-encoder run and how often it rose.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FrozenDescent {
-    /// The learning rate (plain gradient descent).
+    /// The learning rate.
     pub lr: f64,
     /// `L_q` before each step, then after the last (up to the divergence, if any).
     pub losses: Vec<f64>,
@@ -492,6 +611,15 @@ pub struct FrozenDescent {
     pub increases: usize,
     /// The step at which `L_q` or a weight stopped being finite (too large a rate).
     pub diverged_at: Option<usize>,
+}
+
+/// A frozen-encoder run: its descent and the DCL's final prototypes.
+#[derive(Debug)]
+pub struct FrozenRun {
+    /// `L_q` over the steps.
+    pub descent: FrozenDescent,
+    /// The prototypes `[k, L]` after the last step (non-finite after a divergence).
+    pub prototypes: Tensor,
 }
 
 /// Relative rise of `L_q` between consecutive steps that counts as an increase: float32 sums of
@@ -509,19 +637,20 @@ impl Observer for Losses {
 }
 
 /// Trains only the DCL of `model_config` (its `dcl_size` must be the row count of `z`) on fixed
-/// features `z` `[N, L]` by full-batch gradient descent at rate `lr` for `steps` steps, at fixed
-/// `tau` (paper 001's frozen-encoder system), recording `L_q` at every step. A rate so large that
-/// the run diverges is a result (`diverged_at`), not an error.
-pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, tau: f64, lr: f64, steps: usize, seed: u64) -> Result<FrozenDescent> {
+/// features `z` `[N, L]`, full batch, as `config` says (paper 001's frozen-encoder system),
+/// recording `L_q` at every step. A rate so large that the run diverges is a result
+/// (`diverged_at`), not an error.
+pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, config: &FrozenConfig) -> Result<FrozenRun> {
+    let (tau, seed) = (config.tau, config.seed);
     let l = z.size().get(1).copied().unwrap_or(0);
     let vs = nn::VarStore::new(z.device());
     let dcl = model_config.build_dcl(&vs.root(), l, z.device(), seed)?;
     let data = Dataset::new(z.detach(), None)?;
-    let mut optimizer = OptimizerConfig { kind: crate::optim::OptimizerKind::Sgd, lr }.build(&vs)?;
+    let mut optimizer = config.optimizer.build(&vs)?;
     let mut trainer = Trainer::new(&data, Batching::Full, seed)?;
-    let mut objective = Frozen { dcl: &dcl, tau };
+    let mut objective = Frozen { dcl: &dcl, tau, loss: config.loss };
     let mut losses = Losses::default();
-    let outcome = trainer.minimise(&PhaseConfig::new("frozen", steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut losses);
+    let outcome = trainer.minimise(&PhaseConfig::new("frozen", config.steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut losses);
     let mut losses = losses.0;
     let diverged_at = match outcome {
         Ok(_) => {
@@ -534,5 +663,6 @@ pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, tau: f64, lr: f64, step
         Err(e) => return Err(e),
     };
     let increases = losses.windows(2).filter(|w| w[1] > w[0] * (1.0 + FROZEN_RISE_TOLERANCE)).count();
-    Ok(FrozenDescent { lr, losses, increases, diverged_at })
+    let prototypes = tch::no_grad(|| dcl.prototypes_of(&data.x))?;
+    Ok(FrozenRun { descent: FrozenDescent { lr: config.optimizer.lr, losses, increases, diverged_at }, prototypes })
 }

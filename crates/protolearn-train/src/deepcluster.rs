@@ -3,7 +3,9 @@
 //! k-means into pseudo-labels (empty clusters re-seeded by splitting the largest), the linear
 //! classification head is re-initialised, and the backbone and head are trained with
 //! cross-entropy on the pseudo-labels, weighted so that every pseudo-class counts equally
-//! (the expectation of DeepCluster's uniform sampling over pseudo-classes).
+//! (the expectation of DeepCluster's uniform sampling over pseudo-classes). As published, the
+//! features are PCA-whitened and L2-normalised before k-means ([`DeepClusterFeatures`]); the
+//! PCA keeps every feature dimension (the paper reduces 4096 to 256; our backbones have `L <= 256`).
 
 use crate::clustering::{FeatureKMeans, LabelledSet};
 use crate::ddcl::{copy_variables, steps_per_epoch};
@@ -34,10 +36,72 @@ pub struct DeepClusterConfig {
     pub k: usize,
     /// Weight of the reconstruction term (0: DeepCluster as published, cross-entropy only).
     pub reconstruction_weight: f64,
+    /// What k-means clusters (published: PCA-whitened, L2-normalised features).
+    #[serde(default)]
+    pub features: DeepClusterFeatures,
     /// The k-means of the pseudo-labels (and of the evaluation).
     pub kmeans: FeatureKMeans,
     /// Seed of the head, batch order and k-means seeds.
     pub seed: u64,
+}
+
+/// The features DeepCluster's k-means sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeepClusterFeatures {
+    /// The backbone's features as they are.
+    Raw,
+    /// Caron et al. (2018), Sec. 3.2 / their code: PCA-whitened (every dimension kept), then
+    /// each row L2-normalised.
+    #[default]
+    PcaWhitenL2,
+}
+
+/// Eigenvalues of the feature covariance below this fraction of the largest are clamped to it
+/// before whitening, so that a direction of (near) zero variance is not blown up to unit
+/// variance out of rounding noise.
+pub const WHITEN_MIN_EIGENVALUE: f64 = 1e-6;
+
+/// Smallest row norm the L2 normalisation divides by (float32 epsilon): a zero row stays zero.
+const MIN_ROW_NORM: f64 = f32::EPSILON as f64;
+
+impl DeepClusterFeatures {
+    /// Fits the transform on the encoded training set `z` `[n, L]` (no gradient).
+    pub fn fit(self, z: &Tensor) -> Result<FeatureTransform> {
+        let _guard = tch::no_grad_guard();
+        Ok(match self {
+            DeepClusterFeatures::Raw => FeatureTransform { whitening: None },
+            DeepClusterFeatures::PcaWhitenL2 => {
+                let z = z.to_kind(Kind::Double);
+                let mean = z.mean_dim(0, true, Kind::Double);
+                let centred = &z - &mean;
+                let n = (z.size()[0] - 1).max(1) as f64;
+                let covariance = centred.tr().matmul(&centred) / n;
+                let (eigenvalues, eigenvectors) = covariance.f_linalg_eigh("L")?;
+                let floor = (eigenvalues.max().double_value(&[]) * WHITEN_MIN_EIGENVALUE).max(f64::MIN_POSITIVE);
+                let projection = eigenvectors * eigenvalues.clamp_min(floor).rsqrt().unsqueeze(0); // [L, L]
+                FeatureTransform { whitening: Some((mean, projection)) }
+            }
+        })
+    }
+}
+
+/// A fitted [`DeepClusterFeatures`]: the training set's mean and whitening projection.
+#[derive(Debug)]
+pub struct FeatureTransform {
+    whitening: Option<(Tensor, Tensor)>,
+}
+
+impl FeatureTransform {
+    /// The features k-means sees for `z` `[n, L]`: `normalize((z - mean) W)` row by row, with the
+    /// training set's mean and `W = V Λ^{-1/2}` (no gradient; `z` unchanged for raw features).
+    pub fn apply(&self, z: &Tensor) -> Tensor {
+        let _guard = tch::no_grad_guard();
+        let Some((mean, projection)) = &self.whitening else { return z.shallow_clone() };
+        let white = (z.to_kind(Kind::Double) - mean).matmul(projection);
+        let norms = white.norm_scalaropt_dim(2.0, [1], true).clamp_min(MIN_ROW_NORM);
+        (white / norms).to_kind(z.kind())
+    }
 }
 
 /// Relative size of the perturbation that separates a re-seeded centroid from the centroid of
@@ -151,6 +215,7 @@ impl DeepClusterObjective<'_> {
     fn refresh(&mut self) -> Result<()> {
         let k = self.config.k;
         let z = encode_chunked(self.backbone, &self.train.x)?; // encoded once for k-means and re-seeding
+        let z = self.config.features.fit(&z)?.apply(&z);
         let km = self.config.kmeans.fit_codes(&z, k, self.rng.next_u64())?;
         let (_, labels, reseeded) = reseed_empty(&z, &km.centroids, &km.assignments, &mut self.rng)?;
         self.reseeded = reseeded;
@@ -197,9 +262,11 @@ impl Objective for DeepClusterObjective<'_> {
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         let mut columns = vec![Column::scalar("reseeded", self.reseeded as f64)];
         let Some(eval) = &self.eval else { return Ok(columns) };
-        let km = self.config.kmeans.fit(self.backbone, &self.train.x, self.config.k, self.rng.next_u64())?;
+        let train = encode_chunked(self.backbone, &self.train.x)?;
+        let transform = self.config.features.fit(&train)?;
+        let km = self.config.kmeans.fit_codes(&transform.apply(&train), self.config.k, self.rng.next_u64())?;
         let z = encode_chunked(self.backbone, eval.x)?;
-        columns.extend(eval.score(&z, &km.centroids, None, "")?);
+        columns.extend(eval.score(&transform.apply(&z), &km.centroids, None, "")?);
         let _guard = tch::no_grad_guard();
         let predicted: Vec<usize> =
             Vec::<i64>::try_from(self.logits(&z).argmax(-1, false).to_device(tch::Device::Cpu))?.into_iter().map(|a| a as usize).collect();
@@ -277,6 +344,26 @@ pub fn fit_deepcluster(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whitened_features_are_unit_rows_fitted_on_the_training_set() {
+        // Correlated 2-D features with a third, constant column (zero variance).
+        let t = Tensor::arange(50, (Kind::Double, tch::Device::Cpu)) / 10.0;
+        let z = Tensor::stack(&[&t, &(&t * 3.0 + t.sin()), &t.zeros_like()], 1).to_kind(Kind::Float);
+        let transform = DeepClusterFeatures::PcaWhitenL2.fit(&z).unwrap();
+        let w = transform.apply(&z);
+        assert_eq!(w.size(), vec![50, 3]);
+        assert_eq!(w.isfinite().all().int64_value(&[]), 1, "the constant column is not blown up to NaN");
+        let norms = w.norm_scalaropt_dim(2.0, [1], false);
+        assert!((norms - 1.0).abs().max().double_value(&[]) < 1e-5);
+        // Before normalisation the informative directions have the identity covariance.
+        let (mean, projection) = transform.whitening.as_ref().unwrap();
+        let white = (z.to_kind(Kind::Double) - mean).matmul(projection).narrow(1, 1, 2); // eigh sorts ascending: drop the constant
+        let covariance = white.tr().matmul(&white) / 49.0;
+        let eye = Tensor::eye(2, (Kind::Double, tch::Device::Cpu));
+        assert!((covariance - eye).abs().max().double_value(&[]) < 1e-6);
+        assert!(DeepClusterFeatures::Raw.fit(&z).unwrap().apply(&z).equal(&z));
+    }
 
     #[test]
     fn an_empty_cluster_is_reseeded_by_splitting_the_largest() {

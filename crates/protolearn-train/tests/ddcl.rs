@@ -4,11 +4,11 @@
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{BlobCenters, BlobsConfig};
 use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
-use protolearn_layers::ddcl::{DclInput, DdclConfig};
+use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
 use protolearn_layers::som::Schedule;
 use protolearn_train::clustering::FeatureKMeans;
-use protolearn_train::ddcl::{fit_ddcl, fit_frozen, DclStart, DdclTrainConfig, DdclVariant};
-use protolearn_train::deepcluster::{fit_deepcluster, DeepClusterConfig};
+use protolearn_train::ddcl::{fit_ddcl, fit_frozen, DclStart, DdclTrainConfig, DdclVariant, FrozenConfig, FrozenLoss};
+use protolearn_train::deepcluster::{fit_deepcluster, DeepClusterConfig, DeepClusterFeatures};
 use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
@@ -34,7 +34,7 @@ fn backbone() -> AutoencoderConfig {
 }
 
 fn model(input: DclInput) -> DdclConfig {
-    DdclConfig { backbone: backbone(), n_prototypes: 4, hidden: vec![], bias: false, dcl_input: input, dcl_size: 50 }
+    DdclConfig { backbone: backbone(), n_prototypes: 4, hidden: vec![], bias: false, dcl_input: input, dcl_size: 50, feature_norm: FeatureNorm::None }
 }
 
 fn train_config(variant: DdclVariant) -> DdclTrainConfig {
@@ -50,6 +50,7 @@ fn train_config(variant: DdclVariant) -> DdclTrainConfig {
         variant,
         dcl_init: DclStart::KMeans,
         scale_invariant: false,
+        separation_weight: 0.0,
         kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
         seed: 5,
     }
@@ -125,13 +126,14 @@ fn ddcl_separates_well_separated_blobs() {
 fn frozen_encoder_loss_decreases_monotonically_for_a_small_rate() {
     let data = blobs();
     let z = data.x.narrow(0, 0, 50);
-    let descent = fit_frozen(&z, &model(DclInput::Reference), 1.0, 1e-5, 200, 0).expect("descends");
+    let sgd = |lr| FrozenConfig { optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr }, steps: 200, tau: 1.0, loss: FrozenLoss::Quantization, seed: 0 };
+    let descent = fit_frozen(&z, &model(DclInput::Reference), &sgd(1e-5)).expect("descends").descent;
     assert_eq!(descent.losses.len(), 201);
     assert_eq!(descent.increases, 0, "{:?}", &descent.losses[..10]);
     assert!(descent.losses[200] < 0.9 * descent.losses[0], "it moves: {} -> {}", descent.losses[0], descent.losses[200]);
     // A rate far too large overshoots.
     assert_eq!(descent.diverged_at, None);
-    let wild = fit_frozen(&z, &model(DclInput::Reference), 1.0, 10.0, 50, 0).expect("a divergence is a result");
+    let wild = fit_frozen(&z, &model(DclInput::Reference), &FrozenConfig { steps: 50, ..sgd(10.0) }).expect("a divergence is a result").descent;
     assert!(wild.increases > 0 || wild.diverged_at.is_some(), "{wild:?}");
 }
 
@@ -164,6 +166,7 @@ fn deepcluster_trains_on_pseudo_labels() {
         epochs: 3,
         k: 4,
         reconstruction_weight: 0.0,
+        features: DeepClusterFeatures::PcaWhitenL2,
         kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
         seed: 2,
     };

@@ -237,6 +237,7 @@ fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, obs
         bias: false,
         dcl_input: spec.dcl_input,
         dcl_size: dcl_size as i64,
+        feature_norm: Default::default(),
     };
     let kmeans = FeatureKMeans { n_init: 1, max_iter: 300, tol: 1e-4 };
     let train = DdclTrainConfig {
@@ -250,6 +251,7 @@ fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, obs
         running_momentum: 0.99,
         variant: spec.variant,
         scale_invariant: false,
+        separation_weight: 0.0,
         // The k-means start needs features worth clustering (pretrained) and a linear DCL.
         dcl_init: if pretrained.is_some() && spec.hidden.is_empty() { DclStart::KMeans } else { DclStart::Glorot },
         kmeans,

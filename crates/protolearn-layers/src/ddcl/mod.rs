@@ -6,13 +6,14 @@
 //!
 //! ```
 //! use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
-//! use protolearn_layers::ddcl::{DclInput, DdclConfig, IdentityCheck};
+//! use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm, IdentityCheck};
 //! use tch::{nn, Device, Kind, Tensor};
 //!
 //! let x = Tensor::rand([32, 6], (Kind::Float, Device::Cpu));
 //! let cfg = DdclConfig {
 //!     backbone: AutoencoderConfig::Dense(DenseConfig { input_dim: 6, hidden: vec![8], latent_dim: 2 }),
 //!     n_prototypes: 3, hidden: vec![], bias: false, dcl_input: DclInput::Batch, dcl_size: 16,
+//!     feature_norm: FeatureNorm::None,
 //! };
 //! let vs = nn::VarStore::new(Device::Cpu);
 //! let model = cfg.build(&vs.root(), &x, 0).unwrap();
@@ -27,7 +28,7 @@
 mod model;
 mod soft;
 
-pub use model::{DclInput, Ddcl, DdclConfig, DCL_GROUP};
+pub use model::{total_variance, DclInput, Ddcl, DdclConfig, FeatureNorm, DCL_GROUP, MIN_FEATURE_VARIANCE};
 pub use soft::{
     assignment_entropy, identity_relative_error, prototype_separation, soft_assignment, IdentityCheck, SoftQuantization, IDENTITY_TOLERANCE,
 };

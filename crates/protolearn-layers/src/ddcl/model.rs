@@ -34,6 +34,49 @@ pub enum DclInput {
     Reference,
 }
 
+/// What the backbone's features go through before the DCL and the soft assignment.
+///
+/// Paper 001 trains the backbone on `L_q` alone, which is 0 when every sample maps to one point
+/// (the trivial solution). [`FeatureNorm::Standardize`] is the mildest remedy we found that
+/// rules it out: the features of a set keep a fixed total variance, so they cannot shrink, and
+/// the temperature acts at a fixed scale. It is ours, not the paper's (which names none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FeatureNorm {
+    /// The backbone's features as they are.
+    #[default]
+    None,
+    /// `z <- (z - z̄) / sqrt((1/n) sum_i ||z_i - z̄||^2)` over the set being encoded (the
+    /// training batch; the whole set at evaluation): zero mean and unit total variance, with
+    /// gradient through the statistics. Full-batch training sees the same statistics at both.
+    Standardize,
+}
+
+/// Smallest total variance [`FeatureNorm::Standardize`] divides by (float32 epsilon): features
+/// that have collapsed to one point stay finite instead of turning into NaN.
+pub const MIN_FEATURE_VARIANCE: f64 = f32::EPSILON as f64;
+
+impl FeatureNorm {
+    /// The normalised features of `z` `[n, L]`.
+    pub fn apply(self, z: &Tensor) -> Tensor {
+        match self {
+            FeatureNorm::None => z.shallow_clone(),
+            FeatureNorm::Standardize => {
+                let centred = z - z.mean_dim(0, true, z.kind());
+                let variance = total_variance(&centred);
+                centred / variance.clamp_min(MIN_FEATURE_VARIANCE).sqrt()
+            }
+        }
+    }
+}
+
+/// Total variance `(1/n) sum_i ||z_i - z̄||^2` of features `[n, L]` (`[]`, with gradient); `z` may
+/// already be centred.
+pub fn total_variance(z: &Tensor) -> Tensor {
+    let kind = z.kind();
+    (z - z.mean_dim(0, true, kind)).square().sum_dim_intlist(-1, false, kind).mean(kind)
+}
+
 /// Configuration of a DDCL model (paper 001).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,8 +95,13 @@ pub struct DdclConfig {
     /// Where the DCL's input comes from.
     pub dcl_input: DclInput,
     /// `N`: the batch size (with [`DclInput::Batch`]: every training batch must have exactly this
-    /// size) or the reference-set size (with [`DclInput::Reference`]); at least `k`.
+    /// size) or the reference-set size (with [`DclInput::Reference`]); at least `k`. When it
+    /// equals the number of training samples, the DCL sees the whole set in its order (paper
+    /// 000's DCL, the authors' `P = Z^T W + b`).
     pub dcl_size: i64,
+    /// What the features go through before the DCL and the soft assignment.
+    #[serde(default)]
+    pub feature_norm: FeatureNorm,
 }
 
 impl DdclConfig {
@@ -93,7 +141,9 @@ impl DdclConfig {
     }
 
     /// Builds the backbone under `path/ae` and the DCL under `path/dcl` from `seed`, and draws
-    /// the reference set (`N` distinct rows of `x`, the training samples) from the same seed.
+    /// the reference set (`N` distinct rows of `x`, the training samples) from the same seed; with
+    /// `N = n` the reference set is `x` in its order, so that a full-batch DCL's inference
+    /// prototypes are its training prototypes.
     ///
     /// # Shapes
     /// `x`: `[n, ...input_shape]`, `n >= N`.
@@ -109,13 +159,18 @@ impl DdclConfig {
                 found: self.dcl_size.to_string(),
             });
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let rows: Vec<i64> = rand::seq::index::sample(&mut rng, n as usize, self.dcl_size as usize).into_iter().map(|i| i as i64).collect();
-        let reference = x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()));
+        let reference = if n == self.dcl_size {
+            x.shallow_clone()
+        } else {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let rows: Vec<i64> =
+                rand::seq::index::sample(&mut rng, n as usize, self.dcl_size as usize).into_iter().map(|i| i as i64).collect();
+            x.index_select(0, &Tensor::from_slice(&rows).to_device(x.device()))
+        };
         let l = backbone.latent_dim();
         let dcl = self.build_dcl(&path.set_group(DCL_GROUP), l, x.device(), seed)?;
         let running = (path / "ddcl").zeros_no_train("running_prototypes", &[self.n_prototypes, l]);
-        Ok(Ddcl { backbone, dcl, input: self.dcl_input, reference, running })
+        Ok(Ddcl { backbone, dcl, input: self.dcl_input, norm: self.feature_norm, reference, running })
     }
 }
 
@@ -128,6 +183,7 @@ pub struct Ddcl {
     /// The dual competitive layer with `N` inputs and `k` outputs.
     pub dcl: Dcl,
     input: DclInput,
+    norm: FeatureNorm,
     reference: Tensor,
     running: Tensor,
 }
@@ -136,6 +192,23 @@ impl Ddcl {
     /// Where the DCL's input comes from.
     pub fn dcl_input(&self) -> DclInput {
         self.input
+    }
+
+    /// What the features go through before the DCL and the soft assignment.
+    pub fn feature_norm(&self) -> FeatureNorm {
+        self.norm
+    }
+
+    /// The features `FeatureNorm::apply(f(x))` `[n, L]` of a batch `x` (with gradient).
+    pub fn features(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(self.norm.apply(&self.backbone.encode(x)?))
+    }
+
+    /// The features of a whole set `x` without gradient, encoded in chunks and normalised over
+    /// the set.
+    pub fn features_of_set(&self, x: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.norm.apply(&encode_chunked(self.backbone.as_ref(), x)?))
     }
 
     /// The reference samples `[N, ...input_shape]` (the DCL input of [`DclInput::Reference`], and
@@ -164,7 +237,7 @@ impl Ddcl {
                 }
                 Ok(z.shallow_clone())
             }
-            DclInput::Reference => self.backbone.encode(&self.reference),
+            DclInput::Reference => self.features(&self.reference),
         }
     }
 
@@ -177,14 +250,13 @@ impl Ddcl {
     /// `[k, L]` (e.g. k-means centroids of the pretrained features; see
     /// [`crate::competitive::Dcl::match_prototypes`]).
     pub fn match_prototypes(&self, p: &Tensor) -> Result<()> {
-        let z = encode_chunked(self.backbone.as_ref(), &self.reference)?;
-        self.dcl.match_prototypes(&z, p)
+        self.dcl.match_prototypes(&self.features_of_set(&self.reference)?, p)
     }
 
     /// The inference prototypes from the reference samples, without gradient.
     pub fn reference_prototypes(&self) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        self.prototypes_from(&encode_chunked(self.backbone.as_ref(), &self.reference)?)
+        self.prototypes_from(&self.features_of_set(&self.reference)?)
     }
 
     /// The running average of the training prototypes (`[k, L]`; zeros before the first update).
@@ -226,6 +298,7 @@ mod tests {
             bias: false,
             dcl_input: input,
             dcl_size: size,
+            feature_norm: FeatureNorm::None,
         }
     }
 
@@ -247,6 +320,30 @@ mod tests {
             let wrong = model.backbone.encode(&x.narrow(0, 0, 4)).unwrap();
             assert_eq!(model.dcl_features(&wrong).is_err(), input == DclInput::Batch, "{input:?}");
         }
+    }
+
+    #[test]
+    fn a_reference_set_of_every_sample_keeps_their_order() {
+        let x = data();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = config(DclInput::Batch, 10).build(&vs.root(), &x, 5).unwrap();
+        assert!(model.reference().equal(&x), "N = n: the whole set in its order");
+        let z = model.features(&x).unwrap();
+        let trained = model.prototypes_from(&model.dcl_features(&z).unwrap()).unwrap();
+        assert!(trained.allclose(&model.reference_prototypes().unwrap(), 1e-6, 1e-6, false), "inference = training prototypes");
+    }
+
+    #[test]
+    fn standardized_features_have_zero_mean_and_unit_total_variance() {
+        let z = Tensor::from_slice(&[1.0f64, 2.0, 3.0, 6.0, 5.0, 10.0]).view([3, 2]) * 1e-3;
+        let s = FeatureNorm::Standardize.apply(&z);
+        assert!(s.mean_dim(0, false, Kind::Double).abs().max().double_value(&[]) < 1e-12);
+        assert!((total_variance(&s).double_value(&[]) - 1.0).abs() < 1e-12);
+        assert!(FeatureNorm::None.apply(&z).equal(&z));
+        // Collapsed features (one point) stay finite.
+        let collapsed = FeatureNorm::Standardize.apply(&Tensor::ones([4, 2], (Kind::Float, Device::Cpu)));
+        assert_eq!(collapsed.isfinite().all().int64_value(&[]), 1);
+        assert_eq!(collapsed.abs().max().double_value(&[]), 0.0);
     }
 
     #[test]

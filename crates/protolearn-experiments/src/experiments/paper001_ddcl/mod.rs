@@ -17,9 +17,9 @@ use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
 use protolearn_train::clustering::FeatureKMeans;
-use protolearn_train::ddcl::{fit_frozen, DclStart, DdclRecord, FrozenDescent};
+use protolearn_train::ddcl::{fit_frozen, DclStart, DdclRecord, FrozenConfig, FrozenDescent, FrozenLoss};
 use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
-use protolearn_train::optim::OptimizerConfig;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -201,8 +201,16 @@ fn frozen(spec: &Spec, preset: &PresetSpec, ae: &protolearn_train::desom::Autoen
         bias: false,
         dcl_input: DclInput::Reference,
         dcl_size: spec.dcl_size,
+        feature_norm: Default::default(),
     };
-    spec.frozen.lrs.iter().map(|&lr| Ok(fit_frozen(&z, &model, spec.frozen.tau, lr, spec.frozen.steps, 0)?)).collect()
+    let config = |lr| FrozenConfig {
+        optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr },
+        steps: spec.frozen.steps,
+        tau: spec.frozen.tau,
+        loss: FrozenLoss::Quantization,
+        seed: 0,
+    };
+    spec.frozen.lrs.iter().map(|&lr| Ok(fit_frozen(&z, &model, &config(lr))?.descent)).collect()
 }
 
 /// Runs every model of `preset` on one dataset for every seed.

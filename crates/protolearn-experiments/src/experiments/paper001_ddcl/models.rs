@@ -152,6 +152,7 @@ impl Inputs<'_> {
                     epochs: preset.epochs,
                     k: spec.k,
                     reconstruction_weight: spec.deepcluster_reconstruction_weight,
+                    features: Default::default(),
                     kmeans: spec.kmeans,
                     seed: self.seed,
                 };
@@ -198,6 +199,7 @@ impl Inputs<'_> {
                 DclInput::Batch => spec.batch_size as i64,
                 DclInput::Reference => spec.dcl_size,
             },
+            feature_norm: Default::default(),
         };
         let spe = steps_per_epoch(self.train, spec.batch_size);
         let config = DdclTrainConfig {
@@ -212,6 +214,7 @@ impl Inputs<'_> {
             variant,
             dcl_init: spec.dcl_init,
             scale_invariant: spec.scale_invariant,
+            separation_weight: 0.0,
             kmeans: spec.kmeans,
             seed: self.seed,
         };
