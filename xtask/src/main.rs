@@ -2,13 +2,15 @@
 //!
 //! Depends on neither tch nor any workspace crate and builds in its own target dir
 //! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`, `speed`.
-//! The UCR/UEA checksum table is shared with protolearn-data by `include!`, not by a dependency.
+//! The UCR/UEA checksum table and the digits pin are shared with protolearn-data by `include!`, not by a dependency.
 
 mod args;
+mod digits;
 mod libtorch;
 mod process;
 mod tasks;
 mod ucr;
+mod wheel;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! The xtask tasks: setup, doctor, test, bench-all and speed.
 
 use crate::args::{Command, USAGE};
-use crate::{libtorch, process, ucr};
+use crate::{digits, libtorch, process, ucr};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -55,7 +55,7 @@ fn workspace_root() -> PathBuf {
     manifest.parent().unwrap_or(manifest).to_path_buf()
 }
 
-/// Makes libtorch (and, unless skipped, the datasets: MNIST, Fashion-MNIST, UCR/UEA) available;
+/// Makes libtorch (and, unless skipped, the datasets: MNIST, Fashion-MNIST, UCR/UEA, digits) available;
 /// returns the libtorch folder.
 fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
     let start = Instant::now();
@@ -73,11 +73,17 @@ fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
             (Err(err), DataNeed::Required) => return Err(err),
             (Err(err), _) => eprintln!("xtask: warning: datasets are not all available ({err:#}); tests that need them will say they skip"),
         }
-        // Only bench-all and the UCR tests need these: a failure is a warning, whatever `data` says.
+        // Only bench-all and the UCR and digits tests need these: a failure is a warning, whatever `data` says.
         if let Err(err) = ucr::ensure(root, &process::python()) {
             eprintln!(
                 "xtask: warning: UCR/UEA datasets are not available ({err:#}); make PyPI reachable and rerun \
                  `cargo xtask setup`, or copy the .ts files into data/ucr/<Name>/"
+            );
+        }
+        if let Err(err) = digits::ensure(root, &process::python()) {
+            eprintln!(
+                "xtask: warning: scikit-learn's digits are not available ({err:#}); only bench-all's paper001_ddcl and the \
+                 digits tests need them: make PyPI reachable and rerun `cargo xtask setup`, or copy digits.csv.gz into data/digits/"
             );
         }
     }
