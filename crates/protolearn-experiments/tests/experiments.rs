@@ -124,18 +124,25 @@ kmeans = { max_iter = 50, tol = 1e-4, post_n_init = 2 }
     assert!(format!("{err:#}").contains("input_dim"), "{err:#}");
 }
 
-#[test]
-fn paper001_ddcl_runs_end_to_end_on_blob_images() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    // The shipped spec with small sizes: 300 blob images of 64 pixels, 3 classes.
+/// The shipped paper-001 spec at tiny sizes: blob images instead of the digits, two MADELON
+/// dimensions, a few epochs, and the extension on blob images too.
+fn tiny_paper001_spec() -> String {
     let shipped = paper001_ddcl::SPEC;
-    let head = &shipped[..shipped.find("[quick]").expect("a quick preset")];
-    let spec = head
+    let (head, rest) = shipped.split_once("[quick]").expect("a quick preset");
+    let extension = &rest[rest.find("[extension]").expect("the extension")..];
+    let extension = &extension[..extension.find("[extension.quick]").expect("the extension's presets")];
+    let head = head
+        .replace(r#"digits = "digits""#, r#"digits = "blob-images""#)
+        .replace("dims = [10, 50, 200, 500, 1000, 5000]", "dims = [10, 200]")
+        .replace("pretrain_iterations = 2000\n", "pretrain_iterations = 30\n")
+        .replace("\nsteps = 300\n", "\nsteps = 20\n")
+        .replace("lyapunov_steps = 300", "lyapunov_steps = 10");
+    let extension = extension
         .replace(r#"datasets = ["mnist", "fashion-mnist"]"#, r#"datasets = ["blob-images"]"#)
         .replace("k = 10", "k = 3")
         .replace("input_dim = 784", "input_dim = 64")
         .replace("latent_dim = 10", "latent_dim = 2")
-        .replace("batch_size = 256", "batch_size = 32")
+        .replace("\nbatch_size = 256", "\nbatch_size = 32")
         .replace("dcl_size = 256", "dcl_size = 40")
         .replace("final_kmeans_n_init = 10", "final_kmeans_n_init = 2")
         .replace(
@@ -143,35 +150,76 @@ fn paper001_ddcl_runs_end_to_end_on_blob_images() {
             r#"desom_grid = { rows = 2, cols = 2, lattice = "rectangular" }"#,
         )
         .replace("steps = 300", "steps = 20");
+    let preset = "seeds = [0, 1]\nidentity_seeds = [0]\nidentity_epochs = 30\ndigits_epochs = 4\nmadelon_epochs = 3\nextension = true\n";
     let models =
         r#"["ae-kmeans", "desom-ae-kmeans", "deepcluster", "ablation-kmeans", "ablation-detached", "ols-only", "ddcl-batch", "ddcl"]"#;
     let sizes = "seeds = [0, 1]\nhidden = [16]\npretrain_iterations = 30\nepochs = 2\nlogs_per_epoch = 3";
-    let spec = format!("{spec}[quick]\n{sizes}\nmodels = {models}\n[full]\n{sizes}\nmodels = [\"ddcl\"]\n");
+    format!(
+        "{head}[quick]\n{preset}\n[full]\n{preset}\n{extension}[extension.quick]\n{sizes}\nmodels = {models}\n[extension.full]\n{sizes}\nmodels = [\"ddcl\"]\n"
+    )
+}
+
+#[test]
+fn paper001_ddcl_runs_every_block_end_to_end_on_tiny_sizes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = tiny_paper001_spec();
     let ctx = context(dir.path(), "paper001_ddcl", &spec);
     let section = paper001_ddcl::run(&ctx).expect("runs");
-    for label in
-        ["AE + k-means", "DESOM AE + k-means", "DeepCluster", "ablation: k-means prototypes", "DDCL (reference-set DCL)", "running average"]
-    {
+    for label in [
+        "### The claims",
+        "Block 1: the identity",
+        "Block 2: the negative-feedback loop",
+        "Block 3: temperature",
+        "Block 4: high dimension",
+        "Block 5: frozen backbone",
+        "not run: no offline source",
+        "Block 6: joint backbone",
+        "#### Streaming",
+        "Extension: MNIST and Fashion-MNIST",
+        "DDCL (reference-set DCL)",
+        "**0 violations in",
+    ] {
         assert!(section.body.contains(label), "{label} missing:\n{}", section.body);
     }
-    assert!(section.body.contains("**0 violations in"), "{}", section.body);
     let out = ctx.out.join("paper001_ddcl");
     assert_files(
         &out,
-        &["spec.toml", "summary.json", "history_blob-images.csv", "frozen.csv", "ddcl_learning_curves.png", "ddcl_frozen_encoder.png"],
+        &[
+            "spec.toml",
+            "summary.json",
+            "history.csv",
+            "ddcl_feedback.png",
+            "ddcl_temperature.png",
+            "ddcl_madelon.png",
+            "ddcl_frozen_lyapunov.png",
+            "ddcl_trivial_solution.png",
+            "extension/summary.json",
+            "extension/history_blob-images.csv",
+        ],
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
-    let acc = summary["blob-images"]["ddcl"]["acc"].as_array().expect("one value per seed");
-    assert_eq!(acc.len(), 2);
-    assert!(acc.iter().all(|a| (0.0..=1.0).contains(&a.as_f64().expect("a number"))));
-    // 2 seeds x 2 epochs x 9 steps (300 / 32) per DDCL-family model.
-    assert_eq!(summary["blob-images"]["ddcl"]["identity_checked"][0].as_f64(), Some(18.0));
-    let history = std::fs::read_to_string(out.join("history_blob-images.csv")).expect("history");
-    assert_eq!(history.lines().filter(|l| l.starts_with("blob-images,ddcl,0,")).count(), 6, "3 records per epoch");
-    let bad = spec.replace("k = 3", "k = 1");
+    for row in [
+        "joint/ddcl",
+        "joint/ols-only-std",
+        "joint/deepcluster",
+        "temperature/anneal",
+        "frozen/lq",
+        "streaming/minibatch-kmeans",
+        "madelon/ddcl/d=200",
+    ] {
+        let acc = summary[row]["acc"].as_array().unwrap_or_else(|| panic!("{row}: one ACC per seed"));
+        assert_eq!(acc.len(), 2, "{row}");
+        assert!(acc.iter().all(|a| (0.0..=1.0).contains(&a.as_f64().expect("a number"))), "{row}");
+    }
+    // Block 1: one full-batch step per epoch, every step checked, no violation.
+    assert_eq!(summary["identity/moons"]["identity_checked"][0].as_f64(), Some(30.0));
+    assert_eq!(summary["identity/moons"]["identity_violations"][0].as_f64(), Some(0.0));
+    let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
+    assert_eq!(history.lines().filter(|l| l.starts_with("digits,ddcl-std,1,")).count(), 4, "one record per epoch");
+    let bad = spec.replace("k = 4", "k = 1");
     let err = paper001_ddcl::run(&context(dir.path(), "paper001_ddcl", &bad)).expect_err("k = 1");
-    assert!(format!("{err:#}").contains("n_prototypes") || format!("{err:#}").contains("k"), "{err:#}");
+    assert!(format!("{err:#}").contains("n_prototypes"), "{err:#}");
 }
 
 #[test]

@@ -37,6 +37,7 @@ pub mod kmeans;
 mod layer;
 pub mod loss;
 pub mod lvq;
+pub mod minibatch_kmeans;
 pub mod neural_gas;
 pub mod som;
 

@@ -47,5 +47,7 @@ pub use som::{
     class_scatter_index, combined_error, distortion, prototype_sharpness_ratio, quantization_error, quantization_error_from,
     topographic_error, topographic_error_from, topographic_product, ImageShape, Kernel, Sharpness,
 };
-pub use stats::{mean, pearson, regularized_incomplete_beta, std_dev, std_error, student_t_cdf, welch_t_test, WelchTest};
+pub use stats::{
+    mean, pearson, regularized_incomplete_beta, std_dev, std_error, student_t_cdf, welch_from_summary, welch_t_test, Summary, WelchTest,
+};
 pub use topology::{competitive_hebbian, ChlGraph, Components};

@@ -100,11 +100,45 @@ pub fn std_error(x: &[f64]) -> Result<f64> {
 /// # Errors
 /// `TooFew` if a sample has fewer than two values, `NonFinite` for NaN or infinite values.
 pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchTest> {
-    let (va, vb) = (variance(a)? / a.len() as f64, variance(b)? / b.len() as f64);
-    let diff = mean(a)? - mean(b)?;
+    let summary = |x: &[f64]| -> Result<Summary> { Ok(Summary { mean: mean(x)?, std: variance(x)?.sqrt(), n: x.len() }) };
+    welch_from_summary(summary(a)?, summary(b)?)
+}
+
+/// A sample described by its mean, sample standard deviation and size (a published
+/// `mean ± std` over `n` runs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// The mean.
+    pub mean: f64,
+    /// The sample standard deviation (`ddof = 1`); 0 for a value reported without spread.
+    pub std: f64,
+    /// The number of runs.
+    pub n: usize,
+}
+
+/// [`welch_t_test`] from summary statistics (scipy `stats.ttest_ind_from_stats(...,
+/// equal_var=False)`): compares our runs with a paper's `mean ± std` over `n` runs. A side with
+/// `std = 0` (a value reported without spread) reduces it to the one-sample t-test of the other
+/// side against that value.
+///
+/// # Errors
+/// `TooFew` if a side has fewer than two runs, `NonFinite` for a NaN or infinite statistic,
+/// `InvalidParameter` for a negative standard deviation.
+pub fn welch_from_summary(a: Summary, b: Summary) -> Result<WelchTest> {
+    for side in [a, b] {
+        check_at_least("runs", 2, side.n)?;
+        if let Some(index) = [side.mean, side.std].iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite { what: "summary statistic", index });
+        }
+        if side.std < 0.0 {
+            return Err(Error::InvalidParameter { name: "std", reason: "must be >= 0" });
+        }
+    }
+    let (va, vb) = (a.std * a.std / a.n as f64, b.std * b.std / b.n as f64);
+    let diff = a.mean - b.mean;
     let se2 = va + vb;
     if se2 == 0.0 {
-        let df = (a.len() + b.len() - 2) as f64;
+        let df = (a.n + b.n - 2) as f64;
         return Ok(if diff == 0.0 {
             WelchTest { t: 0.0, df, p_value: 1.0 }
         } else {
@@ -112,7 +146,7 @@ pub fn welch_t_test(a: &[f64], b: &[f64]) -> Result<WelchTest> {
         });
     }
     let t = diff / se2.sqrt();
-    let df = se2 * se2 / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
+    let df = se2 * se2 / (va * va / (a.n - 1) as f64 + vb * vb / (b.n - 1) as f64);
     let p_value = regularized_incomplete_beta(0.5 * df, 0.5, df / (df + t * t))?;
     Ok(WelchTest { t, df, p_value })
 }
@@ -243,6 +277,24 @@ mod tests {
         }
         assert!(regularized_incomplete_beta(0.0, 1.0, 0.5).is_err());
         assert!(regularized_incomplete_beta(1.0, 1.0, 1.5).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn welch_from_summary_matches_the_samples_and_reduces_to_one_sample() -> Result<()> {
+        let (a, b) = ([0.31, 0.42, 0.38, 0.29, 0.45], [0.2, 0.25, 0.18, 0.27]);
+        let from_samples = welch_t_test(&a, &b)?;
+        let summary = |x: &[f64]| Summary { mean: mean(x).unwrap(), std: std_dev(x).unwrap(), n: x.len() };
+        let from_stats = welch_from_summary(summary(&a), summary(&b))?;
+        assert!((from_samples.t - from_stats.t).abs() < 1e-12 && (from_samples.p_value - from_stats.p_value).abs() < 1e-12);
+        // A value without spread: the one-sample t-test, t = (x̄ - m) / (s / sqrt(n)), df = n - 1.
+        let one = welch_from_summary(summary(&a), Summary { mean: 0.3, std: 0.0, n: 10 })?;
+        let t = (mean(&a)? - 0.3) / (std_dev(&a)? / 5f64.sqrt());
+        assert!((one.t - t).abs() < 1e-12 && (one.df - 4.0).abs() < 1e-12, "{one:?}");
+        assert!((one.p_value - 2.0 * (1.0 - student_t_cdf(t.abs(), 4.0)?)).abs() < 1e-12);
+        let bad = Summary { mean: 0.0, std: -1.0, n: 3 };
+        assert!(welch_from_summary(bad, bad).is_err());
+        assert!(matches!(welch_from_summary(Summary { n: 1, ..bad }, bad), Err(Error::TooFew { .. })));
         Ok(())
     }
 

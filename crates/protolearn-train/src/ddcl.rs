@@ -446,7 +446,7 @@ fn feedback(raw: &Tensor, p: &Tensor, q: &Tensor) -> Vec<(&'static str, Tensor)>
     let (b, k) = (q.size()[0], q.size()[1]);
     let kind = q.kind();
     let mixture = q.matmul(&p); // ẑ [B, L]
-    // (1/B) sum_i d V_i / d p_k with q fixed = (2/B) (q_.k p_k - sum_i q_ik ẑ_i).
+                                // (1/B) sum_i d V_i / d p_k with q fixed = (2/B) (q_.k p_k - sum_i q_ik ẑ_i).
     let fixed = (q.sum_dim_intlist(0, false, kind).unsqueeze(1) * &p - q.tr().matmul(&mixture)) * (2.0 / b as f64);
     let winners = q.argmax(-1, false).bincount(None::<Tensor>, k).gt(0).sum(kind);
     vec![
@@ -650,7 +650,8 @@ pub fn fit_frozen(z: &Tensor, model_config: &DdclConfig, config: &FrozenConfig) 
     let mut trainer = Trainer::new(&data, Batching::Full, seed)?;
     let mut objective = Frozen { dcl: &dcl, tau, loss: config.loss };
     let mut losses = Losses::default();
-    let outcome = trainer.minimise(&PhaseConfig::new("frozen", config.steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut losses);
+    let outcome =
+        trainer.minimise(&PhaseConfig::new("frozen", config.steps, 1), &mut objective, optimizer.as_mut(), &vs, &mut [], &mut losses);
     let mut losses = losses.0;
     let diverged_at = match outcome {
         Ok(_) => {

@@ -34,7 +34,15 @@ fn backbone() -> AutoencoderConfig {
 }
 
 fn model(input: DclInput) -> DdclConfig {
-    DdclConfig { backbone: backbone(), n_prototypes: 4, hidden: vec![], bias: false, dcl_input: input, dcl_size: 50, feature_norm: FeatureNorm::None }
+    DdclConfig {
+        backbone: backbone(),
+        n_prototypes: 4,
+        hidden: vec![],
+        bias: false,
+        dcl_input: input,
+        dcl_size: 50,
+        feature_norm: FeatureNorm::None,
+    }
 }
 
 fn train_config(variant: DdclVariant) -> DdclTrainConfig {
@@ -126,14 +134,21 @@ fn ddcl_separates_well_separated_blobs() {
 fn frozen_encoder_loss_decreases_monotonically_for_a_small_rate() {
     let data = blobs();
     let z = data.x.narrow(0, 0, 50);
-    let sgd = |lr| FrozenConfig { optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr }, steps: 200, tau: 1.0, loss: FrozenLoss::Quantization, seed: 0 };
+    let sgd = |lr| FrozenConfig {
+        optimizer: OptimizerConfig { kind: OptimizerKind::Sgd, lr },
+        steps: 200,
+        tau: 1.0,
+        loss: FrozenLoss::Quantization,
+        seed: 0,
+    };
     let descent = fit_frozen(&z, &model(DclInput::Reference), &sgd(1e-5)).expect("descends").descent;
     assert_eq!(descent.losses.len(), 201);
     assert_eq!(descent.increases, 0, "{:?}", &descent.losses[..10]);
     assert!(descent.losses[200] < 0.9 * descent.losses[0], "it moves: {} -> {}", descent.losses[0], descent.losses[200]);
     // A rate far too large overshoots.
     assert_eq!(descent.diverged_at, None);
-    let wild = fit_frozen(&z, &model(DclInput::Reference), &FrozenConfig { steps: 50, ..sgd(10.0) }).expect("a divergence is a result").descent;
+    let wild =
+        fit_frozen(&z, &model(DclInput::Reference), &FrozenConfig { steps: 50, ..sgd(10.0) }).expect("a divergence is a result").descent;
     assert!(wild.increases > 0 || wild.diverged_at.is_some(), "{wild:?}");
 }
 

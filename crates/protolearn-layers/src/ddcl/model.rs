@@ -38,21 +38,23 @@ pub enum DclInput {
 ///
 /// Paper 001 trains the backbone on `L_q` alone, which is 0 when every sample maps to one point
 /// (the trivial solution). [`FeatureNorm::Standardize`] is the mildest remedy we found that
-/// rules it out: the features of a set keep a fixed total variance, so they cannot shrink, and
-/// the temperature acts at a fixed scale. It is ours, not the paper's (which names none).
+/// rules it out: one scale factor gives the features of a set a fixed total variance, so they
+/// cannot shrink (their geometry is otherwise kept), and the temperature acts at a fixed scale.
+/// It is ours, not the paper's (which names none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FeatureNorm {
     /// The backbone's features as they are.
     #[default]
     None,
-    /// `z <- (z - z̄) / sqrt((1/n) sum_i ||z_i - z̄||^2)` over the set being encoded (the
-    /// training batch; the whole set at evaluation): zero mean and unit total variance, with
-    /// gradient through the statistics. Full-batch training sees the same statistics at both.
+    /// `z <- (z - z̄) sqrt(L / ((1/n) sum_i ||z_i - z̄||^2))` over the set being encoded (the
+    /// training batch; the whole set at evaluation): zero mean and total variance `L`, i.e. a
+    /// mean variance of 1 per feature (the temperature is in units of it), with gradient through
+    /// the statistics. Full-batch training sees the same statistics at both.
     Standardize,
 }
 
-/// Smallest total variance [`FeatureNorm::Standardize`] divides by (float32 epsilon): features
+/// Smallest mean variance per feature [`FeatureNorm::Standardize`] divides by (float32 epsilon): features
 /// that have collapsed to one point stay finite instead of turning into NaN.
 pub const MIN_FEATURE_VARIANCE: f64 = f32::EPSILON as f64;
 
@@ -63,8 +65,8 @@ impl FeatureNorm {
             FeatureNorm::None => z.shallow_clone(),
             FeatureNorm::Standardize => {
                 let centred = z - z.mean_dim(0, true, z.kind());
-                let variance = total_variance(&centred);
-                centred / variance.clamp_min(MIN_FEATURE_VARIANCE).sqrt()
+                let per_feature = total_variance(&centred) / z.size().last().copied().unwrap_or(1) as f64;
+                centred / per_feature.clamp_min(MIN_FEATURE_VARIANCE).sqrt()
             }
         }
     }
@@ -334,11 +336,11 @@ mod tests {
     }
 
     #[test]
-    fn standardized_features_have_zero_mean_and_unit_total_variance() {
+    fn standardized_features_have_zero_mean_and_unit_variance_per_feature() {
         let z = Tensor::from_slice(&[1.0f64, 2.0, 3.0, 6.0, 5.0, 10.0]).view([3, 2]) * 1e-3;
         let s = FeatureNorm::Standardize.apply(&z);
         assert!(s.mean_dim(0, false, Kind::Double).abs().max().double_value(&[]) < 1e-12);
-        assert!((total_variance(&s).double_value(&[]) - 1.0).abs() < 1e-12);
+        assert!((total_variance(&s).double_value(&[]) - 2.0).abs() < 1e-12, "total variance L = 2");
         assert!(FeatureNorm::None.apply(&z).equal(&z));
         // Collapsed features (one point) stay finite.
         let collapsed = FeatureNorm::Standardize.apply(&Tensor::ones([4, 2], (Kind::Float, Device::Cpu)));
