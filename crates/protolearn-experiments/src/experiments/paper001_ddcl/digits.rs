@@ -28,7 +28,7 @@ pub type Block = fn(&Dataset, &Spec, &PresetSpec, &mut Results, &mut Kept) -> Re
 
 /// The digits task of `spec` with progress label `label`.
 fn task<'a>(data: &'a Dataset, spec: &'a Spec, preset: &PresetSpec, label: String) -> Task<'a> {
-    Task { data, net: &spec.digits_net, k: K, shared: &spec.shared, epochs: preset.digits_epochs, log_every: 1, label }
+    Task { data, net: &spec.digits_net, k: K, shared: &spec.shared, epochs: preset.digits_epochs, log_every: spec.digits_log_every, label }
 }
 
 /// Records a DDCL run's metrics under `block/model` and keeps its history.

@@ -84,7 +84,7 @@ pub fn trivial_solution(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
     ];
     let runs: Vec<_> = models.iter().map(|m| ((*m).to_owned(), first(kept, "joint", Some(m), None))).collect();
     let panels = over_epochs(&quantities, &runs);
-    draw(dir, "ddcl_trivial_solution", "Joint backbone on digits: without (ddcl, ols-only) and with the remedy (-std), first seed", &panels)
+    draw(dir, "ddcl_trivial_solution", "Digits, joint backbone: no remedy vs remedy (-std), first seed", &panels)
 }
 
 /// Block 3: ACC and assignment entropy over training for each temperature setting (first seed).

@@ -37,6 +37,8 @@ pub struct Spec {
     pub shared: Shared,
     /// The digits backbone (blocks 3, 5, 6).
     pub digits_net: Net,
+    /// DDCL on digits records (and is scored) every this many epochs.
+    pub digits_log_every: usize,
     /// Block 1 (identity) and the synthetic runs of block 2 (feedback).
     pub identity: IdentitySpec,
     /// Block 3.
