@@ -8,7 +8,7 @@ use super::madelon::row;
 use super::{Kept, Results, Spec};
 use anyhow::Result;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
-use protolearn_train::ddcl::DdclRecord;
+use protolearn_train::ddcl::{DdclRecord, FrozenDescent};
 use std::path::{Path, PathBuf};
 
 /// A named curve: label, x and y.
@@ -113,20 +113,22 @@ pub fn madelon(dir: &Path, spec: &Spec, results: &Results) -> Result<Option<Path
     draw(dir, "ddcl_madelon", "MADELON-style data, n = 100, k = 2", &panels)
 }
 
-/// Block 5: `log10 L_q` under plain gradient descent on the frozen features, per rate.
-pub fn lyapunov(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
-    let cs: Vec<Curve> = kept
-        .lyapunov
+/// Block 5 (and the extension): `log10 L_q` under plain gradient descent on frozen features, one
+/// panel per named set of runs and one curve per rate that did not diverge, as `<dir>/<stem>`.
+pub fn descent(dir: &Path, stem: &str, runs: &[(String, &[FrozenDescent])]) -> Result<Option<PathBuf>> {
+    let panels: Vec<Panel> = runs
         .iter()
-        .filter(|d| d.diverged_at.is_none())
-        .map(|d| {
-            (
-                format!("lr {:e}", d.lr),
-                (0..d.losses.len()).map(|i| i as f64).collect(),
-                d.losses.iter().map(|l| l.max(1e-12).log10()).collect(),
-            )
+        .map(|(name, descents)| {
+            let cs = descents
+                .iter()
+                .filter(|d| d.diverged_at.is_none())
+                .map(|d| {
+                    let steps = (0..d.losses.len()).map(|i| i as f64).collect();
+                    (format!("lr {:e}", d.lr), steps, d.losses.iter().map(|l| l.max(1e-12).log10()).collect())
+                })
+                .collect();
+            (name.clone(), "step", "log10 L_q".to_owned(), cs)
         })
         .collect();
-    let panels = [("digits, frozen autoencoder features".to_owned(), "step", "log10 L_q".to_owned(), cs)];
-    draw(dir, "ddcl_frozen_lyapunov", "Frozen encoder: L_q under gradient descent on the DCL", &panels)
+    draw(dir, stem, "Frozen encoder: L_q under gradient descent on the DCL", &panels)
 }

@@ -461,7 +461,12 @@ pub fn body(
         f.lyapunov_steps,
         lyapunov_table(kept).markdown()
     );
-    figure(&mut body, ctx, "Frozen-encoder descent", figures::lyapunov(dir, kept)?);
+    figure(
+        &mut body,
+        ctx,
+        "Frozen-encoder descent",
+        figures::descent(dir, "ddcl_frozen_lyapunov", &[("digits, frozen autoencoder features".into(), &kept.lyapunov)])?,
+    );
     let joint_rows = [
         ("joint/ddcl".to_owned(), "DDCL (L_q), no remedy".to_owned(), Some(claims::DDCL)),
         ("joint/ols-only".to_owned(), "L_OLS only, no remedy".to_owned(), Some(claims::OLS_ONLY)),

@@ -7,6 +7,7 @@ use crate::context::RunContext;
 use crate::report::{mean_std, Table};
 use anyhow::Result;
 use protolearn_plot::{curves, image_grid, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series};
+use protolearn_train::ddcl::FrozenDescent;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -216,45 +217,6 @@ fn prototypes(dir: &Path, kept: &Kept, spec: &Spec) -> Result<Option<PathBuf>> {
     Ok(Some(files.png))
 }
 
-/// `L_q` of the frozen-encoder runs, one curve per learning rate and a panel per dataset.
-fn frozen_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
-    if kept.frozen.is_empty() {
-        return Ok(None);
-    }
-    let data: Vec<(String, Vec<Curve>)> = kept
-        .frozen
-        .iter()
-        .map(|(dataset, runs)| {
-            let series = runs
-                .iter()
-                .filter(|d| d.diverged_at.is_none())
-                .map(|d| {
-                    (
-                        format!("lr {:e}", d.lr),
-                        (0..d.losses.len()).map(|i| i as f64).collect(),
-                        d.losses.iter().map(|l| l.max(1e-12).log10()).collect(),
-                    )
-                })
-                .collect();
-            (dataset.clone(), series)
-        })
-        .collect();
-    let panels: Vec<CurvePanel> = data
-        .iter()
-        .map(|(dataset, series)| {
-            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
-                .title(dataset.clone())
-                .axis_labels("step", "log10 L_q")
-        })
-        .collect();
-    let files = curves(
-        dir.join("ddcl_frozen_encoder"),
-        &Layout::new().title("Frozen encoder: L_q under gradient descent on the DCL").columns(2).panel_size(440, 300),
-        &panels,
-    )?;
-    Ok(Some(files.png))
-}
-
 /// The report body.
 pub fn body(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, results: &Results, kept: &Kept, dir: &Path, wall: f64) -> Result<String> {
     let mut body = format!(
@@ -331,7 +293,10 @@ pub fn body(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, results: &Result
     let figures = [
         ("DDCL learning curves", learning_curves(dir, kept)?),
         ("Decoded prototypes", prototypes(dir, kept, spec)?),
-        ("Frozen-encoder descent", frozen_curves(dir, kept)?),
+        ("Frozen-encoder descent", {
+            let runs: Vec<(String, &[FrozenDescent])> = kept.frozen.iter().map(|(d, r)| (d.clone(), r.as_slice())).collect();
+            super::super::figures::descent(dir, "ddcl_frozen_encoder", &runs)?
+        }),
     ];
     for (alt, path) in figures.into_iter().filter_map(|(alt, p)| Some((alt, p?))) {
         let _ = write!(body, "![{alt}]({})\n\n", ctx.link(&path));
