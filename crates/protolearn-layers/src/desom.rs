@@ -23,17 +23,13 @@
 //! assert_eq!(desom.decoded_prototypes().unwrap().size(), vec![4, 4]);
 //! ```
 
-use crate::autoencoder::{AutoencoderConfig, Backbone};
+use crate::autoencoder::{encode_chunked, AutoencoderConfig, Backbone};
 use crate::error::{Error, Result};
 use crate::som::SomInit;
 use crate::som::{som_distortion, SomConfig, SomLayer};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::Tensor;
-
-/// Rows encoded at once by [`Desom::predict`] and [`Desom::encode_all`] (bounds the memory of
-/// the convolutional encoder's activations on a whole data set).
-const ENCODE_CHUNK: i64 = 4096;
 
 /// Configuration of a DESOM model (paper 002, Sec. 3 and Table 2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,25 +205,4 @@ impl Desom {
 /// `x`: `[b, ...input_shape]` → `[]`.
 pub fn reconstruction_loss(backbone: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
     backbone.reconstruction_loss(&backbone.encode(x)?, x)
-}
-
-/// `f(x)` without gradient, [`ENCODE_CHUNK`] rows at a time.
-///
-/// # Shapes
-/// `x`: `[n, ...input_shape]` → `[n, L]`.
-pub fn encode_chunked(autoencoder: &dyn Backbone, x: &Tensor) -> Result<Tensor> {
-    autoencoder.check_input(x)?;
-    in_chunks(x, 0, |chunk| autoencoder.encode(chunk))
-}
-
-/// `f` applied without gradient to [`ENCODE_CHUNK`] rows of `x` at a time (bounding the memory
-/// of the activations on a whole data set), the results concatenated along `dim`.
-pub(crate) fn in_chunks(x: &Tensor, dim: i64, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Tensor> {
-    let _guard = tch::no_grad_guard();
-    let n = x.size()[0];
-    let chunks = (0..n)
-        .step_by(ENCODE_CHUNK as usize)
-        .map(|start| f(&x.narrow(0, start, ENCODE_CHUNK.min(n - start))))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Tensor::f_cat(&chunks, dim)?)
 }

@@ -37,9 +37,10 @@
 //! copy_replica(&vs, 1, &singles[1]).unwrap(); // trained replica 1 back into its single model
 //! ```
 
+use crate::autoencoder::in_chunks;
 use crate::autoencoder::params::{mlp, Affine};
 use crate::autoencoder::{AutoencoderConfig, DenseConfig};
-use crate::desom::{in_chunks, DesomConfig, DesomLoss, JointLoss};
+use crate::desom::{DesomConfig, DesomLoss, JointLoss};
 use crate::distance::squared_euclidean;
 use crate::error::{expect_dims, Error, Result};
 use crate::som::layer::{grid_distance_tensor, neighbourhood_rows};

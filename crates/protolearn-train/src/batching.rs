@@ -30,6 +30,15 @@ pub enum Batching {
 }
 
 impl Batching {
+    /// Steps in one epoch of `n_samples` samples: 1 for [`Batching::Full`], `n / batch_size`
+    /// (the last, smaller batch dropped; at least 1) for shuffled and random batches.
+    pub fn steps_per_epoch(&self, n_samples: usize) -> usize {
+        match self.batch_size() {
+            None => 1,
+            Some(b) => (n_samples / b.max(1)).max(1),
+        }
+    }
+
     /// Samples per batch, `None` for [`Batching::Full`].
     pub fn batch_size(&self) -> Option<usize> {
         match *self {
@@ -37,6 +46,11 @@ impl Batching {
             Batching::Shuffled { batch_size } | Batching::Random { batch_size } => Some(batch_size),
         }
     }
+}
+
+/// Batches per epoch of `batch_size` shuffled samples of `data` (the last, smaller batch dropped).
+pub fn steps_per_epoch(data: &Dataset, batch_size: usize) -> usize {
+    Batching::Shuffled { batch_size }.steps_per_epoch(data.n_samples())
 }
 
 /// An endless stream of batches of one dataset in one [`Batching`] mode.

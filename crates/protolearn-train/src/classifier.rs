@@ -5,8 +5,8 @@
 use crate::error::{Error, Result};
 use crate::trainer::{Column, Evaluator, LossTerms, Objective, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
-use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::lvq::loss::class_distances;
 use protolearn_layers::lvq::LvqHead;
 use rand::Rng;

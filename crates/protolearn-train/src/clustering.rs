@@ -5,9 +5,9 @@
 use crate::error::Result;
 use crate::quality::clustering_scores;
 use crate::trainer::Column;
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::ddcl::{assignment_entropy, soft_assignment};
-use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::kmeans::{KMeans, KMeansConfig};
 use serde::{Deserialize, Serialize};

@@ -47,7 +47,7 @@ use crate::clustering::{FeatureKMeans, LabelledSet};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
-use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::ddcl::{
     assignment_entropy, identity_relative_error, prototype_separation, total_variance, DclInput, Ddcl, DdclConfig, SoftQuantization,
@@ -289,7 +289,6 @@ pub struct DdclObjective<'a> {
     config: &'a DdclTrainConfig,
     train: &'a Dataset,
     eval: Option<LabelledSet<'a>>,
-    steps_per_epoch: usize,
     centroids: Option<Tensor>,
     kmeans_seeds: ChaCha8Rng,
     violations: Tensor,
@@ -312,7 +311,6 @@ impl<'a> DdclObjective<'a> {
             config,
             train,
             eval: eval.map(LabelledSet::new).transpose()?.flatten(),
-            steps_per_epoch: steps_per_epoch(train, config.batch_size),
             centroids: None,
             kmeans_seeds: ChaCha8Rng::seed_from_u64(kmeans_seed),
             violations: zero(),
@@ -332,7 +330,7 @@ impl<'a> DdclObjective<'a> {
         let model = self.model;
         Ok(match self.config.variant {
             DdclVariant::KMeans => {
-                if self.centroids.is_none() || (at.step - 1) % self.steps_per_epoch == 0 {
+                if self.centroids.is_none() || at.epoch_start() {
                     self.centroids = Some(self.kmeans()?);
                 }
                 self.centroids.as_ref().map(Tensor::shallow_clone).expect("refreshed above")
@@ -404,8 +402,7 @@ impl Objective for DdclObjective<'_> {
         let _ = self.violations.zero_();
         let _ = self.worst.zero_();
         self.checked = 0;
-        let epoch_end = at.step % self.steps_per_epoch == 0 || at.step == at.steps;
-        if self.eval.is_none() || !epoch_end {
+        if self.eval.is_none() || !at.epoch_end() {
             return Ok(columns);
         }
         let main = match self.config.variant {
@@ -458,11 +455,6 @@ fn feedback(raw: &Tensor, p: &Tensor, q: &Tensor) -> Vec<(&'static str, Tensor)>
     ]
 }
 
-/// Batches per epoch of `batch_size` (the last, smaller batch dropped).
-pub fn steps_per_epoch(data: &Dataset, batch_size: usize) -> usize {
-    (data.n_samples() / batch_size.max(1)).max(1)
-}
-
 /// Shuffled batches of `batch_size`, or [`Batching::Full`] (the set in its order) when the batch
 /// holds every sample.
 pub fn batching(data: &Dataset, batch_size: usize) -> Batching {
@@ -471,41 +463,6 @@ pub fn batching(data: &Dataset, batch_size: usize) -> Batching {
     } else {
         Batching::Shuffled { batch_size }
     }
-}
-
-/// Copies every variable of `from` whose name starts with `prefix` into the same-named variable
-/// of `to` (e.g. a pretrained autoencoder's `ae.*`), returning how many were copied; a missing
-/// name or another shape is an error.
-pub fn copy_variables(from: &nn::VarStore, to: &nn::VarStore, prefix: &str) -> Result<usize> {
-    let target = to.variables();
-    let _guard = tch::no_grad_guard();
-    let mut copied = 0;
-    for (name, source) in from.variables().into_iter().filter(|(n, _)| n.starts_with(prefix)) {
-        let Some(t) = target.get(&name) else {
-            return Err(Error::InvalidConfig {
-                field: "pretrained".into(),
-                expected: format!("a variable `{name}` in the model"),
-                found: "none".into(),
-            });
-        };
-        if t.size() != source.size() {
-            return Err(Error::InvalidConfig {
-                field: "pretrained".into(),
-                expected: format!("`{name}` of shape {:?}", t.size()),
-                found: format!("{:?}", source.size()),
-            });
-        }
-        t.shallow_clone().f_copy_(&source)?;
-        copied += 1;
-    }
-    if copied == 0 {
-        return Err(Error::InvalidConfig {
-            field: "pretrained".into(),
-            expected: format!("variables named `{prefix}*`"),
-            found: "none".into(),
-        });
-    }
-    Ok(copied)
 }
 
 /// A trained DDCL with one record per epoch.
@@ -536,7 +493,7 @@ pub fn fit_ddcl(
     let vs = nn::VarStore::new(train.device());
     let model = model_config.build(&vs.root(), &train.x, model_seed)?;
     if let Some(from) = pretrained {
-        copy_variables(from, &vs, "ae.")?;
+        crate::checkpoint::copy_variables(from, &vs, "ae.")?;
     }
     let mut objective = DdclObjective::new(&model, config, train, eval, kmeans_seed)?;
     if config.dcl_init == DclStart::KMeans && config.variant.uses_dcl() {

@@ -7,15 +7,15 @@
 //! features are PCA-whitened and L2-normalised before k-means ([`DeepClusterFeatures`]); the
 //! PCA keeps every feature dimension (the paper reduces 4096 to 256; our backbones have `L <= 256`).
 
+use crate::checkpoint::copy_variables;
 use crate::clustering::{FeatureKMeans, LabelledSet};
-use crate::ddcl::{copy_variables, steps_per_epoch};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
-use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
-use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::distance::squared_euclidean;
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -204,7 +204,6 @@ struct DeepClusterObjective<'a> {
     config: &'a DeepClusterConfig,
     train: &'a Dataset,
     eval: Option<LabelledSet<'a>>,
-    steps_per_epoch: usize,
     pseudo: Option<(Tensor, Tensor)>,
     rng: ChaCha8Rng,
     reseeded: usize,
@@ -239,7 +238,7 @@ impl DeepClusterObjective<'_> {
 
 impl Objective for DeepClusterObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
-        if self.pseudo.is_none() || (at.step - 1) % self.steps_per_epoch == 0 {
+        if self.pseudo.is_none() || at.epoch_start() {
             self.refresh()?;
         }
         let (labels, weights) = self.pseudo.as_ref().expect("refreshed above");
@@ -322,7 +321,6 @@ pub fn fit_deepcluster(
         config,
         train,
         eval: eval.map(LabelledSet::new).transpose()?.flatten(),
-        steps_per_epoch: spe,
         pseudo: None,
         rng: ChaCha8Rng::seed_from_u64(rng_seed),
         reseeded: 0,

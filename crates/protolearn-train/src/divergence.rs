@@ -4,7 +4,7 @@
 //! training with the first non-finite step and term (found only then, from the kept steps).
 
 use crate::error::{Error, Result};
-use crate::trainer::Column;
+use crate::record::Column;
 use tch::{nn, Kind, Tensor};
 
 /// The loss terms of the steps since the last log point.

@@ -49,6 +49,7 @@ pub mod neural_gas;
 pub mod observer;
 pub mod optim;
 pub mod quality;
+mod record;
 pub mod resume;
 pub mod som;
 pub mod topology;

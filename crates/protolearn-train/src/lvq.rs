@@ -24,14 +24,14 @@
 
 use crate::classifier::{batch_labels, features, AccuracyEvaluator, Classifier, LinearHead, SoftmaxObjective};
 use crate::clustering::FeatureKMeans;
-use crate::ddcl::steps_per_epoch;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
+use crate::trainer::steps_per_epoch;
 use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
-use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::lvq::loss::check_labels;
 use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
 use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};

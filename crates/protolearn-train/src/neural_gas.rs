@@ -2,10 +2,10 @@
 //! gradient descent with a decaying neighbourhood range `λ(i)` (paper 003, Sec. 8), logging the
 //! quantization error and, at log points, how many prototypes win at least one sample.
 
-use crate::ddcl::steps_per_epoch;
 use crate::error::Result;
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
+use crate::trainer::steps_per_epoch;
 use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::init::PrototypeInit;

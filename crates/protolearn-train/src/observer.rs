@@ -1,7 +1,7 @@
 //! Observers: how the trainer reports progress without printing (the binary renders them, e.g.
 //! as an indicatif progress bar).
 
-use crate::trainer::LogRecord;
+use crate::record::LogRecord;
 
 /// Receives progress from the trainer, phase by phase.
 pub trait Observer {

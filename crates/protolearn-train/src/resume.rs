@@ -9,7 +9,7 @@
 //! as `state.old/` meanwhile), so a kill while writing leaves a complete state behind.
 
 use crate::error::{Error, Result};
-use crate::trainer::LogRecord;
+use crate::record::LogRecord;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tch::{nn, Tensor};

@@ -42,97 +42,20 @@
 //! ```
 
 use crate::batching::BatchStream;
-pub use crate::batching::Batching;
+pub use crate::batching::{steps_per_epoch, Batching};
 use crate::divergence::Interval;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::Optimize;
+pub use crate::record::{Column, LogRecord, StepInfo};
 use crate::resume::{self, PhaseHistory, RunState, Saved};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
-use serde::{Deserialize, Serialize};
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Kind, Tensor};
-
-/// Where a step stands: its phase and its 1-based index among the phase's steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StepInfo {
-    /// The phase name.
-    pub phase: &'static str,
-    /// The 1-based step within the phase.
-    pub step: usize,
-    /// The number of steps of the phase.
-    pub steps: usize,
-}
-
-/// One named logged quantity, one value per replica (one value without replicas).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Column {
-    /// The name (`loss`, `reconstruction`, `purity`, ...).
-    pub name: String,
-    /// One value per replica.
-    pub values: Vec<f64>,
-}
-
-impl Column {
-    /// A column of one value.
-    pub fn scalar(name: &str, value: f64) -> Self {
-        Column { name: name.to_owned(), values: vec![value] }
-    }
-}
-
-/// What a phase records every `log_every` steps and after its last step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LogRecord {
-    /// The phase.
-    pub phase: String,
-    /// The 1-based step after which it was recorded.
-    pub step: usize,
-    /// Wall-clock seconds of the interval's steps and of the evaluation.
-    pub seconds: f64,
-    /// The loss terms (means over the interval's steps), then the objective's and the
-    /// evaluators' metrics.
-    pub columns: Vec<Column>,
-}
-
-impl LogRecord {
-    /// The values of column `name`.
-    pub fn get(&self, name: &str) -> Option<&[f64]> {
-        self.columns.iter().find(|c| c.name == name).map(|c| c.values.as_slice())
-    }
-
-    /// The first value of column `name` (the only one without replicas).
-    pub fn scalar(&self, name: &str) -> Option<f64> {
-        self.get(name).and_then(|v| v.first().copied())
-    }
-
-    /// The record of replica `r` of a seed-batched run: every column of one value per replica
-    /// reduced to replica `r`'s value; columns of one value (a shared temperature) are kept; NaN
-    /// where a column has no value `r`.
-    pub fn replica(&self, r: usize) -> LogRecord {
-        let columns = self
-            .columns
-            .iter()
-            .map(|c| {
-                let value = if c.values.len() == 1 { c.values[0] } else { c.values.get(r).copied().unwrap_or(f64::NAN) };
-                Column { name: c.name.clone(), values: vec![value] }
-            })
-            .collect();
-        LogRecord { phase: self.phase.clone(), step: self.step, seconds: self.seconds, columns }
-    }
-
-    /// The values of column `name`, or an error naming the columns there are (for the typed
-    /// views of the model families).
-    pub fn require(&self, name: &str) -> Result<&[f64]> {
-        self.get(name).ok_or_else(|| Error::InvalidConfig {
-            field: format!("record of phase `{}` at step {}", self.phase, self.step),
-            expected: format!("a `{name}` column"),
-            found: format!("columns {:?}", self.columns.iter().map(|c| c.name.as_str()).collect::<Vec<_>>()),
-        })
-    }
-}
 
 /// The loss terms of one batch.
 #[derive(Debug)]
@@ -268,6 +191,8 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
 #[derive(Debug)]
 pub struct Trainer<'d> {
     stream: BatchStream<'d>,
+    /// Steps in one epoch of the stream.
+    steps_per_epoch: usize,
     /// Batches drawn so far (all phases).
     batches: usize,
     /// The phases finished so far, with their records (saved in checkpoints).
@@ -280,14 +205,22 @@ impl<'d> Trainer<'d> {
     /// A trainer drawing batches of `data` in mode `batching`, the order from
     /// `ChaCha8Rng::seed_from_u64(seed)`. Phases run on it share the stream.
     pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
-        Ok(Trainer { stream: BatchStream::new(data, batching, seed)?, batches: 0, finished: Vec::new(), resume: None })
+        let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
+        Ok(Trainer { stream: BatchStream::new(data, batching, seed)?, steps_per_epoch, batches: 0, finished: Vec::new(), resume: None })
     }
 
     /// A trainer for seed-batched replicas that each draw their own batches: replica `r` sees the
     /// batches of `Trainer::new(data, batching, seeds[r])`, stacked along a leading dimension
     /// (`x` `[S, b, ...]`, labels and indices `[S, b]`).
     pub fn per_replica(data: &'d Dataset, batching: Batching, seeds: &[u64]) -> Result<Self> {
-        Ok(Trainer { stream: BatchStream::replicas(data, batching, seeds)?, batches: 0, finished: Vec::new(), resume: None })
+        let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
+        Ok(Trainer {
+            stream: BatchStream::replicas(data, batching, seeds)?,
+            steps_per_epoch,
+            batches: 0,
+            finished: Vec::new(),
+            resume: None,
+        })
     }
 
     /// A trainer that continues the run whose state is in the checkpoint folder `dir` (written by
@@ -364,7 +297,7 @@ impl<'d> Trainer<'d> {
         let mut interval = Interval::new(vs);
         let mut start = Instant::now();
         for i in first..=phase.steps {
-            let at = StepInfo { phase: phase.name, step: i, steps: phase.steps };
+            let at = StepInfo::new(phase.name, i, phase.steps, self.steps_per_epoch);
             let batch = self.stream.next_batch()?;
             self.batches += 1;
             interval.push(i, &step.step(&batch, &at)?)?;

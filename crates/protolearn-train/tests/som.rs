@@ -42,7 +42,7 @@ fn som(vs: &nn::VarStore, x: &Tensor) -> SomLayer {
 /// Distortion at `t` and QE of `layer` on `x`, measured by the trainer's SOM evaluator.
 fn evaluate(layer: &SomLayer, x: &Tensor, t: f64) -> (f64, f64) {
     let mut evaluator = SomEvaluator { layer, x, temperature: Schedule { decay: Decay::Linear, start: t, end: t } };
-    let columns = evaluator.evaluate(&StepInfo { phase: "eval", step: 1, steps: 1 }).expect("evaluates");
+    let columns = evaluator.evaluate(&StepInfo::new("eval", 1, 1, 1)).expect("evaluates");
     let get = |name: &str| columns.iter().find(|c| c.name == name).map(|c| c.values[0]).expect("column");
     (get("distortion"), get("quantization_error"))
 }

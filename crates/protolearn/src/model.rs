@@ -5,9 +5,10 @@
 
 use crate::config::{BackboneSpec, DesomSpec, SomSpec};
 use crate::error::{Error, Result};
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
-use protolearn_layers::desom::{encode_chunked, Desom, DesomConfig};
+use protolearn_layers::desom::{Desom, DesomConfig};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::lvq::LvqHead;
 use protolearn_layers::som::{SomConfig, SomLayer};

@@ -4,8 +4,8 @@
 
 use anyhow::{Context, Result};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
-use protolearn_layers::desom::encode_chunked;
 use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, relative_similarity, softmax_confidence};
 use protolearn_layers::lvq::LvqHead;
 use protolearn_train::attack::{accuracy_under_attack, Attack, AttackConfig};

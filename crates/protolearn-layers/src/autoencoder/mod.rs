@@ -19,6 +19,7 @@
 //! ```
 
 mod backbone;
+mod chunked;
 mod cnn;
 mod conv;
 mod dense;
@@ -28,6 +29,8 @@ mod sequence;
 mod temporal;
 
 pub use backbone::Backbone;
+pub use chunked::encode_chunked;
+pub(crate) use chunked::in_chunks;
 pub use cnn::{Cnn, CnnConfig, ConvLayer};
 pub use conv::{ConvAutoencoder, ConvConfig};
 pub use dense::{DenseAutoencoder, DenseConfig};

@@ -2,9 +2,8 @@
 //! features that outputs the prototypes, and the soft assignment of the features to them.
 
 use super::soft::SoftQuantization;
-use crate::autoencoder::{AutoencoderConfig, Backbone};
+use crate::autoencoder::{encode_chunked, AutoencoderConfig, Backbone};
 use crate::competitive::{CompetitiveConfig, CompetitiveLayer, Dcl, LayerKind};
-use crate::desom::encode_chunked;
 use crate::error::{expect_dims, Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -5,8 +5,9 @@
 use super::{PresetSpec, Spec};
 use anyhow::{bail, Context, Result};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
-use protolearn_layers::desom::{encode_chunked, DesomConfig};
+use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
