@@ -13,8 +13,8 @@ use std::time::Duration;
 use crate::checksum::verify_md5;
 use crate::error::{Error, Result};
 use crate::idx::{decompress, read_uncompressed};
+use crate::idx_dataset::{IdxDataset, IdxFile};
 use crate::locate::{existing_file, DatasetFiles};
-use crate::mnist::{IdxDataset, IdxFile};
 
 /// Receives download progress; every method does nothing by default. Library code never
 /// prints: a command-line tool renders these events (e.g. as a progress bar).

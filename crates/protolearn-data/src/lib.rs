@@ -43,6 +43,7 @@ pub mod digits;
 pub mod download;
 mod error;
 pub mod idx;
+mod idx_dataset;
 pub mod locate;
 pub mod mnist;
 pub mod npy;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::checksum::verify_md5;
 use crate::error::{Error, Result};
 use crate::idx::read_uncompressed;
-use crate::mnist::IdxDataset;
+use crate::idx_dataset::IdxDataset;
 
 /// Set to `1` (CI does, when the datasets sit beside the clone) to make tests that need a dataset
 /// fail when it is missing instead of skipping.

@@ -10,11 +10,12 @@ mod kmeans;
 mod som;
 
 use anyhow::{Context, Result};
+use protolearn::history::write_atomically;
 use protolearn_data::DataDirs;
 use protolearn_metrics::clustering::{purity, Contingency};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The Python side of every comparison (`benches/python/speed_baselines.py`).
 pub(crate) const SCRIPT: &str = include_str!("../../../../benches/python/speed_baselines.py");
@@ -111,8 +112,8 @@ pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
     let mut comparisons = vec![kmeans::compare(config)?, som::compare(config)?];
     comparisons.extend(desom::compare(config)?);
     let jsonl = comparisons.iter().map(serde_json::to_string).collect::<std::result::Result<Vec<_>, _>>()?.join("\n") + "\n";
-    write_atomically(&config.out.join("speed.jsonl"), &jsonl)?;
-    write_atomically(&config.out.join("speed.md"), &report(config, &comparisons))?;
+    write_atomically(&config.out.join("speed.jsonl"), jsonl.as_bytes())?;
+    write_atomically(&config.out.join("speed.md"), report(config, &comparisons).as_bytes())?;
     Ok(comparisons)
 }
 
@@ -135,13 +136,6 @@ fn idx_folder(config: &SpeedConfig, dataset: protolearn_data::IdxDataset) -> Res
 /// Test purity of `units` against `labels`.
 fn purity_of(labels: &[i64], units: &[usize]) -> Result<f64> {
     Ok(purity(&Contingency::new(labels, units)?))
-}
-
-/// Writes `text` to `path` through a temporary file and a rename.
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
 /// The CPU's model name from `/proc/cpuinfo` (`unknown CPU` elsewhere).
