@@ -488,8 +488,7 @@ pub fn fit_ddcl(
     observer: &mut dyn Observer,
 ) -> Result<DdclRun> {
     config.validate(model_config)?;
-    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
-    let [model_seed, batch_seed, kmeans_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let [model_seed, batch_seed, kmeans_seed] = crate::seeds::derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let model = model_config.build(&vs.root(), &train.x, model_seed)?;
     if let Some(from) = pretrained {

@@ -302,8 +302,7 @@ pub fn fit_deepcluster(
             found: format!("{} / {} / {}", config.k, config.epochs, config.batch_size),
         });
     }
-    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
-    let [model_seed, batch_seed, rng_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let [model_seed, batch_seed, rng_seed] = crate::seeds::derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone_config.build(&(vs.root() / "ae"), model_seed)?;
     backbone.check_input(&train.x)?;

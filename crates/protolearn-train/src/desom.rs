@@ -9,14 +9,13 @@ use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::{OptimizerConfig, OptimizerKind};
 use crate::quality::{map_quality, purity_nmi};
+use crate::seeds::derived_seeds;
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig, JointLoss};
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
-use rand::{RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use tch::nn::Module;
@@ -250,13 +249,6 @@ pub(crate) fn map_columns(distances: &Tensor, grid: &Grid, labels: &[i64]) -> Re
     let quality = map_quality(distances, grid)?;
     let (purity, nmi) = purity_nmi(labels, &quality.units)?;
     Ok([Column::scalar("purity", purity), Column::scalar("nmi", nmi)].into_iter().chain(quality.columns()).collect())
-}
-
-/// The seeds of the model, the minibatch order and the post-pretraining prototype draw, derived
-/// from one seed (`ChaCha8Rng::seed_from_u64(seed)`, three draws).
-pub(crate) fn derived_seeds(seed: u64) -> [u64; 3] {
-    let mut seeds = ChaCha8Rng::seed_from_u64(seed);
-    [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()]
 }
 
 /// Trains DESOM on `train` (Algorithm 3 of paper 002): the model is built from `seed`, its

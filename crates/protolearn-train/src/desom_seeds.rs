@@ -35,9 +35,10 @@
 //! # Ok(()) }
 //! ```
 
-use crate::desom::{derived_seeds, map_columns, DesomObjective, DesomRecord, DesomRun, DesomTrainConfig, Phase};
+use crate::desom::{map_columns, DesomObjective, DesomRecord, DesomRun, DesomTrainConfig, Phase};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
+use crate::seeds::derived_seeds;
 use crate::trainer::{Batching, Column, Evaluator, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::desom::DesomConfig;

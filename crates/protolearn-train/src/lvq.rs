@@ -37,7 +37,7 @@ use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
 use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
-use rand::{RngCore, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
@@ -248,8 +248,7 @@ fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig
     })?;
     check_labels(y, head.classes)?;
     head.validate()?;
-    let mut seeds = ChaCha8Rng::seed_from_u64(seed);
-    let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let [model_seed, head_seed, batch_seed] = crate::seeds::derived_seeds(seed);
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
     let (z, labels) = starting_rows(train, y, backbone.as_deref(), head, init, head_seed)?;
@@ -339,8 +338,7 @@ pub fn fit_softmax(
         found: "none".into(),
     })?;
     check_labels(y, classes)?;
-    let mut seeds = ChaCha8Rng::seed_from_u64(config.seed);
-    let [model_seed, head_seed, batch_seed] = [seeds.next_u64(), seeds.next_u64(), seeds.next_u64()];
+    let [model_seed, head_seed, batch_seed] = crate::seeds::derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
     let d = match &backbone {
