@@ -237,7 +237,7 @@ fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, obs
         bias: false,
         dcl_input: spec.dcl_input,
         dcl_size: dcl_size as i64,
-        feature_norm: Default::default(),
+        feature_norm: spec.feature_norm,
     };
     let kmeans = FeatureKMeans { n_init: 1, max_iter: 300, tol: 1e-4 };
     let train = DdclTrainConfig {
@@ -246,12 +246,12 @@ fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, obs
         batch_size,
         epochs: spec.epochs,
         log_every: None,
-        tau: Schedule { decay: Decay::Exponential, start: spec.tau, end: spec.tau },
+        tau: Schedule { decay: Decay::Exponential, start: spec.tau, end: spec.tau_end.unwrap_or(spec.tau) },
         reconstruction_weight: spec.reconstruction_weight,
         running_momentum: 0.99,
         variant: spec.variant,
         scale_invariant: false,
-        separation_weight: 0.0,
+        separation_weight: spec.separation_weight,
         // The k-means start needs features worth clustering (pretrained) and a linear DCL.
         dcl_init: if pretrained.is_some() && spec.hidden.is_empty() { DclStart::KMeans } else { DclStart::Glorot },
         kmeans,
@@ -259,10 +259,16 @@ fn train_ddcl(spec: &DdclSpec, data: &Dataset, input: &InputInfo, seed: u64, obs
     };
     let eval = data.y.is_some().then_some(data);
     let run = fit_ddcl(data, eval, &model, &train, pretrained.as_ref(), observer)?;
+    // Saved in the backbone's raw feature space: k-means of the raw features (k-means commutes
+    // with the standardisation, a translation and one scale), else the DCL's prototypes mapped
+    // back from the normalised space they were computed in.
     let prototypes = match (spec.variant, spec.dcl_input) {
         (DdclVariant::KMeans, _) => kmeans.fit(run.model.backbone.as_ref(), &data.x, spec.n_prototypes as usize, seed)?.centroids,
-        (_, DclInput::Reference) => run.model.reference_prototypes()?,
-        (_, DclInput::Batch) => run.model.running_prototypes().detach().copy(),
+        (_, DclInput::Reference) => run.model.raw_prototypes(&run.model.reference_prototypes()?, run.model.reference())?,
+        // Full batch: the reference set is the training set in its order, so its prototypes are
+        // the trained ones (a running average would lag behind them).
+        (_, DclInput::Batch) if batch_size >= n => run.model.raw_prototypes(&run.model.reference_prototypes()?, run.model.reference())?,
+        (_, DclInput::Batch) => run.model.raw_prototypes(&run.model.running_prototypes().detach().copy(), &data.x)?,
     };
     Ok(Model::Ddcl { vs: run.vs, backbone: run.model.backbone, prototypes: prototypes.contiguous() })
 }

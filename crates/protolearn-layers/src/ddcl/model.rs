@@ -58,6 +58,20 @@ pub enum FeatureNorm {
 pub const MIN_FEATURE_VARIANCE: f64 = f32::EPSILON as f64;
 
 impl FeatureNorm {
+    /// Maps points `p` `[k, L]` of the normalised space of the raw features `z` `[n, L]` back to
+    /// the raw feature space: `z̄ + s p` with `s = sqrt(total variance of z / L)` for
+    /// [`FeatureNorm::Standardize`] (`p` unchanged for [`FeatureNorm::None`]). Nearest-prototype
+    /// assignments are the same in both spaces (the map is a translation and one scale).
+    pub fn to_raw(self, p: &Tensor, z: &Tensor) -> Tensor {
+        match self {
+            FeatureNorm::None => p.shallow_clone(),
+            FeatureNorm::Standardize => {
+                let per_feature = total_variance(z) / z.size().last().copied().unwrap_or(1) as f64;
+                z.mean_dim(0, true, z.kind()) + p * per_feature.clamp_min(MIN_FEATURE_VARIANCE).sqrt()
+            }
+        }
+    }
+
     /// The normalised features of `z` `[n, L]`.
     pub fn apply(self, z: &Tensor) -> Tensor {
         match self {
@@ -212,6 +226,17 @@ impl Ddcl {
         Ok(self.norm.apply(&encode_chunked(self.backbone.as_ref(), x)?))
     }
 
+    /// Prototypes `p` `[k, L]` of the normalised space of the set `x` `[n, ...input_shape]` in the
+    /// backbone's raw feature space ([`FeatureNorm::to_raw`]), without gradient: what a saved model
+    /// compares `f(x)` of new samples with.
+    pub fn raw_prototypes(&self, p: &Tensor, x: &Tensor) -> Result<Tensor> {
+        if self.norm == FeatureNorm::None {
+            return Ok(p.shallow_clone());
+        }
+        let _guard = tch::no_grad_guard();
+        Ok(self.norm.to_raw(p, &encode_chunked(self.backbone.as_ref(), x)?))
+    }
+
     /// The reference samples `[N, ...input_shape]` (the DCL input of [`DclInput::Reference`], and
     /// the inference batch of [`DclInput::Batch`]).
     pub fn reference(&self) -> &Tensor {
@@ -341,6 +366,12 @@ mod tests {
         assert!(s.mean_dim(0, false, Kind::Double).abs().max().double_value(&[]) < 1e-12);
         assert!((total_variance(&s).double_value(&[]) - 2.0).abs() < 1e-12, "total variance L = 2");
         assert!(FeatureNorm::None.apply(&z).equal(&z));
+        // Back to the raw space: the points themselves, and the same nearest prototypes.
+        assert!(FeatureNorm::Standardize.to_raw(&s, &z).allclose(&z, 1e-12, 1e-15, false));
+        let p = Tensor::from_slice(&[-1.0f64, -1.0, 1.0, 1.0]).view([2, 2]);
+        let raw = FeatureNorm::Standardize.to_raw(&p, &z);
+        let nearest = |a: &Tensor, b: &Tensor| crate::distance::squared_euclidean(a, b).argmin(-1, false);
+        assert!(nearest(&s, &p).equal(&nearest(&z, &raw)));
         // Collapsed features (one point) stay finite.
         let collapsed = FeatureNorm::Standardize.apply(&Tensor::ones([4, 2], (Kind::Float, Device::Cpu)));
         assert_eq!(collapsed.isfinite().all().int64_value(&[]), 1);

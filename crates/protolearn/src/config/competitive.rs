@@ -3,7 +3,7 @@
 use super::{default_batch_size, default_lr, positive, positive_finite, BackboneSpec};
 use crate::error::{Error, Result};
 use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
-use protolearn_layers::ddcl::DclInput;
+use protolearn_layers::ddcl::{DclInput, FeatureNorm};
 use protolearn_layers::loss::QuantizationForm;
 use protolearn_train::competitive::{CompetitiveTrainConfig, TopologyTerm};
 use protolearn_train::ddcl::DdclVariant;
@@ -73,9 +73,23 @@ pub struct DdclSpec {
     /// Adam learning rate of the DCL's weights (default 1e-5: a DCL prototype sums `N` features).
     #[serde(default = "default_dcl_lr")]
     pub dcl_lr: f64,
-    /// Temperature `tau` of the soft assignment (default 1).
+    /// Temperature `tau` of the soft assignment (default 1); the start of the schedule when
+    /// `tau_end` is set.
     #[serde(default = "default_tau")]
     pub tau: f64,
+    /// Anneal the temperature exponentially from `tau` to this value over the training (paper
+    /// 001's best setting: 2 -> 0.5); default: constant `tau`.
+    #[serde(default)]
+    pub tau_end: Option<f64>,
+    /// What the features go through before the DCL and the soft assignment: `none` (default) or
+    /// `standardize` (centred and scaled to unit mean variance per feature over the set; the remedy
+    /// against the trivial solution of training on `L_q` from scratch, as in paper 001's
+    /// benchmark). The saved prototypes are mapped back to the backbone's feature space.
+    #[serde(default)]
+    pub feature_norm: FeatureNorm,
+    /// Weight of the explicit separation term `mean_{j<l} exp(-||p_j - p_l||^2 / tau)` (default 0).
+    #[serde(default)]
+    pub separation_weight: f64,
     /// Weight `λ_R` of the reconstruction term (default 100; 0: none).
     #[serde(default = "default_reconstruction_weight")]
     pub reconstruction_weight: f64,
@@ -131,6 +145,9 @@ impl DdclSpec {
             lr: default_lr(),
             dcl_lr: default_dcl_lr(),
             tau: default_tau(),
+            tau_end: None,
+            feature_norm: FeatureNorm::None,
+            separation_weight: 0.0,
             reconstruction_weight: default_reconstruction_weight(),
             variant: default_variant(),
         }
@@ -143,8 +160,11 @@ impl DdclSpec {
         if self.n_prototypes < 2 {
             return Err(Error::invalid("n_prototypes", "at least 2", self.n_prototypes));
         }
-        for (field, value) in [("lr", self.lr), ("dcl_lr", self.dcl_lr), ("tau", self.tau)] {
+        for (field, value) in [("lr", self.lr), ("dcl_lr", self.dcl_lr), ("tau", self.tau), ("tau_end", self.tau_end.unwrap_or(self.tau))] {
             positive_finite(field, value)?;
+        }
+        if !(self.separation_weight.is_finite() && self.separation_weight >= 0.0) {
+            return Err(Error::invalid("separation_weight", "a finite number >= 0", self.separation_weight));
         }
         if !(self.reconstruction_weight.is_finite() && self.reconstruction_weight >= 0.0) {
             return Err(Error::invalid("reconstruction_weight", "a finite number >= 0", self.reconstruction_weight));
