@@ -78,14 +78,17 @@ fn fit_predict_inspect_walk_through() {
 #[test]
 fn every_model_config_in_examples_trains() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml", "glvq.toml", "gmlvq.toml", "ddcl.toml"] {
+    // DDCL on paper 001's protocol (from scratch, L_q alone) keeps 2 live prototypes of 3 on the
+    // flowers (two species share one): above chance (1/3), below the others' 0.85.
+    let models = ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml", "glvq.toml", "gmlvq.toml", "ddcl.toml"];
+    for (name, floor) in models.iter().map(|&m| (m, 0.85)).chain([("ddcl-paper001.toml", 0.6)]) {
         let out = dir.path().join(name).display().to_string();
         let fit = protolearn(&["fit", "--model", &model(name), "--data", &flowers(), "--labels", "species", "--out", &out]);
         assert!(fit.status.success(), "{name}: {}", stderr(&fit));
         let summary: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(Path::new(&out).join("summary.json")).unwrap()).unwrap();
         let purity = summary["summary"]["training"]["purity"].as_f64().unwrap();
-        assert!(purity > 0.85, "{name}: purity {purity}");
+        assert!(purity > floor, "{name}: purity {purity}");
     }
 }
 

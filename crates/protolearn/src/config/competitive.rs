@@ -90,6 +90,13 @@ pub struct DdclSpec {
     /// Weight of the explicit separation term `mean_{j<l} exp(-||p_j - p_l||^2 / tau)` (default 0).
     #[serde(default)]
     pub separation_weight: f64,
+    /// Momentum of the running average of the training prototypes, the inference prototypes of
+    /// a minibatch DCL (default 0.99).
+    #[serde(default = "default_running_momentum")]
+    pub running_momentum: f64,
+    /// Record the history every this many steps (default: once per epoch).
+    #[serde(default)]
+    pub log_every: Option<usize>,
     /// Weight `λ_R` of the reconstruction term (default 100; 0: none).
     #[serde(default = "default_reconstruction_weight")]
     pub reconstruction_weight: f64,
@@ -126,6 +133,10 @@ fn default_reconstruction_weight() -> f64 {
     100.0
 }
 
+fn default_running_momentum() -> f64 {
+    0.99
+}
+
 fn default_variant() -> DdclVariant {
     DdclVariant::Ddcl
 }
@@ -148,6 +159,8 @@ impl DdclSpec {
             tau_end: None,
             feature_norm: FeatureNorm::None,
             separation_weight: 0.0,
+            running_momentum: default_running_momentum(),
+            log_every: None,
             reconstruction_weight: default_reconstruction_weight(),
             variant: default_variant(),
         }
@@ -162,6 +175,12 @@ impl DdclSpec {
         }
         for (field, value) in [("lr", self.lr), ("dcl_lr", self.dcl_lr), ("tau", self.tau), ("tau_end", self.tau_end.unwrap_or(self.tau))] {
             positive_finite(field, value)?;
+        }
+        if !(0.0..1.0).contains(&self.running_momentum) {
+            return Err(Error::invalid("running_momentum", "a number in [0, 1)", self.running_momentum));
+        }
+        if self.log_every == Some(0) {
+            return Err(Error::invalid("log_every", "at least 1", 0));
         }
         if !(self.separation_weight.is_finite() && self.separation_weight >= 0.0) {
             return Err(Error::invalid("separation_weight", "a finite number >= 0", self.separation_weight));

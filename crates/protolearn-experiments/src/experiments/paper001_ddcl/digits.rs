@@ -9,6 +9,7 @@ use super::{push, Kept, PresetSpec, Results, Run, Spec};
 use crate::progress::EpochBar;
 use anyhow::Result;
 use protolearn_data::tensor::Dataset;
+use protolearn_data::Data;
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
 use protolearn_layers::minibatch_kmeans::MiniBatchKMeans;
@@ -23,12 +24,30 @@ use tch::Tensor;
 /// Classes of the digits (and prototypes `k`).
 pub const K: usize = 10;
 
+/// The digits, on the host (for the estimator) and on the run's device.
+#[derive(Debug)]
+pub struct Digits {
+    /// Host copy.
+    pub host: Data,
+    /// On the device.
+    pub data: Dataset,
+}
+
 /// A block on the digits.
-pub type Block = fn(&Dataset, &Spec, &PresetSpec, &mut Results, &mut Kept) -> Result<()>;
+pub type Block = fn(&Digits, &Spec, &PresetSpec, &mut Results, &mut Kept) -> Result<()>;
 
 /// The digits task of `spec` with progress label `label`.
-fn task<'a>(data: &'a Dataset, spec: &'a Spec, preset: &PresetSpec, label: String) -> Task<'a> {
-    Task { data, net: &spec.digits_net, k: K, shared: &spec.shared, epochs: preset.digits_epochs, log_every: spec.digits_log_every, label }
+fn task<'a>(digits: &'a Digits, spec: &'a Spec, preset: &PresetSpec, label: String) -> Task<'a> {
+    Task {
+        host: &digits.host,
+        data: &digits.data,
+        net: &spec.digits_net,
+        k: K,
+        shared: &spec.shared,
+        epochs: preset.digits_epochs,
+        log_every: spec.digits_log_every,
+        label,
+    }
 }
 
 /// Records a DDCL run's metrics under `block/model` and keeps its history.
@@ -46,7 +65,7 @@ pub fn fixed_id(tau: f64) -> String {
 
 /// Block 3: DDCL with the remedy at the annealed and fixed temperatures, and the annealed run
 /// plus the explicit separation term.
-pub fn temperature(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+pub fn temperature(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
     let t = &spec.temperature;
     let base = DdclSettings { tau: t.anneal, ..DdclSettings::fixed(DdclVariant::Ddcl, spec.shared.tau, spec.shared.remedy) };
     let mut settings = vec![("anneal".to_owned(), base)];
@@ -54,7 +73,7 @@ pub fn temperature(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &m
     settings.push(("anneal+separation".to_owned(), DdclSettings { separation_weight: t.separation_weight, ..base }));
     for &seed in &preset.seeds {
         for (id, s) in &settings {
-            let outcome = task(data, spec, preset, format!("temperature {id} seed {seed}")).ddcl(s, seed)?;
+            let outcome = task(digits, spec, preset, format!("temperature {id} seed {seed}")).ddcl(s, seed)?;
             keep("temperature", id, seed, outcome, results, kept);
         }
     }
@@ -63,7 +82,7 @@ pub fn temperature(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &m
 
 /// Block 6: DDCL (`L_q`) and its `L_OLS` ablation from scratch, without (`ddcl`, `ols-only`) and
 /// with the remedy (`-std`), DeepCluster end to end, and k-means of the pixels.
-pub fn joint(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+pub fn joint(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
     let tau = spec.shared.tau;
     let rows = [
         ("ddcl", DdclVariant::Ddcl, FeatureNorm::None),
@@ -74,10 +93,10 @@ pub fn joint(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Res
     for &seed in &preset.seeds {
         for (id, variant, norm) in rows {
             let outcome =
-                task(data, spec, preset, format!("joint {id} seed {seed}")).ddcl(&DdclSettings::fixed(variant, tau, norm), seed)?;
+                task(digits, spec, preset, format!("joint {id} seed {seed}")).ddcl(&DdclSettings::fixed(variant, tau, norm), seed)?;
             keep("joint", id, seed, outcome, results, kept);
         }
-        let t = task(data, spec, preset, format!("joint deepcluster seed {seed}"));
+        let t = task(digits, spec, preset, format!("joint deepcluster seed {seed}"));
         keep("joint", "deepcluster", seed, t.deepcluster(seed)?, results, kept);
         keep("joint", "kmeans", seed, t.kmeans(seed)?, results, kept);
     }
@@ -87,13 +106,14 @@ pub fn joint(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Res
 /// Block 6, streaming: the digits in one pass of non-repeating shuffled minibatches; DDCL with a
 /// minibatch DCL (scored with the running average of its prototypes) against mini-batch k-means
 /// of the pixels (scikit-learn's algorithm, without its re-seeding of small clusters).
-pub fn streaming(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+pub fn streaming(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+    let data = &digits.data;
     let b = spec.streaming.batch_size.min(data.n_samples());
     let labels = Vec::<i64>::try_from(data.y.as_ref().map(|y| y.to_device(tch::Device::Cpu)).ok_or_else(|| anyhow::anyhow!("labels"))?)?;
     for &seed in &preset.seeds {
         let settings =
             DdclSettings { stream_batch: Some(b), ..DdclSettings::fixed(DdclVariant::Ddcl, spec.shared.tau, spec.shared.remedy) };
-        let outcome = task(data, spec, preset, format!("streaming ddcl seed {seed}")).ddcl(&settings, seed)?;
+        let outcome = task(digits, spec, preset, format!("streaming ddcl seed {seed}")).ddcl(&settings, seed)?;
         keep("streaming", "ddcl", seed, outcome, results, kept);
         let start = std::time::Instant::now();
         let mut order: Vec<i64> = (0..data.n_samples() as i64).collect();
@@ -114,7 +134,8 @@ pub fn streaming(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut
 /// Block 5: per seed, an autoencoder pretrained on the digits and frozen; the DCL alone trained
 /// on its features with `L_q` or with `L_OLS` (full-batch Adam), and k-means of the same
 /// features; the Lyapunov descent (plain gradient descent on `L_q`) on the first seed.
-pub fn frozen(data: &Dataset, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+pub fn frozen(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
+    let data = &digits.data;
     let (f, shared) = (&spec.frozen, &spec.shared);
     let n = data.n_samples();
     let backbone = spec.digits_net.backbone(data.x.size()[1]);

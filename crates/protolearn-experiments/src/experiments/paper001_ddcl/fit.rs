@@ -5,15 +5,20 @@
 
 use crate::progress::EpochBar;
 use anyhow::{Context, Result};
+use protolearn::config::{BackboneSpec, DdclSpec, EstimatorConfig, ModelSpec};
+use protolearn::Estimator;
 use protolearn_data::tensor::Dataset;
+use protolearn_data::Data;
 use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
-use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
+use protolearn_layers::ddcl::{DclInput, FeatureNorm};
 use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_layers::som::Decay;
 use protolearn_layers::som::Schedule;
 use protolearn_train::clustering::FeatureKMeans;
-use protolearn_train::ddcl::{fit_ddcl, DclStart, DdclRecord, DdclTrainConfig, DdclVariant};
+use protolearn_train::ddcl::{DdclRecord, DdclVariant};
 use protolearn_train::deepcluster::{fit_deepcluster, DeepClusterConfig, DeepClusterFeatures};
-use protolearn_train::optim::OptimizerConfig;
+use protolearn_train::device::DeviceChoice;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::quality::clustering_scores;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -98,10 +103,21 @@ pub struct Outcome {
     pub history: Vec<DdclRecord>,
 }
 
+/// Momentum of the running average of a streaming DCL's prototypes: a single pass has few steps
+/// (28 on digits), so the average must forget its start faster than the estimator's 0.99.
+const STREAM_MOMENTUM: f64 = 0.9;
+
+/// Steps per epoch of batches of `batch` out of `n` samples (the last, smaller batch dropped).
+fn batch_steps(n: usize, batch: usize) -> usize {
+    (n / batch.max(1)).max(1)
+}
+
 /// One clustering task: a labelled set, the backbone, `k`, the shared settings and the budget.
 #[derive(Debug)]
 pub struct Task<'a> {
-    /// The set that is clustered and scored.
+    /// The set that is clustered and scored, on the host (what the estimator takes).
+    pub host: &'a Data,
+    /// The same set on the run's device.
     pub data: &'a Dataset,
     /// The backbone of every deep model.
     pub net: &'a Net,
@@ -127,47 +143,53 @@ impl Task<'_> {
         Ok(Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))?)
     }
 
-    /// DDCL (or its `L_OLS` ablation) with `settings`, from scratch, seeded by `seed`.
+    /// DDCL (or its `L_OLS` ablation) with `settings`, from scratch, seeded by `seed`, through
+    /// the estimator (what `protolearn fit` and the crates' users run); scored by its last record.
     pub fn ddcl(&self, settings: &DdclSettings, seed: u64) -> Result<Outcome> {
+        if self.shared.optimizer.kind != OptimizerKind::Adam || settings.tau.decay != Decay::Exponential {
+            anyhow::bail!("spec: the DDCL estimator trains with Adam and an exponential temperature schedule");
+        }
         let start = Instant::now();
         let n = self.data.n_samples();
         let batch = settings.stream_batch.unwrap_or(n).min(n);
-        let model = DdclConfig {
-            backbone: self.net.backbone(self.input_dim()),
-            n_prototypes: self.k as i64,
-            hidden: Vec::new(),
-            bias: false,
-            dcl_input: DclInput::Batch,
-            dcl_size: batch as i64,
-            feature_norm: settings.feature_norm,
-        };
         let streaming = settings.stream_batch.is_some();
-        let config = DdclTrainConfig {
-            optimizer: self.shared.optimizer,
-            dcl_lr: Some(self.shared.dcl_step / batch as f64),
+        let spec = DdclSpec {
+            autoencoder: BackboneSpec::Dense { hidden: self.net.hidden.clone(), latent_dim: self.net.latent_dim },
+            dcl_input: DclInput::Batch,
+            dcl_size: batch,
             batch_size: batch,
             epochs: if streaming { 1 } else { self.epochs },
-            log_every: Some(if streaming { n / batch } else { self.log_every }),
-            tau: settings.tau,
-            reconstruction_weight: 0.0,
-            running_momentum: if streaming { 0.9 } else { 0.99 },
-            variant: settings.variant,
-            dcl_init: DclStart::Glorot,
-            scale_invariant: false,
+            pretrain_iterations: 0,
+            lr: self.shared.optimizer.lr,
+            dcl_lr: self.shared.dcl_step / batch as f64,
+            tau: settings.tau.start,
+            tau_end: Some(settings.tau.end),
+            feature_norm: settings.feature_norm,
             separation_weight: settings.separation_weight,
-            kmeans: self.shared.kmeans,
-            seed,
+            running_momentum: if streaming { STREAM_MOMENTUM } else { 0.99 },
+            log_every: Some(if streaming { n / batch } else { self.log_every }),
+            reconstruction_weight: 0.0,
+            variant: settings.variant,
+            ..DdclSpec::new(self.k as i64)
         };
+        let device = match self.data.device() {
+            tch::Device::Cuda(i) => DeviceChoice::Cuda(i),
+            _ => DeviceChoice::Cpu,
+        };
+        let estimator = Estimator::new(EstimatorConfig::new(ModelSpec::Ddcl(spec)))?.with_seed(seed).with_device(device);
         let mut bar = EpochBar::new(&self.label);
-        let run = fit_ddcl(self.data, Some(self.data), &model, &config, None, &mut bar)?;
-        let last = run.history.last().context("no DDCL record")?;
+        let fitted = estimator.fit_named(self.host, &[], None, &mut bar)?;
+        let spe = batch_steps(n, batch);
+        let history =
+            fitted.history().iter().filter(|r| r.phase == "ddcl").map(|r| DdclRecord::from_log(r, spe)).collect::<Result<Vec<_>, _>>()?;
+        let last = history.last().context("no DDCL record")?;
         let mut metrics = BTreeMap::new();
         let prefix_acc = if streaming { [last.running_acc, last.running_nmi, last.running_ari] } else { [last.acc, last.nmi, last.ari] };
         for (name, value) in ["acc", "nmi", "ari"].into_iter().zip(prefix_acc) {
             metrics.extend(value.map(|v| (name.to_owned(), v)));
         }
         metrics.extend(last.winners.map(|v| ("winners".to_owned(), v)));
-        let h = &run.history;
+        let h = &history;
         metrics.insert("identity_checked".into(), h.iter().map(|r| r.identity_checked as f64).sum());
         metrics.insert("identity_violations".into(), h.iter().map(|r| r.identity_violations as f64).sum());
         metrics.insert("identity_max_error".into(), h.iter().map(|r| r.identity_max_error).fold(0.0, f64::max));
@@ -175,7 +197,7 @@ impl Task<'_> {
         metrics.insert("feature_variance_end".into(), last.feature_variance);
         metrics.insert("live_end".into(), last.live);
         metrics.insert("seconds".into(), start.elapsed().as_secs_f64());
-        Ok(Outcome { metrics, history: run.history })
+        Ok(Outcome { metrics, history })
     }
 
     /// DeepCluster end to end (published preprocessing, k-means every epoch, head reset), from

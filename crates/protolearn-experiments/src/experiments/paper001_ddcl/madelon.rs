@@ -44,8 +44,10 @@ pub fn run(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, results: &mut Res
     let m = &spec.madelon;
     for &d in &m.dims {
         for &seed in &preset.seeds {
-            let data = Dataset::from_data(&dataset(m, d, seed)?, ctx.device)?;
+            let host = dataset(m, d, seed)?;
+            let data = Dataset::from_data(&host, ctx.device)?;
             let task = |model: &str| Task {
+                host: &host,
                 data: &data,
                 net: &m.net,
                 k: K,

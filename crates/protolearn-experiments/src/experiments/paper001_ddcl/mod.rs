@@ -206,13 +206,13 @@ impl Kept {
     }
 }
 
-/// The digits as a labelled dataset on the run's device.
-fn load_digits(ctx: &RunContext, source: DigitsSource) -> Result<Dataset> {
+/// The digits, labelled, on the host and on the run's device.
+fn load_digits(ctx: &RunContext, source: DigitsSource) -> Result<digits::Digits> {
     let data = match source {
         DigitsSource::Digits => protolearn_data::load_digits(&ctx.data_dirs).context("loading scikit-learn's digits")?,
         DigitsSource::BlobImages => crate::experiments::image_sets::ImageSet::BlobImages.load(ctx, 64, 10)?.train,
     };
-    Ok(Dataset::from_data(&data, ctx.device)?)
+    Ok(digits::Digits { data: Dataset::from_data(&data, ctx.device)?, host: data })
 }
 
 /// Runs the experiment and returns its report section.

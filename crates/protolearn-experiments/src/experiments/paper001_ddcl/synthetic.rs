@@ -35,8 +35,10 @@ pub fn run(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, results: &mut Res
     let id = &spec.identity;
     for name in &id.datasets {
         for &seed in &preset.identity_seeds {
-            let data = Dataset::from_data(&dataset(name, id.n_samples, seed)?, ctx.device)?;
+            let host = dataset(name, id.n_samples, seed)?;
+            let data = Dataset::from_data(&host, ctx.device)?;
             let task = Task {
+                host: &host,
                 data: &data,
                 net: &id.net,
                 k: id.k,
