@@ -1,4 +1,5 @@
-//! Generic CSV loader: numeric feature columns and an optional label column.
+//! Generic CSV loader: numeric feature columns, chosen by name or index, and an optional label
+//! column. Every text column is reported at once, not just the first bad cell.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +19,53 @@ pub enum LabelColumn {
     Last,
     /// The column with this header name (needs `has_header`).
     Name(String),
+}
+
+/// A column named by its header or by its 0-based index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnRef {
+    /// The column at this 0-based index.
+    Index(usize),
+    /// The column with this header name.
+    Name(String),
+}
+
+impl ColumnRef {
+    /// `"3"` is the index 3, any other text a header name (so a column literally named `"3"` is
+    /// given by its index), as for the label column.
+    pub fn parse(text: &str) -> Self {
+        text.parse().map_or_else(|_| ColumnRef::Name(text.to_owned()), ColumnRef::Index)
+    }
+
+    /// The index of this column among `cols` columns with header `header` (empty: none).
+    fn resolve(&self, header: &[String], cols: usize) -> Option<usize> {
+        match self {
+            ColumnRef::Index(i) => (*i < cols).then_some(*i),
+            ColumnRef::Name(name) => header.iter().position(|h| h == name),
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ColumnRef::Index(i) => write!(f, "{i}"),
+            ColumnRef::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A feature column holding a cell that is not a finite number, for [`Error::TextColumns`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextColumn {
+    /// 0-based column index in the file.
+    pub index: usize,
+    /// Header name, if the file has a header.
+    pub name: Option<String>,
+    /// 1-based line of its first such cell.
+    pub line: u64,
+    /// That cell.
+    pub cell: String,
 }
 
 /// How label cells become class indices.
@@ -42,11 +90,23 @@ pub struct CsvConfig {
     pub label: LabelColumn,
     /// How labels are encoded. Default [`LabelEncoding::Categorical`].
     pub encoding: LabelEncoding,
+    /// The feature columns to read, in the file's order (`None`, the default: every column but
+    /// the label and `drop`).
+    pub columns: Option<Vec<ColumnRef>>,
+    /// Columns not to read (default: none).
+    pub drop: Vec<ColumnRef>,
 }
 
 impl Default for CsvConfig {
     fn default() -> Self {
-        CsvConfig { has_header: true, delimiter: b',', label: LabelColumn::None, encoding: LabelEncoding::Categorical }
+        CsvConfig {
+            has_header: true,
+            delimiter: b',',
+            label: LabelColumn::None,
+            encoding: LabelEncoding::Categorical,
+            columns: None,
+            drop: Vec::new(),
+        }
     }
 }
 
@@ -62,8 +122,11 @@ pub struct CsvData {
 }
 
 impl CsvConfig {
-    /// Reads `path`: there must be at least one data row, every non-label cell must parse as a
-    /// finite `f32`, every row must have the same number of cells; errors name the line and column.
+    /// Reads `path`: there must be at least one data row, every cell of a feature column must
+    /// parse as a finite `f32`, every row must have the same number of cells; errors name the line
+    /// and column. Feature columns that hold text are all reported at once
+    /// ([`Error::TextColumns`]), with the first such cell of each; a column in `columns` or
+    /// `drop` that the file does not have is an error listing the columns it has.
     pub fn load(&self, path: &Path) -> Result<CsvData> {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(self.has_header)
@@ -82,48 +145,45 @@ impl CsvConfig {
         }
         let mut features = Vec::new();
         let mut label_cells = Vec::new();
-        // Column count and label index: from the header, else from the first row.
-        let mut layout = if self.has_header { Some((header.len(), self.label_index(path, &header, header.len())?)) } else { None };
+        // Column count, label index and the feature columns: from the header, else the first row.
+        let mut layout = if self.has_header { Some(self.layout(path, &header, header.len())?) } else { None };
+        let mut text: Vec<TextColumn> = Vec::new();
         let mut n_rows = 0;
         for record in reader.records() {
             let record = record.map_err(|e| csv_error(path, e))?;
             let line = record.position().map_or(0, |p| p.line());
-            let li = match layout {
-                Some((_, li)) => li,
-                None => {
-                    let li = self.label_index(path, &header, record.len())?;
-                    layout = Some((record.len(), li));
-                    li
-                }
+            let (_, li, keep) = match &layout {
+                Some(l) => l,
+                None => layout.insert(self.layout(path, &header, record.len())?),
             };
             for (j, cell) in record.iter().enumerate() {
-                if Some(j) == li {
+                if Some(j) == *li {
                     label_cells.push((line, cell.to_owned()));
+                    continue;
+                }
+                if !keep[j] {
                     continue;
                 }
                 match cell.parse::<f32>() {
                     Ok(v) if v.is_finite() => features.push(v),
-                    _ => {
-                        return Err(Error::Csv {
-                            path: path.to_owned(),
-                            line,
-                            column: Some(j),
-                            expected: "a finite number".into(),
-                            found: format!("{cell:?}"),
-                        })
-                    }
+                    _ if text.iter().any(|t| t.index == j) => {}
+                    _ => text.push(TextColumn { index: j, name: header.get(j).cloned(), line, cell: cell.to_owned() }),
                 }
             }
             n_rows += 1;
+        }
+        if !text.is_empty() {
+            text.sort_by_key(|t| t.index);
+            return Err(Error::TextColumns { path: path.to_owned(), columns: text });
         }
         if n_rows == 0 {
             // The line after the header, also when the header has no line break.
             let line = reader.position().line().max(if self.has_header { 2 } else { 1 });
             return Err(no_rows(path, line, if self.has_header { "none" } else { "an empty file" }));
         }
-        let (cols, li) = layout.unwrap_or((0, None));
-        let d = cols - usize::from(li.is_some());
-        let feature_names = header.iter().enumerate().filter(|(j, _)| Some(*j) != li).map(|(_, h)| h.clone()).collect();
+        let (_, li, keep) = layout.unwrap_or((0, None, Vec::new()));
+        let d = keep.iter().filter(|&&k| k).count();
+        let feature_names = header.iter().zip(&keep).filter(|(_, &k)| k).map(|(h, _)| h.clone()).collect();
         let (labels, classes) = match li {
             None => (None, None),
             Some(_) => {
@@ -133,6 +193,48 @@ impl CsvConfig {
         };
         let name = path.file_stem().map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
         Ok(CsvData { data: Data::new(name, features, vec![n_rows, d], labels)?, feature_names, classes })
+    }
+
+    /// The column count, the label column and which columns are features (`keep[j]`), resolved
+    /// against the header and the column count.
+    fn layout(&self, path: &Path, header: &[String], cols: usize) -> Result<(usize, Option<usize>, Vec<bool>)> {
+        let li = self.label_index(path, header, cols)?;
+        let resolve = |refs: &[ColumnRef], option: &str| -> Result<Vec<usize>> {
+            refs.iter()
+                .map(|r| {
+                    r.resolve(header, cols).ok_or_else(|| Error::Csv {
+                        path: path.to_owned(),
+                        line: 1,
+                        column: None,
+                        expected: format!("a column {r} ({option})"),
+                        found: if header.is_empty() { format!("{cols} columns without a header") } else { format!("columns {header:?}") },
+                    })
+                })
+                .collect()
+        };
+        let mut keep = match &self.columns {
+            None => vec![true; cols],
+            Some(refs) => {
+                let mut keep = vec![false; cols];
+                for j in resolve(refs, "in columns")? {
+                    if Some(j) == li {
+                        return Err(Error::invalid("columns", "feature columns, not the label column", refs_text(refs)));
+                    }
+                    keep[j] = true;
+                }
+                keep
+            }
+        };
+        for j in resolve(&self.drop, "in drop")? {
+            keep[j] = false;
+        }
+        if let Some(l) = li {
+            keep[l] = false;
+        }
+        if !keep.contains(&true) {
+            return Err(Error::invalid("columns", "at least one feature column", format!("none left of {cols} columns")));
+        }
+        Ok((cols, li, keep))
     }
 
     /// Resolves the label column against the header and the column count.
@@ -154,6 +256,11 @@ impl CsvConfig {
         }
         Ok(Some(index))
     }
+}
+
+/// `a, b, c` of column references.
+fn refs_text(refs: &[ColumnRef]) -> String {
+    refs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// The error for a file without data rows; `line` is where the first one should be.

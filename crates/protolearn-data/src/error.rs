@@ -45,6 +45,15 @@ pub enum Error {
         /// What the file holds.
         found: String,
     },
+    /// Feature columns of a CSV file that hold text (or empty cells) instead of numbers, each
+    /// with its first such cell; drop them or choose the columns to read.
+    #[error("{}: {} feature column(s) hold text, not numbers: {}", path.display(), columns.len(), text_columns(columns))]
+    TextColumns {
+        /// The CSV file.
+        path: PathBuf,
+        /// The columns, in file order.
+        columns: Vec<crate::csv::TextColumn>,
+    },
     /// A line of a `.ts` time-series file (sktime/aeon format) that cannot be used: a header
     /// line, a value, a class label, or a case whose lengths or dimension count disagree with
     /// the header or the other cases.
@@ -149,6 +158,18 @@ pub enum Error {
     #[cfg(feature = "tch")]
     #[error(transparent)]
     Tch(#[from] tch::TchError),
+}
+
+/// `"colour" (column 3, line 2: "red"), ...` for [`Error::TextColumns`].
+fn text_columns(columns: &[crate::csv::TextColumn]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            let name = c.name.as_ref().map_or_else(|| format!("column {}", c.index), |n| format!("{n:?} (column {})", c.index));
+            format!("{name}, line {}: {:?}", c.line, c.cell)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Error {

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::csv::{CsvConfig, LabelColumn, LabelEncoding};
+use crate::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding};
 use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::idx::read_idx;
@@ -35,6 +35,11 @@ pub struct TableOptions {
     pub features_key: Option<String>,
     /// CSV only: the field separator; `None` means a tab for `.tsv` and a comma otherwise.
     pub delimiter: Option<u8>,
+    /// CSV only: the feature columns to read (header names, or 0-based indices when the text
+    /// parses as an integer); `None`: every column but the label and `drop`.
+    pub columns: Option<Vec<String>>,
+    /// CSV only: columns not to read (names or indices, as `columns`).
+    pub drop: Vec<String>,
 }
 
 /// A table read by [`load_table`]: features `[n, d]`, optional labels, and names.
@@ -126,6 +131,14 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             format!("{:?} for {}", char::from(d), path.display()),
         ));
     }
+    let selects = options.columns.is_some() || !options.drop.is_empty();
+    if selects && !matches!(format, Format::Csv { .. }) {
+        return Err(Error::invalid(
+            "columns / drop",
+            "none unless the file is CSV (.csv, .tsv, .txt)",
+            format!("{:?} / {:?} for {}", options.columns, options.drop, path.display()),
+        ));
+    }
     if let (Some(labels), Format::Ts) = (&options.labels, format) {
         return Err(Error::invalid(
             "labels",
@@ -140,6 +153,8 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
                 delimiter: options.delimiter.unwrap_or(delimiter),
                 label: csv_label(options.labels.as_deref())?,
                 encoding: LabelEncoding::Categorical,
+                columns: options.columns.as_ref().map(|c| c.iter().map(|t| ColumnRef::parse(t)).collect()),
+                drop: options.drop.iter().map(|t| ColumnRef::parse(t)).collect(),
             };
             let csv = cfg.load(path)?;
             (csv.data, csv.feature_names, csv.classes)

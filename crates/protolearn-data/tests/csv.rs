@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use protolearn_data::csv::{CsvConfig, LabelColumn, LabelEncoding};
+use protolearn_data::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding};
 use protolearn_data::Error;
 
 fn file(content: &str) -> (tempfile::TempDir, PathBuf) {
@@ -61,9 +61,6 @@ fn csv_error(content: &str, cfg: CsvConfig) -> (u64, Option<usize>, String) {
 #[test]
 fn bad_cells_name_line_and_column() {
     let plain = CsvConfig::default;
-    assert_eq!(csv_error("a,b\n1,2\n3,x\n", plain()), (3, Some(1), "\"x\"".into()));
-    assert_eq!(csv_error("a,b\n1,NaN\n", plain()), (2, Some(1), "\"NaN\"".into()));
-    assert_eq!(csv_error("a,b\ninf,1\n", plain()), (2, Some(0), "\"inf\"".into()));
     assert_eq!(csv_error("a,b\n1,2\n3\n", plain()).0, 3);
     let ints = CsvConfig { label: LabelColumn::Last, encoding: LabelEncoding::Integer, ..Default::default() };
     assert_eq!(csv_error("a,y\n1,2\n3,cat\n", ints.clone()).0, 3);
@@ -102,10 +99,13 @@ fn empty_and_header_only_files_are_rejected() {
 #[test]
 fn messages_name_line_column_and_cell() {
     let plain = CsvConfig::default;
-    assert_eq!(csv_message("a,b\n1,2\n3,x\n", plain()), "FILE: line 3, column 1: expected a finite number, found \"x\"");
-    assert_eq!(csv_message("a,b\n1,NaN\n", plain()), "FILE: line 2, column 1: expected a finite number, found \"NaN\"");
-    assert_eq!(csv_message("a,b\ninf,1\n", plain()), "FILE: line 2, column 0: expected a finite number, found \"inf\"");
-    assert_eq!(csv_message("a,b\n1,\n", plain()), "FILE: line 2, column 1: expected a finite number, found \"\"");
+    let one = |content| csv_message(content, plain());
+    assert_eq!(one("a,b\n1,2\n3,x\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 3: \"x\"");
+    assert_eq!(one("a,b\n1,NaN\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 2: \"NaN\"");
+    assert_eq!(one("a,b\ninf,1\n"), "FILE: 1 feature column(s) hold text, not numbers: \"a\" (column 0), line 2: \"inf\"");
+    assert_eq!(one("a,b\n1,\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 2: \"\"");
+    let headerless = CsvConfig { has_header: false, ..Default::default() };
+    assert_eq!(csv_message("1,x\n", headerless), "FILE: 1 feature column(s) hold text, not numbers: column 1, line 1: \"x\"");
     assert_eq!(csv_message("a,b\n1,2\n3\n", plain()), "FILE: line 3: expected 2 cells, like the first row, found 1 cells");
     assert_eq!(csv_message("a,b\n1,2,3\n", plain()), "FILE: line 2: expected 2 cells, like the first row, found 3 cells");
     let ints = CsvConfig { label: LabelColumn::Last, encoding: LabelEncoding::Integer, ..Default::default() };
@@ -124,4 +124,38 @@ fn a_missing_label_column_is_named() {
         csv_message("1,2\n", headerless),
         "FILE: line 1: expected a header with a label column named \"species\", found no header (has_header is false)"
     );
+}
+
+#[test]
+fn every_text_column_is_reported_at_once() {
+    let (_d, p) = file("name,x,colour,y,size\nann,1,red,2,\nbob,3,blue,4,XL\n");
+    let Err(Error::TextColumns { columns, .. }) = CsvConfig::default().load(&p) else { panic!("text columns") };
+    let found: Vec<(usize, Option<&str>, u64, &str)> =
+        columns.iter().map(|c| (c.index, c.name.as_deref(), c.line, c.cell.as_str())).collect();
+    assert_eq!(found, vec![(0, Some("name"), 2, "ann"), (2, Some("colour"), 2, "red"), (4, Some("size"), 2, "")]);
+}
+
+#[test]
+fn columns_and_drop_choose_the_features() {
+    let (_d, p) = file("name,x,colour,y,class\nann,1,red,2,a\nbob,3,blue,4,b\n");
+    let name = |n: &str| ColumnRef::Name(n.into());
+    let dropped = CsvConfig { drop: vec![name("name"), ColumnRef::Index(2)], label: LabelColumn::Last, ..Default::default() };
+    let csv = dropped.load(&p).unwrap();
+    assert_eq!((csv.data.shape.clone(), csv.feature_names.clone()), (vec![2, 2], vec!["x".to_owned(), "y".to_owned()]));
+    assert_eq!(csv.data.features, vec![1.0, 2.0, 3.0, 4.0]);
+    assert_eq!(csv.data.labels, Some(vec![0, 1]));
+    let chosen = CsvConfig { columns: Some(vec![name("y"), ColumnRef::parse("1")]), ..Default::default() };
+    let csv = chosen.load(&p).unwrap();
+    assert_eq!(csv.feature_names, vec!["x", "y"], "the file's order");
+    assert_eq!(ColumnRef::parse("7"), ColumnRef::Index(7));
+    // Unknown columns, the label as a feature, and nothing left are errors.
+    let unknown = CsvConfig { drop: vec![name("weight")], ..Default::default() };
+    let msg = unknown.load(&p).unwrap_err().to_string();
+    assert!(msg.contains("line 1") && msg.contains("a column weight (in drop)") && msg.contains("\"colour\""), "{msg}");
+    let out_of_range = CsvConfig { columns: Some(vec![ColumnRef::Index(9)]), ..Default::default() };
+    assert!(out_of_range.load(&p).unwrap_err().to_string().contains("a column 9 (in columns)"));
+    let label = CsvConfig { columns: Some(vec![name("class")]), label: LabelColumn::Name("class".into()), ..Default::default() };
+    assert!(matches!(label.load(&p), Err(Error::InvalidParameter { name: "columns", .. })));
+    let nothing = CsvConfig { columns: Some(vec![name("x")]), drop: vec![name("x")], ..Default::default() };
+    assert!(matches!(nothing.load(&p), Err(Error::InvalidParameter { name: "columns", .. })));
 }

@@ -35,11 +35,25 @@ struct DataOptions {
     /// The features key of an .npz (default x).
     #[arg(long)]
     features_key: Option<String>,
+    /// CSV: the feature columns to read, comma-separated header names or 0-based indices
+    /// (default: every column but the labels and --drop). `predict` reads the columns the model
+    /// was fitted on unless told otherwise.
+    #[arg(long, value_delimiter = ',')]
+    columns: Option<Vec<String>>,
+    /// CSV: columns not to read (e.g. text columns), comma-separated names or indices.
+    #[arg(long, value_delimiter = ',')]
+    drop: Vec<String>,
 }
 
 impl DataOptions {
     fn table(&self) -> protolearn::data::TableOptions {
-        protolearn::data::TableOptions { labels: self.labels.clone(), features_key: self.features_key.clone(), ..Default::default() }
+        protolearn::data::TableOptions {
+            labels: self.labels.clone(),
+            features_key: self.features_key.clone(),
+            columns: self.columns.clone(),
+            drop: self.drop.clone(),
+            ..Default::default()
+        }
     }
 }
 

@@ -53,7 +53,7 @@ pub fn fit(args: &FitArgs) -> Result<Fitted> {
     let mut config = EstimatorConfig::load(&args.model)?;
     config.device = args.device.unwrap_or(config.device);
     config.seed = args.seed.unwrap_or(config.seed);
-    let mut table = load_table(&args.data, &args.table)?;
+    let mut table = load_table(&args.data, &args.table).map_err(with_drop_hint)?;
     if let Some(shape) = &args.image_shape {
         table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
     }
@@ -166,7 +166,7 @@ pub struct PredictArgs {
 /// (with the predicted class when the model was fitted on labels).
 pub fn predict(args: &PredictArgs) -> Result<usize> {
     let fitted = Fitted::load(&args.model)?;
-    let table = load_table(&args.data, &args.table)?;
+    let table = load_table(&args.data, &fitted_columns(&fitted, &args.data, &args.table)).map_err(with_drop_hint)?;
     let on_data = || format!("{} with the model {}", args.data.display(), args.model.display());
     let mut text = assignments_csv(&fitted, &table).with_context(on_data)?;
     if fitted.input().labelled {
@@ -184,6 +184,27 @@ pub fn predict(args: &PredictArgs) -> Result<usize> {
     }
     write_atomically(&args.out, text.as_bytes())?;
     Ok(table.data.n_samples())
+}
+
+/// A CSV holding text columns: the data crate's error (every such column with its first text
+/// cell) and the option that reads the file without them.
+fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
+    let protolearn::data::Error::TextColumns { columns, .. } = &err else { return err.into() };
+    let names: Vec<String> = columns.iter().map(|c| c.name.clone().unwrap_or_else(|| c.index.to_string())).collect();
+    anyhow::anyhow!("{err}\nTo read the file without them: --drop {} (or choose the features with --columns)", names.join(","))
+}
+
+/// The table options of `predict`: a CSV is read with the columns the model was fitted on
+/// (by header name), unless `--columns` or `--drop` says otherwise, so a file with the text
+/// columns that `fit --drop` left out still predicts.
+fn fitted_columns(fitted: &Fitted, data: &Path, options: &TableOptions) -> TableOptions {
+    let csv = data.extension().is_some_and(|e| ["csv", "tsv", "txt"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str()));
+    // A header name that parses as an integer would be read as a column index.
+    let names = &fitted.input().feature_names;
+    if !csv || options.columns.is_some() || !options.drop.is_empty() || names.iter().any(|n| n.parse::<usize>().is_ok()) {
+        return options.clone();
+    }
+    TableOptions { columns: Some(names.clone()), ..options.clone() }
 }
 
 /// What `protolearn inspect` prints: the config, the input, the shapes and the summary.

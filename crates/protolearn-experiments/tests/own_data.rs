@@ -132,12 +132,57 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
         "--out",
         &predictions.display().to_string(),
     ]);
-    assert!(err.contains("expected 4 features") && err.contains("found 3 features"), "{err}");
+    assert!(err.contains("narrow.csv: line 1") && err.contains("in columns") && err.contains("[\"a\", \"b\", \"c\"]"), "{err}");
     assert!(!predictions.exists(), "nothing written");
     // A text column without --labels.
     let err = run(&["fit", "--model", &model("vcl.toml"), "--data", &flowers(), "--out", &out_s]);
-    assert!(err.contains("flowers.csv: line 2, column 4: expected a finite number, found \"virginica\""), "{err}");
+    assert!(
+        err.contains("flowers.csv: 1 feature column(s) hold text") && err.contains("\"species\" (column 4), line 2: \"virginica\""),
+        "{err}"
+    );
+    assert!(err.contains("--drop species"), "the option that reads the file: {err}");
     // inspect of something that is not a model.
     let err = run(&["inspect", &flowers()]);
     assert!(err.contains("flowers.csv"), "{err}");
+}
+
+#[test]
+fn text_columns_are_listed_then_dropped_and_predict_reads_the_fitted_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    // The flowers with two text columns around the numbers: an id and a colour.
+    let flowers = std::fs::read_to_string(flowers()).unwrap();
+    let mut lines = flowers.lines();
+    let mut text = format!("id,{},colour\n", lines.next().unwrap());
+    for (i, line) in lines.enumerate() {
+        text.push_str(&format!("f{i},{line},{}\n", ["red", "blue"][i % 2]));
+    }
+    let data = dir.path().join("shop.csv");
+    std::fs::write(&data, text).unwrap();
+    let (data_s, out) = (data.display().to_string(), dir.path().join("out"));
+    let out_s = out.display().to_string();
+    let fit = protolearn(&["fit", "--model", &model("som.toml"), "--data", &data_s, "--labels", "species", "--out", &out_s]);
+    let err = stderr(&fit);
+    assert!(!fit.status.success() && err.contains("2 feature column(s) hold text"), "{err}");
+    assert!(err.contains("\"id\" (column 0), line 2: \"f0\"") && err.contains("\"colour\" (column 6), line 2: \"red\""), "{err}");
+    assert!(err.contains("--drop id,colour") && !out.exists(), "{err}");
+    let fit = protolearn(&[
+        "fit",
+        "--model",
+        &model("som.toml"),
+        "--data",
+        &data_s,
+        "--labels",
+        "species",
+        "--drop",
+        "id,colour",
+        "--out",
+        &out_s,
+    ]);
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    // predict reads the columns the model was fitted on from the same file.
+    let predictions = dir.path().join("p.csv");
+    let model_file = out.join("model.safetensors").display().to_string();
+    let predict = protolearn(&["predict", "--model", &model_file, "--data", &data_s, "--out", &predictions.display().to_string()]);
+    assert!(predict.status.success(), "{}", stderr(&predict));
+    assert_eq!(std::fs::read_to_string(&predictions).unwrap().lines().count(), 301, "a header and 300 rows");
 }
