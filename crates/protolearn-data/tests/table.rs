@@ -178,7 +178,8 @@ fn unknown_names_and_misplaced_options_are_errors() {
     assert_eq!(
         msg,
         format!("invalid parameter `delimiter`: expected None unless the file is CSV (.csv, .tsv, .txt), found ';' for {}", npy.display())
-    );    let drop = TableOptions { drop: vec!["x0".into()], ..Default::default() };
+    );
+    let drop = TableOptions { drop: vec!["x0".into()], ..Default::default() };
     let msg = load_table(&npy, &drop).unwrap_err().to_string();
     assert!(msg.starts_with("invalid parameter `columns / drop`: expected none unless the file is CSV"), "{msg}");
     let columns = TableOptions { columns: Some(vec!["a".into()]), ..Default::default() };

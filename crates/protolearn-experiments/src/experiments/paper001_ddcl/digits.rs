@@ -4,7 +4,7 @@
 //! with and without the remedy against the trivial solution) and streaming (block 6: one pass of
 //! non-repeating minibatches, DDCL vs mini-batch k-means).
 
-use super::fit::{constant, scores, DdclSettings, Outcome, Task};
+use super::fit::{constant, labels, scores, DdclSettings, Outcome, Task};
 use super::{push, Kept, PresetSpec, Results, Run, Spec};
 use crate::progress::EpochBar;
 use anyhow::Result;
@@ -109,7 +109,7 @@ pub fn joint(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Re
 pub fn streaming(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
     let data = &digits.data;
     let b = spec.streaming.batch_size.min(data.n_samples());
-    let labels = Vec::<i64>::try_from(data.y.as_ref().map(|y| y.to_device(tch::Device::Cpu)).ok_or_else(|| anyhow::anyhow!("labels"))?)?;
+    let labels = labels(data)?;
     for &seed in &preset.seeds {
         let settings =
             DdclSettings { stream_batch: Some(b), ..DdclSettings::fixed(DdclVariant::Ddcl, spec.shared.tau, spec.shared.remedy) };
@@ -139,7 +139,7 @@ pub fn frozen(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut R
     let (f, shared) = (&spec.frozen, &spec.shared);
     let n = data.n_samples();
     let backbone = spec.digits_net.backbone(data.x.size()[1]);
-    let labels = Vec::<i64>::try_from(data.y.as_ref().map(|y| y.to_device(tch::Device::Cpu)).ok_or_else(|| anyhow::anyhow!("labels"))?)?;
+    let labels = labels(data)?;
     for (s, &seed) in preset.seeds.iter().enumerate() {
         let ae_config = AutoencoderTrainConfig {
             optimizer: shared.optimizer,

@@ -20,6 +20,7 @@ use protolearn_train::deepcluster::{fit_deepcluster, DeepClusterConfig, DeepClus
 use protolearn_train::device::DeviceChoice;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::quality::clustering_scores;
+use protolearn_train::trainer::Batching;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -107,11 +108,6 @@ pub struct Outcome {
 /// (28 on digits), so the average must forget its start faster than the estimator's 0.99.
 const STREAM_MOMENTUM: f64 = 0.9;
 
-/// Steps per epoch of batches of `batch` out of `n` samples (the last, smaller batch dropped).
-fn batch_steps(n: usize, batch: usize) -> usize {
-    (n / batch.max(1)).max(1)
-}
-
 /// One clustering task: a labelled set, the backbone, `k`, the shared settings and the budget.
 #[derive(Debug)]
 pub struct Task<'a> {
@@ -136,11 +132,6 @@ pub struct Task<'a> {
 impl Task<'_> {
     fn input_dim(&self) -> i64 {
         self.data.x.size()[1]
-    }
-
-    fn labels(&self) -> Result<Vec<i64>> {
-        let y = self.data.y.as_ref().context("the protocol's sets are labelled")?;
-        Ok(Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))?)
     }
 
     /// DDCL (or its `L_OLS` ablation) with `settings`, from scratch, seeded by `seed`, through
@@ -179,7 +170,7 @@ impl Task<'_> {
         let estimator = Estimator::new(EstimatorConfig::new(ModelSpec::Ddcl(spec)))?.with_seed(seed).with_device(device);
         let mut bar = EpochBar::new(&self.label);
         let fitted = estimator.fit_named(self.host, &[], None, &mut bar)?;
-        let spe = batch_steps(n, batch);
+        let spe = Batching::Shuffled { batch_size: batch }.steps_per_epoch(n);
         let history =
             fitted.history().iter().filter(|r| r.phase == "ddcl").map(|r| DdclRecord::from_log(r, spe)).collect::<Result<Vec<_>, _>>()?;
         let last = history.last().context("no DDCL record")?;
@@ -230,10 +221,16 @@ impl Task<'_> {
         let start = Instant::now();
         let config = KMeansConfig { k: self.k, n_init: self.shared.kmeans_n_init, max_iter: 300, tol: 1e-4, seed };
         let km = config.fit(&self.data.x)?;
-        let mut metrics = scores(&self.labels()?, &km.assignments)?;
+        let mut metrics = scores(&labels(self.data)?, &km.assignments)?;
         metrics.insert("seconds".into(), start.elapsed().as_secs_f64());
         Ok(Outcome { metrics, history: Vec::new() })
     }
+}
+
+/// The class of every sample of `data` (the protocol's sets are all labelled).
+pub fn labels(data: &Dataset) -> Result<Vec<i64>> {
+    let y = data.y.as_ref().context("the protocol's sets are labelled")?;
+    Ok(Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))?)
 }
 
 /// ACC, NMI and ARI of cluster `assignments` (`[n]` int64) against `labels`, by name.
