@@ -107,7 +107,7 @@ enum Command {
         /// auto (CUDA when available), cpu, cuda or cuda:N.
         #[arg(long, default_value = "auto")]
         device: DeviceChoice,
-        /// Output folder (default docs/results/<preset>).
+        /// Output folder (default docs/results/PRESET, e.g. docs/results/quick).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Comma-separated experiment names to run (default: all).

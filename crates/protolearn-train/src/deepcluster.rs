@@ -106,7 +106,7 @@ impl FeatureTransform {
 
 /// Relative size of the perturbation that separates a re-seeded centroid from the centroid of
 /// the cluster it splits (DeepCluster: "a small random perturbation").
-const RESEED_PERTURBATION: f64 = 1e-4;
+pub const RESEED_PERTURBATION: f64 = 1e-4;
 
 /// Re-seeds every empty cluster of a partition of `z` `[n, L]` as DeepCluster does: the largest
 /// cluster `c` is split by copying its centroid to the empty one with a small random perturbation

@@ -1,7 +1,7 @@
 //! Optimizer choice (Adam or SGD) and learning rate, as data, and [`TensorOptimizer`]: the two
 //! optimizers as tensor code, with the formulas of libtorch's `torch::optim::Adam` and `SGD` but
 //! with a state that can be saved and restored, which resuming a run needs, and with Adam on CPU
-//! float32 parameters as one fused pass ([`crate::fused_adam`]). Results equal `tch::nn::Adam` /
+//! float32 parameters as one fused pass (`fused_adam.rs`). Results equal `tch::nn::Adam` /
 //! `nn::Sgd` to float32 rounding, not bit for bit: libtorch's vectorised kernels round their
 //! intermediates differently.
 

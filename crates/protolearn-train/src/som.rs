@@ -1,7 +1,7 @@
 //! The three ways to train a plain SOM (paper 002, Sec. 2.1 and 3.4), all on the one
 //! [`Trainer`]: minibatch gradient descent on the distortion with Adam (the "Keras SOM", an
 //! [`Objective`]), the batch SOM (Algorithm 2) and the online Kohonen SOM (Algorithm 1), the
-//! last two [`UpdateRule`]s of protolearn-layers.
+//! last two [`protolearn_layers::UpdateRule`]s of protolearn-layers.
 //!
 //! ```
 //! use protolearn_data::tensor::Dataset;

@@ -24,11 +24,11 @@ pub enum ImageSet {
 }
 
 /// Training images of [`ImageSet::BlobImages`].
-const BLOB_TRAIN: usize = 300;
+pub const BLOB_TRAIN: usize = 300;
 /// Test images of [`ImageSet::BlobImages`].
-const BLOB_TEST: usize = 100;
+pub const BLOB_TEST: usize = 100;
 /// Standard deviation of every pixel of [`ImageSet::BlobImages`] around its class centre.
-const BLOB_STD: f64 = 0.1;
+pub const BLOB_STD: f64 = 0.1;
 
 impl ImageSet {
     /// The training and test sets, flat `[n, pixels]` (the blobs have `pixels` features and

@@ -9,7 +9,7 @@ use tch::Tensor;
 /// data set).
 pub(crate) const ENCODE_CHUNK: i64 = 4096;
 
-/// `f(x)` without gradient, [`ENCODE_CHUNK`] rows at a time.
+/// `f(x)` without gradient, `ENCODE_CHUNK` (4,096) rows at a time.
 ///
 /// # Shapes
 /// `x`: `[n, ...input_shape]` → `[n, L]`.

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
 /// The loss a head is trained with (LVQ1 and LVQ2.1 are update rules instead, see
-/// [`super::rules`]).
+/// [`super::Lvq1`] and [`super::Lvq21`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum LvqLoss {
