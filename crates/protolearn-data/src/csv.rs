@@ -68,6 +68,34 @@ pub struct TextColumn {
     pub cell: String,
 }
 
+/// A column with missing cells (one of [`CsvConfig::missing_values`]), for
+/// [`Error::MissingCells`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingColumn {
+    /// 0-based column index in the file.
+    pub index: usize,
+    /// Header name, if the file has a header.
+    pub name: Option<String>,
+    /// How many of its cells are missing.
+    pub count: usize,
+    /// 1-based line of the first.
+    pub line: u64,
+}
+
+/// What to do with rows that have a missing cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingCells {
+    /// Fail, listing every column with missing cells ([`Error::MissingCells`]).
+    #[default]
+    Error,
+    /// Leave such rows out ([`CsvData::rows`] keeps the file's row of every row read).
+    DropRows,
+}
+
+/// The cells read as missing by default (compared after trimming, ignoring ASCII case): empty,
+/// `NA`, `N/A`, `NaN`, `null`, `?`.
+pub const MISSING_VALUES: [&str; 6] = ["", "NA", "N/A", "NaN", "null", "?"];
+
 /// How label cells become class indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LabelEncoding {
@@ -95,6 +123,10 @@ pub struct CsvConfig {
     pub columns: Option<Vec<ColumnRef>>,
     /// Columns not to read (default: none).
     pub drop: Vec<ColumnRef>,
+    /// Cells that mean "missing" (default [`MISSING_VALUES`]; compared ignoring ASCII case).
+    pub missing_values: Vec<String>,
+    /// What rows with a missing feature or label cell do (default [`MissingCells::Error`]).
+    pub missing: MissingCells,
 }
 
 impl Default for CsvConfig {
@@ -106,6 +138,8 @@ impl Default for CsvConfig {
             encoding: LabelEncoding::Categorical,
             columns: None,
             drop: Vec::new(),
+            missing_values: MISSING_VALUES.iter().map(|&v| v.to_owned()).collect(),
+            missing: MissingCells::Error,
         }
     }
 }
@@ -119,6 +153,10 @@ pub struct CsvData {
     pub feature_names: Vec<String>,
     /// With [`LabelEncoding::Categorical`], `classes[k]` is the cell text of class `k`.
     pub classes: Option<Vec<String>>,
+    /// The 0-based data row of the file each row came from (`0..n` unless rows were dropped).
+    pub rows: Vec<usize>,
+    /// Rows left out for a missing cell ([`MissingCells::DropRows`]).
+    pub dropped_rows: usize,
 }
 
 impl CsvConfig {
@@ -126,7 +164,9 @@ impl CsvConfig {
     /// parse as a finite `f32`, every row must have the same number of cells; errors name the line
     /// and column. Feature columns that hold text are all reported at once
     /// ([`Error::TextColumns`]), with the first such cell of each; a column in `columns` or
-    /// `drop` that the file does not have is an error listing the columns it has.
+    /// `drop` that the file does not have is an error listing the columns it has. Missing cells
+    /// ([`CsvConfig::missing_values`]) are not text: they fail as [`Error::MissingCells`] (every
+    /// such column, its count and first line) or drop their rows, as [`CsvConfig::missing`] says.
     pub fn load(&self, path: &Path) -> Result<CsvData> {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(self.has_header)
@@ -148,38 +188,63 @@ impl CsvConfig {
         // Column count, label index and the feature columns: from the header, else the first row.
         let mut layout = if self.has_header { Some(self.layout(path, &header, header.len())?) } else { None };
         let mut text: Vec<TextColumn> = Vec::new();
-        let mut n_rows = 0;
-        for record in reader.records() {
+        let mut missing: Vec<MissingColumn> = Vec::new();
+        let (mut rows, mut dropped_rows, mut row_values) = (Vec::new(), 0, Vec::new());
+        for (row, record) in reader.records().enumerate() {
             let record = record.map_err(|e| csv_error(path, e))?;
             let line = record.position().map_or(0, |p| p.line());
             let (_, li, keep) = match &layout {
                 Some(l) => l,
                 None => layout.insert(self.layout(path, &header, record.len())?),
             };
+            let (mut label, mut complete) = (None, true);
+            row_values.clear();
             for (j, cell) in record.iter().enumerate() {
-                if Some(j) == *li {
-                    label_cells.push((line, cell.to_owned()));
+                if Some(j) != *li && !keep[j] {
                     continue;
                 }
-                if !keep[j] {
-                    continue;
-                }
-                match cell.parse::<f32>() {
-                    Ok(v) if v.is_finite() => features.push(v),
-                    _ if text.iter().any(|t| t.index == j) => {}
-                    _ => text.push(TextColumn { index: j, name: header.get(j).cloned(), line, cell: cell.to_owned() }),
+                if self.is_missing(cell) {
+                    complete = false;
+                    match missing.iter_mut().find(|m| m.index == j) {
+                        Some(m) => m.count += 1,
+                        None => missing.push(MissingColumn { index: j, name: header.get(j).cloned(), count: 1, line }),
+                    }
+                } else if Some(j) == *li {
+                    label = Some(cell.to_owned());
+                } else {
+                    match cell.parse::<f32>() {
+                        Ok(v) if v.is_finite() => row_values.push(v),
+                        _ if text.iter().any(|t| t.index == j) => {}
+                        _ => text.push(TextColumn { index: j, name: header.get(j).cloned(), line, cell: cell.to_owned() }),
+                    }
                 }
             }
-            n_rows += 1;
+            if !complete && self.missing == MissingCells::DropRows {
+                dropped_rows += 1;
+                continue;
+            }
+            features.extend_from_slice(&row_values);
+            label_cells.extend(label.map(|l| (line, l)));
+            rows.push(row);
         }
         if !text.is_empty() {
             text.sort_by_key(|t| t.index);
             return Err(Error::TextColumns { path: path.to_owned(), columns: text });
         }
+        if !missing.is_empty() && self.missing == MissingCells::Error {
+            missing.sort_by_key(|m| m.index);
+            return Err(Error::MissingCells { path: path.to_owned(), columns: missing });
+        }
+        let n_rows = rows.len();
         if n_rows == 0 {
             // The line after the header, also when the header has no line break.
             let line = reader.position().line().max(if self.has_header { 2 } else { 1 });
-            return Err(no_rows(path, line, if self.has_header { "none" } else { "an empty file" }));
+            let found = match (dropped_rows, self.has_header) {
+                (0, true) => "none".to_owned(),
+                (0, false) => "an empty file".to_owned(),
+                (d, _) => format!("none left after dropping {d} rows with missing cells"),
+            };
+            return Err(no_rows(path, line, &found));
         }
         let (_, li, keep) = layout.unwrap_or((0, None, Vec::new()));
         let d = keep.iter().filter(|&&k| k).count();
@@ -192,7 +257,12 @@ impl CsvConfig {
             }
         };
         let name = path.file_stem().map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
-        Ok(CsvData { data: Data::new(name, features, vec![n_rows, d], labels)?, feature_names, classes })
+        Ok(CsvData { data: Data::new(name, features, vec![n_rows, d], labels)?, feature_names, classes, rows, dropped_rows })
+    }
+
+    /// Whether `cell` is one of [`CsvConfig::missing_values`] (ignoring ASCII case).
+    fn is_missing(&self, cell: &str) -> bool {
+        self.missing_values.iter().any(|m| m.eq_ignore_ascii_case(cell))
     }
 
     /// The column count, the label column and which columns are features (`keep[j]`), resolved

@@ -54,6 +54,15 @@ pub enum Error {
         /// The columns, in file order.
         columns: Vec<crate::csv::TextColumn>,
     },
+    /// Columns of a CSV file with missing cells (empty, `NA`, ...), each with its count and
+    /// first line; drop those rows or those columns.
+    #[error("{}: {} column(s) have missing cells: {}", path.display(), columns.len(), missing_columns(columns))]
+    MissingCells {
+        /// The CSV file.
+        path: PathBuf,
+        /// The columns, in file order.
+        columns: Vec<crate::csv::MissingColumn>,
+    },
     /// A line of a `.ts` time-series file (sktime/aeon format) that cannot be used: a header
     /// line, a value, a class label, or a case whose lengths or dimension count disagree with
     /// the header or the other cases.
@@ -167,6 +176,18 @@ fn text_columns(columns: &[crate::csv::TextColumn]) -> String {
         .map(|c| {
             let name = c.name.as_ref().map_or_else(|| format!("column {}", c.index), |n| format!("{n:?} (column {})", c.index));
             format!("{name}, line {}: {:?}", c.line, c.cell)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `"size" (column 4): 3 cells, first at line 2; ...` for [`Error::MissingCells`].
+fn missing_columns(columns: &[crate::csv::MissingColumn]) -> String {
+    columns
+        .iter()
+        .map(|c| {
+            let name = c.name.as_ref().map_or_else(|| format!("column {}", c.index), |n| format!("{n:?} (column {})", c.index));
+            format!("{name}: {} cell(s), first at line {}", c.count, c.line)
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding};
+use crate::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding, MissingCells, MISSING_VALUES};
 use crate::data::Data;
 use crate::error::{Error, Result};
 use crate::idx::read_idx;
@@ -40,6 +40,10 @@ pub struct TableOptions {
     pub columns: Option<Vec<String>>,
     /// CSV only: columns not to read (names or indices, as `columns`).
     pub drop: Vec<String>,
+    /// CSV only: the cells that mean "missing"; `None`: [`MISSING_VALUES`].
+    pub missing_values: Option<Vec<String>>,
+    /// CSV only: what rows with a missing cell do (default: an error listing the columns).
+    pub missing: MissingCells,
 }
 
 /// A table read by [`load_table`]: features `[n, d]`, optional labels, and names.
@@ -53,6 +57,10 @@ pub struct Table {
     /// [`LabelEncoding::Categorical`]); `None` for unlabelled data and for the numeric label
     /// arrays of the other formats, whose values are the class indices.
     pub classes: Option<Vec<String>>,
+    /// The 0-based row of the file each row came from (`0..n` unless CSV rows were dropped).
+    pub rows: Vec<usize>,
+    /// CSV rows left out for a missing cell ([`MissingCells::DropRows`]).
+    pub dropped_rows: usize,
 }
 
 /// The file formats [`load_table`] dispatches to.
@@ -131,12 +139,13 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             format!("{:?} for {}", char::from(d), path.display()),
         ));
     }
-    let selects = options.columns.is_some() || !options.drop.is_empty();
-    if selects && !matches!(format, Format::Csv { .. }) {
+    let csv_only =
+        options.columns.is_some() || !options.drop.is_empty() || options.missing_values.is_some() || options.missing != MissingCells::Error;
+    if csv_only && !matches!(format, Format::Csv { .. }) {
         return Err(Error::invalid(
-            "columns / drop",
+            "columns / drop / missing",
             "none unless the file is CSV (.csv, .tsv, .txt)",
-            format!("{:?} / {:?} for {}", options.columns, options.drop, path.display()),
+            format!("{:?} / {:?} / {:?} for {}", options.columns, options.drop, options.missing, path.display()),
         ));
     }
     if let (Some(labels), Format::Ts) = (&options.labels, format) {
@@ -146,7 +155,7 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             format!("{labels:?} for {}", path.display()),
         ));
     }
-    let (data, feature_names, classes) = match format {
+    let (data, feature_names, classes, kept) = match format {
         Format::Csv { delimiter } => {
             let cfg = CsvConfig {
                 has_header: true,
@@ -155,16 +164,18 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
                 encoding: LabelEncoding::Categorical,
                 columns: options.columns.as_ref().map(|c| c.iter().map(|t| ColumnRef::parse(t)).collect()),
                 drop: options.drop.iter().map(|t| ColumnRef::parse(t)).collect(),
+                missing_values: options.missing_values.clone().unwrap_or_else(|| MISSING_VALUES.iter().map(|&v| v.to_owned()).collect()),
+                missing: options.missing,
             };
             let csv = cfg.load(path)?;
-            (csv.data, csv.feature_names, csv.classes)
+            (csv.data, csv.feature_names, csv.classes, Some((csv.rows, csv.dropped_rows)))
         }
-        Format::Npy => (with_label_file(load_npy(path)?, path, options.labels.as_deref())?, Vec::new(), None),
+        Format::Npy => (with_label_file(load_npy(path)?, path, options.labels.as_deref())?, Vec::new(), None, None),
         Format::Npz => {
             let key = options.features_key.as_deref().unwrap_or("x");
-            (load_npz(path, key, options.labels.as_deref())?, Vec::new(), None)
+            (load_npz(path, key, options.labels.as_deref())?, Vec::new(), None, None)
         }
-        Format::Idx => (with_label_file(load_idx_features(path)?, path, options.labels.as_deref())?, Vec::new(), None),
+        Format::Idx => (with_label_file(load_idx_features(path)?, path, options.labels.as_deref())?, Vec::new(), None, None),
         Format::Ts => {
             let seqs = load_ts(path)?;
             if !seqs.equal_length() {
@@ -176,13 +187,14 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
                 ));
             }
             let classes = seqs.labels.is_some().then(|| seqs.class_names.clone());
-            (seqs.to_data(), Vec::new(), classes)
+            (seqs.to_data(), Vec::new(), classes, None)
         }
     };
     let data = data.flattened();
     let d = data.n_features();
     let feature_names = if feature_names.len() == d { feature_names } else { (0..d).map(|j| format!("x{j}")).collect() };
-    Ok(Table { data, feature_names, classes })
+    let (rows, dropped_rows) = kept.unwrap_or_else(|| ((0..data.n_samples()).collect(), 0));
+    Ok(Table { data, feature_names, classes, rows, dropped_rows })
 }
 
 /// The CSV label column: an index when the text parses as an integer, else a header name.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use protolearn_data::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding};
+use protolearn_data::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding, MissingCells};
 use protolearn_data::Error;
 
 fn file(content: &str) -> (tempfile::TempDir, PathBuf) {
@@ -101,9 +101,9 @@ fn messages_name_line_column_and_cell() {
     let plain = CsvConfig::default;
     let one = |content| csv_message(content, plain());
     assert_eq!(one("a,b\n1,2\n3,x\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 3: \"x\"");
-    assert_eq!(one("a,b\n1,NaN\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 2: \"NaN\"");
+    assert_eq!(one("a,b\n1,NaN\n"), "FILE: 1 column(s) have missing cells: \"b\" (column 1): 1 cell(s), first at line 2");
     assert_eq!(one("a,b\ninf,1\n"), "FILE: 1 feature column(s) hold text, not numbers: \"a\" (column 0), line 2: \"inf\"");
-    assert_eq!(one("a,b\n1,\n"), "FILE: 1 feature column(s) hold text, not numbers: \"b\" (column 1), line 2: \"\"");
+    assert_eq!(one("a,b\n1,\n2,\n"), "FILE: 1 column(s) have missing cells: \"b\" (column 1): 2 cell(s), first at line 2");
     let headerless = CsvConfig { has_header: false, ..Default::default() };
     assert_eq!(csv_message("1,x\n", headerless), "FILE: 1 feature column(s) hold text, not numbers: column 1, line 1: \"x\"");
     assert_eq!(csv_message("a,b\n1,2\n3\n", plain()), "FILE: line 3: expected 2 cells, like the first row, found 1 cells");
@@ -132,7 +132,11 @@ fn every_text_column_is_reported_at_once() {
     let Err(Error::TextColumns { columns, .. }) = CsvConfig::default().load(&p) else { panic!("text columns") };
     let found: Vec<(usize, Option<&str>, u64, &str)> =
         columns.iter().map(|c| (c.index, c.name.as_deref(), c.line, c.cell.as_str())).collect();
-    assert_eq!(found, vec![(0, Some("name"), 2, "ann"), (2, Some("colour"), 2, "red"), (4, Some("size"), 2, "")]);
+    assert_eq!(
+        found,
+        vec![(0, Some("name"), 2, "ann"), (2, Some("colour"), 2, "red"), (4, Some("size"), 3, "XL")],
+        "an empty cell is missing, not text"
+    );
 }
 
 #[test]
@@ -158,4 +162,26 @@ fn columns_and_drop_choose_the_features() {
     assert!(matches!(label.load(&p), Err(Error::InvalidParameter { name: "columns", .. })));
     let nothing = CsvConfig { columns: Some(vec![name("x")]), drop: vec![name("x")], ..Default::default() };
     assert!(matches!(nothing.load(&p), Err(Error::InvalidParameter { name: "columns", .. })));
+}
+
+#[test]
+fn missing_cells_are_listed_or_their_rows_dropped() {
+    let (_d, p) = file("a,b,class\n1,NA,x\n2,3,?\n,5,y\n6,7,x\n8,null,y\n");
+    let labelled = CsvConfig { label: LabelColumn::Last, ..Default::default() };
+    let Err(Error::MissingCells { columns, .. }) = labelled.load(&p) else { panic!("missing cells") };
+    let found: Vec<(usize, Option<&str>, usize, u64)> = columns.iter().map(|c| (c.index, c.name.as_deref(), c.count, c.line)).collect();
+    assert_eq!(found, vec![(0, Some("a"), 1, 4), (1, Some("b"), 2, 2), (2, Some("class"), 1, 3)], "features and the label");
+    let msg = labelled.load(&p).unwrap_err().to_string();
+    assert!(msg.contains("3 column(s) have missing cells: \"a\" (column 0): 1 cell(s), first at line 4;"), "{msg}");
+    let dropping = CsvConfig { missing: MissingCells::DropRows, ..labelled.clone() };
+    let csv = dropping.load(&p).unwrap();
+    assert_eq!((csv.rows.clone(), csv.dropped_rows), (vec![3], 4), "only the fourth data row is complete");
+    assert_eq!(csv.data.features, vec![6.0, 7.0]);
+    assert_eq!(csv.data.labels, Some(vec![0]));
+    // The set of missing values is the caller's: without "NA" it is text.
+    let strict = CsvConfig { missing_values: vec!["?".into()], ..labelled };
+    assert!(matches!(strict.load(&p), Err(Error::TextColumns { .. })));
+    let (_d, all) = file("a\nNA\n?\n");
+    let msg = CsvConfig { missing: MissingCells::DropRows, ..Default::default() }.load(&all).unwrap_err().to_string();
+    assert!(msg.ends_with("expected at least one data row, found none left after dropping 2 rows with missing cells"), "{msg}");
 }

@@ -4,6 +4,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use protolearn::data::csv::MissingCells;
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::ALL;
@@ -43,6 +44,14 @@ struct DataOptions {
     /// CSV: columns not to read (e.g. text columns), comma-separated names or indices.
     #[arg(long, value_delimiter = ',')]
     drop: Vec<String>,
+    /// CSV: what a row with a missing cell does: error (default: every column with missing cells
+    /// is listed) or drop-rows (left out, counted in summary.json; predictions keep file rows).
+    #[arg(long, default_value = "error", value_parser = ["error", "drop-rows"])]
+    missing: String,
+    /// CSV: the cells that mean missing, comma-separated (default: empty, NA, N/A, NaN, null, ?;
+    /// case ignored).
+    #[arg(long, value_delimiter = ',')]
+    missing_values: Option<Vec<String>>,
 }
 
 impl DataOptions {
@@ -52,6 +61,8 @@ impl DataOptions {
             features_key: self.features_key.clone(),
             columns: self.columns.clone(),
             drop: self.drop.clone(),
+            missing_values: self.missing_values.clone(),
+            missing: if self.missing == "drop-rows" { MissingCells::DropRows } else { MissingCells::Error },
             ..Default::default()
         }
     }

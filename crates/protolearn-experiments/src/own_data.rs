@@ -91,6 +91,7 @@ fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<()> {
     };
     let summary = serde_json::json!({
         "data": table.data.name,
+        "dropped_rows": table.dropped_rows,
         "config": fitted.config(),
         "input": fitted.input(),
         "summary": fitted.summary(),
@@ -117,7 +118,7 @@ fn assignments_csv(fitted: &Fitted, table: &Table) -> Result<String> {
     }
     text.push('\n');
     for (i, a) in assignments.iter().enumerate() {
-        write!(text, "{i},{}", a.winner)?;
+        write!(text, "{},{}", table.rows.get(i).copied().unwrap_or(i), a.winner)?;
         if let Some(grid) = &grid {
             let (r, c) = grid.coords(a.winner)?;
             write!(text, ",{r},{c}")?;
@@ -186,12 +187,22 @@ pub fn predict(args: &PredictArgs) -> Result<usize> {
     Ok(table.data.n_samples())
 }
 
-/// A CSV holding text columns: the data crate's error (every such column with its first text
-/// cell) and the option that reads the file without them.
+/// A CSV holding text columns or missing cells: the data crate's error (every such column) and
+/// the option that reads the file anyway.
 fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
-    let protolearn::data::Error::TextColumns { columns, .. } = &err else { return err.into() };
-    let names: Vec<String> = columns.iter().map(|c| c.name.clone().unwrap_or_else(|| c.index.to_string())).collect();
-    anyhow::anyhow!("{err}\nTo read the file without them: --drop {} (or choose the features with --columns)", names.join(","))
+    let named = |name: &Option<String>, index: usize| name.clone().unwrap_or_else(|| index.to_string());
+    let hint = match &err {
+        protolearn::data::Error::TextColumns { columns, .. } => {
+            let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();
+            format!("To read the file without them: --drop {} (or choose the features with --columns)", names.join(","))
+        }
+        protolearn::data::Error::MissingCells { columns, .. } => {
+            let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();
+            format!("To leave those rows out: --missing drop-rows (or those columns: --drop {})", names.join(","))
+        }
+        _ => return err.into(),
+    };
+    anyhow::anyhow!("{err}\n{hint}")
 }
 
 /// The table options of `predict`: a CSV is read with the columns the model was fitted on

@@ -186,3 +186,49 @@ fn text_columns_are_listed_then_dropped_and_predict_reads_the_fitted_columns() {
     assert!(predict.status.success(), "{}", stderr(&predict));
     assert_eq!(std::fs::read_to_string(&predictions).unwrap().lines().count(), 301, "a header and 300 rows");
 }
+
+#[test]
+fn missing_cells_are_listed_then_their_rows_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    // The flowers with a missing cell in rows 3 and 10 (0-based data rows 2 and 9).
+    let flowers = std::fs::read_to_string(flowers()).unwrap();
+    let blank = |line: &str| line.split(',').enumerate().map(|(j, c)| if j == 1 { "NA" } else { c }).collect::<Vec<_>>().join(",");
+    let text: Vec<String> = flowers.lines().enumerate().map(|(i, l)| if i == 3 || i == 10 { blank(l) } else { l.to_owned() }).collect();
+    let data = dir.path().join("gaps.csv");
+    std::fs::write(&data, text.join("\n") + "\n").unwrap();
+    let (data_s, out) = (data.display().to_string(), dir.path().join("out"));
+    let out_s = out.display().to_string();
+    let fit = protolearn(&["fit", "--model", &model("som.toml"), "--data", &data_s, "--labels", "species", "--out", &out_s]);
+    let err = stderr(&fit);
+    assert!(
+        !fit.status.success() && err.contains("1 column(s) have missing cells: \"petal_width\" (column 1): 2 cell(s), first at line 4"),
+        "{err}"
+    );
+    assert!(err.contains("--missing drop-rows") && !out.exists(), "{err}");
+    let fit = protolearn(&[
+        "fit",
+        "--model",
+        &model("som.toml"),
+        "--data",
+        &data_s,
+        "--labels",
+        "species",
+        "--missing",
+        "drop-rows",
+        "--out",
+        &out_s,
+    ]);
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["dropped_rows"], 2);
+    assert_eq!(summary["summary"]["n_samples"], 298);
+    // Assignments name the file's rows: 2 and 9 are missing.
+    let rows: Vec<String> = std::fs::read_to_string(out.join("assignments.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(rows.len(), 298);
+    assert!(!rows.contains(&"2".to_owned()) && !rows.contains(&"9".to_owned()) && rows.contains(&"299".to_owned()));
+}
