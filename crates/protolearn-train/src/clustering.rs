@@ -1,16 +1,21 @@
 //! Clustering a backbone's features, shared by the deep-clustering families (DDCL and its
-//! k-means ablation, DeepCluster, AE + k-means): k-means of the encoded training set and the
-//! scores of a prototype set on a labelled evaluation set.
+//! k-means ablation, DeepCluster, AE + k-means): k-means of the encoded training set, the
+//! scores of a prototype set on a labelled evaluation set, and mini-batch k-means on the one
+//! trainer.
 
 use crate::error::Result;
+use crate::observer::Observer;
 use crate::quality::clustering_scores;
-use crate::trainer::Column;
+use crate::seeds::derived_seeds;
+use crate::trainer::{Batching, Column, PhaseConfig, Trainer};
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::ddcl::{assignment_entropy, soft_assignment};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::kmeans::{KMeans, KMeansConfig};
+use protolearn_layers::minibatch_kmeans::{MiniBatchKMeans, MiniBatchStep};
 use serde::{Deserialize, Serialize};
+use tch::nn;
 use tch::{Kind, Tensor};
 
 /// The k-means of the features (k-means++ seeding and Lloyd iterations; scikit-learn's defaults
@@ -39,6 +44,33 @@ impl FeatureKMeans {
     pub fn fit_codes(&self, z: &Tensor, k: usize, seed: u64) -> Result<KMeans> {
         Ok(KMeansConfig { k, n_init: self.n_init, max_iter: self.max_iter, tol: self.tol, seed }.fit(z)?)
     }
+}
+
+/// Mini-batch k-means of `data.x` `[n, d]` with `k` centroids on the one trainer: `epochs`
+/// passes of shuffled batches of `batch_size` (the last, smaller batch of a pass dropped), the
+/// centroids seeded by k-means++ on the first batch ([`MiniBatchStep`]); seeds derived from
+/// `seed`. Returns the variables (`kmeans.centroids`, `kmeans.counts`) and the layer.
+pub fn fit_minibatch_kmeans(
+    data: &protolearn_data::tensor::Dataset,
+    k: usize,
+    batch_size: usize,
+    epochs: usize,
+    seed: u64,
+    observer: &mut dyn Observer,
+) -> Result<(nn::VarStore, MiniBatchKMeans)> {
+    let [_, d] = <[i64; 2]>::try_from(data.x.size()).map_err(|size| crate::error::Error::InvalidConfig {
+        field: "data".into(),
+        expected: "a matrix [n, d] for mini-batch k-means".into(),
+        found: format!("shape {size:?}"),
+    })?;
+    let [init_seed, batch_seed, _] = derived_seeds(seed);
+    let vs = nn::VarStore::new(data.device());
+    let km = MiniBatchKMeans::new(&(vs.root() / "kmeans"), k as i64, d);
+    let batching = Batching::Shuffled { batch_size };
+    let spe = batching.steps_per_epoch(data.n_samples());
+    let phase = PhaseConfig::new("minibatch-kmeans", epochs * spe, spe);
+    Trainer::new(data, batching, batch_seed)?.apply_rule(&phase, &km, &MiniBatchStep { seed: init_seed }, &vs, &mut [], observer)?;
+    Ok((vs, km))
 }
 
 /// A labelled evaluation set: samples and their classes (host copy).

@@ -445,7 +445,10 @@ fn feedback(raw: &Tensor, p: &Tensor, q: &Tensor) -> Vec<(&'static str, Tensor)>
     let mixture = q.matmul(&p); // ẑ [B, L]
                                 // (1/B) sum_i d V_i / d p_k with q fixed = (2/B) (q_.k p_k - sum_i q_ik ẑ_i).
     let fixed = (q.sum_dim_intlist(0, false, kind).unsqueeze(1) * &p - q.tr().matmul(&mixture)) * (2.0 / b as f64);
-    let winners = q.argmax(-1, false).bincount(None::<Tensor>, k).gt(0).sum(kind);
+    // index_add, not bincount: bincount sizes its output from the data (a device sync per step on a GPU).
+    let nearest = q.argmax(-1, false);
+    let wins = Tensor::zeros([k], (kind, q.device())).index_add(0, &nearest, &Tensor::ones([b], (kind, q.device())));
+    let winners = wins.gt(0.0).sum(kind);
     vec![
         ("concentration", q.amax(-1, false).mean(kind)),
         ("train_entropy", assignment_entropy(&q)),

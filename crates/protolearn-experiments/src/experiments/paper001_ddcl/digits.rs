@@ -12,14 +12,10 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::Data;
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
-use protolearn_layers::minibatch_kmeans::MiniBatchKMeans;
+use protolearn_train::clustering::fit_minibatch_kmeans;
 use protolearn_train::ddcl::{fit_frozen, DdclVariant, FrozenConfig, FrozenLoss};
 use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
-use tch::Tensor;
 
 /// Classes of the digits (and prototypes `k`).
 pub const K: usize = 10;
@@ -105,7 +101,8 @@ pub fn joint(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Re
 
 /// Block 6, streaming: the digits in one pass of non-repeating shuffled minibatches; DDCL with a
 /// minibatch DCL (scored with the running average of its prototypes) against mini-batch k-means
-/// of the pixels (scikit-learn's algorithm, without its re-seeding of small clusters).
+/// of the pixels (scikit-learn's algorithm, without its re-seeding of small clusters); both on
+/// the one trainer, one pass of shuffled batches (the last, smaller batch dropped).
 pub fn streaming(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut Results, kept: &mut Kept) -> Result<()> {
     let data = &digits.data;
     let b = spec.streaming.batch_size.min(data.n_samples());
@@ -116,14 +113,7 @@ pub fn streaming(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mu
         let outcome = task(digits, spec, preset, format!("streaming ddcl seed {seed}")).ddcl(&settings, seed)?;
         keep("streaming", "ddcl", seed, outcome, results, kept);
         let start = std::time::Instant::now();
-        let mut order: Vec<i64> = (0..data.n_samples() as i64).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
-        let stream = data.x.index_select(0, &Tensor::from_slice(&order).to_device(data.x.device()));
-        let batches: Vec<Tensor> = stream.split(b as i64, 0);
-        let mut km = MiniBatchKMeans::seed(&batches[0], K, seed)?;
-        for batch in &batches {
-            km.update(batch)?;
-        }
+        let (_vs, km) = fit_minibatch_kmeans(data, K, b, 1, seed, &mut EpochBar::new(format!("streaming minibatch-kmeans seed {seed}")))?;
         let mut metrics = scores(&labels, &km.predict(&data.x))?;
         metrics.insert("seconds".into(), start.elapsed().as_secs_f64());
         push(results, "streaming/minibatch-kmeans", &metrics);
