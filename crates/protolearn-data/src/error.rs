@@ -169,28 +169,21 @@ pub enum Error {
     Tch(#[from] tch::TchError),
 }
 
-/// `"colour" (column 3, line 2: "red"), ...` for [`Error::TextColumns`].
-fn text_columns(columns: &[crate::csv::TextColumn]) -> String {
-    columns
-        .iter()
-        .map(|c| {
-            let name = c.name.as_ref().map_or_else(|| format!("column {}", c.index), |n| format!("{n:?} (column {})", c.index));
-            format!("{name}, line {}: {:?}", c.line, c.cell)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+/// `"colour" (column 3)`, or `column 3` without a header.
+fn column_name(name: Option<&String>, index: usize) -> String {
+    name.map_or_else(|| format!("column {index}"), |n| format!("{n:?} (column {index})"))
 }
 
-/// `"size" (column 4): 3 cells, first at line 2; ...` for [`Error::MissingCells`].
+/// `"colour" (column 3), line 2: "red"; ...` for [`Error::TextColumns`].
+fn text_columns(columns: &[crate::csv::TextColumn]) -> String {
+    let each = columns.iter().map(|c| format!("{}, line {}: {:?}", column_name(c.name.as_ref(), c.index), c.line, c.cell));
+    each.collect::<Vec<_>>().join("; ")
+}
+
+/// `"size" (column 4): 3 cell(s), first at line 2; ...` for [`Error::MissingCells`].
 fn missing_columns(columns: &[crate::csv::MissingColumn]) -> String {
-    columns
-        .iter()
-        .map(|c| {
-            let name = c.name.as_ref().map_or_else(|| format!("column {}", c.index), |n| format!("{n:?} (column {})", c.index));
-            format!("{name}: {} cell(s), first at line {}", c.count, c.line)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    let each = columns.iter().map(|c| format!("{}: {} cell(s), first at line {}", column_name(c.name.as_ref(), c.index), c.count, c.line));
+    each.collect::<Vec<_>>().join("; ")
 }
 
 impl Error {

@@ -146,6 +146,14 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
     assert!(err.contains("flowers.csv"), "{err}");
 }
 
+/// `protolearn fit` of the 8x8 SOM on `data` with labels `species`, `extra` options, into `out`.
+fn fit_som(data: &str, extra: &[&str], out: &str) -> Output {
+    let model = model("som.toml");
+    let mut args = vec!["fit", "--model", &model, "--data", data, "--labels", "species", "--out", out];
+    args.extend_from_slice(extra);
+    protolearn(&args)
+}
+
 #[test]
 fn text_columns_are_listed_then_dropped_and_predict_reads_the_fitted_columns() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,24 +168,12 @@ fn text_columns_are_listed_then_dropped_and_predict_reads_the_fitted_columns() {
     std::fs::write(&data, text).unwrap();
     let (data_s, out) = (data.display().to_string(), dir.path().join("out"));
     let out_s = out.display().to_string();
-    let fit = protolearn(&["fit", "--model", &model("som.toml"), "--data", &data_s, "--labels", "species", "--out", &out_s]);
+    let fit = fit_som(&data_s, &[], &out_s);
     let err = stderr(&fit);
     assert!(!fit.status.success() && err.contains("2 feature column(s) hold text"), "{err}");
     assert!(err.contains("\"id\" (column 0), line 2: \"f0\"") && err.contains("\"colour\" (column 6), line 2: \"red\""), "{err}");
     assert!(err.contains("--drop id,colour") && !out.exists(), "{err}");
-    let fit = protolearn(&[
-        "fit",
-        "--model",
-        &model("som.toml"),
-        "--data",
-        &data_s,
-        "--labels",
-        "species",
-        "--drop",
-        "id,colour",
-        "--out",
-        &out_s,
-    ]);
+    let fit = fit_som(&data_s, &["--drop", "id,colour"], &out_s);
     assert!(fit.status.success(), "{}", stderr(&fit));
     // predict reads the columns the model was fitted on from the same file.
     let predictions = dir.path().join("p.csv");
@@ -198,26 +194,14 @@ fn missing_cells_are_listed_then_their_rows_dropped() {
     std::fs::write(&data, text.join("\n") + "\n").unwrap();
     let (data_s, out) = (data.display().to_string(), dir.path().join("out"));
     let out_s = out.display().to_string();
-    let fit = protolearn(&["fit", "--model", &model("som.toml"), "--data", &data_s, "--labels", "species", "--out", &out_s]);
+    let fit = fit_som(&data_s, &[], &out_s);
     let err = stderr(&fit);
     assert!(
         !fit.status.success() && err.contains("1 column(s) have missing cells: \"petal_width\" (column 1): 2 cell(s), first at line 4"),
         "{err}"
     );
     assert!(err.contains("--missing drop-rows") && !out.exists(), "{err}");
-    let fit = protolearn(&[
-        "fit",
-        "--model",
-        &model("som.toml"),
-        "--data",
-        &data_s,
-        "--labels",
-        "species",
-        "--missing",
-        "drop-rows",
-        "--out",
-        &out_s,
-    ]);
+    let fit = fit_som(&data_s, &["--missing", "drop-rows"], &out_s);
     assert!(fit.status.success(), "{}", stderr(&fit));
     let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["dropped_rows"], 2);
