@@ -5,6 +5,7 @@
 use crate::distance::{nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::kmeans_plus_plus;
+use crate::missing::{fill_missing, observed_mask, observed_means, observed_sums, squared_euclidean_observed, Components};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -71,6 +72,19 @@ impl KMeansConfig {
     /// # Shapes
     /// `x`: `[n, d]` float, `n >= k`.
     pub fn fit(&self, x: &Tensor) -> Result<KMeans> {
+        self.fit_over(x, Components::All)
+    }
+
+    /// [`KMeansConfig::fit`] comparing samples over `components`. With
+    /// [`Components::Observed`], `NaN` components of `x` are missing: assignments use
+    /// [`crate::missing::squared_euclidean_observed`], each centroid component is the mean of the
+    /// cluster's samples that observe it (a component none observes keeps its value), the
+    /// inertia sums the rescaled observed distances, and k-means++ seeds from the samples with
+    /// their missing components set to the column means.
+    ///
+    /// # Shapes
+    /// `x`: `[n, d]` float, `n >= k`.
+    pub fn fit_over(&self, x: &Tensor, components: Components) -> Result<KMeans> {
         let n = expect_dims(x, 2, "k-means data", "[n, d]")?[0];
         let checks = [("k", self.k, 1), ("n_init", self.n_init, 1), ("max_iter", self.max_iter, 1)];
         if let Some((field, value, _)) = checks.iter().find(|(_, v, min)| v < min) {
@@ -82,15 +96,24 @@ impl KMeansConfig {
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
         }
-        let variance = x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?;
-        let x_sq = squared_norms(x); // [n], once per fit
+        let (seeds_from, variance) = match components {
+            Components::All => (x.shallow_clone(), x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?),
+            Components::Observed => {
+                let filled = fill_missing(x, &observed_means(x));
+                // The per-feature variance over the observed cells (filled cells add 0).
+                let observed = observed_mask(x).sum_dim_intlist(0, false, Kind::Float).clamp_min(1.0);
+                let centred = (&filled - filled.mean_dim(0, true, Kind::Float)).square().sum_dim_intlist(0, false, Kind::Float);
+                (filled, (centred / observed).mean(Kind::Float).f_double_value(&[])?)
+            }
+        };
+        let x_sq = (components == Components::All).then(|| squared_norms(x)); // [n], once per fit
         let shift_tol = self.tol * variance;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<KMeans> = None;
         for _ in 0..self.n_init {
             let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
-            let init = kmeans_plus_plus(x, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
-            let run = self.lloyd(x, &x_sq, init, shift_tol)?;
+            let init = kmeans_plus_plus(&seeds_from, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
+            let run = self.lloyd(x, &seeds_from, x_sq.as_ref(), init, shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -98,22 +121,39 @@ impl KMeansConfig {
         best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
     }
 
-    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`.
-    fn lloyd(&self, x: &Tensor, x_sq: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, over
+    /// `components` of `x`; an empty cluster is re-seeded at the farthest row of `filled` (`x`
+    /// itself, or `x` with column means in its missing cells).
+    /// `x_sq` holds the row norms for [`Components::All`] and is `None` for
+    /// [`Components::Observed`].
+    fn lloyd(&self, x: &Tensor, filled: &Tensor, x_sq: Option<&Tensor>, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
         let k = self.k as i64;
+        let nearest_of = |centroids: &Tensor| match x_sq {
+            Some(x_sq) => nearest_rows(x, x_sq, centroids),
+            None => squared_euclidean_observed(x, centroids).min_dim(1, false),
+        }; // [n], [n]
         // Inertias stay on the device until the end: one host read per iteration (the shift).
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
-            let (nearest, assignments) = nearest_rows(x, x_sq, &centroids); // [n], [n]
+            let (nearest, assignments) = nearest_of(&centroids); // [n], [n]
             history.push(nearest.sum(Kind::Double)); // []
             let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
-            let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
-            let mut updated = sums / counts.clamp_min(1.0).unsqueeze(1); // [k, d]
+            let mut updated = match x_sq {
+                Some(_) => {
+                    let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
+                    sums / counts.clamp_min(1.0).unsqueeze(1) // [k, d]
+                }
+                // Each component: the mean over the cluster's samples that observe it.
+                None => {
+                    let (sums, observed) = observed_sums(x, &assignments, k)?; // [k, d], [k, d]
+                    (sums / observed.clamp_min(1.0)).f_where_self(&observed.gt(0.0), &centroids)?
+                }
+            };
             let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
             let n_empty = empty.size()[0];
             if n_empty > 0 {
                 let farthest = nearest.topk(n_empty, 0, true, true).1; // [e]
-                updated = updated.f_index_copy(0, &empty, &x.f_index_select(0, &farthest)?)?;
+                updated = updated.f_index_copy(0, &empty, &filled.f_index_select(0, &farthest)?)?;
             }
             let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
             centroids = updated;
@@ -121,7 +161,7 @@ impl KMeansConfig {
                 break;
             }
         }
-        let (nearest, assignments) = nearest_rows(x, x_sq, &centroids);
+        let (nearest, assignments) = nearest_of(&centroids);
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
         let mut inertia_history = Vec::<f64>::try_from(Tensor::f_stack(&history, 0)?.to_device(tch::Device::Cpu))?;
         inertia_history.push(inertia);

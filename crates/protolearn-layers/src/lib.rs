@@ -38,6 +38,7 @@ mod layer;
 pub mod loss;
 pub mod lvq;
 pub mod minibatch_kmeans;
+pub mod missing;
 pub mod neural_gas;
 pub mod som;
 

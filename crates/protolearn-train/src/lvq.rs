@@ -36,6 +36,7 @@ use protolearn_layers::lvq::loss::check_labels;
 use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
 use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};
 use protolearn_layers::som::Schedule;
+use protolearn_layers::missing::{fill_missing, observed_means, Components};
 use protolearn_layers::UpdateRule;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -129,13 +130,29 @@ pub struct LvqTrainConfig {
     /// adding the expected cost of [`reject_cost`] to the loss (paper 003, Sec. 7.4).
     #[serde(default)]
     pub reject: Option<RejectCosts>,
+    /// Which input components the head compares (default all): with
+    /// [`Components::Observed`], `NaN` components are missing and left out of every distance,
+    /// and the prototypes start with the column means in the missing cells of their starting
+    /// rows. Needs a head on the inputs (no backbone) and a component-wise dissimilarity.
+    #[serde(default)]
+    pub components: Components,
 }
 
 impl LvqTrainConfig {
     /// Plain gradient training: no eigenvalue regulariser, class-stratified prototypes, the
     /// transfer's own `β`, no reject threshold (set those fields with struct update syntax).
     pub fn new(optimizer: OptimizerConfig, batch_size: usize, epochs: usize, seed: u64) -> Self {
-        LvqTrainConfig { optimizer, batch_size, epochs, eigenvalue_weight: 0.0, seed, init: HeadInit::Stratified, beta: None, reject: None }
+        LvqTrainConfig {
+            optimizer,
+            batch_size,
+            epochs,
+            eigenvalue_weight: 0.0,
+            seed,
+            init: HeadInit::Stratified,
+            beta: None,
+            reject: None,
+            components: Components::All,
+        }
     }
 
     /// Checks the schedule, the costs, and that a `β` schedule goes with a GLVQ head.
@@ -240,7 +257,14 @@ fn starting_rows(
 }
 
 /// Builds a backbone (if any) and a head whose prototypes start as `init` says.
-fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig, init: HeadInit, seed: u64) -> Result<Built> {
+fn build(
+    train: &Dataset,
+    backbone: Option<&AutoencoderConfig>,
+    head: &LvqConfig,
+    init: HeadInit,
+    components: Components,
+    seed: u64,
+) -> Result<Built> {
     let y = train.y.as_ref().ok_or_else(|| Error::InvalidConfig {
         field: "train".into(),
         expected: "a labelled dataset".into(),
@@ -252,7 +276,11 @@ fn build(train: &Dataset, backbone: Option<&AutoencoderConfig>, head: &LvqConfig
     let vs = nn::VarStore::new(train.device());
     let backbone = backbone.map(|c| c.build(&(vs.root() / "backbone"), model_seed)).transpose()?;
     let (z, labels) = starting_rows(train, y, backbone.as_deref(), head, init, head_seed)?;
-    let head = head.build(&(vs.root() / "head"), &z, &labels, head_seed)?;
+    let z = match components {
+        Components::All => z,
+        Components::Observed => fill_missing(&z, &observed_means(&train.x)),
+    };
+    let head = head.build(&(vs.root() / "head"), &z, &labels, head_seed)?.with_components(components)?;
     Ok(Built { vs, backbone, head, batch_seed })
 }
 
@@ -295,7 +323,14 @@ pub fn fit_lvq(
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     config.validate(head)?;
-    let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.init, config.seed)?;
+    if config.components == Components::Observed && backbone.is_some() {
+        return Err(Error::InvalidConfig {
+            field: "components".into(),
+            expected: "all, for a head on a backbone's codes (missing inputs are masked on the inputs only)".into(),
+            found: "observed".into(),
+        });
+    }
+    let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.init, config.components, config.seed)?;
     let threshold = config.reject.map(|_| (vs.root() / "head").zeros("reject_threshold", &[]));
     let mut objective = LvqObjective {
         backbone: backbone.as_deref(),
@@ -374,7 +409,7 @@ pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     let RuleSchedule { batch_size, epochs, seed } = *schedule;
-    let Built { vs, head, batch_seed, .. } = build(train, None, head, HeadInit::Stratified, seed)?;
+    let Built { vs, head, batch_seed, .. } = build(train, None, head, HeadInit::Stratified, Components::All, seed)?;
     let spe = steps_per_epoch(train, batch_size);
     let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size }, batch_seed)?;
     let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, "test_accuracy"));

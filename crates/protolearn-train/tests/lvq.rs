@@ -28,16 +28,7 @@ fn blobs(seed: u64) -> Dataset {
 }
 
 fn train_config() -> LvqTrainConfig {
-    LvqTrainConfig {
-        optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.02 },
-        batch_size: 30,
-        epochs: 15,
-        eigenvalue_weight: 0.0,
-        seed: 1,
-        init: HeadInit::Stratified,
-        beta: None,
-        reject: None,
-    }
+    LvqTrainConfig::new(OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.02 }, 30, 15, 1)
 }
 
 fn accuracy(run: &protolearn_train::lvq::LvqRun) -> f64 {

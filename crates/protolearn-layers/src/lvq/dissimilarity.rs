@@ -5,6 +5,7 @@
 
 use crate::distance::squared_euclidean;
 use crate::error::{expect_dims, Error, Result};
+use crate::missing::{observed_differences, squared_euclidean_observed, Components};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
@@ -111,6 +112,11 @@ fn trace_normalized(omega: &Tensor) -> Tensor {
     omega / norm
 }
 
+/// `sqrt(lambda) = |r| / ||r||` of GRLVQ's relevance vector `r`.
+fn relevance_scale(raw: &Tensor) -> Tensor {
+    raw.abs() / raw.square().sum(Kind::Float).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE))
+}
+
 /// `eye(m, d)`, the starting `Omega` (GMLVQ starts from the Euclidean metric), scaled to trace 1
 /// when normalised.
 fn identity_like(m: i64, d: i64, device: tch::Device) -> Tensor {
@@ -198,11 +204,43 @@ impl Dissimilarity {
     pub fn distances(&self, x: &Tensor, w: &Tensor) -> Result<Tensor> {
         expect_dims(x, 2, "LVQ input", "[n, d]")?;
         expect_dims(w, 2, "LVQ prototypes", "[k, d]")?;
-        Ok(self.distances_unchecked(x, w))
+        Ok(self.distances_unchecked(x, w, Components::All))
     }
 
-    /// [`Dissimilarity::distances`] without the shape checks (for `nn::Module::forward`).
-    pub(crate) fn distances_unchecked(&self, x: &Tensor, w: &Tensor) -> Tensor {
+    /// Whether the dissimilarity compares inputs and prototypes component by component, so that
+    /// it can leave missing input components out ([`Components::Observed`]); a projection head
+    /// maps every input component into each of its own and cannot.
+    pub fn compares_components(&self) -> bool {
+        !matches!(self, Dissimilarity::Projection { .. })
+    }
+
+    /// [`Dissimilarity::distances`] without the shape checks (for `nn::Module::forward`), over
+    /// `components` of `x`: with [`Components::Observed`], the difference `x - w` has its missing
+    /// components zeroed and is rescaled by `sqrt(d / d_i)` before the metric
+    /// ([`crate::missing::observed_differences`]; for the Euclidean and relevance metrics, the
+    /// same in three GEMMs by [`squared_euclidean_observed`]). Projection heads ignore
+    /// `components` (see [`Dissimilarity::compares_components`]).
+    pub(crate) fn distances_unchecked(&self, x: &Tensor, w: &Tensor, components: Components) -> Tensor {
+        if components == Components::Observed {
+            match self {
+                Dissimilarity::SquaredEuclidean => return squared_euclidean_observed(x, w),
+                Dissimilarity::Relevance { raw } => {
+                    let scale = relevance_scale(raw);
+                    return squared_euclidean_observed(&(x * &scale), &(w * &scale));
+                }
+                Dissimilarity::Omega { omega, normalize } => {
+                    let omega = if *normalize { trace_normalized(omega) } else { omega.shallow_clone() }; // [m, d]
+                    let diff = observed_differences(x, w).matmul(&omega.tr()); // [n, k, m]
+                    return diff.square().sum_dim_intlist(-1, false, Kind::Float);
+                }
+                Dissimilarity::LocalOmega { omega, normalize } => {
+                    let omega = if *normalize { trace_normalized(omega) } else { omega.shallow_clone() }; // [k, m, d]
+                    let diff = Tensor::einsum("nkd,kmd->nkm", &[observed_differences(x, w), omega], None::<i64>);
+                    return diff.square().sum_dim_intlist(-1, false, Kind::Float);
+                }
+                Dissimilarity::Projection { .. } => {}
+            }
+        }
         match self {
             Dissimilarity::SquaredEuclidean => squared_euclidean(x, w),
             Dissimilarity::Omega { omega, normalize } => {
@@ -217,7 +255,7 @@ impl Dissimilarity {
                 // [n, k]
             }
             Dissimilarity::Relevance { raw } => {
-                let scale = raw.abs() / raw.square().sum(Kind::Float).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE)); // sqrt(lambda)
+                let scale = relevance_scale(raw);
                 squared_euclidean(&(x * &scale), &(w * &scale))
             }
             Dissimilarity::Projection { .. } => squared_euclidean(&self.project(x), w),

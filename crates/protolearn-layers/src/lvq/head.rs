@@ -5,6 +5,7 @@ use super::dissimilarity::{Dissimilarity, DissimilarityConfig};
 use super::loss::{celvq_loss, check_labels, glvq_loss, rslvq_loss, Transfer};
 use crate::error::{expect_dims, Error, Result};
 use crate::layer::PrototypeLayer;
+use crate::missing::Components;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -121,7 +122,7 @@ impl LvqConfig {
     fn head(&self, path: &nn::Path, dissimilarity: Dissimilarity, start: &Tensor) -> Result<LvqHead> {
         let prototypes = path.var_copy("prototypes", &start.to_kind(Kind::Float));
         let labels = Tensor::arange(self.classes, (Kind::Int64, path.device())).repeat_interleave_self_int(self.per_class, 0, None);
-        Ok(LvqHead { prototypes, labels, classes: self.classes, dissimilarity, loss: self.loss })
+        Ok(LvqHead { prototypes, labels, classes: self.classes, dissimilarity, loss: self.loss, components: Components::All })
     }
 }
 
@@ -135,6 +136,7 @@ pub struct LvqHead {
     /// The learned dissimilarity.
     pub dissimilarity: Dissimilarity,
     loss: LvqLoss,
+    components: Components,
 }
 
 impl LvqHead {
@@ -153,9 +155,31 @@ impl LvqHead {
         self.loss
     }
 
-    /// `d(x_i, w_k)` `[n, k]`.
+    /// The same head comparing inputs over `components`: with [`Components::Observed`], `NaN`
+    /// input components are missing and left out of every distance (training and prediction).
+    /// An error for a projection head, which mixes all components
+    /// ([`Dissimilarity::compares_components`]).
+    pub fn with_components(mut self, components: Components) -> Result<Self> {
+        if components == Components::Observed && !self.dissimilarity.compares_components() {
+            return Err(Error::InvalidConfig {
+                field: "dissimilarity",
+                expected: "a component-wise dissimilarity (squared-euclidean, omega, local-omega, relevance) for inputs with missing components".into(),
+                found: "a projection".into(),
+            });
+        }
+        self.components = components;
+        Ok(self)
+    }
+
+    /// Which input components the distances use.
+    pub fn components(&self) -> Components {
+        self.components
+    }
+
+    /// `d(x_i, w_k)` `[n, k]` (over the head's [`Components`]).
     pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
-        self.dissimilarity.distances(x, &self.prototypes)
+        expect_dims(x, 2, "LVQ input", "[n, d]")?;
+        Ok(self.dissimilarity.distances_unchecked(x, &self.prototypes, self.components))
     }
 
     /// The head's loss on features `x` `[n, d]` with classes `y` `[n]` (labels assumed checked
@@ -193,7 +217,7 @@ impl LvqHead {
 
 impl nn::Module for LvqHead {
     fn forward(&self, x: &Tensor) -> Tensor {
-        self.dissimilarity.distances_unchecked(x, &self.prototypes)
+        self.dissimilarity.distances_unchecked(x, &self.prototypes, self.components)
     }
 }
 

@@ -2,10 +2,10 @@
 //! the squared distances of the inputs to the prototypes.
 
 use super::neighbourhood::Neighbourhood;
-use crate::distance::squared_euclidean;
 use crate::error::{expect_dims, Error, Result};
 use crate::init::PrototypeInit;
 use crate::layer::PrototypeLayer;
+use crate::missing::Components;
 use protolearn_metrics::Grid;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
@@ -121,7 +121,7 @@ impl SomConfig {
         }
         let weight = path.var_copy("weight", &prototypes.to_kind(Kind::Float));
         let grid_distances = grid_distance_tensor(&self.grid, path.device())?;
-        Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood })
+        Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood, components: Components::All })
     }
 }
 
@@ -157,6 +157,7 @@ pub struct SomLayer {
     grid: Grid,
     grid_distances: Tensor,
     neighbourhood: Neighbourhood,
+    components: Components,
 }
 
 impl SomLayer {
@@ -173,6 +174,19 @@ impl SomLayer {
     /// The neighbourhood function.
     pub fn neighbourhood(&self) -> Neighbourhood {
         self.neighbourhood
+    }
+
+    /// Which input components the distances sum over ([`Components::All`] unless set).
+    pub fn components(&self) -> Components {
+        self.components
+    }
+
+    /// The same layer comparing inputs over `components`: with [`Components::Observed`], `NaN`
+    /// input components are missing, in the BMU search, the distances and the batch and online
+    /// updates (the SOM Toolbox's missing-value SOM).
+    pub fn with_components(mut self, components: Components) -> Self {
+        self.components = components;
+        self
     }
 
     /// Grid distances `δ(k, l)` (float), `[K, K]`.
@@ -223,12 +237,13 @@ impl SomLayer {
 }
 
 impl nn::Module for SomLayer {
-    /// Squared distances `||x_i - m_k||^2` (paper 002, Sec. 3.5).
+    /// Squared distances `||x_i - m_k||^2` (paper 002, Sec. 3.5), over the observed components
+    /// only with [`Components::Observed`] ([`crate::missing::squared_euclidean_observed`]).
     ///
     /// # Shapes
     /// `x`: `[n, L]` → `[n, K]`; a `[replicas, n, L]` input broadcasts to `[replicas, n, K]`.
     fn forward(&self, x: &Tensor) -> Tensor {
-        squared_euclidean(x, &self.weight)
+        self.components.squared_euclidean(x, &self.weight)
     }
 }
 
@@ -243,7 +258,7 @@ impl PrototypeLayer for SomLayer {
     fn winners(&self, x: &Tensor) -> Tensor {
         let _guard = tch::no_grad_guard();
         match x.dim() {
-            2 => crate::distance::nearest_index(x, &self.weight),
+            2 if self.components == Components::All => crate::distance::nearest_index(x, &self.weight),
             _ => nn::Module::forward(self, x).argmin(-1, false),
         }
     }

@@ -6,6 +6,7 @@ use super::layer::SomLayer;
 use super::neighbourhood::Schedule;
 use crate::error::Result;
 use crate::layer::UpdateRule;
+use crate::missing::{observed_sums, zero_missing, Components};
 use serde::{Deserialize, Serialize};
 use tch::{Kind, Tensor};
 
@@ -54,20 +55,28 @@ impl UpdateRule<SomLayer> for BatchSom {
     /// with `S_j = sum_{b_i = j} x_i` and `n_j = |{i : b_i = j}|` (one `index_add` each),
     /// `num_k = sum_j K^T(δ(k, j)) S_j` and `den_k = sum_j K^T(δ(k, j)) n_j` are `[K, K]`
     /// products: the `[n, K]` weight matrix and its `[K, n] x [n, L]` GEMM are never formed.
+    ///
+    /// With [`Components::Observed`] (`NaN` components missing), the BMUs come from the observed
+    /// components and every component `l` of `m_k` averages over the samples observing it:
+    /// `n_j` becomes the per-component count `n_jl`, and a component no weighted sample observes
+    /// keeps its old value (the SOM Toolbox's batch rule with missing values).
     fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(step, steps);
         let bmus = layer.bmus(x)?; // [n]
         let units = layer.weight.size()[0];
-        let sums = Tensor::zeros([units, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &bmus, x)?; // [K, L]
-        let counts = Tensor::zeros([units], (x.kind(), x.device())).f_index_add(
-            0,
-            &bmus,
-            &Tensor::ones([1], (x.kind(), x.device())).expand([bmus.size()[0]], false),
-        )?; // [K]
+        let (sums, counts) = match layer.components() {
+            Components::All => {
+                let sums = Tensor::zeros([units, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &bmus, x)?; // [K, L]
+                let ones = Tensor::ones([1], (x.kind(), x.device())).expand([bmus.size()[0]], false);
+                (sums, Tensor::zeros([units], (x.kind(), x.device())).f_index_add(0, &bmus, &ones)?.unsqueeze(-1)) // [K, 1]
+            }
+            // Each component averaged over the samples that observe it: counts per component.
+            Components::Observed => observed_sums(x, &bmus, units)?, // [K, L], [K, L]
+        };
         let h = layer.neighbourhood_weights(&Tensor::arange(units, (Kind::Int64, x.device())), t)?; // [K, K], row j = BMU j
         let num = h.transpose(0, 1).f_matmul(&sums)?; // [K, L]
-        let den = h.transpose(0, 1).f_matmul(&counts.unsqueeze(-1))?; // [K, 1]
+        let den = h.transpose(0, 1).f_matmul(&counts)?; // [K, 1] or [K, L]
         let moved = num / den.clamp_min(MIN_DENOMINATOR); // [K, L]
         let updated = moved.f_where_self(&den.gt(MIN_DENOMINATOR), &layer.weight)?; // [K, L]
         layer.weight.shallow_clone().f_copy_(&updated)?;
@@ -77,7 +86,8 @@ impl UpdateRule<SomLayer> for BatchSom {
 
 impl UpdateRule<SomLayer> for OnlineSom {
     /// One Kohonen update (paper 002, Algorithm 1, Eq. 2) per sample of `x`, in order:
-    /// `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`.
+    /// `m_k += α(i) K^T(δ(b, k)) (x - m_k)` for every unit `k`; with [`Components::Observed`] the
+    /// BMU comes from the observed components and only those components move.
     fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let (t, alpha) = (self.temperature.at(step, steps), self.lr.at(step, steps));
@@ -85,7 +95,11 @@ impl UpdateRule<SomLayer> for OnlineSom {
         for i in 0..x.size()[0] {
             let xi = x.f_narrow(0, i, 1)?; // [1, L]
             let h = layer.neighbourhood_weights(&layer.bmus(&xi)?, t)?; // [1, K]
-            let delta = h.transpose(0, 1) * (&xi - &weight) * alpha; // [K, L]
+            let delta = match layer.components() {
+                Components::All => h.transpose(0, 1) * (&xi - &weight) * alpha, // [K, L]
+                // A missing component of the sample moves no prototype component.
+                Components::Observed => h.transpose(0, 1) * zero_missing(&(&xi - &weight)) * alpha,
+            };
             _ = weight.f_add_(&delta)?; // in place; the returned alias is not needed
         }
         Ok(())
