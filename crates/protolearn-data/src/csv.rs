@@ -1,9 +1,10 @@
 //! Generic CSV loader: numeric feature columns, chosen by name or index, and an optional label
 //! column. Every text column is reported at once, not just the first bad cell.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::categorical::{push_one_hot, sorted_values, Categories, Categorical, CategoryEncoding, Code, UnknownCategory};
 use crate::data::Data;
 use crate::error::{Error, Result};
 
@@ -90,6 +91,10 @@ pub enum MissingCells {
     Error,
     /// Leave such rows out ([`CsvData::rows`] keeps the file's row of every row read).
     DropRows,
+    /// Keep them: a missing feature cell becomes `NaN` (every feature of a missing categorical
+    /// cell), for an estimator that imputes or masks it. A missing label cell is still an error,
+    /// and so is a row with no observed feature.
+    Keep,
 }
 
 /// The cells read as missing by default (compared after trimming, ignoring ASCII case): empty,
@@ -127,6 +132,14 @@ pub struct CsvConfig {
     pub missing_values: Vec<String>,
     /// What rows with a missing feature or label cell do (default [`MissingCells::Error`]).
     pub missing: MissingCells,
+    /// Columns read as categories and one-hot encoded (default: none); they are features even
+    /// when `columns` does not list them.
+    pub categorical: Vec<Categorical>,
+    /// What a value outside a categorical column's fixed categories does (default: an error).
+    pub unknown: UnknownCategory,
+    /// Numbers are written with a decimal comma (`3,5`; default `false`); needs another
+    /// delimiter than `,`.
+    pub decimal_comma: bool,
 }
 
 impl Default for CsvConfig {
@@ -140,6 +153,9 @@ impl Default for CsvConfig {
             drop: Vec::new(),
             missing_values: MISSING_VALUES.iter().map(|&v| v.to_owned()).collect(),
             missing: MissingCells::Error,
+            categorical: Vec::new(),
+            unknown: UnknownCategory::Error,
+            decimal_comma: false,
         }
     }
 }
@@ -157,6 +173,24 @@ pub struct CsvData {
     pub rows: Vec<usize>,
     /// Rows left out for a missing cell ([`MissingCells::DropRows`]).
     pub dropped_rows: usize,
+    /// The header names of the columns read as features, in file order (before one-hot
+    /// encoding; empty without a header): what a model fitted on the file reads from new files.
+    pub columns: Vec<String>,
+    /// The encoding of every categorical column, in file order.
+    pub categorical: Vec<CategoryEncoding>,
+}
+
+/// How one feature column of the file becomes features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Not read.
+    Skip,
+    /// The label column.
+    Label,
+    /// A number.
+    Number,
+    /// The `c`-th of [`CsvConfig::categorical`].
+    Category(usize),
 }
 
 impl CsvConfig {
@@ -166,8 +200,15 @@ impl CsvConfig {
     /// ([`Error::TextColumns`]), with the first such cell of each; a column in `columns` or
     /// `drop` that the file does not have is an error listing the columns it has. Missing cells
     /// ([`CsvConfig::missing_values`]) are not text: they fail as [`Error::MissingCells`] (every
-    /// such column, its count and first line) or drop their rows, as [`CsvConfig::missing`] says.
+    /// such column, its count and first line), drop their rows, or become `NaN`, as
+    /// [`CsvConfig::missing`] says. [`CsvConfig::categorical`] columns become one-hot features
+    /// in their place; a value outside fixed categories is [`Error::UnknownCategory`] or all
+    /// zeros ([`CsvConfig::unknown`]). A header that is one cell holding another common
+    /// delimiter is an error naming it.
     pub fn load(&self, path: &Path) -> Result<CsvData> {
+        if self.decimal_comma && self.delimiter == b',' {
+            return Err(Error::invalid("decimal_comma", "a delimiter other than ',' (e.g. ';')", "the delimiter ','"));
+        }
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(self.has_header)
             .delimiter(self.delimiter)
@@ -183,24 +224,28 @@ impl CsvConfig {
         if self.has_header && header.is_empty() {
             return Err(no_rows(path, 1, "an empty file"));
         }
-        let mut features = Vec::new();
-        let mut label_cells = Vec::new();
-        // Column count, label index and the feature columns: from the header, else the first row.
+        check_delimiter(path, &header, self.delimiter)?;
+        // What every column is: from the header, else the first row.
         let mut layout = if self.has_header { Some(self.layout(path, &header, header.len())?) } else { None };
+        let mut categories: Vec<Categories> = self.categorical.iter().map(|c| Categories::new(c.categories.as_deref())).collect();
+        let (mut numbers, mut codes, mut label_cells) = (Vec::new(), Vec::new(), Vec::new());
         let mut text: Vec<TextColumn> = Vec::new();
         let mut missing: Vec<MissingColumn> = Vec::new();
-        let (mut rows, mut dropped_rows, mut row_values) = (Vec::new(), 0, Vec::new());
+        let (mut rows, mut dropped_rows) = (Vec::new(), 0);
+        let (mut row_numbers, mut row_codes) = (Vec::new(), Vec::new());
         for (row, record) in reader.records().enumerate() {
             let record = record.map_err(|e| csv_error(path, e))?;
             let line = record.position().map_or(0, |p| p.line());
-            let (_, li, keep) = match &layout {
+            let roles = match &layout {
                 Some(l) => l,
                 None => layout.insert(self.layout(path, &header, record.len())?),
             };
-            let (mut label, mut complete) = (None, true);
-            row_values.clear();
+            let (mut label, mut complete, mut observed) = (None, true, false);
+            row_numbers.clear();
+            row_codes.clear();
             for (j, cell) in record.iter().enumerate() {
-                if Some(j) != *li && !keep[j] {
+                let role = roles[j];
+                if role == Role::Skip {
                     continue;
                 }
                 if self.is_missing(cell) {
@@ -209,29 +254,66 @@ impl CsvConfig {
                         Some(m) => m.count += 1,
                         None => missing.push(MissingColumn { index: j, name: header.get(j).cloned(), count: 1, line }),
                     }
-                } else if Some(j) == *li {
-                    label = Some(cell.to_owned());
-                } else {
-                    match cell.parse::<f32>() {
-                        Ok(v) if v.is_finite() => row_values.push(v),
-                        _ if text.iter().any(|t| t.index == j) => {}
-                        _ => text.push(TextColumn { index: j, name: header.get(j).cloned(), line, cell: cell.to_owned() }),
+                    match role {
+                        Role::Number => row_numbers.push(f32::NAN),
+                        Role::Category(_) => row_codes.push(Code::Missing),
+                        Role::Label | Role::Skip => {}
                     }
+                    continue;
+                }
+                observed |= role != Role::Label;
+                match role {
+                    Role::Label => label = Some(cell.to_owned()),
+                    Role::Number => {
+                        let value = self.number(cell);
+                        if value.is_none() && !text.iter().any(|t| t.index == j) {
+                            text.push(TextColumn { index: j, name: header.get(j).cloned(), line, cell: cell.to_owned() });
+                        }
+                        row_numbers.push(value.unwrap_or(f32::NAN));
+                    }
+                    Role::Category(c) => row_codes.push(match categories[c].id(cell) {
+                        Some(id) => Code::Id(id),
+                        None if self.unknown == UnknownCategory::Ignore => Code::Unknown,
+                        None => {
+                            return Err(Error::UnknownCategory {
+                                path: path.to_owned(),
+                                line,
+                                column: column_label(&header, j),
+                                value: cell.to_owned(),
+                                known: categories[c].values().to_vec(),
+                            })
+                        }
+                    }),
+                    Role::Skip => {}
                 }
             }
             if !complete && self.missing == MissingCells::DropRows {
                 dropped_rows += 1;
                 continue;
             }
-            features.extend_from_slice(&row_values);
+            if !observed && self.missing == MissingCells::Keep {
+                return Err(Error::Csv {
+                    path: path.to_owned(),
+                    line,
+                    column: None,
+                    expected: "at least one observed feature cell".into(),
+                    found: "every feature cell missing".into(),
+                });
+            }
+            numbers.extend_from_slice(&row_numbers);
+            codes.extend_from_slice(&row_codes);
             label_cells.extend(label.map(|l| (line, l)));
             rows.push(row);
         }
+        let roles = layout.unwrap_or_default();
+        let li = roles.iter().position(|&r| r == Role::Label);
         if !text.is_empty() {
             text.sort_by_key(|t| t.index);
             return Err(Error::TextColumns { path: path.to_owned(), columns: text });
         }
-        if !missing.is_empty() && self.missing == MissingCells::Error {
+        // Kept missing cells are features' NaN; a missing label is still an error.
+        missing.retain(|m| self.missing == MissingCells::Error || (self.missing == MissingCells::Keep && Some(m.index) == li));
+        if !missing.is_empty() {
             missing.sort_by_key(|m| m.index);
             return Err(Error::MissingCells { path: path.to_owned(), columns: missing });
         }
@@ -246,9 +328,24 @@ impl CsvConfig {
             };
             return Err(no_rows(path, line, &found));
         }
-        let (_, li, keep) = layout.unwrap_or((0, None, Vec::new()));
-        let d = keep.iter().filter(|&&k| k).count();
-        let feature_names = header.iter().zip(&keep).filter(|(_, &k)| k).map(|(h, _)| h.clone()).collect();
+        let encodings: Vec<(Vec<String>, Vec<usize>)> = categories.into_iter().map(Categories::finish).collect();
+        let categorical: Vec<CategoryEncoding> = roles
+            .iter()
+            .enumerate()
+            .filter_map(|(j, r)| match *r {
+                Role::Category(c) => Some(CategoryEncoding { column: column_label(&header, j), categories: encodings[c].0.clone() }),
+                _ => None,
+            })
+            .collect();
+        let features = one_hot_rows(&roles, &numbers, &codes, &encodings, n_rows);
+        let d = features.len() / n_rows;
+        let feature_names = feature_names(&roles, &header, &categorical);
+        let columns = roles
+            .iter()
+            .zip(&header)
+            .filter(|(r, _)| matches!(r, Role::Number | Role::Category(_)))
+            .map(|(_, h)| h.clone())
+            .collect();
         let (labels, classes) = match li {
             None => (None, None),
             Some(_) => {
@@ -257,7 +354,8 @@ impl CsvConfig {
             }
         };
         let name = path.file_stem().map_or_else(|| "csv".to_owned(), |s| s.to_string_lossy().into_owned());
-        Ok(CsvData { data: Data::new(name, features, vec![n_rows, d], labels)?, feature_names, classes, rows, dropped_rows })
+        let data = Data::with_missing(name, features, vec![n_rows, d], labels)?;
+        Ok(CsvData { data, feature_names, classes, rows, dropped_rows, columns, categorical })
     }
 
     /// Whether `cell` is one of [`CsvConfig::missing_values`] (ignoring ASCII case).
@@ -265,9 +363,15 @@ impl CsvConfig {
         self.missing_values.iter().any(|m| m.eq_ignore_ascii_case(cell))
     }
 
-    /// The column count, the label column and which columns are features (`keep[j]`), resolved
-    /// against the header and the column count.
-    fn layout(&self, path: &Path, header: &[String], cols: usize) -> Result<(usize, Option<usize>, Vec<bool>)> {
+    /// The finite number in `cell` (with a decimal comma when configured), else `None`.
+    fn number(&self, cell: &str) -> Option<f32> {
+        let value = if self.decimal_comma { cell.replace(',', ".").parse::<f32>() } else { cell.parse::<f32>() };
+        value.ok().filter(|v| v.is_finite())
+    }
+
+    /// What every column is (label, number, category, not read), resolved against the header
+    /// and the column count.
+    fn layout(&self, path: &Path, header: &[String], cols: usize) -> Result<Vec<Role>> {
         let li = self.label_index(path, header, cols)?;
         let resolve = |refs: &[ColumnRef], option: &str| -> Result<Vec<usize>> {
             refs.iter()
@@ -282,29 +386,37 @@ impl CsvConfig {
                 })
                 .collect()
         };
-        let mut keep = match &self.columns {
-            None => vec![true; cols],
+        let mut roles = match &self.columns {
+            None => vec![Role::Number; cols],
             Some(refs) => {
-                let mut keep = vec![false; cols];
+                let mut roles = vec![Role::Skip; cols];
                 for j in resolve(refs, "in columns")? {
                     if Some(j) == li {
                         return Err(Error::invalid("columns", "feature columns, not the label column", refs_text(refs)));
                     }
-                    keep[j] = true;
+                    roles[j] = Role::Number;
                 }
-                keep
+                roles
             }
         };
         for j in resolve(&self.drop, "in drop")? {
-            keep[j] = false;
+            roles[j] = Role::Skip;
+        }
+        for (c, categorical) in self.categorical.iter().enumerate() {
+            for j in resolve(std::slice::from_ref(&categorical.column), "in categorical")? {
+                if Some(j) == li {
+                    return Err(Error::invalid("categorical", "feature columns, not the label column", &categorical.column));
+                }
+                roles[j] = Role::Category(c);
+            }
         }
         if let Some(l) = li {
-            keep[l] = false;
+            roles[l] = Role::Label;
         }
-        if !keep.contains(&true) {
+        if !roles.iter().any(|r| matches!(r, Role::Number | Role::Category(_))) {
             return Err(Error::invalid("columns", "at least one feature column", format!("none left of {cols} columns")));
         }
-        Ok((cols, li, keep))
+        Ok(roles)
     }
 
     /// Resolves the label column against the header and the column count.
@@ -326,6 +438,72 @@ impl CsvConfig {
         }
         Ok(Some(index))
     }
+}
+
+/// The header name of column `j`, or its index as text without a header.
+fn column_label(header: &[String], j: usize) -> String {
+    header.get(j).cloned().unwrap_or_else(|| j.to_string())
+}
+
+/// A header of one cell that holds another common delimiter: the file was read with the wrong
+/// one, and the error names the one it seems to use.
+fn check_delimiter(path: &Path, header: &[String], delimiter: u8) -> Result<()> {
+    let [only] = header else {
+        return Ok(());
+    };
+    match [b';', b'\t', b'|', b','].into_iter().find(|&d| d != delimiter && only.contains(char::from(d))) {
+        Some(seems) => Err(Error::Csv {
+            path: path.to_owned(),
+            line: 1,
+            column: None,
+            expected: format!("cells separated by {:?}", char::from(delimiter)),
+            found: format!("one column {only:?}: the file looks separated by {:?} (set the delimiter to it)", char::from(seems)),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The feature rows in file column order: numbers as read, categories one-hot.
+fn one_hot_rows(roles: &[Role], numbers: &[f32], codes: &[Code], encodings: &[(Vec<String>, Vec<usize>)], n_rows: usize) -> Vec<f32> {
+    let n_numbers = numbers.len() / n_rows;
+    let n_codes = codes.len() / n_rows;
+    let mut features = Vec::with_capacity(numbers.len() + n_rows * encodings.iter().map(|(c, _)| c.len()).sum::<usize>());
+    for r in 0..n_rows {
+        let (mut a, mut b) = (r * n_numbers, r * n_codes);
+        for role in roles {
+            match *role {
+                Role::Number => {
+                    features.push(numbers[a]);
+                    a += 1;
+                }
+                Role::Category(c) => {
+                    let (categories, position) = &encodings[c];
+                    push_one_hot(&mut features, codes[b], position, categories.len());
+                    b += 1;
+                }
+                Role::Label | Role::Skip => {}
+            }
+        }
+    }
+    features
+}
+
+/// The feature names: header names of numbers, `column=category` of categories (none without a
+/// header).
+fn feature_names(roles: &[Role], header: &[String], categorical: &[CategoryEncoding]) -> Vec<String> {
+    if header.is_empty() {
+        return Vec::new();
+    }
+    let mut encodings = categorical.iter();
+    let mut names = Vec::new();
+    for (role, name) in roles.iter().zip(header) {
+        match role {
+            Role::Number => names.push(name.clone()),
+            Role::Category(_) => names.extend(encodings.next().into_iter().flat_map(CategoryEncoding::feature_names)),
+            Role::Label | Role::Skip => {}
+        }
+    }
+    names
 }
 
 /// `a, b, c` of column references.
@@ -358,14 +536,9 @@ fn encode_labels(path: &Path, cells: &[(u64, String)], encoding: LabelEncoding) 
             Ok((labels, None))
         }
         LabelEncoding::Categorical => {
-            let distinct: BTreeSet<&str> = cells.iter().map(|(_, c)| c.as_str()).collect();
-            let mut classes: Vec<&str> = distinct.into_iter().collect();
-            if classes.iter().all(|c| c.parse::<i64>().is_ok()) {
-                classes.sort_by_key(|c| c.parse::<i64>().unwrap_or_default());
-            }
-            let index: BTreeMap<&str, i64> = classes.iter().zip(0..).map(|(&c, k)| (c, k)).collect();
+            let classes = sorted_values(cells.iter().map(|(_, c)| c.as_str()));
+            let index: BTreeMap<&str, i64> = classes.iter().zip(0..).map(|(c, k)| (c.as_str(), k)).collect();
             let labels = cells.iter().map(|(_, c)| index.get(c.as_str()).copied().unwrap_or_default()).collect();
-            let classes = classes.into_iter().map(str::to_owned).collect();
             Ok((labels, Some(classes)))
         }
     }

@@ -7,9 +7,10 @@ use crate::error::{Error, Result};
 /// `shape[0]` is the number of samples; the remaining dimensions describe one sample
 /// (`[n, d]` for vectors, `[n, 1, 28, 28]` for MNIST images). Labels are class indices
 /// `0..C`. Build it with [`Data::new`], which checks these invariants; the fields are public
-/// for reading, and code that mutates them must keep the invariants. One exception:
+/// for reading, and code that mutates them must keep the invariants. Missing values are `NaN`:
+/// [`Data::with_missing`] accepts them (a CSV read with missing cells kept), and
 /// [`Sequences::to_data`](crate::Sequences::to_data) marks the padding of unequal-length series
-/// with `NaN` (shape `[n, max_len, dims]`), which [`Data::new`] would reject.
+/// with them (shape `[n, max_len, dims]`); [`Data::new`] rejects them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Data {
     /// Human-readable name (`"moons"`, `"mnist-train"`, a CSV file stem).
@@ -26,6 +27,22 @@ impl Data {
     /// Checks and wraps the buffers: `shape` non-empty, `features.len() == prod(shape)`,
     /// every feature finite, `labels.len() == shape[0]` and every label `>= 0`.
     pub fn new(name: impl Into<String>, features: Vec<f32>, shape: Vec<usize>, labels: Option<Vec<i64>>) -> Result<Self> {
+        Self::checked(name.into(), features, shape, labels, false)
+    }
+
+    /// [`Data::new`] for features with missing values: `NaN` is allowed (a missing cell), any
+    /// other non-finite value is still an error.
+    pub fn with_missing(name: impl Into<String>, features: Vec<f32>, shape: Vec<usize>, labels: Option<Vec<i64>>) -> Result<Self> {
+        Self::checked(name.into(), features, shape, labels, true)
+    }
+
+    /// How many feature values are missing (`NaN`).
+    pub fn missing_values(&self) -> usize {
+        self.features.iter().filter(|v| v.is_nan()).count()
+    }
+
+    /// The checks of [`Data::new`], allowing `NaN` when `missing`.
+    fn checked(name: String, features: Vec<f32>, shape: Vec<usize>, labels: Option<Vec<i64>>, missing: bool) -> Result<Self> {
         let Some(&n) = shape.first() else {
             return Err(Error::Shape { expected: "[n, ...] with at least one dimension".into(), got: "[]".into() });
         };
@@ -36,8 +53,9 @@ impl Data {
                 got: format!("{} values", features.len()),
             });
         }
-        if let Some(i) = features.iter().position(|v| !v.is_finite()) {
-            return Err(Error::invalid("features", "finite values", format!("{} at index {i}", features[i])));
+        if let Some(i) = features.iter().position(|v| !(v.is_finite() || missing && v.is_nan())) {
+            let expected = if missing { "finite values or NaN (missing)" } else { "finite values" };
+            return Err(Error::invalid("features", expected, format!("{} at index {i}", features[i])));
         }
         if let Some(labels) = &labels {
             if labels.len() != n {
@@ -47,7 +65,7 @@ impl Data {
                 return Err(Error::invalid("labels", "class indices >= 0", format!("{} at index {i}", labels[i])));
             }
         }
-        Ok(Data { name: name.into(), features, shape, labels })
+        Ok(Data { name, features, shape, labels })
     }
 
     /// Number of samples, `shape[0]`.

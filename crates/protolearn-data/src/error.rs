@@ -63,6 +63,21 @@ pub enum Error {
         /// The columns, in file order.
         columns: Vec<crate::csv::MissingColumn>,
     },
+    /// A cell of a categorical column whose value is not among the column's fixed categories
+    /// (those a model was fitted with).
+    #[error("{}: line {line}, column {column:?}: unknown category {value:?} (known: {}); encode unknown values as all zeros to read it anyway", path.display(), known.join(", "))]
+    UnknownCategory {
+        /// The CSV file.
+        path: PathBuf,
+        /// 1-based line.
+        line: u64,
+        /// The column's header name (or index).
+        column: String,
+        /// The cell.
+        value: String,
+        /// The known categories.
+        known: Vec<String>,
+    },
     /// A line of a `.ts` time-series file (sktime/aeon format) that cannot be used: a header
     /// line, a value, a class label, or a case whose lengths or dimension count disagree with
     /// the header or the other cases.

@@ -35,6 +35,7 @@
 //! scikit-learn's 8x8 digits (1,797 images, 10 classes), which `cargo xtask setup` extracts into
 //! `data/digits/`, are loaded with [`load_digits`] (`[1797, 64]`, pixels scaled to `[0, 1]`).
 
+pub mod categorical;
 pub mod checksum;
 pub mod csv;
 mod data;

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use crate::categorical::{Categorical, CategoryEncoding, UnknownCategory};
 use crate::csv::{ColumnRef, CsvConfig, LabelColumn, LabelEncoding, MissingCells, MISSING_VALUES};
 use crate::data::Data;
 use crate::error::{Error, Result};
@@ -44,6 +45,13 @@ pub struct TableOptions {
     pub missing_values: Option<Vec<String>>,
     /// CSV only: what rows with a missing cell do (default: an error listing the columns).
     pub missing: MissingCells,
+    /// CSV only: columns read as categories and one-hot encoded, with their categories when
+    /// fixed (a fitted model's), else learned from the file.
+    pub categorical: Vec<Categorical>,
+    /// CSV only: what a value outside fixed categories does (default: an error).
+    pub unknown: UnknownCategory,
+    /// CSV only: numbers have a decimal comma (`3,5`); needs a delimiter other than `,`.
+    pub decimal_comma: bool,
 }
 
 /// A table read by [`load_table`]: features `[n, d]`, optional labels, and names.
@@ -61,6 +69,11 @@ pub struct Table {
     pub rows: Vec<usize>,
     /// CSV rows left out for a missing cell ([`MissingCells::DropRows`]).
     pub dropped_rows: usize,
+    /// The CSV columns read as features, by header name in file order (before one-hot
+    /// encoding); empty for the other formats and for CSV without a header.
+    pub columns: Vec<String>,
+    /// The encoding of every categorical CSV column.
+    pub categorical: Vec<CategoryEncoding>,
 }
 
 /// The file formats [`load_table`] dispatches to.
@@ -139,13 +152,25 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
             format!("{:?} for {}", char::from(d), path.display()),
         ));
     }
-    let csv_only =
-        options.columns.is_some() || !options.drop.is_empty() || options.missing_values.is_some() || options.missing != MissingCells::Error;
+    let csv_only = options.columns.is_some()
+        || !options.drop.is_empty()
+        || options.missing_values.is_some()
+        || options.missing != MissingCells::Error
+        || !options.categorical.is_empty()
+        || options.decimal_comma;
     if csv_only && !matches!(format, Format::Csv { .. }) {
         return Err(Error::invalid(
-            "columns / drop / missing",
+            "columns / drop / missing / categorical / decimal_comma",
             "none unless the file is CSV (.csv, .tsv, .txt)",
-            format!("{:?} / {:?} / {:?} for {}", options.columns, options.drop, options.missing, path.display()),
+            format!(
+                "{:?} / {:?} / {:?} / {:?} / {} for {}",
+                options.columns,
+                options.drop,
+                options.missing,
+                options.categorical,
+                options.decimal_comma,
+                path.display()
+            ),
         ));
     }
     if let (Some(labels), Format::Ts) = (&options.labels, format) {
@@ -166,9 +191,12 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
                 drop: options.drop.iter().map(|t| ColumnRef::parse(t)).collect(),
                 missing_values: options.missing_values.clone().unwrap_or_else(|| MISSING_VALUES.iter().map(|&v| v.to_owned()).collect()),
                 missing: options.missing,
+                categorical: options.categorical.clone(),
+                unknown: options.unknown,
+                decimal_comma: options.decimal_comma,
             };
             let csv = cfg.load(path)?;
-            (csv.data, csv.feature_names, csv.classes, Some((csv.rows, csv.dropped_rows)))
+            (csv.data, csv.feature_names, csv.classes, Some((csv.rows, csv.dropped_rows, csv.columns, csv.categorical)))
         }
         Format::Npy => (with_label_file(load_npy(path)?, path, options.labels.as_deref())?, Vec::new(), None, None),
         Format::Npz => {
@@ -193,8 +221,8 @@ pub fn load_table(path: &Path, options: &TableOptions) -> Result<Table> {
     let data = data.flattened();
     let d = data.n_features();
     let feature_names = if feature_names.len() == d { feature_names } else { (0..d).map(|j| format!("x{j}")).collect() };
-    let (rows, dropped_rows) = kept.unwrap_or_else(|| ((0..data.n_samples()).collect(), 0));
-    Ok(Table { data, feature_names, classes, rows, dropped_rows })
+    let (rows, dropped_rows, columns, categorical) = kept.unwrap_or_else(|| ((0..data.n_samples()).collect(), 0, Vec::new(), Vec::new()));
+    Ok(Table { data, feature_names, classes, rows, dropped_rows, columns, categorical })
 }
 
 /// The CSV label column: an index when the text parses as an integer, else a header name.

@@ -185,3 +185,62 @@ fn missing_cells_are_listed_or_their_rows_dropped() {
     let msg = CsvConfig { missing: MissingCells::DropRows, ..Default::default() }.load(&all).unwrap_err().to_string();
     assert!(msg.ends_with("expected at least one data row, found none left after dropping 2 rows with missing cells"), "{msg}");
 }
+
+#[test]
+fn kept_missing_cells_are_nan_but_labels_and_empty_rows_are_errors() {
+    let (_d, p) = file("a,b,class\n1,NA,x\n2,3,y\n,5,y\n");
+    let keep = CsvConfig { label: LabelColumn::Last, missing: MissingCells::Keep, ..Default::default() };
+    let csv = keep.load(&p).unwrap();
+    assert_eq!(csv.data.missing_values(), 2);
+    assert!(csv.data.features[1].is_nan() && csv.data.features[4].is_nan());
+    assert_eq!((csv.data.features[0], csv.data.features[5]), (1.0, 5.0));
+    let (_d, unlabelled) = file("a,b,class\n1,2,?\n");
+    let Err(Error::MissingCells { columns, .. }) = keep.load(&unlabelled) else { panic!("a missing label is an error") };
+    assert_eq!(columns.iter().map(|c| c.index).collect::<Vec<_>>(), vec![2]);
+    let (_d, empty_row) = file("a,b\n1,2\nNA,?\n");
+    let msg = CsvConfig { missing: MissingCells::Keep, ..Default::default() }.load(&empty_row).unwrap_err().to_string();
+    assert!(msg.contains("line 3") && msg.contains("expected at least one observed feature cell"), "{msg}");
+}
+
+#[test]
+fn categorical_columns_are_one_hot_in_place_with_fixed_or_learned_categories() {
+    use protolearn_data::categorical::{Categorical, CategoryEncoding, UnknownCategory};
+    let (_d, p) = file("size,colour,w,class\n1,red,0.5,a\n2,blue,NA,b\n3,NA,1.5,a\n");
+    let cfg = CsvConfig {
+        label: LabelColumn::Last,
+        categorical: vec![Categorical::learned(ColumnRef::Name("colour".into()))],
+        missing: MissingCells::Keep,
+        ..Default::default()
+    };
+    let csv = cfg.load(&p).unwrap();
+    assert_eq!(csv.feature_names, vec!["size", "colour=blue", "colour=red", "w"]);
+    assert_eq!(csv.columns, vec!["size", "colour", "w"]);
+    assert_eq!(csv.categorical, vec![CategoryEncoding { column: "colour".into(), categories: vec!["blue".into(), "red".into()] }]);
+    let row = |i: usize| csv.data.row(i).unwrap().to_vec();
+    assert_eq!(row(0), vec![1.0, 0.0, 1.0, 0.5]);
+    assert_eq!((row(1)[1], row(1)[2]), (1.0, 0.0));
+    assert!(row(1)[3].is_nan() && row(2)[1].is_nan() && row(2)[2].is_nan(), "a missing category is missing in every code");
+    // Fixed categories (a fitted model's): order kept, unknown values an error or all zeros.
+    let (_d, new) = file("size,colour,w\n4,green,1\n5,red,2\n");
+    let fixed = vec![Categorical { column: ColumnRef::Name("colour".into()), categories: Some(vec!["red".into(), "blue".into()]) }];
+    let strict = CsvConfig { categorical: fixed.clone(), ..Default::default() };
+    let msg = strict.load(&new).unwrap_err().to_string();
+    assert!(msg.contains("line 2, column \"colour\": unknown category \"green\" (known: red, blue)"), "{msg}");
+    let ignoring = CsvConfig { categorical: fixed, unknown: UnknownCategory::Ignore, ..Default::default() }.load(&new).unwrap();
+    assert_eq!(ignoring.data.features, vec![4.0, 0.0, 0.0, 1.0, 5.0, 1.0, 0.0, 2.0]);
+    let label = CsvConfig { label: LabelColumn::Last, categorical: vec![Categorical::learned(ColumnRef::Name("class".into()))], ..Default::default() };
+    assert!(label.load(&p).unwrap_err().to_string().contains("not the label column"));
+}
+
+#[test]
+fn a_wrong_delimiter_is_named_and_decimal_commas_are_read_on_request() {
+    let (_d, p) = file("a;b;class\n1,5;2;x\n3;4,25;y\n");
+    let msg = CsvConfig::default().load(&p).unwrap_err().to_string();
+    assert!(msg.contains("line 1") && msg.contains("the file looks separated by ';'"), "{msg}");
+    let semicolon = CsvConfig { delimiter: b';', label: LabelColumn::Last, ..Default::default() };
+    assert!(matches!(semicolon.load(&p), Err(Error::TextColumns { .. })), "1,5 is text without decimal_comma");
+    let csv = CsvConfig { decimal_comma: true, ..semicolon }.load(&p).unwrap();
+    assert_eq!(csv.data.features, vec![1.5, 2.0, 3.0, 4.25]);
+    let msg = CsvConfig { decimal_comma: true, ..Default::default() }.load(&p).unwrap_err().to_string();
+    assert!(msg.contains("decimal_comma") && msg.contains("other than ','"), "{msg}");
+}
