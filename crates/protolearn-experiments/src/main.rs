@@ -4,7 +4,10 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use protolearn::data::csv::MissingCells;
+use protolearn::data::categorical::{Categorical, UnknownCategory};
+use protolearn::data::csv::{ColumnRef, MissingCells};
+use protolearn::data::TableOptions;
+use protolearn::MissingValues;
 use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::ALL;
@@ -44,26 +47,62 @@ struct DataOptions {
     /// CSV: columns not to read (e.g. text columns), comma-separated names or indices.
     #[arg(long, value_delimiter = ',')]
     drop: Vec<String>,
-    /// CSV: what a row with a missing cell does: error (default: every column with missing cells
-    /// is listed) or drop-rows (left out, counted in summary.json; predictions keep file rows).
-    #[arg(long, default_value = "error", value_parser = ["error", "drop-rows"])]
-    missing: String,
+    /// What a missing cell does: error (every column with missing cells is listed), drop-rows
+    /// (left out, counted in summary.json; predictions keep file rows), impute-mean (the
+    /// training means, stored in the model) or mask (left out of the distances: som, kmeans,
+    /// lvq). Default: the model config's `missing` (`fit`) or the model's (`predict`), else error.
+    #[arg(long, value_parser = ["error", "drop-rows", "impute-mean", "mask"])]
+    missing: Option<String>,
     /// CSV: the cells that mean missing, comma-separated (default: empty, NA, N/A, NaN, null, ?;
     /// case ignored).
     #[arg(long, value_delimiter = ',')]
     missing_values: Option<Vec<String>>,
+    /// CSV: columns to one-hot encode, comma-separated names or indices (one feature per
+    /// category, `column=category`; the categories are stored in the model).
+    #[arg(long, value_delimiter = ',')]
+    categorical: Vec<String>,
+    /// `predict`: what a category the model has not seen does: error (default) or ignore (an
+    /// all-zero code).
+    #[arg(long, default_value = "error", value_parser = ["error", "ignore"])]
+    unknown: String,
+    /// CSV: the field separator, one character (default: `,`, a tab for .tsv).
+    #[arg(long)]
+    delimiter: Option<char>,
+    /// CSV: numbers are written with a decimal comma (3,5); needs --delimiter other than `,`.
+    #[arg(long)]
+    decimal_comma: bool,
 }
 
 impl DataOptions {
-    fn table(&self) -> protolearn::data::TableOptions {
-        protolearn::data::TableOptions {
+    fn table(&self) -> Result<TableOptions> {
+        let delimiter = self
+            .delimiter
+            .map(|d| u8::try_from(d).ok().filter(u8::is_ascii).with_context(|| format!("--delimiter {d:?}: expected one ASCII character")))
+            .transpose()?;
+        Ok(TableOptions {
             labels: self.labels.clone(),
             features_key: self.features_key.clone(),
             columns: self.columns.clone(),
             drop: self.drop.clone(),
             missing_values: self.missing_values.clone(),
-            missing: if self.missing == "drop-rows" { MissingCells::DropRows } else { MissingCells::Error },
-            ..Default::default()
+            missing: match self.missing.as_deref() {
+                Some("drop-rows") => MissingCells::DropRows,
+                Some("impute-mean" | "mask") => MissingCells::Keep,
+                _ => MissingCells::Error,
+            },
+            categorical: self.categorical.iter().map(|c| Categorical::learned(ColumnRef::parse(c))).collect(),
+            unknown: if self.unknown == "ignore" { UnknownCategory::Ignore } else { UnknownCategory::Error },
+            delimiter,
+            decimal_comma: self.decimal_comma,
+        })
+    }
+
+    /// The model's treatment of missing values asked for on the command line, if any.
+    fn missing_values(&self) -> Option<MissingValues> {
+        match self.missing.as_deref() {
+            Some("impute-mean") => Some(MissingValues::ImputeMean),
+            Some("mask") => Some(MissingValues::Mask),
+            _ => None,
         }
     }
 }
@@ -317,11 +356,19 @@ fn main() -> ExitCode {
             .map(own_data::parse_image_shape)
             .transpose()
             .and_then(|image_shape| {
-                let args =
-                    own_data::FitArgs { model, data: data.data.clone(), table: data.table(), image_shape, device, seed, out: out.clone() };
+                let args = own_data::FitArgs {
+                    model,
+                    data: data.data.clone(),
+                    table: data.table()?,
+                    missing: data.missing_values(),
+                    image_shape,
+                    device,
+                    seed,
+                    out: out.clone(),
+                };
                 own_data::fit(&args)
             })
-            .map(|fitted| {
+            .map(|(fitted, figures)| {
                 let s = fitted.summary();
                 println!(
                     "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}{}; results in {}",
@@ -334,10 +381,15 @@ fn main() -> ExitCode {
                     s.training.accuracy.map(|a| format!(", accuracy {a:.4}")).unwrap_or_default(),
                     out.display()
                 );
+                if let Some(first) = figures.first() {
+                    println!("fit: {} figures in {}", figures.len(), first.parent().unwrap_or(&out).display());
+                }
             }),
         Command::Predict { model, data, out } => {
-            let args = own_data::PredictArgs { model, data: data.data.clone(), table: data.table(), out: out.clone() };
-            own_data::predict(&args).map(|n| println!("predict: {n} samples assigned; {}", out.display()))
+            data.table().and_then(|table| {
+                let args = own_data::PredictArgs { model, data: data.data.clone(), table, out: out.clone() };
+                own_data::predict(&args).map(|report| print!("{}", report.text(&out)))
+            })
         }
         Command::Inspect { model } => own_data::inspect(&model).map(|text| print!("{text}")),
         Command::Doctor => {

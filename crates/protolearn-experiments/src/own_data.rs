@@ -6,7 +6,10 @@ use crate::progress::EpochBar;
 use anyhow::{bail, Context, Result};
 use protolearn::data::{load_table, Table, TableOptions};
 use protolearn::history::{history_csv, write_atomically};
-use protolearn::{Estimator, EstimatorConfig, Fitted};
+use protolearn::data::categorical::Categorical;
+use protolearn::data::csv::{ColumnRef, MissingCells};
+use protolearn::{Estimator, EstimatorConfig, Fitted, MissingValues};
+use std::collections::BTreeMap;
 use protolearn_train::DeviceChoice;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,8 +36,10 @@ pub struct FitArgs {
     pub model: PathBuf,
     /// The data file (CSV, TSV, `.npy`, `.npz`, IDX).
     pub data: PathBuf,
-    /// How to read it (label column, NPZ keys).
+    /// How to read it (label column, NPZ keys, columns, categories, missing cells).
     pub table: TableOptions,
+    /// Overrides the config's treatment of missing values.
+    pub missing: Option<MissingValues>,
     /// The shape of one sample when the rows are images (`[H, W]` or `[C, H, W]`): prototypes
     /// are then drawn as images, and a convolutional backbone can read them.
     pub image_shape: Option<Vec<usize>>,
@@ -46,27 +51,34 @@ pub struct FitArgs {
     pub out: PathBuf,
 }
 
-/// Trains the model of `args.model` on `args.data` and writes the results under `args.out`.
-/// The output folder is checked before training, so an unwritable folder fails in a second, not
-/// after the training; every file is written whole or not at all.
-pub fn fit(args: &FitArgs) -> Result<Fitted> {
+/// Trains the model of `args.model` on `args.data` and writes the results under `args.out`;
+/// returns the model and the figure files. The output folder is checked before training, so an
+/// unwritable folder fails in a second, not after the training; every file is written whole or
+/// not at all. A config that imputes or masks missing values reads missing cells as such.
+pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     let mut config = EstimatorConfig::load(&args.model)?;
     config.device = args.device.unwrap_or(config.device);
     config.seed = args.seed.unwrap_or(config.seed);
-    let mut table = load_table(&args.data, &args.table).map_err(with_drop_hint)?;
+    config.missing = args.missing.unwrap_or(config.missing);
+    let mut options = args.table.clone();
+    if options.missing == MissingCells::Error && config.missing != MissingValues::Reject {
+        options.missing = MissingCells::Keep;
+    }
+    let mut table = load_table(&args.data, &options).map_err(with_drop_hint)?;
     if let Some(shape) = &args.image_shape {
         table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
     }
     check_writable(&args.out)?;
     let estimator = Estimator::new(config)?;
     let mut bar = EpochBar::new("fit");
-    let fitted = estimator.fit_named(&table.data, &table.feature_names, table.classes.as_deref(), &mut bar)?;
-    write_results(&fitted, &table, &args.out)?;
-    Ok(fitted)
+    let fitted = estimator.fit_table_observed(&table, &mut bar)?;
+    let figures = write_results(&fitted, &table, &args.out)?;
+    Ok((fitted, figures))
 }
 
-/// Writes the model, history, assignments, summary and figures of `fitted` on `table`.
-fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<()> {
+/// Writes the model, history, assignments, summary and figures of `fitted` on `table`; returns
+/// the figure files.
+fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<Vec<PathBuf>> {
     fitted.save(&out.join(MODEL_FILE))?;
     write_atomically(&out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
     write_atomically(&out.join(ASSIGNMENTS_FILE), assignments_csv(fitted, table)?.as_bytes())?;
@@ -100,7 +112,7 @@ fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<()> {
         "figures": figures.iter().map(|f| f.png.display().to_string()).collect::<Vec<_>>(),
     });
     write_atomically(&out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    Ok(())
+    Ok(figures.into_iter().map(|f| f.png).collect())
 }
 
 /// `row,winner[,unit_row,unit_col],distance[,label]` for every sample of `table`.
@@ -125,11 +137,17 @@ fn assignments_csv(fitted: &Fitted, table: &Table) -> Result<String> {
         }
         write!(text, ",{}", a.distance)?;
         if let Some(label) = labels.and_then(|l| l.get(i)) {
-            write!(text, ",{}", csv_cell(&fitted.input().class_name(*label)))?;
+            write!(text, ",{}", csv_cell(&table_class(table, *label)))?;
         }
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The name of class `label` of `table` (its text, else the number): a file read for `predict`
+/// numbers its own classes.
+fn table_class(table: &Table, label: i64) -> String {
+    table.classes.as_ref().and_then(|c| usize::try_from(label).ok().and_then(|l| c.get(l))).cloned().unwrap_or_else(|| label.to_string())
 }
 
 /// A CSV cell, quoted when it holds a comma, a quote or a line break.
@@ -163,20 +181,63 @@ pub struct PredictArgs {
     pub out: PathBuf,
 }
 
+/// What `predict` found: the sample count and, when the file has labels and the model predicts
+/// classes, the accuracy and per-class counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PredictReport {
+    /// Samples assigned.
+    pub n_samples: usize,
+    /// Rows left out for a missing cell (`--missing drop-rows`).
+    pub dropped_rows: usize,
+    /// Per true class: its name, its samples and how many were predicted as it (sorted by name).
+    pub per_class: Vec<(String, usize, usize)>,
+}
+
+impl PredictReport {
+    /// The fraction of labelled samples whose predicted class is their class; `None` without labels.
+    pub fn accuracy(&self) -> Option<f64> {
+        let (n, correct) = self.per_class.iter().fold((0, 0), |(n, c), (_, k, r)| (n + k, c + r));
+        (n > 0).then(|| correct as f64 / n as f64)
+    }
+
+    /// The lines `protolearn predict` prints.
+    pub fn text(&self, out: &Path) -> String {
+        let mut text = format!("predict: {} samples assigned", self.n_samples);
+        if self.dropped_rows > 0 {
+            let _ = write!(text, " ({} rows with missing cells left out)", self.dropped_rows);
+        }
+        let _ = writeln!(text, "; {}", out.display());
+        if let Some(accuracy) = self.accuracy() {
+            let _ = writeln!(text, "accuracy {accuracy:.4}");
+            for (class, n, correct) in &self.per_class {
+                let _ = writeln!(text, "  {class}: {correct} of {n} correct");
+            }
+        }
+        text
+    }
+}
+
 /// Assigns every sample of `args.data` to its winner with a saved model and writes the CSV
-/// (with the predicted class when the model was fitted on labels).
-pub fn predict(args: &PredictArgs) -> Result<usize> {
+/// (with the predicted class when the model was fitted on labels); with labels in the file, the
+/// report has the accuracy and per-class counts (classes matched by name).
+pub fn predict(args: &PredictArgs) -> Result<PredictReport> {
     let fitted = Fitted::load(&args.model)?;
     let table = load_table(&args.data, &fitted_columns(&fitted, &args.data, &args.table)).map_err(with_drop_hint)?;
     let on_data = || format!("{} with the model {}", args.data.display(), args.model.display());
     let mut text = assignments_csv(&fitted, &table).with_context(on_data)?;
+    let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     if fitted.input().labelled {
         let predicted = fitted.predict_labels(&table.data).with_context(on_data)?;
         let mut lines = text.lines();
         let mut with_class = format!("{},predicted_label\n", lines.next().unwrap_or_default());
-        for (line, class) in lines.zip(&predicted) {
-            let class = class.map(|c| csv_cell(&fitted.input().class_name(c))).unwrap_or_default();
-            writeln!(with_class, "{line},{class}")?;
+        for (i, (line, class)) in lines.zip(&predicted).enumerate() {
+            let name = class.map(|c| fitted.input().class_name(c));
+            writeln!(with_class, "{line},{}", name.as_deref().map(csv_cell).unwrap_or_default())?;
+            if let Some(truth) = table.data.labels.as_ref().and_then(|l| l.get(i)) {
+                let entry = per_class.entry(table_class(&table, *truth)).or_default();
+                entry.0 += 1;
+                entry.1 += usize::from(name.as_deref() == Some(table_class(&table, *truth).as_str()));
+            }
         }
         text = with_class;
     }
@@ -184,7 +245,11 @@ pub fn predict(args: &PredictArgs) -> Result<usize> {
         std::fs::create_dir_all(parent).with_context(|| format!("output folder {}: cannot be created", parent.display()))?;
     }
     write_atomically(&args.out, text.as_bytes())?;
-    Ok(table.data.n_samples())
+    Ok(PredictReport {
+        n_samples: table.data.n_samples(),
+        dropped_rows: table.dropped_rows,
+        per_class: per_class.into_iter().map(|(class, (n, correct))| (class, n, correct)).collect(),
+    })
 }
 
 /// A CSV holding text columns or missing cells: the data crate's error (every such column) and
@@ -194,28 +259,53 @@ fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
     let hint = match &err {
         protolearn::data::Error::TextColumns { columns, .. } => {
             let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();
-            format!("To read the file without them: --drop {} (or choose the features with --columns)", names.join(","))
+            let numbers_with_commas = columns.iter().all(|c| c.cell.replace(',', ".").parse::<f64>().is_ok());
+            let comma = if numbers_with_commas { " The cells look like numbers with a decimal comma: --decimal-comma (with --delimiter ';')." } else { "" };
+            format!(
+                "To read the file without them: --drop {0} (or choose the features with --columns); to one-hot encode them: --categorical {0}.{comma}",
+                names.join(",")
+            )
         }
         protolearn::data::Error::MissingCells { columns, .. } => {
             let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();
-            format!("To leave those rows out: --missing drop-rows (or those columns: --drop {})", names.join(","))
+            format!(
+                "To leave those rows out: --missing drop-rows; to fill them with the training means: --missing impute-mean; \
+                 to leave them out of the distances (som, kmeans, lvq): --missing mask; or those columns: --drop {}",
+                names.join(",")
+            )
         }
         _ => return err.into(),
     };
     anyhow::anyhow!("{err}\n{hint}")
 }
 
-/// The table options of `predict`: a CSV is read with the columns the model was fitted on
-/// (by header name), unless `--columns` or `--drop` says otherwise, so a file with the text
-/// columns that `fit --drop` left out still predicts.
+/// The table options of `predict`: a CSV is read with the columns the model was fitted on (by
+/// header name), unless `--columns` or `--drop` says otherwise, so a file with the text columns
+/// that `fit --drop` left out still predicts; categorical columns with the model's categories;
+/// missing cells kept when the model imputes or masks them (unless `--missing` says otherwise).
 fn fitted_columns(fitted: &Fitted, data: &Path, options: &TableOptions) -> TableOptions {
     let csv = data.extension().is_some_and(|e| ["csv", "tsv", "txt"].contains(&e.to_string_lossy().to_ascii_lowercase().as_str()));
-    // A header name that parses as an integer would be read as a column index.
-    let names = &fitted.input().feature_names;
-    if !csv || options.columns.is_some() || !options.drop.is_empty() || names.iter().any(|n| n.parse::<usize>().is_ok()) {
+    if !csv {
         return options.clone();
     }
-    TableOptions { columns: Some(names.clone()), ..options.clone() }
+    let input = fitted.input();
+    let mut options = options.clone();
+    if options.missing == MissingCells::Error && fitted.config().missing != MissingValues::Reject {
+        options.missing = MissingCells::Keep;
+    }
+    // The model's categories, by column name: new data is encoded the same way.
+    options.categorical = input
+        .categorical
+        .iter()
+        .map(|e| Categorical { column: ColumnRef::Name(e.column.clone()), categories: Some(e.categories.clone()) })
+        .collect();
+    // Columns read before one-hot encoding (older models: the feature names). A header name
+    // that parses as an integer would be read as a column index.
+    let names = if input.columns.is_empty() { &input.feature_names } else { &input.columns };
+    if options.columns.is_none() && options.drop.is_empty() && !names.iter().any(|n| n.parse::<usize>().is_ok()) {
+        options.columns = Some(names.clone());
+    }
+    options
 }
 
 /// What `protolearn inspect` prints: the config, the input, the shapes and the summary.
@@ -233,6 +323,14 @@ pub fn inspect(path: &Path) -> Result<String> {
         writeln!(text, "classes {}", classes.join(", "))?;
     }
     writeln!(text, "scaling {:?}", fitted.scaler().kind)?;
+    let missing = fitted.missing();
+    match missing.kind {
+        MissingValues::ImputeMean => writeln!(text, "missing values: impute-mean (means {:?})", missing.means)?,
+        kind => writeln!(text, "missing values: {}", serde_json::to_value(kind)?.as_str().unwrap_or_default())?,
+    }
+    for e in &input.categorical {
+        writeln!(text, "categorical {}: {}", e.column, e.categories.join(", "))?;
+    }
     let prototypes = fitted.prototypes()?;
     writeln!(text, "\n[shapes]\n{} units, prototypes {:?} in the model's space", fitted.n_units(), prototypes.shape)?;
     if let Some(grid) = fitted.grid() {

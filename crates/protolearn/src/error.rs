@@ -57,6 +57,17 @@ pub enum Error {
         /// What has no labels.
         missing: String,
     },
+    /// Missing input values (`NaN`) for a model that does not handle them.
+    #[error(
+        "the data has {count} missing values (NaN), in {}; choose how to treat them: `missing = \"impute-mean\"` or `\"mask\"` in the model config (command line: --missing impute-mean | mask | drop-rows)",
+        columns.join(", ")
+    )]
+    MissingValues {
+        /// How many values are missing.
+        count: usize,
+        /// The features that have them.
+        columns: Vec<String>,
+    },
     /// An operating-system error on a file or folder.
     #[error("{}: {source}", path.display())]
     Io {

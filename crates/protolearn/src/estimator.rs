@@ -1,11 +1,13 @@
 //! The estimator: a checked [`EstimatorConfig`] that fits any model family on a [`Data`] through
-//! protolearn-train's one trainer (`fit_som`, `fit_desom`, `fit_competitive`) and returns a
-//! [`Fitted`] model.
+//! protolearn-train's one trainer (`fit_som`, `fit_desom`, `fit_competitive`, ...) and returns a
+//! [`Fitted`] model. Missing values (`NaN`) are refused, imputed or masked as the config says
+//! ([`crate::missing`]).
 
 use crate::config::{DdclSpec, EstimatorConfig, ModelSpec, SomSpec};
 use crate::error::{Error, Result};
-use crate::fitted::{scaled_tensor, Fitted, InputInfo, Summary};
+use crate::fitted::{prepared_tensor, Fitted, InputInfo, Summary};
 use crate::history::Recorder;
+use crate::missing::{starting_rows, FittedMissing, MissingValues};
 use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model};
 use crate::scaler::{FittedScaler, Scaling};
 use crate::scores::{score_model, UnitSummary};
@@ -95,9 +97,25 @@ impl Estimator {
         self.fit_named(data, &[], None, &mut Silent)
     }
 
+    /// The same estimator with another treatment of missing values.
+    pub fn with_missing(mut self, missing: MissingValues) -> Result<Self> {
+        self.config.missing = missing;
+        self.config.validate()?;
+        Ok(self)
+    }
+
     /// Fits on a table read by [`protolearn_data::load_table`], with its feature and class names.
     pub fn fit_table(&self, table: &Table) -> Result<Fitted> {
-        self.fit_named(&table.data, &table.feature_names, table.classes.as_deref(), &mut Silent)
+        self.fit_table_observed(table, &mut Silent)
+    }
+
+    /// [`Estimator::fit_table`] with an observer of the training. The model keeps the table's
+    /// CSV columns and categorical encodings, so that new files are read the same way.
+    pub fn fit_table_observed(&self, table: &Table, observer: &mut dyn Observer) -> Result<Fitted> {
+        let mut fitted = self.fit_named(&table.data, &table.feature_names, table.classes.as_deref(), observer)?;
+        fitted.input.columns = table.columns.clone();
+        fitted.input.categorical = table.categorical.clone();
+        Ok(fitted)
     }
 
     /// Fits on `data` with feature names (empty: `x0, x1, ...`), the class names of the label
@@ -130,10 +148,16 @@ impl Estimator {
             sample_shape: sample_shape.clone(),
             classes: classes.map(<[String]>::to_vec),
             labelled: data.labels.is_some(),
+            columns: Vec::new(),
+            categorical: Vec::new(),
         };
         let device = self.config.device.resolve()?;
-        let scaler = FittedScaler::fit(self.config.scaling, &data.features, d)?;
-        let x = scaled_tensor(data, &scaler, &model_sample_shape(&self.config.model, &sample_shape), device)?;
+        let missing = FittedMissing::fit(self.config.missing, &data.features, &input.feature_names)?;
+        let mut treated = data.features.clone();
+        missing.apply(&mut treated, &input.feature_names)?;
+        let scaler = FittedScaler::fit(self.config.scaling, &treated, d)?;
+        let shape = model_sample_shape(&self.config.model, &sample_shape);
+        let x = prepared_tensor(data, &missing, &scaler, &input.feature_names, &shape, device)?;
         let y = data.labels.as_ref().map(|l| Tensor::f_from_slice(l).and_then(|t| t.f_to_device(device))).transpose()?;
         let dataset = Dataset::new(x, y)?;
         let mut recorder = Recorder::new(observer);
@@ -151,17 +175,18 @@ impl Estimator {
             units,
             library_version: env!("CARGO_PKG_VERSION").into(),
         };
-        Ok(Fitted { config: self.config.clone(), input, scaler, model, summary, history: recorder.records, device })
+        Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
     }
 
     /// Trains the configured family on `data` (scaled, on the device) through the one trainer.
     fn train(&self, data: &Dataset, input: &InputInfo, observer: &mut dyn Observer) -> Result<Model> {
         let seed = self.config.seed;
+        let components = self.config.missing.components();
         let log_every = |configured: Option<usize>, steps: usize| configured.unwrap_or((steps / DEFAULT_RECORDS).max(1));
         Ok(match &self.config.model {
             ModelSpec::Som(spec) => {
                 let vs = nn::VarStore::new(data.device());
-                let layer = som_config(spec).build(&(vs.root() / "som"), &data.x, seed)?;
+                let layer = som_config(spec).build(&(vs.root() / "som"), &starting_rows(&data.x, components), seed)?.with_components(components);
                 let train = SomTrainConfig {
                     rule: spec.rule,
                     iterations: spec.iterations,
@@ -200,12 +225,14 @@ impl Estimator {
                 let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: spec.lr };
                 let train = LvqTrainConfig {
                     init: spec.init,
+                    components,
                     ..LvqTrainConfig::new(optimizer, spec.batch_size.min(data.n_samples()), spec.epochs, seed)
                 };
                 let run = fit_lvq(data, None, None, &spec.head(classes), &train, observer)?;
                 Model::Lvq { vs: run.vs, head: run.head }
             }
             ModelSpec::Ddcl(spec) => train_ddcl(spec, data, input, seed, observer)?,
+            ModelSpec::KMeans(spec) => Model::KMeans { centroids: spec.config(seed).fit_over(&data.x, components)?.centroids, components },
             ModelSpec::Competitive(spec) => {
                 let run = fit_competitive(&data.x.unsqueeze(0), &[seed], &spec.layer, &spec.training(), observer)?;
                 Model::Competitive { prototypes: run.prototypes.detach().squeeze_dim(0).contiguous() }

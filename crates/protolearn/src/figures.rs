@@ -100,13 +100,16 @@ impl Fitted {
     fn prototype_scatter(&self, data: &Data, dir: &Path) -> Result<FigureFiles> {
         let d = self.input.n_features();
         let pair = |row: &[f32]| [f64::from(row[0]), row.get(1).map_or(0.0, |&v| f64::from(v))];
-        let points: Vec<[f64; 2]> = data.rows().map(pair).collect();
+        // Rows missing either of the two features have no place in the plane.
+        let shown: Vec<bool> = data.rows().map(|row| pair(row).iter().all(|v| !v.is_nan())).collect();
+        let points: Vec<[f64; 2]> = data.rows().map(pair).zip(&shown).filter(|(_, &s)| s).map(|(p, _)| p).collect();
         // Prototypes in a learned projection (LVQ projection heads) have no place in this plane.
         let positions: Vec<[f64; 2]> = match self.input_space_prototypes() {
             Ok(prototypes) => prototypes.values.chunks(d).map(pair).collect(),
             Err(_) => Vec::new(),
         };
-        let labels: Vec<usize> = data.labels.iter().flatten().map(|&l| usize::try_from(l).unwrap_or(0)).collect();
+        let labels: Vec<usize> =
+            data.labels.iter().flatten().zip(&shown).filter(|(_, &s)| s).map(|(&l, _)| usize::try_from(l).unwrap_or(0)).collect();
         let names = &self.input.feature_names;
         let mut panel = ScatterPanel::new(&points)
             .prototypes(Prototypes::new(&positions))

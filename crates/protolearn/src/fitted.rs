@@ -6,8 +6,10 @@ use crate::config::{EstimatorConfig, ModelSpec};
 use crate::error::{Error, Result};
 use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model, HEAD_PROTOTYPES, PROTOTYPES, SOM_WEIGHT};
 use crate::model_file::{self, model_error};
+use crate::missing::FittedMissing;
 use crate::scaler::FittedScaler;
 use crate::scores::{score_model, Scores, UnitSummary};
+use protolearn_data::categorical::CategoryEncoding;
 use protolearn_data::Data;
 use protolearn_layers::desom::Desom;
 use protolearn_metrics::{neighbourhood_scores, Grid, Matrix, NeighbourhoodScores};
@@ -23,6 +25,7 @@ const KEY_CONFIG: &str = "config";
 const KEY_INPUT: &str = "input";
 const KEY_SCALER: &str = "scaler";
 const KEY_SUMMARY: &str = "summary";
+const KEY_MISSING: &str = "missing";
 /// Tensor names of the scaler in the model file (`x' = (x - offset) / scale`).
 const SCALER_OFFSET: &str = "scaler.offset";
 const SCALER_SCALE: &str = "scaler.scale";
@@ -38,6 +41,13 @@ pub struct InputInfo {
     pub classes: Option<Vec<String>>,
     /// Whether the training data had labels.
     pub labelled: bool,
+    /// The CSV columns the features were read from, by header name in file order (before
+    /// one-hot encoding); empty when not fitted on a CSV table with a header.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// The one-hot encoding of every categorical CSV column (new data is encoded the same way).
+    #[serde(default)]
+    pub categorical: Vec<CategoryEncoding>,
 }
 
 impl InputInfo {
@@ -114,6 +124,7 @@ pub struct Assignment {
 pub struct Fitted {
     pub(crate) config: EstimatorConfig,
     pub(crate) input: InputInfo,
+    pub(crate) missing: FittedMissing,
     pub(crate) scaler: FittedScaler,
     pub(crate) model: Model,
     pub(crate) summary: Summary,
@@ -130,6 +141,11 @@ impl Fitted {
     /// What it was fitted on.
     pub fn input(&self) -> &InputInfo {
         &self.input
+    }
+
+    /// The fitted treatment of missing values (the imputation means).
+    pub fn missing(&self) -> &FittedMissing {
+        &self.missing
     }
 
     /// The fitted input scaling.
@@ -232,10 +248,15 @@ impl Fitted {
     /// projection (Venna & Kaski 2001), over the `k` nearest neighbours: the samples in the
     /// model's space (scaled inputs, or DESOM's codes) against their winners' grid positions
     /// (`Grid::position`; samples sharing a winner are tied, broken by index). Exact; the cost
-    /// grows as `n^2`. `None` for models without a map.
+    /// grows as `n^2`. `None` for models without a map. Missing values of a masked model's codes
+    /// are taken at their column means.
     pub fn neighbourhood_scores(&self, data: &Data, k: usize) -> Result<Option<NeighbourhoodScores>> {
         let Some(grid) = self.grid() else { return Ok(None) };
-        let codes = self.encode(data)?;
+        let mut codes = self.encode(data)?;
+        // A masked model's codes keep their missing values: the neighbours of a sample are then
+        // found with its missing components at the column means.
+        let missing = FittedMissing::fit(crate::MissingValues::ImputeMean, &codes.values, &vec![String::new(); codes.values.len() / codes.shape[0].max(1)])?;
+        missing.apply(&mut codes.values, &[])?;
         let positions = self
             .predict(data)?
             .into_iter()
@@ -263,7 +284,8 @@ impl Fitted {
                 found: format!("{} features per sample (shape {:?})", data.n_features(), data.shape),
             });
         }
-        scaled_tensor(data, &self.scaler, &model_sample_shape(&self.config.model, &self.input.sample_shape), self.device)
+        let shape = model_sample_shape(&self.config.model, &self.input.sample_shape);
+        prepared_tensor(data, &self.missing, &self.scaler, &self.input.feature_names, &shape, self.device)
     }
 
     /// Writes the model to one safetensors file (atomically): the weights, the scaler as
@@ -277,6 +299,7 @@ impl Fitted {
             (KEY_CONFIG.to_owned(), to_json(&self.config)?),
             (KEY_INPUT.to_owned(), to_json(&self.input)?),
             (KEY_SCALER.to_owned(), to_json(&self.scaler.kind)?),
+            (KEY_MISSING.to_owned(), to_json(&self.missing)?),
             (KEY_SUMMARY.to_owned(), to_json(&self.summary)?),
         ]);
         model_file::write(path, &tensors, metadata)
@@ -290,6 +313,9 @@ impl Fitted {
         let config: EstimatorConfig = file.json(path, KEY_CONFIG)?;
         let input: InputInfo = file.json(path, KEY_INPUT)?;
         let summary: Summary = file.json(path, KEY_SUMMARY)?;
+        // Files written before missing values were handled have none: rejected.
+        let missing: FittedMissing = if file.metadata.contains_key(KEY_MISSING) { file.json(path, KEY_MISSING)? } else { FittedMissing::default() };
+        let components = config.missing.components();
         let vector = |name: &str| -> Result<Vec<f32>> { Ok(Vec::<f32>::try_from(file.tensor(path, name)?.reshape([-1]))?) };
         let scaler = FittedScaler { kind: file.json(path, KEY_SCALER)?, offset: vector(SCALER_OFFSET)?, scale: vector(SCALER_SCALE)? };
         if scaler.n_features() != input.n_features() || scaler.scale.len() != scaler.n_features() {
@@ -302,7 +328,7 @@ impl Fitted {
         let model = match &config.model {
             ModelSpec::Som(spec) => {
                 let vs = nn::VarStore::new(Device::Cpu);
-                let layer = som_config(spec).build_from(&(vs.root() / "som"), file.tensor(path, SOM_WEIGHT)?)?;
+                let layer = som_config(spec).build_from(&(vs.root() / "som"), file.tensor(path, SOM_WEIGHT)?)?.with_components(components);
                 Model::Som { vs, layer }
             }
             ModelSpec::Desom(spec) => {
@@ -312,6 +338,7 @@ impl Fitted {
                 Model::Desom { vs, model }
             }
             ModelSpec::Competitive(_) => Model::Competitive { prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() },
+            ModelSpec::KMeans(_) => Model::KMeans { centroids: file.tensor(path, PROTOTYPES)?.shallow_clone(), components },
             ModelSpec::Ddcl(spec) => {
                 let mut vs = nn::VarStore::new(Device::Cpu);
                 let backbone = autoencoder_config(&spec.autoencoder, &input.sample_shape)?.build(&(vs.root() / "ae"), 0)?;
@@ -322,12 +349,13 @@ impl Fitted {
                 let mut vs = nn::VarStore::new(Device::Cpu);
                 let prototypes = file.tensor(path, HEAD_PROTOTYPES)?;
                 let classes = prototypes.size()[0] / spec.per_class.max(1);
-                let head = spec.head(classes).build_from(&(vs.root() / "head"), input.n_features() as i64, prototypes)?;
+                let head =
+                    spec.head(classes).build_from(&(vs.root() / "head"), input.n_features() as i64, prototypes)?.with_components(components)?;
                 copy_variables(path, &mut vs, &file)?;
                 Model::Lvq { vs, head }
             }
         };
-        let fitted = Fitted { config, input, scaler, model, summary, history: Vec::new(), device: Device::Cpu };
+        let fitted = Fitted { config, input, missing, scaler, model, summary, history: Vec::new(), device: Device::Cpu };
         let k = fitted.model.prototypes().size()[0] as usize;
         if k != fitted.summary.units.hits.len() {
             return Err(model_error(path, format!("a summary of {k} units"), format!("{} units", fitted.summary.units.hits.len())));
@@ -349,9 +377,18 @@ fn copy_variables(path: &Path, vs: &mut nn::VarStore, file: &model_file::ModelFi
     Ok(())
 }
 
-/// `data` scaled by `scaler` as a `[n, ...shape]` tensor on `device`.
-pub(crate) fn scaled_tensor(data: &Data, scaler: &FittedScaler, sample_shape: &[usize], device: Device) -> Result<Tensor> {
+/// `data` with its missing values treated by `missing` (features named `names`) and scaled by
+/// `scaler`, as a `[n, ...shape]` tensor on `device`.
+pub(crate) fn prepared_tensor(
+    data: &Data,
+    missing: &FittedMissing,
+    scaler: &FittedScaler,
+    names: &[String],
+    sample_shape: &[usize],
+    device: Device,
+) -> Result<Tensor> {
     let mut features = data.features.clone();
+    missing.apply(&mut features, names)?;
     scaler.apply(&mut features);
     let shape: Vec<i64> = std::iter::once(data.n_samples()).chain(sample_shape.iter().copied()).map(|d| d as i64).collect();
     Ok(Tensor::f_from_slice(&features)?.f_view(shape.as_slice())?.f_to_device(device)?)

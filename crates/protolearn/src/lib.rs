@@ -61,6 +61,7 @@ mod estimator;
 pub mod figures;
 mod fitted;
 pub mod history;
+pub mod missing;
 mod model;
 pub mod model_file;
 pub mod prelude;
@@ -71,6 +72,7 @@ pub use config::EstimatorConfig;
 pub use error::{Error, Result};
 pub use estimator::Estimator;
 pub use fitted::{Array, Assignment, Fitted, InputInfo, Summary};
+pub use missing::{FittedMissing, MissingValues};
 pub use scaler::{FittedScaler, Scaling};
 pub use scores::{Scores, UnitSummary};
 

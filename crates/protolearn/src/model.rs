@@ -1,5 +1,5 @@
-//! The trained model behind a [`crate::Fitted`]: a SOM layer, a DESOM or the prototypes of a
-//! competitive layer, with the one operation every estimator method builds on (squared
+//! The trained model behind a [`crate::Fitted`]: a SOM layer, a DESOM, the prototypes of a
+//! competitive layer, an LVQ head, a DDCL or k-means centroids, with the one operation every estimator method builds on (squared
 //! distances of scaled inputs to the prototypes in the model's space) and the named tensors that
 //! the model file holds.
 
@@ -11,6 +11,7 @@ use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig}
 use protolearn_layers::desom::{Desom, DesomConfig};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::lvq::LvqHead;
+use protolearn_layers::missing::Components;
 use protolearn_layers::som::{SomConfig, SomLayer};
 use protolearn_metrics::Grid;
 use tch::nn::{self, Module};
@@ -41,6 +42,9 @@ pub(crate) enum Model {
     /// space (the DCL's output for its reference set, or the running average of the training
     /// prototypes, or the k-means centroids of the k-means ablation).
     Ddcl { vs: nn::VarStore, backbone: Box<dyn Backbone>, prototypes: Tensor },
+    /// k-means centroids `[k, D]` (scaled input space) and the input components they are
+    /// compared over.
+    KMeans { centroids: Tensor, components: Components },
 }
 
 impl Model {
@@ -60,6 +64,7 @@ impl Model {
             Model::Competitive { prototypes } => squared_euclidean(x, prototypes),
             Model::Lvq { head, .. } => head.distances(x)?,
             Model::Ddcl { backbone, prototypes, .. } => squared_euclidean(&encode_chunked(backbone.as_ref(), x)?, prototypes),
+            Model::KMeans { centroids, components } => components.squared_euclidean(x, centroids),
         })
     }
 
@@ -84,6 +89,7 @@ impl Model {
             Model::Competitive { prototypes } => prototypes.shallow_clone(),
             Model::Lvq { head, .. } => head.prototypes.detach(),
             Model::Ddcl { prototypes, .. } => prototypes.shallow_clone(),
+            Model::KMeans { centroids, .. } => centroids.shallow_clone(),
         }
     }
 
@@ -113,7 +119,7 @@ impl Model {
         match self {
             Model::Som { layer, .. } => Some(layer.grid()),
             Model::Desom { model, .. } => Some(model.som.grid()),
-            Model::Competitive { .. } | Model::Lvq { .. } | Model::Ddcl { .. } => None,
+            Model::Competitive { .. } | Model::Lvq { .. } | Model::Ddcl { .. } | Model::KMeans { .. } => None,
         }
     }
 
@@ -121,7 +127,9 @@ impl Model {
     pub(crate) fn named_tensors(&self) -> Vec<(String, Tensor)> {
         match self {
             Model::Som { vs, .. } | Model::Desom { vs, .. } | Model::Lvq { vs, .. } => vs.variables().into_iter().collect(),
-            Model::Competitive { prototypes } => vec![(PROTOTYPES.to_owned(), prototypes.shallow_clone())],
+            Model::Competitive { prototypes } | Model::KMeans { centroids: prototypes, .. } => {
+                vec![(PROTOTYPES.to_owned(), prototypes.shallow_clone())]
+            }
             Model::Ddcl { vs, prototypes, .. } => vs
                 .variables()
                 .into_iter()

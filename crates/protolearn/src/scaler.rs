@@ -30,7 +30,8 @@ pub struct FittedScaler {
 
 impl FittedScaler {
     /// Fits `kind` on row-major `features` with `d` columns. Statistics are accumulated in
-    /// `f64`; a scale below `f32::EPSILON` (a constant feature) becomes 1, so no NaN appears.
+    /// `f64` over the observed values (a `NaN` is missing and left out); a scale below
+    /// `f32::EPSILON` (a constant feature) becomes 1, so no NaN appears.
     pub fn fit(kind: Scaling, features: &[f32], d: usize) -> Result<Self> {
         if d == 0 || features.is_empty() || features.len() % d != 0 {
             return Err(Error::Shape {
@@ -39,21 +40,26 @@ impl FittedScaler {
                 found: format!("{} values in rows of {d}", features.len()),
             });
         }
-        let n = (features.len() / d) as f64;
-        let column = |j: usize| features.iter().skip(j).step_by(d).map(|&v| f64::from(v));
+        // Missing values (NaN) are left out: every statistic is over the observed rows.
+        let column = |j: usize| features.iter().skip(j).step_by(d).filter(|v| !v.is_nan()).map(|&v| f64::from(v));
+        let count = |j: usize| column(j).count().max(1) as f64;
         let (offset, scale): (Vec<f64>, Vec<f64>) = match kind {
             Scaling::None => (vec![0.0; d], vec![1.0; d]),
             Scaling::Standard => (0..d)
                 .map(|j| {
-                    let mean = column(j).sum::<f64>() / n;
-                    let var = column(j).map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+                    let mean = column(j).sum::<f64>() / count(j);
+                    let var = column(j).map(|v| (v - mean) * (v - mean)).sum::<f64>() / count(j);
                     (mean, var.sqrt())
                 })
                 .unzip(),
             Scaling::MinMax => (0..d)
                 .map(|j| {
                     let (lo, hi) = column(j).fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-                    (lo, hi - lo)
+                    if lo.is_finite() {
+                        (lo, hi - lo)
+                    } else {
+                        (0.0, 1.0) // no observed value
+                    }
                 })
                 .unzip(),
         };

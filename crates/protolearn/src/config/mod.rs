@@ -3,14 +3,17 @@
 //! `deny_unknown_fields` everywhere. Defaults are the papers' values; one file per family group.
 
 mod competitive;
+mod kmeans;
 mod lvq;
 mod maps;
 
 pub use competitive::{CompetitiveSpec, DdclSpec};
+pub use kmeans::KMeansSpec;
 pub use lvq::LvqSpec;
 pub use maps::{BackboneSpec, DesomSpec, SomSpec};
 
 use crate::error::{Error, Result};
+use crate::missing::MissingValues;
 use crate::scaler::Scaling;
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
@@ -40,6 +43,9 @@ pub struct EstimatorConfig {
     /// Input scaling fitted on the training data and stored with the model (default: none).
     #[serde(default)]
     pub scaling: Scaling,
+    /// Missing input values (`NaN`): `reject` (default), `impute-mean` or `mask`.
+    #[serde(default)]
+    pub missing: MissingValues,
     /// Seed of the initialisation and of the sample order (default 0).
     #[serde(default)]
     pub seed: u64,
@@ -55,7 +61,7 @@ fn default_device() -> DeviceChoice {
 impl EstimatorConfig {
     /// A config for `model` with no scaling, seed 0, on the CPU.
     pub fn new(model: ModelSpec) -> Self {
-        EstimatorConfig { model, scaling: Scaling::None, seed: 0, device: DeviceChoice::Cpu }
+        EstimatorConfig { model, scaling: Scaling::None, missing: MissingValues::Reject, seed: 0, device: DeviceChoice::Cpu }
     }
 
     /// Parses a `MODEL.toml` text; `origin` names it in errors (a file path or `<string>`).
@@ -71,9 +77,18 @@ impl EstimatorConfig {
         Self::from_toml(&text, path)
     }
 
-    /// Checks the values that serde cannot (counts, rates, schedules).
+    /// Checks the values that serde cannot (counts, rates, schedules), and that a family asked
+    /// to mask missing values can.
     pub fn validate(&self) -> Result<()> {
+        if self.missing == MissingValues::Mask && !matches!(self.model, ModelSpec::Som(_) | ModelSpec::KMeans(_) | ModelSpec::Lvq(_)) {
+            return Err(Error::invalid(
+                "missing",
+                "reject or impute-mean for this family (mask needs one that compares inputs with prototypes component by component: som, kmeans, lvq)",
+                format!("mask for {}", self.model.kind()),
+            ));
+        }
         match &self.model {
+            ModelSpec::KMeans(k) => k.validate(),
             ModelSpec::Som(s) => s.validate(),
             ModelSpec::Desom(d) => d.validate(),
             ModelSpec::Competitive(c) => Ok(c.layer.validate()?),
@@ -102,6 +117,9 @@ pub enum ModelSpec {
     /// outputs the prototypes, trained end to end on the soft quantization loss (with an
     /// optional AE pretraining and reconstruction term).
     Ddcl(DdclSpec),
+    /// k-means: Lloyd's algorithm from k-means++ seeds with restarts.
+    #[serde(rename = "kmeans")]
+    KMeans(KMeansSpec),
 }
 
 impl ModelSpec {
@@ -113,6 +131,7 @@ impl ModelSpec {
             ModelSpec::Competitive(_) => "competitive",
             ModelSpec::Lvq(_) => "lvq",
             ModelSpec::Ddcl(_) => "ddcl",
+            ModelSpec::KMeans(_) => "kmeans",
         }
     }
 }
