@@ -60,12 +60,21 @@ fn observed_scale(mask: &Tensor) -> Tensor {
 /// # Shapes
 /// `x`: `[n, d]` (missing components are `NaN`), `w`: `[k, d]` → `[n, k]`.
 pub fn squared_euclidean_observed(x: &Tensor, w: &Tensor) -> Tensor {
-    let mask = observed_mask(x); // [n, d]
-    let x0 = zero_missing(x); // [n, d]
+    squared_euclidean_masked(&zero_missing(x), &observed_mask(x), w)
+}
+
+/// [`squared_euclidean_observed`] from the inputs with their missing components already zeroed,
+/// `x0`, and the observed mask `mask`: for inputs that are transformed before the distance
+/// (GRLVQ's relevance scaling), where a `NaN` would reach the gradient of the transform even
+/// when masked afterwards (`0 · NaN = NaN`).
+///
+/// # Shapes
+/// `x0`, `mask`: `[n, d]`, `w`: `[k, d]` → `[n, k]`.
+pub fn squared_euclidean_masked(x0: &Tensor, mask: &Tensor, w: &Tensor) -> Tensor {
     let x_sq = x0.square().sum_dim_intlist(-1, true, None::<Kind>); // [n, 1]
     let cross = x0.matmul(&w.transpose(-2, -1)); // [n, k]
     let w_sq = mask.matmul(&w.square().transpose(-2, -1)); // [n, k]
-    (x_sq - cross * 2.0 + w_sq).clamp_min(0.0) * observed_scale(&mask)
+    (x_sq - cross * 2.0 + w_sq).clamp_min(0.0) * observed_scale(mask)
 }
 
 /// The observed part of the differences `x_i - w_k`, rescaled so that its squared norm is

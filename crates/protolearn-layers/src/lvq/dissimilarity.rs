@@ -5,7 +5,7 @@
 
 use crate::distance::squared_euclidean;
 use crate::error::{expect_dims, Error, Result};
-use crate::missing::{observed_differences, squared_euclidean_observed, Components};
+use crate::missing::{observed_differences, observed_mask, squared_euclidean_masked, squared_euclidean_observed, zero_missing, Components};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
@@ -226,7 +226,7 @@ impl Dissimilarity {
                 Dissimilarity::SquaredEuclidean => return squared_euclidean_observed(x, w),
                 Dissimilarity::Relevance { raw } => {
                     let scale = relevance_scale(raw);
-                    return squared_euclidean_observed(&(x * &scale), &(w * &scale));
+                    return squared_euclidean_masked(&(zero_missing(x) * &scale), &observed_mask(x), &(w * &scale));
                 }
                 Dissimilarity::Omega { omega, normalize } => {
                     let omega = if *normalize { trace_normalized(omega) } else { omega.shallow_clone() }; // [m, d]
