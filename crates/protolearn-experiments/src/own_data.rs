@@ -252,8 +252,8 @@ pub fn predict(args: &PredictArgs) -> Result<PredictReport> {
     })
 }
 
-/// A CSV holding text columns or missing cells: the data crate's error (every such column) and
-/// the option that reads the file anyway.
+/// A CSV holding text columns, missing cells or unseen categories: the data crate's error (every
+/// such column) and the option that reads the file anyway.
 fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
     let named = |name: &Option<String>, index: usize| name.clone().unwrap_or_else(|| index.to_string());
     let hint = match &err {
@@ -274,6 +274,7 @@ fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
                 names.join(",")
             )
         }
+        protolearn::data::Error::UnknownCategory { .. } => "To encode unseen categories as all zeros: --unknown ignore".to_owned(),
         _ => return err.into(),
     };
     anyhow::anyhow!("{err}\n{hint}")

@@ -216,3 +216,57 @@ fn missing_cells_are_listed_then_their_rows_dropped() {
     assert_eq!(rows.len(), 298);
     assert!(!rows.contains(&"2".to_owned()) && !rows.contains(&"9".to_owned()) && rows.contains(&"299".to_owned()));
 }
+
+#[test]
+fn a_mixed_table_with_categories_and_missing_cells_fits_masked_and_predicts_new_rows() {
+    // examples/data/make_garden.py: a text id, two categorical columns, three measurements,
+    // missing cells ("NA", "", "?") in every column but the id and the label.
+    let (garden, new) = (repo().join("examples/data/garden.csv"), repo().join("examples/data/garden-new.csv"));
+    let (garden, new) = (garden.display().to_string(), new.display().to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("garden");
+    let out_s = out.display().to_string();
+    let model_toml = model("som.toml");
+    let fit = |extra: &[&str]| {
+        let mut args = vec!["fit", "--model", &model_toml, "--data", &garden, "--labels", "species", "--out", &out_s, "--drop", "id"];
+        args.extend_from_slice(extra);
+        protolearn(&args)
+    };
+    let err = stderr(&fit(&[]));
+    assert!(err.contains("\"soil\" (column 1), line 2: \"loam\"") && err.contains("--categorical soil,colour"), "{err}");
+    let done = fit(&["--categorical", "soil,colour", "--missing", "mask"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(stdout.contains(&format!("figures in {}", out.join("figures").display())), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["summary"]["n_samples"], 180, "every row kept");
+    assert_eq!(summary["config"]["missing"], "mask");
+    let names: Vec<&str> = summary["input"]["feature_names"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert_eq!(names, ["soil=clay", "soil=loam", "soil=sand", "colour=green", "colour=red", "colour=white", "height", "width", "weight"]);
+    let purity = summary["summary"]["training"]["purity"].as_f64().unwrap();
+    assert!(purity > 0.9, "purity {purity}");
+    // New rows, with missing cells, read with the model's columns, categories and masking.
+    let model_file = out.join("model.safetensors").display().to_string();
+    let predictions = dir.path().join("new.csv");
+    let predict = protolearn(&["predict", "--model", &model_file, "--data", &new, "--labels", "species", "--out", &predictions.display().to_string()]);
+    assert!(predict.status.success(), "{}", stderr(&predict));
+    let report = String::from_utf8_lossy(&predict.stdout);
+    assert!(report.contains("predict: 30 samples assigned") && report.contains("accuracy ") && report.contains("thyme: "), "{report}");
+    let csv = std::fs::read_to_string(&predictions).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 30);
+    // A winner that won no training row predicts no class (an empty cell).
+    assert!(rows.iter().all(|r| ["fern", "rose", "thyme", ""].contains(&r[6]) && r[4].parse::<f64>().unwrap().is_finite()), "{csv}");
+    let correct = rows.iter().filter(|r| r[5] == r[6]).count();
+    assert!(report.contains(&format!("accuracy {:.4}", correct as f64 / 30.0)), "{report}");
+    // An unseen category: an error naming it, or an all-zero code on request.
+    let unseen = dir.path().join("unseen.csv");
+    std::fs::write(&unseen, std::fs::read_to_string(repo().join("examples/data/garden-new.csv")).unwrap().replacen(",red,", ",purple,", 1)).unwrap();
+    let unseen = unseen.display().to_string();
+    let refused = protolearn(&["predict", "--model", &model_file, "--data", &unseen, "--out", &predictions.display().to_string()]);
+    assert!(stderr(&refused).contains("unknown category \"purple\" (known: green, red, white)") && stderr(&refused).contains("--unknown ignore"));
+    let ignored = protolearn(&["predict", "--model", &model_file, "--data", &unseen, "--unknown", "ignore", "--out", &predictions.display().to_string()]);
+    assert!(ignored.status.success(), "{}", stderr(&ignored));
+    let inspect = String::from_utf8_lossy(&protolearn(&["inspect", &model_file]).stdout).into_owned();
+    assert!(inspect.contains("missing values: mask") && inspect.contains("categorical soil: clay, loam, sand"), "{inspect}");
+}
