@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{check_at_least, Error, Result};
 
 /// Shape of the cells of a map grid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Lattice {
-    /// Square cells, four neighbours, Manhattan distance (paper 002, Sects. 2.1 and 3.6).
+    /// Square cells, four neighbours, Manhattan distance (paper 002, Sects. 2.1 and 3.6); the
+    /// default, as in paper 002.
+    #[default]
     Rectangular,
     /// Hexagonal cells, six neighbours, hexagonal (cube-coordinate) distance.
     Hexagonal,
@@ -49,6 +51,7 @@ pub struct Grid {
 struct GridSpec {
     rows: usize,
     cols: usize,
+    #[serde(default)]
     lattice: Lattice,
     #[serde(default)]
     boundary: Boundary,
@@ -328,6 +331,8 @@ mod tests {
         let unknown = serde_json::from_str::<Grid>(r#"{"rows":3,"cols":6,"lattice":"hexagonal","wrap":true}"#);
         assert!(unknown.is_err());
         let bounded: Grid = serde_json::from_str(r#"{"rows":3,"cols":6,"lattice":"rectangular"}"#)?;
+        let default: Grid = serde_json::from_str(r#"{"rows":3,"cols":6}"#)?;
+        assert_eq!(default, bounded, "rectangular and bounded unless said");
         assert_eq!(bounded.boundary(), Boundary::Bounded);
         Ok(())
     }
