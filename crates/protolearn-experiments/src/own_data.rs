@@ -64,7 +64,7 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     if options.missing == MissingCells::Error && config.missing != MissingValues::Reject {
         options.missing = MissingCells::Keep;
     }
-    let mut table = load_table(&args.data, &options).map_err(with_drop_hint)?;
+    let mut table = load_table(&args.data, &options).map_err(|e| with_drop_hint(e, &options))?;
     if let Some(shape) = &args.image_shape {
         table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
     }
@@ -222,7 +222,8 @@ impl PredictReport {
 /// report has the accuracy and per-class counts (classes matched by name).
 pub fn predict(args: &PredictArgs) -> Result<PredictReport> {
     let fitted = Fitted::load(&args.model)?;
-    let table = load_table(&args.data, &fitted_columns(&fitted, &args.data, &args.table)).map_err(with_drop_hint)?;
+    let options = fitted_columns(&fitted, &args.data, &args.table);
+    let table = load_table(&args.data, &options).map_err(|e| with_drop_hint(e, &options))?;
     let on_data = || format!("{} with the model {}", args.data.display(), args.model.display());
     let mut text = assignments_csv(&fitted, &table).with_context(on_data)?;
     let mut per_class: BTreeMap<String, (usize, usize)> = BTreeMap::new();
@@ -254,7 +255,7 @@ pub fn predict(args: &PredictArgs) -> Result<PredictReport> {
 
 /// A CSV holding text columns, missing cells or unseen categories: the data crate's error (every
 /// such column) and the option that reads the file anyway.
-fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
+fn with_drop_hint(err: protolearn::data::Error, options: &TableOptions) -> anyhow::Error {
     let named = |name: &Option<String>, index: usize| name.clone().unwrap_or_else(|| index.to_string());
     let hint = match &err {
         protolearn::data::Error::TextColumns { columns, .. } => {
@@ -265,6 +266,11 @@ fn with_drop_hint(err: protolearn::data::Error) -> anyhow::Error {
                 "To read the file without them: --drop {0} (or choose the features with --columns); to one-hot encode them: --categorical {0}.{comma}",
                 names.join(",")
             )
+        }
+        protolearn::data::Error::MissingCells { columns, .. }
+            if columns.iter().all(|c| options.labels.as_deref().is_some_and(|l| Some(l) == c.name.as_deref() || l == c.index.to_string())) =>
+        {
+            "A row without a label cannot be used: --missing drop-rows leaves those rows out".to_owned()
         }
         protolearn::data::Error::MissingCells { columns, .. } => {
             let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();

@@ -270,3 +270,30 @@ fn a_mixed_table_with_categories_and_missing_cells_fits_masked_and_predicts_new_
     let inspect = String::from_utf8_lossy(&protolearn(&["inspect", &model_file]).stdout).into_owned();
     assert!(inspect.contains("missing values: mask") && inspect.contains("categorical soil: clay, loam, sand"), "{inspect}");
 }
+
+#[test]
+fn semicolons_decimal_commas_and_missing_labels_get_the_option_that_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let semi = dir.path().join("semi.csv");
+    let rows: String = (0..40).map(|i| format!("{},{};{};{}\n", i % 7, i % 3, i % 5, ["x", "y"][i % 2])).collect();
+    std::fs::write(&semi, format!("a;b;class\n{rows}")).unwrap();
+    let (semi, out) = (semi.display().to_string(), dir.path().join("out").display().to_string());
+    let model = model("som.toml");
+    let fit = |extra: &[&str]| {
+        let mut args = vec!["fit", "--model", &model, "--data", &semi, "--out", &out];
+        args.extend_from_slice(extra);
+        protolearn(&args)
+    };
+    let err = stderr(&fit(&[]));
+    assert!(err.contains("line 1: expected cells separated by ',', found one column \"a;b;class\": the file looks separated by ';'"), "{err}");
+    let err = stderr(&fit(&["--delimiter", ";", "--labels", "class"]));
+    assert!(err.contains("\"a\" (column 0), line 2: \"0,0\"") && err.contains("--decimal-comma (with --delimiter ';')"), "{err}");
+    let done = fit(&["--delimiter", ";", "--labels", "class", "--decimal-comma"]);
+    assert!(done.status.success(), "{}", stderr(&done));
+    let unlabelled = dir.path().join("unlabelled.csv");
+    std::fs::write(&unlabelled, "a,b,class\n1,2,x\n3,4,?\n5,6,y\n").unwrap();
+    let unlabelled = unlabelled.display().to_string();
+    let args = ["fit", "--model", &model, "--data", &unlabelled, "--labels", "class", "--missing", "mask", "--out", &out];
+    let err = stderr(&protolearn(&args));
+    assert!(err.contains("\"class\" (column 2): 1 cell(s)") && err.contains("A row without a label cannot be used: --missing drop-rows"), "{err}");
+}
