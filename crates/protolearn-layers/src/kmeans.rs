@@ -27,7 +27,8 @@ pub struct KMeansConfig {
     /// variance of the data (scikit-learn's rule; default `1e-4`).
     #[serde(default = "default_tol")]
     pub tol: f64,
-    /// Seed of the `ChaCha8Rng` that draws one k-means++ seed per restart.
+    /// Seed of the `ChaCha8Rng` that draws one k-means++ seed per restart (default 0).
+    #[serde(default)]
     pub seed: u64,
 }
 
@@ -61,6 +62,23 @@ pub struct KMeans {
 }
 
 impl KMeansConfig {
+    /// `k` clusters with scikit-learn's defaults (10 restarts, 300 iterations, `tol = 1e-4`).
+    pub fn new(k: usize, seed: u64) -> Self {
+        KMeansConfig { k, n_init: default_n_init(), max_iter: default_max_iter(), tol: default_tol(), seed }
+    }
+
+    /// Checks the counts (at least 1) and `tol` (finite, `>= 0`).
+    pub fn validate(&self) -> Result<()> {
+        let checks = [("k", self.k, 1), ("n_init", self.n_init, 1), ("max_iter", self.max_iter, 1)];
+        if let Some((field, value, _)) = checks.iter().find(|(_, v, min)| v < min) {
+            return Err(Error::InvalidConfig { field, expected: "at least 1".into(), found: value.to_string() });
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
+        }
+        Ok(())
+    }
+
     /// Fits k-means to `x`: `n_init` restarts of greedy k-means++ seeding (`2 + ln k` candidates
     /// per step, as scikit-learn) followed by Lloyd's algorithm
     /// `c_j <- mean{x_i : a_i = j}`, keeping the restart with the lowest inertia.
@@ -86,15 +104,9 @@ impl KMeansConfig {
     /// `x`: `[n, d]` float, `n >= k`.
     pub fn fit_over(&self, x: &Tensor, components: Components) -> Result<KMeans> {
         let n = expect_dims(x, 2, "k-means data", "[n, d]")?[0];
-        let checks = [("k", self.k, 1), ("n_init", self.n_init, 1), ("max_iter", self.max_iter, 1)];
-        if let Some((field, value, _)) = checks.iter().find(|(_, v, min)| v < min) {
-            return Err(Error::InvalidConfig { field, expected: "at least 1".into(), found: value.to_string() });
-        }
+        self.validate()?;
         if self.k as i64 > n {
             return Err(Error::InvalidConfig { field: "k", expected: format!("at most the sample count {n}"), found: self.k.to_string() });
-        }
-        if !(self.tol.is_finite() && self.tol >= 0.0) {
-            return Err(Error::InvalidConfig { field: "tol", expected: "finite tol >= 0".into(), found: self.tol.to_string() });
         }
         let (seeds_from, variance) = match components {
             Components::All => (x.shallow_clone(), x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?),

@@ -14,6 +14,7 @@ use crate::scores::{score_model, UnitSummary};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
 use protolearn_layers::ddcl::{DclInput, DdclConfig};
+use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::{Decay, Schedule};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::clustering::FeatureKMeans;
@@ -232,7 +233,7 @@ impl Estimator {
                 Model::Lvq { vs: run.vs, head: run.head }
             }
             ModelSpec::Ddcl(spec) => train_ddcl(spec, data, input, seed, observer)?,
-            ModelSpec::KMeans(spec) => Model::KMeans { centroids: spec.config(seed).fit_over(&data.x, components)?.centroids, components },
+            ModelSpec::KMeans(spec) => Model::KMeans { centroids: KMeansConfig { seed, ..*spec }.fit_over(&data.x, components)?.centroids, components },
             ModelSpec::Competitive(spec) => {
                 let run = fit_competitive(&data.x.unsqueeze(0), &[seed], &spec.layer, &spec.training(), observer)?;
                 Model::Competitive { prototypes: run.prototypes.detach().squeeze_dim(0).contiguous() }

@@ -402,7 +402,7 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     let hidden = blobs_with_hidden_cells();
     assert!(hidden.missing_values() > 100);
     let families = [
-        (ModelSpec::KMeans(KMeansSpec::new(3)), 0.97),
+        (ModelSpec::KMeans(KMeansConfig::new(3, 0)), 0.97),
         (ModelSpec::Lvq(LvqSpec::new()), 0.97),
         (ModelSpec::Lvq(LvqSpec { dissimilarity: DissimilarityConfig::Relevance, ..LvqSpec::new() }), 0.97),
         (ModelSpec::Lvq(LvqSpec { dissimilarity: DissimilarityConfig::Omega { dim: 4, trace_normalize: true }, ..LvqSpec::new() }), 0.97),
@@ -419,14 +419,14 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     }
     // Complete data: k-means through the estimator is the layer's k-means bit for bit.
     let data = blobs();
-    let fitted = estimator(ModelSpec::KMeans(KMeansSpec::new(3))).fit(&data).unwrap();
+    let fitted = estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).fit(&data).unwrap();
     let x = tch::Tensor::from_slice(&fitted.encode(&data).unwrap().values).view([240, 4]);
-    let direct = KMeansSpec::new(3).config(3).fit(&x).unwrap().centroids;
+    let direct = KMeansConfig::new(3, 3).fit(&x).unwrap().centroids;
     assert_eq!(Vec::<f32>::try_from(direct.reshape([-1])).unwrap(), fitted.prototypes().unwrap().values);
     // Masking needs a family that compares components; imputation works for every family.
     let err = estimator(ModelSpec::Desom(DesomSpec::new(grid(2, 2, Lattice::Rectangular)))).with_missing(MissingValues::Mask).unwrap_err();
     assert!(err.to_string().contains("mask needs one that compares inputs with prototypes component by component"), "{err}");
-    let imputed = estimator(ModelSpec::KMeans(KMeansSpec::new(3))).with_missing(MissingValues::ImputeMean).unwrap().fit(&hidden).unwrap();
+    let imputed = estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).with_missing(MissingValues::ImputeMean).unwrap().fit(&hidden).unwrap();
     assert_eq!(imputed.missing().means.len(), 4);
     assert!(imputed.summary().training.purity.unwrap() >= 0.9);
 }

@@ -3,18 +3,17 @@
 //! `deny_unknown_fields` everywhere. Defaults are the papers' values; one file per family group.
 
 mod competitive;
-mod kmeans;
 mod lvq;
 mod maps;
 
 pub use competitive::{CompetitiveSpec, DdclSpec};
-pub use kmeans::KMeansSpec;
 pub use lvq::LvqSpec;
 pub use maps::{BackboneSpec, DesomSpec, SomSpec};
 
 use crate::error::{Error, Result};
 use crate::missing::MissingValues;
 use crate::scaler::Scaling;
+use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
 use protolearn_train::DeviceChoice;
@@ -88,7 +87,12 @@ impl EstimatorConfig {
             ));
         }
         match &self.model {
-            ModelSpec::KMeans(k) => k.validate(),
+            ModelSpec::KMeans(k) if k.seed != 0 => Err(Error::invalid(
+                "model.seed",
+                "none: a k-means model is seeded by the top-level `seed`",
+                k.seed,
+            )),
+            ModelSpec::KMeans(k) => Ok(k.validate()?),
             ModelSpec::Som(s) => s.validate(),
             ModelSpec::Desom(d) => d.validate(),
             ModelSpec::Competitive(c) => Ok(c.layer.validate()?),
@@ -117,9 +121,11 @@ pub enum ModelSpec {
     /// outputs the prototypes, trained end to end on the soft quantization loss (with an
     /// optional AE pretraining and reconstruction term).
     Ddcl(DdclSpec),
-    /// k-means: Lloyd's algorithm from k-means++ seeds with restarts.
+    /// k-means (the baseline of papers 001 and 002): Lloyd's algorithm from greedy k-means++
+    /// seeds with restarts, scikit-learn's defaults (`k`, `n_init = 10`, `max_iter = 300`,
+    /// `tol = 1e-4`); seeded by the estimator's `seed`.
     #[serde(rename = "kmeans")]
-    KMeans(KMeansSpec),
+    KMeans(KMeansConfig),
 }
 
 impl ModelSpec {
@@ -187,6 +193,17 @@ mod tests {
         let config = EstimatorConfig { scaling: Scaling::MinMax, seed: 3, ..EstimatorConfig::new(ModelSpec::Som(SomSpec::new(grid))) };
         let text = toml::to_string(&config).unwrap();
         assert_eq!(EstimatorConfig::from_toml(&text, Path::new("<test>")).unwrap(), config);
+    }
+
+    #[test]
+    fn kmeans_is_seeded_by_the_estimator_and_mask_needs_a_component_wise_family() {
+        let c = EstimatorConfig::from_toml("seed = 4\nmissing = \"mask\"\n[model]\nkind = \"kmeans\"\nk = 5\n", Path::new("<test>")).unwrap();
+        assert_eq!((c.seed, c.missing), (4, MissingValues::Mask));
+        assert!(matches!(c.model, ModelSpec::KMeans(KMeansConfig { k: 5, n_init: 10, max_iter: 300, seed: 0, .. })));
+        let err = EstimatorConfig::from_toml("[model]\nkind = \"kmeans\"\nk = 5\nseed = 3\n", Path::new("<test>")).unwrap_err();
+        assert!(err.to_string().contains("seeded by the top-level `seed`"), "{err}");
+        let text = "missing = \"mask\"\n[model]\nkind = \"desom\"\ngrid = { rows = 2, cols = 2 }\n";
+        assert!(EstimatorConfig::from_toml(text, Path::new("<test>")).unwrap_err().to_string().contains("found mask for desom"));
     }
 
     #[test]
