@@ -105,3 +105,44 @@ impl UpdateRule<SomLayer> for OnlineSom {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::som::{SomConfig, SomInit};
+    use protolearn_metrics::{Boundary, Grid, Lattice};
+    use tch::{nn, Device};
+
+    /// A 1x2 map whose prototypes start at `(0, 0)` and `(10, 10)`, comparing observed components.
+    fn masked_map(vs: &nn::VarStore) -> SomLayer {
+        let grid = Grid::new(1, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
+        let config = SomConfig { grid, init: SomInit::default(), neighbourhood: Default::default() };
+        let start = Tensor::from_slice(&[0.0f32, 0.0, 10.0, 10.0]).view([2, 2]);
+        config.build_from(&vs.root(), &start).unwrap().with_components(Components::Observed)
+    }
+
+    /// A temperature so low that a unit's neighbour gets no weight.
+    fn cold() -> Schedule {
+        Schedule { decay: Default::default(), start: 0.01, end: 0.01 }
+    }
+
+    #[test]
+    fn masked_batch_update_averages_each_component_over_the_samples_that_have_it() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let map = masked_map(&vs);
+        // Unit 0 wins (1, NaN) and (NaN, 3); unit 1 wins (9, NaN) only, so its second component stays.
+        let x = Tensor::from_slice(&[1.0f32, f32::NAN, f32::NAN, 3.0, 9.0, f32::NAN]).view([3, 2]);
+        BatchSom { temperature: cold() }.update(&map, &x, None, 0, 1).unwrap();
+        assert_eq!(Vec::<f32>::try_from(map.weight.reshape([-1])).unwrap(), vec![1.0, 3.0, 9.0, 10.0]);
+    }
+
+    #[test]
+    fn masked_online_update_moves_only_observed_components() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let map = masked_map(&vs);
+        let x = Tensor::from_slice(&[2.0f32, f32::NAN]).view([1, 2]);
+        let rule = OnlineSom { lr: Schedule { decay: Default::default(), start: 0.5, end: 0.5 }, temperature: cold() };
+        rule.update(&map, &x, None, 0, 1).unwrap();
+        assert_eq!(Vec::<f32>::try_from(map.weight.reshape([-1])).unwrap(), vec![1.0, 0.0, 10.0, 10.0]);
+    }
+}
