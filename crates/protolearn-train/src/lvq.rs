@@ -13,11 +13,7 @@
 //! let x = Tensor::from_slice(&[0.0f32, 0.1, 0.2, 0.0, 3.0, 3.1, 2.9, 3.0]).view([4, 2]);
 //! let data = Dataset::new(x, Some(Tensor::from_slice(&[0i64, 0, 1, 1]))).unwrap();
 //! let head = LvqConfig { classes: 2, per_class: 1, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Rslvq { sigma: 1.0 } };
-//! let config = LvqTrainConfig {
-//!     optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.05 },
-//!     batch_size: 2, epochs: 10, eigenvalue_weight: 0.0, seed: 0,
-//!     init: Default::default(), beta: None, reject: None,
-//! };
+//! let config = LvqTrainConfig::new(OptimizerConfig { kind: OptimizerKind::Adam, lr: 0.05 }, 2, 10, 0);
 //! let run = fit_lvq(&data, Some(&data), None, &head, &config, &mut protolearn_train::observer::Silent).unwrap();
 //! assert_eq!(run.history.last().unwrap().scalar("accuracy"), Some(1.0));
 //! ```
