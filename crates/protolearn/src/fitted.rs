@@ -2,23 +2,22 @@
 //! says about new data (`predict`, `transform`, `encode`, `score`, per-unit summaries) and its
 //! one-file form (`save` / `load`, see [`crate::model_file`]). The scores are in [`crate::scores`].
 
-use crate::config::{EstimatorConfig, ModelSpec};
+use crate::config::EstimatorConfig;
 use crate::error::{Error, Result};
-use crate::model::{autoencoder_config, desom_config, model_sample_shape, som_config, Model, HEAD_PROTOTYPES, PROTOTYPES, SOM_WEIGHT};
+use crate::families::{SavedModel, TrainedModel};
 use crate::model_file::{self, model_error};
 use crate::missing::FittedMissing;
 use crate::scaler::FittedScaler;
 use crate::scores::{score_model, Scores, UnitSummary};
 use protolearn_data::categorical::CategoryEncoding;
 use protolearn_data::Data;
-use protolearn_layers::desom::Desom;
 use protolearn_metrics::{neighbourhood_scores, Grid, Matrix, NeighbourhoodScores};
 use protolearn_train::quality::best_units;
 use protolearn_train::trainer::LogRecord;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
-use tch::{nn, Device, Kind, Tensor};
+use tch::{Device, Kind, Tensor};
 
 /// Metadata keys of the model file.
 const KEY_CONFIG: &str = "config";
@@ -126,7 +125,7 @@ pub struct Fitted {
     pub(crate) input: InputInfo,
     pub(crate) missing: FittedMissing,
     pub(crate) scaler: FittedScaler,
-    pub(crate) model: Model,
+    pub(crate) model: Box<dyn TrainedModel>,
     pub(crate) summary: Summary,
     pub(crate) history: Vec<LogRecord>,
     pub(crate) device: Device,
@@ -240,7 +239,7 @@ impl Fitted {
 
     /// QE, TE (SOM families), and purity and NMI when `data` has labels.
     pub fn score(&self, data: &Data) -> Result<Scores> {
-        let (scores, _) = score_model(&self.model, &self.tensor(data)?, data.labels.as_deref())?;
+        let (scores, _) = score_model(self.model.as_ref(), &self.tensor(data)?, data.labels.as_deref())?;
         Ok(scores)
     }
 
@@ -284,7 +283,7 @@ impl Fitted {
                 found: format!("{} features per sample (shape {:?})", data.n_features(), data.shape),
             });
         }
-        let shape = model_sample_shape(&self.config.model, &self.input.sample_shape);
+        let shape = self.config.model.family().input_shape(&self.input.sample_shape);
         prepared_tensor(data, &self.missing, &self.scaler, &self.input.feature_names, &shape, self.device)
     }
 
@@ -325,36 +324,8 @@ impl Fitted {
                 format!("{} offsets", scaler.n_features()),
             ));
         }
-        let model = match &config.model {
-            ModelSpec::Som(spec) => {
-                let vs = nn::VarStore::new(Device::Cpu);
-                let layer = som_config(spec).build_from(&(vs.root() / "som"), file.tensor(path, SOM_WEIGHT)?)?.with_components(components);
-                Model::Som { vs, layer }
-            }
-            ModelSpec::Desom(spec) => {
-                let mut vs = nn::VarStore::new(Device::Cpu);
-                let model: Desom = desom_config(spec, &input.sample_shape)?.build_from(&vs.root(), file.tensor(path, SOM_WEIGHT)?)?;
-                copy_variables(path, &mut vs, &file)?;
-                Model::Desom { vs, model }
-            }
-            ModelSpec::Competitive(_) => Model::Competitive { prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() },
-            ModelSpec::KMeans(_) => Model::KMeans { centroids: file.tensor(path, PROTOTYPES)?.shallow_clone(), components },
-            ModelSpec::Ddcl(spec) => {
-                let mut vs = nn::VarStore::new(Device::Cpu);
-                let backbone = autoencoder_config(&spec.autoencoder, &input.sample_shape)?.build(&(vs.root() / "ae"), 0)?;
-                copy_variables(path, &mut vs, &file)?;
-                Model::Ddcl { vs, backbone, prototypes: file.tensor(path, PROTOTYPES)?.shallow_clone() }
-            }
-            ModelSpec::Lvq(spec) => {
-                let mut vs = nn::VarStore::new(Device::Cpu);
-                let prototypes = file.tensor(path, HEAD_PROTOTYPES)?;
-                let classes = prototypes.size()[0] / spec.per_class.max(1);
-                let head =
-                    spec.head(classes).build_from(&(vs.root() / "head"), input.n_features() as i64, prototypes)?.with_components(components)?;
-                copy_variables(path, &mut vs, &file)?;
-                Model::Lvq { vs, head }
-            }
-        };
+        let saved = SavedModel { file: &file, path, input: &input, components };
+        let model = config.model.family().load(&saved)?;
         let fitted = Fitted { config, input, missing, scaler, model, summary, history: Vec::new(), device: Device::Cpu };
         let k = fitted.model.prototypes().size()[0] as usize;
         if k != fitted.summary.units.hits.len() {
@@ -362,19 +333,6 @@ impl Fitted {
         }
         Ok(fitted)
     }
-}
-
-/// Copies the file's tensors into the variables of `vs` with the same names and shapes.
-fn copy_variables(path: &Path, vs: &mut nn::VarStore, file: &model_file::ModelFile) -> Result<()> {
-    let _guard = tch::no_grad_guard();
-    for (name, mut variable) in vs.variables() {
-        let saved = file.tensor(path, &name)?;
-        if saved.size() != variable.size() {
-            return Err(model_error(path, format!("tensor `{name}` of shape {:?}", variable.size()), format!("shape {:?}", saved.size())));
-        }
-        variable.f_copy_(saved)?;
-    }
-    Ok(())
 }
 
 /// `data` with its missing values treated by `missing` (features named `names`) and scaled by

@@ -58,11 +58,11 @@
 pub mod config;
 mod error;
 mod estimator;
+pub mod families;
 pub mod figures;
 mod fitted;
 pub mod history;
 pub mod missing;
-mod model;
 pub mod model_file;
 pub mod prelude;
 pub mod scaler;

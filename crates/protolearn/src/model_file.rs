@@ -53,6 +53,7 @@ pub(crate) fn write(path: &Path, tensors: &[(String, Tensor)], mut metadata: Has
 }
 
 /// A model file read back: its metadata and its tensors (on the CPU).
+#[derive(Debug)]
 pub(crate) struct ModelFile {
     pub(crate) metadata: HashMap<String, String>,
     pub(crate) tensors: HashMap<String, Tensor>,

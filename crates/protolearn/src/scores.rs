@@ -2,7 +2,7 @@
 //! ([`Scores`]), and per-unit hits, majority labels and purities ([`UnitSummary`]).
 
 use crate::error::Result;
-use crate::model::Model;
+use crate::families::TrainedModel;
 use protolearn_metrics::quantization_error_from;
 use protolearn_train::quality::{best_units, map_quality, purity_nmi};
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,7 @@ impl UnitSummary {
 }
 
 /// Scores and winners of scaled samples `x` (on the model's device).
-pub(crate) fn score_model(model: &Model, x: &Tensor, labels: Option<&[i64]>) -> Result<(Scores, Vec<usize>)> {
+pub(crate) fn score_model(model: &dyn TrainedModel, x: &Tensor, labels: Option<&[i64]>) -> Result<(Scores, Vec<usize>)> {
     let distances = model.distances(x)?;
     let (units, quantization_error, topographic_error) = match model.grid() {
         Some(grid) => {

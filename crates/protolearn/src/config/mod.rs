@@ -1,16 +1,17 @@
-//! What to fit, as data: the model family and its settings ([`ModelSpec`]), the input scaling,
-//! the seed and the device ([`EstimatorConfig`]), read from a `MODEL.toml` with
-//! `deny_unknown_fields` everywhere. Defaults are the papers' values; one file per family group.
+//! What to fit, as data: the model family and its settings ([`ModelSpec`], the registry of the
+//! families in [`crate::families`]), the input scaling, the treatment of missing values, the seed
+//! and the device ([`EstimatorConfig`]), read from a `MODEL.toml` with `deny_unknown_fields`
+//! everywhere. Defaults are the papers' values.
 
-mod competitive;
-mod lvq;
-mod maps;
-
-pub use competitive::{CompetitiveSpec, DdclSpec};
-pub use lvq::LvqSpec;
-pub use maps::{BackboneSpec, DesomSpec, SomSpec};
+pub use crate::families::backbone::BackboneSpec;
+pub use crate::families::competitive::CompetitiveSpec;
+pub use crate::families::ddcl::DdclSpec;
+pub use crate::families::desom::DesomSpec;
+pub use crate::families::lvq::LvqSpec;
+pub use crate::families::som::SomSpec;
 
 use crate::error::{Error, Result};
+use crate::families::Family;
 use crate::missing::MissingValues;
 use crate::scaler::Scaling;
 use protolearn_layers::kmeans::KMeansConfig;
@@ -79,26 +80,15 @@ impl EstimatorConfig {
     /// Checks the values that serde cannot (counts, rates, schedules), and that a family asked
     /// to mask missing values can.
     pub fn validate(&self) -> Result<()> {
-        if self.missing == MissingValues::Mask && !matches!(self.model, ModelSpec::Som(_) | ModelSpec::KMeans(_) | ModelSpec::Lvq(_)) {
+        let family = self.model.family();
+        if self.missing == MissingValues::Mask && !family.compares_components() {
             return Err(Error::invalid(
                 "missing",
                 "reject or impute-mean for this family (mask needs one that compares inputs with prototypes component by component: som, kmeans, lvq)",
-                format!("mask for {}", self.model.kind()),
+                format!("mask for {}", family.kind()),
             ));
         }
-        match &self.model {
-            ModelSpec::KMeans(k) if k.seed != 0 => Err(Error::invalid(
-                "model.seed",
-                "none: a k-means model is seeded by the top-level `seed`",
-                k.seed,
-            )),
-            ModelSpec::KMeans(k) => Ok(k.validate()?),
-            ModelSpec::Som(s) => s.validate(),
-            ModelSpec::Desom(d) => d.validate(),
-            ModelSpec::Competitive(c) => Ok(c.layer.validate()?),
-            ModelSpec::Lvq(l) => l.validate(),
-            ModelSpec::Ddcl(d) => d.validate(),
-        }
+        family.validate()
     }
 }
 
@@ -129,43 +119,52 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
+    /// The family behind the spec: the registry of [`crate::families`].
+    pub fn family(&self) -> &dyn Family {
+        match self {
+            ModelSpec::Som(spec) => spec,
+            ModelSpec::Desom(spec) => spec,
+            ModelSpec::Competitive(spec) => spec,
+            ModelSpec::Lvq(spec) => spec,
+            ModelSpec::Ddcl(spec) => spec,
+            ModelSpec::KMeans(spec) => spec,
+        }
+    }
+
     /// The family's name as written in `kind`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            ModelSpec::Som(_) => "som",
-            ModelSpec::Desom(_) => "desom",
-            ModelSpec::Competitive(_) => "competitive",
-            ModelSpec::Lvq(_) => "lvq",
-            ModelSpec::Ddcl(_) => "ddcl",
-            ModelSpec::KMeans(_) => "kmeans",
-        }
+        self.family().kind()
     }
 }
 
 /// A map's temperature schedule: `configured`, or paper 002's for `grid` (Sec. 3.6).
-pub(super) fn map_temperature(configured: Option<Schedule>, grid: &Grid) -> Schedule {
+pub(crate) fn map_temperature(configured: Option<Schedule>, grid: &Grid) -> Schedule {
     configured.unwrap_or_else(|| Schedule::paper_temperature(grid))
 }
 
-pub(super) fn positive_finite(field: &str, value: f64) -> Result<()> {
+/// `value` must be positive and finite.
+pub(crate) fn positive_finite(field: &str, value: f64) -> Result<()> {
     if !(value.is_finite() && value > 0.0) {
         return Err(Error::invalid(field, "a positive finite number", value));
     }
     Ok(())
 }
 
-pub(super) fn positive(field: &'static str, value: usize) -> Result<()> {
+/// `value` must be at least 1.
+pub(crate) fn positive(field: &'static str, value: usize) -> Result<()> {
     if value == 0 {
         return Err(Error::invalid(field, "at least 1", 0));
     }
     Ok(())
 }
 
-pub(super) fn default_batch_size() -> usize {
+/// The papers' minibatch size (paper 002, Table 2: 256).
+pub(crate) fn default_batch_size() -> usize {
     256
 }
 
-pub(super) fn default_lr() -> f64 {
+/// The papers' Adam learning rate (paper 002, Table 2: 1e-3).
+pub(crate) fn default_lr() -> f64 {
     1e-3
 }
 

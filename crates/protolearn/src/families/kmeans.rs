@@ -1,0 +1,63 @@
+//! k-means (the baseline of papers 001 and 002) as an estimator family, configured by the layer's
+//! own [`KMeansConfig`]: greedy k-means++ seeds, Lloyd iterations, restarts; it can mask missing
+//! input components.
+
+use super::competitive::PROTOTYPES;
+use super::{Family, FitContext, SavedModel, TrainedModel};
+use crate::error::Result;
+use protolearn_data::tensor::Dataset;
+use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_layers::missing::Components;
+use protolearn_train::observer::Observer;
+use tch::Tensor;
+
+impl Family for KMeansConfig {
+    fn kind(&self) -> &'static str {
+        "kmeans"
+    }
+
+    /// The counts and `tol`; a seed in the model table is an error, since the estimator's `seed`
+    /// seeds every family.
+    fn validate(&self) -> Result<()> {
+        if self.seed != 0 {
+            return Err(crate::Error::invalid("model.seed", "none: a k-means model is seeded by the top-level `seed`", self.seed));
+        }
+        Ok(KMeansConfig::validate(self)?)
+    }
+
+    fn compares_components(&self) -> bool {
+        true
+    }
+
+    /// Lloyd's algorithm does not step through the trainer: no records for the observer.
+    fn fit(&self, data: &Dataset, context: &FitContext<'_>, _observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
+        let fit = KMeansConfig { seed: context.seed, ..*self }.fit_over(&data.x, context.components)?;
+        Ok(Box::new(Centroids { centroids: fit.centroids, components: context.components }))
+    }
+
+    fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
+        Ok(Box::new(Centroids { centroids: saved.tensor(PROTOTYPES)?.shallow_clone(), components: saved.components }))
+    }
+}
+
+/// k-means centroids `[k, D]` (scaled input space) and the input components they are compared over.
+#[derive(Debug)]
+pub struct Centroids {
+    centroids: Tensor,
+    components: Components,
+}
+
+impl TrainedModel for Centroids {
+    fn distances(&self, x: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.components.squared_euclidean(x, &self.centroids))
+    }
+
+    fn prototypes(&self) -> Tensor {
+        self.centroids.shallow_clone()
+    }
+
+    fn named_tensors(&self) -> Vec<(String, Tensor)> {
+        vec![(PROTOTYPES.to_owned(), self.centroids.shallow_clone())]
+    }
+}

@@ -1,0 +1,154 @@
+//! The model families behind the estimator, one file each: the family's spec (the `[model]`
+//! table of a `MODEL.toml`), how it trains on the one trainer, its trained model and how that
+//! model is rebuilt from a model file. Two traits tie them to the estimator:
+//!
+//! - [`Family`], implemented by every spec: validate, fit on a dataset, load from a model file;
+//! - [`TrainedModel`], implemented by every trained model: the squared distances of (scaled)
+//!   inputs to its prototypes in the model's space, from which every `Fitted` method is built,
+//!   plus the prototypes, codes, grid, prototype labels and the tensors the model file holds.
+//!
+//! Adding a family is one new file here (spec + `impl Family` + model + `impl TrainedModel`)
+//! and one variant of [`crate::config::ModelSpec`] with its arm in `ModelSpec::family`.
+
+pub mod backbone;
+pub mod competitive;
+pub mod ddcl;
+pub mod desom;
+pub mod kmeans;
+pub mod lvq;
+pub mod som;
+
+use crate::error::Result;
+use crate::fitted::InputInfo;
+use crate::model_file::ModelFile;
+use protolearn_data::tensor::Dataset;
+use protolearn_layers::missing::Components;
+use protolearn_metrics::Grid;
+use protolearn_train::observer::Observer;
+use std::path::Path;
+use tch::Tensor;
+
+/// Records per run when a family's `log_every` is not set.
+pub(crate) const DEFAULT_RECORDS: usize = 50;
+
+/// What every family's training shares: the seed, the input components to compare (all, or
+/// the observed ones when the estimator masks missing values) and the input description.
+#[derive(Debug, Clone, Copy)]
+pub struct FitContext<'a> {
+    /// Seed of the initialisation and of the sample order.
+    pub seed: u64,
+    /// Which input components distances use ([`Components::Observed`] when masking).
+    pub components: Components,
+    /// What the model is fitted on (feature names, sample shape, classes).
+    pub input: &'a InputInfo,
+}
+
+impl FitContext<'_> {
+    /// The log interval: `configured`, else [`DEFAULT_RECORDS`] records over `steps`.
+    pub fn log_every(&self, configured: Option<usize>, steps: usize) -> usize {
+        configured.unwrap_or((steps / DEFAULT_RECORDS).max(1))
+    }
+}
+
+/// A model file being read: its tensors (by name, on the CPU) and where it came from, for errors.
+#[derive(Debug, Clone, Copy)]
+pub struct SavedModel<'a> {
+    pub(crate) file: &'a ModelFile,
+    pub(crate) path: &'a Path,
+    /// What the model was fitted on.
+    pub input: &'a InputInfo,
+    /// Which input components the model compares.
+    pub components: Components,
+}
+
+impl SavedModel<'_> {
+    /// The tensor `name` (an error naming the file and the tensors it has when absent).
+    pub fn tensor(&self, name: &str) -> Result<&Tensor> {
+        self.file.tensor(self.path, name)
+    }
+
+    /// Copies the file's tensors into the variables of `vs` with the same names and shapes.
+    pub fn copy_into(&self, vs: &mut tch::nn::VarStore) -> Result<()> {
+        let _guard = tch::no_grad_guard();
+        for (name, mut variable) in vs.variables() {
+            let saved = self.tensor(&name)?;
+            if saved.size() != variable.size() {
+                return Err(crate::model_file::model_error(
+                    self.path,
+                    format!("tensor `{name}` of shape {:?}", variable.size()),
+                    format!("shape {:?}", saved.size()),
+                ));
+            }
+            variable.f_copy_(saved)?;
+        }
+        Ok(())
+    }
+}
+
+/// A model family's spec: what the estimator needs to check, train and reload it.
+pub trait Family {
+    /// The family's name, as written in `kind`.
+    fn kind(&self) -> &'static str;
+
+    /// Checks the values serde cannot (counts, rates, schedules).
+    fn validate(&self) -> Result<()>;
+
+    /// Whether the family compares inputs with prototypes component by component, so that it
+    /// can mask missing values (SOM, k-means, LVQ heads).
+    fn compares_components(&self) -> bool {
+        false
+    }
+
+    /// The per-sample shape the model consumes for samples of `sample_shape` (default: flat
+    /// vectors; images for a convolutional backbone).
+    fn input_shape(&self, sample_shape: &[usize]) -> Vec<usize> {
+        vec![sample_shape.iter().product()]
+    }
+
+    /// Trains on `data` (scaled, on the device) through the one trainer.
+    fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>>;
+
+    /// Rebuilds the trained model from a model file, without data, on the CPU.
+    fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>>;
+}
+
+/// A trained model: the one operation every estimator method builds on (squared distances of
+/// scaled inputs to the prototypes, in the model's space) and what the model file holds.
+pub trait TrainedModel: std::fmt::Debug {
+    /// Squared distances of scaled inputs `x` to the prototypes in the model's space (the
+    /// latent space for an autoencoder family), without gradient.
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input]` → `[n, K]`.
+    fn distances(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// The codes the prototypes live among: an encoder's latent codes, else `x` itself.
+    ///
+    /// # Shapes
+    /// `x`: `[n, ...input]` → `[n, L]`.
+    fn codes(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.shallow_clone())
+    }
+
+    /// The prototypes in the model's space `[K, L]`.
+    fn prototypes(&self) -> Tensor;
+
+    /// The prototypes mapped to the (scaled) input space `[K, ...input]`: a decoder's decoded
+    /// prototypes, else the prototypes themselves.
+    fn input_space_prototypes(&self) -> Result<Tensor> {
+        Ok(self.prototypes())
+    }
+
+    /// The map grid, for the SOM families.
+    fn grid(&self) -> Option<&Grid> {
+        None
+    }
+
+    /// The class of each prototype, for a classifier head.
+    fn prototype_labels(&self) -> Option<Tensor> {
+        None
+    }
+
+    /// The tensors the model file holds, by name.
+    fn named_tensors(&self) -> Vec<(String, Tensor)>;
+}
