@@ -382,7 +382,7 @@ fn main() -> ExitCode {
                     out.display()
                 );
                 if let Some(first) = figures.first() {
-                    println!("fit: {} figures in {}", figures.len(), first.parent().unwrap_or(&out).display());
+                    println!("fit: {} figure{} in {}", figures.len(), if figures.len() == 1 { "" } else { "s" }, first.parent().unwrap_or(&out).display());
                 }
             }),
         Command::Predict { model, data, out } => {

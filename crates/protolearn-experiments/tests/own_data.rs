@@ -297,3 +297,40 @@ fn semicolons_decimal_commas_and_missing_labels_get_the_option_that_reads_them()
     let err = stderr(&protolearn(&args));
     assert!(err.contains("\"class\" (column 2): 1 cell(s)") && err.contains("A row without a label cannot be used: --missing drop-rows"), "{err}");
 }
+
+#[test]
+fn sequence_desoms_fit_a_ts_file_and_predict() {
+    // Two classes of univariate series of 12 steps: rising ramps and falling ramps, with noise.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("@problemName Ramps\n@univariate true\n@equalLength true\n@classLabel true up down\n@data\n");
+    for i in 0..24 {
+        let (class, sign) = if i % 2 == 0 { ("up", 1.0) } else { ("down", -1.0) };
+        let values: Vec<String> = (0..12).map(|t| format!("{:.3}", sign * t as f64 / 6.0 + ((i * 7 + t) % 5) as f64 * 0.02)).collect();
+        text.push_str(&format!("{}:{class}\n", values.join(",")));
+    }
+    let data = dir.path().join("Ramps_TRAIN.ts");
+    std::fs::write(&data, text).unwrap();
+    let data = data.display().to_string();
+    let lstm = model("lstm-desom.toml");
+    let temporal = dir.path().join("temporal.toml");
+    let config = std::fs::read_to_string(&lstm).unwrap().replace(
+        "autoencoder = { kind = \"lstm\", hidden = [16], latent_dim = 4 }",
+        "autoencoder = { kind = \"temporal-conv\", filters = [8, 8], latent_dim = 4 }",
+    );
+    assert!(config.contains("temporal-conv"));
+    std::fs::write(&temporal, config).unwrap();
+    for model_toml in [lstm, temporal.display().to_string()] {
+        let out = dir.path().join("out");
+        let out_s = out.display().to_string();
+        let fit = protolearn(&["fit", "--model", &model_toml, "--data", &data, "--out", &out_s]);
+        assert!(fit.status.success(), "{model_toml}: {}", stderr(&fit));
+        let summary: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(summary["input"]["sample_shape"], serde_json::json!([12]));
+        let purity = summary["summary"]["training"]["purity"].as_f64().unwrap();
+        assert!(purity >= 0.9, "{model_toml}: the ramps' direction separates the map (purity {purity})");
+        let predictions = dir.path().join("p.csv").display().to_string();
+        let model_file = out.join("model.safetensors").display().to_string();
+        let predict = protolearn(&["predict", "--model", &model_file, "--data", &data, "--out", &predictions]);
+        assert!(predict.status.success() && String::from_utf8_lossy(&predict.stdout).contains("accuracy"), "{}", stderr(&predict));
+    }
+}

@@ -45,7 +45,7 @@ impl Fitted {
             Lattice::Hexagonal => CellShape::Hexagon,
         };
         let layout = |title: &str| Layout::new().title(title).panel_size(PANEL_PX, PANEL_PX);
-        let space = if self.config.model.kind() == "desom" { "latent space" } else { "scaled input space" };
+        let space = if matches!(self.config.model.kind(), "desom" | "two-stage") { "latent space" } else { "scaled input space" };
         let mut files = Vec::new();
 
         let prototypes = self.prototypes()?;

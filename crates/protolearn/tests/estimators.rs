@@ -430,3 +430,30 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     assert_eq!(imputed.missing().means.len(), 4);
     assert!(imputed.summary().training.purity.unwrap() >= 0.9);
 }
+
+#[test]
+fn neural_gas_and_the_two_stage_baselines() {
+    use protolearn::config::{CodeClustering, NeuralGasSpec, TwoStageSpec};
+    let data = blobs();
+    let gas = fit_save_load(&estimator(ModelSpec::NeuralGas(NeuralGasSpec { batch_size: 30, ..NeuralGasSpec::new(6) })), &data, 0.99);
+    assert_eq!(gas.prototypes().unwrap().shape, vec![6, 4]);
+    assert!(gas.history().last().and_then(|r| r.scalar("winners")).unwrap() >= 5.0, "the rank-weighted pull leaves no unit dead");
+    let two_stage = |clustering| {
+        let spec = TwoStageSpec {
+            autoencoder: BackboneSpec::Dense { hidden: vec![16], latent_dim: 2 },
+            pretrain_iterations: 600,
+            batch_size: 32,
+            lr: 0.005,
+            ..TwoStageSpec::new(clustering)
+        };
+        estimator(ModelSpec::TwoStage(spec))
+    };
+    let ae_som = fit_save_load(&two_stage(CodeClustering::Som(SomSpec::new(grid(3, 3, Lattice::Rectangular)))), &data, 0.95);
+    assert_eq!(ae_som.grid().map(|g| g.n_units()), Some(9));
+    assert_eq!(ae_som.prototypes().unwrap().shape, vec![9, 2], "prototypes among the codes");
+    assert_eq!(ae_som.input_space_prototypes().unwrap().shape, vec![9, 4], "decoded prototypes in input units");
+    let ae_kmeans = fit_save_load(&two_stage(CodeClustering::KMeans(KMeansConfig::new(3, 0))), &data, 0.95);
+    assert_eq!(ae_kmeans.prototypes().unwrap().shape, vec![3, 2]);
+    // The same autoencoder under both: the first stage does not depend on the second.
+    assert_eq!(ae_som.encode(&data).unwrap(), ae_kmeans.encode(&data).unwrap());
+}

@@ -8,7 +8,9 @@ pub use crate::families::competitive::CompetitiveSpec;
 pub use crate::families::ddcl::DdclSpec;
 pub use crate::families::desom::DesomSpec;
 pub use crate::families::lvq::LvqSpec;
+pub use crate::families::neural_gas::NeuralGasSpec;
 pub use crate::families::som::SomSpec;
+pub use crate::families::two_stage::{CodeClustering, TwoStageSpec};
 
 use crate::error::{Error, Result};
 use crate::families::Family;
@@ -116,6 +118,10 @@ pub enum ModelSpec {
     /// `tol = 1e-4`); seeded by the estimator's `seed`.
     #[serde(rename = "kmeans")]
     KMeans(KMeansConfig),
+    /// Neural gas (paper 003, Sec. 8): rank-weighted gradient vector quantization.
+    NeuralGas(NeuralGasSpec),
+    /// An autoencoder, then a SOM or k-means on its codes (paper 002's AE+SOM, AE+k-means).
+    TwoStage(TwoStageSpec),
 }
 
 impl ModelSpec {
@@ -128,6 +134,8 @@ impl ModelSpec {
             ModelSpec::Lvq(spec) => spec,
             ModelSpec::Ddcl(spec) => spec,
             ModelSpec::KMeans(spec) => spec,
+            ModelSpec::NeuralGas(spec) => spec,
+            ModelSpec::TwoStage(spec) => spec,
         }
     }
 

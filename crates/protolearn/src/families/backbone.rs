@@ -1,8 +1,8 @@
-//! The autoencoder backbones of the deep families (DESOM, DDCL): dense or convolutional, sized
-//! from the data.
+//! The autoencoder backbones of the deep families (DESOM, DDCL, the two-stage baselines): dense,
+//! convolutional (images), LSTM or temporal convolution (sequences), sized from the data.
 
 use crate::error::{Error, Result};
-use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig};
+use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig, LstmConfig, TemporalConfig};
 use serde::{Deserialize, Serialize};
 
 /// The autoencoder of a DESOM; its input size comes from the data.
@@ -24,6 +24,50 @@ pub enum BackboneSpec {
         /// Latent dimension `L`.
         latent_dim: i64,
     },
+    /// The LSTM autoencoder of LSTM-DESOM on sequences `[T, D]` (paper 004, Sec. 4.2): a
+    /// sample's `T · D` values, time-major (a `.ts` file's layout), are read as `T` steps of
+    /// `features` values.
+    Lstm {
+        /// Hidden widths of the encoder's LSTM layers, input side first.
+        hidden: Vec<i64>,
+        /// Latent dimension `L`.
+        latent_dim: i64,
+        /// Values per step `D` (default 1: univariate series).
+        #[serde(default = "one")]
+        features: i64,
+        /// Feed the decoder the previous step of the reversed target (paper 004, Sec. 4.2).
+        #[serde(default)]
+        conditional: bool,
+    },
+    /// The temporal (causal, dilated 1-D) convolutional autoencoder on sequences `[T, D]`
+    /// (paper 004, Sec. 4.1), read as the LSTM's.
+    TemporalConv {
+        /// Filters of the convolution blocks, input side first; block `i` has dilation `2^i`.
+        filters: Vec<i64>,
+        /// Latent dimension `L`.
+        latent_dim: i64,
+        /// Values per step `D` (default 1: univariate series).
+        #[serde(default = "one")]
+        features: i64,
+        /// Kernel size of every convolution (default 3).
+        #[serde(default = "three")]
+        kernel_size: i64,
+        /// Max-pooling factor over time after the stack (default 2).
+        #[serde(default = "two")]
+        pool: i64,
+    },
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn two() -> i64 {
+    2
+}
+
+fn three() -> i64 {
+    3
 }
 
 impl Default for BackboneSpec {
@@ -56,6 +100,21 @@ impl BackboneSpec {
                 };
                 AutoencoderConfig::Conv(ConvConfig { channels, height, width, filters: filters.clone(), latent_dim: *latent_dim })
             }
+            BackboneSpec::Lstm { hidden, latent_dim, features, conditional } => {
+                let steps = sequence_steps(sample_shape, *features)?;
+                AutoencoderConfig::Lstm(LstmConfig { steps, features: *features, hidden: hidden.clone(), latent_dim: *latent_dim, conditional: *conditional })
+            }
+            BackboneSpec::TemporalConv { filters, latent_dim, features, kernel_size, pool } => {
+                let steps = sequence_steps(sample_shape, *features)?;
+                AutoencoderConfig::Temporal(TemporalConfig {
+                    steps,
+                    features: *features,
+                    filters: filters.clone(),
+                    kernel_size: *kernel_size,
+                    pool: *pool,
+                    latent_dim: *latent_dim,
+                })
+            }
         })
     }
 
@@ -66,6 +125,23 @@ impl BackboneSpec {
             (BackboneSpec::Conv { .. }, [h, w]) => vec![1, *h, *w],
             (BackboneSpec::Conv { .. }, _) => sample_shape.to_vec(),
             (BackboneSpec::Dense { .. }, _) => vec![sample_shape.iter().product()],
+            (BackboneSpec::Lstm { features, .. } | BackboneSpec::TemporalConv { features, .. }, _) => {
+                let d = (*features).max(1) as usize;
+                vec![sample_shape.iter().product::<usize>() / d, d]
+            }
         }
+    }
+}
+
+/// The steps `T` of samples of shape `sample_shape` read as `[T, features]` (time-major).
+fn sequence_steps(sample_shape: &[usize], features: i64) -> Result<i64> {
+    let values: usize = sample_shape.iter().product();
+    match usize::try_from(features) {
+        Ok(d) if d > 0 && values % d == 0 && values > 0 => Ok((values / d) as i64),
+        _ => Err(Error::Shape {
+            what: "sequence autoencoder input".into(),
+            expected: format!("samples of T x {features} values (T steps of `features` values, time-major)"),
+            found: format!("samples of shape {sample_shape:?} ({values} values)"),
+        }),
     }
 }

@@ -1,20 +1,17 @@
 //! The competitive layers of paper 000 (VCL, DCL, deep DCL), trained full batch on `Q + λ T`;
 //! only their final prototypes are kept (a DCL's prototypes are a function of its training set).
 
+use super::prototypes::{Prototypes, PROTOTYPES};
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::error::Result;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
-use protolearn_layers::distance::squared_euclidean;
+use protolearn_layers::missing::Components;
 use protolearn_layers::loss::QuantizationForm;
 use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
-use tch::Tensor;
-
-/// Name of a model's prototypes in the model file (`[k, D]`): competitive layers, DDCL, k-means.
-pub(crate) const PROTOTYPES: &str = "prototypes";
 
 /// A competitive layer (paper 000).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,31 +51,10 @@ impl Family for CompetitiveSpec {
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let run = fit_competitive(&data.x.unsqueeze(0), &[context.seed], &self.layer, &self.training(), observer)?;
-        Ok(Box::new(Prototypes { prototypes: run.prototypes.detach().squeeze_dim(0).contiguous() }))
+        Ok(Box::new(Prototypes::new(run.prototypes.detach().squeeze_dim(0).contiguous(), Components::All)))
     }
 
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
-        Ok(Box::new(Prototypes { prototypes: saved.tensor(PROTOTYPES)?.shallow_clone() }))
-    }
-}
-
-/// The final prototypes `[k, D]` of a competitive layer, in the scaled input space.
-#[derive(Debug)]
-pub struct Prototypes {
-    prototypes: Tensor,
-}
-
-impl TrainedModel for Prototypes {
-    fn distances(&self, x: &Tensor) -> Result<Tensor> {
-        let _guard = tch::no_grad_guard();
-        Ok(squared_euclidean(x, &self.prototypes))
-    }
-
-    fn prototypes(&self) -> Tensor {
-        self.prototypes.shallow_clone()
-    }
-
-    fn named_tensors(&self) -> Vec<(String, Tensor)> {
-        vec![(PROTOTYPES.to_owned(), self.prototypes.shallow_clone())]
+        Ok(Box::new(Prototypes::new(saved.tensor(PROTOTYPES)?.shallow_clone(), Components::All)))
     }
 }

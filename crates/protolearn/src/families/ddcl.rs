@@ -3,7 +3,7 @@
 //! pretraining and reconstruction term).
 
 use super::backbone::BackboneSpec;
-use super::competitive::PROTOTYPES;
+use super::prototypes::PROTOTYPES;
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{default_batch_size, default_lr, positive, positive_finite};
 use crate::error::{Error, Result};

@@ -2,14 +2,12 @@
 //! own [`KMeansConfig`]: greedy k-means++ seeds, Lloyd iterations, restarts; it can mask missing
 //! input components.
 
-use super::competitive::PROTOTYPES;
+use super::prototypes::{Prototypes, PROTOTYPES};
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::error::Result;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::kmeans::KMeansConfig;
-use protolearn_layers::missing::Components;
 use protolearn_train::observer::Observer;
-use tch::Tensor;
 
 impl Family for KMeansConfig {
     fn kind(&self) -> &'static str {
@@ -32,32 +30,10 @@ impl Family for KMeansConfig {
     /// Lloyd's algorithm does not step through the trainer: no records for the observer.
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, _observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let fit = KMeansConfig { seed: context.seed, ..*self }.fit_over(&data.x, context.components)?;
-        Ok(Box::new(Centroids { centroids: fit.centroids, components: context.components }))
+        Ok(Box::new(Prototypes::new(fit.centroids, context.components)))
     }
 
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
-        Ok(Box::new(Centroids { centroids: saved.tensor(PROTOTYPES)?.shallow_clone(), components: saved.components }))
-    }
-}
-
-/// k-means centroids `[k, D]` (scaled input space) and the input components they are compared over.
-#[derive(Debug)]
-pub struct Centroids {
-    centroids: Tensor,
-    components: Components,
-}
-
-impl TrainedModel for Centroids {
-    fn distances(&self, x: &Tensor) -> Result<Tensor> {
-        let _guard = tch::no_grad_guard();
-        Ok(self.components.squared_euclidean(x, &self.centroids))
-    }
-
-    fn prototypes(&self) -> Tensor {
-        self.centroids.shallow_clone()
-    }
-
-    fn named_tensors(&self) -> Vec<(String, Tensor)> {
-        vec![(PROTOTYPES.to_owned(), self.centroids.shallow_clone())]
+        Ok(Box::new(Prototypes::new(saved.tensor(PROTOTYPES)?.shallow_clone(), saved.components)))
     }
 }

@@ -16,7 +16,10 @@ pub mod ddcl;
 pub mod desom;
 pub mod kmeans;
 pub mod lvq;
+pub mod neural_gas;
+pub mod prototypes;
 pub mod som;
+pub mod two_stage;
 
 use crate::error::Result;
 use crate::fitted::InputInfo;
