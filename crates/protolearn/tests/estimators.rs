@@ -457,3 +457,31 @@ fn neural_gas_and_the_two_stage_baselines() {
     // The same autoencoder under both: the first stage does not depend on the second.
     assert_eq!(ae_som.encode(&data).unwrap(), ae_kmeans.encode(&data).unwrap());
 }
+
+#[test]
+fn lvq1_and_lvq21_rules_through_the_estimator() {
+    let rules = r#"
+        [model]
+        kind = "lvq"
+        per_class = 2
+        epochs = 5
+        batch_size = 10
+        training = { kind = "lvq1", lr = { start = 0.3, end = 0.01 } }
+    "#;
+    let lvq1 = EstimatorConfig::from_toml(rules, Path::new("<test>")).unwrap();
+    let lvq21 = EstimatorConfig::from_toml(
+        &rules.replace(r#"{ kind = "lvq1", lr = { start = 0.3, end = 0.01 } }"#, r#"{ kind = "lvq21", lr = { start = 0.3, end = 0.01 }, window = 0.3 }"#),
+        Path::new("<test>"),
+    )
+    .unwrap();
+    let data = blobs();
+    for config in [lvq1, lvq21] {
+        let fitted = fit_save_load(&Estimator::new(config).unwrap().with_scaling(Scaling::Standard).with_seed(3), &data, 0.95);
+        assert!(fitted.summary().training.accuracy.unwrap() >= 0.95);
+    }
+    let metric = rules.replace("per_class = 2", "per_class = 2\ndissimilarity = { kind = \"relevance\" }");
+    let err = EstimatorConfig::from_toml(&metric, Path::new("<test>")).unwrap_err().to_string();
+    assert!(err.contains("LVQ1 and LVQ2.1 are Euclidean"), "{err}");
+    let masked = format!("missing = \"mask\"\n{rules}");
+    assert!(EstimatorConfig::from_toml(&masked, Path::new("<test>")).unwrap_err().to_string().contains("mask for lvq"));
+}

@@ -7,7 +7,7 @@ pub use crate::families::backbone::BackboneSpec;
 pub use crate::families::competitive::CompetitiveSpec;
 pub use crate::families::ddcl::DdclSpec;
 pub use crate::families::desom::DesomSpec;
-pub use crate::families::lvq::LvqSpec;
+pub use crate::families::lvq::{LvqSpec, LvqTraining};
 pub use crate::families::neural_gas::NeuralGasSpec;
 pub use crate::families::som::SomSpec;
 pub use crate::families::two_stage::{CodeClustering, TwoStageSpec};

@@ -1,13 +1,14 @@
 //! The prototype classifiers of paper 003: GLVQ, GMLVQ, GRLVQ, RSLVQ and CELVQ heads on the
-//! scaled inputs, trained by gradient descent on the head's loss; they need labels and can mask
-//! missing input components (component-wise dissimilarities).
+//! scaled inputs, trained by gradient descent on the head's loss (or by Kohonen's LVQ1 / LVQ2.1
+//! rules); they need labels and, trained by gradient, can mask missing input components
+//! (component-wise dissimilarities).
 
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::lvq::{DissimilarityConfig, LvqConfig, LvqHead, LvqLoss, Transfer};
-use protolearn_train::lvq::{fit_lvq, HeadInit, LvqTrainConfig};
+use protolearn_layers::lvq::{DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqHead, LvqLoss, Transfer};
+use protolearn_train::lvq::{fit_lvq, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,25 @@ pub struct LvqSpec {
     /// Adam learning rate (library default 0.01).
     #[serde(default = "default_lvq_lr")]
     pub lr: f64,
+    /// How the head learns: `{ kind = "gradient" }` descent on `loss` with Adam at `lr` (the
+    /// default), or Kohonen's update rules `{ kind = "lvq1", lr = { start = 0.3, end = 0.01 } }`
+    /// and `{ kind = "lvq21", lr = ..., window = 0.3 }` (Euclidean heads; `loss` and `lr` unused).
+    #[serde(default)]
+    pub training: LvqTraining,
+}
+
+/// How an LVQ head learns (paper 003, Sec. 2).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LvqTraining {
+    /// Gradient descent on the head's loss (GLVQ, RSLVQ, CELVQ and their metrics).
+    #[default]
+    Gradient,
+    /// Kohonen's LVQ1: the winner moves towards a sample of its class, away from one of another.
+    Lvq1(Lvq1),
+    /// Kohonen's LVQ2.1: the two nearest move when they straddle the class border within the
+    /// relative `window`.
+    Lvq21(Lvq21),
 }
 
 fn default_per_class() -> i64 {
@@ -81,6 +101,7 @@ impl LvqSpec {
             epochs: default_lvq_epochs(),
             batch_size: default_lvq_batch_size(),
             lr: default_lvq_lr(),
+            training: LvqTraining::Gradient,
         }
     }
 
@@ -100,12 +121,16 @@ impl Family for LvqSpec {
         positive("epochs", self.epochs)?;
         positive("batch_size", self.batch_size)?;
         positive_finite("lr", self.lr)?;
+        if self.training != LvqTraining::Gradient && self.dissimilarity != DissimilarityConfig::SquaredEuclidean {
+            return Err(Error::invalid("training", "gradient for a head with a learned metric (LVQ1 and LVQ2.1 are Euclidean)", format!("{:?}", self.training)));
+        }
         // Two classes stand in for the labels' count, which only the data knows.
         Ok(self.head(2).validate()?)
     }
 
+    /// Gradient training only: Kohonen's rules compare complete inputs.
     fn compares_components(&self) -> bool {
-        true
+        self.training == LvqTraining::Gradient
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
@@ -115,13 +140,21 @@ impl Family for LvqSpec {
                 missing: "the training data has none (name the label column: --labels)".into(),
             });
         };
-        let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr };
-        let train = LvqTrainConfig {
-            init: self.init,
-            components: context.components,
-            ..LvqTrainConfig::new(optimizer, self.batch_size.min(data.n_samples()), self.epochs, context.seed)
+        let (head, batch_size) = (self.head(classes), self.batch_size.min(data.n_samples()));
+        let rules = RuleSchedule { batch_size, epochs: self.epochs, seed: context.seed };
+        let run = match self.training {
+            LvqTraining::Gradient => {
+                let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr };
+                let train = LvqTrainConfig {
+                    init: self.init,
+                    components: context.components,
+                    ..LvqTrainConfig::new(optimizer, batch_size, self.epochs, context.seed)
+                };
+                fit_lvq(data, None, None, &head, &train, observer)?
+            }
+            LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, observer)?,
+            LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, observer)?,
         };
-        let run = fit_lvq(data, None, None, &self.head(classes), &train, observer)?;
         Ok(Box::new(LvqModel { vs: run.vs, head: run.head }))
     }
 
