@@ -93,6 +93,18 @@ pub struct FeatureTransform {
 }
 
 impl FeatureTransform {
+    /// The whitening of [`DeepClusterFeatures::PcaWhitenL2`]: the training mean `[1, L]` and the
+    /// projection `W` `[L, L]` (float64); `None` for raw features.
+    pub fn whitening(&self) -> Option<(&Tensor, &Tensor)> {
+        self.whitening.as_ref().map(|(mean, projection)| (mean, projection))
+    }
+
+    /// A transform from its parts (a saved model's): the mean `[1, L]` and projection `[L, L]`,
+    /// used in float64; `None` for raw features.
+    pub fn from_whitening(whitening: Option<(Tensor, Tensor)>) -> Self {
+        FeatureTransform { whitening: whitening.map(|(mean, projection)| (mean.to_kind(Kind::Double), projection.to_kind(Kind::Double))) }
+    }
+
     /// The features k-means sees for `z` `[n, L]`: `normalize((z - mean) W)` row by row, with the
     /// training set's mean and `W = V Λ^{-1/2}` (no gradient; `z` unchanged for raw features).
     pub fn apply(&self, z: &Tensor) -> Tensor {

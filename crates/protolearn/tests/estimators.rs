@@ -485,3 +485,20 @@ fn lvq1_and_lvq21_rules_through_the_estimator() {
     let masked = format!("missing = \"mask\"\n{rules}");
     assert!(EstimatorConfig::from_toml(&masked, Path::new("<test>")).unwrap_err().to_string().contains("mask for lvq"));
 }
+
+#[test]
+fn deepcluster_keeps_its_whitening_and_centroids() {
+    use protolearn::config::DeepClusterSpec;
+    let data = blobs();
+    let spec = DeepClusterSpec {
+        autoencoder: BackboneSpec::Dense { hidden: vec![16], latent_dim: 3 },
+        epochs: 5,
+        batch_size: 32,
+        ..DeepClusterSpec::new(3)
+    };
+    let fitted = fit_save_load(&estimator(ModelSpec::DeepCluster(spec)), &data, 0.9);
+    let codes = fitted.encode(&data).unwrap();
+    assert_eq!(codes.shape, vec![240, 3]);
+    let norms: Vec<f32> = codes.values.chunks(3).map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
+    assert!(norms.iter().all(|n| (n - 1.0).abs() < 1e-4), "whitened, L2-normalised features");
+}

@@ -6,6 +6,7 @@
 pub use crate::families::backbone::BackboneSpec;
 pub use crate::families::competitive::CompetitiveSpec;
 pub use crate::families::ddcl::DdclSpec;
+pub use crate::families::deepcluster::DeepClusterSpec;
 pub use crate::families::desom::DesomSpec;
 pub use crate::families::lvq::{LvqSpec, LvqTraining};
 pub use crate::families::neural_gas::NeuralGasSpec;
@@ -120,6 +121,10 @@ pub enum ModelSpec {
     KMeans(KMeansConfig),
     /// Neural gas (paper 003, Sec. 8): rank-weighted gradient vector quantization.
     NeuralGas(NeuralGasSpec),
+    /// DeepCluster (paper 001's end-to-end baseline): a backbone trained on the pseudo-labels of
+    /// k-means of its own whitened features.
+    #[serde(rename = "deepcluster")]
+    DeepCluster(DeepClusterSpec),
     /// An autoencoder, then a SOM or k-means on its codes (paper 002's AE+SOM, AE+k-means).
     TwoStage(TwoStageSpec),
 }
@@ -135,6 +140,7 @@ impl ModelSpec {
             ModelSpec::Ddcl(spec) => spec,
             ModelSpec::KMeans(spec) => spec,
             ModelSpec::NeuralGas(spec) => spec,
+            ModelSpec::DeepCluster(spec) => spec,
             ModelSpec::TwoStage(spec) => spec,
         }
     }

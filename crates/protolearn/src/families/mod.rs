@@ -13,6 +13,7 @@
 pub mod backbone;
 pub mod competitive;
 pub mod ddcl;
+pub mod deepcluster;
 pub mod desom;
 pub mod kmeans;
 pub mod lvq;
