@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::{OptimizerConfig, OptimizerKind};
 use crate::quality::{map_quality, purity_nmi};
+use crate::run::Checkpointing;
 use crate::seeds::derived_seeds;
-use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig, JointLoss};
@@ -271,17 +272,7 @@ pub fn fit_desom(
     // checkpointed run is reproduced bit for bit by its resumed runs.
     let mut optimizer = config.optimizer.build(&vs)?;
     let batching = Batching::Random { batch_size: config.batch_size };
-    let mut trainer = match (&config.checkpoint, config.resume) {
-        (Some(dir), true) => Trainer::resume(train, batching, batch_seed, dir)?,
-        (None, true) => {
-            return Err(Error::InvalidConfig {
-                field: "resume".into(),
-                expected: "a `checkpoint` folder to resume from".into(),
-                found: "none".into(),
-            })
-        }
-        (_, false) => Trainer::new(train, batching, batch_seed)?,
-    };
+    let mut trainer = crate::run::start(train, batching, batch_seed, config.checkpoint.as_deref(), config.resume)?;
     let phase_config = |phase: Phase, steps| PhaseConfig {
         checkpoint: config.checkpoint.clone(),
         ..PhaseConfig::new(phase.name(), steps, config.log_every)
@@ -355,13 +346,25 @@ pub fn fit_autoencoder(
     config: &AutoencoderTrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<AutoencoderRun> {
+    fit_autoencoder_checkpointed(train, model_config, config, &Checkpointing::default(), observer)
+}
+
+/// [`fit_autoencoder`] writing its state into `checkpointing`'s folder at every log point and,
+/// when resuming, continuing from it (bit for bit on CPU).
+pub fn fit_autoencoder_checkpointed(
+    train: &Dataset,
+    model_config: &AutoencoderConfig,
+    config: &AutoencoderTrainConfig,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<AutoencoderRun> {
     let [model_seed, batch_seed, _] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
     let backbone = model_config.build(&(vs.root() / "ae"), model_seed)?;
     backbone.check_input(&train.x)?;
     let mut optimizer = config.optimizer.build(&vs)?;
-    let mut trainer = Trainer::new(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
-    let phase = PhaseConfig::new(Phase::Pretrain.name(), config.iterations, config.log_every);
+    let mut trainer = checkpointing.trainer(train, Batching::Random { batch_size: config.batch_size }, batch_seed)?;
+    let phase = checkpointing.phase(PhaseConfig::new(Phase::Pretrain.name(), config.iterations, config.log_every));
     let log = trainer.minimise(&phase, &mut Reconstruction { backbone: backbone.as_ref() }, optimizer.as_mut(), &vs, &mut [], observer)?;
     let history = log.iter().map(DesomRecord::from_log).collect::<Result<Vec<_>>>()?;
     Ok(AutoencoderRun { vs, backbone, history })

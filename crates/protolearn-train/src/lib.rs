@@ -51,6 +51,7 @@ pub mod optim;
 pub mod quality;
 mod record;
 pub mod resume;
+pub mod run;
 pub mod seeds;
 pub mod som;
 pub mod topology;

@@ -23,8 +23,9 @@ use crate::clustering::FeatureKMeans;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
+use crate::run::Checkpointing;
 use crate::trainer::steps_per_epoch;
-use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{Batching, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
@@ -291,15 +292,16 @@ fn train_head<O: Objective>(
     head: &dyn Classifier,
     config: &LvqTrainConfig,
     batch_seed: u64,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<Vec<LogRecord>> {
     let mut optimizer = config.optimizer.build(vs)?;
     let spe = steps_per_epoch(train, config.batch_size);
-    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
     let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone, head, e, "test_accuracy"));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
     trainer.minimise(
-        &PhaseConfig::new("classifier", config.epochs * spe, spe),
+        &checkpointing.phase(PhaseConfig::new("classifier", config.epochs * spe, spe)),
         objective,
         optimizer.as_mut(),
         vs,
@@ -316,6 +318,20 @@ pub fn fit_lvq(
     backbone: Option<&AutoencoderConfig>,
     head: &LvqConfig,
     config: &LvqTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<LvqRun> {
+    fit_lvq_checkpointed(train, eval, backbone, head, config, &Checkpointing::default(), observer)
+}
+
+/// [`fit_lvq`] writing its state into `checkpointing`'s folder every epoch and, when resuming,
+/// continuing from it (bit for bit on CPU).
+pub fn fit_lvq_checkpointed(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone: Option<&AutoencoderConfig>,
+    head: &LvqConfig,
+    config: &LvqTrainConfig,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     config.validate(head)?;
@@ -335,7 +351,7 @@ pub fn fit_lvq(
         beta: config.beta,
         reject: threshold.as_ref().zip(config.reject),
     };
-    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, observer)?;
+    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, checkpointing, observer)?;
     let reject_threshold = threshold.map(|t| t.double_value(&[]));
     Ok(LvqRun { vs, backbone, head, history, reject_threshold })
 }
@@ -378,7 +394,8 @@ pub fn fit_softmax(
     };
     let head = LinearHead::new(&(vs.root() / "head"), d, classes, &mut ChaCha8Rng::seed_from_u64(head_seed));
     let mut objective = SoftmaxObjective { backbone: backbone.as_deref(), head: &head };
-    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, observer)?;
+    let history =
+        train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, &Checkpointing::default(), observer)?;
     Ok(SoftmaxRun { vs, backbone, head, history })
 }
 
@@ -402,15 +419,17 @@ pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
     head: &LvqConfig,
     rule: &R,
     schedule: &RuleSchedule,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<LvqRun> {
     let RuleSchedule { batch_size, epochs, seed } = *schedule;
     let Built { vs, head, batch_seed, .. } = build(train, None, head, HeadInit::Stratified, Components::All, seed)?;
     let spe = steps_per_epoch(train, batch_size);
-    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size }, batch_seed)?;
+    let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size }, batch_seed)?;
     let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, "test_accuracy"));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
-    let history = trainer.apply_rule(&PhaseConfig::new("lvq-rule", epochs * spe, spe), &head, rule, &vs, &mut evaluators, observer)?;
+    let phase = checkpointing.phase(PhaseConfig::new("lvq-rule", epochs * spe, spe));
+    let history = trainer.apply_rule(&phase, &head, rule, &vs, &mut evaluators, observer)?;
     drop(evaluators);
     Ok(LvqRun { vs, backbone: None, head, history, reject_threshold: None })
 }

@@ -6,7 +6,8 @@ use crate::error::Result;
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
 use crate::trainer::steps_per_epoch;
-use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::run::Checkpointing;
+use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::init::PrototypeInit;
 use protolearn_layers::neural_gas::{neural_gas_loss, NeuralGas};
@@ -68,11 +69,12 @@ pub struct NeuralGasRun {
     pub history: Vec<LogRecord>,
 }
 
-/// Trains neural gas on `data` `[n, d]` from `n_prototypes` random samples.
-pub fn fit_neural_gas(data: &Dataset, config: &NeuralGasConfig, observer: &mut dyn Observer) -> Result<NeuralGasRun> {
+/// Trains neural gas on `data` `[n, d]` from `n_prototypes` random samples, checkpointed (and
+/// resumed) as `checkpointing` says.
+pub fn fit_neural_gas(data: &Dataset, config: &NeuralGasConfig, checkpointing: &Checkpointing, observer: &mut dyn Observer) -> Result<NeuralGasRun> {
     config.range.validate("range")?;
     let initial = PrototypeInit::DataSamples.draw(&data.x.unsqueeze(0), config.n_prototypes, &[config.seed])?.squeeze_dim(0);
-    fit_neural_gas_from(data, &initial, config, observer)
+    fit_neural_gas_from(data, &initial, config, checkpointing, observer)
 }
 
 /// [`fit_neural_gas`] from given initial prototypes `[k, d]`.
@@ -80,6 +82,7 @@ pub fn fit_neural_gas_from(
     data: &Dataset,
     initial: &Tensor,
     config: &NeuralGasConfig,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<NeuralGasRun> {
     config.range.validate("range")?;
@@ -87,10 +90,10 @@ pub fn fit_neural_gas_from(
     let layer = NeuralGas::new(&(vs.root() / "ng"), initial)?;
     let mut optimizer = config.optimizer.build(&vs)?;
     let spe = steps_per_epoch(data, config.batch_size);
-    let mut trainer = Trainer::new(data, Batching::Shuffled { batch_size: config.batch_size }, config.seed)?;
+    let mut trainer = checkpointing.trainer(data, Batching::Shuffled { batch_size: config.batch_size }, config.seed)?;
     let mut objective = NeuralGasObjective { layer: &layer, range: config.range, data };
     let history = trainer.minimise(
-        &PhaseConfig::new("neural-gas", config.epochs * spe, spe),
+        &checkpointing.phase(PhaseConfig::new("neural-gas", config.epochs * spe, spe)),
         &mut objective,
         optimizer.as_mut(),
         &vs,

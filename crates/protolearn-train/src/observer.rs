@@ -9,6 +9,9 @@ pub trait Observer {
     fn on_start(&mut self, _phase: &str, _logs: usize) {}
     /// Called at every log point with its record.
     fn on_log(&mut self, _record: &LogRecord) {}
+    /// Called, when a run resumes from a checkpoint, with each record the interrupted run had
+    /// already logged (so that a history kept by the observer is the whole run's).
+    fn on_restored(&mut self, _record: &LogRecord) {}
     /// Called once after a phase's last step.
     fn on_end(&mut self) {}
 }

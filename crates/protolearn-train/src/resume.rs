@@ -94,6 +94,11 @@ fn newest(dir: &Path) -> Result<PathBuf> {
         .ok_or_else(|| Error::Io { path: dir.join("state/run.toml"), source: std::io::Error::from(std::io::ErrorKind::NotFound) })
 }
 
+/// Whether `dir` holds a complete saved state.
+pub(crate) fn has_state(dir: &Path) -> bool {
+    newest(dir).is_ok()
+}
+
 /// Reads the state under `dir`.
 pub(crate) fn load(dir: &Path) -> Result<Saved> {
     let state = newest(dir)?;

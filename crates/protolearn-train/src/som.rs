@@ -25,7 +25,9 @@
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::quality::map_quality;
-use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::optim::{OptimizerConfig as TensorOptimizerConfig, OptimizerKind};
+use crate::run::Checkpointing;
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::som::{som_distortion, BatchSom, OnlineSom, Schedule, SomLayer};
 use serde::{Deserialize, Serialize};
@@ -188,27 +190,46 @@ pub fn fit_som(
     cfg: &SomTrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<Vec<SomRecord>> {
+    fit_som_checkpointed(vs, layer, data, cfg, &Checkpointing::default(), observer)
+}
+
+/// [`fit_som`] writing its state into `checkpointing`'s folder at every log point and, when
+/// resuming, continuing from it. A checkpointed gradient SOM uses protolearn's Adam, whose state
+/// is saved (equal to libtorch's Adam of an unchecked run to float32 rounding only); the batch and
+/// online rules keep no state besides the prototypes.
+pub fn fit_som_checkpointed(
+    vs: &nn::VarStore,
+    layer: &SomLayer,
+    data: &Dataset,
+    cfg: &SomTrainConfig,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<Vec<SomRecord>> {
     cfg.validate()?;
     layer.check_input(&data.x)?;
     let n = data.n_samples();
-    let phase = PhaseConfig::new(PHASE, cfg.iterations, cfg.log_every);
+    let phase = checkpointing.phase(PhaseConfig::new(PHASE, cfg.iterations, cfg.log_every));
     let mut evaluator = SomEvaluator { layer, x: &data.x, temperature: cfg.temperature };
     let evaluators: &mut [&mut dyn Evaluator] = &mut [&mut evaluator];
     let history = match cfg.rule {
         SomRule::Gradient { batch_size, lr } => {
-            let mut trainer = Trainer::new(data, Batching::Shuffled { batch_size: batch_size.min(n) }, cfg.seed)?;
-            let mut optimizer = nn::Adam::default().build(vs, lr)?;
+            let mut trainer = checkpointing.trainer(data, Batching::Shuffled { batch_size: batch_size.min(n) }, cfg.seed)?;
             let mut objective = GradientSom { layer, temperature: cfg.temperature };
-            trainer.minimise(&phase, &mut objective, &mut optimizer, vs, evaluators, observer)?
+            if checkpointing.enabled() {
+                let mut optimizer = TensorOptimizerConfig { kind: OptimizerKind::Adam, lr }.build(vs)?;
+                trainer.minimise(&phase, &mut objective, optimizer.as_mut(), vs, evaluators, observer)?
+            } else {
+                let mut optimizer = nn::Adam::default().build(vs, lr)?;
+                trainer.minimise(&phase, &mut objective, &mut optimizer, vs, evaluators, observer)?
+            }
         }
         SomRule::Batch => {
             let rule = BatchSom { temperature: cfg.temperature };
-            Trainer::new(data, Batching::Full, cfg.seed)?.apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
+            checkpointing.trainer(data, Batching::Full, cfg.seed)?.apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
         }
         SomRule::Online { lr } => {
             let rule = OnlineSom { lr, temperature: cfg.temperature };
-            Trainer::new(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?
-                .apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
+            checkpointing.trainer(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?.apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
         }
     };
     history.iter().map(SomRecord::from_log).collect()

@@ -277,6 +277,7 @@ impl<'d> Trainer<'d> {
         phase.validate()?;
         if let Some(done) = self.resume.as_ref().and_then(|r| r.run.finished.iter().find(|h| h.phase == phase.name)) {
             let history = done.history.clone();
+            history.iter().for_each(|r| observer.on_restored(r));
             self.finished.push(done.clone());
             return Ok(history);
         }
@@ -286,6 +287,7 @@ impl<'d> Trainer<'d> {
                 if let Some(optimizer) = step.optimizer() {
                     optimizer.load_state(&saved.optimizer)?;
                 }
+                saved.run.history.iter().for_each(|r| observer.on_restored(r));
                 (saved.run.step + 1, saved.run.history)
             }
             other => {

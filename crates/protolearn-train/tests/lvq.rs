@@ -67,7 +67,7 @@ fn lvq1_and_lvq21_rules_separate_blobs() {
     let data = blobs(2);
     let head = LvqConfig { classes: 3, per_class: 2, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Celvq };
     let lr = Schedule { decay: Default::default(), start: 0.3, end: 0.01 };
-    let run = fit_lvq_rule(&data, Some(&data), &head, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 5, seed: 0 }, &mut Silent)
+    let run = fit_lvq_rule(&data, Some(&data), &head, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 5, seed: 0 }, &Default::default(), &mut Silent)
         .expect("LVQ1");
     assert!(accuracy(&run) >= 0.95, "LVQ1 {}", accuracy(&run));
     let run = fit_lvq_rule(
@@ -76,13 +76,14 @@ fn lvq1_and_lvq21_rules_separate_blobs() {
         &head,
         &Lvq21 { lr, window: 0.3 },
         &RuleSchedule { batch_size: 10, epochs: 5, seed: 0 },
+        &Default::default(),
         &mut Silent,
     )
     .expect("LVQ2.1");
     assert!(accuracy(&run) >= 0.9, "LVQ2.1 {}", accuracy(&run));
     let omega = LvqConfig { dissimilarity: DissimilarityConfig::Relevance, ..head };
     assert!(
-        fit_lvq_rule(&data, None, &omega, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 1, seed: 0 }, &mut Silent).is_err(),
+        fit_lvq_rule(&data, None, &omega, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 1, seed: 0 }, &Default::default(), &mut Silent).is_err(),
         "rules need the Euclidean head"
     );
 }
@@ -267,8 +268,8 @@ fn neural_gas_revives_prototypes_that_winner_takes_all_leaves_dead() {
         seed: 0,
     };
     let winners = |run: &protolearn_train::neural_gas::NeuralGasRun| run.history.last().and_then(|r| r.scalar("winners")).expect("winners");
-    let gas = fit_neural_gas_from(&data, &initial, &config(6.0, 0.01), &mut Silent).expect("neural gas");
-    let vq = fit_neural_gas_from(&data, &initial, &config(1e-3, 1e-3), &mut Silent).expect("plain VQ");
+    let gas = fit_neural_gas_from(&data, &initial, &config(6.0, 0.01), &Default::default(), &mut Silent).expect("neural gas");
+    let vq = fit_neural_gas_from(&data, &initial, &config(1e-3, 1e-3), &Default::default(), &mut Silent).expect("plain VQ");
     assert!(winners(&gas) >= 5.0, "neural gas uses (almost) every prototype: {}", winners(&gas));
     assert!(winners(&vq) <= 2.0, "winner-takes-all leaves the far prototypes dead: {}", winners(&vq));
     let q =

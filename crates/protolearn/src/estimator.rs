@@ -15,6 +15,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::observer::{Observer, Silent};
+use protolearn_train::run::Checkpointing;
 use protolearn_train::DeviceChoice;
 use std::path::Path;
 use std::time::Instant;
@@ -36,18 +37,19 @@ use tch::Tensor;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimator {
     config: EstimatorConfig,
+    checkpointing: Checkpointing,
 }
 
 impl Estimator {
     /// An estimator for a checked `config`.
     pub fn new(config: EstimatorConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Estimator { config })
+        Ok(Estimator { config, checkpointing: Checkpointing::default() })
     }
 
     /// An estimator from a `MODEL.toml` file (errors name the file, line and column).
     pub fn from_file(path: &Path) -> Result<Self> {
-        Ok(Estimator { config: EstimatorConfig::load(path)? })
+        Ok(Estimator { config: EstimatorConfig::load(path)?, checkpointing: Checkpointing::default() })
     }
 
     /// A `rows x cols` rectangular batch SOM with the defaults of [`SomSpec::new`].
@@ -71,6 +73,17 @@ impl Estimator {
     /// The same estimator on another device.
     pub fn with_device(mut self, device: DeviceChoice) -> Self {
         self.config.device = device;
+        self
+    }
+
+    /// The same estimator writing the trainer's resumable state into `checkpointing`'s folder at
+    /// every log point and, with `resume`, continuing the run found there (same data, config and
+    /// seed); on CPU a resumed fit ends bit for bit where the uninterrupted checkpointed fit ends.
+    /// SOM, DESOM, LVQ heads, neural gas and the two-stage models; competitive layers, DDCL and
+    /// DeepCluster refuse (their training keeps state the checkpoint does not hold); k-means
+    /// ignores it (deterministic, in one go).
+    pub fn with_checkpoints(mut self, checkpointing: Checkpointing) -> Self {
+        self.checkpointing = checkpointing;
         self
     }
 
@@ -168,7 +181,7 @@ impl Estimator {
 
     /// Trains the configured family on `data` (scaled, on the device) through the one trainer.
     fn train(&self, data: &Dataset, input: &InputInfo, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let context = FitContext { seed: self.config.seed, components: self.config.missing.components(), input };
+        let context = FitContext { seed: self.config.seed, components: self.config.missing.components(), input, checkpointing: &self.checkpointing };
         self.config.model.family().fit(data, &context, observer)
     }
 }

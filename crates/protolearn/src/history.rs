@@ -7,7 +7,8 @@ use protolearn_train::trainer::LogRecord;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Keeps the records of every phase and forwards all events to `inner`.
+/// Keeps the records of every phase (those restored from a checkpoint too) and forwards all
+/// events to `inner`.
 pub(crate) struct Recorder<'a> {
     inner: &'a mut dyn Observer,
     pub(crate) records: Vec<LogRecord>,
@@ -28,6 +29,11 @@ impl Observer for Recorder<'_> {
     fn on_log(&mut self, record: &LogRecord) {
         self.records.push(record.clone());
         self.inner.on_log(record);
+    }
+
+    fn on_restored(&mut self, record: &LogRecord) {
+        self.records.push(record.clone());
+        self.inner.on_restored(record);
     }
 
     fn on_end(&mut self) {

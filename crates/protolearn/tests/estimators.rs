@@ -502,3 +502,78 @@ fn deepcluster_keeps_its_whitening_and_centroids() {
     let norms: Vec<f32> = codes.values.chunks(3).map(|r| r.iter().map(|v| v * v).sum::<f32>().sqrt()).collect();
     assert!(norms.iter().all(|n| (n - 1.0).abs() < 1e-4), "whitened, L2-normalised features");
 }
+
+/// Panics at the `at`-th log record of a fit (a kill between two checkpoints).
+struct KillAt {
+    at: usize,
+    seen: usize,
+}
+
+impl protolearn::train::observer::Observer for KillAt {
+    fn on_log(&mut self, _record: &protolearn::train::trainer::LogRecord) {
+        self.seen += 1;
+        assert!(self.seen < self.at, "killed at log record {}", self.at);
+    }
+}
+
+#[test]
+fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
+    use protolearn::config::{CodeClustering, LvqTraining, NeuralGasSpec, TwoStageSpec};
+    use protolearn::layers::lvq::Lvq1;
+    use protolearn::layers::som::Schedule;
+    use protolearn::train::run::Checkpointing;
+    let data = blobs();
+    let som = |rule| ModelSpec::Som(SomSpec { rule, iterations: 20, log_every: Some(5), ..SomSpec::new(grid(3, 3, Lattice::Rectangular)) });
+    let lr = Schedule { decay: Default::default(), start: 0.3, end: 0.01 };
+    let small_ae = BackboneSpec::Dense { hidden: vec![8], latent_dim: 2 };
+    let families = [
+        som(SomRule::Batch),
+        som(SomRule::Online { lr }),
+        som(SomRule::Gradient { batch_size: 32, lr: 0.05 }),
+        ModelSpec::Lvq(LvqSpec { epochs: 6, ..LvqSpec::new() }),
+        ModelSpec::Lvq(LvqSpec { epochs: 6, batch_size: 10, training: LvqTraining::Lvq1(Lvq1 { lr }), ..LvqSpec::new() }),
+        ModelSpec::NeuralGas(NeuralGasSpec { epochs: 6, batch_size: 30, ..NeuralGasSpec::new(4) }),
+        ModelSpec::Desom(DesomSpec {
+            autoencoder: small_ae.clone(),
+            iterations: 40,
+            pretrain_iterations: 20,
+            batch_size: 32,
+            log_every: Some(10),
+            ..DesomSpec::new(grid(2, 2, Lattice::Rectangular))
+        }),
+        ModelSpec::TwoStage(TwoStageSpec {
+            autoencoder: small_ae,
+            pretrain_iterations: 30,
+            batch_size: 32,
+            log_every: Some(10),
+            ..TwoStageSpec::new(CodeClustering::Som(SomSpec { iterations: 20, log_every: Some(5), ..SomSpec::new(grid(2, 2, Lattice::Rectangular)) }))
+        }),
+    ];
+    for model in families {
+        let kind = model.kind();
+        let estimator = estimator(model);
+        let whole_dir = tempfile::tempdir().unwrap();
+        let whole = estimator.clone().with_checkpoints(Checkpointing::new(whole_dir.path(), false)).fit(&data).unwrap();
+        let records = whole.history().len();
+        assert!(records >= 3, "{kind}: {records} records");
+        for at in [2, records - 1] {
+            let dir = tempfile::tempdir().unwrap();
+            let run = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), false));
+            let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run.fit_named(&data, &[], None, &mut KillAt { at, seen: 0 })
+            }));
+            assert!(killed.is_err(), "{kind}: killed at record {at}");
+            // Resumed, only the records after the kill's checkpoint are trained again.
+            let mut count = KillAt { at: usize::MAX, seen: 0 };
+            let resumed = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), true)).fit_named(&data, &[], None, &mut count).unwrap();
+            assert_eq!(count.seen, records - at, "{kind}: records trained after resuming from record {at}");
+            let steps = |f: &Fitted| f.history().iter().map(|r| (r.phase.clone(), r.step)).collect::<Vec<_>>();
+            assert_eq!(steps(&resumed), steps(&whole), "{kind}: the history holds the restored records");
+            assert_eq!(resumed.prototypes().unwrap(), whole.prototypes().unwrap(), "{kind}: prototypes after a kill at record {at}");
+            assert_eq!(resumed.transform(&data).unwrap(), whole.transform(&data).unwrap(), "{kind}: distances after a kill at record {at}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let refused = estimator(ModelSpec::Ddcl(DdclSpec::new(3))).with_checkpoints(Checkpointing::new(dir.path(), false)).fit(&data);
+    assert!(refused.unwrap_err().to_string().contains("none for ddcl"));
+}

@@ -50,6 +50,7 @@ impl Family for CompetitiveSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
+        context.refuse_checkpoints("competitive layers", "the keep-best prototypes live outside the trainer's state")?;
         let run = fit_competitive(&data.x.unsqueeze(0), &[context.seed], &self.layer, &self.training(), observer)?;
         Ok(Box::new(Prototypes::new(run.prototypes.detach().squeeze_dim(0).contiguous(), Components::All)))
     }

@@ -192,6 +192,7 @@ impl Family for DdclSpec {
     /// Trains DDCL (paper 001) with an optional AE pretraining and keeps its backbone and its
     /// inference prototypes.
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
+        context.refuse_checkpoints("ddcl", "its per-group learning rates use libtorch's optimizer, whose state is not saved")?;
         let (n, seed) = (data.n_samples(), context.seed);
         let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr };
         let batch_size = self.batch_size.min(n);

@@ -109,6 +109,7 @@ impl Family for DeepClusterSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
+        context.refuse_checkpoints("deepcluster", "its k-means stream and pseudo-labels live outside the trainer's state")?;
         let config = DeepClusterConfig {
             optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr },
             batch_size: self.batch_size.min(data.n_samples()).max(self.k),

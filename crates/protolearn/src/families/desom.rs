@@ -126,8 +126,8 @@ impl Family for DesomSpec {
             update_interval: 1,
             log_every: context.log_every(self.log_every, self.iterations),
             seed: context.seed,
-            checkpoint: None,
-            resume: false,
+            checkpoint: context.checkpointing.dir.clone(),
+            resume: context.checkpointing.resume,
         };
         let eval = data.y.is_some().then_some(data);
         let run = fit_desom(data, eval, &model, &train, observer)?;

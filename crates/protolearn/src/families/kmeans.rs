@@ -27,7 +27,8 @@ impl Family for KMeansConfig {
         true
     }
 
-    /// Lloyd's algorithm does not step through the trainer: no records for the observer.
+    /// Lloyd's algorithm does not step through the trainer: no records for the observer and no
+    /// checkpoints (a fit is deterministic and runs in one go; a resumed fit runs it again).
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, _observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let fit = KMeansConfig { seed: context.seed, ..*self }.fit_over(&data.x, context.components)?;
         Ok(Box::new(Prototypes::new(fit.centroids, context.components)))

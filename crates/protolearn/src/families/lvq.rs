@@ -8,7 +8,7 @@ use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::lvq::{DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqHead, LvqLoss, Transfer};
-use protolearn_train::lvq::{fit_lvq, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
+use protolearn_train::lvq::{fit_lvq_checkpointed, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -150,10 +150,10 @@ impl Family for LvqSpec {
                     components: context.components,
                     ..LvqTrainConfig::new(optimizer, batch_size, self.epochs, context.seed)
                 };
-                fit_lvq(data, None, None, &head, &train, observer)?
+                fit_lvq_checkpointed(data, None, None, &head, &train, context.checkpointing, observer)?
             }
-            LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, observer)?,
-            LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, observer)?,
+            LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
+            LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
         };
         Ok(Box::new(LvqModel { vs: run.vs, head: run.head }))
     }

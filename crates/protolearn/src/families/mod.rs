@@ -29,6 +29,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::missing::Components;
 use protolearn_metrics::Grid;
 use protolearn_train::observer::Observer;
+use protolearn_train::run::Checkpointing;
 use std::path::Path;
 use tch::Tensor;
 
@@ -36,7 +37,8 @@ use tch::Tensor;
 pub(crate) const DEFAULT_RECORDS: usize = 50;
 
 /// What every family's training shares: the seed, the input components to compare (all, or
-/// the observed ones when the estimator masks missing values) and the input description.
+/// the observed ones when the estimator masks missing values), the input description and where
+/// the run checkpoints.
 #[derive(Debug, Clone, Copy)]
 pub struct FitContext<'a> {
     /// Seed of the initialisation and of the sample order.
@@ -45,9 +47,20 @@ pub struct FitContext<'a> {
     pub components: Components,
     /// What the model is fitted on (feature names, sample shape, classes).
     pub input: &'a InputInfo,
+    /// Where the trainer writes its resumable state, and whether to resume from it.
+    pub checkpointing: &'a Checkpointing,
 }
 
 impl FitContext<'_> {
+    /// An error when checkpoints are asked of a family whose training keeps state the
+    /// trainer's checkpoint does not hold (`why`).
+    pub fn refuse_checkpoints(&self, kind: &str, why: &str) -> Result<()> {
+        if self.checkpointing.enabled() || self.checkpointing.resume {
+            return Err(crate::Error::invalid("checkpoints", &format!("none for {kind} ({why})"), "a checkpoint folder"));
+        }
+        Ok(())
+    }
+
     /// The log interval: `configured`, else [`DEFAULT_RECORDS`] records over `steps`.
     pub fn log_every(&self, configured: Option<usize>, steps: usize) -> usize {
         configured.unwrap_or((steps / DEFAULT_RECORDS).max(1))

@@ -86,7 +86,7 @@ impl Family for NeuralGasSpec {
             range: self.range(),
             seed: context.seed,
         };
-        let run = fit_neural_gas(data, &config, observer)?;
+        let run = fit_neural_gas(data, &config, context.checkpointing, observer)?;
         Ok(Box::new(Prototypes::new(run.layer.prototypes.detach().contiguous(), Components::All)))
     }
 

@@ -9,7 +9,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_metrics::Grid;
 use protolearn_train::observer::Observer;
-use protolearn_train::som::{fit_som, SomRule, SomTrainConfig};
+use protolearn_train::som::{fit_som_checkpointed, SomRule, SomTrainConfig};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::{Device, Tensor};
@@ -105,7 +105,7 @@ impl Family for SomSpec {
             seed: context.seed,
             log_every: context.log_every(self.log_every, self.iterations),
         };
-        fit_som(&vs, &layer, data, &train, observer)?;
+        fit_som_checkpointed(&vs, &layer, data, &train, context.checkpointing, observer)?;
         Ok(Box::new(SomModel { vs, layer }))
     }
 

@@ -12,7 +12,7 @@ use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::missing::Components;
 use protolearn_metrics::Grid;
-use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
+use protolearn_train::desom::{fit_autoencoder_checkpointed, AutoencoderTrainConfig};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -116,10 +116,12 @@ impl Family for TwoStageSpec {
             log_every: context.log_every(self.log_every, self.pretrain_iterations),
             seed: context.seed,
         };
-        let run = fit_autoencoder(data, &self.autoencoder.config(&context.input.sample_shape)?, &config, observer)?;
+        let backbone = self.autoencoder.config(&context.input.sample_shape)?;
+        let run = fit_autoencoder_checkpointed(data, &backbone, &config, &context.checkpointing.within("autoencoder"), observer)?;
         let codes = Dataset::new(encode_chunked(run.backbone.as_ref(), &data.x)?, data.y.as_ref().map(Tensor::shallow_clone))?;
         let input = code_input(context.input, run.backbone.latent_dim() as usize);
-        let second = FitContext { seed: context.seed, components: Components::All, input: &input };
+        let checkpointing = context.checkpointing.within("clustering");
+        let second = FitContext { seed: context.seed, components: Components::All, input: &input, checkpointing: &checkpointing };
         let clustering = self.clustering.family().fit(&codes, &second, observer)?;
         Ok(Box::new(TwoStageModel { vs: run.vs, backbone: run.backbone, clustering }))
     }
