@@ -14,6 +14,7 @@ use protolearn_experiments::experiments::ALL;
 use protolearn_experiments::overrides::Override;
 use protolearn_experiments::own_data;
 use protolearn_experiments::report::{document, Table};
+use protolearn_train::run::Checkpointing;
 use protolearn_train::DeviceChoice;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,6 +128,13 @@ enum Command {
         /// Seed (default: the config's).
         #[arg(long)]
         seed: Option<u64>,
+        /// Write the training's resumable state into this folder at every log point (SOM,
+        /// DESOM, LVQ heads, neural gas, two-stage models).
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// Continue the fit whose state is in --checkpoint (same data, model and options).
+        #[arg(long, requires = "checkpoint")]
+        resume: bool,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
@@ -351,7 +359,7 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fit { model, data, image_shape, device, seed, out } => image_shape
+        Command::Fit { model, data, image_shape, device, seed, checkpoint, resume, out } => image_shape
             .as_deref()
             .map(own_data::parse_image_shape)
             .transpose()
@@ -364,6 +372,7 @@ fn main() -> ExitCode {
                     image_shape,
                     device,
                     seed,
+                    checkpointing: Checkpointing { dir: checkpoint, resume },
                     out: out.clone(),
                 };
                 own_data::fit(&args)

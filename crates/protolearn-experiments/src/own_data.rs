@@ -9,6 +9,7 @@ use protolearn::history::{history_csv, write_atomically};
 use protolearn::data::categorical::Categorical;
 use protolearn::data::csv::{ColumnRef, MissingCells};
 use protolearn::{Estimator, EstimatorConfig, Fitted, MissingValues};
+use protolearn_train::run::Checkpointing;
 use std::collections::BTreeMap;
 use protolearn_train::DeviceChoice;
 use std::fmt::Write as _;
@@ -47,6 +48,8 @@ pub struct FitArgs {
     pub device: Option<DeviceChoice>,
     /// Overrides the config's seed.
     pub seed: Option<u64>,
+    /// Where the training checkpoints, and whether it resumes.
+    pub checkpointing: Checkpointing,
     /// The output folder.
     pub out: PathBuf,
 }
@@ -69,7 +72,7 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
         table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
     }
     check_writable(&args.out)?;
-    let estimator = Estimator::new(config)?;
+    let estimator = Estimator::new(config)?.with_checkpoints(args.checkpointing.clone());
     let mut bar = EpochBar::new("fit");
     let fitted = estimator.fit_table_observed(&table, &mut bar)?;
     let figures = write_results(&fitted, &table, &args.out)?;
