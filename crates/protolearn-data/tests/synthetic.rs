@@ -82,6 +82,20 @@ fn circles_radii_are_one_and_factor() {
 }
 
 #[test]
+fn a_one_arm_spiral_is_one_cluster_and_three_arms_split_the_turn() {
+    let one = SpiralConfig { n_samples: 50, noise: 0.0, shuffle: false, arms: 1, ..Default::default() }.generate(&mut rng(1)).unwrap();
+    assert_eq!(one.class_counts(), Some(vec![50]));
+    let p: Vec<[f64; 2]> = points(&one).map(|(p, _)| p).collect();
+    for (i, q) in p.iter().enumerate() {
+        let r = dist(*q, [0.0, 0.0]);
+        assert!((r - i as f64 / 49.0).abs() < 1e-6, "point {i}: r = {r}");
+    }
+    let three = SpiralConfig { n_samples: 31, noise: 0.0, shuffle: false, arms: 3, ..Default::default() }.generate(&mut rng(1)).unwrap();
+    assert_eq!(three.class_counts(), Some(vec![11, 10, 10]));
+    assert!(SpiralConfig { arms: 0, ..Default::default() }.generate(&mut rng(1)).is_err());
+}
+
+#[test]
 fn spiral_arms_are_archimedean_and_opposite() {
     let cfg = SpiralConfig { n_samples: 200, noise: 0.0, shuffle: false, ..Default::default() };
     let d = cfg.generate(&mut rng(3)).unwrap();

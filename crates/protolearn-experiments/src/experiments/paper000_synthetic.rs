@@ -48,7 +48,8 @@ pub const SPEC: &str = include_str!("../../../../benches/specs/paper000_syntheti
 fn dataset(name: &str, n: usize, seed: u64) -> Result<(Data, Tensor)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut data = match name {
-        "spiral" => SpiralConfig { n_samples: n, ..Default::default() }.generate(&mut rng)?,
+        // Table I: the Spiral is one cluster, a single Archimedean arm.
+        "spiral" => SpiralConfig { n_samples: n, arms: 1, ..Default::default() }.generate(&mut rng)?,
         "moons" => MoonsConfig { n_samples: n, ..Default::default() }.generate(&mut rng)?,
         "circles" => CirclesConfig { n_samples: n, ..Default::default() }.generate(&mut rng)?,
         other => bail!("unknown dataset `{other}` (expected spiral, moons or circles)"),
