@@ -8,9 +8,10 @@ use plotters::chart::SeriesLabelPosition;
 use plotters::coord::combinators::{BindKeyPoints, IntoLogRange};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
-use plotters::element::{Circle, PathElement, Polygon};
+use plotters::element::{Circle, PathElement, Polygon, Text};
 use plotters::prelude::{DrawingArea, DrawingBackend, LineSeries, Ranged};
-use plotters::style::{Color, BLACK, WHITE};
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{Color, IntoFont, TextStyle, BLACK, WHITE};
 
 use crate::axes::{self, AxisText, Chart};
 use crate::error::{DrawResult, Error, Result};
@@ -83,7 +84,6 @@ impl<'a> Series<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum LegendPosition {
     /// Top right corner of the plotting area.
-    #[default]
     UpperRight,
     /// Top left corner.
     UpperLeft,
@@ -91,9 +91,25 @@ pub enum LegendPosition {
     LowerRight,
     /// Bottom left corner.
     LowerLeft,
+    /// A key to the right of the plotting area, which is narrowed to make room: it never
+    /// covers a curve (the default).
+    #[default]
+    Outside,
     /// No legend.
     Hidden,
 }
+
+/// Width in pixels of one character of the key's text (an upper bound for the sans font at
+/// [`AXIS_LABEL_PX`]), for sizing the [`LegendPosition::Outside`] key.
+const KEY_CHAR_PX: u32 = 9;
+
+/// Pixels of the key's line sample, the gap after it and the key's margins.
+const KEY_SAMPLE_PX: u32 = 22;
+const KEY_GAP_PX: u32 = 8;
+const KEY_MARGIN_PX: u32 = 12;
+
+/// Vertical distance between two key rows.
+const KEY_ROW_PX: u32 = 24;
 
 /// One panel of curves; series `i` gets colour [`crate::category_color`]`(i)`, so the same
 /// order of series gives the same colours in every panel.
@@ -106,7 +122,7 @@ pub struct CurvePanel<'a> {
 }
 
 impl<'a> CurvePanel<'a> {
-    /// A panel drawing `series`, linear axes, legend at the upper right.
+    /// A panel drawing `series`, linear axes, the legend as a key right of the plotting area.
     pub fn new(series: Vec<Series<'a>>) -> Self {
         Self { text: AxisText::default(), series, log_x: false, legend: LegendPosition::default() }
     }
@@ -136,6 +152,20 @@ impl<'a> CurvePanel<'a> {
         self
     }
 
+    /// The key of [`LegendPosition::Outside`] in its own area: a line sample and the name of
+    /// each series, from the top.
+    fn draw_key<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> DrawResult {
+        for (index, series) in self.series.iter().enumerate() {
+            let color = category_color(index);
+            let y = (2 * KEY_ROW_PX + KEY_ROW_PX * index as u32) as i32;
+            let x = KEY_MARGIN_PX as i32;
+            area.draw(&PathElement::new(vec![(x, y), (x + KEY_SAMPLE_PX as i32, y)], color.stroke_width(3)))?;
+            let style = TextStyle::from((font::FAMILY, AXIS_LABEL_PX).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+            area.draw(&Text::new(series.name.clone(), (x + (KEY_SAMPLE_PX + KEY_GAP_PX) as i32, y), style))?;
+        }
+        Ok(())
+    }
+
     fn draw_on<'c, DB, X>(&self, mut chart: Chart<'c, DB, X, RangedCoordf64>) -> DrawResult
     where
         DB: DrawingBackend + 'c,
@@ -161,7 +191,7 @@ impl<'a> CurvePanel<'a> {
             LegendPosition::UpperLeft => SeriesLabelPosition::UpperLeft,
             LegendPosition::LowerRight => SeriesLabelPosition::LowerRight,
             LegendPosition::LowerLeft => SeriesLabelPosition::LowerLeft,
-            LegendPosition::Hidden => return Ok(()),
+            LegendPosition::Outside | LegendPosition::Hidden => return Ok(()),
         };
         chart
             .configure_series_labels()
@@ -208,12 +238,23 @@ impl Panel for CurvePanel<'_> {
 
     fn draw<DB: DrawingBackend>(&self, plan: &CurvePlan, area: &DrawingArea<DB, Shift>) -> DrawResult {
         let (x, y) = (plan.x.clone(), plan.y.clone());
+        let area = match self.legend {
+            LegendPosition::Outside => {
+                let width = area.dim_in_pixel().0;
+                let longest = self.series.iter().map(|s| s.name.chars().count() as u32).max().unwrap_or(0);
+                let key = (2 * KEY_MARGIN_PX + KEY_SAMPLE_PX + KEY_GAP_PX + KEY_CHAR_PX * longest).min(width / 2);
+                let (plot, key_area) = area.split_horizontally(width - key);
+                self.draw_key(&key_area)?;
+                plot
+            }
+            _ => area.clone(),
+        };
         if self.log_x {
             let ticks = axes::log_ticks(&x);
             let x = x.log_scale().with_key_points(ticks);
-            self.draw_on(axes::chart(area, &self.text, x, y)?)
+            self.draw_on(axes::chart(&area, &self.text, x, y)?)
         } else {
-            self.draw_on(axes::chart(area, &self.text, x, y)?)
+            self.draw_on(axes::chart(&area, &self.text, x, y)?)
         }
     }
 }

@@ -113,6 +113,15 @@ fn curves_with_bands_linear_and_log() -> Result<()> {
     let layout = Layout::new().columns(2).panel_size(400, 300);
     let files = curves(dir.stem("curves"), &layout, &panels)?;
     assert_written(&files, (800, 300));
+    // The default key sits right of the first panel's plotting area (which ends near x = 319 of
+    // 400 with a key for three-letter names), so it covers no curve.
+    let svg = std::fs::read_to_string(&files.svg).unwrap_or_default();
+    for name in ["VCL", "DCL"] {
+        let end = svg.find(&format!(">\n{name}\n</text>")).unwrap_or_else(|| panic!("{name} in the key"));
+        let start = svg[..end].rfind("<text").expect("a text element");
+        let x: f64 = svg[start..end].split("x=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|v| v.parse().ok()).expect("x");
+        assert!((320.0..400.0).contains(&x), "{name} at x = {x}");
+    }
     Ok(())
 }
 

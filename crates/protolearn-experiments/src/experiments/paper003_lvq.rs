@@ -488,7 +488,9 @@ fn reject_section(ctx: &RunContext, spec: &Spec, reject: &RejectSpec, out: &Coll
                     let (x, y): (Vec<f64>, Vec<f64>) =
                         reject.rates.iter().zip(curve(d, &model.name, rule)).filter_map(|(&r, v)| Some((r, v?))).unzip();
                     if !x.is_empty() {
-                        lines.push((format!("{} {rule}", model.name), x, y));
+                        // The softmax model's only rule is its softmax confidence: name it once.
+                        let name = if rule.starts_with(model.name.as_str()) { rule.to_owned() } else { format!("{} {rule}", model.name) };
+                        lines.push((name, x, y));
                     }
                 }
             }
