@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::categorical::{push_one_hot, sorted_values, Categories, Categorical, CategoryEncoding, Code, UnknownCategory};
+use crate::categorical::{push_one_hot, sorted_values, Categorical, Categories, CategoryEncoding, Code, UnknownCategory};
 use crate::data::Data;
 use crate::error::{Error, Result};
 
@@ -340,12 +340,8 @@ impl CsvConfig {
         let features = one_hot_rows(&roles, &numbers, &codes, &encodings, n_rows);
         let d = features.len() / n_rows;
         let feature_names = feature_names(&roles, &header, &categorical);
-        let columns = roles
-            .iter()
-            .zip(&header)
-            .filter(|(r, _)| matches!(r, Role::Number | Role::Category(_)))
-            .map(|(_, h)| h.clone())
-            .collect();
+        let columns =
+            roles.iter().zip(&header).filter(|(r, _)| matches!(r, Role::Number | Role::Category(_))).map(|(_, h)| h.clone()).collect();
         let (labels, classes) = match li {
             None => (None, None),
             Some(_) => {

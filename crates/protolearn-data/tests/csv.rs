@@ -228,7 +228,11 @@ fn categorical_columns_are_one_hot_in_place_with_fixed_or_learned_categories() {
     assert!(msg.contains("line 2, column \"colour\": unknown category \"green\" (known: red, blue)"), "{msg}");
     let ignoring = CsvConfig { categorical: fixed, unknown: UnknownCategory::Ignore, ..Default::default() }.load(&new).unwrap();
     assert_eq!(ignoring.data.features, vec![4.0, 0.0, 0.0, 1.0, 5.0, 1.0, 0.0, 2.0]);
-    let label = CsvConfig { label: LabelColumn::Last, categorical: vec![Categorical::learned(ColumnRef::Name("class".into()))], ..Default::default() };
+    let label = CsvConfig {
+        label: LabelColumn::Last,
+        categorical: vec![Categorical::learned(ColumnRef::Name("class".into()))],
+        ..Default::default()
+    };
     assert!(label.load(&p).unwrap_err().to_string().contains("not the label column"));
 }
 

@@ -181,7 +181,10 @@ fn unknown_names_and_misplaced_options_are_errors() {
     );
     let drop = TableOptions { drop: vec!["x0".into()], ..Default::default() };
     let msg = load_table(&npy, &drop).unwrap_err().to_string();
-    assert!(msg.starts_with("invalid parameter `columns / drop / missing / categorical / decimal_comma`: expected none unless the file is CSV"), "{msg}");
+    assert!(
+        msg.starts_with("invalid parameter `columns / drop / missing / categorical / decimal_comma`: expected none unless the file is CSV"),
+        "{msg}"
+    );
     let columns = TableOptions { columns: Some(vec!["a".into()]), ..Default::default() };
     assert_eq!(load_table(&csv, &columns).unwrap().feature_names, vec!["a"], "CSV: the column chosen");
 }

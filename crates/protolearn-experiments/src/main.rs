@@ -391,15 +391,18 @@ fn main() -> ExitCode {
                     out.display()
                 );
                 if let Some(first) = figures.first() {
-                    println!("fit: {} figure{} in {}", figures.len(), if figures.len() == 1 { "" } else { "s" }, first.parent().unwrap_or(&out).display());
+                    println!(
+                        "fit: {} figure{} in {}",
+                        figures.len(),
+                        if figures.len() == 1 { "" } else { "s" },
+                        first.parent().unwrap_or(&out).display()
+                    );
                 }
             }),
-        Command::Predict { model, data, out } => {
-            data.table().and_then(|table| {
-                let args = own_data::PredictArgs { model, data: data.data.clone(), table, out: out.clone() };
-                own_data::predict(&args).map(|report| print!("{}", report.text(&out)))
-            })
-        }
+        Command::Predict { model, data, out } => data.table().and_then(|table| {
+            let args = own_data::PredictArgs { model, data: data.data.clone(), table, out: out.clone() };
+            own_data::predict(&args).map(|report| print!("{}", report.text(&out)))
+        }),
         Command::Inspect { model } => own_data::inspect(&model).map(|text| print!("{text}")),
         Command::Doctor => {
             if protolearn_experiments::doctor::run() {

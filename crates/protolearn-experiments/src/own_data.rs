@@ -4,14 +4,14 @@
 
 use crate::progress::EpochBar;
 use anyhow::{bail, Context, Result};
-use protolearn::data::{load_table, Table, TableOptions};
-use protolearn::history::{history_csv, write_atomically};
 use protolearn::data::categorical::Categorical;
 use protolearn::data::csv::{ColumnRef, MissingCells};
+use protolearn::data::{load_table, Table, TableOptions};
+use protolearn::history::{history_csv, write_atomically};
 use protolearn::{Estimator, EstimatorConfig, Fitted, MissingValues};
 use protolearn_train::run::Checkpointing;
-use std::collections::BTreeMap;
 use protolearn_train::DeviceChoice;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -264,14 +264,20 @@ fn with_drop_hint(err: protolearn::data::Error, options: &TableOptions) -> anyho
         protolearn::data::Error::TextColumns { columns, .. } => {
             let names: Vec<String> = columns.iter().map(|c| named(&c.name, c.index)).collect();
             let numbers_with_commas = columns.iter().all(|c| c.cell.replace(',', ".").parse::<f64>().is_ok());
-            let comma = if numbers_with_commas { " The cells look like numbers with a decimal comma: --decimal-comma (with --delimiter ';')." } else { "" };
+            let comma = if numbers_with_commas {
+                " The cells look like numbers with a decimal comma: --decimal-comma (with --delimiter ';')."
+            } else {
+                ""
+            };
             format!(
                 "To read the file without them: --drop {0} (or choose the features with --columns); to one-hot encode them: --categorical {0}.{comma}",
                 names.join(",")
             )
         }
         protolearn::data::Error::MissingCells { columns, .. }
-            if columns.iter().all(|c| options.labels.as_deref().is_some_and(|l| Some(l) == c.name.as_deref() || l == c.index.to_string())) =>
+            if columns
+                .iter()
+                .all(|c| options.labels.as_deref().is_some_and(|l| Some(l) == c.name.as_deref() || l == c.index.to_string())) =>
         {
             "A row without a label cannot be used: --missing drop-rows leaves those rows out".to_owned()
         }

@@ -248,7 +248,17 @@ fn a_mixed_table_with_categories_and_missing_cells_fits_masked_and_predicts_new_
     // New rows, with missing cells, read with the model's columns, categories and masking.
     let model_file = out.join("model.safetensors").display().to_string();
     let predictions = dir.path().join("new.csv");
-    let predict = protolearn(&["predict", "--model", &model_file, "--data", &new, "--labels", "species", "--out", &predictions.display().to_string()]);
+    let predict = protolearn(&[
+        "predict",
+        "--model",
+        &model_file,
+        "--data",
+        &new,
+        "--labels",
+        "species",
+        "--out",
+        &predictions.display().to_string(),
+    ]);
     assert!(predict.status.success(), "{}", stderr(&predict));
     let report = String::from_utf8_lossy(&predict.stdout);
     assert!(report.contains("predict: 30 samples assigned") && report.contains("accuracy ") && report.contains("thyme: "), "{report}");
@@ -261,11 +271,25 @@ fn a_mixed_table_with_categories_and_missing_cells_fits_masked_and_predicts_new_
     assert!(report.contains(&format!("accuracy {:.4}", correct as f64 / 30.0)), "{report}");
     // An unseen category: an error naming it, or an all-zero code on request.
     let unseen = dir.path().join("unseen.csv");
-    std::fs::write(&unseen, std::fs::read_to_string(repo().join("examples/data/garden-new.csv")).unwrap().replacen(",red,", ",purple,", 1)).unwrap();
+    std::fs::write(&unseen, std::fs::read_to_string(repo().join("examples/data/garden-new.csv")).unwrap().replacen(",red,", ",purple,", 1))
+        .unwrap();
     let unseen = unseen.display().to_string();
     let refused = protolearn(&["predict", "--model", &model_file, "--data", &unseen, "--out", &predictions.display().to_string()]);
-    assert!(stderr(&refused).contains("unknown category \"purple\" (known: green, red, white)") && stderr(&refused).contains("--unknown ignore"));
-    let ignored = protolearn(&["predict", "--model", &model_file, "--data", &unseen, "--unknown", "ignore", "--out", &predictions.display().to_string()]);
+    assert!(
+        stderr(&refused).contains("unknown category \"purple\" (known: green, red, white)")
+            && stderr(&refused).contains("--unknown ignore")
+    );
+    let ignored = protolearn(&[
+        "predict",
+        "--model",
+        &model_file,
+        "--data",
+        &unseen,
+        "--unknown",
+        "ignore",
+        "--out",
+        &predictions.display().to_string(),
+    ]);
     assert!(ignored.status.success(), "{}", stderr(&ignored));
     let inspect = String::from_utf8_lossy(&protolearn(&["inspect", &model_file]).stdout).into_owned();
     assert!(inspect.contains("missing values: mask") && inspect.contains("categorical soil: clay, loam, sand"), "{inspect}");
@@ -285,7 +309,10 @@ fn semicolons_decimal_commas_and_missing_labels_get_the_option_that_reads_them()
         protolearn(&args)
     };
     let err = stderr(&fit(&[]));
-    assert!(err.contains("line 1: expected cells separated by ',', found one column \"a;b;class\": the file looks separated by ';'"), "{err}");
+    assert!(
+        err.contains("line 1: expected cells separated by ',', found one column \"a;b;class\": the file looks separated by ';'"),
+        "{err}"
+    );
     let err = stderr(&fit(&["--delimiter", ";", "--labels", "class"]));
     assert!(err.contains("\"a\" (column 0), line 2: \"0,0\"") && err.contains("--decimal-comma (with --delimiter ';')"), "{err}");
     let done = fit(&["--delimiter", ";", "--labels", "class", "--decimal-comma"]);
@@ -295,7 +322,10 @@ fn semicolons_decimal_commas_and_missing_labels_get_the_option_that_reads_them()
     let unlabelled = unlabelled.display().to_string();
     let args = ["fit", "--model", &model, "--data", &unlabelled, "--labels", "class", "--missing", "mask", "--out", &out];
     let err = stderr(&protolearn(&args));
-    assert!(err.contains("\"class\" (column 2): 1 cell(s)") && err.contains("A row without a label cannot be used: --missing drop-rows"), "{err}");
+    assert!(
+        err.contains("\"class\" (column 2): 1 cell(s)") && err.contains("A row without a label cannot be used: --missing drop-rows"),
+        "{err}"
+    );
 }
 
 #[test]

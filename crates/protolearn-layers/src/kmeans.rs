@@ -144,7 +144,7 @@ impl KMeansConfig {
             Some(x_sq) => nearest_rows(x, x_sq, centroids),
             None => squared_euclidean_observed(x, centroids).min_dim(1, false),
         }; // [n], [n]
-        // Inertias stay on the device until the end: one host read per iteration (the shift).
+           // Inertias stay on the device until the end: one host read per iteration (the shift).
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
             let (nearest, assignments) = nearest_of(&centroids); // [n], [n]

@@ -5,8 +5,8 @@
 use crate::error::Result;
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
-use crate::trainer::steps_per_epoch;
 use crate::run::Checkpointing;
+use crate::trainer::steps_per_epoch;
 use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::init::PrototypeInit;
@@ -71,7 +71,12 @@ pub struct NeuralGasRun {
 
 /// Trains neural gas on `data` `[n, d]` from `n_prototypes` random samples, checkpointed (and
 /// resumed) as `checkpointing` says.
-pub fn fit_neural_gas(data: &Dataset, config: &NeuralGasConfig, checkpointing: &Checkpointing, observer: &mut dyn Observer) -> Result<NeuralGasRun> {
+pub fn fit_neural_gas(
+    data: &Dataset,
+    config: &NeuralGasConfig,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<NeuralGasRun> {
     config.range.validate("range")?;
     let initial = PrototypeInit::DataSamples.draw(&data.x.unsqueeze(0), config.n_prototypes, &[config.seed])?.squeeze_dim(0);
     fit_neural_gas_from(data, &initial, config, checkpointing, observer)

@@ -24,8 +24,8 @@
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
-use crate::quality::map_quality;
 use crate::optim::{OptimizerConfig as TensorOptimizerConfig, OptimizerKind};
+use crate::quality::map_quality;
 use crate::run::Checkpointing;
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
@@ -229,7 +229,9 @@ pub fn fit_som_checkpointed(
         }
         SomRule::Online { lr } => {
             let rule = OnlineSom { lr, temperature: cfg.temperature };
-            checkpointing.trainer(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?.apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
+            checkpointing
+                .trainer(data, Batching::Shuffled { batch_size: 1 }, cfg.seed)?
+                .apply_rule(&phase, layer, &rule, vs, evaluators, observer)?
         }
     };
     history.iter().map(SomRecord::from_log).collect()

@@ -67,8 +67,16 @@ fn lvq1_and_lvq21_rules_separate_blobs() {
     let data = blobs(2);
     let head = LvqConfig { classes: 3, per_class: 2, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Celvq };
     let lr = Schedule { decay: Default::default(), start: 0.3, end: 0.01 };
-    let run = fit_lvq_rule(&data, Some(&data), &head, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 5, seed: 0 }, &Default::default(), &mut Silent)
-        .expect("LVQ1");
+    let run = fit_lvq_rule(
+        &data,
+        Some(&data),
+        &head,
+        &Lvq1 { lr },
+        &RuleSchedule { batch_size: 10, epochs: 5, seed: 0 },
+        &Default::default(),
+        &mut Silent,
+    )
+    .expect("LVQ1");
     assert!(accuracy(&run) >= 0.95, "LVQ1 {}", accuracy(&run));
     let run = fit_lvq_rule(
         &data,
@@ -83,7 +91,16 @@ fn lvq1_and_lvq21_rules_separate_blobs() {
     assert!(accuracy(&run) >= 0.9, "LVQ2.1 {}", accuracy(&run));
     let omega = LvqConfig { dissimilarity: DissimilarityConfig::Relevance, ..head };
     assert!(
-        fit_lvq_rule(&data, None, &omega, &Lvq1 { lr }, &RuleSchedule { batch_size: 10, epochs: 1, seed: 0 }, &Default::default(), &mut Silent).is_err(),
+        fit_lvq_rule(
+            &data,
+            None,
+            &omega,
+            &Lvq1 { lr },
+            &RuleSchedule { batch_size: 10, epochs: 1, seed: 0 },
+            &Default::default(),
+            &mut Silent
+        )
+        .is_err(),
         "rules need the Euclidean head"
     );
 }

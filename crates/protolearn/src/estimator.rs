@@ -181,7 +181,8 @@ impl Estimator {
 
     /// Trains the configured family on `data` (scaled, on the device) through the one trainer.
     fn train(&self, data: &Dataset, input: &InputInfo, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let context = FitContext { seed: self.config.seed, components: self.config.missing.components(), input, checkpointing: &self.checkpointing };
+        let context =
+            FitContext { seed: self.config.seed, components: self.config.missing.components(), input, checkpointing: &self.checkpointing };
         self.config.model.family().fit(data, &context, observer)
     }
 }

@@ -5,8 +5,8 @@
 use crate::config::EstimatorConfig;
 use crate::error::{Error, Result};
 use crate::families::{SavedModel, TrainedModel};
-use crate::model_file::{self, model_error};
 use crate::missing::FittedMissing;
+use crate::model_file::{self, model_error};
 use crate::scaler::FittedScaler;
 use crate::scores::{score_model, Scores, UnitSummary};
 use protolearn_data::categorical::CategoryEncoding;
@@ -254,7 +254,11 @@ impl Fitted {
         let mut codes = self.encode(data)?;
         // A masked model's codes keep their missing values: the neighbours of a sample are then
         // found with its missing components at the column means.
-        let missing = FittedMissing::fit(crate::MissingValues::ImputeMean, &codes.values, &vec![String::new(); codes.values.len() / codes.shape[0].max(1)])?;
+        let missing = FittedMissing::fit(
+            crate::MissingValues::ImputeMean,
+            &codes.values,
+            &vec![String::new(); codes.values.len() / codes.shape[0].max(1)],
+        )?;
         missing.apply(&mut codes.values, &[])?;
         let positions = self
             .predict(data)?
@@ -313,7 +317,8 @@ impl Fitted {
         let input: InputInfo = file.json(path, KEY_INPUT)?;
         let summary: Summary = file.json(path, KEY_SUMMARY)?;
         // Files written before missing values were handled have none: rejected.
-        let missing: FittedMissing = if file.metadata.contains_key(KEY_MISSING) { file.json(path, KEY_MISSING)? } else { FittedMissing::default() };
+        let missing: FittedMissing =
+            if file.metadata.contains_key(KEY_MISSING) { file.json(path, KEY_MISSING)? } else { FittedMissing::default() };
         let components = config.missing.components();
         let vector = |name: &str| -> Result<Vec<f32>> { Ok(Vec::<f32>::try_from(file.tensor(path, name)?.reshape([-1]))?) };
         let scaler = FittedScaler { kind: file.json(path, KEY_SCALER)?, offset: vector(SCALER_OFFSET)?, scale: vector(SCALER_SCALE)? };

@@ -61,7 +61,12 @@ impl FittedMissing {
         let means = match kind {
             MissingValues::ImputeMean => (0..d)
                 .map(|j| {
-                    let (sum, count) = features.iter().skip(j).step_by(d).filter(|v| !v.is_nan()).fold((0.0f64, 0usize), |(s, c), &v| (s + f64::from(v), c + 1));
+                    let (sum, count) = features
+                        .iter()
+                        .skip(j)
+                        .step_by(d)
+                        .filter(|v| !v.is_nan())
+                        .fold((0.0f64, 0usize), |(s, c), &v| (s + f64::from(v), c + 1));
                     if count == 0 {
                         0.0
                     } else {

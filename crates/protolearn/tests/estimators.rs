@@ -426,7 +426,8 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     // Masking needs a family that compares components; imputation works for every family.
     let err = estimator(ModelSpec::Desom(DesomSpec::new(grid(2, 2, Lattice::Rectangular)))).with_missing(MissingValues::Mask).unwrap_err();
     assert!(err.to_string().contains("mask needs one that compares inputs with prototypes component by component"), "{err}");
-    let imputed = estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).with_missing(MissingValues::ImputeMean).unwrap().fit(&hidden).unwrap();
+    let imputed =
+        estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).with_missing(MissingValues::ImputeMean).unwrap().fit(&hidden).unwrap();
     assert_eq!(imputed.missing().means.len(), 4);
     assert!(imputed.summary().training.purity.unwrap() >= 0.9);
 }
@@ -470,7 +471,10 @@ fn lvq1_and_lvq21_rules_through_the_estimator() {
     "#;
     let lvq1 = EstimatorConfig::from_toml(rules, Path::new("<test>")).unwrap();
     let lvq21 = EstimatorConfig::from_toml(
-        &rules.replace(r#"{ kind = "lvq1", lr = { start = 0.3, end = 0.01 } }"#, r#"{ kind = "lvq21", lr = { start = 0.3, end = 0.01 }, window = 0.3 }"#),
+        &rules.replace(
+            r#"{ kind = "lvq1", lr = { start = 0.3, end = 0.01 } }"#,
+            r#"{ kind = "lvq21", lr = { start = 0.3, end = 0.01 }, window = 0.3 }"#,
+        ),
         Path::new("<test>"),
     )
     .unwrap();
@@ -546,7 +550,11 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
             pretrain_iterations: 30,
             batch_size: 32,
             log_every: Some(10),
-            ..TwoStageSpec::new(CodeClustering::Som(SomSpec { iterations: 20, log_every: Some(5), ..SomSpec::new(grid(2, 2, Lattice::Rectangular)) }))
+            ..TwoStageSpec::new(CodeClustering::Som(SomSpec {
+                iterations: 20,
+                log_every: Some(5),
+                ..SomSpec::new(grid(2, 2, Lattice::Rectangular))
+            }))
         }),
     ];
     for model in families {
@@ -559,13 +567,13 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
         for at in [2, records - 1] {
             let dir = tempfile::tempdir().unwrap();
             let run = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), false));
-            let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run.fit_named(&data, &[], None, &mut KillAt { at, seen: 0 })
-            }));
+            let killed =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.fit_named(&data, &[], None, &mut KillAt { at, seen: 0 })));
             assert!(killed.is_err(), "{kind}: killed at record {at}");
             // Resumed, only the records after the kill's checkpoint are trained again.
             let mut count = KillAt { at: usize::MAX, seen: 0 };
-            let resumed = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), true)).fit_named(&data, &[], None, &mut count).unwrap();
+            let resumed =
+                estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), true)).fit_named(&data, &[], None, &mut count).unwrap();
             assert_eq!(count.seen, records - at, "{kind}: records trained after resuming from record {at}");
             let steps = |f: &Fitted| f.history().iter().map(|r| (r.phase.clone(), r.step)).collect::<Vec<_>>();
             assert_eq!(steps(&resumed), steps(&whole), "{kind}: the history holds the restored records");

@@ -163,7 +163,9 @@ impl LvqHead {
         if components == Components::Observed && !self.dissimilarity.compares_components() {
             return Err(Error::InvalidConfig {
                 field: "dissimilarity",
-                expected: "a component-wise dissimilarity (squared-euclidean, omega, local-omega, relevance) for inputs with missing components".into(),
+                expected:
+                    "a component-wise dissimilarity (squared-euclidean, omega, local-omega, relevance) for inputs with missing components"
+                        .into(),
                 found: "a projection".into(),
             });
         }

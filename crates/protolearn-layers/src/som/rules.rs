@@ -69,7 +69,8 @@ impl UpdateRule<SomLayer> for BatchSom {
             Components::All => {
                 let sums = Tensor::zeros([units, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &bmus, x)?; // [K, L]
                 let ones = Tensor::ones([1], (x.kind(), x.device())).expand([bmus.size()[0]], false);
-                (sums, Tensor::zeros([units], (x.kind(), x.device())).f_index_add(0, &bmus, &ones)?.unsqueeze(-1)) // [K, 1]
+                (sums, Tensor::zeros([units], (x.kind(), x.device())).f_index_add(0, &bmus, &ones)?.unsqueeze(-1))
+                // [K, 1]
             }
             // Each component averaged over the samples that observe it: counts per component.
             Components::Observed => observed_sums(x, &bmus, units)?, // [K, L], [K, L]

@@ -210,7 +210,8 @@ mod tests {
 
     #[test]
     fn kmeans_is_seeded_by_the_estimator_and_mask_needs_a_component_wise_family() {
-        let c = EstimatorConfig::from_toml("seed = 4\nmissing = \"mask\"\n[model]\nkind = \"kmeans\"\nk = 5\n", Path::new("<test>")).unwrap();
+        let c =
+            EstimatorConfig::from_toml("seed = 4\nmissing = \"mask\"\n[model]\nkind = \"kmeans\"\nk = 5\n", Path::new("<test>")).unwrap();
         assert_eq!((c.seed, c.missing), (4, MissingValues::Mask));
         assert!(matches!(c.model, ModelSpec::KMeans(KMeansConfig { k: 5, n_init: 10, max_iter: 300, seed: 0, .. })));
         let err = EstimatorConfig::from_toml("[model]\nkind = \"kmeans\"\nk = 5\nseed = 3\n", Path::new("<test>")).unwrap_err();

@@ -77,7 +77,6 @@ impl Default for BackboneSpec {
     }
 }
 
-
 impl BackboneSpec {
     /// The autoencoder for samples of shape `sample_shape`.
     pub fn config(&self, sample_shape: &[usize]) -> Result<AutoencoderConfig> {
@@ -102,7 +101,13 @@ impl BackboneSpec {
             }
             BackboneSpec::Lstm { hidden, latent_dim, features, conditional } => {
                 let steps = sequence_steps(sample_shape, *features)?;
-                AutoencoderConfig::Lstm(LstmConfig { steps, features: *features, hidden: hidden.clone(), latent_dim: *latent_dim, conditional: *conditional })
+                AutoencoderConfig::Lstm(LstmConfig {
+                    steps,
+                    features: *features,
+                    hidden: hidden.clone(),
+                    latent_dim: *latent_dim,
+                    conditional: *conditional,
+                })
             }
             BackboneSpec::TemporalConv { filters, latent_dim, features, kernel_size, pool } => {
                 let steps = sequence_steps(sample_shape, *features)?;

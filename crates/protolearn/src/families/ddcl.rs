@@ -152,7 +152,6 @@ impl DdclSpec {
             variant: default_variant(),
         }
     }
-
 }
 
 impl Family for DdclSpec {
@@ -201,7 +200,8 @@ impl Family for DdclSpec {
         let pretrained = match self.pretrain_iterations {
             0 => None,
             iterations => {
-                let config = AutoencoderTrainConfig { optimizer, iterations, batch_size, log_every: context.log_every(None, iterations), seed };
+                let config =
+                    AutoencoderTrainConfig { optimizer, iterations, batch_size, log_every: context.log_every(None, iterations), seed };
                 Some(fit_autoencoder(data, &backbone, &config, observer)?.vs)
             }
         };
@@ -242,7 +242,9 @@ impl Family for DdclSpec {
             (_, DclInput::Reference) => run.model.raw_prototypes(&run.model.reference_prototypes()?, run.model.reference())?,
             // Full batch: the reference set is the training set in its order, so its prototypes are
             // the trained ones (a running average would lag behind them).
-            (_, DclInput::Batch) if batch_size >= n => run.model.raw_prototypes(&run.model.reference_prototypes()?, run.model.reference())?,
+            (_, DclInput::Batch) if batch_size >= n => {
+                run.model.raw_prototypes(&run.model.reference_prototypes()?, run.model.reference())?
+            }
             (_, DclInput::Batch) => run.model.raw_prototypes(&run.model.running_prototypes().detach().copy(), &data.x)?,
         };
         Ok(Box::new(DdclModel { vs: run.vs, backbone: run.model.backbone, prototypes: prototypes.contiguous() }))

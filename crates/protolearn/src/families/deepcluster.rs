@@ -138,7 +138,9 @@ impl Family for DeepClusterSpec {
         saved.copy_into(&mut vs)?;
         let whitening = match self.features {
             DeepClusterFeatures::Raw => None,
-            DeepClusterFeatures::PcaWhitenL2 => Some((saved.tensor(WHITEN_MEAN)?.shallow_clone(), saved.tensor(WHITEN_PROJECTION)?.shallow_clone())),
+            DeepClusterFeatures::PcaWhitenL2 => {
+                Some((saved.tensor(WHITEN_MEAN)?.shallow_clone(), saved.tensor(WHITEN_PROJECTION)?.shallow_clone()))
+            }
         };
         let centroids = saved.tensor(PROTOTYPES)?.shallow_clone();
         Ok(Box::new(DeepClusterModel { vs, backbone, transform: FeatureTransform::from_whitening(whitening), centroids }))
@@ -181,10 +183,9 @@ impl TrainedModel for DeepClusterModel {
 
     fn named_tensors(&self) -> Vec<(String, Tensor)> {
         let backbone = self.vs.variables().into_iter().filter(|(name, _)| name.starts_with("ae."));
-        let whitening = self
-            .transform
-            .whitening()
-            .map(|(mean, projection)| [(WHITEN_MEAN.to_owned(), mean.shallow_clone()), (WHITEN_PROJECTION.to_owned(), projection.shallow_clone())]);
+        let whitening = self.transform.whitening().map(|(mean, projection)| {
+            [(WHITEN_MEAN.to_owned(), mean.shallow_clone()), (WHITEN_PROJECTION.to_owned(), projection.shallow_clone())]
+        });
         backbone.chain(whitening.into_iter().flatten()).chain([(PROTOTYPES.to_owned(), self.centroids.shallow_clone())]).collect()
     }
 }

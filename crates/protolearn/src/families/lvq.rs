@@ -109,7 +109,6 @@ impl LvqSpec {
     pub fn head(&self, classes: i64) -> LvqConfig {
         LvqConfig { classes, per_class: self.per_class, dissimilarity: self.dissimilarity, loss: self.loss }
     }
-
 }
 
 impl Family for LvqSpec {
@@ -122,7 +121,11 @@ impl Family for LvqSpec {
         positive("batch_size", self.batch_size)?;
         positive_finite("lr", self.lr)?;
         if self.training != LvqTraining::Gradient && self.dissimilarity != DissimilarityConfig::SquaredEuclidean {
-            return Err(Error::invalid("training", "gradient for a head with a learned metric (LVQ1 and LVQ2.1 are Euclidean)", format!("{:?}", self.training)));
+            return Err(Error::invalid(
+                "training",
+                "gradient for a head with a learned metric (LVQ1 and LVQ2.1 are Euclidean)",
+                format!("{:?}", self.training),
+            ));
         }
         // Two classes stand in for the labels' count, which only the data knows.
         Ok(self.head(2).validate()?)

@@ -72,7 +72,6 @@ impl SomSpec {
     }
 }
 
-
 impl SomSpec {
     /// The SOM layer's config.
     pub fn layer(&self) -> SomConfig {

@@ -18,6 +18,7 @@ use protolearn_metrics::{
     best_matching_units, normalized_mutual_info, purity, quantization_error_from, topographic_error_from, Contingency, Grid, Matrix,
     NmiAverage,
 };
+use protolearn_train::clustering::FeatureKMeans;
 use protolearn_train::optim::OptimizerConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,7 +47,7 @@ pub struct Spec {
     /// The generated Synthetic Control splits.
     pub synthetic_control: ControlChartSpec,
     /// k-means of the raw-series baseline.
-    pub kmeans: KMeansSpec,
+    pub kmeans: FeatureKMeans,
     /// The quick preset.
     pub quick: PresetSpec,
     /// The full preset.
@@ -77,18 +78,6 @@ pub struct TemporalSpec {
     pub pool: i64,
     /// Code size `L`.
     pub latent_dim: i64,
-}
-
-/// k-means settings.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KMeansSpec {
-    /// Restarts.
-    pub n_init: usize,
-    /// Lloyd iterations at most.
-    pub max_iter: usize,
-    /// Relative tolerance.
-    pub tol: f64,
 }
 
 /// The sizes of one preset.

@@ -10,7 +10,6 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone, LstmConfig, TemporalConfig};
 use protolearn_layers::desom::DesomConfig;
-use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig, DesomRecord, DesomTrainConfig};
 use protolearn_train::observer::Silent;
@@ -215,9 +214,7 @@ impl Inputs<'_> {
         let (steps, features) = self.split.steps_dims();
         let (train, test) = (raw(&self.train.x)?, raw(&self.test.x)?);
         let prototypes = if model == Model::Kmeans {
-            let km = &self.spec.kmeans;
-            let k = self.spec.grid.n_units();
-            KMeansConfig { k, n_init: km.n_init, max_iter: km.max_iter, tol: km.tol, seed: self.seed }.fit(&train)?.centroids
+            self.spec.kmeans.fit_codes(&train, self.spec.grid.n_units(), self.seed)?.centroids
         } else {
             self.batch_som(&train)?
         };
