@@ -59,6 +59,20 @@ fn paper000_synthetic_runs_end_to_end_on_a_tiny_spec() {
     assert_files(&out, &["spec.toml", "moons_VCL/history.csv", "moons_DCL/weights.safetensors"]);
     let history = std::fs::read_to_string(out.join("moons_VCL/history.csv")).expect("history");
     assert_eq!(history.lines().count(), 1 + 5 * 2, "header + 5 epochs x 2 seeds");
+    // Same seed, same command, same numbers: a second run writes the same weights byte for byte
+    // and the same history but for its timing column.
+    let again = tempfile::tempdir().expect("tempdir");
+    let ctx2 = context(again.path(), "paper000_synthetic", &spec);
+    paper000_synthetic::run(&ctx2).expect("runs again");
+    let out2 = ctx2.out.join("paper000_synthetic");
+    let untimed = |text: &str| text.lines().map(|l| l.rsplit_once(',').map_or(l, |(kept, _)| kept).to_owned()).collect::<Vec<_>>();
+    for model in ["moons_VCL", "moons_DCL"] {
+        let read = |root: &std::path::Path, file: &str| std::fs::read(root.join(model).join(file)).expect("output");
+        assert_eq!(read(&out, "weights.safetensors"), read(&out2, "weights.safetensors"), "{model}: weights differ between two runs");
+        let (first, second) = (read(&out, "history.csv"), read(&out2, "history.csv"));
+        assert!(String::from_utf8_lossy(&first).lines().next().is_some_and(|h| h.ends_with(",epoch_seconds")), "timing is the last column");
+        assert_eq!(untimed(&String::from_utf8_lossy(&first)), untimed(&String::from_utf8_lossy(&second)), "{model}: history differs");
+    }
 }
 
 #[test]
