@@ -108,6 +108,51 @@ impl Objective for SoftmaxObjective<'_> {
     }
 }
 
+/// The column of the evaluation set's accuracy in a classifier's records ([`ClassifierRecord`]).
+pub const TEST_ACCURACY: &str = "test_accuracy";
+
+/// The typed view of a classifier's record (LVQ heads, the softmax baseline): the epoch's mean
+/// training loss and batch accuracy (gradient training; the LVQ1 / LVQ2.1 rules have neither),
+/// and the accuracy on the evaluation set when there is one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassifierRecord {
+    /// The 1-based step after which it was recorded.
+    pub step: usize,
+    /// Mean minimised loss over the interval.
+    pub loss: Option<f64>,
+    /// Mean accuracy on the interval's training batches.
+    pub accuracy: Option<f64>,
+    /// Accuracy on the evaluation set ([`TEST_ACCURACY`]), when one was given.
+    pub test_accuracy: Option<f64>,
+}
+
+impl ClassifierRecord {
+    /// Reads a trainer record written by a classifier's training.
+    pub fn from_log(record: &crate::trainer::LogRecord) -> Self {
+        ClassifierRecord {
+            step: record.step,
+            loss: record.scalar("loss"),
+            accuracy: record.scalar("accuracy"),
+            test_accuracy: record.scalar(TEST_ACCURACY),
+        }
+    }
+
+    /// The evaluation accuracy of the last record of `history`: an error when the history is empty
+    /// or has no evaluation.
+    pub fn final_test_accuracy(history: &[crate::trainer::LogRecord]) -> Result<f64> {
+        let last = history.last().ok_or_else(|| Error::InvalidConfig {
+            field: "history".into(),
+            expected: "at least one record".into(),
+            found: "none".into(),
+        })?;
+        ClassifierRecord::from_log(last).test_accuracy.ok_or_else(|| Error::InvalidConfig {
+            field: format!("record of phase `{}` at step {}", last.phase, last.step),
+            expected: format!("a `{TEST_ACCURACY}` column (an evaluation set)"),
+            found: "none".into(),
+        })
+    }
+}
+
 /// Accuracy of a classifier (on a backbone's features) on a labelled set, as column `name`.
 pub struct AccuracyEvaluator<'a> {
     backbone: Option<&'a dyn Backbone>,

@@ -18,7 +18,7 @@
 //! assert_eq!(run.history.last().unwrap().scalar("accuracy"), Some(1.0));
 //! ```
 
-use crate::classifier::{batch_labels, features, AccuracyEvaluator, Classifier, LinearHead, SoftmaxObjective};
+use crate::classifier::{batch_labels, features, AccuracyEvaluator, Classifier, LinearHead, SoftmaxObjective, TEST_ACCURACY};
 use crate::clustering::FeatureKMeans;
 use crate::error::{Error, Result};
 use crate::observer::Observer;
@@ -298,7 +298,7 @@ fn train_head<O: Objective>(
     let mut optimizer = config.optimizer.build(vs)?;
     let spe = steps_per_epoch(train, config.batch_size);
     let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
-    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone, head, e, "test_accuracy"));
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(backbone, head, e, TEST_ACCURACY));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
     trainer.minimise(
         &checkpointing.phase(PhaseConfig::new("classifier", config.epochs * spe, spe)),
@@ -426,7 +426,7 @@ pub fn fit_lvq_rule<R: UpdateRule<LvqHead>>(
     let Built { vs, head, batch_seed, .. } = build(train, None, head, HeadInit::Stratified, Components::All, seed)?;
     let spe = steps_per_epoch(train, batch_size);
     let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size }, batch_seed)?;
-    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, "test_accuracy"));
+    let mut evaluator = eval.map(|e| AccuracyEvaluator::new(None, &head as &dyn Classifier, e, TEST_ACCURACY));
     let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
     let phase = checkpointing.phase(PhaseConfig::new("lvq-rule", epochs * spe, spe));
     let history = trainer.apply_rule(&phase, &head, rule, &vs, &mut evaluators, observer)?;

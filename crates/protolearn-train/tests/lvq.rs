@@ -32,7 +32,20 @@ fn train_config() -> LvqTrainConfig {
 }
 
 fn accuracy(run: &protolearn_train::lvq::LvqRun) -> f64 {
-    run.history.last().and_then(|r| r.scalar("test_accuracy")).expect("test accuracy")
+    protolearn_train::classifier::ClassifierRecord::final_test_accuracy(&run.history).expect("test accuracy")
+}
+
+#[test]
+fn classifier_records_are_typed_and_name_a_missing_evaluation() {
+    use protolearn_train::classifier::ClassifierRecord;
+    let data = blobs(1);
+    let head = LvqConfig { classes: 3, per_class: 1, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Celvq };
+    let run = fit_lvq(&data, None, None, &head, &train_config(), &mut Silent).expect("fit");
+    let last = ClassifierRecord::from_log(run.history.last().expect("records"));
+    assert!(last.loss.is_some_and(f64::is_finite) && last.accuracy.is_some_and(|a| (0.0..=1.0).contains(&a)));
+    assert_eq!(last.test_accuracy, None);
+    let err = ClassifierRecord::final_test_accuracy(&run.history).unwrap_err().to_string();
+    assert!(err.contains("test_accuracy"), "{err}");
 }
 
 #[test]

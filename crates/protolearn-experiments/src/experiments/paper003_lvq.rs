@@ -17,6 +17,7 @@ use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::lvq::reject::reject_curve;
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
+use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig, SoftmaxRun};
 use protolearn_train::optim::OptimizerConfig;
 use protolearn_train::trainer::LogRecord;
@@ -309,7 +310,7 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
                     .with_context(|| format!("{dataset}: {}", model.name))?;
                 let seconds = started.elapsed().as_secs_f64();
                 let (vs, _, _, log) = trained.parts();
-                let accuracy = log.last().and_then(|r| r.scalar("test_accuracy")).context("no test accuracy")?;
+                let accuracy = ClassifierRecord::final_test_accuracy(log)?;
                 println!("  {dataset} seed {seed}: {} test accuracy {accuracy:.4}, {seconds:.1} s", model.name);
                 let entry = out.results.entry(dataset.into()).or_default().entry(model.name.clone()).or_default();
                 for (key, value) in

@@ -10,6 +10,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::{FeatureRole, MadelonConfig, SplitConfig, Standardizer};
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_plot::{image_grid, GridShape, ImagePanel, Intensity, Layout};
+use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
@@ -145,7 +146,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
                 ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
             };
             let run = fit_lvq(&train, Some(&test), None, &model.head, &train_config, &mut Silent).with_context(|| model.name.clone())?;
-            let accuracy = run.history.last().and_then(|r| r.scalar("test_accuracy")).context("test accuracy")?;
+            let accuracy = ClassifierRecord::final_test_accuracy(&run.history)?;
             let lambda =
                 run.head.dissimilarity.relevance_matrix().with_context(|| format!("{}: the head has no relevance matrix", model.name))?;
             let lambda = if lambda.dim() == 3 { lambda.mean_dim(0, false, tch::Kind::Float) } else { lambda };

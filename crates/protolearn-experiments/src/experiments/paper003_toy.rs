@@ -13,6 +13,7 @@ use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, relative_similari
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{scatter, Layout, Prototypes, ScatterPanel};
+use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
@@ -135,7 +136,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             let config = LvqTrainConfig::new(spec.optimizer, spec.batch_size, spec.epochs, spec.seed);
             let run =
                 fit_lvq(&train, Some(&train), None, &head, &config, &mut Silent).with_context(|| format!("{name}: {}", model.name))?;
-            let accuracy = run.history.last().and_then(|r| r.scalar("test_accuracy")).context("accuracy")?;
+            let accuracy = ClassifierRecord::final_test_accuracy(&run.history)?;
             let _guard = tch::no_grad_guard();
             let radii = fit_radii(&run.head.distances(&train.x)?, spec.radius_quantile)?;
             let d = run.head.distances(&grid_tensor)?;
