@@ -1,7 +1,7 @@
-//! Training the prototype heads of paper 003 on the one [`Trainer`]: [`LvqObjective`] (GLVQ,
+//! Training the prototype heads of paper 003 on the one [`Trainer`](crate::trainer::Trainer): [`LvqObjective`] (GLVQ,
 //! RSLVQ or CELVQ loss of an [`LvqHead`] on a backbone's features or on the inputs, optionally
 //! with GMLVQ's eigenvalue regulariser) and Kohonen's LVQ1 / LVQ2.1 through
-//! [`Trainer::apply_rule`]; accuracy on an evaluation set at every log point.
+//! [`Trainer::apply_rule`](crate::trainer::Trainer::apply_rule); accuracy on an evaluation set at every log point.
 //!
 //! ```
 //! use protolearn_data::tensor::Dataset;

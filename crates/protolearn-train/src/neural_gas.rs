@@ -1,4 +1,4 @@
-//! Neural gas on the one [`Trainer`]: the rank-weighted cost of [`neural_gas_loss`] minimised by
+//! Neural gas on the one [`Trainer`](crate::trainer::Trainer): the rank-weighted cost of [`neural_gas_loss`] minimised by
 //! gradient descent with a decaying neighbourhood range `λ(i)` (paper 003, Sec. 8), logging the
 //! quantization error and, at log points, how many prototypes win at least one sample.
 

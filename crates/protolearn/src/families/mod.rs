@@ -34,7 +34,7 @@ use std::path::Path;
 use tch::Tensor;
 
 /// Records per run when a family's `log_every` is not set.
-pub(crate) const DEFAULT_RECORDS: usize = 50;
+pub const DEFAULT_RECORDS: usize = 50;
 
 /// What every family's training shares: the seed, the input components to compare (all, or
 /// the observed ones when the estimator masks missing values), the input description and where
