@@ -5,7 +5,7 @@
 use crate::config::EstimatorConfig;
 use crate::error::{Error, Result};
 use crate::families::{SavedModel, TrainedModel};
-use crate::missing::FittedMissing;
+use crate::missing::{fill_missing_values, observed_column_means, FittedMissing};
 use crate::model_file::{self, model_error};
 use crate::scaler::FittedScaler;
 use crate::scores::{score_model, Scores, UnitSummary};
@@ -254,12 +254,8 @@ impl Fitted {
         let mut codes = self.encode(data)?;
         // A masked model's codes keep their missing values: the neighbours of a sample are then
         // found with its missing components at the column means.
-        let missing = FittedMissing::fit(
-            crate::MissingValues::ImputeMean,
-            &codes.values,
-            &vec![String::new(); codes.values.len() / codes.shape[0].max(1)],
-        )?;
-        missing.apply(&mut codes.values, &[])?;
+        let means = observed_column_means(&codes.values, codes.values.len() / codes.shape[0].max(1));
+        fill_missing_values(&mut codes.values, &means);
         let positions = self
             .predict(data)?
             .into_iter()

@@ -57,23 +57,8 @@ impl FittedMissing {
     /// the observed means (accumulated in `f64`) for imputation; an error for `Reject` when a
     /// value is missing.
     pub fn fit(kind: MissingValues, features: &[f32], names: &[String]) -> Result<Self> {
-        let d = names.len().max(1);
         let means = match kind {
-            MissingValues::ImputeMean => (0..d)
-                .map(|j| {
-                    let (sum, count) = features
-                        .iter()
-                        .skip(j)
-                        .step_by(d)
-                        .filter(|v| !v.is_nan())
-                        .fold((0.0f64, 0usize), |(s, c), &v| (s + f64::from(v), c + 1));
-                    if count == 0 {
-                        0.0
-                    } else {
-                        (sum / count as f64) as f32
-                    }
-                })
-                .collect(),
+            MissingValues::ImputeMean => observed_column_means(features, names.len().max(1)),
             MissingValues::Reject | MissingValues::Mask => Vec::new(),
         };
         let fitted = FittedMissing { kind, means };
@@ -86,14 +71,7 @@ impl FittedMissing {
     pub fn apply(&self, features: &mut [f32], names: &[String]) -> Result<()> {
         self.check(features, names)?;
         if self.kind == MissingValues::ImputeMean {
-            let d = self.means.len().max(1);
-            for row in features.chunks_mut(d) {
-                for (v, m) in row.iter_mut().zip(&self.means) {
-                    if v.is_nan() {
-                        *v = *m;
-                    }
-                }
-            }
+            fill_missing_values(features, &self.means);
         }
         Ok(())
     }
@@ -115,6 +93,34 @@ impl FittedMissing {
             }
         }
         Err(Error::MissingValues { count, columns })
+    }
+}
+
+/// The mean of every column of row-major `features` with `d` columns over its observed (not
+/// `NaN`) values, accumulated in `f64`; 0 for a column without any.
+pub(crate) fn observed_column_means(features: &[f32], d: usize) -> Vec<f32> {
+    (0..d)
+        .map(|j| {
+            let (sum, count) =
+                features.iter().skip(j).step_by(d).filter(|v| !v.is_nan()).fold((0.0f64, 0usize), |(s, c), &v| (s + f64::from(v), c + 1));
+            if count == 0 {
+                0.0
+            } else {
+                (sum / count as f64) as f32
+            }
+        })
+        .collect()
+}
+
+/// Replaces every `NaN` of row-major `features` (rows of `means.len()` values) by its column's
+/// entry of `means`.
+pub(crate) fn fill_missing_values(features: &mut [f32], means: &[f32]) {
+    for row in features.chunks_mut(means.len().max(1)) {
+        for (v, m) in row.iter_mut().zip(means) {
+            if v.is_nan() {
+                *v = *m;
+            }
+        }
     }
 }
 
