@@ -5,7 +5,7 @@
 use crate::distance::{nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::kmeans_plus_plus;
-use crate::missing::{fill_missing, observed_mask, observed_means, observed_sums, squared_euclidean_observed, Components};
+use crate::missing::{fill_missing, observed_mask, observed_means, Components, ObservedRows};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -118,14 +118,18 @@ impl KMeansConfig {
                 (filled, (centred / observed).mean(Kind::Float).f_double_value(&[])?)
             }
         };
-        let x_sq = (components == Components::All).then(|| squared_norms(x)); // [n], once per fit
+        // Prepared once per fit: the row norms, or the zeroed rows, mask, norms and rescaling.
+        let rows = match components {
+            Components::All => Rows::Complete { x, x_sq: squared_norms(x) },
+            Components::Observed => Rows::Observed(ObservedRows::new(x)),
+        };
         let shift_tol = self.tol * variance;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         let mut best: Option<KMeans> = None;
         for _ in 0..self.n_init {
             let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
             let init = kmeans_plus_plus(&seeds_from, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
-            let run = self.lloyd(x, &seeds_from, x_sq.as_ref(), init, shift_tol)?;
+            let run = self.lloyd(&rows, &seeds_from, init, shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -133,34 +137,18 @@ impl KMeansConfig {
         best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
     }
 
-    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, over
-    /// `components` of `x`; an empty cluster is re-seeded at the farthest row of `filled` (`x`
-    /// itself, or `x` with column means in its missing cells).
-    /// `x_sq` holds the row norms for [`Components::All`] and is `None` for
-    /// [`Components::Observed`].
-    fn lloyd(&self, x: &Tensor, filled: &Tensor, x_sq: Option<&Tensor>, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, on
+    /// `rows` (complete, or with missing components); an empty cluster is re-seeded at the
+    /// farthest row of `filled` (`x` itself, or `x` with column means in its missing cells).
+    fn lloyd(&self, rows: &Rows<'_>, filled: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
         let k = self.k as i64;
-        let nearest_of = |centroids: &Tensor| match x_sq {
-            Some(x_sq) => nearest_rows(x, x_sq, centroids),
-            None => squared_euclidean_observed(x, centroids).min_dim(1, false),
-        }; // [n], [n]
-           // Inertias stay on the device until the end: one host read per iteration (the shift).
+        // Inertias stay on the device until the end: one host read per iteration (the shift).
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
-            let (nearest, assignments) = nearest_of(&centroids); // [n], [n]
+            let (nearest, assignments) = rows.nearest(&centroids); // [n], [n]
             history.push(nearest.sum(Kind::Double)); // []
-            let counts = Tensor::zeros([k], (x.kind(), x.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
-            let mut updated = match x_sq {
-                Some(_) => {
-                    let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &assignments, x)?; // [k, d]
-                    sums / counts.clamp_min(1.0).unsqueeze(1) // [k, d]
-                }
-                // Each component: the mean over the cluster's samples that observe it.
-                None => {
-                    let (sums, observed) = observed_sums(x, &assignments, k)?; // [k, d], [k, d]
-                    (sums / observed.clamp_min(1.0)).f_where_self(&observed.gt(0.0), &centroids)?
-                }
-            };
+            let counts = Tensor::zeros([k], (nearest.kind(), nearest.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
+            let mut updated = rows.means(&assignments, &counts, &centroids)?; // [k, d]
             let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
             let n_empty = empty.size()[0];
             if n_empty > 0 {
@@ -173,10 +161,45 @@ impl KMeansConfig {
                 break;
             }
         }
-        let (nearest, assignments) = nearest_of(&centroids);
+        let (nearest, assignments) = rows.nearest(&centroids);
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
         let mut inertia_history = Vec::<f64>::try_from(Tensor::f_stack(&history, 0)?.to_device(tch::Device::Cpu))?;
         inertia_history.push(inertia);
         Ok(KMeans { centroids, assignments, inertia, inertia_history })
+    }
+}
+/// The data of a Lloyd run: complete rows with their squared norms, or rows with missing
+/// components prepared for masked distances.
+enum Rows<'a> {
+    /// Complete rows `[n, d]` and `||x_i||^2` `[n]`.
+    Complete { x: &'a Tensor, x_sq: Tensor },
+    /// Rows with missing (`NaN`) components.
+    Observed(ObservedRows),
+}
+
+impl Rows<'_> {
+    /// The squared distance to the nearest centroid and its index, `[n]` each.
+    fn nearest(&self, centroids: &Tensor) -> (Tensor, Tensor) {
+        match self {
+            Rows::Complete { x, x_sq } => nearest_rows(x, x_sq, centroids),
+            Rows::Observed(rows) => rows.squared_euclidean(centroids).min_dim(1, false),
+        }
+    }
+
+    /// The centroids of `assignments` (`counts` members each): cluster means, or, with missing
+    /// components, each component's mean over the members that observe it (a component none
+    /// observes keeps its value in `old`).
+    fn means(&self, assignments: &Tensor, counts: &Tensor, old: &Tensor) -> Result<Tensor> {
+        let k = counts.size()[0];
+        Ok(match self {
+            Rows::Complete { x, .. } => {
+                let sums = Tensor::zeros([k, x.size()[1]], (x.kind(), x.device())).f_index_add(0, assignments, x)?; // [k, d]
+                sums / counts.clamp_min(1.0).unsqueeze(1)
+            }
+            Rows::Observed(rows) => {
+                let (sums, observed) = rows.sums(assignments, k)?; // [k, d], [k, d]
+                (sums / observed.clamp_min(1.0)).f_where_self(&observed.gt(0.0), old)?
+            }
+        })
     }
 }

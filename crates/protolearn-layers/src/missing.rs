@@ -71,10 +71,47 @@ pub fn squared_euclidean_observed(x: &Tensor, w: &Tensor) -> Tensor {
 /// # Shapes
 /// `x0`, `mask`: `[n, d]`, `w`: `[k, d]` → `[n, k]`.
 pub fn squared_euclidean_masked(x0: &Tensor, mask: &Tensor, w: &Tensor) -> Tensor {
-    let x_sq = x0.square().sum_dim_intlist(-1, true, None::<Kind>); // [n, 1]
-    let cross = x0.matmul(&w.transpose(-2, -1)); // [n, k]
-    let w_sq = mask.matmul(&w.square().transpose(-2, -1)); // [n, k]
-    (x_sq - cross * 2.0 + w_sq).clamp_min(0.0) * observed_scale(mask)
+    ObservedRows::from_parts(x0.shallow_clone(), mask.shallow_clone()).squared_euclidean(w)
+}
+
+/// Rows with missing components, prepared once for many distance and sum evaluations against
+/// changing prototypes (the iterations of a masked k-means): the zeroed rows, the observed mask,
+/// the rows' squared norms and the `d / d_i` rescaling.
+#[derive(Debug)]
+pub struct ObservedRows {
+    x0: Tensor,
+    mask: Tensor,
+    x_sq: Tensor,
+    scale: Tensor,
+}
+
+impl ObservedRows {
+    /// Prepares `x` `[n, d]` (missing components are `NaN`).
+    pub fn new(x: &Tensor) -> Self {
+        Self::from_parts(zero_missing(x), observed_mask(x))
+    }
+
+    /// From the zeroed rows `x0` and the observed mask `mask`, both `[n, d]`.
+    fn from_parts(x0: Tensor, mask: Tensor) -> Self {
+        let x_sq = x0.square().sum_dim_intlist(-1, true, None::<Kind>); // [n, 1]
+        let scale = observed_scale(&mask); // [n, 1]
+        ObservedRows { x0, mask, x_sq, scale }
+    }
+
+    /// [`squared_euclidean_observed`] of the rows to `w` `[k, d]` → `[n, k]`.
+    pub fn squared_euclidean(&self, w: &Tensor) -> Tensor {
+        let cross = self.x0.matmul(&w.transpose(-2, -1)); // [n, k]
+        let w_sq = self.mask.matmul(&w.square().transpose(-2, -1)); // [n, k]
+        (&self.x_sq - cross * 2.0 + w_sq).clamp_min(0.0) * &self.scale
+    }
+
+    /// [`observed_sums`] of the rows by `index` `[n]` into `groups` groups.
+    pub fn sums(&self, index: &Tensor, groups: i64) -> Result<(Tensor, Tensor), tch::TchError> {
+        let size = [groups, self.x0.size()[1]];
+        let sums = Tensor::zeros(size, (self.x0.kind(), self.x0.device())).f_index_add(0, index, &self.x0)?;
+        let counts = Tensor::zeros(size, (self.mask.kind(), self.mask.device())).f_index_add(0, index, &self.mask)?;
+        Ok((sums, counts))
+    }
 }
 
 /// The observed part of the differences `x_i - w_k`, rescaled so that its squared norm is
@@ -95,10 +132,7 @@ pub fn observed_differences(x: &Tensor, w: &Tensor) -> Tensor {
 /// # Shapes
 /// `x`: `[n, d]`, `index`: `[n]` int64 in `0..groups` → (`[groups, d]`, `[groups, d]`).
 pub fn observed_sums(x: &Tensor, index: &Tensor, groups: i64) -> Result<(Tensor, Tensor), tch::TchError> {
-    let size = [groups, x.size()[1]];
-    let sums = Tensor::zeros(size, (x.kind(), x.device())).f_index_add(0, index, &zero_missing(x))?;
-    let counts = Tensor::zeros(size, (x.kind(), x.device())).f_index_add(0, index, &observed_mask(x))?;
-    Ok((sums, counts))
+    ObservedRows::new(x).sums(index, groups)
 }
 
 /// The mean of every component over the rows that observe it → `[d]` (0 for a component no row
