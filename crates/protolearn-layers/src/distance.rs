@@ -27,7 +27,7 @@ pub fn squared_norms(x: &Tensor) -> Tensor {
 
 /// `||w_j||^2 - 2 x_i . w_j` `[n, k]` for `x` `[n, d]`, `w` `[k, d]`: the squared distances
 /// less the row-constant `||x_i||^2`, which no argmin over `j` needs; one `addmm`.
-fn distances_less_row_norms(x: &Tensor, w: &Tensor) -> Tensor {
+pub(crate) fn distances_less_row_norms(x: &Tensor, w: &Tensor) -> Tensor {
     let w_sq = w.square().sum_dim_intlist(-1, false, None::<tch::Kind>); // [k]
     w_sq.addmm(x, &(w.transpose(0, 1) * -2.0)) // [n, k]
 }

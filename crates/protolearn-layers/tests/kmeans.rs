@@ -82,3 +82,36 @@ fn config_defaults_from_toml() {
     assert_eq!((cfg.n_init, cfg.max_iter, cfg.tol), (10, 300, 1e-4));
     assert!(toml::from_str::<KMeansConfig>("k = 4\nseed = 1\nbogus = 2\n").is_err());
 }
+
+/// Uniform `[rows, cols]` values in `[0, 1)`.
+fn uniform(rows: i64, cols: i64, seed: u64) -> Tensor {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Tensor::from_slice(&(0..rows * cols).map(|_| rng.random::<f32>()).collect::<Vec<_>>()).view([rows, cols])
+}
+
+#[test]
+fn one_step_from_a_start_equals_the_means_of_the_nearest_rows_across_row_blocks() {
+    // 6,000 x 800 float32 = 19.2 MB: more than one 16 MiB row block of the CPU Lloyd step.
+    let x = uniform(6_000, 800, 11);
+    let init = x.narrow(0, 0, 8).copy();
+    let fit = KMeansConfig { k: 8, n_init: 1, max_iter: 1, tol: 0.0, seed: 0 }.fit_from(&x, &init).expect("fit");
+    let nearest = protolearn_layers::distance::squared_euclidean(&x, &init).argmin(1, false); // [n]
+    let one_hot = nearest.one_hot(8).to_kind(tch::Kind::Float); // [n, 8]
+    let want = one_hot.tr().mm(&x) / one_hot.sum_dim_intlist(0, false, None::<tch::Kind>).unsqueeze(1);
+    assert!(fit.centroids.allclose(&want, 1e-5, 1e-6, false), "blocked step = direct means");
+    assert_eq!(fit.inertia_history.len(), 2, "one step, then the final inertia");
+}
+
+#[test]
+fn fit_from_continues_where_it_stopped_and_checks_the_start_shape() {
+    let (x, _) = blobs(&[vec![0.0, 0.0], vec![3.0, 0.0], vec![0.0, 3.0], vec![3.0, 3.0]], 40, 2.0, 5);
+    let init = x.narrow(0, 0, 4).copy();
+    let config = |max_iter| KMeansConfig { k: 4, n_init: 1, max_iter, tol: 0.0, seed: 0 };
+    let five = config(5).fit_from(&x, &init).expect("five steps");
+    let three = config(3).fit_from(&x, &init).expect("three steps");
+    let three_then_two = config(2).fit_from(&x, &three.centroids).expect("two more");
+    assert!(five.centroids.equal(&three_then_two.centroids), "Lloyd steps compose bit for bit");
+    let wrong = x.narrow(0, 0, 3).copy();
+    let err = config(5).fit_from(&x, &wrong).expect_err("3 starting centroids for k = 4");
+    assert!(err.to_string().contains("k-means start"), "{err}");
+}
