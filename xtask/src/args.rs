@@ -22,10 +22,11 @@ tasks:
                       --spec [EXPERIMENT=]FILE (run a spec file of your own, repeatable),
                       --checkpoints, --resume DIR (resumable DESOM runs),
                       --data DIR (folder holding mnist/ and fashion-mnist/)
-  speed      setup + protolearn against scikit-learn (k-means), minisom (SOM) and PyTorch (DESOM)
-             on this machine in one run; writes docs/results/speed/speed.md and speed.jsonl
-             (needs python3 with scikit-learn, threadpoolctl and minisom; torch comes from
-             .libtorch/site); options after `--` go to `protolearn speed` (see its --help)
+  speed      setup + protolearn against FAISS and scikit-learn (k-means), somoclu, XPySom, torchsom
+             and minisom (SOM) and PyTorch (DESOM) on this machine in one run; writes
+             docs/results/speed/speed.md and speed.jsonl. The Python tools are pip-installed
+             (pinned) into .speed-venv/ (a tool that fails to install becomes a 'not run' row);
+             torch comes from .libtorch/site; options after `--` go to `protolearn speed`
 ";
 
 /// A parsed xtask invocation.

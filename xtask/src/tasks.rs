@@ -1,7 +1,7 @@
 //! The xtask tasks: setup, doctor, test, bench-all and speed.
 
 use crate::args::{Command, USAGE};
-use crate::{digits, libtorch, process, ucr};
+use crate::{digits, libtorch, peers, process, ucr};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,20 +33,22 @@ pub fn run(cmd: &Command) -> Result<()> {
             println!("xtask: tests finished in {:.0} s", start.elapsed().as_secs_f64());
             Ok(())
         }
-        Command::BenchAll { runner_args } => runner(&root, "bench-all", runner_args),
-        Command::Speed { runner_args } => runner(&root, "speed", runner_args),
+        Command::BenchAll { runner_args } => runner(&root, "bench-all", runner_args, None),
+        Command::Speed { runner_args } => {
+            let python = peers::ensure(&root)?;
+            runner(&root, "speed", runner_args, Some(&python))
+        }
     }
 }
 
 /// Setup (data required), then `protolearn <task> <args>` in release mode.
-fn runner(root: &Path, task: &str, args: &[String]) -> Result<()> {
+fn runner(root: &Path, task: &str, args: &[String], python: Option<&Path>) -> Result<()> {
     let libtorch = setup(root, DataNeed::Required)?;
-    process::run(
-        process::command(&process::cargo(), root, &libtorch)
-            .args(["run", "--release", "-p", "protolearn-experiments", "--bin", "protolearn", "--"])
-            .arg(task)
-            .args(args),
-    )
+    let mut command = process::command(&process::cargo(), root, &libtorch);
+    if let Some(python) = python {
+        command.env("PROTOLEARN_PYTHON", python);
+    }
+    process::run(command.args(["run", "--release", "-p", "protolearn-experiments", "--bin", "protolearn", "--"]).arg(task).args(args))
 }
 
 /// The workspace root: the parent of xtask's manifest folder.

@@ -218,9 +218,11 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
-    /// protolearn against scikit-learn (k-means), minisom (SOM) and PyTorch (DESOM) on this
-    /// machine, same data and threads, in one run, then DESOM seeds as one program against the
-    /// same seeds one after another; writes speed.md and speed.jsonl under --out.
+    /// protolearn against FAISS and scikit-learn (k-means), somoclu, XPySom, torchsom and minisom
+    /// (SOM) and PyTorch (DESOM) on this machine, same data and threads, in one run, then DESOM
+    /// seeds as one program against the same seeds one after another; writes speed.md and
+    /// speed.jsonl under --out. The Python tools come from $PROTOLEARN_PYTHON (`cargo xtask
+    /// speed` installs them into .speed-venv/); a tool it cannot import becomes a "not run" row.
     Speed {
         /// Output folder.
         #[arg(long, default_value = "docs/results/speed")]
@@ -228,9 +230,15 @@ enum Command {
         /// CPU threads of both sides.
         #[arg(long, default_value_t = 2)]
         threads: usize,
-        /// k-means fits per side (seeds 0, 1, ...).
+        /// Run only these comparisons (kmeans, lloyd, som, desom; comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// k-means fits per side (seeds 0, 1, ...), also the Lloyd-step runs per side.
         #[arg(long, default_value_t = 5)]
         kmeans_seeds: u64,
+        /// Lloyd steps of the step-for-step comparison (same start on every side).
+        #[arg(long, default_value_t = 50)]
+        lloyd_steps: usize,
         /// Batch-SOM iterations (each a pass over all 60,000 images).
         #[arg(long, default_value_t = 10)]
         som_iterations: usize,
@@ -245,6 +253,9 @@ enum Command {
         /// minisom sample presentations.
         #[arg(long, default_value_t = 60000)]
         minisom_presentations: usize,
+        /// Skip the SOMs on torchsom's benchmark shape (16,000 x 300 blobs, 25x15 map, 100 passes).
+        #[arg(long)]
+        no_som_blobs: bool,
         /// DESOM iterations per run.
         #[arg(long, default_value_t = 500)]
         desom_iterations: usize,
@@ -431,15 +442,21 @@ fn main() -> ExitCode {
             som_seeds,
             som_final_temperature,
             minisom_presentations,
+            no_som_blobs,
             desom_iterations,
             desom_seeds,
             data,
+            only,
+            lloyd_steps,
         } => {
             let config = protolearn_experiments::speed::SpeedConfig {
                 out,
                 dirs: DataDirs::new(data),
                 threads,
+                only,
                 kmeans_seeds,
+                lloyd_steps,
+                som_blobs: !no_som_blobs,
                 som_iterations,
                 som_seeds,
                 som_final_temperature,

@@ -3,7 +3,7 @@
 //! repeated by hand) with `$PROTOLEARN_PYTHON` (default `python3`), with the site folder that
 //! holds this build's libtorch (`$LIBTORCH/..`, set by `.cargo/config.toml`, else
 //! `./.libtorch/site`) on `PYTHONPATH` so
-//! that `import torch` finds the same torch 2.11. Each output line of the script is one JSON result.
+//! that `import torch` finds the same torch 2.11. Each output line of the script that is a JSON object is one result.
 
 use anyhow::{Context, Result};
 use serde::de::DeserializeOwned;
@@ -58,7 +58,8 @@ pub fn run_script<T: DeserializeOwned>(
     }
     let rows = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter(|l| !l.trim().is_empty())
+        // A tool may print to stdout itself (XPySom warns that CuPy is missing): results are the JSON lines.
+        .filter(|l| l.trim_start().starts_with('{'))
         .map(|l| serde_json::from_str(l).with_context(|| format!("{}: output line {l:?}", path.display())))
         .collect::<Result<Vec<T>>>()?;
     Ok(Ok(rows))

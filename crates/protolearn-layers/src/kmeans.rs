@@ -163,8 +163,12 @@ impl KMeansConfig {
         if shape != [self.k as i64, d] {
             return Err(Error::Shape { what: "k-means start", expected: format!("[k = {}, d = {d}]", self.k), got: shape });
         }
-        let variance = x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?;
-        self.lloyd(&Rows::Complete { x, x_sq: squared_norms(x) }, x, init.to_kind(x.kind()), self.tol * variance)
+        // With tol = 0 the rule needs no variance (a pass over the data saved).
+        let shift_tol = match self.tol {
+            0.0 => 0.0,
+            tol => tol * x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?,
+        };
+        self.lloyd(&Rows::Complete { x, x_sq: squared_norms(x) }, x, init.to_kind(x.kind()), shift_tol)
     }
 
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, on
