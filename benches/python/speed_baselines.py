@@ -232,10 +232,20 @@ def desom(args):
     optimizer = torch.optim.Adam(params, lr=args.lr, fused=True) if args.fused else torch.optim.Adam(params, lr=args.lr)
     t_max, t_min = float(max(rows, cols)), 0.1
 
+    def autoencode(batch):
+        """Codes and reconstructions, float32 (in bfloat16 autocast with --autocast-bf16)."""
+        if not args.autocast_bf16:
+            z = encoder(batch)
+            return z, decoder(z)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            z = encoder(batch)
+            out = decoder(z)
+        return z.float(), out.float()
+
     def step(i):
         batch = x[torch.randint(len(x), (args.batch_size,), device=device)]
-        z = encoder(batch)
-        reconstruction = nn.functional.mse_loss(decoder(z), batch)
+        z, out = autoencode(batch)
+        reconstruction = nn.functional.mse_loss(out, batch)
         dist = (z.square().sum(1, keepdim=True) - 2 * z @ prototypes.T + prototypes.square().sum(1)).clamp_min(0)
         temperature = t_max * (t_min / t_max) ** (i / args.iterations)
         weights = torch.exp(-manhattan[dist.detach().argmin(1)].square() / temperature**2)
@@ -306,6 +316,7 @@ def main():
     d.add_argument("--gamma", type=float, default=1e-3)
     d.add_argument("--fused", action="store_true", help="Adam(fused=True) instead of the default (foreach)")
     d.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    d.add_argument("--autocast-bf16", action="store_true", help="encoder and decoder in torch.autocast(dtype=bfloat16)")
     args = parser.parse_args()
     # OpenMP tools (somoclu, FAISS) and BLAS read these when they load: before any tool's import.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

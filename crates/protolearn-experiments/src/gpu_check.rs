@@ -152,7 +152,7 @@ impl DesomSetup {
         let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded)?;
         let model = DesomConfig {
             autoencoder: AutoencoderConfig::Dense(DenseConfig::default()),
-            som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() },
+            som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
             gamma: 1e-3,
         };
         Ok(DesomSetup { train, test, grid, model })

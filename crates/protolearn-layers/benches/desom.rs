@@ -30,6 +30,7 @@ fn bench_step(c: &mut Criterion) {
             grid: Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid"),
             init: SomInit::DataSamples,
             neighbourhood: Neighbourhood::Gaussian,
+            map_distance: Default::default(),
         },
         gamma: 1e-3,
     };

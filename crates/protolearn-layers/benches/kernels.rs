@@ -42,8 +42,9 @@ fn bench_batch_som(c: &mut Criterion) {
     let x = uniform(60_000, 784, 3);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    let layer =
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }.build(&vs.root(), &x, 0).expect("SOM");
+    let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
+        .build(&vs.root(), &x, 0)
+        .expect("SOM");
     let rule = BatchSom { temperature: Schedule::paper_temperature(&grid) };
     let mut group = c.benchmark_group("batch_som_update_cpu_2threads_n60000_d784");
     group.sample_size(20);

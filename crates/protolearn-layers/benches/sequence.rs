@@ -53,7 +53,8 @@ fn benches(c: &mut Criterion) {
         let x = series(steps);
         for (name, autoencoder) in backbones(steps) {
             let vs = nn::VarStore::new(Device::Cpu);
-            let som = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian };
+            let som =
+                SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() };
             let desom = DesomConfig { autoencoder, som, gamma: 1e-3 }.build(&vs.root(), &x, 0).expect("DESOM");
             let mut opt = nn::Adam::default().build(&vs, 1e-3).expect("Adam");
             for threads in [1, 2] {

@@ -12,7 +12,7 @@
 //! let x = Tensor::from_slice(&[0.0f32, 0.1, 0.9, 1.0, 0.2, 0.0, 1.0, 0.8]).view([2, 4]);
 //! let cfg = DesomConfig {
 //!     autoencoder: AutoencoderConfig::Dense(DenseConfig { input_dim: 4, hidden: vec![3], latent_dim: 2 }),
-//!     som: SomConfig { grid: Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap(), init: Default::default(), neighbourhood: Default::default() },
+//!     som: SomConfig { grid: Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap(), init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
 //!     gamma: 1e-3,
 //! };
 //! let vs = nn::VarStore::new(Device::Cpu);
@@ -25,6 +25,7 @@
 
 use crate::autoencoder::{encode_chunked, AutoencoderConfig, Backbone};
 use crate::error::{Error, Result};
+use crate::precision::Precision;
 use crate::som::SomInit;
 use crate::som::{som_distortion, SomConfig, SomLayer};
 use serde::{Deserialize, Serialize};
@@ -71,7 +72,7 @@ impl DesomConfig {
         }
         backbone.check_code(prototypes)?;
         let som = self.som.build_from(&(path / "som"), prototypes)?;
-        Ok(Desom { backbone, som, init: self.som.init, gamma: self.gamma })
+        Ok(Desom { backbone, som, init: self.som.init, gamma: self.gamma, precision: Precision::Fp32 })
     }
 }
 
@@ -111,6 +112,7 @@ pub struct Desom {
     pub som: SomLayer,
     init: SomInit,
     gamma: f64,
+    precision: Precision,
 }
 
 impl Desom {
@@ -128,12 +130,26 @@ impl Desom {
         }
         let z = encode_chunked(backbone.as_ref(), x)?; // [n, L]
         let layer = som.build(path, &z, seed)?;
-        Ok(Desom { backbone, som: layer, init: som.init, gamma })
+        Ok(Desom { backbone, som: layer, init: som.init, gamma, precision: Precision::Fp32 })
     }
 
     /// The SOM loss weight `γ`.
     pub fn gamma(&self) -> f64 {
         self.gamma
+    }
+
+    /// This model with its training losses ([`Desom::loss`], [`Desom::reconstruction_loss`])
+    /// computed in `precision`: with [`Precision::Bf16`] the autoencoder's products run in
+    /// bfloat16 while the codes, prototypes, distances and losses stay float32 (the default is
+    /// [`Precision::Fp32`]; evaluation, [`Desom::encode_all`], is float32 either way).
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.precision = precision;
+        self
+    }
+
+    /// The precision of the training losses.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// `L = L_R + γ L_SOM` on a batch at temperature `T` (paper 002, Eq. 4). The BMUs
@@ -143,8 +159,11 @@ impl Desom {
     /// # Shapes
     /// `x`: `[b, ...input_shape]`.
     pub fn loss(&self, x: &Tensor, temperature: f64) -> Result<DesomLoss> {
-        let z = self.backbone.encode(x)?; // [b, L]
-        let reconstruction = self.backbone.reconstruction_loss(&z, x)?; // []
+        let (z, reconstruction) = self.precision.run(|| -> Result<_> {
+            let z = self.backbone.encode(x)?; // [b, L]
+            let reconstruction = self.backbone.reconstruction_loss(&z, x)?; // []
+            Ok((z, reconstruction))
+        })?;
         let dist = self.som.forward(&z); // [b, K]
         let bmus = dist.detach().argmin(-1, false); // [b]
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
@@ -158,7 +177,7 @@ impl Desom {
     /// # Shapes
     /// `x`: `[b, ...input_shape]` → `[]`.
     pub fn reconstruction_loss(&self, x: &Tensor) -> Result<Tensor> {
-        reconstruction_loss(self.backbone.as_ref(), x)
+        self.precision.run(|| reconstruction_loss(self.backbone.as_ref(), x))
     }
 
     /// Codes `z = f(x)` without gradient, in chunks.

@@ -19,7 +19,7 @@
 //!
 //! let cfg = DesomConfig {
 //!     autoencoder: AutoencoderConfig::Dense(DenseConfig { input_dim: 4, hidden: vec![3], latent_dim: 2 }),
-//!     som: SomConfig { grid: Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap(), init: Default::default(), neighbourhood: Default::default() },
+//!     som: SomConfig { grid: Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap(), init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
 //!     gamma: 1e-3,
 //! };
 //! tch::manual_seed(0);
@@ -122,7 +122,7 @@ impl DesomReplicas {
             decoder: layers("decoder")?,
             prototypes: variable("som.weight".into())?,
             grid: som.grid,
-            grid_distances: grid_distance_tensor(&som.grid, vs.device())?,
+            grid_distances: grid_distance_tensor(&som.grid, som.map_distance, vs.device())?,
             neighbourhood: som.neighbourhood,
             gamma: config.gamma,
             input_dim: dense.input_dim,
@@ -255,7 +255,11 @@ mod tests {
 
     fn config(autoencoder: AutoencoderConfig) -> DesomConfig {
         let grid = Grid::new(2, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
-        DesomConfig { autoencoder, som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() }, gamma: 0.1 }
+        DesomConfig {
+            autoencoder,
+            som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
+            gamma: 0.1,
+        }
     }
 
     fn dense() -> AutoencoderConfig {

@@ -40,6 +40,7 @@ pub mod lvq;
 pub mod minibatch_kmeans;
 pub mod missing;
 pub mod neural_gas;
+pub mod precision;
 pub mod som;
 
 pub use error::{Error, Result};

@@ -24,7 +24,11 @@ fn blobs(per: usize, seed: u64) -> Tensor {
 
 fn config(autoencoder: AutoencoderConfig) -> DesomConfig {
     let grid = Grid::new(3, 3, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    DesomConfig { autoencoder, som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() }, gamma: 1e-2 }
+    DesomConfig {
+        autoencoder,
+        som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
+        gamma: 1e-2,
+    }
 }
 
 fn dense(input_dim: i64) -> AutoencoderConfig {
@@ -115,4 +119,24 @@ fn config_round_trips_with_paper_defaults() {
     let bad = DesomConfig { gamma: -1.0, ..cfg };
     let vs = nn::VarStore::new(Device::Cpu);
     assert!(bad.build(&vs.root(), &Tensor::zeros([2, 784], (Kind::Float, Device::Cpu)), 0).is_err());
+}
+
+#[test]
+fn bf16_losses_stay_float32_near_the_float32_ones_and_train_the_float32_weights() {
+    use protolearn_layers::precision::Precision;
+    let x = blobs(10, 4);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let desom = config(dense(20)).build(&vs.root(), &x, 0).expect("build").with_precision(Precision::Bf16);
+    let mixed = desom.loss(&x, 1.5).expect("bf16 loss");
+    let full = Precision::Fp32.run(|| config(dense(20)).build(&nn::VarStore::new(Device::Cpu).root(), &x, 0).expect("build").loss(&x, 1.5));
+    let full = full.expect("fp32 loss");
+    assert_eq!(mixed.total.kind(), Kind::Float, "losses are float32");
+    // bfloat16 keeps 8 significant bits: a few products deep, the loss moves by about 1%.
+    let (m, f) = (mixed.total.double_value(&[]), full.total.double_value(&[]));
+    assert!((m - f).abs() <= 0.03 * f.abs(), "bf16 {m} vs fp32 {f}");
+    assert!(m != f, "the products did run in bfloat16");
+    mixed.total.backward();
+    assert!(grad_norm(&vs, "ae.encoder") > 0.0 && grad_norm(&vs, "ae.decoder") > 0.0);
+    assert!(vs.variables().values().all(|v| v.kind() == Kind::Float && (!v.grad().defined() || v.grad().kind() == Kind::Float)));
+    assert_eq!(Precision::current(), Precision::Fp32, "the scope ended with the loss");
 }

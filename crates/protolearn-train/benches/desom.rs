@@ -37,7 +37,7 @@ fn setup() -> (Dataset, Grid, DesomConfig) {
     let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded).expect("grid");
     let model = DesomConfig {
         autoencoder: AutoencoderConfig::default(),
-        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
+        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() },
         gamma: 1e-3,
     };
     (data, grid, model)

@@ -15,6 +15,7 @@ use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objectiv
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig, JointLoss};
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,11 @@ pub struct DesomTrainConfig {
     /// of starting anew; on CPU the result equals the uninterrupted checkpointed run bit for bit.
     #[serde(default)]
     pub resume: bool,
+    /// Number format of the autoencoder's products in joint training (default float32;
+    /// `bf16`: bfloat16 products, float32 weights, Adam state, losses and prototypes; the
+    /// pretraining phase and evaluation stay float32). See [`protolearn_layers::precision`].
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl DesomTrainConfig {
@@ -72,6 +78,7 @@ impl DesomTrainConfig {
             seed,
             checkpoint: None,
             resume: false,
+            precision: Precision::Fp32,
         }
     }
 
@@ -267,7 +274,7 @@ pub fn fit_desom(
     config.validate()?;
     let [model_seed, batch_seed, reinit_seed] = derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
-    let mut model = model_config.build(&vs.root(), &train.x, model_seed)?;
+    let mut model = model_config.build(&vs.root(), &train.x, model_seed)?.with_precision(config.precision);
     // protolearn's Adam (equal to libtorch's to float32 rounding) keeps its state, so a
     // checkpointed run is reproduced bit for bit by its resumed runs.
     let mut optimizer = config.optimizer.build(&vs)?;

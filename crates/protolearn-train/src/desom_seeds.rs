@@ -25,7 +25,7 @@
 //! use protolearn_train::observer::Silent;
 //! # fn demo(train: &Dataset, test: &Dataset) -> Result<(), Box<dyn std::error::Error>> {
 //! let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded)?;
-//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default() };
+//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() };
 //! let model = DesomConfig { autoencoder: Default::default(), som, gamma: 1e-3 }; // 784-500-500-2000-10
 //! let config = DesomTrainConfig::paper(&grid, 10_000, 0);
 //! let runs = fit_desom_seeds(train, Some(test), &model, &config, &[0, 1, 2, 3, 4], &mut Silent)?;
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn unsupported_settings_are_refused() {
         let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-        let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default() };
+        let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() };
         let model = DesomConfig { autoencoder: Default::default(), som, gamma: 1e-3 };
         let data = Dataset::new(Tensor::zeros([8, 784], (Kind::Float, Device::Cpu)), None).expect("data");
         let config = DesomTrainConfig { batch_size: 4, ..DesomTrainConfig::paper(&grid, 2, 0) };

@@ -15,7 +15,7 @@
 //! let data = Dataset::new(x, None).unwrap();
 //! let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
 //! let vs = nn::VarStore::new(Device::Cpu);
-//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default() }.build(&vs.root(), &data.x, 0).unwrap();
+//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() }.build(&vs.root(), &data.x, 0).unwrap();
 //! let cfg = SomTrainConfig { rule: SomRule::Batch, iterations: 10, temperature: Schedule::paper_temperature(&grid), seed: 0, log_every: 5 };
 //! let history = fit_som(&vs, &som, &data, &cfg, &mut Silent).unwrap();
 //! assert_eq!(history.len(), 2);

@@ -51,7 +51,7 @@ fn model(input_dim: i64, hidden: i64, latent_dim: i64, side: usize) -> DesomConf
 /// DESOM with `autoencoder` on a `side x side` map, `γ = 1e-3` (paper 002, Table 2).
 fn model_with(autoencoder: AutoencoderConfig, side: usize) -> DesomConfig {
     let grid = Grid::new(side, side, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default() };
+    let som = SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() };
     DesomConfig { autoencoder, som, gamma: 1e-3 }
 }
 

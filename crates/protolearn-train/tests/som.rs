@@ -34,7 +34,7 @@ fn grid() -> Grid {
 /// A 4x4 Gaussian SOM whose prototypes start uniformly in the data's bounding box (far from the
 /// blobs, so training has something to do).
 fn som(vs: &nn::VarStore, x: &Tensor) -> SomLayer {
-    SomConfig { grid: grid(), init: SomInit::UniformBox, neighbourhood: Neighbourhood::Gaussian }
+    SomConfig { grid: grid(), init: SomInit::UniformBox, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
         .build(&vs.root(), x, 11)
         .expect("SOM builds on [n, 2] data")
 }
@@ -148,7 +148,9 @@ fn batch_som_keeps_prototypes_without_support() {
     let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.0, 10.0, 10.0]).view([3, 2]);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(1, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
-    let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble }.build(&vs.root(), &x, 0).unwrap();
+    let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Bubble, map_distance: Default::default() }
+        .build(&vs.root(), &x, 0)
+        .unwrap();
     layer.weight.detach().copy_(&Tensor::from_slice(&[0.0f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]));
     BatchSom { temperature: Schedule { decay: Decay::Linear, start: 0.5, end: 0.5 } }.update(&layer, &x, None, 1, 1).unwrap();
     let expected = Tensor::from_slice(&[0.1f32, 0.0, 50.0, 50.0, 10.0, 10.0]).view([3, 2]);

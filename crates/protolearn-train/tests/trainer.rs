@@ -209,8 +209,9 @@ fn a_nan_prototype_stops_an_update_rule_at_the_next_log_point() {
     let data = indexed(6);
     let vs = nn::VarStore::new(Device::Cpu);
     let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).expect("grid");
-    let layer =
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Default::default() }.build(&vs.root(), &data.x, 0).expect("som");
+    let layer = SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Default::default(), map_distance: Default::default() }
+        .build(&vs.root(), &data.x, 0)
+        .expect("som");
     let err = Trainer::new(&data, Batching::Full, 0)
         .expect("trainer")
         .apply_rule(&PhaseConfig::new("rule", 10, 2), &layer, &Poison, &vs, &mut [], &mut Silent)

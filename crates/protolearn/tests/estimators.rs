@@ -105,6 +105,18 @@ fn desom_with_a_small_dense_autoencoder() {
 }
 
 #[test]
+fn desom_in_bf16_mixed_precision_from_its_config_key() {
+    let data = blobs();
+    let mut spec: DesomSpec =
+        toml::from_str("precision = \"bf16\"\n[grid]\nrows = 3\ncols = 3\nlattice = \"rectangular\"\n").expect("config");
+    assert_eq!(spec.precision, protolearn::layers::precision::Precision::Bf16);
+    spec.autoencoder = BackboneSpec::Dense { hidden: vec![16], latent_dim: 2 };
+    (spec.iterations, spec.batch_size, spec.lr) = (600, 32, 0.005);
+    // The same purity bar as the float32 model above: bfloat16 products do not change what it learns here.
+    fit_save_load(&estimator(ModelSpec::Desom(spec)), &data, 0.95);
+}
+
+#[test]
 fn ddcl_and_its_kmeans_ablation() {
     use protolearn::train::ddcl::DdclVariant;
     let data = blobs();

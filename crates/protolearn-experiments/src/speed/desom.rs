@@ -2,7 +2,9 @@
 //! Adam 1e-3, gamma 1e-3, T from 8 to 0.1): iterations per second of protolearn's trainer
 //! against the same model in PyTorch eager, with PyTorch's default Adam (foreach) and with its
 //! opt-in fused CPU Adam. Each side reports the test purity after its run as a sanity check.
-//! Then the same seeds trained as one program against the same seeds one after another.
+//! Then bfloat16 mixed precision (issue 28): ours against our float32 and against PyTorch's
+//! `torch.autocast("cpu", dtype=torch.bfloat16)`; and the same seeds trained as one program
+//! against the same seeds one after another.
 
 use super::{idx_folder, mean, median, purity_of, python, Comparison, Side, SpeedConfig};
 use anyhow::{Context, Result};
@@ -11,6 +13,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::{IdxDataset, ImageLayout};
 use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
 use protolearn_layers::desom::{Desom, DesomConfig};
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::{Neighbourhood, SomConfig, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::desom::{fit_desom, DesomTrainConfig};
@@ -30,22 +33,24 @@ struct TorchRun {
 
 /// The comparisons: one seed against PyTorch, then the seeds trained as one program against the
 /// same seeds one after another (protolearn's and PyTorch's runs of the first comparison).
-pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
+pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 3]> {
     let data = load(IdxDataset::Mnist, &config.dirs, ImageLayout::Flat)?;
     let (train, test) = (Dataset::from_data(&data.train, Device::Cpu)?, Dataset::from_data(&data.test, Device::Cpu)?);
     let grid = Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded)?;
     let model = DesomConfig {
         autoencoder: AutoencoderConfig::Dense(DenseConfig::default()),
-        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian },
+        som: SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() },
         gamma: 1e-3,
     };
     let iterations = config.desom_iterations;
     let labels = data.test.labels.as_deref().unwrap_or_default();
     let folder = idx_folder(config, IdxDataset::Mnist)?;
-    let variants = [("default (foreach) Adam", false), ("Adam(fused=True)", true)];
+    // PyTorch: (setting, --fused, --autocast-bf16); the last one is the bf16 comparison's peer.
+    let variants =
+        [("default (foreach) Adam", false, false), ("Adam(fused=True)", true, false), ("bf16 autocast, Adam(fused=True)", true, true)];
     // Runs alternate (ours, then each PyTorch variant, seed by seed) so that a slow phase of the
     // machine does not fall on one side only; each side's median is reported.
-    let (mut ours_runs, mut torch_runs) = (Vec::new(), vec![Vec::new(); variants.len()]);
+    let (mut ours_runs, mut bf16_runs, mut torch_runs) = (Vec::new(), Vec::new(), vec![Vec::new(); variants.len()]);
     let mut torch_error = None;
     let seeds: Vec<u64> = (0..config.desom_seeds).collect();
     // The batched program runs before and after the seed loop, so that it meets the machine's
@@ -66,12 +71,14 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
     let mut batched_runs = Vec::new();
     batched(&mut batched_runs)?;
     for &seed in &seeds {
-        println!("  DESOM: protolearn, {iterations} iterations, seed {seed}");
         let train_config = DesomTrainConfig { log_every: iterations, ..DesomTrainConfig::paper(&grid, iterations, seed) };
-        let run = fit_desom(&train, None, &model, &train_config, &mut Silent)?;
-        let last = run.history.last().context("DESOM history")?;
-        ours_runs.push((last.seconds, last.total, test_purity(&run.model, &test.x, labels)?));
-        for ((setting, fused), runs) in variants.iter().zip(&mut torch_runs) {
+        for (precision, runs) in [(Precision::Fp32, &mut ours_runs), (Precision::Bf16, &mut bf16_runs)] {
+            println!("  DESOM: protolearn, {iterations} iterations, seed {seed}, {precision:?}");
+            let run = fit_desom(&train, None, &model, &DesomTrainConfig { precision, ..train_config.clone() }, &mut Silent)?;
+            let last = run.history.last().context("DESOM history")?;
+            runs.push((last.seconds, last.total, test_purity(&run.model, &test.x, labels)?));
+        }
+        for ((setting, fused, bf16), runs) in variants.iter().zip(&mut torch_runs) {
             if torch_error.is_some() {
                 break;
             }
@@ -80,6 +87,9 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
             args.extend(["--warmup".to_owned(), "0".to_owned(), "--seed".to_owned(), seed.to_string()]);
             if *fused {
                 args.push("--fused".to_owned());
+            }
+            if *bf16 {
+                args.push("--autocast-bf16".to_owned());
             }
             match python::<TorchRun>(config, &["torch"], args)? {
                 Ok(rows) => runs.extend(rows),
@@ -99,10 +109,10 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
         ],
     };
     let ours = side(format!("protolearn {}", env!("CARGO_PKG_VERSION")), "trainer + fused CPU Adam".into(), &ours_runs);
-    let theirs: Vec<std::result::Result<Side, String>> = variants
+    let mut theirs: Vec<std::result::Result<Side, String>> = variants
         .iter()
         .zip(&torch_runs)
-        .map(|((setting, _), runs)| match &torch_error {
+        .map(|((setting, _, _), runs)| match &torch_error {
             Some(why) => Err(why.clone()),
             None => Ok(side(
                 format!("PyTorch {}", runs.first().map(|r| r.version.as_str()).unwrap_or("?")),
@@ -111,6 +121,30 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
             )),
         })
         .collect();
+    let torch_bf16 = theirs.pop().context("the autocast variant")?;
+    let bf16 = Comparison {
+        task: "DESOM, bf16 mixed precision".into(),
+        setup: format!(
+            "The DESOM runs above (same seeds, data and settings) with the autoencoder's products in bfloat16: ours with \
+             `DesomTrainConfig::precision = Bf16` (every dense product takes bfloat16 inputs and weights and returns float32; \
+             weights, Adam state, losses, codes and prototypes float32), PyTorch inside `torch.autocast(\"cpu\", \
+             dtype=torch.bfloat16)` for the encoder and decoder (its activations stay bfloat16 between layers; losses \
+             float32), fused Adam. The CPU: {}; libtorch runs bfloat16 products through oneDNN (AVX-512 BF16 / AMX where \
+             present). Test purity over the {} seeds shows whether the quality is the same.",
+            super::cpu_name(),
+            config.desom_seeds
+        ),
+        target: "at least 1.5x our float32 it/s, and at least 1.1x PyTorch's bf16 autocast".into(),
+        ours: side(
+            format!("protolearn {}", env!("CARGO_PKG_VERSION")),
+            "bf16 mixed precision, trainer + fused CPU Adam".into(),
+            &bf16_runs,
+        ),
+        theirs: vec![
+            Ok(side(format!("protolearn {}", env!("CARGO_PKG_VERSION")), "float32 (the runs above)".into(), &ours_runs)),
+            torch_bf16,
+        ],
+    };
     let seeds_comparison = seeds_at_once(config, &batched_runs, &ours, &ours_runs, &torch_runs[0], &theirs[0]);
     Ok([Comparison {
         task: "DESOM".into(),
@@ -126,7 +160,7 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<[Comparison; 2]> {
         target: "at least 1.2x the iterations per second of PyTorch with the same threads".into(),
         ours,
         theirs,
-    }, seeds_comparison])
+    }, bf16, seeds_comparison])
 }
 
 /// Test purity of a trained DESOM's best units.

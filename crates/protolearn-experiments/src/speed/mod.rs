@@ -49,6 +49,10 @@ pub struct SpeedConfig {
     pub minisom_presentations: usize,
     /// Also run the SOMs on torchsom's benchmark shape (16,000 x 300 blobs, 25x15 map, 100 passes).
     pub som_blobs: bool,
+    /// Final temperature of our batch SOM on torchsom's benchmark shape.
+    pub som_blobs_final_temperature: f64,
+    /// SOM runs per side on torchsom's benchmark shape (seeds 0, 1, ...).
+    pub som_blobs_seeds: u64,
     /// DESOM iterations per run.
     pub desom_iterations: usize,
     /// DESOM runs per side (seeds 0, 1, ...), alternating between the sides.
@@ -171,7 +175,7 @@ fn purity_of(labels: &[i64], units: &[usize]) -> Result<f64> {
 }
 
 /// The CPU's model name from `/proc/cpuinfo` (`unknown CPU` elsewhere).
-fn cpu_name() -> String {
+pub(super) fn cpu_name() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_owned()))

@@ -13,7 +13,7 @@ use protolearn_data::npy::load_npy;
 use protolearn_data::synthetic::{BlobCenters, BlobsConfig};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, IdxDataset, ImageLayout};
-use protolearn_layers::som::{BatchSom, Neighbourhood, Schedule, SomConfig, SomInit};
+use protolearn_layers::som::{BatchSom, MapDistance, Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_metrics::som::{quantization_error, topographic_error};
 use protolearn_metrics::{best_matching_units, Boundary, Grid, Lattice, Matrix};
 use protolearn_train::observer::Silent;
@@ -25,10 +25,10 @@ use std::path::Path;
 use std::time::Instant;
 use tch::{nn, Device, Tensor};
 
-/// The final temperature of the batch peers' schedule (somoclu, XPySom): T from the map size to
-/// 0.5, their Gaussian of the Euclidean grid distance with sigma = sqrt(2) T (= exp(-d^2 / T^2)).
-/// Ours is a Gaussian of the Manhattan distance (paper 002), narrower off the axes, so its own
-/// final temperature (`--som-final-temperature`) is chosen so that its TE is no worse.
+/// The final temperature the peers' schedules are given (T from the map size to this,
+/// exponentially). Their schedules reach it one step later than ours (they run steps 0 to n - 1 of
+/// it, ours 1 to n), and ours ends at the final temperature chosen per task so that its TE is no
+/// worse than theirs (`--som-final-temperature`, `--som-blobs-final-temperature`).
 const PEER_FINAL_TEMPERATURE: f64 = 0.5;
 
 /// One Python run, as the script prints it.
@@ -50,6 +50,10 @@ struct Task {
     python_data: String,
     grid: Grid,
     epochs: usize,
+    /// Our final temperature.
+    final_temperature: f64,
+    /// Runs per side (seeds 0, 1, ...).
+    seeds: u64,
     peers: &'static [&'static str],
     describe: String,
 }
@@ -64,6 +68,8 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<Vec<Comparison>> {
         python_data: idx_folder(config, IdxDataset::FashionMnist)?,
         grid: Grid::new(8, 8, Lattice::Rectangular, Boundary::Bounded)?,
         epochs: config.som_iterations,
+        final_temperature: config.som_final_temperature,
+        seeds: config.som_seeds,
         peers: &["somoclu", "xpysom", "torchsom", "minisom"],
         describe: format!(
             "Fashion-MNIST (60,000 training images x 784, pixels / 255), 8x8 rectangular map, {} passes over the data",
@@ -81,6 +87,8 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<Vec<Comparison>> {
             python_data: path.display().to_string(),
             grid: Grid::new(25, 15, Lattice::Rectangular, Boundary::Bounded)?,
             epochs: 100,
+            final_temperature: config.som_blobs_final_temperature,
+            seeds: config.som_blobs_seeds,
             peers: &["somoclu", "xpysom", "torchsom"],
             describe: "torchsom's published CPU benchmark shape: 16,000 samples x 300 features from 3 Gaussian blobs \
                        (centres uniform in [-10, 10]^300, standard deviation 1, as scikit-learn's make_blobs defaults; 4,000 \
@@ -110,14 +118,15 @@ fn blobs() -> Result<(Data, Data)> {
 fn compare_task(config: &SpeedConfig, task: &Task) -> Result<Comparison> {
     let grid = task.grid;
     let train = Dataset::from_data(&task.train, Device::Cpu)?;
-    let temperature = Schedule { end: config.som_final_temperature, ..Schedule::paper_temperature(&grid) };
+    let temperature = Schedule { end: task.final_temperature, ..Schedule::paper_temperature(&grid) };
     let rule = BatchSom { temperature };
     let mut ours = Vec::new();
     let mut peers: Vec<(&str, Peer<Vec<ScoredRun>>)> = task.peers.iter().map(|p| (*p, Ok(Vec::new()))).collect();
-    for seed in 0..config.som_seeds {
+    for seed in 0..task.seeds {
         let vs = nn::VarStore::new(Device::Cpu);
         let layer =
-            SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }.build(&vs.root(), &train.x, seed)?;
+            SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: MapDistance::Euclidean }
+                .build(&vs.root(), &train.x, seed)?;
         let init_path = config.out.join("som_init.npy");
         layer.weight.detach().write_npy(&init_path)?;
         println!("  {}: protolearn batch SOM, {} passes, seed {seed}", task.name, task.epochs);
@@ -140,8 +149,9 @@ fn compare_task(config: &SpeedConfig, task: &Task) -> Result<Comparison> {
     let ours = Side {
         tool: format!("protolearn {}", env!("CARGO_PKG_VERSION")),
         setting: format!(
-            "batch SOM (all samples per step), {} steps, Gaussian exp(-d^2 / T^2) of the Manhattan grid distance d, T from {} \
-             to {} exponentially (the final T chosen so that TE is no worse than the batch peers')",
+            "batch SOM (all samples per step), {} steps, Gaussian exp(-d^2 / T^2) of the Euclidean map distance d \
+             (`MapDistance::Euclidean`, as the peers), T from {} to {} exponentially (final T chosen so that TE is no \
+             worse than the batch peers')",
             task.epochs, temperature.start, temperature.end
         ),
         seconds: ours.iter().map(|r| r.0).collect(),
@@ -167,7 +177,7 @@ fn compare_task(config: &SpeedConfig, task: &Task) -> Result<Comparison> {
              training samples, purity of the test samples' BMUs: all computed by protolearn-metrics from each side's prototypes.",
             task.describe,
             grid.n_units(),
-            config.som_seeds.saturating_sub(1),
+            task.seeds.saturating_sub(1),
         ),
         target: "at least 10x somoclu, 2x XPySom, 5x torchsom (and 10x minisom) at equal or better QE, TE and purity".into(),
         ours,
@@ -208,12 +218,12 @@ fn peer(config: &SpeedConfig, task: &Task, tool: &str, seed: u64, init: &Path, t
 fn peer_setting(tool: &str, task: &Task, config: &SpeedConfig) -> String {
     match tool {
         "somoclu" => format!(
-            "`train(epochs={})`, dense CPU kernel, Gaussian of the Euclidean grid distance without compact support, radius \
-             sqrt(2) T, T from the map size to {PEER_FINAL_TEMPERATURE} exponentially, scale 1 (pure batch update)",
+            "`train(epochs={})`, dense CPU kernel, Gaussian without compact support, radius sqrt(2) T (our kernel), T from \
+             the map size to {PEER_FINAL_TEMPERATURE} exponentially, scale 1 (pure batch update)",
             task.epochs
         ),
         "xpysom" => format!(
-            "`train(data, {})` with NumPy, Gaussian of the Euclidean grid distance, sigma sqrt(2) T, T from the map size to \
+            "`train(data, {})` with NumPy, Gaussian sigma sqrt(2) T (our kernel), T from the map size to \
              {PEER_FINAL_TEMPERATURE} exponentially",
             task.epochs
         ),

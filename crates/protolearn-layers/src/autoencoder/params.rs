@@ -1,7 +1,9 @@
 //! Parameters drawn on the host from a seeded RNG: Glorot-uniform weights, zero biases, and the
-//! two parametrised layers (dense, 3x3 'same' convolution) built from them.
+//! two parametrised layers (dense, 3x3 'same' convolution) built from them, whose products run in
+//! the current [`crate::precision::Precision`].
 
 use crate::error::Result;
+use crate::precision::{chain_input, in_current_precision};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Tensor};
@@ -34,7 +36,7 @@ impl Dense {
     /// # Shapes
     /// `x`: `[..., in]` → `[..., out]`.
     pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
-        x.linear(&self.weight, Some(&self.bias))
+        in_current_precision(x, &self.weight, &self.bias, |x, w, b| x.linear(w, Some(b)))
     }
 }
 
@@ -56,7 +58,7 @@ impl Conv3x3 {
     /// # Shapes
     /// `x`: `[n, in, h, w]` → `[n, out, h, w]`.
     pub(crate) fn forward(&self, x: &Tensor) -> Tensor {
-        x.conv2d(&self.weight, Some(&self.bias), [1, 1], [1, 1], [1, 1], 1)
+        in_current_precision(x, &self.weight, &self.bias, |x, w, b| x.conv2d(w, Some(b), [1, 1], [1, 1], [1, 1], 1))
     }
 }
 
@@ -74,16 +76,23 @@ impl Affine for Dense {
 }
 
 /// Applies `layers` in order with ReLU after every layer but the last (linear output).
+/// In a bfloat16 [`crate::precision::Precision`] scope the activations between layers stay
+/// bfloat16 and the output is cast back to `x`'s kind.
 pub(crate) fn mlp<L: Affine>(layers: &[L], x: &Tensor) -> Tensor {
     let last = layers.len().saturating_sub(1);
-    layers.iter().enumerate().fold(x.shallow_clone(), |h, (i, layer)| {
+    let out = layers.iter().enumerate().fold(chain_input(x), |h, (i, layer)| {
         let y = layer.forward(&h); // [n, out_i]
         if i < last {
             y.relu()
         } else {
             y
         }
-    })
+    });
+    if out.kind() == x.kind() {
+        out
+    } else {
+        out.to_kind(x.kind())
+    }
 }
 
 /// `Kind::Float` zeros, used to check shapes in unit tests.

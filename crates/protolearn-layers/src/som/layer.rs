@@ -98,6 +98,25 @@ pub struct SomConfig {
     /// The neighbourhood function `K^T` (paper 002: Gaussian).
     #[serde(default)]
     pub neighbourhood: Neighbourhood,
+    /// The map distance `d` the neighbourhood `K^T(d)` is a function of (paper 002: the grid's
+    /// topographic distance `δ`).
+    #[serde(default)]
+    pub map_distance: MapDistance,
+}
+
+/// The distance between units that a SOM's neighbourhood `K^T(d)` takes. The topographic error
+/// and the U-matrix always use the grid's adjacency, whatever this is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MapDistance {
+    /// The grid's topographic distance `δ` ([`Grid::distance`]): Manhattan `|Δrow| + |Δcol|` on
+    /// rectangular grids, steps between hexagons on hexagonal ones (paper 002, Sec. 2.1).
+    #[default]
+    Topographic,
+    /// The Euclidean distance between the units' planar positions ([`Grid::position`]:
+    /// adjacent units at distance 1), as Kohonen's SOM and minisom, somoclu, XPySom and torchsom
+    /// use it; bounded grids only.
+    Euclidean,
 }
 
 impl SomConfig {
@@ -119,16 +138,34 @@ impl SomConfig {
         if size[0] != k {
             return Err(Error::Shape { what: "SOM prototypes", expected: format!("[{k}, L] for the {k}-unit grid"), got: size });
         }
+        let grid_distances = grid_distance_tensor(&self.grid, self.map_distance, path.device())?;
         let weight = path.var_copy("weight", &prototypes.to_kind(Kind::Float));
-        let grid_distances = grid_distance_tensor(&self.grid, path.device())?;
         Ok(SomLayer { weight, grid: self.grid, grid_distances, neighbourhood: self.neighbourhood, components: Components::All })
     }
 }
 
-/// Grid distances `δ(k, l)` of `grid` as a float `[K, K]` tensor on `device`.
-pub(crate) fn grid_distance_tensor(grid: &Grid, device: tch::Device) -> Result<Tensor> {
+/// The `map_distance` between the units of `grid` as a float `[K, K]` tensor on `device`.
+/// `InvalidConfig` for a Euclidean distance on a toroidal grid.
+pub(crate) fn grid_distance_tensor(grid: &Grid, map_distance: MapDistance, device: tch::Device) -> Result<Tensor> {
     let k = grid.n_units() as i64;
-    let d: Vec<f32> = grid.distance_matrix().into_iter().map(|v| v as f32).collect();
+    let d: Vec<f32> = match map_distance {
+        MapDistance::Topographic => grid.distance_matrix().into_iter().map(|v| v as f32).collect(),
+        MapDistance::Euclidean => {
+            if grid.boundary() != protolearn_metrics::Boundary::Bounded {
+                return Err(Error::InvalidConfig {
+                    field: "map_distance",
+                    expected: "a bounded grid for the euclidean map distance (or map_distance = \"topographic\")".into(),
+                    found: "a toroidal grid".into(),
+                });
+            }
+            // Every unit below n_units() has a position; an error here would be a grid bug.
+            let positions = (0..grid.n_units())
+                .map(|u| grid.position(u))
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::InvalidConfig { field: "grid", expected: "a valid grid".into(), found: e.to_string() })?;
+            positions.iter().flat_map(|a| positions.iter().map(move |b| (a[0] - b[0]).hypot(a[1] - b[1]) as f32)).collect()
+        }
+    };
     Ok(Tensor::f_from_slice(&d)?.f_view([k, k])?.to_device(device))
 }
 
@@ -273,7 +310,9 @@ mod tests {
     fn layer(vs: &nn::VarStore) -> SomLayer {
         let x = Tensor::from_slice(&[0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 5.0, 5.0]).view([5, 2]);
         let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }.build(&vs.root(), &x, 3).unwrap()
+        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
+            .build(&vs.root(), &x, 3)
+            .unwrap()
     }
 
     #[test]
@@ -343,15 +382,36 @@ mod tests {
     }
 
     #[test]
+    fn euclidean_map_distance_is_planar_and_needs_a_bounded_grid() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let x = Tensor::zeros([9, 2], (Kind::Float, tch::Device::Cpu));
+        let config =
+            |grid, map_distance| SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance };
+        let square = Grid::new(3, 3, Lattice::Rectangular, Boundary::Bounded).unwrap();
+        let topographic = config(square, MapDistance::Topographic).build(&vs.root(), &x, 0).unwrap();
+        let euclidean = config(square, MapDistance::Euclidean).build(&vs.root(), &x, 0).unwrap();
+        // Unit 0 = (0, 0); unit 4 = (1, 1), unit 8 = (2, 2), unit 1 = (0, 1).
+        assert_eq!(topographic.grid_distances.double_value(&[0, 4]), 2.0);
+        assert!((euclidean.grid_distances.double_value(&[0, 4]) - 2f64.sqrt()).abs() < 1e-6);
+        assert!((euclidean.grid_distances.double_value(&[0, 8]) - 8f64.sqrt()).abs() < 1e-6);
+        assert_eq!(euclidean.grid_distances.double_value(&[0, 1]), 1.0);
+        let torus = Grid::new(3, 3, Lattice::Rectangular, Boundary::Toroidal).unwrap();
+        let err = config(torus, MapDistance::Euclidean).build(&vs.root(), &x, 0).unwrap_err();
+        assert!(err.to_string().contains("map_distance"), "{err}");
+    }
+
+    #[test]
     fn config_round_trips_through_toml() {
         let cfg = SomConfig {
             grid: Grid::new(4, 4, Lattice::Hexagonal, Boundary::Toroidal).unwrap(),
             init: SomInit::KMeansPlusPlus,
             neighbourhood: Neighbourhood::MexicanHat,
+            map_distance: MapDistance::Topographic,
         };
         let text = toml::to_string(&cfg).unwrap();
         assert_eq!(toml::from_str::<SomConfig>(&text).unwrap(), cfg);
         let minimal = "[grid]\nrows = 2\ncols = 3\nlattice = \"rectangular\"\n";
         assert_eq!(toml::from_str::<SomConfig>(minimal).unwrap().neighbourhood, Neighbourhood::Gaussian);
+        assert_eq!(toml::from_str::<SomConfig>(minimal).unwrap().map_distance, MapDistance::Topographic);
     }
 }

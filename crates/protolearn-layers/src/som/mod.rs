@@ -12,7 +12,7 @@
 //! let x = Tensor::from_slice(&[0.0f32, 0.0, 0.2, 0.1, 5.0, 5.0, 5.1, 4.8, 9.0, 0.0, 8.8, 0.3]).view([6, 2]);
 //! let grid = Grid::new(2, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
 //! let vs = nn::VarStore::new(Device::Cpu);
-//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Neighbourhood::Gaussian }
+//! let som = SomConfig { grid, init: Default::default(), neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
 //!     .build(&vs.root(), &x, 0)
 //!     .unwrap();
 //! // The last of 10 batch-SOM steps (T = T_min): each prototype moves to the mean of its samples.
@@ -25,7 +25,7 @@ pub mod loss;
 pub mod neighbourhood;
 pub mod rules;
 
-pub use layer::{SomConfig, SomInit, SomLayer};
+pub use layer::{MapDistance, SomConfig, SomInit, SomLayer};
 pub use loss::som_distortion;
 pub use neighbourhood::{Decay, Neighbourhood, Schedule};
 pub use rules::{BatchSom, OnlineSom};

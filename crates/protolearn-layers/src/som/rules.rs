@@ -117,7 +117,7 @@ mod tests {
     /// A 1x2 map whose prototypes start at `(0, 0)` and `(10, 10)`, comparing observed components.
     fn masked_map(vs: &nn::VarStore) -> SomLayer {
         let grid = Grid::new(1, 2, Lattice::Rectangular, Boundary::Bounded).unwrap();
-        let config = SomConfig { grid, init: SomInit::default(), neighbourhood: Default::default() };
+        let config = SomConfig { grid, init: SomInit::default(), neighbourhood: Default::default(), map_distance: Default::default() };
         let start = Tensor::from_slice(&[0.0f32, 0.0, 10.0, 10.0]).view([2, 2]);
         config.build_from(&vs.root(), &start).unwrap().with_components(Components::Observed)
     }

@@ -6,7 +6,7 @@ use crate::config::{map_temperature, positive};
 use crate::error::Result;
 use crate::missing::starting_rows;
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
+use protolearn_layers::som::{MapDistance, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_metrics::Grid;
 use protolearn_train::observer::Observer;
 use protolearn_train::som::{fit_som_checkpointed, SomRule, SomTrainConfig};
@@ -29,6 +29,10 @@ pub struct SomSpec {
     /// Neighbourhood function (default Gaussian, paper 002).
     #[serde(default)]
     pub neighbourhood: Neighbourhood,
+    /// The map distance the neighbourhood takes (default `topographic`, the grid's `δ`, paper
+    /// 002; `euclidean` between unit positions, as minisom and somoclu).
+    #[serde(default)]
+    pub map_distance: MapDistance,
     /// The training algorithm (default: the batch SOM, paper 002, Algorithm 2).
     #[serde(default = "default_som_rule")]
     pub rule: SomRule,
@@ -59,6 +63,7 @@ impl SomSpec {
             grid,
             init: SomInit::default(),
             neighbourhood: Neighbourhood::default(),
+            map_distance: MapDistance::default(),
             rule: default_som_rule(),
             iterations: default_som_iterations(),
             temperature: None,
@@ -75,7 +80,7 @@ impl SomSpec {
 impl SomSpec {
     /// The SOM layer's config.
     pub fn layer(&self) -> SomConfig {
-        SomConfig { grid: self.grid, init: self.init, neighbourhood: self.neighbourhood }
+        SomConfig { grid: self.grid, init: self.init, neighbourhood: self.neighbourhood, map_distance: self.map_distance }
     }
 }
 

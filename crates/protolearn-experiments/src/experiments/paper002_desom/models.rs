@@ -243,7 +243,7 @@ impl Inputs<'_> {
     /// The SOM layer of the paper (Table 2): `grid`, Gaussian neighbourhood, prototypes drawn
     /// from data samples.
     fn som_config(&self, grid: Grid) -> SomConfig {
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
+        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
     }
 
     /// DESOM's training settings: Table 2 for `grid` with the preset's iterations and logging

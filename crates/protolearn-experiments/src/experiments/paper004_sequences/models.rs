@@ -124,7 +124,12 @@ fn raw(x: &Tensor) -> Result<Tensor> {
 
 impl Inputs<'_> {
     fn som_config(&self) -> SomConfig {
-        SomConfig { grid: self.spec.grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian }
+        SomConfig {
+            grid: self.spec.grid,
+            init: SomInit::DataSamples,
+            neighbourhood: Neighbourhood::Gaussian,
+            map_distance: Default::default(),
+        }
     }
 
     fn autoencoder(&self, which: AeKind) -> AutoencoderConfig {

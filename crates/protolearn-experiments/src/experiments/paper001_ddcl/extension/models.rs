@@ -171,7 +171,7 @@ impl Inputs<'_> {
                 let grid = spec.desom_grid;
                 let desom = DesomConfig {
                     autoencoder: Self::backbone(spec, preset),
-                    som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default() },
+                    som: SomConfig { grid, init: Default::default(), neighbourhood: Default::default(), map_distance: Default::default() },
                     gamma: spec.desom_gamma,
                 };
                 let iterations = preset.pretrain_iterations + preset.epochs * steps_per_epoch(self.train, spec.batch_size);
