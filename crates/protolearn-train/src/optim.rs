@@ -150,16 +150,19 @@ impl TensorOptimizer {
         self.step
     }
 
-    fn step(&mut self) {
+    /// One update from `grads`, one per parameter (undefined: the parameter is not in the graph).
+    fn step(&mut self, grads: &[Tensor]) {
         let _guard = tch::no_grad_guard();
         self.step += 1;
         let t = self.step as f64;
         let (c1, c2) = (1.0 - BETA1.powf(t), 1.0 - BETA2.powf(t));
-        for (i, (_, p)) in self.params.iter().enumerate() {
-            let g = p.grad();
+        for (i, ((_, p), g)) in self.params.iter().zip(grads).enumerate() {
             if !g.defined() {
                 continue;
             }
+            // The engine may hand back a strided gradient (of a broadcast); `.grad` accumulation
+            // laid it out like the parameter, which the fused pass needs.
+            let g = g.contiguous();
             let mut p = p.shallow_clone();
             let [first, second] = &mut self.scratch;
             let a = &first[i];
@@ -194,12 +197,14 @@ impl Optimize for TensorOptimizer {
         self.lr = lr;
     }
 
+    /// The gradients come back from the autograd engine as fresh tensors (`torch.autograd.grad`)
+    /// instead of being accumulated into `.grad` buffers that each step zeroes first: no zero
+    /// fill and no accumulating add per parameter and step (PyTorch's `zero_grad(set_to_none=True)`
+    /// saves the same), with the same values; the parameters' `.grad` stays undefined.
     fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
-        for (_, p) in &mut self.params {
-            p.zero_grad();
-        }
-        loss.f_backward()?;
-        self.step();
+        let params: Vec<&Tensor> = self.params.iter().map(|(_, p)| p).collect();
+        let grads = Tensor::f_run_backward(&[loss], &params, false, false)?;
+        self.step(&grads);
         Ok(())
     }
 
