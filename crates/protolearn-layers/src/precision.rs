@@ -3,7 +3,9 @@
 //! (libtorch's oneDNN kernels) and on CUDA — while weights, optimiser state, losses, distances
 //! and prototypes stay float32. Like PyTorch's `torch.autocast`, the precision is a scope on the
 //! current thread ([`Precision::run`]); the DESOM model enters it for its forward pass
-//! ([`crate::desom::Desom::with_precision`]).
+//! ([`crate::desom::Desom::with_precision`]), and protolearn-train's LVQ training for the
+//! backbone under a prototype head (`LvqTrainConfig::precision`). Layers of their own
+//! (kernel-prototype convolutions, LSTM and temporal convolutions) stay float32.
 //!
 //! ```
 //! use protolearn_layers::precision::Precision;

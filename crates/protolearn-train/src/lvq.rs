@@ -33,6 +33,7 @@ use protolearn_layers::lvq::loss::check_labels;
 use protolearn_layers::lvq::reject::{reject_cost, RejectCosts};
 use protolearn_layers::lvq::{LvqConfig, LvqHead, LvqLoss, Transfer};
 use protolearn_layers::missing::{fill_missing, observed_means, Components};
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
 use rand::SeedableRng;
@@ -55,12 +56,14 @@ pub struct LvqObjective<'a> {
     pub beta: Option<Schedule>,
     /// The reject threshold `θ` (a scalar variable) and the costs it is trained with.
     pub reject: Option<(&'a Tensor, RejectCosts)>,
+    /// The number format of the backbone's products.
+    pub precision: Precision,
 }
 
 impl Objective for LvqObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
-        let z = features(self.backbone, &batch.x)?;
+        let z = self.precision.run(|| features(self.backbone, &batch.x))?;
         let d = self.head.distances(&z)?; // once, for the loss and the batch accuracy
         let kind = match self.beta {
             Some(beta) => LvqLoss::Glvq { transfer: Transfer::Sigmoid { beta: beta.at(at.step, at.steps) } },
@@ -133,6 +136,11 @@ pub struct LvqTrainConfig {
     /// rows. Needs a head on the inputs (no backbone) and a component-wise dissimilarity.
     #[serde(default)]
     pub components: Components,
+    /// Number format of the backbone's dense and 3x3-convolution products (default float32;
+    /// `bf16`: bfloat16 products, float32 weights, head, distances and loss). See
+    /// [`protolearn_layers::precision`]; a head without backbone is unaffected.
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl LvqTrainConfig {
@@ -149,6 +157,7 @@ impl LvqTrainConfig {
             beta: None,
             reject: None,
             components: Components::All,
+            precision: Precision::Fp32,
         }
     }
 
@@ -350,6 +359,7 @@ pub fn fit_lvq_checkpointed(
         eigenvalue_weight: config.eigenvalue_weight,
         beta: config.beta,
         reject: threshold.as_ref().zip(config.reject),
+        precision: config.precision,
     };
     let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, checkpointing, observer)?;
     let reject_threshold = threshold.map(|t| t.double_value(&[]));

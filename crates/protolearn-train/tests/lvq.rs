@@ -306,3 +306,23 @@ fn neural_gas_revives_prototypes_that_winner_takes_all_leaves_dead() {
         |run: &protolearn_train::neural_gas::NeuralGasRun| run.history.last().and_then(|r| r.scalar("quantization")).expect("quantization");
     assert!(q(&gas) < q(&vq), "and quantizes better: {} vs {}", q(&gas), q(&vq));
 }
+
+#[test]
+fn a_head_on_a_backbone_trains_in_bf16_mixed_precision() {
+    use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
+    use protolearn_layers::precision::Precision;
+    let (train, test) = (blobs(3), blobs(3));
+    let backbone = AutoencoderConfig::Dense(DenseConfig { input_dim: 5, hidden: vec![16], latent_dim: 4 });
+    let head = LvqConfig { classes: 3, per_class: 1, dissimilarity: DissimilarityConfig::SquaredEuclidean, loss: LvqLoss::Celvq };
+    let fit = |precision| {
+        let config = LvqTrainConfig { precision, ..train_config() };
+        fit_lvq(&train, Some(&test), Some(&backbone), &head, &config, &mut Silent).expect("trains")
+    };
+    let (full, mixed) = (fit(Precision::Fp32), fit(Precision::Bf16));
+    assert!(accuracy(&mixed) >= 0.95, "bf16: {}", accuracy(&mixed));
+    let loss = |run: &protolearn_train::lvq::LvqRun| {
+        protolearn_train::classifier::ClassifierRecord::from_log(run.history.last().expect("records")).loss.expect("loss")
+    };
+    assert!(loss(&mixed).is_finite() && loss(&mixed) != loss(&full), "the backbone's products ran in bfloat16");
+    assert!(mixed.vs.variables().values().all(|v| v.kind() == Kind::Float), "float32 weights");
+}
