@@ -4,8 +4,9 @@
 //! Fashion-MNIST (k = 64, one k-means++ restart, scikit-learn's `max_iter` and `tol`) and the
 //! competitive-layer benchmark (VCL and DCL, 10 seeds batched, 500 moons, k = 30), each written
 //! as one JSON line (device, seconds, iterations per second, quality) as soon as it is measured.
-//! The same DESOM in PyTorch eager on the same device follows ours, when the machine's `python3`
-//! has torch, then 10 DESOM seeds trained as one program (`fit_desom_seeds`) against 10 times
+//! Ours runs in float32 and in bf16 mixed precision (issue 28); the same DESOM in PyTorch eager
+//! on the same device follows, plain and in bf16 autocast, when the machine's `python3` has
+//! torch, then 10 DESOM seeds trained as one program (`fit_desom_seeds`) against 10 times
 //! the one-seed run. The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
 
 use anyhow::{Context, Result};
@@ -17,6 +18,7 @@ use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
 use protolearn_layers::desom::{Desom, DesomConfig};
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::loss::QuantizationForm;
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::SomConfig;
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
@@ -125,10 +127,13 @@ pub fn run(device: Device, dirs: &DataDirs, sizes: CheckSizes, out: &Path) -> Re
     };
     record(cuda)?;
     let mnist = DesomSetup::load(device, dirs)?;
-    let single = desom(&mnist, &name, sizes.desom_iterations)?;
+    let single = desom(&mnist, &name, sizes.desom_iterations, Precision::Fp32)?;
     let single_seconds = single.seconds;
     record(single)?;
-    record(desom_pytorch(device, &name, dirs, sizes.desom_iterations, out)?)?;
+    record(desom(&mnist, &name, sizes.desom_iterations, Precision::Bf16)?)?;
+    for bf16 in [false, true] {
+        record(desom_pytorch(device, &name, dirs, sizes.desom_iterations, bf16, out)?)?;
+    }
     record(desom_seeds(&mnist, &name, sizes.desom_iterations, sizes.desom_seeds, single_seconds)?)?;
     record(kmeans(device, &name, dirs, sizes.kmeans_samples)?)?;
     for m in competitive(device, &name, sizes.competitive_epochs)? {
@@ -174,12 +179,18 @@ impl DesomSetup {
 /// DESOM on MNIST: `iterations` joint iterations, then test purity and NMI. Seconds: the
 /// training loop (the trainer's record; the loss read at its end synchronises the device), as
 /// the PyTorch twin reports its own; building the model and evaluating are outside the clock.
-fn desom(setup: &DesomSetup, name: &str, iterations: usize) -> Result<Measurement> {
-    let run = fit_desom(&setup.train, None, &setup.model, &setup.config(iterations), &mut Silent).context("DESOM")?;
+/// With [`Precision::Bf16`] (measurement `desom-bf16`) the autoencoder's products run in bfloat16.
+fn desom(setup: &DesomSetup, name: &str, iterations: usize, precision: Precision) -> Result<Measurement> {
+    let config = DesomTrainConfig { precision, ..setup.config(iterations) };
+    let run = fit_desom(&setup.train, None, &setup.model, &config, &mut Silent).context("DESOM")?;
     let seconds = run.history.last().context("a DESOM record")?.seconds;
     let (purity, nmi) = setup.scores(&run.model)?;
+    let (measurement, format) = match precision {
+        Precision::Fp32 => ("desom", "float32"),
+        Precision::Bf16 => ("desom-bf16", "bf16 mixed precision"),
+    };
     Ok(Measurement {
-        measurement: "desom".into(),
+        measurement: measurement.into(),
         device: name.into(),
         seconds,
         iterations_per_second: Some(iterations as f64 / seconds),
@@ -187,7 +198,8 @@ fn desom(setup: &DesomSetup, name: &str, iterations: usize) -> Result<Measuremen
         nmi: Some(nmi),
         inertia: None,
         note: format!(
-            "MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {iterations} iterations (training loop only), test metrics after"
+            "MNIST, 784-500-500-2000-10, 8x8, batch 256, Adam 1e-3, {format}, {iterations} iterations (training loop only), \
+             test metrics after"
         ),
     })
 }
@@ -219,8 +231,9 @@ fn desom_seeds(setup: &DesomSetup, name: &str, iterations: usize, seeds: usize, 
 }
 
 /// The same DESOM in PyTorch eager on the same device (`benches/python/speed_baselines.py
-/// desom`, written beside `out`), with the `python3` of the machine (a GPU machine's has torch).
-fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize, out: &Path) -> Result<Measurement> {
+/// desom`, written beside `out`), with the `python3` of the machine (a GPU machine's has torch);
+/// with `bf16` (measurement `desom-pytorch-bf16`) inside `torch.autocast(dtype=torch.bfloat16)`.
+fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize, bf16: bool, out: &Path) -> Result<Measurement> {
     #[derive(serde::Deserialize)]
     struct TorchRun {
         version: String,
@@ -232,12 +245,15 @@ fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize,
         Device::Cuda(i) => format!("cuda:{i}"),
         _ => "cpu".to_owned(),
     };
-    let args: Vec<String> =
+    let mut args: Vec<String> =
         ["desom", "--data", &folder, "--iterations", &iterations.to_string(), "--device", &torch_device, "--warmup", "0"]
             .iter()
             .chain(["--threads", &tch::get_num_threads().to_string()].iter())
             .map(|s| s.to_string())
             .collect();
+    if bf16 {
+        args.extend(["--fused".to_owned(), "--autocast-bf16".to_owned()]);
+    }
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let run = crate::pytorch::run_script::<TorchRun>(dir, crate::speed::SCRIPT_NAME, crate::speed::SCRIPT, &["torch"], &args)?;
     let (seconds, rate, purity, note) = match run.as_deref() {
@@ -245,13 +261,16 @@ fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize,
             r.seconds,
             Some(iterations as f64 / r.seconds),
             Some(r.purity),
-            format!("PyTorch {} eager, default Adam, same model", r.version),
+            match bf16 {
+                false => format!("PyTorch {} eager, default Adam, same model", r.version),
+                true => format!("PyTorch {} eager, bf16 autocast, fused Adam, same model", r.version),
+            },
         ),
         Ok([]) => (0.0, None, None, "the PyTorch script printed nothing".to_owned()),
         Err(why) => (0.0, None, None, format!("not run: {why}")),
     };
     Ok(Measurement {
-        measurement: "desom-pytorch".into(),
+        measurement: if bf16 { "desom-pytorch-bf16" } else { "desom-pytorch" }.into(),
         device: name.into(),
         seconds,
         iterations_per_second: rate,

@@ -371,19 +371,34 @@ fn gpu_check_writes_one_json_line_per_measurement() {
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&out).expect("jsonl").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     let names: Vec<&str> = lines.iter().map(|l| l["measurement"].as_str().expect("name")).collect();
-    let expected = ["cuda", "desom", "desom-pytorch", "desom-seeds", "kmeans", "competitive-vcl", "competitive-dcl"];
+    let expected = [
+        "cuda",
+        "desom",
+        "desom-bf16",
+        "desom-pytorch",
+        "desom-pytorch-bf16",
+        "desom-seeds",
+        "kmeans",
+        "competitive-vcl",
+        "competitive-dcl",
+    ];
     assert_eq!(names, expected, "the stale line is gone");
-    assert_eq!(measured.len(), 7);
-    let purity = lines[1]["purity"].as_f64().expect("DESOM purity");
-    assert!((0.1..=1.0).contains(&purity), "purity {purity}");
-    let seeds_purity = lines[3]["purity"].as_f64().expect("mean purity of the seeds");
+    assert_eq!(measured.len(), 9);
+    for line in &lines[1..3] {
+        let purity = line["purity"].as_f64().expect("DESOM purity");
+        assert!((0.1..=1.0).contains(&purity), "purity {purity}: {line}");
+    }
+    assert!(lines[2]["note"].as_str().expect("note").contains("bf16"), "{}", lines[2]);
+    let seeds_purity = lines[5]["purity"].as_f64().expect("mean purity of the seeds");
     assert!((0.1..=1.0).contains(&seeds_purity), "purity {seeds_purity}");
-    assert!(lines[3]["note"].as_str().expect("note").contains("2 seeds"), "{}", lines[3]);
-    assert!(lines[4]["inertia"].as_f64().expect("inertia") > 0.0);
-    // The PyTorch twin runs where python3 (with .libtorch/site on its path) imports torch, as
-    // under `cargo xtask test`; elsewhere its line says why it did not.
-    let torch = &lines[2];
-    let ran = torch["seconds"].as_f64().expect("seconds") > 0.0 && torch["purity"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p));
-    assert!(ran || torch["note"].as_str().expect("note").starts_with("not run"), "{torch}");
-    assert!(lines.iter().skip(1).filter(|l| l["measurement"] != "desom-pytorch").all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
+    assert!(lines[5]["note"].as_str().expect("note").contains("2 seeds"), "{}", lines[5]);
+    assert!(lines[6]["inertia"].as_f64().expect("inertia") > 0.0);
+    // The PyTorch twins run where python3 (with .libtorch/site on its path) imports torch, as
+    // under `cargo xtask test`; elsewhere their lines say why they did not.
+    for torch in &lines[3..5] {
+        let ran = torch["seconds"].as_f64().expect("seconds") > 0.0 && torch["purity"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p));
+        assert!(ran || torch["note"].as_str().expect("note").starts_with("not run"), "{torch}");
+    }
+    let ours = lines.iter().skip(1).filter(|l| !l["measurement"].as_str().is_some_and(|m| m.starts_with("desom-pytorch")));
+    assert!(ours.clone().count() == 6 && ours.into_iter().all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
 }
