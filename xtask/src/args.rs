@@ -13,8 +13,12 @@ tasks:
              options: --skip-data
   doctor     print the libtorch in use against the version tch needs, CUDA linkage and GPU
              visibility, and where each dataset was found; non-zero exit on a mismatch
-  test       setup (data optional: data-dependent tests skip visibly) + the whole test suite
+  test       setup (data optional: data-dependent tests skip visibly) + the whole test suite:
+             the Rust workspace, then the Python package (as `python` does)
              extra arguments after `--` go to `cargo test`
+  python     build the Python package's wheel into target/wheels/ (maturin, in .python-venv/
+             which sees .libtorch/site's torch), pip-install it there and run its pytest suite
+             options: --build-only (the wheel, no tests)
   bench-all  setup + every experiment in release mode, results/figures/report under --out
              options: --preset quick|full (default quick), --device auto|cpu|cuda (default auto),
                       --out DIR (default docs/results/<preset>), --only NAME[,NAME...],
@@ -43,6 +47,11 @@ pub enum Command {
     Test {
         /// Arguments passed through to `cargo test`.
         cargo_args: Vec<String>,
+    },
+    /// `python`: build the wheel, install it into the venv and run the Python tests.
+    Python {
+        /// Build the wheel only.
+        build_only: bool,
     },
     /// `bench-all`: setup, then the experiment runner in release mode.
     BenchAll {
@@ -89,6 +98,11 @@ impl Command {
                 };
                 Ok(Command::Test { cargo_args })
             }
+            "python" => match rest {
+                [] => Ok(Command::Python { build_only: false }),
+                [flag] if flag == "--build-only" => Ok(Command::Python { build_only: true }),
+                [other, ..] => bail!("python: unknown option `{other}`\n\n{USAGE}"),
+            },
             "bench-all" => Ok(Command::BenchAll { runner_args: validate_bench_args(rest)? }),
             "speed" => Ok(Command::Speed { runner_args: rest.strip_prefix(&["--".to_owned()]).unwrap_or(rest).to_vec() }),
             "help" | "--help" | "-h" => Ok(Command::Help),

@@ -1,7 +1,7 @@
 //! `cargo xtask`: project automation that must run before libtorch exists.
 //!
 //! Depends on neither tch nor any workspace crate and builds in its own target dir
-//! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `bench-all`, `speed` (with its venv of Python peers).
+//! (`target/xtask`, see `.cargo/config.toml`). Tasks: `setup`, `doctor`, `test`, `python` (the Python package), `bench-all`, `speed` (with its venv of Python peers).
 //! The UCR/UEA checksum table and the digits pin are shared with protolearn-data by `include!`, not by a dependency.
 
 mod args;
@@ -9,6 +9,7 @@ mod digits;
 mod libtorch;
 mod peers;
 mod process;
+mod python;
 mod tasks;
 mod ucr;
 mod wheel;

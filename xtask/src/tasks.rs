@@ -1,7 +1,7 @@
-//! The xtask tasks: setup, doctor, test, bench-all and speed.
+//! The xtask tasks: setup, doctor, test, python, bench-all and speed.
 
 use crate::args::{Command, USAGE};
-use crate::{digits, libtorch, peers, process, ucr};
+use crate::{digits, libtorch, peers, process, python, ucr};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -30,8 +30,15 @@ pub fn run(cmd: &Command) -> Result<()> {
             process::run(
                 process::command(&process::cargo(), &root, &libtorch).args(["test", "--workspace", "--no-fail-fast"]).args(cargo_args),
             )?;
-            println!("xtask: tests finished in {:.0} s", start.elapsed().as_secs_f64());
+            println!("xtask: Rust tests finished in {:.0} s", start.elapsed().as_secs_f64());
+            let start = Instant::now();
+            python::run(&root, &libtorch, false)?;
+            println!("xtask: Python package built and tested in {:.0} s", start.elapsed().as_secs_f64());
             Ok(())
+        }
+        Command::Python { build_only } => {
+            let libtorch = setup(&root, DataNeed::Optional)?;
+            python::run(&root, &libtorch, *build_only)
         }
         Command::BenchAll { runner_args } => runner(&root, "bench-all", runner_args, None),
         Command::Speed { runner_args } => {

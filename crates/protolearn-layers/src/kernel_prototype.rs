@@ -113,6 +113,31 @@ impl KernelPrototypeConfig {
     }
 }
 
+impl KernelPrototypeConfig {
+    /// The layer on a caller's kernel-prototypes `[K, C / groups, kh, kw]` (and radii `[K]`
+    /// with a bias), shared, not copied: gradients flow into them (parameters that live
+    /// elsewhere, e.g. in a PyTorch module).
+    pub fn layer_on(&self, kernels: &Tensor, radius: Option<&Tensor>) -> Result<KernelPrototypeConv> {
+        self.validate()?;
+        let want = [self.prototypes, self.in_channels / self.groups, self.kernel[0], self.kernel[1]];
+        if kernels.size() != want {
+            return Err(Error::Shape { what: "kernel-prototypes", expected: format!("{want:?}"), got: kernels.size() });
+        }
+        match (self.bias, radius) {
+            (true, Some(r)) if r.size() == [self.prototypes] => {}
+            (false, None) => {}
+            (_, r) => {
+                return Err(Error::Shape {
+                    what: "kernel-prototype radii",
+                    expected: if self.bias { format!("[{}] (the config has a bias)", self.prototypes) } else { "none (the config has no bias)".into() },
+                    got: r.map(Tensor::size).unwrap_or_default(),
+                })
+            }
+        }
+        Ok(KernelPrototypeConv { kernels: kernels.shallow_clone(), radius: radius.map(Tensor::shallow_clone), config: *self })
+    }
+}
+
 /// A built kernel-prototype convolution.
 #[derive(Debug)]
 pub struct KernelPrototypeConv {
@@ -147,11 +172,11 @@ impl KernelPrototypeConv {
         // ||x̃||^2 of every receptive field: one output channel per group (a ones kernel), shared
         // by that group's kernel-prototypes, instead of K identical channels.
         let c = &self.config;
-        let ones = Tensor::ones([c.groups, c.in_channels / c.groups, c.kernel[0], c.kernel[1]], (Kind::Float, x.device()));
+        let ones = Tensor::ones([c.groups, c.in_channels / c.groups, c.kernel[0], c.kernel[1]], (x.kind(), x.device()));
         let patch_norms = self.conv(&x.square(), &ones); // [n, groups, H', W']
         let patch_norms =
             if c.groups == 1 { patch_norms } else { patch_norms.repeat_interleave_self_int(c.prototypes / c.groups, 1, None) };
-        let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Float).view([1, -1, 1, 1]);
+        let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, self.kernels.kind()).view([1, -1, 1, 1]);
         Ok((patch_norms - self.conv(x, &self.kernels) * 2.0 + norms).clamp_min(0.0))
     }
 
@@ -174,7 +199,7 @@ impl KernelPrototypeConv {
             }
             KernelActivation::Relu => margin.relu(),
             KernelActivation::Softmax { sigma } => {
-                let soft = (-&d / sigma).softmax(1, Kind::Float);
+                let soft = (-&d / sigma).softmax(1, d.kind());
                 if self.config.hard {
                     let hard = Tensor::zeros_like(&soft).scatter_value(1, &d.argmin(1, true), 1.0);
                     &soft + (hard - &soft).detach()
@@ -185,7 +210,7 @@ impl KernelPrototypeConv {
             KernelActivation::Sigmoid { sigma } => {
                 let soft = (&margin / sigma).sigmoid();
                 if self.config.hard {
-                    let hard = margin.gt(0.0).to_kind(Kind::Float);
+                    let hard = margin.gt(0.0).to_kind(margin.kind());
                     &soft + (hard - &soft).detach()
                 } else {
                     soft

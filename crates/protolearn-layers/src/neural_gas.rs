@@ -7,7 +7,7 @@
 use crate::distance::squared_euclidean;
 use crate::error::{expect_dims, Error, Result};
 use crate::layer::PrototypeLayer;
-use tch::{nn, Kind, Tensor};
+use tch::{nn, Tensor};
 
 /// The ranks `r_ik` of the prototypes for every sample (`[n, k]` float, 0 = nearest; ties by
 /// prototype index), without gradient.
@@ -28,7 +28,7 @@ pub fn neural_gas_loss(d: &Tensor, range: f64) -> Result<Tensor> {
     }
     let h = (ranks(d) / -range).exp();
     let normaliser: f64 = (0..k).map(|r| (-(r as f64) / range).exp()).sum();
-    Ok((h * d).sum_dim_intlist(-1, false, Kind::Float).mean(Kind::Float) / normaliser)
+    Ok((h * d).sum_dim_intlist(-1, false, d.kind()).mean(d.kind()) / normaliser)
 }
 
 /// A layer of `k` free prototypes `[k, d]` (the VQ layer neural gas trains).

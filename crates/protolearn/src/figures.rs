@@ -4,13 +4,13 @@
 //! its prototypes on the first two features. Hexagonal maps are drawn with hexagons.
 
 use crate::error::Result;
-use crate::fitted::Fitted;
+use crate::fitted::{Array, Fitted};
 use crate::scores::UnitSummary;
 use protolearn_data::Data;
 use protolearn_metrics::{Grid, Lattice};
 use protolearn_plot::{
     class_map, component_planes, hit_map, image_grid, scatter, umatrix, CellShape, FigureFiles, GridShape, ImagePanel, Intensity, Layout,
-    Prototypes, ScatterPanel, UMatrixPanel,
+    Prototypes, ScatterPanel, UMatrixPanel, umatrix_values_on,
 };
 use std::path::Path;
 
@@ -37,13 +37,31 @@ impl Fitted {
         }
     }
 
+    /// The U-matrix `[rows, cols]` of a map: for each unit, the mean Euclidean distance from its
+    /// prototype to those of its grid neighbours (4 on rectangular, 6 on hexagonal lattices; fewer
+    /// on the borders), in the prototypes' space; `None` for models without a grid. The values
+    /// drawn by [`Fitted::figures`]' `umatrix`.
+    ///
+    /// ```
+    /// use protolearn::prelude::*;
+    /// let rows: Vec<f32> = (0..100).flat_map(|i| [(i % 2) as f32 * 5.0, (i as f32 * 0.3).sin()]).collect();
+    /// let som = Estimator::som(3, 4)?.fit(&Data::new("two-blobs", rows, vec![100, 2], None)?)?;
+    /// let u = som.umatrix()?.expect("a SOM has a grid");
+    /// assert_eq!(u.shape, vec![3, 4]);
+    /// assert!(u.values.iter().all(|&v| v >= 0.0));
+    /// # Ok::<(), protolearn::Error>(())
+    /// ```
+    pub fn umatrix(&self) -> Result<Option<Array>> {
+        let Some(grid) = self.grid() else { return Ok(None) };
+        let prototypes = self.prototypes()?;
+        let values = umatrix_values_on(&prototypes.to_f64(), GridShape::new(grid.rows(), grid.cols()), cell_shape(&grid), prototypes.shape[1])?;
+        Ok(Some(Array { values: values.into_iter().map(|v| v as f32).collect(), shape: vec![grid.rows(), grid.cols()] }))
+    }
+
     /// The map figures of a SOM or DESOM.
     fn map_figures(&self, grid: &Grid, units: &UnitSummary, dir: &Path) -> Result<Vec<FigureFiles>> {
         let map = GridShape::new(grid.rows(), grid.cols());
-        let shape = match grid.lattice() {
-            Lattice::Rectangular => CellShape::Square,
-            Lattice::Hexagonal => CellShape::Hexagon,
-        };
+        let shape = cell_shape(grid);
         let layout = |title: &str| Layout::new().title(title).panel_size(PANEL_PX, PANEL_PX);
         let space = if matches!(self.config.model.kind(), "desom" | "two-stage") { "latent space" } else { "scaled input space" };
         let mut files = Vec::new();
@@ -119,5 +137,13 @@ impl Fitted {
             panel = panel.labels(&labels);
         }
         Ok(scatter(dir.join("prototypes"), &Layout::new().panel_size(PANEL_PX + 160, PANEL_PX), &[panel])?)
+    }
+}
+
+/// How a map's units are drawn: squares for a rectangular lattice, hexagons for a hexagonal one.
+fn cell_shape(grid: &Grid) -> CellShape {
+    match grid.lattice() {
+        Lattice::Rectangular => CellShape::Square,
+        Lattice::Hexagonal => CellShape::Hexagon,
     }
 }

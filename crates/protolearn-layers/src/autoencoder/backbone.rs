@@ -35,7 +35,7 @@ use tch::Tensor;
 ///
 /// # Shapes
 /// `encode`: `[n, ...input_shape]` → `[n, L]`; `decode`: `[n, L]` → `[n, ...input_shape]`.
-pub trait Backbone: std::fmt::Debug {
+pub trait Backbone: std::fmt::Debug + Send {
     /// The per-sample input shape (`[D]` dense, `[C, H, W]` convolutional, `[T, D]` sequences).
     fn input_shape(&self) -> Vec<i64>;
 

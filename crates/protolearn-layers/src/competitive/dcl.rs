@@ -31,6 +31,32 @@ pub struct Dcl {
 }
 
 impl Dcl {
+    /// A DCL of one replica on a caller's weights, shared, not copied (gradients flow into
+    /// them): `layers[i] = (W_i [N_i, N_{i+1}], b_i [N_{i+1}])`, `N_0 = N` the samples it takes,
+    /// the last width `k` the prototypes; `tanh` between layers (paper 000, Eq. 16). With
+    /// `minibatch`, `N` is a batch size.
+    pub fn on_weights(layers: &[(Tensor, Option<Tensor>)], minibatch: bool) -> Result<Self> {
+        if layers.is_empty() {
+            return Err(Error::InvalidConfig { field: "layers", expected: "at least one weight matrix".into(), found: "none".into() });
+        }
+        let mut width = None;
+        let mut dense = Vec::with_capacity(layers.len());
+        for (weight, bias) in layers {
+            let size = expect_dims(weight, 2, "DCL weight", "[in, out]")?;
+            if width.is_some_and(|w| w != size[0]) {
+                return Err(Error::Shape { what: "DCL weight", expected: format!("[{}, out] (the previous layer's width)", width.unwrap_or(0)), got: size });
+            }
+            if let Some(b) = bias {
+                if b.size() != [size[1]] {
+                    return Err(Error::Shape { what: "DCL bias", expected: format!("[{}]", size[1]), got: b.size() });
+                }
+            }
+            width = Some(size[1]);
+            dense.push(DualDense { weight: weight.unsqueeze(0), bias: bias.as_ref().map(|b| b.view([1, 1, -1])) });
+        }
+        Ok(Dcl { layers: dense, minibatch })
+    }
+
     /// Number of samples `N` the first layer expects.
     pub fn n_inputs(&self) -> i64 {
         self.layers.first().map_or(0, |l| l.weight.size()[1])

@@ -108,13 +108,13 @@ pub enum Dissimilarity {
 
 /// `Omega / sqrt(tr(Omega^T Omega))` over the last two dimensions (a zero matrix stays zero).
 fn trace_normalized(omega: &Tensor) -> Tensor {
-    let norm = omega.square().sum_dim_intlist([-2i64, -1].as_slice(), true, Kind::Float).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE));
+    let norm = omega.square().sum_dim_intlist([-2i64, -1].as_slice(), true, omega.kind()).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE));
     omega / norm
 }
 
 /// `sqrt(lambda) = |r| / ||r||` of GRLVQ's relevance vector `r`.
 fn relevance_scale(raw: &Tensor) -> Tensor {
-    raw.abs() / raw.square().sum(Kind::Float).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE))
+    raw.abs() / raw.square().sum(raw.kind()).sqrt().clamp_min(f64::from(f32::MIN_POSITIVE))
 }
 
 /// `eye(m, d)`, the starting `Omega` (GMLVQ starts from the Euclidean metric), scaled to trace 1
@@ -251,7 +251,7 @@ impl Dissimilarity {
                 let omega = if *normalize { trace_normalized(omega) } else { omega.shallow_clone() }; // [k, m, d]
                 let xo = x.unsqueeze(0).matmul(&omega.transpose(-2, -1)); // [k, n, m]
                 let wo = w.unsqueeze(1).matmul(&omega.transpose(-2, -1)); // [k, 1, m]
-                (xo - wo).square().sum_dim_intlist(-1, false, Kind::Float).transpose(0, 1)
+                (xo - wo).square().sum_dim_intlist(-1, false, x.kind()).transpose(0, 1)
                 // [n, k]
             }
             Dissimilarity::Relevance { raw } => {

@@ -40,9 +40,10 @@ pub fn glvq_mu(d: &Tensor, y: &Tensor, labels: &Tensor) -> Tensor {
 /// GLVQ's loss `(1/n) sum_i f(mu_i)`.
 pub fn glvq_loss(d: &Tensor, y: &Tensor, labels: &Tensor, transfer: Transfer) -> Tensor {
     let mu = glvq_mu(d, y, labels);
+    let kind = mu.kind();
     match transfer {
-        Transfer::Identity => mu.mean(Kind::Float),
-        Transfer::Sigmoid { beta } => (mu * beta).sigmoid().mean(Kind::Float),
+        Transfer::Identity => mu.mean(kind),
+        Transfer::Sigmoid { beta } => (mu * beta).sigmoid().mean(kind),
     }
 }
 
@@ -51,9 +52,9 @@ pub fn glvq_loss(d: &Tensor, y: &Tensor, labels: &Tensor, transfer: Transfer) ->
 /// # Shapes
 /// `d`: `[n, k]`, `labels`: `[k]` → `[n, classes]`, rows summing to 1.
 pub fn rslvq_probabilities(d: &Tensor, labels: &Tensor, classes: i64, sigma: f64) -> Tensor {
-    let p = (d / -sigma).softmax(-1, Kind::Float); // [n, k]
+    let p = (d / -sigma).softmax(-1, d.kind()); // [n, k]
     let index = labels.unsqueeze(0).expand_as(&p);
-    Tensor::zeros([d.size()[0], classes], (Kind::Float, d.device())).scatter_add(1, &index, &p)
+    Tensor::zeros([d.size()[0], classes], (d.kind(), d.device())).scatter_add(1, &index, &p)
 }
 
 /// RSLVQ's loss: the negative log-likelihood of the correct class,
@@ -62,7 +63,7 @@ pub fn rslvq_probabilities(d: &Tensor, labels: &Tensor, classes: i64, sigma: f64
 pub fn rslvq_loss(d: &Tensor, y: &Tensor, labels: &Tensor, sigma: f64) -> Tensor {
     let logits = d / -sigma;
     let correct = logits.masked_fill(&same_class(y, labels).logical_not(), f64::NEG_INFINITY).logsumexp([-1i64].as_slice(), false);
-    (logits.logsumexp([-1i64].as_slice(), false) - correct).mean(Kind::Float)
+    (logits.logsumexp([-1i64].as_slice(), false) - correct).mean(d.kind())
 }
 
 /// The nearest distance of every class, `[n, classes]`; a class without prototypes is `inf`.
@@ -73,7 +74,7 @@ pub fn class_distances(d: &Tensor, labels: &Tensor, classes: i64) -> Tensor {
 
 /// CELVQ's loss: cross-entropy of `softmax_c(-min_{k: c_k = c} d_ik)` against the class.
 pub fn celvq_loss(d: &Tensor, y: &Tensor, labels: &Tensor, classes: i64) -> Tensor {
-    (-class_distances(d, labels, classes)).log_softmax(-1, Kind::Float).nll_loss(y)
+    (-class_distances(d, labels, classes)).log_softmax(-1, d.kind()).nll_loss(y)
 }
 
 /// Checks that every label in `y` is one of the classes `0..classes` of the head, naming the

@@ -144,6 +144,27 @@ impl SomConfig {
     }
 }
 
+impl SomConfig {
+    /// The layer on a caller's prototype tensor `[K, L]`, shared, not copied: its gradient flows
+    /// into that tensor (a map whose parameters live elsewhere, e.g. in a PyTorch module). The
+    /// grid distances are made on the tensor's device.
+    pub fn layer_on(&self, prototypes: &Tensor) -> Result<SomLayer> {
+        let k = self.grid.n_units() as i64;
+        let size = expect_dims(prototypes, 2, "SOM prototypes", "[K, L]")?;
+        if size[0] != k {
+            return Err(Error::Shape { what: "SOM prototypes", expected: format!("[{k}, L] for the {k}-unit grid"), got: size });
+        }
+        let grid_distances = grid_distance_tensor(&self.grid, self.map_distance, prototypes.device())?.to_kind(prototypes.kind());
+        Ok(SomLayer {
+            weight: prototypes.shallow_clone(),
+            grid: self.grid,
+            grid_distances,
+            neighbourhood: self.neighbourhood,
+            components: Components::All,
+        })
+    }
+}
+
 /// The `map_distance` between the units of `grid` as a float `[K, K]` tensor on `device`.
 /// `InvalidConfig` for a Euclidean distance on a toroidal grid.
 pub(crate) fn grid_distance_tensor(grid: &Grid, map_distance: MapDistance, device: tch::Device) -> Result<Tensor> {

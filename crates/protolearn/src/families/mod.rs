@@ -131,7 +131,7 @@ pub trait Family {
 
 /// A trained model: the one operation every estimator method builds on (squared distances of
 /// scaled inputs to the prototypes, in the model's space) and what the model file holds.
-pub trait TrainedModel: std::fmt::Debug {
+pub trait TrainedModel: std::fmt::Debug + Send {
     /// Squared distances of scaled inputs `x` to the prototypes in the model's space (the
     /// latent space for an autoencoder family), without gradient.
     ///

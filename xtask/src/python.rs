@@ -1,0 +1,93 @@
+//! `cargo xtask python`: protolearn's Python package. A venv (`.python-venv/`) that sees the
+//! project's torch (a `.pth` file pointing at `.libtorch/site`, so no second 4.6 GB download)
+//! gets the pinned build and test tools; maturin builds the wheel into `target/wheels/` (cargo
+//! target `target/python`: the extension is its own workspace, see python/Cargo.toml); the wheel
+//! is pip-installed into the venv like a user would, and pytest runs `python/tests`.
+
+use crate::process;
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The venv's packages: the wheel's build tool and what the tests use (scikit-learn and pandas
+/// for the compatibility tests). Pinned, like the speed peers.
+const TOOLS: &[&str] =
+    &["maturin==1.16.0", "numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1", "scipy==1.17.1", "pytest==9.2.0"];
+
+/// Builds the wheel and, unless `build_only`, installs it into the venv and runs the Python tests.
+pub fn run(root: &Path, libtorch: &Path, build_only: bool) -> Result<()> {
+    let venv = ensure_venv(root, libtorch)?;
+    let wheels = root.join("target/wheels");
+    let wheel = build_wheel(root, libtorch, &venv, &wheels)?;
+    println!("xtask: built {}", wheel.display());
+    if build_only {
+        return Ok(());
+    }
+    let python = venv.join("bin/python");
+    process::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel))?;
+    // The dependency check a user's pip does (torch==2.11.* and numpy present).
+    process::run(Command::new(&python).args(["-m", "pip", "check"]))?;
+    let cli = build_cli(root, libtorch)?;
+    process::run(
+        process::command(python.to_string_lossy().as_ref(), &root.join("python"), libtorch)
+            .args(["-m", "pytest", "-q", "tests"])
+            .env("PROTOLEARN_CLI", cli)
+            .env("PROTOLEARN_EXAMPLES", root.join("examples")),
+    )
+}
+
+/// The venv with the pinned tools, seeing `.libtorch/site` (torch and its dependencies).
+fn ensure_venv(root: &Path, libtorch: &Path) -> Result<PathBuf> {
+    let venv = root.join(".python-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        process::run(Command::new(process::python()).args(["-m", "venv"]).arg(&venv)).context("creating .python-venv (python3 -m venv)")?;
+    }
+    let site = crate::libtorch::site_dir(libtorch)?;
+    let out = Command::new(&python).args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).output()?;
+    let purelib = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    std::fs::write(purelib.join("protolearn-libtorch.pth"), format!("{}\n", site.display()))
+        .with_context(|| format!("writing the torch .pth file into {}", purelib.display()))?;
+    let marker = venv.join("installed-tools");
+    let pins = TOOLS.join(" ");
+    if std::fs::read_to_string(&marker).ok().as_deref() != Some(pins.as_str()) {
+        process::run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).args(TOOLS))
+            .context("installing the Python package's build and test tools")?;
+        std::fs::write(&marker, pins)?;
+    }
+    Ok(venv)
+}
+
+/// `maturin build --release` into `wheels`; returns the wheel for this venv's Python.
+fn build_wheel(root: &Path, libtorch: &Path, venv: &Path, wheels: &Path) -> Result<PathBuf> {
+    let bin = venv.join("bin");
+    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))?;
+    let tag_out = Command::new(bin.join("python")).args(["-c", "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"]).output()?;
+    let tag = String::from_utf8_lossy(&tag_out.stdout).trim().to_owned();
+    for entry in std::fs::read_dir(wheels).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("protolearn-") {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    process::run(
+        process::command(bin.join("maturin").to_string_lossy().as_ref(), &root.join("python"), libtorch)
+            .args(["build", "--release", "--interpreter"])
+            .arg(bin.join("python"))
+            .arg("--out")
+            .arg(wheels)
+            .env("VIRTUAL_ENV", venv)
+            .env("PATH", path)
+            .env("CARGO_TARGET_DIR", root.join("target/python")),
+    )?;
+    std::fs::read_dir(wheels)?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(&format!("-{tag}-"))))
+        .map_or_else(|| bail!("maturin reported success but no {tag} wheel is in {}", wheels.display()), Ok)
+}
+
+/// The `protolearn` command (debug build), for the tests that exchange model files with it.
+fn build_cli(root: &Path, libtorch: &Path) -> Result<PathBuf> {
+    process::run(process::command(&process::cargo(), root, libtorch).args(["build", "--quiet", "-p", "protolearn-experiments", "--bin", "protolearn"]))?;
+    Ok(root.join("target/debug/protolearn"))
+}
