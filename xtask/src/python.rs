@@ -29,8 +29,9 @@ pub fn run(root: &Path, libtorch: &Path, build_only: bool) -> Result<()> {
     process::run(Command::new(&python).args(["-m", "pip", "check"]))?;
     let cli = build_cli(root, libtorch)?;
     process::run(
-        process::command(python.to_string_lossy().as_ref(), &root.join("python"), libtorch)
-            .args(["-m", "pytest", "-q", "tests"])
+        process::command(python.to_string_lossy().as_ref(), &root.join("python/tests"), libtorch)
+            // From tests/: the installed wheel is imported, not the source folder python/protolearn.
+            .args(["-P", "-m", "pytest", "-q", "."])
             .env("PROTOLEARN_CLI", cli)
             .env("PROTOLEARN_EXAMPLES", root.join("examples")),
     )
