@@ -84,7 +84,7 @@ def _present(**values):
 class ProtolearnEstimator(_Base):
     """What every protolearn estimator shares: ``fit`` through the Rust estimator, then the fitted
     model's answers. Fitted attributes: ``model_`` (the Rust model), ``prototypes_`` (in input
-    units), ``labels_`` (each training sample's winning unit), ``history_`` (one dict per log
+    units: unscaled, decoded for autoencoder families; DeepCluster's in its feature space), ``labels_`` (each training sample's winning unit), ``history_`` (one dict per log
     point), ``summary_``, ``n_features_in_``, ``feature_names_in_`` (DataFrames) and ``classes_``
     (when fitted with labels)."""
 
@@ -123,7 +123,10 @@ class ProtolearnEstimator(_Base):
         self.classes_ = classes
         info = json.loads(model.input())
         self.n_features_in_ = int(np.prod(info["sample_shape"]))
-        self.prototypes_ = model.input_space_prototypes().numpy()
+        try:
+            self.prototypes_ = model.input_space_prototypes().numpy()
+        except ValueError:  # DeepCluster's centroids of whitened features have no input-space image
+            self.prototypes_ = model.prototypes().numpy()
         self.history_ = json.loads(model.history())
         self.summary_ = json.loads(model.summary())
 

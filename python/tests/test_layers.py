@@ -84,11 +84,12 @@ def test_layer_errors_are_value_errors():
         pnn._native.lvq_distances(np.zeros((2, 4)), head.prototypes, "squared-euclidean")
 
 
-#: Train / test sizes and budget of the MNIST comparison (both sides the same).
-N_TRAIN, N_TEST, EPOCHS, BATCH, LR = 10_000, 2_000, 3, 32, 0.01
-#: How far the PyTorch loop may fall below the Rust estimator: the two differ in the prototypes'
-#: start (class means vs. one random sample per class) and the sample order, which moves GLVQ's
-#: accuracy on 10,000 MNIST images by about a percentage point between seeds.
+#: Training images, budget and seeds of the MNIST comparison (both sides the same; all 10,000 test images).
+N_TRAIN, EPOCHS, BATCH, LR, SEEDS = 10_000, 3, 32, 0.01, (0, 1, 2)
+#: How far the PyTorch loop's mean test accuracy may fall below the Rust estimator's: both start
+#: from the class means and differ in the sample order and float rounding; between seeds each
+#: side's accuracy moves by about 0.005 (so a mean of three by about 0.003), and the two sides'
+#: means were 0.8050 and 0.8137 when this was written.
 TOLERANCE = 0.02
 
 
@@ -96,24 +97,27 @@ def test_glvq_head_in_a_pytorch_loop_reaches_the_rust_estimators_accuracy(mnist)
     train_x, train_y, test_x, test_y = mnist
     x = torch.from_numpy(train_x[:N_TRAIN].astype(np.float32) / 255.0).unsqueeze(1)  # [n, 1, 28, 28]
     y = torch.from_numpy(train_y[:N_TRAIN].astype(np.int64))
-    tx = torch.from_numpy(test_x[:N_TEST].astype(np.float32) / 255.0).unsqueeze(1)
-    ty = torch.from_numpy(test_y[:N_TEST].astype(np.int64))
+    tx = torch.from_numpy(test_x.astype(np.float32) / 255.0).unsqueeze(1)
+    ty = torch.from_numpy(test_y.astype(np.int64))
+    # Both start from the class means (k-means with one centroid per class is the class mean).
+    class_means = {"kind": "class-k-means", "n_init": 1, "max_iter": 5}
+    rust, loop = [], []
+    for seed in SEEDS:
+        estimator = protolearn.GLVQ(epochs=EPOCHS, batch_size=BATCH, lr=LR, init=class_means, seed=seed, verbose=False)
+        rust.append(estimator.fit(x.flatten(1), y.numpy()).score(tx.flatten(1), ty.numpy()))
 
-    rust = protolearn.GLVQ(epochs=EPOCHS, batch_size=BATCH, lr=LR, verbose=False).fit(x.flatten(1), y.numpy())
-    rust_accuracy = rust.score(tx.flatten(1), ty.numpy())
-
-    torch.manual_seed(0)
-    head = pnn.LVQHead(784, classes=10).init_from(x.flatten(1), y)
-    model = torch.nn.Sequential(torch.nn.Flatten(), head)
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-    for _ in range(EPOCHS):
-        for batch in torch.randperm(N_TRAIN).split(BATCH):
-            optimizer.zero_grad()
-            loss = head.loss(model(x[batch]), y[batch])
-            loss.backward()
-            optimizer.step()
-    with torch.no_grad():
-        accuracy = (head.predict(model(tx)) == ty).double().mean().item()
-    print(f"MNIST GLVQ, {N_TRAIN} training images, {EPOCHS} epochs: PyTorch loop {accuracy:.4f}, Rust estimator {rust_accuracy:.4f}")
-    assert accuracy >= rust_accuracy - TOLERANCE
-    assert rust_accuracy > 0.8
+        torch.manual_seed(seed)
+        head = pnn.LVQHead(784, classes=10).init_from(x.flatten(1), y)
+        model = torch.nn.Sequential(torch.nn.Flatten(), head)  # a user's model with a GLVQ head
+        optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+        for _ in range(EPOCHS):
+            for batch in torch.randperm(N_TRAIN).split(BATCH):
+                optimizer.zero_grad()
+                head.loss(model(x[batch]), y[batch]).backward()
+                optimizer.step()
+        with torch.no_grad():
+            loop.append((head.predict(model(tx)) == ty).double().mean().item())
+    print(f"MNIST GLVQ, {N_TRAIN} training images, {EPOCHS} epochs, seeds {SEEDS}: "
+          f"PyTorch loop {np.mean(loop):.4f} +- {np.std(loop):.4f}, Rust estimator {np.mean(rust):.4f} +- {np.std(rust):.4f}")
+    assert np.mean(loop) >= np.mean(rust) - TOLERANCE
+    assert np.mean(rust) > 0.8
