@@ -18,7 +18,8 @@ tasks:
              extra arguments after `--` go to `cargo test`
   python     build the Python package's wheel into target/wheels/ (maturin, in .python-venv/
              which sees .libtorch/site's torch), pip-install it there and run its pytest suite
-             options: --build-only (the wheel, no tests)
+             options: --build-only (the wheel, no tests), --bench (instead of the tests: the batch SOM
+             on Fashion-MNIST from Python against `protolearn fit`, docs/results/speed/python.md)
   bench-all  setup + every experiment in release mode, results/figures/report under --out
              options: --preset quick|full (default quick), --device auto|cpu|cuda (default auto),
                       --out DIR (default docs/results/<preset>), --only NAME[,NAME...],
@@ -48,10 +49,10 @@ pub enum Command {
         /// Arguments passed through to `cargo test`.
         cargo_args: Vec<String>,
     },
-    /// `python`: build the wheel, install it into the venv and run the Python tests.
+    /// `python`: build the wheel, install it into the venv, then run the Python tests or the benchmark.
     Python {
-        /// Build the wheel only.
-        build_only: bool,
+        /// What follows the build.
+        then: crate::python::Then,
     },
     /// `bench-all`: setup, then the experiment runner in release mode.
     BenchAll {
@@ -99,8 +100,9 @@ impl Command {
                 Ok(Command::Test { cargo_args })
             }
             "python" => match rest {
-                [] => Ok(Command::Python { build_only: false }),
-                [flag] if flag == "--build-only" => Ok(Command::Python { build_only: true }),
+                [] => Ok(Command::Python { then: crate::python::Then::Test }),
+                [flag] if flag == "--build-only" => Ok(Command::Python { then: crate::python::Then::Nothing }),
+                [flag] if flag == "--bench" => Ok(Command::Python { then: crate::python::Then::Bench }),
                 [other, ..] => bail!("python: unknown option `{other}`\n\n{USAGE}"),
             },
             "bench-all" => Ok(Command::BenchAll { runner_args: validate_bench_args(rest)? }),

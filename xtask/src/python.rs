@@ -14,20 +14,45 @@ use std::process::Command;
 const TOOLS: &[&str] =
     &["maturin==1.16.0", "numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1", "scipy==1.17.1", "pytest==9.2.0"];
 
-/// Builds the wheel and, unless `build_only`, installs it into the venv and runs the Python tests.
-pub fn run(root: &Path, libtorch: &Path, build_only: bool) -> Result<()> {
+/// What `cargo xtask python` does after building the wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Then {
+    /// Nothing more.
+    Nothing,
+    /// Install the wheel into the venv and run the pytest suite.
+    Test,
+    /// Install the wheel and time the batch SOM from Python against the release command line
+    /// (`benches/python/python_vs_cli.py`, into docs/results/speed/python.md).
+    Bench,
+}
+
+/// Builds the wheel and then does `then`.
+pub fn run(root: &Path, libtorch: &Path, then: Then) -> Result<()> {
     let venv = ensure_venv(root, libtorch)?;
     let wheels = root.join("target/wheels");
     let wheel = build_wheel(root, libtorch, &venv, &wheels)?;
     println!("xtask: built {}", wheel.display());
-    if build_only {
+    if then == Then::Nothing {
         return Ok(());
     }
     let python = venv.join("bin/python");
     process::run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps"]).arg(&wheel))?;
     // The dependency check a user's pip does (torch==2.11.* and numpy present).
     process::run(Command::new(&python).args(["-m", "pip", "check"]))?;
-    let cli = build_cli(root, libtorch)?;
+    if then == Then::Bench {
+        let cli = build_cli(root, libtorch, true)?;
+        let data = std::env::var_os("PROTOLEARN_DATA").map_or_else(|| root.join("data"), PathBuf::from);
+        return process::run(
+            process::command(python.to_string_lossy().as_ref(), &root.join("benches/python"), libtorch)
+                .args(["-P", "python_vs_cli.py", "--cli"])
+                .arg(cli)
+                .arg("--data")
+                .arg(data)
+                .arg("--out")
+                .arg(root.join("docs/results/speed")),
+        );
+    }
+    let cli = build_cli(root, libtorch, false)?;
     process::run(
         process::command(python.to_string_lossy().as_ref(), &root.join("python/tests"), libtorch)
             // From tests/: the installed wheel is imported, not the source folder python/protolearn.
@@ -87,8 +112,14 @@ fn build_wheel(root: &Path, libtorch: &Path, venv: &Path, wheels: &Path) -> Resu
         .map_or_else(|| bail!("maturin reported success but no {tag} wheel is in {}", wheels.display()), Ok)
 }
 
-/// The `protolearn` command (debug build), for the tests that exchange model files with it.
-fn build_cli(root: &Path, libtorch: &Path) -> Result<PathBuf> {
-    process::run(process::command(&process::cargo(), root, libtorch).args(["build", "--quiet", "-p", "protolearn-experiments", "--bin", "protolearn"]))?;
-    Ok(root.join("target/debug/protolearn"))
+/// The `protolearn` command: the debug build for the tests that exchange model files with it,
+/// the release build for the benchmark.
+fn build_cli(root: &Path, libtorch: &Path, release: bool) -> Result<PathBuf> {
+    let mut command = process::command(&process::cargo(), root, libtorch);
+    command.args(["build", "--quiet", "-p", "protolearn-experiments", "--bin", "protolearn"]);
+    if release {
+        command.arg("--release");
+    }
+    process::run(&mut command)?;
+    Ok(root.join(if release { "target/release/protolearn" } else { "target/debug/protolearn" }))
 }

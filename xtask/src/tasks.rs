@@ -32,13 +32,13 @@ pub fn run(cmd: &Command) -> Result<()> {
             )?;
             println!("xtask: Rust tests finished in {:.0} s", start.elapsed().as_secs_f64());
             let start = Instant::now();
-            python::run(&root, &libtorch, false)?;
+            python::run(&root, &libtorch, python::Then::Test)?;
             println!("xtask: Python package built and tested in {:.0} s", start.elapsed().as_secs_f64());
             Ok(())
         }
-        Command::Python { build_only } => {
-            let libtorch = setup(&root, DataNeed::Optional)?;
-            python::run(&root, &libtorch, *build_only)
+        Command::Python { then } => {
+            let libtorch = setup(&root, if *then == python::Then::Bench { DataNeed::Required } else { DataNeed::Optional })?;
+            python::run(&root, &libtorch, *then)
         }
         Command::BenchAll { runner_args } => runner(&root, "bench-all", runner_args, None),
         Command::Speed { runner_args } => {
