@@ -76,6 +76,13 @@ def _with_parameters(family):
     return decorate
 
 
+def _flat_record(record):
+    """A log record as one flat dict (``pandas.DataFrame(history_)`` makes the training curves):
+    phase, step, seconds, then each logged column (a number, or a list with one value per replica)."""
+    columns = {c["name"]: c["values"][0] if len(c["values"]) == 1 else c["values"] for c in record["columns"]}
+    return {"phase": record["phase"], "step": record["step"], "seconds": record["seconds"], **columns}
+
+
 def _present(**values):
     """The entries that are not ``None`` (left out: the library's default)."""
     return {k: v for k, v in values.items() if v is not None}
@@ -127,7 +134,7 @@ class ProtolearnEstimator(_Base):
             self.prototypes_ = model.input_space_prototypes().numpy()
         except ValueError:  # DeepCluster's centroids of whitened features have no input-space image
             self.prototypes_ = model.prototypes().numpy()
-        self.history_ = json.loads(model.history())
+        self.history_ = [_flat_record(r) for r in json.loads(model.history())]
         self.summary_ = json.loads(model.summary())
 
     def _check_fitted(self):
@@ -161,9 +168,14 @@ class ProtolearnEstimator(_Base):
         return _inputs.class_indices(y, self.classes_)
 
     def unit_summary(self, X, y=None):
-        """Per-unit ``hits``, ``majority`` class index and ``purity`` on ``X`` (with labels ``y``)."""
+        """Per-unit arrays on ``X`` (with labels ``y``): ``hits`` (samples won), ``majority`` (the
+        most frequent class, ``None`` for a unit without labelled samples) and ``purity`` (its share;
+        0 for an empty unit) — the numbers behind the hit map and the class map."""
         model = self._check_fitted()
-        return json.loads(model.unit_summary(self._x(X), None if y is None else self._indices(y)))
+        units = json.loads(model.unit_summary(self._x(X), None if y is None else self._indices(y)))
+        majority = [None if m is None else self.classes_[m] for m in units["majority"]]
+        return {"hits": np.asarray(units["hits"], dtype=np.int64), "majority": np.asarray(majority, dtype=object),
+                "purity": np.asarray(units["purity"], dtype=np.float64)}
 
     def figures(self, X, directory, y=None):
         """Draws the figures of ``protolearn fit`` for ``X`` (with labels ``y``) into ``directory``

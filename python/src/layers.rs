@@ -6,7 +6,9 @@ use crate::convert::{tensor_from_py, tensor_to_py};
 use crate::errors::{guard, layer_to_py};
 use protolearn::layers::competitive::Dcl;
 use protolearn::layers::kernel_prototype::KernelPrototypeConfig;
-use protolearn::layers::lvq::loss::{celvq_loss as celvq, check_labels, glvq_loss as glvq, rslvq_loss as rslvq, rslvq_probabilities as rslvq_p};
+use protolearn::layers::lvq::loss::{
+    celvq_loss as celvq, check_labels, glvq_loss as glvq, rslvq_loss as rslvq, rslvq_probabilities as rslvq_p,
+};
 use protolearn::layers::lvq::{Dissimilarity, Transfer};
 use protolearn::layers::neural_gas;
 use protolearn::layers::som::{som_distortion, SomConfig};
@@ -36,7 +38,14 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 /// (LGMLVQ, `matrix` `[k, m, d]`) or `relevance` (GRLVQ, `matrix` the raw relevances `[d]`).
 #[pyfunction]
 #[pyo3(signature = (x, prototypes, metric, matrix=None, normalize=false))]
-fn lvq_distances(py: Python<'_>, x: &Any<'_>, prototypes: &Any<'_>, metric: &str, matrix: Option<&Any<'_>>, normalize: bool) -> PyResult<Py<PyAny>> {
+fn lvq_distances(
+    py: Python<'_>,
+    x: &Any<'_>,
+    prototypes: &Any<'_>,
+    metric: &str,
+    matrix: Option<&Any<'_>>,
+    normalize: bool,
+) -> PyResult<Py<PyAny>> {
     guard(|| {
         let matrix = matrix.map(tensor_from_py).transpose()?;
         let needs = |m: Option<Tensor>| m.ok_or_else(|| PyValueError::new_err(format!("the {metric} dissimilarity needs its matrix")));
@@ -61,7 +70,8 @@ fn lvq_inputs(d: &Any<'_>, y: &Any<'_>, labels: &Any<'_>, classes: i64) -> PyRes
     let (d, y, labels) = (tensor_from_py(d)?, tensor_from_py(y)?, tensor_from_py(labels)?);
     check_labels(&y, classes).map_err(layer_to_py)?;
     check_labels(&labels, classes).map_err(layer_to_py)?;
-    if d.dim() != 2 || d.size()[0] != y.size().first().copied().unwrap_or(-1) || d.size()[1] != labels.size().first().copied().unwrap_or(-1) {
+    if d.dim() != 2 || d.size()[0] != y.size().first().copied().unwrap_or(-1) || d.size()[1] != labels.size().first().copied().unwrap_or(-1)
+    {
         return Err(PyValueError::new_err(format!(
             "LVQ loss: expected distances [n, k] with y [n] and prototype labels [k], found {:?}, {:?} and {:?}",
             d.size(),
@@ -117,7 +127,13 @@ fn celvq_loss(py: Python<'_>, d: &Any<'_>, y: &Any<'_>, labels: &Any<'_>, classe
 /// `SomConfig`): `(distances [n, K], bmus [n], loss)`, the loss being the SOM distortion
 /// `(1/n) Σ_i Σ_k h(δ(b_i, k), T) ||x_i - m_k||²` at temperature `T` (paper 002, Eq. 5).
 #[pyfunction]
-fn som_forward(py: Python<'_>, x: &Any<'_>, prototypes: &Any<'_>, config: &str, temperature: f64) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {
+fn som_forward(
+    py: Python<'_>,
+    x: &Any<'_>,
+    prototypes: &Any<'_>,
+    config: &str,
+    temperature: f64,
+) -> PyResult<(Py<PyAny>, Py<PyAny>, Py<PyAny>)> {
     guard(|| {
         let config: SomConfig = serde_json::from_str(config).map_err(|e| PyValueError::new_err(format!("SOM config: {e}")))?;
         let layer = config.layer_on(&tensor_from_py(prototypes)?).map_err(layer_to_py)?;
@@ -140,7 +156,13 @@ fn neural_gas_loss(py: Python<'_>, d: &Any<'_>, range: f64) -> PyResult<Py<PyAny
 /// `weights[i]` `[N_i, N_{i+1}]` (+ `biases[i]`), `tanh` between them (paper 000, Eq. 16).
 #[pyfunction]
 #[pyo3(signature = (x, weights, biases, minibatch=false))]
-fn dcl_prototypes(py: Python<'_>, x: &Any<'_>, weights: Vec<Any<'_>>, biases: Vec<Option<Any<'_>>>, minibatch: bool) -> PyResult<Py<PyAny>> {
+fn dcl_prototypes(
+    py: Python<'_>,
+    x: &Any<'_>,
+    weights: Vec<Any<'_>>,
+    biases: Vec<Option<Any<'_>>>,
+    minibatch: bool,
+) -> PyResult<Py<PyAny>> {
     guard(|| {
         if biases.len() != weights.len() {
             return Err(PyValueError::new_err(format!("DCL: {} weights but {} biases (None for none)", weights.len(), biases.len())));

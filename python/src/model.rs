@@ -123,7 +123,9 @@ impl Model {
 
     /// The map's `(rows, cols, lattice, boundary)`, `None` for models without a grid.
     fn grid(&self) -> Option<(usize, usize, String, String)> {
-        self.fitted.grid().map(|g| (g.rows(), g.cols(), format!("{:?}", g.lattice()).to_lowercase(), format!("{:?}", g.boundary()).to_lowercase()))
+        self.fitted
+            .grid()
+            .map(|g| (g.rows(), g.cols(), format!("{:?}", g.lattice()).to_lowercase(), format!("{:?}", g.boundary()).to_lowercase()))
     }
 
     /// Draws the model's figures for `x` (with label indices `y`) into `dir`: the PNG paths.

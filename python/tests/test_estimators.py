@@ -43,7 +43,7 @@ def test_clusterers_fit_predict_transform_and_score(make, blobs):
     assert est.score(X) == pytest.approx(-scores["quantization_error"])
     # Every family but k-means (Lloyd's loop runs in one go) logs through the trainer.
     assert isinstance(est.history_, list) and (est.history_ or isinstance(est, protolearn.KMeans))
-    assert all("phase" in r and "columns" in r for r in est.history_)
+    assert all({"phase", "step", "seconds"} <= set(r) for r in est.history_)
 
 
 @pytest.mark.parametrize("cls", CLASSIFIERS)
@@ -101,7 +101,10 @@ def test_map_arrays_and_figures(blobs, tmp_path):
     som = protolearn.SOM(rows=4, cols=5, verbose=False).fit(X, y)
     assert som.umatrix_.shape == (4, 5) and np.all(som.umatrix_ >= 0)
     units = som.unit_summary(X, y)
-    assert sum(units["hits"]) == 300 and len(units["hits"]) == 20
+    assert units["hits"].sum() == 300 and units["hits"].shape == (20,)
+    assert set(units["majority"][units["hits"] > 0]) <= {"ash", "birch", "cedar"}
+    assert np.all(units["majority"][units["hits"] == 0] == None)  # noqa: E711
+    assert np.all((units["purity"] >= 0) & (units["purity"] <= 1))
     names = {p.split("/")[-1] for p in som.figures(X, tmp_path / "figures", y)}
     assert {"umatrix.png", "hit_map.png", "class_map.png"} <= names
     assert all((tmp_path / "figures" / n).stat().st_size > 1000 for n in names)
@@ -114,5 +117,6 @@ def test_progress_bar_writes_to_stderr_only_when_verbose(blobs, capfd):
     protolearn.SOM(rows=3, cols=3, verbose=True).fit(X)
     out, err = capfd.readouterr()
     assert out == "" and "som [" in err and "50/50" in err
+    assert [r["step"] for r in protolearn.SOM(rows=3, cols=3, iterations=4, verbose=False).fit(X).history_] == [1, 2, 3, 4]
     protolearn.SOM(rows=3, cols=3, verbose=False).fit(X)
     assert capfd.readouterr() == ("", "")

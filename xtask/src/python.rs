@@ -11,8 +11,7 @@ use std::process::Command;
 
 /// The venv's packages: the wheel's build tool and what the tests use (scikit-learn and pandas
 /// for the compatibility tests). Pinned, like the speed peers.
-const TOOLS: &[&str] =
-    &["maturin==1.16.0", "numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1", "scipy==1.17.1", "pytest==9.2.0"];
+const TOOLS: &[&str] = &["maturin==1.16.0", "numpy==2.4.6", "pandas==3.1.1", "scikit-learn==1.9.1", "scipy==1.17.1", "pytest==9.2.0"];
 
 /// What `cargo xtask python` does after building the wheel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +86,10 @@ fn ensure_venv(root: &Path, libtorch: &Path) -> Result<PathBuf> {
 /// `maturin build --release` into `wheels`; returns the wheel for this venv's Python.
 fn build_wheel(root: &Path, libtorch: &Path, venv: &Path, wheels: &Path) -> Result<PathBuf> {
     let bin = venv.join("bin");
-    let path = std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))?;
-    let tag_out = Command::new(bin.join("python")).args(["-c", "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"]).output()?;
+    let path =
+        std::env::join_paths(std::iter::once(bin.clone()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())))?;
+    let tag_out =
+        Command::new(bin.join("python")).args(["-c", "import sys; print(f'cp{sys.version_info[0]}{sys.version_info[1]}')"]).output()?;
     let tag = String::from_utf8_lossy(&tag_out.stdout).trim().to_owned();
     for entry in std::fs::read_dir(wheels).into_iter().flatten().flatten() {
         if entry.file_name().to_string_lossy().starts_with("protolearn-") {

@@ -129,7 +129,11 @@ impl KernelPrototypeConfig {
             (_, r) => {
                 return Err(Error::Shape {
                     what: "kernel-prototype radii",
-                    expected: if self.bias { format!("[{}] (the config has a bias)", self.prototypes) } else { "none (the config has no bias)".into() },
+                    expected: if self.bias {
+                        format!("[{}] (the config has a bias)", self.prototypes)
+                    } else {
+                        "none (the config has no bias)".into()
+                    },
                     got: r.map(Tensor::size).unwrap_or_default(),
                 })
             }

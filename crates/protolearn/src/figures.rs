@@ -9,8 +9,8 @@ use crate::scores::UnitSummary;
 use protolearn_data::Data;
 use protolearn_metrics::{Grid, Lattice};
 use protolearn_plot::{
-    class_map, component_planes, hit_map, image_grid, scatter, umatrix, CellShape, FigureFiles, GridShape, ImagePanel, Intensity, Layout,
-    Prototypes, ScatterPanel, UMatrixPanel, umatrix_values_on,
+    class_map, component_planes, hit_map, image_grid, scatter, umatrix, umatrix_values_on, CellShape, FigureFiles, GridShape, ImagePanel,
+    Intensity, Layout, Prototypes, ScatterPanel, UMatrixPanel,
 };
 use std::path::Path;
 
@@ -54,7 +54,8 @@ impl Fitted {
     pub fn umatrix(&self) -> Result<Option<Array>> {
         let Some(grid) = self.grid() else { return Ok(None) };
         let prototypes = self.prototypes()?;
-        let values = umatrix_values_on(&prototypes.to_f64(), GridShape::new(grid.rows(), grid.cols()), cell_shape(&grid), prototypes.shape[1])?;
+        let values =
+            umatrix_values_on(&prototypes.to_f64(), GridShape::new(grid.rows(), grid.cols()), cell_shape(&grid), prototypes.shape[1])?;
         Ok(Some(Array { values: values.into_iter().map(|v| v as f32).collect(), shape: vec![grid.rows(), grid.cols()] }))
     }
 

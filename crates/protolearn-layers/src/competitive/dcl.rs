@@ -44,7 +44,11 @@ impl Dcl {
         for (weight, bias) in layers {
             let size = expect_dims(weight, 2, "DCL weight", "[in, out]")?;
             if width.is_some_and(|w| w != size[0]) {
-                return Err(Error::Shape { what: "DCL weight", expected: format!("[{}, out] (the previous layer's width)", width.unwrap_or(0)), got: size });
+                return Err(Error::Shape {
+                    what: "DCL weight",
+                    expected: format!("[{}, out] (the previous layer's width)", width.unwrap_or(0)),
+                    got: size,
+                });
             }
             if let Some(b) = bias {
                 if b.size() != [size[1]] {
