@@ -2,7 +2,8 @@
 //! project's torch (a `.pth` file pointing at `.libtorch/site`, so no second 4.6 GB download)
 //! gets the pinned build and test tools; maturin builds the wheel into `target/wheels/` (cargo
 //! target `target/python`: the extension is its own workspace, see python/Cargo.toml); the wheel
-//! is pip-installed into the venv like a user would, and pytest runs `python/tests`.
+//! is pip-installed into the venv like a user would (and into a fresh venv for a first fit), and
+//! pytest runs `python/tests`.
 
 use crate::process;
 use anyhow::{bail, Context, Result};
@@ -51,6 +52,7 @@ pub fn run(root: &Path, libtorch: &Path, then: Then) -> Result<()> {
                 .arg(root.join("docs/results/speed")),
         );
     }
+    fresh_venv_check(root, libtorch, &wheel)?;
     let cli = build_cli(root, libtorch, false)?;
     process::run(
         process::command(python.to_string_lossy().as_ref(), &root.join("python/tests"), libtorch)
@@ -61,6 +63,34 @@ pub fn run(root: &Path, libtorch: &Path, then: Then) -> Result<()> {
     )
 }
 
+/// What a user does: a fresh venv that has torch 2.11 (here: the project's, through a `.pth`
+/// file), `pip install` of the wheel (pip resolves its requirements: torch is found, numpy comes
+/// from PyPI) and a first fit.
+fn fresh_venv_check(root: &Path, libtorch: &Path, wheel: &Path) -> Result<()> {
+    let venv = root.join("target/python-fresh-venv");
+    if venv.exists() {
+        std::fs::remove_dir_all(&venv)?;
+    }
+    process::run(Command::new(process::python()).args(["-m", "venv"]).arg(&venv)).context("creating a fresh venv")?;
+    let python = venv.join("bin/python");
+    write_torch_pth(&python, libtorch)?;
+    process::run(Command::new(&python).args(["-m", "pip", "install", "--quiet"]).arg(wheel))
+        .context("pip install of the wheel into a fresh venv")?;
+    let first_fit = "import numpy as np, protolearn; x = np.random.default_rng(0).normal(size=(200, 3)).astype('float32'); \
+                     som = protolearn.SOM(rows=3, cols=3, verbose=False).fit(x); \
+                     print('fresh venv: protolearn', protolearn.__version__, 'fitted a 3x3 SOM, QE', round(som.scores(x)['quantization_error'], 4))";
+    process::run(Command::new(&python).args(["-P", "-c", first_fit]).current_dir(&venv))
+}
+
+/// Makes `python`'s venv see `.libtorch/site` (torch and its dependencies) through a `.pth` file.
+fn write_torch_pth(python: &Path, libtorch: &Path) -> Result<()> {
+    let site = crate::libtorch::site_dir(libtorch)?;
+    let out = Command::new(python).args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).output()?;
+    let purelib = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    std::fs::write(purelib.join("protolearn-libtorch.pth"), format!("{}\n", site.display()))
+        .with_context(|| format!("writing the torch .pth file into {}", purelib.display()))
+}
+
 /// The venv with the pinned tools, seeing `.libtorch/site` (torch and its dependencies).
 fn ensure_venv(root: &Path, libtorch: &Path) -> Result<PathBuf> {
     let venv = root.join(".python-venv");
@@ -68,11 +98,7 @@ fn ensure_venv(root: &Path, libtorch: &Path) -> Result<PathBuf> {
     if !python.exists() {
         process::run(Command::new(process::python()).args(["-m", "venv"]).arg(&venv)).context("creating .python-venv (python3 -m venv)")?;
     }
-    let site = crate::libtorch::site_dir(libtorch)?;
-    let out = Command::new(&python).args(["-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).output()?;
-    let purelib = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-    std::fs::write(purelib.join("protolearn-libtorch.pth"), format!("{}\n", site.display()))
-        .with_context(|| format!("writing the torch .pth file into {}", purelib.display()))?;
+    write_torch_pth(&python, libtorch)?;
     let marker = venv.join("installed-tools");
     let pins = TOOLS.join(" ");
     if std::fs::read_to_string(&marker).ok().as_deref() != Some(pins.as_str()) {
