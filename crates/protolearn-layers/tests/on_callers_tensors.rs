@@ -5,7 +5,6 @@
 use protolearn_layers::competitive::Dcl;
 use protolearn_layers::kernel_prototype::{KernelActivation, KernelPrototypeConfig};
 use protolearn_layers::som::{som_distortion, SomConfig, SomInit};
-use protolearn_layers::PrototypeLayer;
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
