@@ -37,12 +37,14 @@ pub(crate) fn host(t: &Tensor) -> Result<Vec<f32>> {
     Ok(Vec::<f32>::try_from(t.to_device(Device::Cpu).to_kind(Kind::Float).contiguous().flatten(0, -1))?)
 }
 
-/// Purity, NMI (arithmetic) and, with `accuracy`, clustering accuracy of `assignments`,
-/// stored under `prefix` + `purity` / `nmi` / `acc`.
+/// Purity, NMI (arithmetic, as paper 002's Appendix 1 defines it; and geometric, scikit-learn's
+/// default before 0.22, as `nmi_geo`) and, with `accuracy`, clustering accuracy of
+/// `assignments`, stored under `prefix` + `purity` / `nmi` / `nmi_geo` / `acc`.
 fn score(out: &mut Metrics, prefix: &str, labels: &[i64], assignments: &[usize], accuracy: bool) -> Result<()> {
     let table = Contingency::new(labels, assignments)?;
     out.insert(format!("{prefix}purity"), purity(&table));
     out.insert(format!("{prefix}nmi"), normalized_mutual_info(&table, NmiAverage::Arithmetic));
+    out.insert(format!("{prefix}nmi_geo"), normalized_mutual_info(&table, NmiAverage::Geometric));
     if accuracy {
         out.insert(format!("{prefix}acc"), clustering_accuracy(&table)?);
     }

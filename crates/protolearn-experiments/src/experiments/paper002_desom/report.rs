@@ -125,13 +125,20 @@ fn ours(results: &Results, dataset: &str, model: &str, metric: &str, digits: usi
     results.get(dataset)?.get(model)?.get(metric).map(|v| mean_std(v, digits))
 }
 
+/// Whether the paper reports `metric` for any model (else the table has no paper column for it).
+fn in_paper(metric: &str) -> bool {
+    PAPER.iter().any(|(_, k, _)| *k == metric)
+}
+
 /// One table: a row per model id and dataset that has the metrics (shown by `label`), columns
-/// "ours" and "paper" per metric.
+/// "ours" and, for the metrics the paper reports, "paper" per metric.
 pub fn table(results: &Results, models: &[&str], metrics: &[(&str, &str)], digits: usize, label: &dyn Fn(&str) -> String) -> Table {
     let mut header = vec!["dataset".to_owned(), "model".to_owned()];
-    for (_, name) in metrics {
+    for (key, name) in metrics {
         header.push(format!("{name} (ours)"));
-        header.push(format!("{name} (paper)"));
+        if in_paper(key) {
+            header.push(format!("{name} (paper)"));
+        }
     }
     let mut t = Table::new(header);
     for dataset in results.keys() {
@@ -143,7 +150,9 @@ pub fn table(results: &Results, models: &[&str], metrics: &[(&str, &str)], digit
             let mut row = vec![dataset_label(dataset), label(model)];
             for ((k, _), cell) in metrics.iter().zip(cells) {
                 row.push(cell.unwrap_or_else(|| "-".into()));
-                row.push(paper(model, k, paper_index(dataset)));
+                if in_paper(k) {
+                    row.push(paper(model, k, paper_index(dataset)));
+                }
             }
             t.row(row);
         }
