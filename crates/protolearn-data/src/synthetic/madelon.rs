@@ -171,9 +171,9 @@ impl MadelonConfig {
         let mut row = 0;
         for (k, (centroid, &size)) in centroids.iter().zip(&sizes).enumerate() {
             let a = uniform_matrix(n_inf, n_inf, rng);
-            for r in row..row + size {
-                let out = matmul_row(&z[r * n_inf..(r + 1) * n_inf], &a, n_inf);
-                for (j, (v, c)) in out.into_iter().zip(centroid).enumerate() {
+            let out = matmul_rows(&z[row * n_inf..(row + size) * n_inf], &a, n_inf);
+            for (r, values) in (row..row + size).zip(out.chunks_exact(n_inf.max(1))) {
+                for (j, (v, c)) in values.iter().zip(centroid).enumerate() {
                     x[r * d + j] = v + c;
                 }
                 labels.push((k % n_classes) as i64);
@@ -182,9 +182,10 @@ impl MadelonConfig {
         }
         if n_red > 0 {
             let b = uniform_matrix(n_inf, n_red, rng);
-            for r in 0..n {
-                let out = matmul_row(&x[r * d..r * d + n_inf], &b, n_red);
-                x[r * d + n_inf..r * d + n_inf + n_red].copy_from_slice(&out);
+            let informative: Vec<f64> = (0..n).flat_map(|r| x[r * d..r * d + n_inf].iter().copied()).collect();
+            let out = matmul_rows(&informative, &b, n_red);
+            for (r, values) in out.chunks_exact(n_red).enumerate() {
+                x[r * d + n_inf..r * d + n_inf + n_red].copy_from_slice(values);
             }
         }
         if n_rep > 0 {
@@ -330,12 +331,28 @@ fn uniform_matrix(rows: usize, cols: usize, rng: &mut impl Rng) -> Vec<f64> {
     (0..rows * cols).map(|_| 2.0 * rng.random::<f64>() - 1.0).collect()
 }
 
-/// The row vector `v · M` for a row-major `M` with `v.len()` rows and `cols` columns.
-fn matmul_row(v: &[f64], m: &[f64], cols: usize) -> Vec<f64> {
-    let mut out = vec![0.0; cols];
-    for (i, &vi) in v.iter().enumerate() {
-        for (o, &mij) in out.iter_mut().zip(&m[i * cols..(i + 1) * cols]) {
-            *o += vi * mij;
+/// Columns of one tile of [`matmul_rows`]: a tile of the output (rows x 512 doubles, 200 KB
+/// for 50 rows) stays in the L2 cache while `M` streams through once.
+const TILE_COLS: usize = 512;
+
+/// The rows of `V · M` (row-major), for `V` holding whole rows of `M.rows()` values and `M` with
+/// `cols` columns. Every output element sums `v_i m_ij` over `i` in increasing order, as a
+/// vector-matrix product row by row does (so the values are the same bit for bit), but `M` is
+/// read once per call instead of once per row: at 10,000 informative features `M` is 800 MB.
+fn matmul_rows(v: &[f64], m: &[f64], cols: usize) -> Vec<f64> {
+    let inner = if cols == 0 { 0 } else { m.len() / cols };
+    let rows = if inner == 0 { 0 } else { v.len() / inner };
+    let mut out = vec![0.0; rows * cols];
+    for start in (0..cols).step_by(TILE_COLS) {
+        let end = (start + TILE_COLS).min(cols);
+        for i in 0..inner {
+            let m_tile = &m[i * cols + start..i * cols + end];
+            for r in 0..rows {
+                let vi = v[r * inner + i];
+                for (o, &mij) in out[r * cols + start..r * cols + end].iter_mut().zip(m_tile) {
+                    *o += vi * mij;
+                }
+            }
         }
     }
     out
@@ -359,8 +376,20 @@ mod tests {
     }
 
     #[test]
-    fn matmul_row_is_vector_matrix_product() {
-        // [1, 2] · [[1, 2, 3], [4, 5, 6]] = [9, 12, 15]
-        assert_eq!(matmul_row(&[1.0, 2.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3), vec![9.0, 12.0, 15.0]);
+    fn matmul_rows_is_the_matrix_product_in_row_order() {
+        // [[1, 2], [0, -1]] · [[1, 2, 3], [4, 5, 6]] = [[9, 12, 15], [-4, -5, -6]]
+        assert_eq!(matmul_rows(&[1.0, 2.0, 0.0, -1.0], &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 3), vec![9.0, 12.0, 15.0, -4.0, -5.0, -6.0]);
+        // Wider than a tile: every element equals the sum in increasing i, bit for bit.
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let (rows, inner, cols) = (3, 7, TILE_COLS + 37);
+        let v = uniform_matrix(rows, inner, &mut rng);
+        let m = uniform_matrix(inner, cols, &mut rng);
+        let out = matmul_rows(&v, &m, cols);
+        for r in 0..rows {
+            for j in 0..cols {
+                let direct = (0..inner).fold(0.0, |acc, i| acc + v[r * inner + i] * m[i * cols + j]);
+                assert_eq!(out[r * cols + j].to_bits(), direct.to_bits());
+            }
+        }
     }
 }

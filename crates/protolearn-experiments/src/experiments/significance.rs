@@ -10,10 +10,14 @@ use protolearn_metrics::{mean, welch_t_test};
 /// (paper 002, Tables 4-5: `p > 0.05` after a pairwise t-test).
 pub const ALPHA: f64 = 0.05;
 
+/// Fewest seeds per entry for which a column is marked: with two, Welch's test has about one
+/// degree of freedom and a standard deviation from two values, so marks would say little.
+pub const MIN_SEEDS: usize = 3;
+
 /// The marks of one column of a results table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Marks {
-    /// Some entry has fewer than two seeds: no t-test is possible, nothing is marked.
+    /// Some entry has fewer than [`MIN_SEEDS`] seeds: nothing is marked.
     Untested,
     /// Per entry: `Best` (highest or lowest mean), `Tie` (Welch `p > ALPHA` against the best)
     /// or `Plain`; entries without values are `Plain`.
@@ -36,7 +40,7 @@ pub enum Mark {
 /// t-test ([`welch_t_test`], unequal variances).
 pub fn marks(samples: &[&[f64]], higher_is_better: bool) -> Result<Marks> {
     let measured: Vec<(usize, &[f64])> = samples.iter().copied().enumerate().filter(|(_, s)| !s.is_empty()).collect();
-    if measured.is_empty() || measured.iter().any(|(_, s)| s.len() < 2) {
+    if measured.is_empty() || measured.iter().any(|(_, s)| s.len() < MIN_SEEDS) {
         return Ok(Marks::Untested);
     }
     let sign = if higher_is_better { 1.0 } else { -1.0 };
@@ -82,7 +86,7 @@ pub fn legend(tested: bool) -> &'static str {
         "Bold underlined: best mean of the column (per dataset); bold: not significantly different from it \
          (two-sided Welch t-test, unequal variances, p > 0.05; the paper says \"pairwise t test\")."
     } else {
-        "No bold marks: at least one entry has a single seed, so no t-test is possible."
+        "No bold marks: at least one entry has fewer than 3 seeds, too few for the t-test to mean much."
     }
 }
 
@@ -95,15 +99,17 @@ mod tests {
         let good = [0.935, 0.945, 0.94, 0.938];
         let close = [0.931, 0.936, 0.94, 0.93];
         let bad = [0.80, 0.81, 0.805, 0.79];
-        let Marks::Tested(m) = marks(&[&close, &good, &bad, &[]], true).unwrap() else { panic!("two seeds or more must be tested") };
+        let Marks::Tested(m) = marks(&[&close, &good, &bad, &[]], true).unwrap() else { panic!("three seeds or more must be tested") };
         assert_eq!(m, vec![Mark::Tie, Mark::Best, Mark::Plain, Mark::Plain]);
         let Marks::Tested(low) = marks(&[&close, &good, &bad], false).unwrap() else { panic!("tested") };
         assert_eq!(low, vec![Mark::Plain, Mark::Plain, Mark::Best]);
     }
 
     #[test]
-    fn one_seed_is_untested_and_cells_show_the_marks() {
+    fn fewer_than_three_seeds_are_untested_and_cells_show_the_marks() {
         assert_eq!(marks(&[&[0.9], &[0.8, 0.7]], true).unwrap(), Marks::Untested);
+        assert_eq!(marks(&[&[0.9, 0.91], &[0.8, 0.7, 0.75]], true).unwrap(), Marks::Untested);
+        assert!(matches!(marks(&[&[0.9, 0.91, 0.92], &[0.8, 0.7, 0.75]], true).unwrap(), Marks::Tested(_)));
         assert_eq!(Marks::Untested.cell(0, &[0.5], 2), "0.50");
         let m = Marks::Tested(vec![Mark::Best, Mark::Tie, Mark::Plain]);
         assert_eq!(m.cell(0, &[1.0, 3.0], 1), "**<u>2.0 ± 1.4</u>**");
