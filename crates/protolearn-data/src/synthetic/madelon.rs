@@ -340,8 +340,8 @@ const TILE_COLS: usize = 512;
 /// vector-matrix product row by row does (so the values are the same bit for bit), but `M` is
 /// read once per call instead of once per row: at 10,000 informative features `M` is 800 MB.
 fn matmul_rows(v: &[f64], m: &[f64], cols: usize) -> Vec<f64> {
-    let inner = if cols == 0 { 0 } else { m.len() / cols };
-    let rows = if inner == 0 { 0 } else { v.len() / inner };
+    let inner = m.len().checked_div(cols).unwrap_or(0);
+    let rows = v.len().checked_div(inner).unwrap_or(0);
     let mut out = vec![0.0; rows * cols];
     for start in (0..cols).step_by(TILE_COLS) {
         let end = (start + TILE_COLS).min(cols);
