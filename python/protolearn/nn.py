@@ -39,20 +39,29 @@ class SOMLayer(torch.nn.Module):
 class LVQHead(torch.nn.Module):
     """A prototype classifier head (paper 003): ``per_class`` prototypes per class, a
     dissimilarity ``metric`` (``"squared-euclidean"``, ``"omega"`` for GMLVQ with ``Ω`` ``[dim,
-    in_features]``, ``"local-omega"``, ``"relevance"`` for GRLVQ) and a ``loss`` (``"glvq"`` with
-    optional sigmoid ``beta``, ``"rslvq"`` with ``sigma``, ``"celvq"``). ``forward(x)`` gives the
-    distances ``[n, K]``; ``loss(d, y)`` the head's loss; ``predict(d)`` the nearest prototype's class."""
+    in_features]``, ``"local-omega"``, ``"relevance"`` for GRLVQ, ``"projection"`` ``||Ωx - w||²``
+    and ``"nonlinear-projection"`` ``||φ(Ωx - b) - w||²`` with prototypes in the ``dim``-sized
+    projection and ``activation`` ``"tanh"``, ``"relu"`` or ``"sigmoid"``) and a ``loss``
+    (``"glvq"`` with optional sigmoid ``beta``, ``"rslvq"`` with ``sigma``, ``"celvq"``).
+    ``forward(x)`` gives the distances ``[n, K]``; ``loss(d, y)`` the head's loss; ``predict(d)``
+    the nearest prototype's class."""
 
     def __init__(self, in_features, classes, per_class=1, metric="squared-euclidean", dim=None,
-                 loss="glvq", beta=None, sigma=1.0, normalize=True):
+                 loss="glvq", beta=None, sigma=1.0, normalize=True, activation="tanh"):
         super().__init__()
         self.classes, self.metric, self.loss_kind = int(classes), metric, loss
         self.beta, self.sigma, self.normalize = beta, float(sigma), bool(normalize)
+        self.activation, self.bias = activation, None
         k = self.classes * int(per_class)
-        self.prototypes = torch.nn.Parameter(torch.randn(k, in_features) * 0.1)
-        self.register_buffer("labels", torch.arange(self.classes).repeat_interleave(int(per_class)))
         m = in_features if dim is None else int(dim)
-        if metric == "omega":
+        projected = metric in ("projection", "nonlinear-projection")
+        self.prototypes = torch.nn.Parameter(torch.randn(k, m if projected else in_features) * 0.1)
+        self.register_buffer("labels", torch.arange(self.classes).repeat_interleave(int(per_class)))
+        if projected:
+            self.matrix = torch.nn.Parameter(torch.randn(m, in_features) / math.sqrt(in_features))
+            if metric == "nonlinear-projection":
+                self.bias = torch.nn.Parameter(torch.zeros(m))
+        elif metric == "omega":
             self.matrix = torch.nn.Parameter(torch.eye(m, in_features))
         elif metric == "local-omega":
             self.matrix = torch.nn.Parameter(torch.eye(m, in_features).repeat(k, 1, 1))
@@ -61,21 +70,31 @@ class LVQHead(torch.nn.Module):
         elif metric == "squared-euclidean":
             self.matrix = None
         else:
-            raise ValueError(f"metric: expected squared-euclidean, omega, local-omega or relevance, found {metric!r}")
+            raise ValueError("metric: expected squared-euclidean, omega, local-omega, relevance, projection or "
+                             f"nonlinear-projection, found {metric!r}")
         if loss not in ("glvq", "rslvq", "celvq"):
             raise ValueError(f"loss: expected glvq, rslvq or celvq, found {loss!r}")
 
     @torch.no_grad()
     def init_from(self, x, y):
-        """Puts every class's prototypes at that class's mean of ``x`` (a common LVQ start)."""
+        """Puts every class's prototypes at that class's mean of ``x`` (projected for the
+        projection metrics; a common LVQ start)."""
+        if self.metric in ("projection", "nonlinear-projection"):
+            x = self._project(x)
         for c in range(self.classes):
             rows = x[y == c]
             if len(rows):
                 self.prototypes[self.labels == c] = rows.mean(0).to(self.prototypes.dtype)
         return self
 
+    def _project(self, x):
+        u = x @ self.matrix.T
+        if self.metric == "nonlinear-projection":
+            u = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[self.activation](u - self.bias)
+        return u
+
     def forward(self, x):
-        return _native.lvq_distances(x, self.prototypes, self.metric, self.matrix, self.normalize)
+        return _native.lvq_distances(x, self.prototypes, self.metric, self.matrix, self.normalize, self.bias, self.activation)
 
     def loss(self, d, y):
         """The head's loss on distances ``d`` ``[n, K]`` and class indices ``y`` ``[n]``."""

@@ -22,7 +22,7 @@ def test_som_layer_gradcheck():
     assert torch.autograd.gradcheck(lambda x, w: pnn._native.som_forward(x, w, layer.config, 1.0)[2], (x, layer.prototypes))
 
 
-@pytest.mark.parametrize("metric", ["squared-euclidean", "omega", "local-omega", "relevance"])
+@pytest.mark.parametrize("metric", ["squared-euclidean", "omega", "local-omega", "relevance", "projection", "nonlinear-projection"])
 @pytest.mark.parametrize("loss", ["glvq", "rslvq", "celvq"])
 def test_lvq_head_gradcheck(metric, loss):
     torch.manual_seed(1)
@@ -31,17 +31,21 @@ def test_lvq_head_gradcheck(metric, loss):
         if head.matrix is not None:
             head.matrix.add_(torch.randn_like(head.matrix) * 0.3)
         head.prototypes.normal_()
+        if head.bias is not None:
+            head.bias.normal_()
     x = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
     y = torch.tensor([0, 1, 2, 0, 1, 2])
-    params = [x, head.prototypes] + ([head.matrix] if head.matrix is not None else [])
+    params = [x, head.prototypes] + [p for p in (head.matrix, head.bias) if p is not None]
 
-    def f(x, w, *matrix):
-        saved = head.prototypes, head.matrix
-        head.prototypes, head.matrix = w, (matrix[0] if matrix else None)
+    def f(x, w, *rest):
+        saved = head.prototypes, head.matrix, head.bias
+        head.prototypes = w
+        head.matrix = rest[0] if head.matrix is not None else None
+        head.bias = rest[1] if head.bias is not None else None
         try:
             return head.loss(head(x), y)
         finally:
-            head.prototypes, head.matrix = saved
+            head.prototypes, head.matrix, head.bias = saved
 
     assert torch.autograd.gradcheck(f, params)
 
