@@ -35,9 +35,12 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
 /// An LVQ dissimilarity `d(x_i, w_k)` `[n, k]` (paper 003, Sec. 3): `metric` is
 /// `squared-euclidean`, `omega` (GMLVQ, `d = ||Ω(x - w)||²`, `matrix` `[m, d]`), `local-omega`
-/// (LGMLVQ, `matrix` `[k, m, d]`) or `relevance` (GRLVQ, `matrix` the raw relevances `[d]`).
+/// (LGMLVQ, `matrix` `[k, m, d]`), `relevance` (GRLVQ, `matrix` the raw relevances `[d]`),
+/// `projection` (`||Ωx - w||²`, Eq. 14, prototypes `[k, m]`) or `nonlinear-projection`
+/// (`||φ(Ωx - b) - w||²`, Eq. 15, with `bias` `[m]` and `activation` relu / tanh / sigmoid).
 #[pyfunction]
-#[pyo3(signature = (x, prototypes, metric, matrix=None, normalize=false))]
+#[pyo3(signature = (x, prototypes, metric, matrix=None, normalize=false, bias=None, activation=None))]
+#[allow(clippy::too_many_arguments)]
 fn lvq_distances(
     py: Python<'_>,
     x: &Any<'_>,
@@ -45,6 +48,8 @@ fn lvq_distances(
     metric: &str,
     matrix: Option<&Any<'_>>,
     normalize: bool,
+    bias: Option<&Any<'_>>,
+    activation: Option<&str>,
 ) -> PyResult<Py<PyAny>> {
     guard(|| {
         let matrix = matrix.map(tensor_from_py).transpose()?;
@@ -54,9 +59,16 @@ fn lvq_distances(
             "omega" => Dissimilarity::Omega { omega: needs(matrix)?, normalize },
             "local-omega" => Dissimilarity::LocalOmega { omega: needs(matrix)?, normalize },
             "relevance" => Dissimilarity::Relevance { raw: needs(matrix)? },
+            "projection" => Dissimilarity::Projection { omega: needs(matrix)?, bias: None, activation: None },
+            "nonlinear-projection" => {
+                let activation = serde_json::from_value(serde_json::Value::String(activation.unwrap_or("tanh").to_owned()))
+                    .map_err(|e| PyValueError::new_err(format!("activation: {e}")))?;
+                let bias = bias.map(tensor_from_py).transpose()?;
+                Dissimilarity::Projection { omega: needs(matrix)?, bias, activation: Some(activation) }
+            }
             other => {
                 return Err(PyValueError::new_err(format!(
-                    "metric: expected squared-euclidean, omega, local-omega or relevance, found {other:?}"
+                    "metric: expected squared-euclidean, omega, local-omega, relevance, projection or nonlinear-projection, found {other:?}"
                 )))
             }
         };
