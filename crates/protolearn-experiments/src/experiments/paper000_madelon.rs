@@ -226,10 +226,10 @@ fn figure(dir: &std::path::Path, spec: &Spec, features: &[Point], samples: &[Poi
     Ok(files.png)
 }
 
-/// One Fig. 5 panel: accuracy with standard-error bands per model, log-scale x.
+/// One Fig. 5 panel: accuracy with standard-error bands per model, log-scale x, the key outside the plotting area.
 fn accuracy_panel<'a>(spec: &Spec, stats: &'a [[Vec<f64>; 4]], title: &str, xlabel: &str) -> CurvePanel<'a> {
     let series = spec.models.iter().zip(stats).map(|(m, [x, mean, lo, hi])| Series::new(m.name.clone(), x, mean).band(lo, hi)).collect();
-    CurvePanel::new(series).title(title.to_string()).axis_labels(xlabel, "accuracy").log_x(true).legend(LegendPosition::LowerLeft)
+    CurvePanel::new(series).title(title.to_string()).axis_labels(xlabel, "accuracy").log_x(true).legend(LegendPosition::Outside)
 }
 
 fn claim(spec: &Spec, features: &[Point]) -> String {
