@@ -235,9 +235,6 @@ class _Classifier(_ClassifierMixin, ProtolearnEstimator):
         """Classification accuracy on ``X``, ``y``."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
-    def transform(self, X):
-        return super().transform(X)
-
 
 def _grid(estimator):
     return {"rows": estimator.rows, "cols": estimator.cols, "lattice": estimator.lattice, "boundary": estimator.boundary}
