@@ -9,7 +9,8 @@
 
 use std::path::PathBuf;
 
-fn main() {
+/// Emits the rpath and the libtorch_cuda link arguments (see the file header).
+pub fn main() {
     println!("cargo:rerun-if-env-changed=LIBTORCH");
     // protolearn-data links libtorch only with its optional `tch` feature.
     if std::env::var("CARGO_PKG_NAME").as_deref() == Ok("protolearn-data") && std::env::var_os("CARGO_FEATURE_TCH").is_none() {

@@ -6,6 +6,7 @@
 
 mod args;
 mod digits;
+mod gloo;
 mod libtorch;
 mod peers;
 mod process;

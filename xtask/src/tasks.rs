@@ -1,7 +1,7 @@
 //! The xtask tasks: setup, doctor, test, python, bench-all and speed.
 
 use crate::args::{Command, USAGE};
-use crate::{digits, libtorch, peers, process, python, ucr};
+use crate::{digits, gloo, libtorch, peers, process, python, ucr};
 use anyhow::{bail, Result};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -70,6 +70,7 @@ fn setup(root: &Path, data: DataNeed) -> Result<PathBuf> {
     let start = Instant::now();
     let libtorch = ensure_libtorch(root)?;
     println!("xtask: libtorch ready in {:.0} s", start.elapsed().as_secs_f64());
+    gloo::ensure(root, &process::python())?;
     if data != DataNeed::Skip {
         let start = Instant::now();
         let fetched = process::run(

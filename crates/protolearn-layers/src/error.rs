@@ -30,6 +30,15 @@ pub enum Error {
         /// The backbone, in words.
         backbone: String,
     },
+    /// A collective operation across the processes of a data-parallel run failed (a peer died or
+    /// timed out, see [`crate::collective`]).
+    #[error("{op} across processes failed: {message}")]
+    Collective {
+        /// The operation (`all_reduce`, `broadcast`, `barrier`).
+        op: &'static str,
+        /// What the process group reported.
+        message: String,
+    },
     /// A libtorch call failed.
     #[error(transparent)]
     Torch(#[from] tch::TchError),

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod autoencoder;
+pub mod collective;
 pub mod competitive;
 pub mod ddcl;
 pub mod desom;
