@@ -43,6 +43,9 @@ pub enum Error {
         /// What c10d reported.
         message: String,
     },
+    /// The process already has a default group.
+    #[error(transparent)]
+    Group(#[from] protolearn_layers::Error),
 }
 
 /// Result with the protolearn-dist error.

@@ -27,6 +27,14 @@ extern "C" {
 #[derive(Debug)]
 pub(crate) struct RawGroup(*mut c_void);
 
+// SAFETY: the handle is a heap object of c10d's; c10d process groups may be used from any
+// thread (PyTorch calls them from whichever thread runs Python), and the pointer is freed once,
+// by `Drop`. Collectives must still be issued in the same order on every rank, which callers do
+// by using a group from one thread at a time.
+unsafe impl Send for RawGroup {}
+// SAFETY: as above; `&RawGroup` only issues collectives, which c10d serialises on its own queue.
+unsafe impl Sync for RawGroup {}
+
 /// The message the shim set, freed after copying (a placeholder when it set none).
 fn take_error(error: *mut c_char) -> String {
     if error.is_null() {

@@ -29,8 +29,22 @@ mod launch;
 pub use error::{Error, Result};
 pub use launch::Launch;
 
-use protolearn_layers::collective::{collective_error, Collective};
+use protolearn_layers::collective::{collective_error, set_default_group, Collective};
+use std::sync::Arc;
 use tch::Tensor;
+
+/// Joins the group the launcher environment describes ([`Launch::from_env`]) and makes it the
+/// process's default group, so that every trainer and Lloyd's k-means built afterwards run
+/// data-parallel over it (as `torch.distributed.init_process_group` does for PyTorch). `None`
+/// when the process was not started by a launcher; the group stays joined for the process's life.
+pub fn init_from_env() -> Result<Option<Arc<ProcessGroup>>> {
+    let Some(launch) = Launch::from_env()? else {
+        return Ok(None);
+    };
+    let group = Arc::new(ProcessGroup::join(&launch)?);
+    set_default_group(group.clone())?;
+    Ok(Some(group))
+}
 
 /// A joined c10d process group with the Gloo backend: every rank of a [`Launch`] holds one.
 #[derive(Debug)]

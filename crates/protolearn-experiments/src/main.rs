@@ -393,9 +393,15 @@ fn main() -> ExitCode {
                     checkpointing: Checkpointing { dir: checkpoint, resume },
                     out: out.clone(),
                 };
+                // Under torchrun (or any launcher setting RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT):
+                // join the process group; the fit is then data-parallel and rank 0 writes.
+                protolearn_dist::init_from_env()?;
                 own_data::fit(&args)
             })
             .map(|(fitted, figures)| {
+                if !own_data::writes_results() {
+                    return;
+                }
                 let s = fitted.summary();
                 println!(
                     "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}{}; results in {}",

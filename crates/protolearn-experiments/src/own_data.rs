@@ -54,10 +54,18 @@ pub struct FitArgs {
     pub out: PathBuf,
 }
 
+/// Whether this process writes results: a single process, or rank 0 of a data-parallel run.
+pub fn writes_results() -> bool {
+    protolearn_layers::collective::default_group().is_none_or(|g| g.rank() == 0)
+}
+
 /// Trains the model of `args.model` on `args.data` and writes the results under `args.out`;
 /// returns the model and the figure files. The output folder is checked before training, so an
 /// unwritable folder fails in a second, not after the training; every file is written whole or
 /// not at all. A config that imputes or masks missing values reads missing cells as such.
+///
+/// In a data-parallel run (a default process group, see `protolearn_dist::init_from_env`) every
+/// rank reads the file and trains on its part of each batch; only rank 0 writes.
 pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     let mut config = EstimatorConfig::load(&args.model)?;
     config.device = args.device.unwrap_or(config.device);
@@ -71,11 +79,14 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     if let Some(shape) = &args.image_shape {
         table.data = table.data.reshaped(shape).with_context(|| format!("--image-shape for {}", args.data.display()))?;
     }
-    check_writable(&args.out)?;
+    let writer = writes_results();
+    if writer {
+        check_writable(&args.out)?;
+    }
     let estimator = Estimator::new(config)?.with_checkpoints(args.checkpointing.clone());
     let mut bar = EpochBar::new("fit");
     let fitted = estimator.fit_table_observed(&table, &mut bar)?;
-    let figures = write_results(&fitted, &table, &args.out)?;
+    let figures = if writer { write_results(&fitted, &table, &args.out)? } else { Vec::new() };
     Ok((fitted, figures))
 }
 

@@ -9,7 +9,12 @@
 
 use crate::error::{Error, Result};
 use std::fmt::Debug;
+use std::sync::{Arc, OnceLock};
 use tch::Tensor;
+
+/// The process's default group, as `torch.distributed.init_process_group` sets one: trainers and
+/// Lloyd's k-means built after [`set_default_group`] run data-parallel over it.
+static DEFAULT_GROUP: OnceLock<Arc<dyn Collective + Send + Sync>> = OnceLock::new();
 
 /// A group of processes that sum and share tensors (c10d's `all_reduce`, `broadcast`, `barrier`).
 /// Every rank must call the same operations in the same order on tensors of the same shape and
@@ -25,6 +30,22 @@ pub trait Collective: Debug {
     fn broadcast(&self, tensor: &Tensor, root: usize) -> Result<()>;
     /// Returns when every rank has called it.
     fn barrier(&self) -> Result<()>;
+}
+
+/// Makes `group` the process's default group (once per process; a second call is an error).
+/// A launcher-started program calls it right after joining (see `protolearn_dist::init_from_env`).
+pub fn set_default_group(group: Arc<dyn Collective + Send + Sync>) -> Result<()> {
+    let (rank, world) = (group.rank(), group.world_size());
+    DEFAULT_GROUP.set(group).map_err(|_| Error::InvalidConfig {
+        field: "default process group",
+        expected: "one default group per process".into(),
+        found: format!("a second one (rank {rank} of {world})"),
+    })
+}
+
+/// The default group when one with more than one process is set.
+pub fn default_group() -> Option<&'static dyn Collective> {
+    DEFAULT_GROUP.get().filter(|g| g.world_size() > 1).map(|g| g.as_ref() as &dyn Collective)
 }
 
 /// Sums `tensor` over the ranks of `group` in place; with no group (one process) nothing changes.

@@ -2,6 +2,7 @@
 //! prototypes"): greedy k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations with the
 //! row norms computed once and one `addmm` per assignment, restarts.
 
+use crate::collective::{default_group, shard_range, sum_across, Collective};
 use crate::distance::{distances_less_row_norms, nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::kmeans_plus_plus;
@@ -120,7 +121,7 @@ impl KMeansConfig {
         };
         // Prepared once per fit: the row norms, or the zeroed rows, mask, norms and rescaling.
         let rows = match components {
-            Components::All => Rows::Complete { x, x_sq: squared_norms(x) },
+            Components::All => Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) },
             Components::Observed => Rows::Observed(ObservedRows::new(x)),
         };
         let shift_tol = self.tol * variance;
@@ -168,22 +169,40 @@ impl KMeansConfig {
             0.0 => 0.0,
             tol => tol * x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?,
         };
-        self.lloyd(&Rows::Complete { x, x_sq: squared_norms(x) }, x, init.to_kind(x.kind()), shift_tol)
+        self.lloyd(&Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) }, x, init.to_kind(x.kind()), shift_tol)
     }
 
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, on
     /// `rows` (complete, or with missing components); an empty cluster is re-seeded at the
     /// farthest row of `filled` (`x` itself, or `x` with column means in its missing cells).
-    fn lloyd(&self, rows: &Rows<'_>, filled: &Tensor, mut centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    ///
+    /// In a data-parallel run (a default process group, see [`crate::collective`]) every rank
+    /// holds all rows, runs its contiguous part of each step and sums the member sums, counts
+    /// and inertia across the group; the start is rank 0's and the re-seeded rows are the
+    /// farthest over all ranks, so every rank follows the single-process trajectory (up to the
+    /// order of float additions). The final assignment pass covers all rows on every rank.
+    fn lloyd(&self, rows: &Rows, filled: &Tensor, centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+        let group = default_group();
+        let mut centroids = centroids.contiguous();
+        let shard = match group {
+            Some(group) => {
+                group.broadcast(&centroids, 0)?;
+                Some(rows.shard(group)?)
+            }
+            None => None,
+        };
+        let (part, offset) = shard.as_ref().map_or((rows, 0), |(part, offset)| (part, *offset));
         // Inertias stay on the device until the end: one host read per iteration (the shift).
         let mut history = Vec::new();
         for _ in 0..self.max_iter {
-            let Step { nearest, counts, mut updated } = rows.step(&centroids)?; // [n], [k], [k, d]
-            history.push(nearest.sum(Kind::Double)); // []
+            let Step { nearest, counts, mut updated } = part.step(&centroids, group)?; // [n], [k], [k, d]
+            let inertia = nearest.sum(Kind::Double); // []
+            sum_across(group, &inertia)?;
+            history.push(inertia);
             let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
             let n_empty = empty.size()[0];
             if n_empty > 0 {
-                let farthest = nearest.topk(n_empty, 0, true, true).1; // [e]
+                let farthest = farthest_rows(&nearest, n_empty, offset, group)?; // [e]
                 updated = updated.f_index_copy(0, &empty, &filled.f_index_select(0, &farthest)?)?;
             }
             let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
@@ -199,6 +218,35 @@ impl KMeansConfig {
         Ok(KMeans { centroids, assignments, inertia, inertia_history })
     }
 }
+/// The indices (into all rows) of the `e` rows farthest from their centroids, given this rank's
+/// `nearest` squared distances `[n_r]` of the rows starting at `offset`: every rank offers its
+/// own farthest `e` (fewer when it has fewer rows), the offers are shared by one all-reduce of
+/// zero-filled slots (each rank writes only its own), and the farthest `e` of all offers are
+/// taken, the same on every rank. One process: the `e` farthest of `nearest`.
+fn farthest_rows(nearest: &Tensor, e: i64, offset: i64, group: Option<&dyn Collective>) -> Result<Tensor> {
+    let Some(group) = group else {
+        return Ok(nearest.topk(e, 0, true, true).1);
+    };
+    let (world, rank) = (group.world_size() as i64, group.rank() as i64);
+    let offered = e.min(nearest.size()[0]);
+    let (values, local) = nearest.topk(offered, 0, true, true); // [o], [o]
+    let device = nearest.device();
+    // Each rank fills its own row (-inf past its offers); the sum of the rows is every offer.
+    let slot_values = Tensor::zeros([world, e], (Kind::Double, device));
+    let slot_indices = Tensor::zeros([world, e], (Kind::Int64, device));
+    let padded = Tensor::full([e], f64::NEG_INFINITY, (Kind::Double, device)).f_index_copy(
+        0,
+        &Tensor::arange(offered, (Kind::Int64, device)),
+        &values.to_kind(Kind::Double),
+    )?;
+    slot_values.f_select(0, rank)?.f_copy_(&padded)?;
+    slot_indices.f_select(0, rank)?.f_narrow(0, 0, offered)?.f_copy_(&(local + offset))?;
+    group.all_reduce_sum(&slot_values)?;
+    group.all_reduce_sum(&slot_indices)?;
+    let best = slot_values.reshape([-1]).topk(e, 0, true, true).1; // [e]
+    Ok(slot_indices.reshape([-1]).f_index_select(0, &best)?)
+}
+
 /// Bytes of the row block a CPU Lloyd pass multiplies and then sums while it is still in the
 /// cache (16 MiB: 5,350 Fashion-MNIST rows; on 60,000 x 784, k = 64, 2 threads, blocks of 4,096
 /// to 16,384 rows all took 48-50 ms per pass against 53 ms for one GEMM over all rows followed by
@@ -207,14 +255,30 @@ const LLOYD_BLOCK_BYTES: i64 = 16 << 20;
 
 /// The data of a Lloyd run: complete rows with their squared norms, or rows with missing
 /// components prepared for masked distances.
-enum Rows<'a> {
-    /// Complete rows `[n, d]` and `||x_i||^2` `[n]`.
-    Complete { x: &'a Tensor, x_sq: Tensor },
+enum Rows {
+    /// Complete rows `[n, d]` and `||x_i||^2` `[n]` (all rows, or a data-parallel rank's part).
+    Complete { x: Tensor, x_sq: Tensor },
     /// Rows with missing (`NaN`) components.
     Observed(ObservedRows),
 }
 
-impl Rows<'_> {
+impl Rows {
+    /// This rank's contiguous part of the rows and the index of its first row.
+    fn shard(&self, group: &dyn Collective) -> Result<(Rows, i64)> {
+        match self {
+            Rows::Complete { x, x_sq } => {
+                let range = shard_range(x.size()[0] as usize, group.rank(), group.world_size());
+                let (start, len) = (range.start as i64, range.len() as i64);
+                Ok((Rows::Complete { x: x.f_narrow(0, start, len)?, x_sq: x_sq.f_narrow(0, start, len)? }, start))
+            }
+            Rows::Observed(_) => Err(Error::InvalidConfig {
+                field: "data-parallel k-means",
+                expected: "complete rows (k-means with missing values runs in one process)".into(),
+                found: format!("{} processes (WORLD_SIZE)", group.world_size()),
+            }),
+        }
+    }
+
     /// The squared distance to the nearest centroid and its index, `[n]` each.
     fn nearest(&self, centroids: &Tensor) -> (Tensor, Tensor) {
         match self {
@@ -228,7 +292,10 @@ impl Rows<'_> {
     /// mean over the members that observe it; a component none observes keeps its value).
     /// Complete rows are summed block by block right after each block's distance GEMM (on CPU,
     /// blocks of [`LLOYD_BLOCK_BYTES`]: every row is read from memory once per step, not twice).
-    fn step(&self, centroids: &Tensor) -> Result<Step> {
+    ///
+    /// With `group`, the rows are this rank's part and the sums and counts are summed over the
+    /// group before the division.
+    fn step(&self, centroids: &Tensor, group: Option<&dyn Collective>) -> Result<Step> {
         let k = centroids.size()[0];
         let (nearest, assignments, updated) = match self {
             Rows::Complete { x, x_sq } => {
@@ -256,6 +323,14 @@ impl Rows<'_> {
             }
         };
         let counts = Tensor::zeros([k], (nearest.kind(), nearest.device())).f_index_add(0, &assignments, &nearest.ones_like())?; // [k]
+        sum_across(group, &counts)?;
+        match &updated {
+            Means::Complete(sums) => sum_across(group, sums)?,
+            Means::Observed { sums, observed } => {
+                sum_across(group, sums)?;
+                sum_across(group, observed)?;
+            }
+        }
         let updated = match updated {
             Means::Complete(sums) => sums / counts.clamp_min(1.0).unsqueeze(1),
             Means::Observed { sums, observed } => (sums / observed.clamp_min(1.0)).f_where_self(&observed.gt(0.0), centroids)?,

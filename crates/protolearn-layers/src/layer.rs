@@ -50,4 +50,25 @@ pub trait UpdateRule<L> {
     /// Moves the prototypes of `layer` using the samples `x` `[b, d]` and, for supervised rules
     /// (LVQ1, LVQ2.1), their classes `y` `[b]`, at step `step` (1-based) of `steps`.
     fn update(&self, layer: &L, x: &Tensor, y: Option<&Tensor>, step: usize, steps: usize) -> crate::error::Result<()>;
+
+    /// The same step in a data-parallel run: `x` (and `y`) is this rank's part of the batch,
+    /// `group` holds the other parts, and the rule sums across it what the whole batch's update
+    /// needs, so that every rank makes the update [`UpdateRule::update`] makes on the whole
+    /// batch. The default refuses: a rule that moves prototypes sample after sample (online SOM,
+    /// LVQ1, LVQ2.1) has no sum to share.
+    fn update_across(
+        &self,
+        _layer: &L,
+        _x: &Tensor,
+        _y: Option<&Tensor>,
+        _step: usize,
+        _steps: usize,
+        group: &dyn crate::collective::Collective,
+    ) -> crate::error::Result<()> {
+        Err(crate::Error::InvalidConfig {
+            field: "data-parallel training",
+            expected: "a rule that sums over the whole batch (the batch SOM); this one moves prototypes sample after sample".into(),
+            found: format!("{} processes (WORLD_SIZE)", group.world_size()),
+        })
+    }
 }

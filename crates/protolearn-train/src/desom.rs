@@ -193,6 +193,11 @@ pub struct Reconstruction<'a> {
 }
 
 impl Objective for Reconstruction<'_> {
+    /// A mean over the batch's samples (plus batch-independent terms): data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
         Ok(LossTerms::single("reconstruction", reconstruction_loss(self.backbone, &batch.x)?))
     }
@@ -212,6 +217,11 @@ pub struct DesomObjective<'a, M = Desom> {
 }
 
 impl<M: JointLoss> Objective for DesomObjective<'_, M> {
+    /// A mean over the batch's samples (plus batch-independent terms): data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let loss = self.model.joint_loss(&batch.x, self.temperature.at(at.step, at.steps))?;
         let minimise = if (at.step - 1) % self.update_interval == 0 { &loss.total } else { &loss.reconstruction };

@@ -48,6 +48,7 @@ pub mod lvq;
 pub mod neural_gas;
 pub mod observer;
 pub mod optim;
+mod parallel;
 pub mod quality;
 mod record;
 pub mod resume;

@@ -61,6 +61,11 @@ pub struct LvqObjective<'a> {
 }
 
 impl Objective for LvqObjective<'_> {
+    /// A mean over the batch's samples (plus batch-independent terms): data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
         let z = self.precision.run(|| features(self.backbone, &batch.x))?;

@@ -91,6 +91,10 @@ impl OptimizerConfig {
     }
 }
 
+/// What the data-parallel trainer does to the gradients of one step (see
+/// [`Optimize::backward_combine_step`]): the computed gradients in, the ones to step with out.
+pub type Combine<'a> = dyn FnMut(&[Tensor]) -> Result<Vec<Tensor>> + 'a;
+
 /// What the trainer needs of an optimizer. Implemented by [`TensorOptimizer`] (the library's,
 /// whose state can be checkpointed) and by `tch::nn::Optimizer` (no saved state).
 pub trait Optimize {
@@ -98,6 +102,10 @@ pub trait Optimize {
     fn set_lr(&mut self, lr: f64);
     /// Zeroes the gradients, back-propagates `loss` and takes one step.
     fn backward_step(&mut self, loss: &Tensor) -> Result<()>;
+    /// Back-propagates `loss`, steps with the gradients `combine` makes of the computed ones (the
+    /// data-parallel trainer sums them across processes; an undefined gradient, of a variable
+    /// outside the graph, stays undefined). `vs` holds the variables.
+    fn backward_combine_step(&mut self, loss: &Tensor, vs: &nn::VarStore, combine: &mut Combine<'_>) -> Result<()>;
     /// The state to checkpoint (named tensors), `None` when it cannot be saved.
     fn state(&self) -> Option<Vec<(String, Tensor)>>;
     /// Restores a state written by [`Optimize::state`].
@@ -111,6 +119,19 @@ impl Optimize for nn::Optimizer {
 
     fn backward_step(&mut self, loss: &Tensor) -> Result<()> {
         nn::Optimizer::backward_step(self, loss);
+        Ok(())
+    }
+
+    fn backward_combine_step(&mut self, loss: &Tensor, vs: &nn::VarStore, combine: &mut Combine<'_>) -> Result<()> {
+        self.zero_grad();
+        loss.f_backward()?;
+        let grads: Vec<Tensor> = vs.trainable_variables().iter().map(Tensor::grad).collect();
+        let combined = combine(&grads)?;
+        let _guard = tch::no_grad_guard();
+        for (grad, new) in grads.iter().zip(&combined).filter(|(g, _)| g.defined()) {
+            grad.shallow_clone().f_copy_(new)?; // `.grad` buffers are laid out like their variables
+        }
+        self.step();
         Ok(())
     }
 
@@ -205,6 +226,13 @@ impl Optimize for TensorOptimizer {
         let params: Vec<&Tensor> = self.params.iter().map(|(_, p)| p).collect();
         let grads = Tensor::f_run_backward(&[loss], &params, false, false)?;
         self.step(&grads);
+        Ok(())
+    }
+
+    fn backward_combine_step(&mut self, loss: &Tensor, _vs: &nn::VarStore, combine: &mut Combine<'_>) -> Result<()> {
+        let params: Vec<&Tensor> = self.params.iter().map(|(_, p)| p).collect();
+        let grads = Tensor::f_run_backward(&[loss], &params, false, false)?;
+        self.step(&combine(&grads)?);
         Ok(())
     }
 

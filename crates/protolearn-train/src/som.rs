@@ -174,6 +174,11 @@ pub struct GradientSom<'a> {
 }
 
 impl Objective for GradientSom<'_> {
+    /// A mean over the batch's samples (plus batch-independent terms): data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let t = self.temperature.at(at.step, at.steps);
         let weights = self.layer.neighbourhood_weights(&self.layer.bmus(&batch.x)?, t)?; // [b, K]

@@ -45,11 +45,13 @@ use crate::batching::BatchStream;
 pub use crate::batching::{steps_per_epoch, Batching};
 use crate::divergence::Interval;
 use crate::error::{Error, Result};
-use crate::observer::Observer;
+use crate::observer::{Observer, Silent};
 use crate::optim::Optimize;
+use crate::parallel::{broadcast_variables, combine_gradients, shard_batch};
 pub use crate::record::{Column, LogRecord, StepInfo};
 use crate::resume::{self, PhaseHistory, RunState, Saved};
 use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::collective::{default_group, Collective};
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
 
@@ -82,6 +84,15 @@ pub trait Objective {
     /// Metrics of the family's own state at a log point (after the interval's last step).
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         Ok(Vec::new())
+    }
+
+    /// Whether the objective trains data-parallel: its minimised loss is a mean over the batch's
+    /// samples plus terms that do not depend on the batch, so that the share-weighted sum of the
+    /// ranks' gradients is the whole batch's gradient (see [`crate::parallel`]). Losses with
+    /// batch-wide terms (batch statistics, rankings over the batch) keep the default, `false`,
+    /// and a data-parallel trainer refuses them.
+    fn data_parallel(&self) -> bool {
+        false
     }
 }
 
@@ -133,9 +144,17 @@ impl PhaseConfig {
     }
 }
 
-/// What one step does with its batch: returns the detached terms to log.
+/// This rank's part of a data-parallel step: the group and the rank's share of the batch.
+#[derive(Clone, Copy)]
+struct Shard<'g> {
+    group: &'g dyn Collective,
+    share: f64,
+}
+
+/// What one step does with its batch (the whole batch, or this rank's part of it with `shard`):
+/// returns the detached terms to log.
 trait Step {
-    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>>;
+    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>>;
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>>;
     /// The optimizer whose state a checkpoint holds (none for update rules).
     fn optimizer(&mut self) -> Option<&mut dyn Optimize> {
@@ -151,13 +170,18 @@ struct Gradient<'a, O> {
 }
 
 impl<O: Objective> Step for Gradient<'_, O> {
-    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>> {
+    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
         if let Some(lr) = &self.lr {
             self.optimizer.set_lr(lr.at(at.step, at.steps));
         }
         let terms = self.objective.loss(batch, at)?;
         let total = if terms.minimise.dim() == 0 { terms.minimise } else { terms.minimise.sum(Kind::Float) };
-        self.optimizer.backward_step(&total)?;
+        match shard {
+            None => self.optimizer.backward_step(&total)?,
+            Some(Shard { group, share }) => {
+                self.optimizer.backward_combine_step(&total, vs, &mut |grads| combine_gradients(grads, share, group))?
+            }
+        }
         Ok(terms.logged.into_iter().map(|(name, t)| (name, t.detach())).collect())
     }
 
@@ -177,8 +201,11 @@ struct Rule<'a, L, R> {
 }
 
 impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
-    fn step(&mut self, batch: &Batch, at: &StepInfo) -> Result<Vec<(&'static str, Tensor)>> {
-        self.rule.update(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps)?;
+    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, _vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
+        match shard {
+            None => self.rule.update(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps)?,
+            Some(Shard { group, .. }) => self.rule.update_across(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps, group)?,
+        }
         Ok(Vec::new())
     }
 
@@ -188,6 +215,13 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
 }
 
 /// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
+///
+/// With a process group ([`Trainer::across`], or the process's default group of
+/// [`protolearn_layers::collective::set_default_group`]) the trainer is data-parallel: every rank
+/// draws the same batches and keeps its contiguous part of each; gradients are combined across
+/// ranks before each optimizer step and update rules sum across them ([`crate::parallel`]);
+/// variables start from rank 0's; only rank 0 writes checkpoints and reports to the observer.
+/// The logged loss terms are rank 0's part of each batch; evaluators run on every rank.
 #[derive(Debug)]
 pub struct Trainer<'d> {
     stream: BatchStream<'d>,
@@ -199,6 +233,8 @@ pub struct Trainer<'d> {
     finished: Vec<PhaseHistory>,
     /// The state a resumed run continues from, until its phase has been reached.
     resume: Option<Saved>,
+    /// The data-parallel group (none: one process).
+    group: Option<&'d dyn Collective>,
 }
 
 impl<'d> Trainer<'d> {
@@ -206,13 +242,38 @@ impl<'d> Trainer<'d> {
     /// `ChaCha8Rng::seed_from_u64(seed)`. Phases run on it share the stream.
     pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
         let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
-        Ok(Trainer { stream: BatchStream::new(data, batching, seed)?, steps_per_epoch, batches: 0, finished: Vec::new(), resume: None })
+        Ok(Trainer {
+            stream: BatchStream::new(data, batching, seed)?,
+            steps_per_epoch,
+            batches: 0,
+            finished: Vec::new(),
+            resume: None,
+            group: default_group(),
+        })
+    }
+
+    /// The same trainer, data-parallel over `group` (see [`Trainer`]); a group of one process
+    /// changes nothing. Every rank must build its trainer with the same data, batching and seed.
+    pub fn across(mut self, group: &'d dyn Collective) -> Result<Self> {
+        if matches!(self.stream, BatchStream::Replicas(_)) && group.world_size() > 1 {
+            return Err(replicas_in_one_process(group));
+        }
+        self.group = Some(group).filter(|g| g.world_size() > 1);
+        Ok(self)
+    }
+
+    /// The data-parallel group the trainer runs over, if any.
+    pub fn group(&self) -> Option<&'d dyn Collective> {
+        self.group
     }
 
     /// A trainer for seed-batched replicas that each draw their own batches: replica `r` sees the
     /// batches of `Trainer::new(data, batching, seeds[r])`, stacked along a leading dimension
     /// (`x` `[S, b, ...]`, labels and indices `[S, b]`).
     pub fn per_replica(data: &'d Dataset, batching: Batching, seeds: &[u64]) -> Result<Self> {
+        if let Some(group) = default_group() {
+            return Err(replicas_in_one_process(group));
+        }
         let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
         Ok(Trainer {
             stream: BatchStream::replicas(data, batching, seeds)?,
@@ -220,6 +281,7 @@ impl<'d> Trainer<'d> {
             batches: 0,
             finished: Vec::new(),
             resume: None,
+            group: None,
         })
     }
 
@@ -249,6 +311,13 @@ impl<'d> Trainer<'d> {
         evaluators: &mut [&mut dyn Evaluator],
         observer: &mut dyn Observer,
     ) -> Result<Vec<LogRecord>> {
+        if let Some(group) = self.group.filter(|_| !objective.data_parallel()) {
+            return Err(Error::InvalidConfig {
+                field: "data-parallel training".into(),
+                expected: format!("an objective whose loss is a mean over the batch's samples (phase `{}` has none)", phase.name),
+                found: format!("{} processes (WORLD_SIZE)", group.world_size()),
+            });
+        }
         let mut step = Gradient { objective, optimizer, lr: phase.lr };
         self.run(phase, &mut step, vs, evaluators, observer)
     }
@@ -275,6 +344,11 @@ impl<'d> Trainer<'d> {
         observer: &mut dyn Observer,
     ) -> Result<Vec<LogRecord>> {
         phase.validate()?;
+        let mut silent = Silent;
+        let observer: &mut dyn Observer = match self.group {
+            Some(group) if group.rank() != 0 => &mut silent,
+            _ => observer,
+        };
         if let Some(done) = self.resume.as_ref().and_then(|r| r.run.finished.iter().find(|h| h.phase == phase.name)) {
             let history = done.history.clone();
             history.iter().for_each(|r| observer.on_restored(r));
@@ -295,6 +369,10 @@ impl<'d> Trainer<'d> {
                 (1, Vec::with_capacity(phase.steps.div_ceil(phase.log_every)))
             }
         };
+        if let Some(group) = self.group {
+            broadcast_variables(vs, group)?;
+        }
+        let writes_checkpoints = self.group.is_none_or(|g| g.rank() == 0);
         observer.on_start(phase.name, phase.steps.div_ceil(phase.log_every));
         let mut interval = Interval::new(vs);
         let mut start = Instant::now();
@@ -302,7 +380,14 @@ impl<'d> Trainer<'d> {
             let at = StepInfo::new(phase.name, i, phase.steps, self.steps_per_epoch);
             let batch = self.stream.next_batch()?;
             self.batches += 1;
-            interval.push(i, &step.step(&batch, &at)?)?;
+            let terms = match self.group {
+                None => step.step(&batch, &at, None, vs)?,
+                Some(group) => {
+                    let (part, share) = shard_batch(batch, group)?;
+                    step.step(&part, &at, Some(Shard { group, share }), vs)?
+                }
+            };
+            interval.push(i, &terms)?;
             if i % phase.log_every != 0 && i != phase.steps {
                 continue;
             }
@@ -312,7 +397,7 @@ impl<'d> Trainer<'d> {
                 columns.extend(evaluator.evaluate(&at)?);
             }
             let record = LogRecord { phase: phase.name.to_owned(), step: i, seconds: start.elapsed().as_secs_f64(), columns };
-            if let Some(dir) = &phase.checkpoint {
+            if let Some(dir) = phase.checkpoint.as_ref().filter(|_| writes_checkpoints) {
                 let run = RunState {
                     format_version: resume::FORMAT_VERSION,
                     phase: phase.name.to_owned(),
@@ -331,5 +416,14 @@ impl<'d> Trainer<'d> {
         observer.on_end();
         self.finished.push(PhaseHistory { phase: phase.name.to_owned(), history: history.clone() });
         Ok(history)
+    }
+}
+
+/// The error of seed-batched replicas in a data-parallel run (they are one process's program).
+fn replicas_in_one_process(group: &dyn Collective) -> Error {
+    Error::InvalidConfig {
+        field: "data-parallel training".into(),
+        expected: "one model per run (seed-batched replicas train in one process)".into(),
+        found: format!("{} processes (WORLD_SIZE)", group.world_size()),
     }
 }

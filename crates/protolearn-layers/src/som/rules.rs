@@ -4,6 +4,7 @@
 
 use super::layer::SomLayer;
 use super::neighbourhood::Schedule;
+use crate::collective::{sum_across, Collective};
 use crate::error::Result;
 use crate::layer::UpdateRule;
 use crate::missing::{observed_sums, zero_missing, Components};
@@ -61,6 +62,28 @@ impl UpdateRule<SomLayer> for BatchSom {
     /// `n_j` becomes the per-component count `n_jl`, and a component no weighted sample observes
     /// keeps its old value (the SOM Toolbox's batch rule with missing values).
     fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
+        self.apply(layer, x, step, steps, None)
+    }
+
+    /// The batch rule on this rank's part `x` of the batch: the sums `S_j` and counts `n_j`
+    /// are summed over `group` before the `[K, K]` products, so every rank makes the whole
+    /// batch's update.
+    fn update_across(
+        &self,
+        layer: &SomLayer,
+        x: &Tensor,
+        _y: Option<&Tensor>,
+        step: usize,
+        steps: usize,
+        group: &dyn Collective,
+    ) -> Result<()> {
+        self.apply(layer, x, step, steps, Some(group))
+    }
+}
+
+impl BatchSom {
+    /// [`UpdateRule::update`] on `x`, its sums completed over `group` when there is one.
+    fn apply(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize, group: Option<&dyn Collective>) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(step, steps);
         let bmus = layer.bmus(x)?; // [n]
@@ -75,6 +98,8 @@ impl UpdateRule<SomLayer> for BatchSom {
             // Each component averaged over the samples that observe it: counts per component.
             Components::Observed => observed_sums(x, &bmus, units)?, // [K, L], [K, L]
         };
+        sum_across(group, &sums)?;
+        sum_across(group, &counts)?;
         let h = layer.neighbourhood_weights(&Tensor::arange(units, (Kind::Int64, x.device())), t)?; // [K, K], row j = BMU j
         let num = h.transpose(0, 1).f_matmul(&sums)?; // [K, L]
         let den = h.transpose(0, 1).f_matmul(&counts)?; // [K, 1] or [K, L]
