@@ -48,6 +48,7 @@ mod idx_dataset;
 pub mod locate;
 pub mod mnist;
 pub mod npy;
+pub mod npy_rows;
 pub mod shuffle;
 pub mod split;
 pub mod standardize;

@@ -135,6 +135,10 @@ enum Command {
         /// Continue the fit whose state is in --checkpoint (same data, model and options).
         #[arg(long, requires = "checkpoint")]
         resume: bool,
+        /// Read the data (a .npy file or a folder of them, float32 or float64 rows) this many
+        /// rows at a time instead of loading it: data larger than memory (batch SOM, k-means).
+        #[arg(long)]
+        chunk_rows: Option<usize>,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
@@ -377,7 +381,7 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Fit { model, data, image_shape, device, seed, checkpoint, resume, out } => image_shape
+        Command::Fit { model, data, image_shape, device, seed, checkpoint, resume, chunk_rows, out } => image_shape
             .as_deref()
             .map(own_data::parse_image_shape)
             .transpose()
@@ -391,6 +395,7 @@ fn main() -> ExitCode {
                     device,
                     seed,
                     checkpointing: Checkpointing { dir: checkpoint, resume },
+                    chunk_rows,
                     out: out.clone(),
                 };
                 // Under torchrun (or any launcher setting RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT):

@@ -9,6 +9,7 @@ use protolearn::data::csv::{ColumnRef, MissingCells};
 use protolearn::data::{load_table, Table, TableOptions};
 use protolearn::history::{history_csv, write_atomically};
 use protolearn::{Estimator, EstimatorConfig, Fitted, MissingValues};
+use protolearn_train::npy_source::NpySource;
 use protolearn_train::run::Checkpointing;
 use protolearn_train::DeviceChoice;
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct FitArgs {
     pub seed: Option<u64>,
     /// Where the training checkpoints, and whether it resumes.
     pub checkpointing: Checkpointing,
+    /// Read the data (`.npy` rows) this many rows at a time instead of loading it.
+    pub chunk_rows: Option<usize>,
     /// The output folder.
     pub out: PathBuf,
 }
@@ -71,6 +74,9 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     config.device = args.device.unwrap_or(config.device);
     config.seed = args.seed.unwrap_or(config.seed);
     config.missing = args.missing.unwrap_or(config.missing);
+    if let Some(chunk_rows) = args.chunk_rows {
+        return fit_chunked(config, args, chunk_rows);
+    }
     let mut options = args.table.clone();
     if options.missing == MissingCells::Error && config.missing != MissingValues::Reject {
         options.missing = MissingCells::Keep;
@@ -88,6 +94,40 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
     let fitted = estimator.fit_table_observed(&table, &mut bar)?;
     let figures = if writer { write_results(&fitted, &table, &args.out)? } else { Vec::new() };
     Ok((fitted, figures))
+}
+
+/// `fit` reading `.npy` rows `chunk_rows` at a time ([`Estimator::fit_rows`]): writes the model,
+/// the history and the summary (no figures or assignments: they need the rows in memory; run
+/// `predict` on a part of the data for them).
+fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Result<(Fitted, Vec<PathBuf>)> {
+    if chunk_rows == 0 {
+        bail!("--chunk-rows 0: expected at least 1 row per read");
+    }
+    if args.table.labels.is_some() || args.image_shape.is_some() {
+        bail!("--chunk-rows reads unlabelled .npy rows: drop --labels and --image-shape");
+    }
+    let device = config.device.resolve()?;
+    let source = NpySource::open(&args.data, device)?;
+    let writer = writes_results();
+    if writer {
+        check_writable(&args.out)?;
+    }
+    let estimator = Estimator::new(config)?.with_checkpoints(args.checkpointing.clone());
+    let mut bar = EpochBar::new("fit");
+    let fitted = estimator.fit_rows(&source, chunk_rows, &mut bar)?;
+    if writer {
+        fitted.save(&args.out.join(MODEL_FILE))?;
+        write_atomically(&args.out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
+        let summary = serde_json::json!({
+            "data": args.data.display().to_string(),
+            "chunk_rows": chunk_rows,
+            "config": fitted.config(),
+            "input": fitted.input(),
+            "summary": fitted.summary(),
+        });
+        write_atomically(&args.out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    }
+    Ok((fitted, Vec::new()))
 }
 
 /// Writes the model, history, assignments, summary and figures of `fitted` on `table`; returns

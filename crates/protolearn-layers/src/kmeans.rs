@@ -7,9 +7,11 @@ use crate::distance::{distances_less_row_norms, nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::kmeans_plus_plus;
 use crate::missing::{fill_missing, observed_mask, observed_means, Components, ObservedRows};
+use crate::rows::{chunks, RowSource};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use tch::{Kind, Tensor};
 
 /// k-means settings (scikit-learn's defaults where they exist). Fit with [`KMeansConfig::fit`].
@@ -130,7 +132,60 @@ impl KMeansConfig {
         for _ in 0..self.n_init {
             let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
             let init = kmeans_plus_plus(&seeds_from, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
-            let run = self.lloyd(&rows, &seeds_from, init, shift_tol)?;
+            let run = self.lloyd(&rows, Some(&seeds_from), init, shift_tol)?;
+            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
+                best = Some(run);
+            }
+        }
+        best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
+    }
+
+    /// [`KMeansConfig::fit`] on rows read from `source` `chunk_rows` at a time, for data larger
+    /// than memory: k-means++ seeds from a seeded uniform sample of `init_rows` rows (all rows
+    /// when there are fewer; scikit-learn's `MiniBatchKMeans` seeds from a sample the same way),
+    /// then Lloyd steps sum each chunk's members as it is read, so a step is the in-memory
+    /// step up to the order of float additions. Memory: one chunk, the sample, the centroids
+    /// and `[n]` distances and assignments. Data-parallel over the default group when one is set
+    /// (each rank reads its contiguous rows).
+    ///
+    /// ```
+    /// use protolearn_layers::kmeans::KMeansConfig;
+    /// use tch::Tensor;
+    /// let x = Tensor::from_slice(&[0.0f32, 0.0, 0.0, 1.0, 5.0, 5.0, 5.0, 6.0]).view([4, 2]);
+    /// // A tensor is a row source too; here read one row at a time.
+    /// let fit = KMeansConfig { k: 2, n_init: 2, max_iter: 10, tol: 0.0, seed: 0 }.fit_rows(&x, 1, 4)?;
+    /// assert!((fit.inertia - 1.0).abs() < 1e-4);
+    /// # Ok::<(), protolearn_layers::Error>(())
+    /// ```
+    pub fn fit_rows(&self, source: &dyn RowSource, chunk_rows: usize, init_rows: usize) -> Result<KMeans> {
+        self.validate()?;
+        let n = source.n_rows();
+        if self.k > n.min(init_rows) {
+            return Err(Error::InvalidConfig {
+                field: "k",
+                expected: format!("at most the rows sampled for seeding, {} (of {n} rows; init_rows {init_rows})", n.min(init_rows)),
+                found: self.k.to_string(),
+            });
+        }
+        let rows = Rows::Source { source, range: 0..n, chunk_rows: chunk_rows.max(1) };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        // All rows when they fit the sample (then the seeds are `fit`'s, drawn from the same RNG).
+        let sample = if init_rows >= n {
+            Tensor::f_cat(&chunks(source, 0..n, chunk_rows).collect::<Result<Vec<_>>>()?, 0)?
+        } else {
+            let mut picked = rand::seq::index::sample(&mut rng, n, init_rows).into_vec();
+            picked.sort_unstable();
+            Tensor::f_cat(&picked.iter().map(|&i| source.rows(i, 1)).collect::<Result<Vec<_>>>()?, 0)?
+        }; // [m, d]
+        let shift_tol = match self.tol {
+            0.0 => 0.0,
+            tol => tol * rows.mean_variance()?,
+        };
+        let mut best: Option<KMeans> = None;
+        for _ in 0..self.n_init {
+            let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
+            let init = kmeans_plus_plus(&sample, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
+            let run = self.lloyd(&rows, None, init, shift_tol)?;
             if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
                 best = Some(run);
             }
@@ -169,7 +224,7 @@ impl KMeansConfig {
             0.0 => 0.0,
             tol => tol * x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?,
         };
-        self.lloyd(&Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) }, x, init.to_kind(x.kind()), shift_tol)
+        self.lloyd(&Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) }, Some(x), init.to_kind(x.kind()), shift_tol)
     }
 
     /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, on
@@ -177,11 +232,11 @@ impl KMeansConfig {
     /// farthest row of `filled` (`x` itself, or `x` with column means in its missing cells).
     ///
     /// In a data-parallel run (a default process group, see [`crate::collective`]) every rank
-    /// holds all rows, runs its contiguous part of each step and sums the member sums, counts
-    /// and inertia across the group; the start is rank 0's and the re-seeded rows are the
-    /// farthest over all ranks, so every rank follows the single-process trajectory (up to the
-    /// order of float additions). The final assignment pass covers all rows on every rank.
-    fn lloyd(&self, rows: &Rows, filled: &Tensor, centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    /// runs its contiguous part of the rows in each step and sums the member sums, counts and
+    /// inertia across the group; the start is rank 0's and the re-seeded rows are the farthest
+    /// over all ranks, so every rank follows the single-process trajectory (up to the order of
+    /// float additions). The final assignments and distances are gathered onto every rank.
+    fn lloyd(&self, rows: &Rows<'_>, filled: Option<&Tensor>, centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
         let group = default_group();
         let mut centroids = centroids.contiguous();
         let shard = match group {
@@ -203,7 +258,7 @@ impl KMeansConfig {
             let n_empty = empty.size()[0];
             if n_empty > 0 {
                 let farthest = farthest_rows(&nearest, n_empty, offset, group)?; // [e]
-                updated = updated.f_index_copy(0, &empty, &filled.f_index_select(0, &farthest)?)?;
+                updated = updated.f_index_copy(0, &empty, &rows.fetch(filled, &farthest)?.to_kind(updated.kind()))?;
             }
             let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
             centroids = updated;
@@ -211,7 +266,11 @@ impl KMeansConfig {
                 break;
             }
         }
-        let (nearest, assignments) = rows.nearest(&centroids);
+        let (nearest, assignments) = part.nearest(&centroids)?;
+        let (nearest, assignments) = match group {
+            Some(group) => (gather_rows(&nearest, offset, rows.len(), group)?, gather_rows(&assignments, offset, rows.len(), group)?),
+            None => (nearest, assignments),
+        };
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
         let mut inertia_history = Vec::<f64>::try_from(Tensor::f_stack(&history, 0)?.to_device(tch::Device::Cpu))?;
         inertia_history.push(inertia);
@@ -255,21 +314,37 @@ const LLOYD_BLOCK_BYTES: i64 = 16 << 20;
 
 /// The data of a Lloyd run: complete rows with their squared norms, or rows with missing
 /// components prepared for masked distances.
-enum Rows {
+enum Rows<'a> {
     /// Complete rows `[n, d]` and `||x_i||^2` `[n]` (all rows, or a data-parallel rank's part).
     Complete { x: Tensor, x_sq: Tensor },
+    /// Complete rows `range` of a source, read `chunk_rows` at a time.
+    Source { source: &'a dyn RowSource, range: Range<usize>, chunk_rows: usize },
     /// Rows with missing (`NaN`) components.
     Observed(ObservedRows),
 }
 
-impl Rows {
+impl<'a> Rows<'a> {
+    /// The number of rows.
+    fn len(&self) -> usize {
+        match self {
+            Rows::Complete { x, .. } => x.size()[0] as usize,
+            Rows::Source { range, .. } => range.len(),
+            Rows::Observed(rows) => rows.len(),
+        }
+    }
+
     /// This rank's contiguous part of the rows and the index of its first row.
-    fn shard(&self, group: &dyn Collective) -> Result<(Rows, i64)> {
+    fn shard(&self, group: &dyn Collective) -> Result<(Rows<'a>, i64)> {
         match self {
             Rows::Complete { x, x_sq } => {
                 let range = shard_range(x.size()[0] as usize, group.rank(), group.world_size());
                 let (start, len) = (range.start as i64, range.len() as i64);
                 Ok((Rows::Complete { x: x.f_narrow(0, start, len)?, x_sq: x_sq.f_narrow(0, start, len)? }, start))
+            }
+            Rows::Source { source, range, chunk_rows } => {
+                let part = shard_range(range.len(), group.rank(), group.world_size());
+                let start = range.start + part.start;
+                Ok((Rows::Source { source: *source, range: start..start + part.len(), chunk_rows: *chunk_rows }, part.start as i64))
             }
             Rows::Observed(_) => Err(Error::InvalidConfig {
                 field: "data-parallel k-means",
@@ -279,11 +354,68 @@ impl Rows {
         }
     }
 
+    /// The mean over columns of the per-column variance of source rows, from float64 sums over
+    /// the chunks (and over the ranks of the default group).
+    fn mean_variance(&self) -> Result<f64> {
+        let Rows::Source { source, range, chunk_rows } = self else {
+            return Err(Error::InvalidConfig {
+                field: "k-means rows",
+                expected: "rows of a source".into(),
+                found: "rows in memory".into(),
+            });
+        };
+        let group = default_group();
+        let part = group.map_or(range.clone(), |g| {
+            let p = shard_range(range.len(), g.rank(), g.world_size());
+            range.start + p.start..range.start + p.end
+        });
+        let d = source.n_cols() as i64;
+        let totals = Tensor::zeros([2, d], (Kind::Double, tch::Device::Cpu)); // sums, sums of squares
+        for x in chunks(*source, part, *chunk_rows) {
+            let x = x?.to_kind(Kind::Double).to_device(tch::Device::Cpu);
+            let moments =
+                Tensor::f_stack(&[x.sum_dim_intlist(0, false, None::<Kind>), x.square().sum_dim_intlist(0, false, None::<Kind>)], 0)?;
+            _ = totals.shallow_clone().f_add_(&moments)?;
+        }
+        sum_across(group, &totals)?;
+        let n = range.len().max(1) as f64;
+        let mean = totals.get(0) / n;
+        Ok((totals.get(1) / n - mean.square()).clamp_min(0.0).mean(Kind::Double).f_double_value(&[])?)
+    }
+
     /// The squared distance to the nearest centroid and its index, `[n]` each.
-    fn nearest(&self, centroids: &Tensor) -> (Tensor, Tensor) {
-        match self {
+    fn nearest(&self, centroids: &Tensor) -> Result<(Tensor, Tensor)> {
+        Ok(match self {
             Rows::Complete { x, x_sq } => nearest_rows(x, x_sq, centroids),
+            Rows::Source { source, range, chunk_rows } => {
+                let (mut nearest, mut assignments) = (Vec::new(), Vec::new());
+                for x in chunks(*source, range.clone(), *chunk_rows) {
+                    let x = x?;
+                    let (d, a) = nearest_rows(&x, &squared_norms(&x), centroids);
+                    nearest.push(d);
+                    assignments.push(a);
+                }
+                (Tensor::f_cat(&nearest, 0)?, Tensor::f_cat(&assignments, 0)?)
+            }
             Rows::Observed(rows) => rows.squared_euclidean(centroids).min_dim(1, false),
+        })
+    }
+
+    /// Rows `indices` (of the whole table, `[e]`) with their missing components filled: from
+    /// `filled` (the rows in memory, missing cells filled) or read from the source.
+    fn fetch(&self, filled: Option<&Tensor>, indices: &Tensor) -> Result<Tensor> {
+        match (self, filled) {
+            (Rows::Source { source, .. }, _) => {
+                let rows = Vec::<i64>::try_from(indices.to_device(tch::Device::Cpu))?
+                    .into_iter()
+                    .map(|i| source.rows(i as usize, 1))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Tensor::f_cat(&rows, 0)?)
+            }
+            (_, Some(filled)) => Ok(filled.f_index_select(0, indices)?),
+            (_, None) => {
+                Err(Error::InvalidConfig { field: "k-means rows", expected: "rows in memory to re-seed from".into(), found: "none".into() })
+            }
         }
     }
 
@@ -304,17 +436,19 @@ impl Rows {
                     tch::Device::Cpu => (LLOYD_BLOCK_BYTES / (4 * d.max(1))).max(1),
                     _ => n,
                 };
-                let mut sums = Tensor::zeros([k, d], (x.kind(), x.device())); // [k, d]
-                let (mut nearest, mut assignments) = (Vec::new(), Vec::new());
-                for start in (0..n).step_by(block as usize) {
-                    let rows = x.narrow(0, start, block.min(n - start)); // [b, d]
-                    let (min, index) = distances_less_row_norms(&rows, centroids).min_dim(1, false); // [b], [b]
-                    sums = sums.f_index_add(0, &index, &rows)?;
-                    nearest.push(min);
-                    assignments.push(index);
-                }
-                let nearest = (Tensor::f_cat(&nearest, 0)? + x_sq).clamp_min(0.0); // [n]
-                (nearest, Tensor::f_cat(&assignments, 0)?, Means::Complete(sums))
+                let blocks = (0..n).step_by(block as usize).map(|start| {
+                    let len = block.min(n - start);
+                    Ok((x.f_narrow(0, start, len)?, x_sq.f_narrow(0, start, len)?))
+                });
+                complete_pass(blocks, centroids)?
+            }
+            Rows::Source { source, range, chunk_rows } => {
+                let parts = chunks(*source, range.clone(), *chunk_rows).map(|x| {
+                    let x = x?;
+                    let x_sq = squared_norms(&x);
+                    Ok((x, x_sq))
+                });
+                complete_pass(parts, centroids)?
             }
             Rows::Observed(rows) => {
                 let (nearest, assignments) = rows.squared_euclidean(centroids).min_dim(1, false);
@@ -337,6 +471,34 @@ impl Rows {
         };
         Ok(Step { nearest, counts, updated })
     }
+}
+
+/// The assignment half of a Lloyd step on complete rows given part by part (`[b, d]` rows and
+/// their `[b]` squared norms): each part's rows are summed into their clusters right after
+/// its distance GEMM, while they are still in the cache. Returns the squared distances to the
+/// nearest centroids `[n]` (clamped at 0), the assignments `[n]` and the member sums.
+fn complete_pass(parts: impl Iterator<Item = Result<(Tensor, Tensor)>>, centroids: &Tensor) -> Result<(Tensor, Tensor, Means)> {
+    let [k, d] = [centroids.size()[0], centroids.size()[1]];
+    let mut sums = Tensor::zeros([k, d], (centroids.kind(), centroids.device())); // [k, d]
+    let (mut nearest, mut assignments) = (Vec::new(), Vec::new());
+    for part in parts {
+        let (rows, rows_sq) = part?; // [b, d], [b]
+        let (min, index) = distances_less_row_norms(&rows, centroids).min_dim(1, false); // [b], [b]
+        sums = sums.f_index_add(0, &index, &rows)?;
+        nearest.push(min + rows_sq);
+        assignments.push(index);
+    }
+    let nearest = Tensor::f_cat(&nearest, 0)?.clamp_min(0.0); // [n]
+    Ok((nearest, Tensor::f_cat(&assignments, 0)?, Means::Complete(sums)))
+}
+
+/// This rank's values `local` `[n_r]` of the rows starting at `offset`, placed among all `n`
+/// rows' on every rank (one all-reduce of a zero-filled `[n]`: each rank writes only its rows).
+fn gather_rows(local: &Tensor, offset: i64, n: usize, group: &dyn Collective) -> Result<Tensor> {
+    let all = Tensor::zeros([n as i64], (local.kind(), local.device()));
+    all.f_narrow(0, offset, local.size()[0])?.f_copy_(local)?;
+    group.all_reduce_sum(&all)?;
+    Ok(all)
 }
 
 /// The member sums of a Lloyd step, before division.

@@ -71,4 +71,25 @@ pub trait UpdateRule<L> {
             found: format!("{} processes (WORLD_SIZE)", group.world_size()),
         })
     }
+
+    /// The step on rows `range` of `source` read `chunk_rows` at a time (data larger than
+    /// memory), summed over `group` when there is one. The default refuses: only rules whose
+    /// step is a sum over the batch can read it in chunks.
+    #[allow(clippy::too_many_arguments)]
+    fn update_rows(
+        &self,
+        _layer: &L,
+        _source: &dyn crate::rows::RowSource,
+        _range: std::ops::Range<usize>,
+        _chunk_rows: usize,
+        _step: usize,
+        _steps: usize,
+        _group: Option<&dyn crate::collective::Collective>,
+    ) -> crate::error::Result<()> {
+        Err(crate::Error::InvalidConfig {
+            field: "streamed training",
+            expected: "a rule that sums over the whole batch (the batch SOM)".into(),
+            found: "a rule that moves prototypes sample after sample".into(),
+        })
+    }
 }

@@ -42,6 +42,7 @@ pub mod minibatch_kmeans;
 pub mod missing;
 pub mod neural_gas;
 pub mod precision;
+pub mod rows;
 pub mod som;
 
 pub use error::{Error, Result};

@@ -98,6 +98,16 @@ impl ObservedRows {
         ObservedRows { x0, mask, x_sq, scale }
     }
 
+    /// The number of rows `n`.
+    pub fn len(&self) -> usize {
+        self.x0.size()[0] as usize
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// [`squared_euclidean_observed`] of the rows to `w` `[k, d]` → `[n, k]`.
     pub fn squared_euclidean(&self, w: &Tensor) -> Tensor {
         let cross = self.x0.matmul(&w.transpose(-2, -1)); // [n, k]

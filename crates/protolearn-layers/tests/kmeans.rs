@@ -115,3 +115,25 @@ fn fit_from_continues_where_it_stopped_and_checks_the_start_shape() {
     let err = config(5).fit_from(&x, &wrong).expect_err("3 starting centroids for k = 4");
     assert!(err.to_string().contains("k-means start"), "{err}");
 }
+
+/// Relative inertia difference allowed between k-means on rows in memory and on the same rows
+/// read chunk by chunk: the member sums add the same float32 terms grouped by chunk, a relative
+/// difference of order `n * 2^-24` per step.
+const CHUNKED_INERTIA_RTOL: f64 = 1e-5;
+
+#[test]
+fn kmeans_on_rows_read_in_chunks_equals_the_in_memory_fit() {
+    let (x, _) = blobs(&[vec![0.0, 0.0, 0.0], vec![4.0, 0.0, 1.0], vec![0.0, 4.0, 2.0], vec![3.0, 3.0, -2.0]], 150, 1.5, 9);
+    let cfg = KMeansConfig { k: 5, n_init: 3, max_iter: 50, tol: 1e-4, seed: 3 };
+    let memory = cfg.fit(&x).expect("fit in memory");
+    // A sample as large as the data seeds exactly as `fit` does; 37-row chunks, the last short.
+    let rows = cfg.fit_rows(&x, 37, 600).expect("fit on rows");
+    assert_eq!(assignments(&rows.assignments), assignments(&memory.assignments));
+    assert!((rows.inertia - memory.inertia).abs() <= CHUNKED_INERTIA_RTOL * memory.inertia, "{} vs {}", rows.inertia, memory.inertia);
+    assert_eq!(rows.inertia_history.len(), memory.inertia_history.len());
+    // Seeding from a sample of 100 rows still finds the blobs' partition of this easy set.
+    let sampled = cfg.fit_rows(&x, 64, 100).expect("fit from a seeding sample");
+    assert!(sampled.inertia <= memory.inertia * 1.01, "{} vs {}", sampled.inertia, memory.inertia);
+    let err = KMeansConfig { k: 7, ..cfg }.fit_rows(&x, 64, 5).unwrap_err().to_string();
+    assert!(err.contains("at most the rows sampled for seeding, 5"), "{err}");
+}

@@ -46,6 +46,7 @@ mod error;
 mod fused_adam;
 pub mod lvq;
 pub mod neural_gas;
+pub mod npy_source;
 pub mod observer;
 pub mod optim;
 mod parallel;

@@ -27,8 +27,10 @@ use crate::observer::Observer;
 use crate::optim::{OptimizerConfig as TensorOptimizerConfig, OptimizerKind};
 use crate::quality::map_quality;
 use crate::run::Checkpointing;
-use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_layers::collective::{default_group, shard_range, sum_across};
+use protolearn_layers::rows::{chunks, RowSource};
 use protolearn_layers::som::{som_distortion, BatchSom, OnlineSom, Schedule, SomLayer};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, OptimizerConfig};
@@ -162,6 +164,93 @@ impl Evaluator for SomEvaluator<'_> {
         columns.extend(quality.columns());
         Ok(columns)
     }
+}
+
+/// [`SomEvaluator`] over rows read from a source chunk by chunk: the same columns, each a mean
+/// over all rows accumulated chunk after chunk (in a data-parallel run each rank measures its
+/// rows and the sums are added across the default group).
+#[derive(Debug)]
+pub struct SomRowsEvaluator<'a> {
+    /// The map.
+    pub layer: &'a SomLayer,
+    /// The rows it is measured on.
+    pub source: &'a dyn RowSource,
+    /// Rows read at a time.
+    pub chunk_rows: usize,
+    /// The temperature schedule of the training.
+    pub temperature: Schedule,
+}
+
+impl Evaluator for SomRowsEvaluator<'_> {
+    fn evaluate(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        let _guard = tch::no_grad_guard();
+        let t = self.temperature.at(at.step, at.steps);
+        let n = self.source.n_rows();
+        let group = default_group();
+        let range = group.map_or(0..n, |g| shard_range(n, g.rank(), g.world_size()));
+        // Sums of distortion, QE and TE over the rows, and the row count.
+        let mut sums = [0.0f64; 4];
+        for x in chunks(self.source, range, self.chunk_rows) {
+            let x = x?;
+            let rows = x.size()[0] as f64;
+            let dist = self.layer.forward(&x); // [b, K]
+            let weights = self.layer.neighbourhood_weights(&dist.argmin(-1, false), t)?; // [b, K]
+            let quality = map_quality(&dist, self.layer.grid())?;
+            sums[0] += som_distortion(&dist, &weights).f_double_value(&[])? * rows;
+            sums[1] += quality.quantization_error * rows;
+            sums[2] += quality.topographic_error.unwrap_or(0.0) * rows;
+            sums[3] += rows;
+        }
+        let totals = Tensor::from_slice(&sums);
+        sum_across(group, &totals)?;
+        let [distortion, qe, te, rows] = <[f64; 4]>::try_from(Vec::<f64>::try_from(&totals)?).unwrap_or([f64::NAN; 4]);
+        let mut columns = vec![
+            Column::scalar("temperature", t),
+            Column::scalar("distortion", distortion / rows),
+            Column::scalar("quantization_error", qe / rows),
+        ];
+        if self.layer.grid().n_units() >= 2 {
+            columns.push(Column::scalar("topographic_error", te / rows));
+        }
+        Ok(columns)
+    }
+}
+
+/// [`fit_som`] with the batch rule on rows read from `source` `chunk_rows` at a time: data
+/// larger than memory, memory bounded by the chunk and the map. Every pass sums `S_j` and `n_j`
+/// chunk after chunk (paper 002, Algorithm 2), so the result is the in-memory batch SOM's up to
+/// the order of float additions. Data-parallel over the default group when one is set (each
+/// rank reads its contiguous rows). `layer` must be initialised already (from a sample of the
+/// rows, say); the online and gradient rules need samples in memory and are refused.
+pub fn fit_som_rows(
+    vs: &nn::VarStore,
+    layer: &SomLayer,
+    source: &dyn RowSource,
+    chunk_rows: usize,
+    cfg: &SomTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<Vec<SomRecord>> {
+    cfg.validate()?;
+    if cfg.rule != SomRule::Batch {
+        return Err(Error::InvalidConfig {
+            field: "rule".into(),
+            expected: "the batch rule for rows read chunk by chunk (the online and gradient rules need samples in memory)".into(),
+            found: format!("{:?}", cfg.rule),
+        });
+    }
+    let units_dim = layer.weight.size()[1] as usize;
+    if source.n_cols() != units_dim {
+        return Err(Error::InvalidConfig {
+            field: "rows".into(),
+            expected: format!("{units_dim} columns (the map's input dimension)"),
+            found: format!("{} columns", source.n_cols()),
+        });
+    }
+    let phase = PhaseConfig::new(PHASE, cfg.iterations, cfg.log_every);
+    let mut evaluator = SomRowsEvaluator { layer, source, chunk_rows, temperature: cfg.temperature };
+    let rule = BatchSom { temperature: cfg.temperature };
+    let history = Trainer::over_rows(source, chunk_rows)?.apply_rule(&phase, layer, &rule, vs, &mut [&mut evaluator], observer)?;
+    history.iter().map(SomRecord::from_log).collect()
 }
 
 /// The gradient ("Keras") SOM objective: the batch distortion at `T(i)` with fixed BMUs.

@@ -51,10 +51,12 @@ use crate::parallel::{broadcast_variables, combine_gradients, shard_batch};
 pub use crate::record::{Column, LogRecord, StepInfo};
 use crate::resume::{self, PhaseHistory, RunState, Saved};
 use protolearn_data::tensor::{Batch, Dataset};
-use protolearn_layers::collective::{default_group, Collective};
+use protolearn_layers::collective::{default_group, shard_range, Collective};
+use protolearn_layers::rows::RowSource;
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tch::{nn, Kind, Tensor};
@@ -151,10 +153,16 @@ struct Shard<'g> {
     share: f64,
 }
 
-/// What one step does with its batch (the whole batch, or this rank's part of it with `shard`):
-/// returns the detached terms to log.
+/// The samples of one step: a batch in memory (the whole batch, or this rank's part of it with
+/// `shard`), or rows of a source read chunk by chunk (this rank's rows with `group`).
+enum StepInput<'a> {
+    Batch { batch: Batch, shard: Option<Shard<'a>> },
+    Rows { source: &'a dyn RowSource, range: Range<usize>, chunk_rows: usize, group: Option<&'a dyn Collective> },
+}
+
+/// What one step does with its samples: returns the detached terms to log.
 trait Step {
-    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>>;
+    fn step(&mut self, input: StepInput<'_>, at: &StepInfo, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>>;
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>>;
     /// The optimizer whose state a checkpoint holds (none for update rules).
     fn optimizer(&mut self) -> Option<&mut dyn Optimize> {
@@ -170,11 +178,18 @@ struct Gradient<'a, O> {
 }
 
 impl<O: Objective> Step for Gradient<'_, O> {
-    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
+    fn step(&mut self, input: StepInput<'_>, at: &StepInfo, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
+        let StepInput::Batch { batch, shard } = input else {
+            return Err(Error::InvalidConfig {
+                field: "streamed training".into(),
+                expected: "an update rule that sums over the batch (the batch SOM); gradient training reads batches in memory".into(),
+                found: format!("phase `{}` minimising an objective", at.phase),
+            });
+        };
         if let Some(lr) = &self.lr {
             self.optimizer.set_lr(lr.at(at.step, at.steps));
         }
-        let terms = self.objective.loss(batch, at)?;
+        let terms = self.objective.loss(&batch, at)?;
         let total = if terms.minimise.dim() == 0 { terms.minimise } else { terms.minimise.sum(Kind::Float) };
         match shard {
             None => self.optimizer.backward_step(&total)?,
@@ -201,10 +216,15 @@ struct Rule<'a, L, R> {
 }
 
 impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
-    fn step(&mut self, batch: &Batch, at: &StepInfo, shard: Option<Shard<'_>>, _vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
-        match shard {
-            None => self.rule.update(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps)?,
-            Some(Shard { group, .. }) => self.rule.update_across(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps, group)?,
+    fn step(&mut self, input: StepInput<'_>, at: &StepInfo, _vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
+        match input {
+            StepInput::Batch { batch, shard: None } => self.rule.update(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps)?,
+            StepInput::Batch { batch, shard: Some(Shard { group, .. }) } => {
+                self.rule.update_across(self.layer, &batch.x, batch.y.as_ref(), at.step, at.steps, group)?
+            }
+            StepInput::Rows { source, range, chunk_rows, group } => {
+                self.rule.update_rows(self.layer, source, range, chunk_rows, at.step, at.steps, group)?
+            }
         }
         Ok(Vec::new())
     }
@@ -212,6 +232,15 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         Ok(Vec::new())
     }
+}
+
+/// Where a trainer's steps take their samples from.
+#[derive(Debug)]
+enum Samples<'d> {
+    /// Batches of a dataset in memory.
+    Batches(Box<BatchStream<'d>>),
+    /// Every step reads all rows of a source, `chunk_rows` at a time (update rules only).
+    Rows { source: &'d dyn RowSource, chunk_rows: usize },
 }
 
 /// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
@@ -224,7 +253,7 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
 /// The logged loss terms are rank 0's part of each batch; evaluators run on every rank.
 #[derive(Debug)]
 pub struct Trainer<'d> {
-    stream: BatchStream<'d>,
+    samples: Samples<'d>,
     /// Steps in one epoch of the stream.
     steps_per_epoch: usize,
     /// Batches drawn so far (all phases).
@@ -243,8 +272,26 @@ impl<'d> Trainer<'d> {
     pub fn new(data: &'d Dataset, batching: Batching, seed: u64) -> Result<Self> {
         let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
         Ok(Trainer {
-            stream: BatchStream::new(data, batching, seed)?,
+            samples: Samples::Batches(Box::new(BatchStream::new(data, batching, seed)?)),
             steps_per_epoch,
+            batches: 0,
+            finished: Vec::new(),
+            resume: None,
+            group: default_group(),
+        })
+    }
+
+    /// A trainer whose every step reads all rows of `source`, `chunk_rows` at a time, for data
+    /// larger than memory: it runs update rules whose step is a sum over the batch
+    /// ([`protolearn_layers::UpdateRule::update_rows`]: the batch SOM), data-parallel over the
+    /// default group when one is set (each rank reads its contiguous rows).
+    pub fn over_rows(source: &'d dyn RowSource, chunk_rows: usize) -> Result<Self> {
+        if chunk_rows == 0 {
+            return Err(Error::InvalidConfig { field: "chunk_rows".into(), expected: "at least 1".into(), found: "0".into() });
+        }
+        Ok(Trainer {
+            samples: Samples::Rows { source, chunk_rows },
+            steps_per_epoch: 1,
             batches: 0,
             finished: Vec::new(),
             resume: None,
@@ -255,7 +302,7 @@ impl<'d> Trainer<'d> {
     /// The same trainer, data-parallel over `group` (see [`Trainer`]); a group of one process
     /// changes nothing. Every rank must build its trainer with the same data, batching and seed.
     pub fn across(mut self, group: &'d dyn Collective) -> Result<Self> {
-        if matches!(self.stream, BatchStream::Replicas(_)) && group.world_size() > 1 {
+        if matches!(&self.samples, Samples::Batches(stream) if matches!(**stream, BatchStream::Replicas(_))) && group.world_size() > 1 {
             return Err(replicas_in_one_process(group));
         }
         self.group = Some(group).filter(|g| g.world_size() > 1);
@@ -276,7 +323,7 @@ impl<'d> Trainer<'d> {
         }
         let steps_per_epoch = batching.steps_per_epoch(data.n_samples());
         Ok(Trainer {
-            stream: BatchStream::replicas(data, batching, seeds)?,
+            samples: Samples::Batches(Box::new(BatchStream::replicas(data, batching, seeds)?)),
             steps_per_epoch,
             batches: 0,
             finished: Vec::new(),
@@ -293,8 +340,10 @@ impl<'d> Trainer<'d> {
     pub fn resume(data: &'d Dataset, batching: Batching, seed: u64, dir: &Path) -> Result<Self> {
         let saved = resume::load(dir)?;
         let mut trainer = Trainer::new(data, batching, seed)?;
-        for _ in 0..saved.run.batches {
-            trainer.stream.next_batch()?;
+        if let Samples::Batches(stream) = &mut trainer.samples {
+            for _ in 0..saved.run.batches {
+                stream.next_batch()?;
+            }
         }
         trainer.batches = saved.run.batches;
         trainer.resume = Some(saved);
@@ -378,15 +427,22 @@ impl<'d> Trainer<'d> {
         let mut start = Instant::now();
         for i in first..=phase.steps {
             let at = StepInfo::new(phase.name, i, phase.steps, self.steps_per_epoch);
-            let batch = self.stream.next_batch()?;
-            self.batches += 1;
-            let terms = match self.group {
-                None => step.step(&batch, &at, None, vs)?,
-                Some(group) => {
-                    let (part, share) = shard_batch(batch, group)?;
-                    step.step(&part, &at, Some(Shard { group, share }), vs)?
+            let input = match &mut self.samples {
+                Samples::Batches(stream) => match (stream.next_batch()?, self.group) {
+                    (batch, None) => StepInput::Batch { batch, shard: None },
+                    (batch, Some(group)) => {
+                        let (batch, share) = shard_batch(batch, group)?;
+                        StepInput::Batch { batch, shard: Some(Shard { group, share }) }
+                    }
+                },
+                Samples::Rows { source, chunk_rows } => {
+                    let n = source.n_rows();
+                    let range = self.group.map_or(0..n, |g| shard_range(n, g.rank(), g.world_size()));
+                    StepInput::Rows { source: *source, range, chunk_rows: *chunk_rows, group: self.group }
                 }
             };
+            self.batches += 1;
+            let terms = step.step(input, &at, vs)?;
             interval.push(i, &terms)?;
             if i % phase.log_every != 0 && i != phase.steps {
                 continue;

@@ -251,3 +251,42 @@ fn custom_update_rule_runs_on_the_trainer() {
     let spread = layer.weight.std_dim(0, false, false).max().double_value(&[]);
     assert!(spread < 0.1, "prototype spread {spread}");
 }
+
+/// Largest difference between the prototypes of the in-memory batch SOM and the one reading its
+/// rows chunk by chunk from a `.npy` file: the sums `S_j` are the same float32 terms added in
+/// another grouping (per chunk, then across chunks), a relative difference of order
+/// `n * 2^-24` per pass on coordinates of order 6.
+const CHUNKED_SUM_TOLERANCE: f64 = 1e-4;
+
+#[test]
+fn batch_som_on_npy_rows_larger_than_a_chunk_equals_the_in_memory_fit() {
+    let x = blobs(5); // [300, 2]
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("blobs.npy");
+    let values = Vec::<f32>::try_from(x.reshape([-1])).expect("f32 values");
+    {
+        use npyz::WriterBuilder;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).expect("creates"));
+        let mut w = npyz::WriteOptions::new().default_dtype().shape(&[300, 2]).writer(&mut file).begin_nd().expect("header");
+        w.extend(values).expect("values");
+        w.finish().expect("finishes");
+    }
+    let cfg = SomTrainConfig { log_every: 5, ..batch_cfg(15) };
+    let (memory_history, memory_weights) = run(&x, &cfg);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let layer = som(&vs, &x); // the same start as `run`'s
+    let source = protolearn_train::npy_source::NpySource::open(&path, Device::Cpu).expect("opens the .npy");
+    // 64-row chunks: 5 reads per pass, the last one short.
+    let rows_history = protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &cfg, &mut Silent).expect("trains on rows");
+    let worst = (&layer.weight.detach() - &memory_weights).abs().max().double_value(&[]);
+    assert!(worst <= CHUNKED_SUM_TOLERANCE, "prototypes differ by up to {worst}");
+    assert_eq!(rows_history.len(), memory_history.len());
+    for (a, b) in rows_history.iter().zip(&memory_history) {
+        assert_eq!(a.iteration, b.iteration);
+        assert!((a.quantization_error - b.quantization_error).abs() <= CHUNKED_SUM_TOLERANCE, "{a:?} vs {b:?}");
+        assert!((a.topographic_error.unwrap_or(0.0) - b.topographic_error.unwrap_or(0.0)).abs() <= 1.0 / 300.0, "{a:?} vs {b:?}");
+    }
+    let online = SomTrainConfig { rule: SomRule::Online { lr: cfg.temperature }, ..cfg };
+    let err = protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &online, &mut Silent).unwrap_err().to_string();
+    assert!(err.contains("the batch rule"), "{err}");
+}

@@ -11,8 +11,10 @@ use crate::history::Recorder;
 use crate::missing::{FittedMissing, MissingValues};
 use crate::scaler::{FittedScaler, Scaling};
 use crate::scores::{score_model, UnitSummary};
+use crate::streamed::{score_rows, ScaledRows};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
+use protolearn_layers::rows::RowSource;
 use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::observer::{Observer, Silent};
 use protolearn_train::run::Checkpointing;
@@ -167,6 +169,58 @@ impl Estimator {
         let seconds = start.elapsed().as_secs_f64();
         let (training, winners) = score_model(model.as_ref(), &dataset.x, data.labels.as_deref())?;
         let units = UnitSummary::count(&winners, data.labels.as_deref(), model.prototypes().size()[0] as usize);
+        let summary = Summary {
+            kind: self.config.model.kind().into(),
+            n_samples: n,
+            seconds,
+            device: format!("{device:?}"),
+            training,
+            units,
+            library_version: env!("CARGO_PKG_VERSION").into(),
+        };
+        Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
+    }
+
+    /// Fits on the rows of `source` read `chunk_rows` at a time, for data larger than memory
+    /// (a `.npy` file or a folder of them through `protolearn_train::npy_source::NpySource`):
+    /// the scaler is fitted over the chunks, every chunk is scaled as it is read, the model
+    /// starts from a sample of [`crate::streamed::INIT_ROWS`] rows, and the training scores are
+    /// accumulated chunk by chunk. The batch SOM and k-means train this way (their steps are
+    /// sums over the data); the rows have no labels and missing values are rejected. Peak memory
+    /// is bounded by the chunk, the sample, the model and `[n]` winners.
+    pub fn fit_rows(&self, source: &dyn RowSource, chunk_rows: usize, observer: &mut dyn Observer) -> Result<Fitted> {
+        let (n, d) = (source.n_rows(), source.n_cols());
+        if self.config.missing != MissingValues::Reject {
+            return Err(Error::invalid(
+                "missing",
+                "reject for data read in chunks (non-finite values are errors there)",
+                format!("{:?}", self.config.missing),
+            ));
+        }
+        let input = InputInfo {
+            feature_names: (0..d).map(|j| format!("x{j}")).collect(),
+            sample_shape: vec![d],
+            classes: None,
+            labelled: false,
+            columns: Vec::new(),
+            categorical: Vec::new(),
+        };
+        let device = self.config.device.resolve()?;
+        let missing = FittedMissing::fit(MissingValues::Reject, &[], &input.feature_names)?;
+        let scaler = FittedScaler::fit_rows(self.config.scaling, source, chunk_rows)?;
+        let scaled = ScaledRows::new(source, &scaler);
+        let mut recorder = Recorder::new(observer);
+        let start = Instant::now();
+        let context = FitContext {
+            seed: self.config.seed,
+            components: self.config.missing.components(),
+            input: &input,
+            checkpointing: &self.checkpointing,
+        };
+        let model = self.config.model.family().fit_rows(&scaled, chunk_rows, &context, &mut recorder)?;
+        let seconds = start.elapsed().as_secs_f64();
+        let (training, winners) = score_rows(model.as_ref(), &scaled, chunk_rows)?;
+        let units = UnitSummary::count(&winners, None, model.prototypes().size()[0] as usize);
         let summary = Summary {
             kind: self.config.model.kind().into(),
             n_samples: n,

@@ -67,6 +67,7 @@ pub mod model_file;
 pub mod prelude;
 pub mod scaler;
 pub mod scores;
+pub mod streamed;
 
 pub use config::EstimatorConfig;
 pub use error::{Error, Result};

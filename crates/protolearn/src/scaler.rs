@@ -2,7 +2,9 @@
 //! (`(x - mean) / std`) or min-max to `[0, 1]`, per feature.
 
 use crate::error::{Error, Result};
+use protolearn_layers::rows::{chunks, RowSource};
 use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
 
 /// Which scaling an estimator fits on its training data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +64,41 @@ impl FittedScaler {
                     }
                 })
                 .unzip(),
+        };
+        let scale = scale.into_iter().map(|s| if s < f64::from(f32::EPSILON) { 1.0 } else { s as f32 }).collect();
+        Ok(FittedScaler { kind, offset: offset.into_iter().map(|o| o as f32).collect(), scale })
+    }
+
+    /// Fits `kind` on the rows of `source`, read `chunk_rows` at a time (data larger than
+    /// memory): per-chunk means and squared deviations combined in `f64` by Chan et al.'s
+    /// pairwise update (the in-memory [`FittedScaler::fit`]'s statistics to rounding), minima and
+    /// maxima; a scale below `f32::EPSILON` becomes 1 as there.
+    pub fn fit_rows(kind: Scaling, source: &dyn RowSource, chunk_rows: usize) -> Result<Self> {
+        let d = source.n_cols();
+        if kind == Scaling::None {
+            return Ok(FittedScaler { kind, offset: vec![0.0; d], scale: vec![1.0; d] });
+        }
+        let (cpu, f64k) = (Device::Cpu, Kind::Double);
+        let (mut count, mut mean, mut m2) = (0.0f64, Tensor::zeros([d as i64], (f64k, cpu)), Tensor::zeros([d as i64], (f64k, cpu)));
+        let (mut lo, mut hi) =
+            (Tensor::full([d as i64], f64::INFINITY, (f64k, cpu)), Tensor::full([d as i64], f64::NEG_INFINITY, (f64k, cpu)));
+        for x in chunks(source, 0..source.n_rows(), chunk_rows) {
+            let x = x?.to_kind(f64k).to_device(cpu); // [b, d]
+            let b = x.size()[0] as f64;
+            let chunk_mean = x.mean_dim(0, false, f64k);
+            let chunk_m2 = (&x - &chunk_mean).square().sum_dim_intlist(0, false, f64k);
+            let total = count + b;
+            let delta = &chunk_mean - &mean;
+            mean = &mean + &delta * (b / total);
+            m2 = m2 + chunk_m2 + delta.square() * (count * b / total);
+            lo = lo.minimum(&x.amin(0, false));
+            hi = hi.maximum(&x.amax(0, false));
+            count = total;
+        }
+        let values = |t: &Tensor| Vec::<f64>::try_from(t).map_err(Error::from);
+        let (offset, scale) = match kind {
+            Scaling::Standard => (values(&mean)?, values(&(m2 / count.max(1.0)).sqrt())?),
+            _ => (values(&lo)?, values(&(&hi - &lo))?),
         };
         let scale = scale.into_iter().map(|s| if s < f64::from(f32::EPSILON) { 1.0 } else { s as f32 }).collect();
         Ok(FittedScaler { kind, offset: offset.into_iter().map(|o| o as f32).collect(), scale })

@@ -8,7 +8,9 @@ use crate::collective::{sum_across, Collective};
 use crate::error::Result;
 use crate::layer::UpdateRule;
 use crate::missing::{observed_sums, zero_missing, Components};
+use crate::rows::{chunks, RowSource};
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use tch::{Kind, Tensor};
 
 /// Denominators `sum_i K(k, b_i)` at or below this leave prototype `k` unchanged in the batch SOM.
@@ -62,7 +64,7 @@ impl UpdateRule<SomLayer> for BatchSom {
     /// `n_j` becomes the per-component count `n_jl`, and a component no weighted sample observes
     /// keeps its old value (the SOM Toolbox's batch rule with missing values).
     fn update(&self, layer: &SomLayer, x: &Tensor, _y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
-        self.apply(layer, x, step, steps, None)
+        self.apply(layer, &mut std::iter::once(Ok(x.shallow_clone())), step, steps, None)
     }
 
     /// The batch rule on this rank's part `x` of the batch: the sums `S_j` and counts `n_j`
@@ -77,30 +79,60 @@ impl UpdateRule<SomLayer> for BatchSom {
         steps: usize,
         group: &dyn Collective,
     ) -> Result<()> {
-        self.apply(layer, x, step, steps, Some(group))
+        self.apply(layer, &mut std::iter::once(Ok(x.shallow_clone())), step, steps, Some(group))
+    }
+
+    /// The batch rule over rows `range` of `source`, read `chunk_rows` at a time: `S_j` and
+    /// `n_j` are sums, accumulated chunk after chunk (and over `group`).
+    fn update_rows(
+        &self,
+        layer: &SomLayer,
+        source: &dyn RowSource,
+        range: Range<usize>,
+        chunk_rows: usize,
+        step: usize,
+        steps: usize,
+        group: Option<&dyn Collective>,
+    ) -> Result<()> {
+        self.apply(layer, &mut chunks(source, range, chunk_rows), step, steps, group)
     }
 }
 
 impl BatchSom {
-    /// [`UpdateRule::update`] on `x`, its sums completed over `group` when there is one.
-    fn apply(&self, layer: &SomLayer, x: &Tensor, step: usize, steps: usize, group: Option<&dyn Collective>) -> Result<()> {
+    /// [`UpdateRule::update`] on the samples of `parts` (one tensor, or the chunks of a larger
+    /// batch), its sums completed over `group` when there is one.
+    fn apply(
+        &self,
+        layer: &SomLayer,
+        parts: &mut dyn Iterator<Item = Result<Tensor>>,
+        step: usize,
+        steps: usize,
+        group: Option<&dyn Collective>,
+    ) -> Result<()> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(step, steps);
-        let bmus = layer.bmus(x)?; // [n]
-        let units = layer.weight.size()[0];
-        let (sums, counts) = match layer.components() {
-            Components::All => {
-                let sums = Tensor::zeros([units, x.size()[1]], (x.kind(), x.device())).f_index_add(0, &bmus, x)?; // [K, L]
-                let ones = Tensor::ones([1], (x.kind(), x.device())).expand([bmus.size()[0]], false);
-                (sums, Tensor::zeros([units], (x.kind(), x.device())).f_index_add(0, &bmus, &ones)?.unsqueeze(-1))
-                // [K, 1]
-            }
-            // Each component averaged over the samples that observe it: counts per component.
-            Components::Observed => observed_sums(x, &bmus, units)?, // [K, L], [K, L]
-        };
+        let [units, columns] = [layer.weight.size()[0], layer.weight.size()[1]];
+        let (kind, device) = (layer.weight.kind(), layer.weight.device());
+        // Each component averaged over the samples that observe it: counts per component.
+        let count_columns = if layer.components() == Components::All { 1 } else { columns };
+        let sums = Tensor::zeros([units, columns], (kind, device)); // [K, L]
+        let counts = Tensor::zeros([units, count_columns], (kind, device)); // [K, 1] or [K, L]
+        for x in parts {
+            let x = x?;
+            let bmus = layer.bmus(&x)?; // [n]
+            let (part_sums, part_counts) = match layer.components() {
+                Components::All => {
+                    let ones = Tensor::ones([1, 1], (x.kind(), x.device())).expand([bmus.size()[0], 1], false);
+                    (Tensor::zeros_like(&sums).f_index_add(0, &bmus, &x)?, Tensor::zeros_like(&counts).f_index_add(0, &bmus, &ones)?)
+                }
+                Components::Observed => observed_sums(&x, &bmus, units)?, // [K, L], [K, L]
+            };
+            _ = sums.shallow_clone().f_add_(&part_sums)?; // in place; the alias is not needed
+            _ = counts.shallow_clone().f_add_(&part_counts)?;
+        }
         sum_across(group, &sums)?;
         sum_across(group, &counts)?;
-        let h = layer.neighbourhood_weights(&Tensor::arange(units, (Kind::Int64, x.device())), t)?; // [K, K], row j = BMU j
+        let h = layer.neighbourhood_weights(&Tensor::arange(units, (Kind::Int64, device)), t)?; // [K, K], row j = BMU j
         let num = h.transpose(0, 1).f_matmul(&sums)?; // [K, L]
         let den = h.transpose(0, 1).f_matmul(&counts)?; // [K, 1] or [K, L]
         let moved = num / den.clamp_min(MIN_DENOMINATOR); // [K, L]

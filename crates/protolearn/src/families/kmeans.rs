@@ -7,6 +7,7 @@ use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::error::Result;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_layers::rows::RowSource;
 use protolearn_train::observer::Observer;
 
 impl Family for KMeansConfig {
@@ -31,6 +32,18 @@ impl Family for KMeansConfig {
     /// checkpoints (a fit is deterministic and runs in one go; a resumed fit runs it again).
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, _observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let fit = KMeansConfig { seed: context.seed, ..*self }.fit_over(&data.x, context.components)?;
+        Ok(Box::new(Prototypes::new(fit.centroids, context.components)))
+    }
+
+    /// [`KMeansConfig::fit_rows`], seeded from [`crate::streamed::INIT_ROWS`] sampled rows.
+    fn fit_rows(
+        &self,
+        source: &dyn RowSource,
+        chunk_rows: usize,
+        context: &FitContext<'_>,
+        _observer: &mut dyn Observer,
+    ) -> Result<Box<dyn TrainedModel>> {
+        let fit = KMeansConfig { seed: context.seed, ..*self }.fit_rows(source, chunk_rows, crate::streamed::INIT_ROWS)?;
         Ok(Box::new(Prototypes::new(fit.centroids, context.components)))
     }
 

@@ -27,6 +27,7 @@ use crate::fitted::InputInfo;
 use crate::model_file::ModelFile;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::missing::Components;
+use protolearn_layers::rows::RowSource;
 use protolearn_metrics::Grid;
 use protolearn_train::observer::Observer;
 use protolearn_train::run::Checkpointing;
@@ -124,6 +125,19 @@ pub trait Family {
 
     /// Trains on `data` (scaled, on the device) through the one trainer.
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>>;
+
+    /// Trains on the (scaled) rows of `source`, read `chunk_rows` at a time: data larger than
+    /// memory. The default refuses; the batch SOM and k-means, whose steps are sums over the
+    /// data, accept.
+    fn fit_rows(
+        &self,
+        _source: &dyn RowSource,
+        _chunk_rows: usize,
+        _context: &FitContext<'_>,
+        _observer: &mut dyn Observer,
+    ) -> Result<Box<dyn TrainedModel>> {
+        Err(crate::Error::invalid("data read in chunks", "the batch SOM or k-means (their steps are sums over the data)", self.kind()))
+    }
 
     /// Rebuilds the trained model from a model file, without data, on the CPU.
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>>;

@@ -5,11 +5,13 @@ use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{map_temperature, positive};
 use crate::error::Result;
 use crate::missing::starting_rows;
+use crate::streamed::{init_sample, INIT_ROWS};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::rows::RowSource;
 use protolearn_layers::som::{MapDistance, Neighbourhood, Schedule, SomConfig, SomInit, SomLayer};
 use protolearn_metrics::Grid;
 use protolearn_train::observer::Observer;
-use protolearn_train::som::{fit_som_checkpointed, SomRule, SomTrainConfig};
+use protolearn_train::som::{fit_som_checkpointed, fit_som_rows, SomRule, SomTrainConfig};
 use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module};
 use tch::{Device, Tensor};
@@ -110,6 +112,31 @@ impl Family for SomSpec {
             log_every: context.log_every(self.log_every, self.iterations),
         };
         fit_som_checkpointed(&vs, &layer, data, &train, context.checkpointing, observer)?;
+        Ok(Box::new(SomModel { vs, layer }))
+    }
+
+    /// The batch rule over chunks ([`fit_som_rows`]); the map starts from
+    /// [`crate::streamed::INIT_ROWS`] sampled rows (all rows when fewer, then as [`Family::fit`]).
+    fn fit_rows(
+        &self,
+        source: &dyn RowSource,
+        chunk_rows: usize,
+        context: &FitContext<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Box<dyn TrainedModel>> {
+        context.refuse_checkpoints("a SOM on rows read in chunks", "its trainer reads no batch stream to restore")?;
+        let start = init_sample(source, chunk_rows, INIT_ROWS, context.seed)?;
+        let vs = nn::VarStore::new(start.device());
+        let layer = self.layer().build(&(vs.root() / "som"), &start, context.seed)?;
+        drop(start);
+        let train = SomTrainConfig {
+            rule: self.rule,
+            iterations: self.iterations,
+            temperature: self.temperature(),
+            seed: context.seed,
+            log_every: context.log_every(self.log_every, self.iterations),
+        };
+        fit_som_rows(&vs, &layer, source, chunk_rows, &train, observer)?;
         Ok(Box::new(SomModel { vs, layer }))
     }
 

@@ -1,0 +1,116 @@
+//! `protolearn fit --chunk-rows`: a `.npy` file larger than one chunk fits the batch SOM and
+//! k-means to what the in-memory fit of the same file gives, in one process and on two ranks.
+
+use npyz::WriterBuilder;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Largest relative difference of a training score (QE, TE) between the in-memory fit and the
+/// fit reading chunks: the same float32 member sums grouped by chunk, and the scaler's moments
+/// combined chunk by chunk in float64 (relative differences of order `n * 2^-24` per pass).
+const CHUNKED_TOLERANCE: f64 = 1e-4;
+
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// 1,000 rows of 5 features: four blobs of half-width 1 around centres 3 apart, the noise from
+/// a fixed linear congruential sequence (distinct rows, so no BMU ties decided by rounding).
+fn write_rows(path: &Path) {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut noise = move || {
+        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+    };
+    let values: Vec<f32> = (0..1000).flat_map(|i| (0..5).map(move |j| if j == i % 4 { 3.0 } else { 0.0 })).map(|c| c + noise()).collect();
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("creates the .npy"));
+    let mut w = npyz::WriteOptions::new().default_dtype().shape(&[1000, 5]).writer(&mut file).begin_nd().expect("header");
+    w.extend(values).expect("values");
+    w.finish().expect("finishes");
+}
+
+fn fit(model: &Path, data: &Path, out: &Path, extra: &[&str], rank: Option<(usize, u16)>) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_protolearn"));
+    cmd.current_dir(repo()).args(["fit", "--model"]).arg(model).arg("--data").arg(data).arg("--out").arg(out).args(extra);
+    cmd.env_remove("TORCHELASTIC_USE_AGENT_STORE").stdout(Stdio::piped()).stderr(Stdio::piped());
+    match rank {
+        Some((rank, port)) => cmd
+            .env("MASTER_ADDR", "127.0.0.1")
+            .env("MASTER_PORT", port.to_string())
+            .env("RANK", rank.to_string())
+            .env("WORLD_SIZE", "2")
+            .env("PROTOLEARN_DIST_TIMEOUT", "60"),
+        None => cmd.env_remove("RANK").env_remove("WORLD_SIZE"),
+    };
+    cmd.spawn().expect("starting protolearn fit")
+}
+
+fn finish(mut child: Child) -> Output {
+    let start = Instant::now();
+    while child.try_wait().expect("polling").is_none() {
+        if start.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            panic!("protolearn fit ran past {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("collecting");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    output
+}
+
+/// `summary.training.<name>` of a fit's summary.json.
+fn score(out: &Path, name: &str) -> f64 {
+    let text = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    json["summary"]["training"][name].as_f64().unwrap_or_else(|| panic!("no training.{name} in {text}"))
+}
+
+fn assert_close(name: &str, a: f64, b: f64) {
+    assert!((a - b).abs() <= CHUNKED_TOLERANCE * a.abs().max(1e-3), "{name}: {a} (in memory) vs {b} (chunks)");
+}
+
+#[test]
+fn a_npy_larger_than_a_chunk_fits_as_in_memory_in_one_process_and_on_two_ranks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("rows.npy");
+    write_rows(&data);
+    for (model, scores) in [("som.toml", &["quantization_error", "topographic_error"][..]), ("kmeans.toml", &["quantization_error"][..])] {
+        let model = repo().join("examples/models").join(model);
+        let memory = dir.path().join("memory");
+        finish(fit(&model, &data, &memory, &[], None));
+        // 96-row chunks: 11 reads per pass over 1,000 rows, the last one short.
+        let chunked = dir.path().join("chunked");
+        finish(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None));
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
+        let two = dir.path().join("two");
+        let ranks: Vec<Child> = (0..2).map(|r| fit(&model, &data, &two, &["--chunk-rows", "96"], Some((r, port)))).collect();
+        ranks.into_iter().for_each(|r| drop(finish(r)));
+        for name in scores {
+            assert_close(name, score(&memory, name), score(&chunked, name));
+            assert_close(name, score(&memory, name), score(&two, name));
+        }
+    }
+}
+
+#[test]
+fn chunked_reading_refuses_labels_and_families_without_a_batch_sum() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("rows.npy");
+    write_rows(&data);
+    let run = |model: &str, extra: &[&str]| {
+        let mut all = vec!["--chunk-rows", "64"];
+        all.extend_from_slice(extra);
+        let output =
+            fit(&repo().join("examples/models").join(model), &data, &dir.path().join("out"), &all, None).wait_with_output().expect("runs");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(run("som.toml", &["--labels", "y"]).contains("drop --labels"));
+    assert!(run("desom.toml", &[]).contains("the batch SOM or k-means"));
+    assert!(run("som-online.toml", &[]).contains("the batch rule"));
+}

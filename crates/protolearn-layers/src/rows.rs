@@ -1,0 +1,62 @@
+//! Row sources: where a batch rule reads its samples when they need not all be in memory at
+//! once. A tensor is one (its rows are views); protolearn-train's `NpySource` reads `.npy` files
+//! chunk by chunk. The batch SOM and Lloyd's k-means sum their statistics chunk after chunk, so
+//! the memory they need is bounded by the chunk, not by the data.
+
+use crate::error::{Error, Result};
+use std::fmt::Debug;
+use std::ops::Range;
+use tch::Tensor;
+
+/// Rows of a `[n, d]` table that can be read in ranges.
+pub trait RowSource: Debug {
+    /// Rows `n`.
+    fn n_rows(&self) -> usize;
+    /// Columns `d`.
+    fn n_cols(&self) -> usize;
+    /// Rows `start..start + len` as a `[len, d]` float tensor (on the source's device).
+    fn rows(&self, start: usize, len: usize) -> Result<Tensor>;
+}
+
+impl RowSource for Tensor {
+    fn n_rows(&self) -> usize {
+        self.size().first().copied().unwrap_or(0) as usize
+    }
+
+    fn n_cols(&self) -> usize {
+        self.size().get(1).copied().unwrap_or(0) as usize
+    }
+
+    fn rows(&self, start: usize, len: usize) -> Result<Tensor> {
+        if self.dim() != 2 {
+            return Err(Error::Shape { what: "row source", expected: "[n, d]".into(), got: self.size() });
+        }
+        Ok(self.f_narrow(0, start as i64, len as i64)?)
+    }
+}
+
+/// The consecutive ranges of at most `chunk_rows` rows (at least 1) that cover `range`.
+pub fn chunk_ranges(range: Range<usize>, chunk_rows: usize) -> impl Iterator<Item = Range<usize>> {
+    let step = chunk_rows.max(1);
+    range.clone().step_by(step).map(move |start| start..(start + step).min(range.end))
+}
+
+/// The chunks of `range` of `source`, read one after another.
+pub fn chunks<'a>(source: &'a dyn RowSource, range: Range<usize>, chunk_rows: usize) -> impl Iterator<Item = Result<Tensor>> + 'a {
+    chunk_ranges(range, chunk_rows).map(move |r| source.rows(r.start, r.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_range_in_order() {
+        let ranges: Vec<_> = chunk_ranges(3..10, 3).collect();
+        assert_eq!(ranges, vec![3..6, 6..9, 9..10]);
+        let x = Tensor::arange(12, (tch::Kind::Float, tch::Device::Cpu)).view([6, 2]);
+        let parts: Vec<Tensor> = chunks(&x, 1..6, 2).collect::<Result<_>>().unwrap();
+        assert_eq!(parts.iter().map(|p| p.size()[0]).collect::<Vec<_>>(), vec![2, 2, 1]);
+        assert_eq!(Tensor::cat(&parts, 0), x.narrow(0, 1, 5));
+    }
+}
