@@ -12,4 +12,5 @@ pub mod own_data;
 pub mod progress;
 pub mod pytorch;
 pub mod report;
+pub mod scale;
 pub mod speed;

@@ -277,6 +277,26 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Time `protolearn fit` as two ranks of one thread against one process of two threads
+    /// (batch SOM, k-means, DESOM), and in memory against chunks (peak memory); write
+    /// scale.md and scale.jsonl.
+    Scale {
+        /// Output folder.
+        #[arg(long, default_value = "docs/results/speed")]
+        out: PathBuf,
+        /// Runs per mode, alternating between the modes.
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// DESOM iterations per run.
+        #[arg(long, default_value_t = 200)]
+        desom_iterations: usize,
+        /// Rows per read of the chunked fit.
+        #[arg(long, default_value_t = 4096)]
+        chunk_rows: usize,
+        /// Folder holding mnist/ and fashion-mnist/.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
 }
 
 /// The options of `bench-all`.
@@ -487,6 +507,11 @@ fn main() -> ExitCode {
                 desom_seeds,
             };
             protolearn_experiments::speed::run(&config).map(|_| println!("wrote {}", config.out.join("speed.md").display()))
+        }
+        Command::Scale { out, repeats, desom_iterations, chunk_rows, data } => {
+            let config =
+                protolearn_experiments::scale::ScaleConfig { out, dirs: DataDirs::new(data), repeats, desom_iterations, chunk_rows };
+            protolearn_experiments::scale::run(&config).map(|_| println!("wrote {}", config.out.join("scale.md").display()))
         }
     };
     match result {

@@ -124,10 +124,19 @@ fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Re
             "config": fitted.config(),
             "input": fitted.input(),
             "summary": fitted.summary(),
+            "peak_rss_mib": peak_rss_mib(),
         });
         write_atomically(&args.out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     }
     Ok((fitted, Vec::new()))
+}
+
+/// This process's peak resident memory so far in MiB (`VmHWM` of `/proc/self/status`; `None`
+/// where there is no such file).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// Writes the model, history, assignments, summary and figures of `fitted` on `table`; returns
@@ -164,6 +173,7 @@ fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<Vec<PathB
         "projection_k": PROJECTION_NEIGHBOURS,
         "projection": projection,
         "figures": figures.iter().map(|f| f.png.display().to_string()).collect::<Vec<_>>(),
+        "peak_rss_mib": peak_rss_mib(),
     });
     write_atomically(&out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     Ok(figures.into_iter().map(|f| f.png).collect())
