@@ -153,7 +153,13 @@ pub struct SomEvaluator<'a> {
 }
 
 impl Evaluator for SomEvaluator<'_> {
+    /// In a data-parallel run every rank measures its own rows and the sums are added across
+    /// the default group ([`SomRowsEvaluator`]'s way), instead of every rank measuring all rows.
     fn evaluate(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        if default_group().is_some() {
+            let n = self.x.size()[0] as usize;
+            return SomRowsEvaluator { layer: self.layer, source: self.x, chunk_rows: n.max(1), temperature: self.temperature }.evaluate(at);
+        }
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(at.step, at.steps);
         let dist = self.layer.forward(self.x); // [n, K]
