@@ -144,3 +144,60 @@ fn a_rule_without_a_batch_sum_refuses_to_run_data_parallel() {
         assert!(stderr.contains("data-parallel training") && stderr.contains("sample after sample"), "{stderr}");
     }
 }
+
+#[test]
+fn a_two_rank_run_killed_after_a_checkpoint_resumes_to_the_uninterrupted_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(repo().join("examples/models/desom.toml")).unwrap();
+    let long = config.replace("iterations = 1500", "iterations = 3000\nlog_every = 100");
+    assert_ne!(long, config, "examples/models/desom.toml no longer sets `iterations = 1500`");
+    let model = dir.path().join("desom.toml");
+    std::fs::write(&model, long).unwrap();
+    let ranks = |out: &Path, state: &Path, resume: bool| -> Vec<Child> {
+        let port = free_port();
+        (0..2)
+            .map(|r| {
+                let mut cmd = Command::new(env!("CARGO_BIN_EXE_protolearn"));
+                cmd.current_dir(repo())
+                    .args(["fit", "--model"])
+                    .arg(&model)
+                    .args(["--data", "examples/data/flowers.csv", "--labels", "species", "--out"])
+                    .arg(out)
+                    .arg("--checkpoint")
+                    .arg(state)
+                    .args(if resume { &["--resume"][..] } else { &[][..] })
+                    .env("MASTER_ADDR", "127.0.0.1")
+                    .env("MASTER_PORT", port.to_string())
+                    .env("RANK", r.to_string())
+                    .env("WORLD_SIZE", "2")
+                    .env("PROTOLEARN_DIST_TIMEOUT", "60")
+                    .env_remove("TORCHELASTIC_USE_AGENT_STORE")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped());
+                cmd.spawn().expect("starting a rank")
+            })
+            .collect()
+    };
+    let (whole, whole_state) = (dir.path().join("whole"), dir.path().join("whole-state"));
+    for rank in ranks(&whole, &whole_state, false) {
+        check(&finish(rank), "uninterrupted rank");
+    }
+    // Kill both ranks once rank 0 has written a state, then resume them.
+    let (part, part_state) = (dir.path().join("part"), dir.path().join("part-state"));
+    let mut killed = ranks(&part, &part_state, false);
+    let start = Instant::now();
+    while !part_state.join("state/run.toml").is_file() {
+        assert!(start.elapsed() < RUN_LIMIT, "no checkpoint written within {RUN_LIMIT:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for rank in &mut killed {
+        let _ = rank.kill();
+        let _ = rank.wait();
+    }
+    assert!(!part.join("assignments.csv").exists(), "the run finished before it could be killed");
+    for rank in ranks(&part, &part_state, true) {
+        check(&finish(rank), "resumed rank");
+    }
+    let read = |out: &Path| std::fs::read_to_string(out.join("assignments.csv")).expect("assignments.csv");
+    assert_eq!(read(&part), read(&whole), "the resumed two-rank run differs from the uninterrupted one");
+}
