@@ -7,8 +7,10 @@
 //! under it into a crash; sequential chunked reads go through the page cache the same way.)
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Seek;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use npyz::{Endianness, NpyFile, NpyHeader, Order, TypeChar};
 
@@ -18,6 +20,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone)]
 struct Part {
     path: PathBuf,
+    /// The open file, read with positioned reads (shared by clones).
+    file: Arc<File>,
     /// Byte offset of the first value.
     data_offset: u64,
     /// Rows in this file.
@@ -81,7 +85,8 @@ impl NpyRows {
                 }
                 _ => cols = Some(part_cols),
             }
-            parts.push(Part { path: file, data_offset, rows: part_rows, item, first_row: rows });
+            let handle = Arc::new(File::open(&file).map_err(|e| Error::io(&file, e))?);
+            parts.push(Part { path: file, file: handle, data_offset, rows: part_rows, item, first_row: rows });
             rows += part_rows;
         }
         Ok(NpyRows { parts, cols: cols.unwrap_or(0), rows })
@@ -110,22 +115,42 @@ impl NpyRows {
         for part in self.parts.iter().filter(|p| p.first_row < end && p.first_row + p.rows > start) {
             let from = start.max(part.first_row) - part.first_row;
             let to = end.min(part.first_row + part.rows) - part.first_row;
-            let mut file = File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
-            file.seek(SeekFrom::Start(part.data_offset + (from * self.cols * part.item) as u64)).map_err(|e| Error::io(&part.path, e))?;
-            let mut bytes = vec![0u8; (to - from) * self.cols * part.item];
-            file.read_exact(&mut bytes).map_err(|e| Error::io(&part.path, e))?;
-            let first_value = values.len();
-            match part.item {
-                4 => values.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
-                _ => values
-                    .extend(bytes.chunks_exact(8).map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)),
-            }
-            if let Some(bad) = values[first_value..].iter().position(|v| !v.is_finite()) {
-                let row = part.first_row + from + bad / self.cols.max(1);
-                return Err(npy_error(&part.path, "finite values within the float32 range", format!("a non-finite value in row {row}")));
-            }
+            self.read_part(part, from, to - from, &mut values)?;
         }
         Ok(values)
+    }
+
+    /// The rows `indices` (of the whole table, any order, repeats allowed) as float32 values in
+    /// that order, `indices.len() * n_cols` of them: the random batches of minibatch training
+    /// on data larger than memory (one positioned read per row).
+    pub fn read_row_set(&self, indices: &[i64]) -> Result<Vec<f32>> {
+        let mut values = Vec::with_capacity(indices.len() * self.cols);
+        for &index in indices {
+            let Some(row) = usize::try_from(index).ok().filter(|&r| r < self.rows) else {
+                let path = self.parts.first().map_or_else(PathBuf::new, |p| p.path.clone());
+                return Err(npy_error(&path, format!("row indices within 0..{}", self.rows), format!("row {index}")));
+            };
+            let part = &self.parts[self.parts.partition_point(|p| p.first_row + p.rows <= row)];
+            self.read_part(part, row - part.first_row, 1, &mut values)?;
+        }
+        Ok(values)
+    }
+
+    /// Appends rows `from..from + len` of `part` (its own row numbers) to `values`.
+    fn read_part(&self, part: &Part, from: usize, len: usize, values: &mut Vec<f32>) -> Result<()> {
+        let mut bytes = vec![0u8; len * self.cols * part.item];
+        let offset = part.data_offset + (from * self.cols * part.item) as u64;
+        part.file.read_exact_at(&mut bytes, offset).map_err(|e| Error::io(&part.path, e))?;
+        let first_value = values.len();
+        match part.item {
+            4 => values.extend(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))),
+            _ => values.extend(bytes.chunks_exact(8).map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)),
+        }
+        if let Some(bad) = values[first_value..].iter().position(|v| !v.is_finite()) {
+            let row = part.first_row + from + bad / self.cols.max(1);
+            return Err(npy_error(&part.path, "finite values within the float32 range", format!("a non-finite value in row {row}")));
+        }
+        Ok(())
     }
 }
 
@@ -194,6 +219,8 @@ mod tests {
         assert_eq!(rows.read_rows(0, 3).unwrap(), vec![0.5, 1.5, 2.5, 3.5, 4.5, 5.5]);
         assert_eq!(rows.read_rows(2, 1).unwrap(), vec![4.5, 5.5]);
         assert!(rows.read_rows(2, 2).unwrap_err().to_string().contains("rows 2..4"));
+        assert_eq!(rows.read_row_set(&[2, 0, 2]).unwrap(), vec![4.5, 5.5, 0.5, 1.5, 4.5, 5.5]);
+        assert!(rows.read_row_set(&[3]).unwrap_err().to_string().contains("row 3"));
     }
 
     #[test]

@@ -108,11 +108,7 @@ impl Dataset {
     /// An endless stream of batches of `batch_size` distinct random samples each, for
     /// iteration-based training (DESOM); batches are independent of each other.
     pub fn random_batches<R: Rng>(&self, batch_size: usize, rng: R) -> Result<RandomBatches<'_, R>> {
-        let n = self.n_samples();
-        if batch_size == 0 || batch_size > n {
-            return Err(Error::invalid("batch_size", format!("a value in 1..={n} (the sample count)"), batch_size));
-        }
-        Ok(RandomBatches { data: self, rng, pool: (0..n as i64).collect(), batch_size, chunk: None, next: 0 })
+        Ok(RandomBatches { data: self, indices: RandomIndices::new(self.n_samples(), batch_size, rng)?, chunk: None, next: 0 })
     }
 
     fn batches_in(&self, order: Vec<usize>, batch_size: usize, last: LastBatch) -> Result<Batches<'_>> {
@@ -175,24 +171,47 @@ const BATCHES_PER_UPLOAD: usize = 64;
 #[derive(Debug)]
 pub struct RandomBatches<'a, R> {
     data: &'a Dataset,
-    rng: R,
-    pool: Vec<i64>,
-    batch_size: usize,
+    indices: RandomIndices<R>,
     /// Indices `[64 · batch_size]` on the device, consumed `batch_size` at a time.
     chunk: Option<Tensor>,
     next: usize,
 }
 
+/// The sample indices of random batches: each batch a uniformly random set of `batch_size`
+/// distinct indices of `0..n`, from a partial Fisher–Yates shuffle of a persistent pool (the
+/// draws of [`RandomBatches`], also used for rows read from disk).
+#[derive(Debug, Clone)]
+pub struct RandomIndices<R> {
+    rng: R,
+    pool: Vec<i64>,
+    batch_size: usize,
+}
+
+impl<R: Rng> RandomIndices<R> {
+    /// Batches of `batch_size` (in `1..=n`) distinct indices of `0..n`, drawn from `rng`.
+    pub fn new(n: usize, batch_size: usize, rng: R) -> Result<Self> {
+        if batch_size == 0 || batch_size > n {
+            return Err(Error::invalid("batch_size", format!("a value in 1..={n} (the sample count)"), batch_size));
+        }
+        Ok(RandomIndices { rng, pool: (0..n as i64).collect(), batch_size })
+    }
+
+    /// The next batch's indices, in draw order.
+    pub fn next_indices(&mut self) -> &[i64] {
+        let (n, k) = (self.pool.len(), self.batch_size);
+        for j in 0..k {
+            let r = self.rng.random_range(j as u64..n as u64) as usize;
+            self.pool.swap(j, r);
+        }
+        &self.pool[..k]
+    }
+}
+
 impl<R: Rng> RandomBatches<'_, R> {
     fn refill(&mut self) -> Result<Tensor> {
-        let (n, k) = (self.pool.len(), self.batch_size);
-        let mut indices = Vec::with_capacity(BATCHES_PER_UPLOAD * k);
+        let mut indices = Vec::with_capacity(BATCHES_PER_UPLOAD * self.indices.batch_size);
         for _ in 0..BATCHES_PER_UPLOAD {
-            for j in 0..k {
-                let r = self.rng.random_range(j as u64..n as u64) as usize;
-                self.pool.swap(j, r);
-            }
-            indices.extend_from_slice(&self.pool[..k]);
+            indices.extend_from_slice(self.indices.next_indices());
         }
         Ok(Tensor::f_from_slice(&indices)?.f_to_device(self.data.device())?)
     }
@@ -209,7 +228,7 @@ impl<R: Rng> RandomBatches<'_, R> {
                 self.refill()?
             }
         };
-        let k = self.batch_size as i64;
+        let k = self.indices.batch_size as i64;
         let idx = chunk.f_narrow(0, self.next as i64 * k, k)?;
         self.chunk = Some(chunk);
         self.next += 1;

@@ -136,7 +136,8 @@ enum Command {
         #[arg(long, requires = "checkpoint")]
         resume: bool,
         /// Read the data (a .npy file or a folder of them, float32 or float64 rows) this many
-        /// rows at a time instead of loading it: data larger than memory (batch SOM, k-means).
+        /// rows at a time instead of loading it: data larger than memory (batch SOM, k-means;
+        /// DESOM reads its random minibatches from the file).
         #[arg(long)]
         chunk_rows: Option<usize>,
         /// Output folder.

@@ -98,6 +98,30 @@ fn a_npy_larger_than_a_chunk_fits_as_in_memory_in_one_process_and_on_two_ranks()
 }
 
 #[test]
+fn desom_reading_its_minibatches_from_a_npy_follows_the_in_memory_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("rows.npy");
+    write_rows(&data);
+    // Unscaled rows, so both fits see the same bits; all 1,000 rows are the starting sample.
+    let model = dir.path().join("desom.toml");
+    std::fs::write(
+        &model,
+        "seed = 0\n[model]\nkind = \"desom\"\ngrid = { rows = 4, cols = 4 }\nautoencoder = { kind = \"dense\", hidden = [16], latent_dim = 2 }\n\
+         iterations = 200\nbatch_size = 32\n",
+    )
+    .unwrap();
+    let (memory, chunked) = (dir.path().join("memory"), dir.path().join("chunked"));
+    finish(fit(&model, &data, &memory, &[], None));
+    finish(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None));
+    for name in ["quantization_error", "topographic_error"] {
+        assert_close(name, score(&memory, name), score(&chunked, name));
+    }
+    let history = |out: &Path| std::fs::read_to_string(out.join("history.csv")).expect("history.csv");
+    let losses = |text: String| text.lines().skip(1).map(|l| l.split(',').nth(3).unwrap_or_default().to_owned()).collect::<Vec<_>>();
+    assert_eq!(losses(history(&memory)), losses(history(&chunked)), "the same batches give the same losses at every log point");
+}
+
+#[test]
 fn chunked_reading_refuses_labels_and_families_without_a_batch_sum() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("rows.npy");
@@ -111,6 +135,6 @@ fn chunked_reading_refuses_labels_and_families_without_a_batch_sum() {
         String::from_utf8_lossy(&output.stderr).into_owned()
     };
     assert!(run("som.toml", &["--labels", "y"]).contains("drop --labels"));
-    assert!(run("desom.toml", &[]).contains("the batch SOM or k-means"));
+    assert!(run("vcl.toml", &[]).contains("the batch SOM, k-means or DESOM"));
     assert!(run("som-online.toml", &[]).contains("the batch rule"));
 }

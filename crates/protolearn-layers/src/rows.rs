@@ -16,6 +16,13 @@ pub trait RowSource: Debug {
     fn n_cols(&self) -> usize;
     /// Rows `start..start + len` as a `[len, d]` float tensor (on the source's device).
     fn rows(&self, start: usize, len: usize) -> Result<Tensor>;
+
+    /// The rows `indices` in that order, `[indices.len(), d]` (a random minibatch). The default
+    /// reads them one at a time.
+    fn gather(&self, indices: &[i64]) -> Result<Tensor> {
+        let rows = indices.iter().map(|&i| self.rows(i as usize, 1)).collect::<Result<Vec<_>>>()?;
+        Ok(Tensor::f_cat(&rows, 0)?)
+    }
 }
 
 impl RowSource for Tensor {
@@ -32,6 +39,10 @@ impl RowSource for Tensor {
             return Err(Error::Shape { what: "row source", expected: "[n, d]".into(), got: self.size() });
         }
         Ok(self.f_narrow(0, start as i64, len as i64)?)
+    }
+
+    fn gather(&self, indices: &[i64]) -> Result<Tensor> {
+        Ok(self.f_index_select(0, &Tensor::f_from_slice(indices)?.f_to_device(self.device())?)?)
     }
 }
 

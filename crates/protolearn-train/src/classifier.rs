@@ -99,6 +99,12 @@ pub struct SoftmaxObjective<'a> {
 }
 
 impl Objective for SoftmaxObjective<'_> {
+    /// A mean over the batch's samples (each sample's term uses only its own distances):
+    /// data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
         let logits = self.head.logits(&features(self.backbone, &batch.x)?);

@@ -11,11 +11,12 @@ use crate::optim::{OptimizerConfig, OptimizerKind};
 use crate::quality::{map_quality, purity_nmi};
 use crate::run::Checkpointing;
 use crate::seeds::derived_seeds;
-use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
+use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::desom::{reconstruction_loss, Desom, DesomConfig, JointLoss};
 use protolearn_layers::precision::Precision;
+use protolearn_layers::rows::RowSource;
 use protolearn_layers::som::Schedule;
 use protolearn_metrics::Grid;
 use serde::{Deserialize, Serialize};
@@ -282,14 +283,52 @@ pub fn fit_desom(
     observer: &mut dyn Observer,
 ) -> Result<DesomRun> {
     config.validate()?;
-    let [model_seed, batch_seed, reinit_seed] = derived_seeds(config.seed);
-    let vs = nn::VarStore::new(train.device());
-    let mut model = model_config.build(&vs.root(), &train.x, model_seed)?.with_precision(config.precision);
+    let seeds = derived_seeds(config.seed);
+    let batching = Batching::Random { batch_size: config.batch_size };
+    let trainer = crate::run::start(train, batching, seeds[1], config.checkpoint.as_deref(), config.resume)?;
+    desom_phases(trainer, &train.x, eval, model_config, config, seeds, observer)
+}
+
+/// [`fit_desom`] on rows read from `source` (data larger than memory): every step reads a random
+/// batch of rows ([`Trainer::over_random_rows`], the draws `fit_desom` makes on a dataset of the
+/// same rows); the model is built, and its prototypes re-drawn after pretraining, from the rows
+/// `start` (a sample of the source, or all of it). No evaluation set and no checkpoints.
+pub fn fit_desom_rows(
+    source: &dyn RowSource,
+    start: &Tensor,
+    model_config: &DesomConfig,
+    config: &DesomTrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<DesomRun> {
+    config.validate()?;
+    if config.checkpoint.is_some() || config.resume {
+        return Err(Error::InvalidConfig {
+            field: "checkpoint".into(),
+            expected: "none for DESOM on rows read from disk (their batch stream is not restored yet)".into(),
+            found: "a checkpoint folder".into(),
+        });
+    }
+    let seeds = derived_seeds(config.seed);
+    let trainer = Trainer::over_random_rows(source, config.batch_size, seeds[1])?;
+    desom_phases(trainer, start, None, model_config, config, seeds, observer)
+}
+
+/// DESOM's phases on `trainer`'s batches: the model built from `start` rows and seeds
+/// `[model, batches, reinit]`, the optional pretraining, then the joint phase.
+fn desom_phases(
+    mut trainer: Trainer<'_>,
+    start: &Tensor,
+    eval: Option<&Dataset>,
+    model_config: &DesomConfig,
+    config: &DesomTrainConfig,
+    [model_seed, _, reinit_seed]: [u64; 3],
+    observer: &mut dyn Observer,
+) -> Result<DesomRun> {
+    let vs = nn::VarStore::new(start.device());
+    let mut model = model_config.build(&vs.root(), start, model_seed)?.with_precision(config.precision);
     // protolearn's Adam (equal to libtorch's to float32 rounding) keeps its state, so a
     // checkpointed run is reproduced bit for bit by its resumed runs.
     let mut optimizer = config.optimizer.build(&vs)?;
-    let batching = Batching::Random { batch_size: config.batch_size };
-    let mut trainer = crate::run::start(train, batching, batch_seed, config.checkpoint.as_deref(), config.resume)?;
     let phase_config = |phase: Phase, steps| PhaseConfig {
         checkpoint: config.checkpoint.clone(),
         ..PhaseConfig::new(phase.name(), steps, config.log_every)
@@ -301,7 +340,7 @@ pub fn fit_desom(
         let mut evaluator = eval.map(|e| DesomEvaluator::new(&model, e)).transpose()?.flatten();
         let mut evaluators: Vec<&mut dyn Evaluator> = evaluator.iter_mut().map(|e| e as &mut dyn Evaluator).collect();
         log.extend(trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut evaluators, observer)?);
-        model.reinit_prototypes(&train.x, reinit_seed)?;
+        model.reinit_prototypes(start, reinit_seed)?;
     }
     let phase = phase_config(Phase::Joint, config.iterations);
     let mut objective = DesomObjective { model: &model, temperature: config.temperature, update_interval: config.update_interval };

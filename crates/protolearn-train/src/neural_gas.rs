@@ -44,6 +44,12 @@ struct NeuralGasObjective<'a> {
 }
 
 impl Objective for NeuralGasObjective<'_> {
+    /// A mean over the batch's samples (each sample's term uses only its own distances):
+    /// data-parallel.
+    fn data_parallel(&self) -> bool {
+        true
+    }
+
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let d = self.layer.forward(&batch.x);
         let loss = neural_gas_loss(&d, self.range.at(at.step, at.steps))?;

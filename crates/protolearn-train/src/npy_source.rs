@@ -46,4 +46,13 @@ impl RowSource for NpySource {
         })?;
         Ok(Tensor::from_slice(&values).f_view([len as i64, self.rows.n_cols() as i64])?.f_to_device(self.device)?)
     }
+
+    fn gather(&self, indices: &[i64]) -> protolearn_layers::Result<Tensor> {
+        let values = self.rows.read_row_set(indices).map_err(|e| protolearn_layers::Error::InvalidConfig {
+            field: "rows",
+            expected: "readable .npy rows".into(),
+            found: e.to_string(),
+        })?;
+        Ok(Tensor::from_slice(&values).f_view([indices.len() as i64, self.rows.n_cols() as i64])?.f_to_device(self.device)?)
+    }
 }

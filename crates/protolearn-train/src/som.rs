@@ -158,7 +158,8 @@ impl Evaluator for SomEvaluator<'_> {
     fn evaluate(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
         if default_group().is_some() {
             let n = self.x.size()[0] as usize;
-            return SomRowsEvaluator { layer: self.layer, source: self.x, chunk_rows: n.max(1), temperature: self.temperature }.evaluate(at);
+            return SomRowsEvaluator { layer: self.layer, source: self.x, chunk_rows: n.max(1), temperature: self.temperature }
+                .evaluate(at);
         }
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(at.step, at.steps);

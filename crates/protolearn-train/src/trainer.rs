@@ -50,12 +50,14 @@ use crate::optim::Optimize;
 use crate::parallel::{broadcast_variables, combine_gradients, shard_batch};
 pub use crate::record::{Column, LogRecord, StepInfo};
 use crate::resume::{self, PhaseHistory, RunState, Saved};
-use protolearn_data::tensor::{Batch, Dataset};
+use protolearn_data::tensor::{Batch, Dataset, RandomIndices};
 use protolearn_layers::collective::{default_group, shard_range, Collective};
 use protolearn_layers::rows::RowSource;
 use protolearn_layers::som::Schedule;
 use protolearn_layers::UpdateRule;
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -241,6 +243,8 @@ enum Samples<'d> {
     Batches(Box<BatchStream<'d>>),
     /// Every step reads all rows of a source, `chunk_rows` at a time (update rules only).
     Rows { source: &'d dyn RowSource, chunk_rows: usize },
+    /// Every step reads a random batch of rows of a source (the draws of [`Batching::Random`]).
+    RowBatches { source: &'d dyn RowSource, indices: RandomIndices<ChaCha8Rng> },
 }
 
 /// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
@@ -292,6 +296,23 @@ impl<'d> Trainer<'d> {
         Ok(Trainer {
             samples: Samples::Rows { source, chunk_rows },
             steps_per_epoch: 1,
+            batches: 0,
+            finished: Vec::new(),
+            resume: None,
+            group: default_group(),
+        })
+    }
+
+    /// A trainer whose every step reads a random batch of `batch_size` distinct rows of `source`
+    /// (data larger than memory), drawn as [`Batching::Random`] draws them from
+    /// `ChaCha8Rng::seed_from_u64(seed)`, so that a source holding the rows of a dataset gives
+    /// the batches of `Trainer::new(data, Batching::Random { batch_size }, seed)`. The batches
+    /// have no labels. Data-parallel over the default group as any trainer.
+    pub fn over_random_rows(source: &'d dyn RowSource, batch_size: usize, seed: u64) -> Result<Self> {
+        let indices = RandomIndices::new(source.n_rows(), batch_size, ChaCha8Rng::seed_from_u64(seed))?;
+        Ok(Trainer {
+            samples: Samples::RowBatches { source, indices },
+            steps_per_epoch: Batching::Random { batch_size }.steps_per_epoch(source.n_rows()),
             batches: 0,
             finished: Vec::new(),
             resume: None,
@@ -435,6 +456,17 @@ impl<'d> Trainer<'d> {
                         StepInput::Batch { batch, shard: Some(Shard { group, share }) }
                     }
                 },
+                Samples::RowBatches { source, indices } => {
+                    let drawn = indices.next_indices();
+                    let batch = Batch { x: source.gather(drawn)?, y: None, indices: Tensor::f_from_slice(drawn)? };
+                    match self.group {
+                        None => StepInput::Batch { batch, shard: None },
+                        Some(group) => {
+                            let (batch, share) = shard_batch(batch, group)?;
+                            StepInput::Batch { batch, shard: Some(Shard { group, share }) }
+                        }
+                    }
+                }
                 Samples::Rows { source, chunk_rows } => {
                     let n = source.n_rows();
                     let range = self.group.map_or(0..n, |g| shard_range(n, g.rank(), g.world_size()));

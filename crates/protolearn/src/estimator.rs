@@ -186,8 +186,9 @@ impl Estimator {
     /// the scaler is fitted over the chunks, every chunk is scaled as it is read, the model
     /// starts from a sample of [`crate::streamed::INIT_ROWS`] rows, and the training scores are
     /// accumulated chunk by chunk. The batch SOM and k-means train this way (their steps are
-    /// sums over the data); the rows have no labels and missing values are rejected. Peak memory
-    /// is bounded by the chunk, the sample, the model and `[n]` winners.
+    /// sums over the data, read chunk by chunk), and DESOM (random minibatches read row by row);
+    /// the rows have no labels and missing values are rejected. Peak memory is bounded by the
+    /// chunk, the sample, the model and `[n]` winners.
     pub fn fit_rows(&self, source: &dyn RowSource, chunk_rows: usize, observer: &mut dyn Observer) -> Result<Fitted> {
         let (n, d) = (source.n_rows(), source.n_cols());
         if self.config.missing != MissingValues::Reject {

@@ -6,12 +6,14 @@ use super::som::SOM_WEIGHT;
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{default_batch_size, default_lr, map_temperature, positive, positive_finite};
 use crate::error::{Error, Result};
+use crate::streamed::{init_sample, INIT_ROWS};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::desom::{Desom, DesomConfig};
 use protolearn_layers::precision::Precision;
+use protolearn_layers::rows::RowSource;
 use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
 use protolearn_metrics::Grid;
-use protolearn_train::desom::{fit_desom, DesomTrainConfig};
+use protolearn_train::desom::{fit_desom, fit_desom_rows, DesomTrainConfig};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -103,6 +105,26 @@ impl DesomSpec {
     }
 }
 
+impl DesomSpec {
+    /// The training settings for `n` samples: Adam, the spec's length, batch (at most `n`),
+    /// schedule and precision, the context's seed, log interval and checkpoints.
+    fn train_config(&self, n: usize, context: &FitContext<'_>) -> DesomTrainConfig {
+        DesomTrainConfig {
+            optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr },
+            iterations: self.iterations,
+            batch_size: self.batch_size.min(n),
+            temperature: self.temperature(),
+            pretrain_iterations: self.pretrain_iterations,
+            update_interval: 1,
+            log_every: context.log_every(self.log_every, self.iterations),
+            seed: context.seed,
+            checkpoint: context.checkpointing.dir.clone(),
+            resume: context.checkpointing.resume,
+            precision: self.precision,
+        }
+    }
+}
+
 impl Family for DesomSpec {
     fn kind(&self) -> &'static str {
         "desom"
@@ -124,21 +146,25 @@ impl Family for DesomSpec {
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let model = self.model(&context.input.sample_shape)?;
-        let train = DesomTrainConfig {
-            optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr },
-            iterations: self.iterations,
-            batch_size: self.batch_size.min(data.n_samples()),
-            temperature: self.temperature(),
-            pretrain_iterations: self.pretrain_iterations,
-            update_interval: 1,
-            log_every: context.log_every(self.log_every, self.iterations),
-            seed: context.seed,
-            checkpoint: context.checkpointing.dir.clone(),
-            resume: context.checkpointing.resume,
-            precision: self.precision,
-        };
         let eval = data.y.is_some().then_some(data);
-        let run = fit_desom(data, eval, &model, &train, observer)?;
+        let run = fit_desom(data, eval, &model, &self.train_config(data.n_samples(), context), observer)?;
+        Ok(Box::new(DesomModel { vs: run.vs, model: run.model }))
+    }
+
+    /// [`fit_desom_rows`]: random batches read from the rows, the model built from
+    /// [`crate::streamed::INIT_ROWS`] sampled rows (all rows when fewer, then as [`Family::fit`]
+    /// on the same rows, batch for batch).
+    fn fit_rows(
+        &self,
+        source: &dyn RowSource,
+        chunk_rows: usize,
+        context: &FitContext<'_>,
+        observer: &mut dyn Observer,
+    ) -> Result<Box<dyn TrainedModel>> {
+        context.refuse_checkpoints("DESOM on rows read in chunks", "its batch stream from disk is not restored yet")?;
+        let model = self.model(&context.input.sample_shape)?;
+        let start = init_sample(source, chunk_rows, INIT_ROWS, context.seed)?;
+        let run = fit_desom_rows(source, &start, &model, &self.train_config(source.n_rows(), context), observer)?;
         Ok(Box::new(DesomModel { vs: run.vs, model: run.model }))
     }
 

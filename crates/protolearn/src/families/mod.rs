@@ -127,8 +127,9 @@ pub trait Family {
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>>;
 
     /// Trains on the (scaled) rows of `source`, read `chunk_rows` at a time: data larger than
-    /// memory. The default refuses; the batch SOM and k-means, whose steps are sums over the
-    /// data, accept.
+    /// memory. The default refuses; the batch SOM and k-means (whose steps are sums over the
+    /// data, accumulated chunk by chunk) and DESOM (random minibatches read from the rows)
+    /// accept.
     fn fit_rows(
         &self,
         _source: &dyn RowSource,
@@ -136,7 +137,7 @@ pub trait Family {
         _context: &FitContext<'_>,
         _observer: &mut dyn Observer,
     ) -> Result<Box<dyn TrainedModel>> {
-        Err(crate::Error::invalid("data read in chunks", "the batch SOM or k-means (their steps are sums over the data)", self.kind()))
+        Err(crate::Error::invalid("data read in chunks", "the batch SOM, k-means or DESOM", self.kind()))
     }
 
     /// Rebuilds the trained model from a model file, without data, on the CPU.
