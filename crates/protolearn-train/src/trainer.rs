@@ -244,7 +244,7 @@ enum Samples<'d> {
     /// Every step reads all rows of a source, `chunk_rows` at a time (update rules only).
     Rows { source: &'d dyn RowSource, chunk_rows: usize },
     /// Every step reads a random batch of rows of a source (the draws of [`Batching::Random`]).
-    RowBatches { source: &'d dyn RowSource, indices: RandomIndices<ChaCha8Rng> },
+    RowBatches { source: &'d dyn RowSource, indices: Box<RandomIndices<ChaCha8Rng>> },
 }
 
 /// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
@@ -311,7 +311,7 @@ impl<'d> Trainer<'d> {
     pub fn over_random_rows(source: &'d dyn RowSource, batch_size: usize, seed: u64) -> Result<Self> {
         let indices = RandomIndices::new(source.n_rows(), batch_size, ChaCha8Rng::seed_from_u64(seed))?;
         Ok(Trainer {
-            samples: Samples::RowBatches { source, indices },
+            samples: Samples::RowBatches { source, indices: Box::new(indices) },
             steps_per_epoch: Batching::Random { batch_size }.steps_per_epoch(source.n_rows()),
             batches: 0,
             finished: Vec::new(),
