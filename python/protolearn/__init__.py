@@ -44,7 +44,26 @@ from . import nn
 
 __version__ = _native.__version__
 
+
+def init_distributed():
+    """Joins the data-parallel run the launcher started this process in.
+
+    Under ``torchrun --nproc-per-node N script.py`` (or Slurm, or Kubernetes' PyTorchJob: any
+    launcher that sets ``MASTER_ADDR``, ``MASTER_PORT``, ``RANK`` and ``WORLD_SIZE``), this joins
+    PyTorch's own c10d process group (Gloo) through protolearn's Rust core, and every later
+    ``fit`` in the process is data-parallel: each rank trains on its part of every batch, the
+    gradient families average their gradients and the batch SOM and k-means sum their statistics
+    across ranks, so every rank ends with the model one process would have fitted. Call it once,
+    before fitting; save results on rank 0 only.
+
+    Returns ``(rank, world_size)``, or ``None`` when no launcher started the process.
+    Raises ``ValueError`` for a missing or inconsistent launcher variable and ``RuntimeError``
+    when a peer does not join within ``PROTOLEARN_DIST_TIMEOUT`` seconds (default 300).
+    """
+    return _native.init_distributed()
+
 __all__ = [
     "CELVQ", "DCL", "DDCL", "DESOM", "GLVQ", "GMLVQ", "GRLVQ", "LGMLVQ", "LVQ1", "LVQ21", "RSLVQ", "SOM", "VCL",
-    "DeepCluster", "KMeans", "NeuralGas", "ProtolearnEstimator", "ProtolearnError", "TwoStage", "load", "nn",
+    "DeepCluster", "KMeans", "NeuralGas", "ProtolearnEstimator", "ProtolearnError", "TwoStage", "init_distributed", "load",
+    "nn",
 ]

@@ -4,6 +4,7 @@
 //! scikit-learn estimators and `torch.nn.Module`s on top.
 
 mod convert;
+mod distributed;
 mod errors;
 mod layers;
 mod model;
@@ -21,6 +22,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model::fit, m)?)?;
     m.add_function(wrap_pyfunction!(model::load, m)?)?;
     m.add_function(wrap_pyfunction!(errors::panic_for_test, m)?)?;
+    m.add_function(wrap_pyfunction!(distributed::init_distributed, m)?)?;
     layers::register(m)?;
     Ok(())
 }
