@@ -5,6 +5,7 @@
 //! speed-up. It then fits the batch SOM on Fashion-MNIST written as a `.npy`, in memory and in
 //! chunks, and compares their peak resident memory. Writes `scale.jsonl` and `scale.md`.
 
+use crate::speed::median;
 use anyhow::{bail, Context, Result};
 use npyz::WriterBuilder;
 use protolearn::history::write_atomically;
@@ -44,6 +45,13 @@ pub struct Mode {
     pub peak_rss_mib: Vec<f64>,
     /// Training scores of the last run (`quantization_error`, `topographic_error`, `purity`).
     pub quality: Vec<(String, f64)>,
+}
+
+impl Mode {
+    /// A mode without runs yet.
+    fn named(mode: String) -> Self {
+        Mode { mode, seconds: Vec::new(), wall: Vec::new(), peak_rss_mib: Vec::new(), quality: Vec::new() }
+    }
 }
 
 /// One task measured in two modes.
@@ -158,8 +166,7 @@ fn measure(
     data: &[String],
     launches: [Launch; 2],
 ) -> Result<Task> {
-    let mut modes =
-        launches.map(|l| Mode { mode: describe(l), seconds: Vec::new(), wall: Vec::new(), peak_rss_mib: Vec::new(), quality: Vec::new() });
+    let mut modes = launches.map(|l| Mode::named(describe(l)));
     for _ in 0..config.repeats {
         for (mode, launch) in modes.iter_mut().zip(launches) {
             record(mode, &fit(work, model, data, &[], launch)?)?;
@@ -171,7 +178,7 @@ fn measure(
 /// The batch SOM on the `.npy` in memory and in chunks, one process of two threads each.
 fn measure_chunked(config: &ScaleConfig, work: &Path, model: &Path, data: &[String], chunked: &[String]) -> Result<Task> {
     let names = ["in memory".to_owned(), format!("chunks of {} rows", config.chunk_rows)];
-    let mut modes = names.map(|mode| Mode { mode, seconds: Vec::new(), wall: Vec::new(), peak_rss_mib: Vec::new(), quality: Vec::new() });
+    let mut modes = names.map(Mode::named);
     for _ in 0..config.repeats {
         record(&mut modes[0], &fit(work, model, data, &[], Launch::Single(2))?)?;
         record(&mut modes[1], &fit(work, model, data, chunked, Launch::Single(2))?)?;
@@ -248,16 +255,6 @@ fn record(mode: &mut Mode, (out, wall): &(PathBuf, f64)) -> Result<()> {
         .map(|name| (name.to_owned(), number(&training[name])))
         .collect();
     Ok(())
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut s = values.to_vec();
-    s.sort_by(f64::total_cmp);
-    match s.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => s[n / 2],
-        n => 0.5 * (s[n / 2 - 1] + s[n / 2]),
-    }
 }
 
 /// The Markdown report.

@@ -1,22 +1,17 @@
 //! `protolearn fit --chunk-rows`: a `.npy` file larger than one chunk fits the batch SOM and
 //! k-means to what the in-memory fit of the same file gives, in one process and on two ranks.
 
+mod launch;
+
+use launch::{finish, free_port, repo, succeed, Rank};
 use npyz::WriterBuilder;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Child;
 
 /// Largest relative difference of a training score (QE, TE) between the in-memory fit and the
 /// fit reading chunks: the same float32 member sums grouped by chunk, and the scaler's moments
 /// combined chunk by chunk in float64 (relative differences of order `n * 2^-24` per pass).
 const CHUNKED_TOLERANCE: f64 = 1e-4;
-
-const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// 1,000 rows of 5 features: four blobs of half-width 1 around centres 3 apart, the noise from
 /// a fixed linear congruential sequence (distinct rows, so no BMU ties decided by rounding).
@@ -33,34 +28,11 @@ fn write_rows(path: &Path) {
     w.finish().expect("finishes");
 }
 
-fn fit(model: &Path, data: &Path, out: &Path, extra: &[&str], rank: Option<(usize, u16)>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_protolearn"));
-    cmd.current_dir(repo()).args(["fit", "--model"]).arg(model).arg("--data").arg(data).arg("--out").arg(out).args(extra);
-    cmd.env_remove("TORCHELASTIC_USE_AGENT_STORE").stdout(Stdio::piped()).stderr(Stdio::piped());
-    match rank {
-        Some((rank, port)) => cmd
-            .env("MASTER_ADDR", "127.0.0.1")
-            .env("MASTER_PORT", port.to_string())
-            .env("RANK", rank.to_string())
-            .env("WORLD_SIZE", "2")
-            .env("PROTOLEARN_DIST_TIMEOUT", "60"),
-        None => cmd.env_remove("RANK").env_remove("WORLD_SIZE"),
-    };
-    cmd.spawn().expect("starting protolearn fit")
-}
-
-fn finish(mut child: Child) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("polling").is_none() {
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("protolearn fit ran past {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let output = child.wait_with_output().expect("collecting");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    output
+/// `protolearn fit` of `model` on the `.npy` `data` into `out`, plus `extra`, as `rank`.
+fn fit(model: &Path, data: &Path, out: &Path, extra: &[&str], rank: Option<Rank>) -> Child {
+    let mut args = vec!["--model".as_ref(), model.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str()];
+    args.extend(extra.iter().map(std::ffi::OsStr::new));
+    launch::fit(&args, rank)
 }
 
 /// `summary.training.<name>` of a fit's summary.json.
@@ -82,14 +54,14 @@ fn a_npy_larger_than_a_chunk_fits_as_in_memory_in_one_process_and_on_two_ranks()
     for (model, scores) in [("som.toml", &["quantization_error", "topographic_error"][..]), ("kmeans.toml", &["quantization_error"][..])] {
         let model = repo().join("examples/models").join(model);
         let memory = dir.path().join("memory");
-        finish(fit(&model, &data, &memory, &[], None));
+        succeed(fit(&model, &data, &memory, &[], None), "in memory");
         // 96-row chunks: 11 reads per pass over 1,000 rows, the last one short.
         let chunked = dir.path().join("chunked");
-        finish(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None));
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
-        let two = dir.path().join("two");
-        let ranks: Vec<Child> = (0..2).map(|r| fit(&model, &data, &two, &["--chunk-rows", "96"], Some((r, port)))).collect();
-        ranks.into_iter().for_each(|r| drop(finish(r)));
+        succeed(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None), "chunks");
+        let (port, two) = (free_port(), dir.path().join("two"));
+        let ranks: Vec<Child> =
+            (0..2).map(|rank| fit(&model, &data, &two, &["--chunk-rows", "96"], Some(Rank { rank, world: 2, port }))).collect();
+        ranks.into_iter().for_each(|r| drop(succeed(r, "rank")));
         for name in scores {
             assert_close(name, score(&memory, name), score(&chunked, name));
             assert_close(name, score(&memory, name), score(&two, name));
@@ -111,8 +83,8 @@ fn desom_reading_its_minibatches_from_a_npy_follows_the_in_memory_fit() {
     )
     .unwrap();
     let (memory, chunked) = (dir.path().join("memory"), dir.path().join("chunked"));
-    finish(fit(&model, &data, &memory, &[], None));
-    finish(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None));
+    succeed(fit(&model, &data, &memory, &[], None), "in memory");
+    succeed(fit(&model, &data, &chunked, &["--chunk-rows", "96"], None), "chunks");
     for name in ["quantization_error", "topographic_error"] {
         assert_close(name, score(&memory, name), score(&chunked, name));
     }
@@ -129,8 +101,7 @@ fn chunked_reading_refuses_labels_and_families_without_a_batch_sum() {
     let run = |model: &str, extra: &[&str]| {
         let mut all = vec!["--chunk-rows", "64"];
         all.extend_from_slice(extra);
-        let output =
-            fit(&repo().join("examples/models").join(model), &data, &dir.path().join("out"), &all, None).wait_with_output().expect("runs");
+        let output = finish(fit(&repo().join("examples/models").join(model), &data, &dir.path().join("out"), &all, None));
         assert!(!output.status.success());
         String::from_utf8_lossy(&output.stderr).into_owned()
     };

@@ -2,81 +2,45 @@
 //! launcher variables torchrun sets) fit the batch SOM, k-means and DESOM of `examples/models`
 //! on the flowers CSV, and their results are compared with one process's.
 
-use std::net::TcpListener;
+mod launch;
+
+use launch::{finish, fit, free_port, repo, succeed, Rank, RUN_LIMIT};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-/// Largest difference allowed between one process's and two ranks' distances (standardised
-/// features, distances of order 1): the ranks sum the same float32 terms in another order (two
-/// halves of 150 rows, then one addition), a relative difference of order `n * 2^-24` = 2e-5
-/// per pass; measured 1.8e-6 (batch SOM, 50 passes) and 2.9e-6 (k-means).
+/// Largest difference between one process's and two ranks' distances (standardised features,
+/// distances of order 1): the ranks sum the same float32 terms in another order (two halves of
+/// 150 rows, then one addition), a relative difference of order `n * 2^-24` = 2e-5 per pass;
+/// measured 1.8e-6 (batch SOM, 50 passes) and 2.9e-6 (k-means).
 const SUM_ORDER_TOLERANCE: f64 = 1e-4;
 
 /// Largest relative difference of DESOM's full-data quantization error, log point by log point
 /// (every step): Adam divides by `sqrt(v)`, so reordered gradient sums grow over steps; measured
-/// below 1e-6 over the first 100 steps.
+/// 3.4e-7 over the first 100 steps.
 const DESOM_STEP_TOLERANCE: f64 = 1e-4;
 
-/// A limit no run here comes near (each takes seconds); a hang fails the test instead of the CI.
-const RUN_LIMIT: Duration = Duration::from_secs(120);
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+/// The arguments of `protolearn fit` of `model` on the flowers into `out`, plus `extra`.
+fn flowers(model: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["--model".to_owned(), model.display().to_string()];
+    args.extend(["--data", "examples/data/flowers.csv", "--labels", "species", "--out"].map(String::from));
+    args.push(out.display().to_string());
+    args.extend(extra.iter().map(|a| a.to_string()));
+    args
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
-}
-
-/// `protolearn fit` of `model` on the flowers into `out`, as rank `rank` of `world` (none: one
-/// process without launcher variables).
-fn fit(model: &Path, out: &Path, rank: Option<(usize, usize, u16)>) -> Child {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_protolearn"));
-    cmd.current_dir(repo())
-        .args(["fit", "--model"])
-        .arg(model)
-        .args(["--data", "examples/data/flowers.csv", "--labels", "species", "--out"])
-        .arg(out)
-        .env_remove("TORCHELASTIC_USE_AGENT_STORE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match rank {
-        Some((rank, world, port)) => cmd
-            .env("MASTER_ADDR", "127.0.0.1")
-            .env("MASTER_PORT", port.to_string())
-            .env("RANK", rank.to_string())
-            .env("WORLD_SIZE", world.to_string())
-            .env("PROTOLEARN_DIST_TIMEOUT", "60"),
-        None => cmd.env_remove("RANK").env_remove("WORLD_SIZE"),
-    };
-    cmd.spawn().expect("starting protolearn fit")
-}
-
-fn finish(mut child: Child) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("polling protolearn").is_none() {
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("protolearn fit ran past {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().expect("collecting protolearn")
-}
-
-fn check(output: &Output, what: &str) {
-    assert!(output.status.success(), "{what}: {}", String::from_utf8_lossy(&output.stderr));
+/// Two ranks of `protolearn fit <args>` meeting on a fresh port.
+fn two_ranks(args: &[String]) -> Vec<Child> {
+    let port = free_port();
+    (0..2).map(|rank| fit(args, Some(Rank { rank, world: 2, port }))).collect()
 }
 
 /// One process's and two ranks' output folders for `model`.
 fn one_and_two(model: &Path, dir: &Path) -> (PathBuf, PathBuf) {
     let (one, two) = (dir.join("one"), dir.join("two"));
-    check(&finish(fit(model, &one, None)), "one process");
-    let port = free_port();
-    let ranks: Vec<Child> = (0..2).map(|r| fit(model, &two, Some((r, 2, port)))).collect();
-    for (r, rank) in ranks.into_iter().enumerate() {
-        check(&finish(rank), &format!("rank {r}"));
+    succeed(fit(&flowers(model, &one, &[]), None), "one process");
+    for (r, rank) in two_ranks(&flowers(model, &two, &[])).into_iter().enumerate() {
+        succeed(rank, &format!("rank {r}"));
     }
     (one, two)
 }
@@ -134,10 +98,7 @@ fn two_rank_desom_with_half_batches_follows_the_one_process_fit_step_by_step() {
 #[test]
 fn a_rule_without_a_batch_sum_refuses_to_run_data_parallel() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let model = repo().join("examples/models/som-online.toml");
-    let ranks: Vec<Child> = (0..2).map(|r| fit(&model, &dir.path().join("out"), Some((r, 2, port)))).collect();
-    for rank in ranks {
+    for rank in two_ranks(&flowers(&repo().join("examples/models/som-online.toml"), &dir.path().join("out"), &[])) {
         let output = finish(rank);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success());
@@ -153,34 +114,15 @@ fn a_two_rank_run_killed_after_a_checkpoint_resumes_to_the_uninterrupted_result(
     assert_ne!(long, config, "examples/models/desom.toml no longer sets `iterations = 1500`");
     let model = dir.path().join("desom.toml");
     std::fs::write(&model, long).unwrap();
-    let ranks = |out: &Path, state: &Path, resume: bool| -> Vec<Child> {
-        let port = free_port();
-        (0..2)
-            .map(|r| {
-                let mut cmd = Command::new(env!("CARGO_BIN_EXE_protolearn"));
-                cmd.current_dir(repo())
-                    .args(["fit", "--model"])
-                    .arg(&model)
-                    .args(["--data", "examples/data/flowers.csv", "--labels", "species", "--out"])
-                    .arg(out)
-                    .arg("--checkpoint")
-                    .arg(state)
-                    .args(if resume { &["--resume"][..] } else { &[][..] })
-                    .env("MASTER_ADDR", "127.0.0.1")
-                    .env("MASTER_PORT", port.to_string())
-                    .env("RANK", r.to_string())
-                    .env("WORLD_SIZE", "2")
-                    .env("PROTOLEARN_DIST_TIMEOUT", "60")
-                    .env_remove("TORCHELASTIC_USE_AGENT_STORE")
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped());
-                cmd.spawn().expect("starting a rank")
-            })
-            .collect()
+    let ranks = |out: &Path, state: &Path, resume: bool| {
+        let state = state.display().to_string();
+        let mut extra = vec!["--checkpoint", state.as_str()];
+        extra.extend(resume.then_some("--resume"));
+        two_ranks(&flowers(&model, out, &extra))
     };
     let (whole, whole_state) = (dir.path().join("whole"), dir.path().join("whole-state"));
     for rank in ranks(&whole, &whole_state, false) {
-        check(&finish(rank), "uninterrupted rank");
+        succeed(rank, "uninterrupted rank");
     }
     // Kill both ranks once rank 0 has written a state, then resume them.
     let (part, part_state) = (dir.path().join("part"), dir.path().join("part-state"));
@@ -196,7 +138,7 @@ fn a_two_rank_run_killed_after_a_checkpoint_resumes_to_the_uninterrupted_result(
     }
     assert!(!part.join("assignments.csv").exists(), "the run finished before it could be killed");
     for rank in ranks(&part, &part_state, true) {
-        check(&finish(rank), "resumed rank");
+        succeed(rank, "resumed rank");
     }
     let read = |out: &Path| std::fs::read_to_string(out.join("assignments.csv")).expect("assignments.csv");
     assert_eq!(read(&part), read(&whole), "the resumed two-rank run differs from the uninterrupted one");

@@ -10,7 +10,7 @@ use crate::fitted::{prepared_tensor, Fitted, InputInfo, Summary};
 use crate::history::Recorder;
 use crate::missing::{FittedMissing, MissingValues};
 use crate::scaler::{FittedScaler, Scaling};
-use crate::scores::{score_model, UnitSummary};
+use crate::scores::{score_model, Scores, UnitSummary};
 use crate::streamed::{score_rows, ScaledRows};
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{Data, Table};
@@ -169,15 +169,7 @@ impl Estimator {
         let seconds = start.elapsed().as_secs_f64();
         let (training, winners) = score_model(model.as_ref(), &dataset.x, data.labels.as_deref())?;
         let units = UnitSummary::count(&winners, data.labels.as_deref(), model.prototypes().size()[0] as usize);
-        let summary = Summary {
-            kind: self.config.model.kind().into(),
-            n_samples: n,
-            seconds,
-            device: format!("{device:?}"),
-            training,
-            units,
-            library_version: env!("CARGO_PKG_VERSION").into(),
-        };
+        let summary = self.summary(n, seconds, device, training, units);
         Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
     }
 
@@ -222,7 +214,13 @@ impl Estimator {
         let seconds = start.elapsed().as_secs_f64();
         let (training, winners) = score_rows(model.as_ref(), &scaled, chunk_rows)?;
         let units = UnitSummary::count(&winners, None, model.prototypes().size()[0] as usize);
-        let summary = Summary {
+        let summary = self.summary(n, seconds, device, training, units);
+        Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
+    }
+
+    /// The summary of a fit of `n` samples that trained for `seconds` on `device`.
+    fn summary(&self, n: usize, seconds: f64, device: tch::Device, training: Scores, units: UnitSummary) -> Summary {
+        Summary {
             kind: self.config.model.kind().into(),
             n_samples: n,
             seconds,
@@ -230,8 +228,7 @@ impl Estimator {
             training,
             units,
             library_version: env!("CARGO_PKG_VERSION").into(),
-        };
-        Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
+        }
     }
 
     /// Trains the configured family on `data` (scaled, on the device) through the one trainer.

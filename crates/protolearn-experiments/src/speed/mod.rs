@@ -91,7 +91,7 @@ fn mean(values: &[f64]) -> f64 {
 }
 
 /// The median (NaN for no values).
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut s = values.to_vec();
     s.sort_by(f64::total_cmp);
     match s.len() {

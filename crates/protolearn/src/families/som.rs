@@ -86,6 +86,20 @@ impl SomSpec {
     }
 }
 
+impl SomSpec {
+    /// The training settings: the spec's rule, length and schedule, the context's seed and log
+    /// interval.
+    fn train_config(&self, context: &FitContext<'_>) -> SomTrainConfig {
+        SomTrainConfig {
+            rule: self.rule,
+            iterations: self.iterations,
+            temperature: self.temperature(),
+            seed: context.seed,
+            log_every: context.log_every(self.log_every, self.iterations),
+        }
+    }
+}
+
 impl Family for SomSpec {
     fn kind(&self) -> &'static str {
         "som"
@@ -104,14 +118,7 @@ impl Family for SomSpec {
         let vs = nn::VarStore::new(data.device());
         let start = starting_rows(&data.x, context.components);
         let layer = self.layer().build(&(vs.root() / "som"), &start, context.seed)?.with_components(context.components);
-        let train = SomTrainConfig {
-            rule: self.rule,
-            iterations: self.iterations,
-            temperature: self.temperature(),
-            seed: context.seed,
-            log_every: context.log_every(self.log_every, self.iterations),
-        };
-        fit_som_checkpointed(&vs, &layer, data, &train, context.checkpointing, observer)?;
+        fit_som_checkpointed(&vs, &layer, data, &self.train_config(context), context.checkpointing, observer)?;
         Ok(Box::new(SomModel { vs, layer }))
     }
 
@@ -129,14 +136,7 @@ impl Family for SomSpec {
         let vs = nn::VarStore::new(start.device());
         let layer = self.layer().build(&(vs.root() / "som"), &start, context.seed)?;
         drop(start);
-        let train = SomTrainConfig {
-            rule: self.rule,
-            iterations: self.iterations,
-            temperature: self.temperature(),
-            seed: context.seed,
-            log_every: context.log_every(self.log_every, self.iterations),
-        };
-        fit_som_rows(&vs, &layer, source, chunk_rows, &train, observer)?;
+        fit_som_rows(&vs, &layer, source, chunk_rows, &self.train_config(context), observer)?;
         Ok(Box::new(SomModel { vs, layer }))
     }
 
