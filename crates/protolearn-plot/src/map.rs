@@ -12,7 +12,7 @@ use crate::error::{DrawResult, Result};
 use crate::font;
 use crate::grid_shape::GridShape;
 use crate::layout::{self, Panel};
-use crate::map_key::Key;
+use crate::map_key::{Key, LegendRows};
 use crate::palette::{category_color, is_dark, tint, Ramp};
 use crate::validate;
 
@@ -62,12 +62,19 @@ pub(crate) struct MapPanel<'a> {
     cells: Cells<'a>,
     text: Option<Vec<String>>,
     hits: Option<(&'a [usize], &'a [usize])>,
+    class_names: Option<&'a [String]>,
 }
 
 impl<'a> MapPanel<'a> {
     /// A heat map without title, text or hit markers.
     pub(crate) fn new(map: GridShape, shape: CellShape, cells: Cells<'a>) -> Self {
-        Self { title: String::new(), map, shape, cells, text: None, hits: None }
+        Self { title: String::new(), map, shape, cells, text: None, hits: None, class_names: None }
+    }
+
+    /// Names the hit markers' labels in the key (label `l` is `names[l]`; default: the number).
+    pub(crate) fn class_names(mut self, names: Option<&'a [String]>) -> Self {
+        self.class_names = names;
+        self
     }
 
     /// Sets the panel title.
@@ -116,7 +123,12 @@ impl Panel for MapPanel<'_> {
                 let (low, high) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
                 let level = |v: f64| if high > low { (v - low) / (high - low) } else { 0.0 };
                 let fills = values.iter().map(|&v| ramp.color(level(v))).collect();
-                Ok(MapPlan { fills, key: Key::Bar { ramp: *ramp, low, high } })
+                let bar = Key::Bar { ramp: *ramp, low, high };
+                let key = match self.hit_classes()? {
+                    Some(classes) => Key::Row(vec![bar, Key::Legend(classes)]),
+                    None => bar,
+                };
+                Ok(MapPlan { fills, key })
             }
             Cells::Categories { categories, strength, names } => {
                 validate::length("majority labels", units, "one per unit", categories.len())?;
@@ -159,6 +171,22 @@ impl Panel for MapPanel<'_> {
 }
 
 impl MapPanel<'_> {
+    /// The legend rows of the hit markers' colours: every label a unit with hits shows, in
+    /// label order, named by [`MapPanel::class_names`] (checked to cover them) or by number.
+    fn hit_classes(&self) -> Result<Option<LegendRows>> {
+        let Some((labels, counts)) = self.hits else {
+            return Ok(None);
+        };
+        let mut shown: Vec<usize> = labels.iter().zip(counts).filter(|(_, &c)| c > 0).map(|(&l, _)| l).collect();
+        shown.sort_unstable();
+        shown.dedup();
+        if let Some(names) = self.class_names {
+            validate::indices_below("hit labels", shown.iter().copied(), names.len())?;
+        }
+        let name = |l: usize| self.class_names.and_then(|n| n.get(l)).cloned().unwrap_or_else(|| l.to_string());
+        Ok(Some(shown.into_iter().map(|l| (Some(category_color(l)), name(l))).collect()))
+    }
+
     /// A marker per unit with hits: its majority label's colour, its area proportional to the count.
     fn draw_hits<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, frame: &Frame) -> DrawResult {
         let Some((labels, counts)) = self.hits else {
@@ -323,5 +351,27 @@ mod tests {
             MapPanel::new(GridShape::new(0, 3), CellShape::Square, Cells::Values { what: "v", values: vec![], ramp: Ramp::Grey }).check(),
             Err(Error::Empty { .. })
         ));
+    }
+
+    #[test]
+    fn hit_markers_add_a_key_of_the_classes_they_show() {
+        let values = [1.0, 2.0, 3.0, 4.0];
+        let (labels, counts) = ([2, 0, 2, 1], [3, 1, 0, 0]);
+        let panel =
+            MapPanel::new(GridShape::new(2, 2), CellShape::Square, Cells::Values { what: "U", values: values.to_vec(), ramp: Ramp::Grey })
+                .hits(Some((&labels, &counts)));
+        let names = ["zero".to_owned(), "one".to_owned(), "two".to_owned()];
+        let key = |panel: MapPanel<'_>| panel.check().map(|plan| plan.key);
+        // Label 1 sits on a unit without hits: no marker, so no key row.
+        let numbered = vec![(Some(category_color(0)), "0".to_owned()), (Some(category_color(2)), "2".to_owned())];
+        assert_eq!(key(panel.clone()).unwrap(), Key::Row(vec![Key::Bar { ramp: Ramp::Grey, low: 1.0, high: 4.0 }, Key::Legend(numbered)]));
+        let named = key(panel.clone().class_names(Some(&names))).unwrap();
+        assert!(
+            matches!(&named, Key::Row(keys) if keys[1] == Key::Legend(vec![(Some(category_color(0)), "zero".into()), (Some(category_color(2)), "two".into())]))
+        );
+        assert!(
+            matches!(key(panel.class_names(Some(&names[..2]))), Err(Error::IndexOutOfRange { index: 2, len: 2, .. })),
+            "names must cover the labels"
+        );
     }
 }

@@ -24,6 +24,9 @@ const SWATCH_PX: i32 = 14;
 /// Height of one legend row, at most (rows shrink to fit the map's height, down to the text height).
 const LEGEND_ROW_PX: i32 = 20;
 
+/// The rows of a legend, top down: a swatch with its name, or a line of text without swatch.
+pub(crate) type LegendRows = Vec<(Option<RGBColor>, String)>;
+
 /// What the key explains.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Key {
@@ -37,13 +40,22 @@ pub(crate) enum Key {
         high: f64,
     },
     /// Rows top down: a swatch with its name, or a line of text without swatch (`None`).
-    Legend(Vec<(Option<RGBColor>, String)>),
+    Legend(LegendRows),
+    /// Keys side by side, left to right (a U-matrix's colour bar and its hit markers' classes).
+    Row(Vec<Key>),
 }
 
 impl Key {
     /// Width of the strip the key needs right of the map, at most `max` pixels.
     pub(crate) fn width<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, max: u32) -> Result<u32, DrawFailure> {
         let needed = match self {
+            Self::Row(keys) => {
+                let mut total = 0;
+                for key in keys {
+                    total += key.width(area, max)?;
+                }
+                total
+            }
             Self::Bar { .. } => COLOUR_BAR_STRIP_PX,
             Self::Legend(rows) => {
                 let style = legend_style();
@@ -62,6 +74,16 @@ impl Key {
         match self {
             Self::Bar { ramp, low, high } => draw_colour_bar(area, *ramp, (*low, *high), rows),
             Self::Legend(entries) => draw_legend(area, entries, rows),
+            Self::Row(keys) => {
+                let mut rest = area.clone();
+                for key in keys {
+                    let width = key.width(&rest, rest.dim_in_pixel().0)?;
+                    let (left, right) = rest.split_horizontally(width);
+                    key.draw(&left, rows)?;
+                    rest = right;
+                }
+                Ok(())
+            }
         }
     }
 }

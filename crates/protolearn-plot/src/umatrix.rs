@@ -74,7 +74,8 @@ pub fn umatrix_values_on(prototypes: &[f64], map: GridShape, shape: CellShape, d
 /// square cells unless [`UMatrixPanel::cell_shape`] selects hexagons.
 ///
 /// With [`UMatrixPanel::hits`], each unit with hits gets a marker in the colour of its majority
-/// label, its area proportional to the hit count.
+/// label, its area proportional to the hit count, and the key beside the colour bar names the
+/// labels' colours.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UMatrixPanel<'a> {
     title: String,
@@ -83,12 +84,20 @@ pub struct UMatrixPanel<'a> {
     shape: CellShape,
     dim: usize,
     hits: Option<(&'a [usize], &'a [usize])>,
+    class_names: Option<&'a [String]>,
 }
 
 impl<'a> UMatrixPanel<'a> {
     /// The U-matrix of `prototypes` laid out as in [`umatrix_values`], drawn with square cells.
     pub fn new(prototypes: &'a [f64], map: GridShape, dim: usize) -> Self {
-        Self { title: String::new(), prototypes, map, shape: CellShape::Square, dim, hits: None }
+        Self { title: String::new(), prototypes, map, shape: CellShape::Square, dim, hits: None, class_names: None }
+    }
+
+    /// Names the hit markers' labels in the key beside the colour bar (label `l` is `names[l]`;
+    /// without names the key shows the label numbers).
+    pub fn class_names(mut self, names: &'a [String]) -> Self {
+        self.class_names = Some(names);
+        self
     }
 
     /// Sets the cell shape, and with it the neighbours averaged (see [`umatrix_values_on`]).
@@ -119,7 +128,8 @@ impl<'a> Panel for UMatrixPanel<'a> {
         let values = umatrix_values_on(self.prototypes, self.map, self.shape, self.dim)?;
         let panel = MapPanel::new(self.map, self.shape, Cells::Values { what: "U-matrix", values, ramp: Ramp::Grey })
             .title(self.title.clone())
-            .hits(self.hits);
+            .hits(self.hits)
+            .class_names(self.class_names);
         let plan = panel.check()?;
         Ok((panel, plan))
     }

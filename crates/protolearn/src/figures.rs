@@ -75,6 +75,9 @@ impl Fitted {
         let mut panel = UMatrixPanel::new(&values, map, dim).cell_shape(shape);
         if self.input.labelled {
             panel = panel.hits(&marker_labels, &units.hits);
+            if let Some(classes) = &self.input.classes {
+                panel = panel.class_names(classes);
+            }
         }
         files.push(umatrix(dir.join("umatrix"), &layout(&format!("U-matrix ({space})")), &[panel])?);
         files.push(hit_map(dir.join("hit_map"), &layout("Hits per unit"), map, shape, &units.hits)?);

@@ -261,10 +261,7 @@ pub fn desom_umatrix(dir: &Path, views: &[KeptView], labels: &BTreeMap<String, V
         .collect();
     let files = umatrix(
         dir.join("desom_umatrix"),
-        &Layout::new()
-            .title("DESOM latent U-matrix; markers: test hits coloured by majority class")
-            .columns(panels.len().max(1))
-            .panel_size(460, 420),
+        &Layout::new().title("DESOM latent U-matrix, test hits by majority class").columns(panels.len().max(1)).panel_size(460, 420),
         &panels,
     )?;
     Ok(Some(files.png))

@@ -59,7 +59,9 @@ pub fn draw(dir: &Path, dataset: &str, split: &SequenceSplit, grid: &Grid, kept:
     }
     let panels: Vec<UMatrixPanel> = maps
         .iter()
-        .map(|(label, p, dim, majority, hits)| UMatrixPanel::new(p, GridShape::new(rows, cols), *dim).hits(majority, hits).title(*label))
+        .map(|(label, p, dim, majority, hits)| {
+            UMatrixPanel::new(p, GridShape::new(rows, cols), *dim).hits(majority, hits).class_names(&split.classes).title(*label)
+        })
         .collect();
     if !panels.is_empty() {
         let layout =
