@@ -131,6 +131,23 @@ pub(crate) fn fit_text<DB: DrawingBackend>(
     Ok(String::new())
 }
 
+/// The figure title's style: [`FIGURE_TITLE_PX`], or the largest size down to
+/// [`PANEL_TITLE_PX`] at which `title` fits `width` (a long title over a narrow figure shrinks
+/// before [`fit_text`] shortens it).
+fn figure_title_style<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    title: &str,
+    width: u32,
+) -> std::result::Result<TextStyle<'static>, DrawFailure> {
+    let style = |px: u32| TextStyle::from((font::FAMILY, px).into_font());
+    for px in (PANEL_TITLE_PX..=FIGURE_TITLE_PX).rev() {
+        if area.estimate_text_size(title, &style(px))?.0 <= width {
+            return Ok(style(px));
+        }
+    }
+    Ok(style(PANEL_TITLE_PX))
+}
+
 fn saturating_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -209,7 +226,12 @@ impl<P: Panel> Figure<'_, P> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         root.fill(&WHITE)?;
         let body = match &self.layout.title {
-            Some(title) => root.titled(title, (font::FAMILY, FIGURE_TITLE_PX).into_font())?,
+            Some(title) => {
+                let width = root.dim_in_pixel().0.saturating_sub(2 * TITLE_PAD_PX);
+                let style = figure_title_style(root, title, width)?;
+                let text = fit_text(root, title, &style, width)?;
+                root.titled(&text, style)?
+            }
             None => root.clone(),
         };
         let cells = body.split_evenly(self.layout.grid(self.panels.len()));
@@ -246,5 +268,18 @@ mod tests {
         let files = FigureFiles::for_stem("out/fig.v2");
         assert_eq!(files.png, PathBuf::from("out/fig.v2.png"));
         assert_eq!(files.svg, PathBuf::from("out/fig.v2.svg"));
+    }
+
+    #[test]
+    fn a_long_figure_title_shrinks_to_the_figure_width() {
+        font::ensure_registered().unwrap();
+        let mut svg = String::new();
+        let area = plotters::prelude::SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+        let title = "DESOM latent U-matrix, test hits by majority class";
+        let style = figure_title_style(&area, title, 292).unwrap();
+        assert!(area.estimate_text_size(title, &style).unwrap().0 <= 292 || fit_text(&area, title, &style, 292).unwrap().ends_with('…'));
+        assert!(style.font.get_size() < f64::from(FIGURE_TITLE_PX), "the title kept its full size");
+        let short = figure_title_style(&area, "short", 292).unwrap();
+        assert_eq!(short.font.get_size(), f64::from(FIGURE_TITLE_PX));
     }
 }
