@@ -22,6 +22,16 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::Instant;
 
+
+/// What the paper-002 tables (here, the sweeps, paper 004's Table 1) say about their two NMI
+/// columns.
+pub(crate) const NMI_NORMALISATIONS: &str = "NMI is reported in both normalisations. `NMI` is the arithmetic one, \
+    I / ((H(Q) + H(Y)) / 2), which the paper's Appendix 1 defines; `NMI geom.` is I / sqrt(H(Q) H(Y)), scikit-learn's \
+    default before version 0.22 (December 2019). The authors' code (FlorentF9/DESOM) calls scikit-learn's \
+    `normalized_mutual_info_score` with its defaults and names no version, so its numbers are arithmetic if computed \
+    with scikit-learn >= 0.22 and geometric before; the geometric value is never below the arithmetic one (mean \
+    inequality). The paper's column sits beside the arithmetic one, as its definition says.";
+
 /// The experiment spec (benches/specs/paper002_desom.toml).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -311,12 +321,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
          (paper: 10000 each), {} AE pretraining iterations for AE+k-means / AE+SOM, k-means n_init {}, models {:?}; \
          device {:?}, {} threads; {wall:.0} s in all. Trained on the 60000 training images, every number on the 10000 \
          test images; mean ± std over seeds (a single value for one seed). Paper values: mean ± std over 10 runs.\n\n\
-         NMI is reported in both normalisations. `NMI` is the arithmetic one, I / ((H(Q) + H(Y)) / 2), which the paper's \
-         Appendix 1 defines; `NMI geom.` is I / sqrt(H(Q) H(Y)), scikit-learn's default before version 0.22 (December \
-         2019). The authors' code (FlorentF9/DESOM) calls scikit-learn's `normalized_mutual_info_score` with its \
-         defaults and names no version, so its numbers are arithmetic if computed with scikit-learn >= 0.22 and \
-         geometric before; the geometric value is never below the arithmetic one (mean inequality). The paper's column \
-         sits beside the arithmetic one, as its definition says.\n\n",
+         {NMI_NORMALISATIONS}\n\n",
         ctx.preset.name(),
         preset.seeds,
         preset.iterations,

@@ -26,7 +26,7 @@ fn values<'a>(results: &'a Results, dataset: &str, key: &str, metric: &str) -> &
 /// columns if the paper has the value). Returns the table and whether every column was tested.
 fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[&str; 4]>)]) -> Result<(Table, bool)> {
     let mut t =
-        Table::new(["dataset", first, "Pur (ours)", "Pur (paper)", "NMI (ours)", "NMI (paper)", "latent QE (ours)", "latent TE (ours)"]);
+        Table::new(["dataset", first, "Pur (ours)", "Pur (paper)", "NMI (ours)", "NMI (paper)", "NMI geom. (ours)", "latent QE (ours)", "latent TE (ours)"]);
     let mut tested = true;
     for dataset in results.keys() {
         let column = |metric: &str| -> Vec<&[f64]> { rows.iter().map(|(_, key, _)| values(results, dataset, key, metric)).collect() };
@@ -43,6 +43,7 @@ fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[
                 paper_cell(0),
                 nmi_marks.cell(i, nmi[i], 3),
                 paper_cell(1),
+                mean_std(values(results, dataset, key, "nmi_geo"), 3),
                 mean_std(values(results, dataset, key, "qe_latent"), 3),
                 mean_std(values(results, dataset, key, "te_latent"), 3),
             ]);
@@ -58,6 +59,7 @@ fn conv_table(results: &Results, desom_key: &str) -> Table {
     for (_, name, _) in metrics {
         header.extend([format!("{name} (ours)"), format!("{name} (paper)")]);
     }
+    header.push("NMI geom. (ours)".to_owned());
     let mut t = Table::new(header);
     for dataset in results.keys() {
         for (id, key, label) in [("desom", desom_key, "DESOM"), ("conv-desom", Model::ConvDesom.id(), "ConvDESOM")] {
@@ -68,6 +70,8 @@ fn conv_table(results: &Results, desom_key: &str) -> Table {
                 row.push(if ours.is_empty() { "not run".into() } else { mean_std(ours, *digits) });
                 row.push(paper.map_or("-".into(), |p| p[c].to_owned()));
             }
+            let geo = values(results, dataset, key, "nmi_geo");
+            row.push(if geo.is_empty() { "not run".into() } else { mean_std(geo, 3) });
             t.row(row);
         }
     }
@@ -189,6 +193,7 @@ pub fn section(ctx: &RunContext, dir: &Path, base: &BaseSpec, preset: &SweepPres
         tch::get_num_threads(),
         legend(tested4 && tested5),
     );
+    let _ = write!(body, "{}\n\n", crate::experiments::paper002_desom::NMI_NORMALISATIONS);
     let _ = write!(body, "### Table 4: purity and NMI against gamma (L = {})\n\n{}\n", base.dense.latent_dim, t4.markdown());
     if let Some(path) = gamma_figure(dir, results, base, &preset.gammas)? {
         let _ = write!(body, "![Fig. 2 analogue: latent QE and TE against gamma]({})\n\n", ctx.link(&path));
