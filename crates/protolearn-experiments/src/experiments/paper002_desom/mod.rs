@@ -22,7 +22,6 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::Instant;
 
-
 /// What the paper-002 tables (here, the sweeps, paper 004's Table 1) say about their two NMI
 /// columns.
 pub(crate) const NMI_NORMALISATIONS: &str = "NMI is reported in both normalisations. `NMI` is the arithmetic one, \

@@ -22,11 +22,20 @@ fn values<'a>(results: &'a Results, dataset: &str, key: &str, metric: &str) -> &
 }
 
 /// One sweep table (Table 4 or 5): per dataset a row per grid value with purity and NMI (ours,
-/// marked; the paper's) and our latent QE / TE. `rows` are (label, run key, the paper's four
+/// marked; the paper's), our geometric NMI and our latent QE / TE. `rows` are (label, run key, the paper's four
 /// columns if the paper has the value). Returns the table and whether every column was tested.
 fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[&str; 4]>)]) -> Result<(Table, bool)> {
-    let mut t =
-        Table::new(["dataset", first, "Pur (ours)", "Pur (paper)", "NMI (ours)", "NMI (paper)", "NMI geom. (ours)", "latent QE (ours)", "latent TE (ours)"]);
+    let mut t = Table::new([
+        "dataset",
+        first,
+        "Pur (ours)",
+        "Pur (paper)",
+        "NMI (ours)",
+        "NMI (paper)",
+        "NMI geom. (ours)",
+        "latent QE (ours)",
+        "latent TE (ours)",
+    ]);
     let mut tested = true;
     for dataset in results.keys() {
         let column = |metric: &str| -> Vec<&[f64]> { rows.iter().map(|(_, key, _)| values(results, dataset, key, metric)).collect() };
