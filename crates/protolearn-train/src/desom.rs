@@ -1,4 +1,4 @@
-//! Training DESOM and ConvDESOM by iterations (paper 002, Algorithm 3) on the one [`Trainer`](crate::trainer::Trainer):
+//! Training DESOM and ConvDESOM by iterations (paper 002, Algorithm 3) on the one [`Trainer`]:
 //! random minibatches drawn on the device, Adam on `L = L_R + γ L_SOM` ([`DesomObjective`]),
 //! temperature decayed every iteration, SOM update interval, and AE pretraining on `L_R` alone
 //! as a phase of its own ([`Reconstruction`], also the two-stage models' AE via

@@ -49,7 +49,7 @@ pub mod neural_gas;
 pub mod npy_source;
 pub mod observer;
 pub mod optim;
-mod parallel;
+pub mod parallel;
 pub mod quality;
 mod record;
 pub mod resume;

@@ -1,5 +1,5 @@
 //! The three ways to train a plain SOM (paper 002, Sec. 2.1 and 3.4), all on the one
-//! [`Trainer`](crate::trainer::Trainer): minibatch gradient descent on the distortion with Adam (the "Keras SOM", an
+//! [`Trainer`]: minibatch gradient descent on the distortion with Adam (the "Keras SOM", an
 //! [`Objective`]), the batch SOM (Algorithm 2) and the online Kohonen SOM (Algorithm 1), the
 //! last two [`protolearn_layers::UpdateRule`]s of protolearn-layers.
 //!
