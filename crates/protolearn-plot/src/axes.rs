@@ -56,6 +56,22 @@ pub(crate) fn tick_label(value: f64) -> String {
     }
 }
 
+/// The length of an axis range.
+fn span(range: &Range<f64>) -> f64 {
+    (range.end - range.start).abs()
+}
+
+/// A tick value within `1e-9` of the axis span of zero is zero: ticks are sums of steps, and a
+/// tick meant to be 0 comes out as `-5.55e-17` (which then printed as a long label that did not
+/// fit the panel's label area).
+fn snap_to_zero(value: f64, span: f64) -> f64 {
+    if value.abs() <= 1e-9 * span {
+        0.0
+    } else {
+        value
+    }
+}
+
 /// `"1.500"` -> `"1.5"`, `"20.000"` -> `"20"`, `"-0.000"` stays as written minus its zeros.
 fn trim_zeros(text: &str) -> &str {
     if text.contains('.') {
@@ -104,6 +120,7 @@ where
         builder.caption(&text.title, (font::FAMILY, PANEL_TITLE_PX).into_font());
     }
     let mut chart = builder.build_cartesian_2d(x, y)?;
+    let (x_span, y_span) = (span(&chart.x_range()), span(&chart.y_range()));
     chart
         .configure_mesh()
         .x_desc(text.x.as_str())
@@ -112,8 +129,8 @@ where
         .bold_line_style(BLACK.mix(0.08))
         .x_labels(6)
         .y_labels(6)
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
+        .x_label_formatter(&|v| tick_label(snap_to_zero(*v, x_span)))
+        .y_label_formatter(&|v| tick_label(snap_to_zero(*v, y_span)))
         .label_style((font::FAMILY, TICK_LABEL_PX))
         .axis_desc_style((font::FAMILY, AXIS_LABEL_PX))
         .draw()?;
@@ -139,6 +156,8 @@ mod tests {
         assert_eq!(tick_label(123456.0), "123456");
         assert_eq!(tick_label(2.5e-5), "2.5e-5");
         assert_eq!(tick_label(3e7), "3e7");
+        assert_eq!(tick_label(snap_to_zero(-5.55e-17, 0.8)), "0");
+        assert_eq!(tick_label(snap_to_zero(2.5e-5, 1e-4)), "2.5e-5", "a small value on a small axis stays");
     }
 
     #[test]
