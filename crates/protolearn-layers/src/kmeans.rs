@@ -7,7 +7,7 @@ use crate::distance::{distances_less_row_norms, nearest_rows, squared_norms};
 use crate::error::{expect_dims, Error, Result};
 use crate::init::kmeans_plus_plus;
 use crate::missing::{fill_missing, observed_mask, observed_means, Components, ObservedRows};
-use crate::rows::{chunks, RowSource};
+use crate::rows::{chunks, sample_rows, RowSource};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -170,13 +170,7 @@ impl KMeansConfig {
         let rows = Rows::Source { source, range: 0..n, chunk_rows: chunk_rows.max(1) };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
         // All rows when they fit the sample (then the seeds are `fit`'s, drawn from the same RNG).
-        let sample = if init_rows >= n {
-            Tensor::f_cat(&chunks(source, 0..n, chunk_rows).collect::<Result<Vec<_>>>()?, 0)?
-        } else {
-            let mut picked = rand::seq::index::sample(&mut rng, n, init_rows).into_vec();
-            picked.sort_unstable();
-            Tensor::f_cat(&picked.iter().map(|&i| source.rows(i, 1)).collect::<Result<Vec<_>>>()?, 0)?
-        }; // [m, d]
+        let sample = sample_rows(source, chunk_rows, init_rows, &mut rng)?; // [m, d]
         let shift_tol = match self.tol {
             0.0 => 0.0,
             tol => tol * rows.mean_variance()?,

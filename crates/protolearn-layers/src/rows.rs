@@ -52,6 +52,19 @@ pub fn chunk_ranges(range: Range<usize>, chunk_rows: usize) -> impl Iterator<Ite
     range.clone().step_by(step).map(move |start| start..(start + step).min(range.end))
 }
 
+/// The rows a model starts from when its data is read from `source`: all rows (read in chunks of
+/// `chunk_rows`, drawing nothing from `rng`) when there are at most `max_rows`, else a uniform
+/// sample of `max_rows` distinct rows drawn from `rng`, in row order.
+pub fn sample_rows(source: &dyn RowSource, chunk_rows: usize, max_rows: usize, rng: &mut impl rand::Rng) -> Result<Tensor> {
+    let n = source.n_rows();
+    if n <= max_rows {
+        return Ok(Tensor::f_cat(&chunks(source, 0..n, chunk_rows).collect::<Result<Vec<_>>>()?, 0)?);
+    }
+    let mut picked: Vec<i64> = rand::seq::index::sample(rng, n, max_rows).into_iter().map(|i| i as i64).collect();
+    picked.sort_unstable();
+    source.gather(&picked)
+}
+
 /// The chunks of `range` of `source`, read one after another.
 pub fn chunks<'a>(source: &'a dyn RowSource, range: Range<usize>, chunk_rows: usize) -> impl Iterator<Item = Result<Tensor>> + 'a {
     chunk_ranges(range, chunk_rows).map(move |r| source.rows(r.start, r.len()))

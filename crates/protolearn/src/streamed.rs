@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::families::TrainedModel;
 use crate::scaler::FittedScaler;
 use crate::scores::Scores;
-use protolearn_layers::rows::{chunks, RowSource};
+use protolearn_layers::rows::{chunks, sample_rows, RowSource};
 use protolearn_metrics::quantization_error_from;
 use protolearn_train::quality::{best_units, map_quality};
 use rand::SeedableRng;
@@ -54,15 +54,7 @@ impl RowSource for ScaledRows<'_> {
 /// The rows a model starts from: all rows when at most `max_rows`, else a seeded uniform sample
 /// of `max_rows` of them in file order.
 pub fn init_sample(source: &dyn RowSource, chunk_rows: usize, max_rows: usize, seed: u64) -> Result<Tensor> {
-    let n = source.n_rows();
-    let rows = if n <= max_rows {
-        chunks(source, 0..n, chunk_rows).collect::<protolearn_layers::Result<Vec<_>>>()?
-    } else {
-        let mut picked = rand::seq::index::sample(&mut ChaCha8Rng::seed_from_u64(seed), n, max_rows).into_vec();
-        picked.sort_unstable();
-        picked.into_iter().map(|i| source.rows(i, 1)).collect::<protolearn_layers::Result<Vec<_>>>()?
-    };
-    Ok(Tensor::f_cat(&rows, 0)?)
+    Ok(sample_rows(source, chunk_rows, max_rows, &mut ChaCha8Rng::seed_from_u64(seed))?)
 }
 
 /// The training scores of `model` over all rows of `source` (QE and, on a grid, TE, each a mean
