@@ -235,7 +235,7 @@ enum Command {
         /// CPU threads of both sides.
         #[arg(long, default_value_t = 2)]
         threads: usize,
-        /// Run only these comparisons (kmeans, lloyd, som, desom; comma-separated).
+        /// Run only these comparisons (kmeans, lloyd, som, desom, kernel; comma-separated).
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
         /// k-means fits per side (seeds 0, 1, ...), also the Lloyd-step runs per side.
@@ -274,6 +274,15 @@ enum Command {
         /// DESOM runs per side (seeds 0, 1, ...), alternating between the sides.
         #[arg(long, default_value_t = 3)]
         desom_seeds: u64,
+        /// Training images of the kernel-prototype CNN comparison (the first n of MNIST).
+        #[arg(long, default_value_t = 60000)]
+        kernel_samples: usize,
+        /// Epochs of every kernel-prototype CNN run.
+        #[arg(long, default_value_t = 1)]
+        kernel_epochs: usize,
+        /// Kernel-prototype CNN runs per side and layer kind (seeds 0, 1, ...).
+        #[arg(long, default_value_t = 1)]
+        kernel_seeds: u64,
         /// Folder holding mnist/ and fashion-mnist/.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -486,6 +495,9 @@ fn main() -> ExitCode {
             som_blobs_seeds,
             desom_iterations,
             desom_seeds,
+            kernel_samples,
+            kernel_epochs,
+            kernel_seeds,
             data,
             only,
             lloyd_steps,
@@ -506,6 +518,9 @@ fn main() -> ExitCode {
                 minisom_presentations,
                 desom_iterations,
                 desom_seeds,
+                kernel_samples,
+                kernel_epochs,
+                kernel_seeds,
             };
             protolearn_experiments::speed::run(&config).map(|_| println!("wrote {}", config.out.join("speed.md").display()))
         }

@@ -158,13 +158,22 @@ impl KernelPrototypeConv {
         &self.config
     }
 
-    fn conv(&self, x: &Tensor, weight: &Tensor) -> Tensor {
+    fn conv(&self, x: &Tensor, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
         let c = &self.config;
-        x.conv2d(weight, None::<Tensor>, c.stride, c.padding, c.dilation, c.groups)
+        x.conv2d(weight, bias, c.stride, c.padding, c.dilation, c.groups)
     }
 
     /// The dissimilarity stack `d = (x^2) * 1 - 2 x * k + ||k||^2` `[n, K, H', W']`, clamped at 0.
     pub fn distances(&self, x: &Tensor) -> Result<Tensor> {
+        self.scaled_distances(x, 1.0)
+    }
+
+    /// `s · d` for a scale `s != 0`, clamped at 0 on the side of its sign, in two convolutions
+    /// and one pass over the output: `s · ||k||^2 - 2 s x * k` is one convolution whose bias is
+    /// `s · ||k||^2`, and `s · ||x̃||^2` of every receptive field is a convolution of `x^2` with
+    /// a constant kernel of one output channel per group (shared by that group's kernels), so
+    /// that an activation's `1 / sigma` and sign cost no pass of their own.
+    fn scaled_distances(&self, x: &Tensor, scale: f64) -> Result<Tensor> {
         let size = expect_dims(x, 4, "kernel-prototype input", "[n, C, H, W]")?;
         if size[1] != self.config.in_channels {
             return Err(Error::Shape {
@@ -173,49 +182,52 @@ impl KernelPrototypeConv {
                 got: size,
             });
         }
-        // ||x̃||^2 of every receptive field: one output channel per group (a ones kernel), shared
-        // by that group's kernel-prototypes, instead of K identical channels.
         let c = &self.config;
-        let ones = Tensor::ones([c.groups, c.in_channels / c.groups, c.kernel[0], c.kernel[1]], (x.kind(), x.device()));
-        let patch_norms = self.conv(&x.square(), &ones); // [n, groups, H', W']
+        let constant = Tensor::full([c.groups, c.in_channels / c.groups, c.kernel[0], c.kernel[1]], scale, (x.kind(), x.device()));
+        let patch_norms = self.conv(&x.square(), &constant, None); // [n, groups, H', W']
         let patch_norms =
             if c.groups == 1 { patch_norms } else { patch_norms.repeat_interleave_self_int(c.prototypes / c.groups, 1, None) };
-        let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, self.kernels.kind()).view([1, -1, 1, 1]);
-        Ok((patch_norms - self.conv(x, &self.kernels) * 2.0 + norms).clamp_min(0.0))
+        let norms = self.kernels.square().sum_dim_intlist([1i64, 2, 3].as_slice(), false, self.kernels.kind()) * scale; // [K]
+        let cross = self.conv(x, &(&self.kernels * (-2.0 * scale)), Some(&norms)); // s ||k||^2 - 2 s x * k
+        let d = cross + patch_norms;
+        Ok(if scale > 0.0 { d.clamp_min(0.0) } else { d.clamp_max(0.0) })
+    }
+
+    /// `s · (r^2 - d)` (the margin to the n-ball, scaled), from [`Self::scaled_distances`].
+    fn scaled_margin(&self, x: &Tensor, scale: f64) -> Result<Tensor> {
+        let negative = self.scaled_distances(x, -scale)?;
+        Ok(match &self.radius {
+            Some(r) => negative + r.square().view([1, -1, 1, 1]) * scale,
+            None => negative,
+        })
     }
 
     /// The layer's output: the dissimilarities, `r^2 - d` with a bias, then the activation; with
     /// `hard`, the forward values are the hard assignment and the gradient the soft one's
     /// (`soft + (hard - soft).detach()`).
     pub fn output(&self, x: &Tensor) -> Result<Tensor> {
-        let d = self.distances(x)?;
-        let margin = match &self.radius {
-            Some(r) => r.square().view([1, -1, 1, 1]) - &d,
-            None => -&d,
-        };
+        let straight_through = |soft: Tensor, hard: Tensor| &soft + (hard - &soft).detach();
         Ok(match self.config.activation {
-            KernelActivation::None => {
-                if self.radius.is_some() {
-                    margin
-                } else {
-                    d
-                }
-            }
-            KernelActivation::Relu => margin.relu(),
+            KernelActivation::None if self.radius.is_none() => self.distances(x)?,
+            KernelActivation::None => self.scaled_margin(x, 1.0)?,
+            KernelActivation::Relu => self.scaled_margin(x, 1.0)?.relu(),
             KernelActivation::Softmax { sigma } => {
-                let soft = (-&d / sigma).softmax(1, d.kind());
+                let logits = self.scaled_distances(x, -1.0 / sigma)?; // -d / sigma
+                let soft = logits.softmax(1, logits.kind());
                 if self.config.hard {
-                    let hard = Tensor::zeros_like(&soft).scatter_value(1, &d.argmin(1, true), 1.0);
-                    &soft + (hard - &soft).detach()
+                    let winners = logits.max_dim(1, true).1; // the nearest kernel (first on ties)
+                    let hard = Tensor::zeros_like(&soft).scatter_value(1, &winners, 1.0);
+                    straight_through(soft, hard)
                 } else {
                     soft
                 }
             }
             KernelActivation::Sigmoid { sigma } => {
-                let soft = (&margin / sigma).sigmoid();
+                let margin = self.scaled_margin(x, 1.0 / sigma)?;
+                let soft = margin.sigmoid();
                 if self.config.hard {
                     let hard = margin.gt(0.0).to_kind(margin.kind());
-                    &soft + (hard - &soft).detach()
+                    straight_through(soft, hard)
                 } else {
                     soft
                 }
@@ -234,7 +246,7 @@ impl KernelPrototypeConv {
     /// How often each kernel-prototype is the nearest one at some position of `x` (`[K]`).
     pub fn win_counts(&self, x: &Tensor) -> Result<Vec<i64>> {
         let _guard = tch::no_grad_guard();
-        let winners = self.distances(x)?.argmin(1, false).flatten(0, -1);
+        let winners = self.distances(x)?.min_dim(1, false).1.flatten(0, -1); // first on ties
         Ok(Vec::<i64>::try_from(winners.bincount(None::<Tensor>, self.config.prototypes).to_device(tch::Device::Cpu))?)
     }
 

@@ -2,11 +2,13 @@
 //! machine, data and thread count, in one run (issues 13 and 28): k-means against scikit-learn's
 //! `KMeans`, Lloyd steps from one start against FAISS and scikit-learn, the batch SOM against
 //! somoclu, XPySom, torchsom and minisom (two shapes), DESOM against the same model in PyTorch
-//! eager, and DESOM seeds trained as one program against the same seeds one after another.
+//! eager, DESOM seeds trained as one program against the same seeds one after another, and paper
+//! 003's kernel-prototype CNN against its PyTorch twin.
 //! Writes `speed.jsonl` (one comparison per line) and `speed.md` (the report) under `--out`,
 //! and the Python script beside them so the other side can be re-run by hand.
 
 mod desom;
+mod kernel;
 mod kmeans;
 mod lloyd;
 mod som;
@@ -33,7 +35,7 @@ pub struct SpeedConfig {
     pub dirs: DataDirs,
     /// CPU threads of both sides (libtorch and Python's BLAS / OpenMP / torch).
     pub threads: usize,
-    /// Which comparisons run (`kmeans`, `lloyd`, `som`, `desom`; empty: all).
+    /// Which comparisons run (`kmeans`, `lloyd`, `som`, `desom`, `kernel`; empty: all).
     pub only: Vec<String>,
     /// k-means fits per side (seeds 0, 1, ...), also the Lloyd-step runs per side.
     pub kmeans_seeds: u64,
@@ -57,6 +59,12 @@ pub struct SpeedConfig {
     pub desom_iterations: usize,
     /// DESOM runs per side (seeds 0, 1, ...), alternating between the sides.
     pub desom_seeds: u64,
+    /// Training images of the kernel-prototype CNN comparison (the first n of MNIST's 60,000).
+    pub kernel_samples: usize,
+    /// Epochs of every kernel-prototype CNN run.
+    pub kernel_epochs: usize,
+    /// Kernel-prototype CNN runs per side and layer kind (seeds 0, 1, ...), alternating.
+    pub kernel_seeds: u64,
 }
 
 /// What a Python peer gave: its result, or why it could not run (a "not run" row).
@@ -124,7 +132,7 @@ impl Comparison {
 }
 
 /// The comparisons `protolearn speed --only` can name, in the order they run.
-pub const PARTS: [&str; 4] = ["kmeans", "lloyd", "som", "desom"];
+pub const PARTS: [&str; 5] = ["kmeans", "lloyd", "som", "desom", "kernel"];
 
 /// Runs the comparisons and writes `speed.jsonl` and `speed.md` under `config.out`.
 pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
@@ -146,6 +154,9 @@ pub fn run(config: &SpeedConfig) -> Result<Vec<Comparison>> {
     }
     if runs("desom") {
         comparisons.extend(desom::compare(config)?);
+    }
+    if runs("kernel") {
+        comparisons.extend(kernel::compare(config)?);
     }
     let jsonl = comparisons.iter().map(serde_json::to_string).collect::<std::result::Result<Vec<_>, _>>()?.join("\n") + "\n";
     write_atomically(&config.out.join("speed.jsonl"), jsonl.as_bytes())?;
