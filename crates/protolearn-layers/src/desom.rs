@@ -165,7 +165,7 @@ impl Desom {
             Ok((z, reconstruction))
         })?;
         let dist = self.som.forward(&z); // [b, K]
-        let bmus = dist.detach().argmin(-1, false); // [b]
+        let bmus = crate::distance::argmin(&dist.detach(), -1); // [b]
         let weights = self.som.neighbourhood_weights(&bmus, temperature)?; // [b, K]
         let som = som_distortion(&dist, &weights); // []
         let total = &reconstruction + &som * self.gamma; // []

@@ -194,7 +194,7 @@ impl DesomReplicas {
         let z = self.encode(x)?; // [S, b, L]
         let reconstruction = (mlp(&self.decoder, &z) - x).square().mean_dim([1i64, 2].as_slice(), false, Kind::Float); // [S]
         let dist = self.distances(&z); // [S, b, K]
-        let bmus = dist.detach().argmin(-1, false); // [S, b]
+        let bmus = crate::distance::argmin(&dist.detach(), -1); // [S, b]
         let weights = neighbourhood_rows(&self.grid_distances, self.neighbourhood, &bmus, temperature)?; // [S, b, K]
         let som = som_distortion(&dist, &weights); // [S]
         let total = &reconstruction + &som * self.gamma; // [S]

@@ -32,11 +32,22 @@ pub(crate) fn distances_less_row_norms(x: &Tensor, w: &Tensor) -> Tensor {
     w_sq.addmm(x, &(w.transpose(0, 1) * -2.0)) // [n, k]
 }
 
+/// The index of the smallest entry along `dim` (the first one on ties), as libtorch's `argmin`,
+/// from its `min` reduction, which on CPU is several times faster than `argmin` (whose generic
+/// index-tracking loop is slow, most of all along a dimension that is not the last, such as the
+/// kernel channels of a kernel-prototype convolution). Every winner / BMU search uses it.
+///
+/// # Shapes
+/// `t`: any shape → `t`'s shape without `dim` (int64).
+pub fn argmin(t: &Tensor, dim: i64) -> Tensor {
+    t.min_dim(dim, false).1
+}
+
 /// Index of the nearest row of `w` `[k, d]` for every row of `x` `[n, d]` → `[n]` int64, from
 /// one `addmm` and no row norms of `x` (ties: lowest index; near-ties may resolve differently
 /// from [`squared_euclidean`] by float32 rounding).
 pub fn nearest_index(x: &Tensor, w: &Tensor) -> Tensor {
-    distances_less_row_norms(x, w).argmin(1, false)
+    argmin(&distances_less_row_norms(x, w), 1)
 }
 
 /// The squared distances `[n, k]` of `x` `[n, d]` to `w` `[k, d]`, given `x_sq = `
@@ -56,6 +67,15 @@ pub fn nearest_rows(x: &Tensor, x_sq: &Tensor, w: &Tensor) -> (Tensor, Tensor) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn argmin_takes_the_first_of_tied_minima_like_libtorch_s() {
+        let t = Tensor::from_slice(&[3.0f32, 1.0, 1.0, 2.0, 0.0, 5.0, 0.0, 0.0, 4.0, 4.0, 4.0, 4.0]).view([3, 4]);
+        assert_eq!(Vec::<i64>::try_from(argmin(&t, 1)).unwrap(), vec![1, 0, 0]);
+        assert!(argmin(&t, 0).equal(&t.argmin(0, false)));
+        let channels = Tensor::randn([2, 5, 3, 3], (tch::Kind::Float, tch::Device::Cpu)).round(); // many ties
+        assert!(argmin(&channels, 1).equal(&channels.argmin(1, false)));
+    }
 
     #[test]
     fn matches_direct_differences_and_is_never_negative() {

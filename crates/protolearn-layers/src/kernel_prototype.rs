@@ -246,7 +246,7 @@ impl KernelPrototypeConv {
     /// How often each kernel-prototype is the nearest one at some position of `x` (`[K]`).
     pub fn win_counts(&self, x: &Tensor) -> Result<Vec<i64>> {
         let _guard = tch::no_grad_guard();
-        let winners = self.distances(x)?.min_dim(1, false).1.flatten(0, -1); // first on ties
+        let winners = crate::distance::argmin(&self.distances(x)?, 1).flatten(0, -1);
         Ok(Vec::<i64>::try_from(winners.bincount(None::<Tensor>, self.config.prototypes).to_device(tch::Device::Cpu))?)
     }
 

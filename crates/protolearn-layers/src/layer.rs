@@ -31,7 +31,7 @@ pub trait PrototypeLayer: tch::nn::Module {
     /// `x`: `[.., n, d]` → `[.., n]` (int64).
     fn winners(&self, x: &Tensor) -> Tensor {
         let _guard = tch::no_grad_guard();
-        self.forward(x).argmin(-1, false)
+        crate::distance::argmin(&self.forward(x), -1)
     }
 
     /// The class label of every prototype `[k]` (int64) for supervised heads (LVQ); `None` for

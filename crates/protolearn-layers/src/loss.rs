@@ -76,7 +76,7 @@ pub fn chl_edge_length(prototypes: &Tensor, adjacency: &Tensor) -> Tensor {
 /// `dist`: `[.., n, k]` → `[.., k]` (int64).
 pub fn voronoi_counts(dist: &Tensor) -> Tensor {
     let k = dist.size()[dist.dim() - 1];
-    dist.argmin(-1, false).one_hot(k).sum_dim_intlist(-2, false, Kind::Int64)
+    crate::distance::argmin(dist, -1).one_hot(k).sum_dim_intlist(-2, false, Kind::Int64)
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ impl<'a> LabelledSet<'a> {
     pub fn score(&self, z: &Tensor, p: &Tensor, tau: Option<f64>, prefix: &str) -> Result<Vec<Column>> {
         let _guard = tch::no_grad_guard();
         let d = squared_euclidean(z, p);
-        let nearest = d.argmin(-1, false);
+        let nearest = protolearn_layers::distance::argmin(&d, -1);
         let winners = nearest.unique_dim(0, false, false, false).0.size()[0];
         let assignments: Vec<usize> = Vec::<i64>::try_from(nearest.to_device(tch::Device::Cpu))?.into_iter().map(|a| a as usize).collect();
         let mut columns = clustering_scores(&self.labels, &assignments, prefix)?;

@@ -59,7 +59,8 @@ impl Objective for NeuralGasObjective<'_> {
 
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
         let _guard = tch::no_grad_guard();
-        let winners = self.layer.forward(&self.data.x).argmin(-1, false).unique_dim(0, false, false, false).0.size()[0];
+        let winners =
+            protolearn_layers::distance::argmin(&self.layer.forward(&self.data.x), -1).unique_dim(0, false, false, false).0.size()[0];
         Ok(vec![Column::scalar("range", self.range.at(at.step, at.steps)), Column::scalar("winners", winners as f64)])
     }
 }

@@ -30,6 +30,7 @@ use crate::run::Checkpointing;
 use crate::trainer::{Batching, Column, Evaluator, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::collective::{default_group, shard_range, sum_across};
+use protolearn_layers::distance::argmin;
 use protolearn_layers::rows::{chunks, RowSource};
 use protolearn_layers::som::{som_distortion, BatchSom, OnlineSom, Schedule, SomLayer};
 use serde::{Deserialize, Serialize};
@@ -164,7 +165,7 @@ impl Evaluator for SomEvaluator<'_> {
         let _guard = tch::no_grad_guard();
         let t = self.temperature.at(at.step, at.steps);
         let dist = self.layer.forward(self.x); // [n, K]
-        let weights = self.layer.neighbourhood_weights(&dist.argmin(-1, false), t)?; // [n, K]
+        let weights = self.layer.neighbourhood_weights(&argmin(&dist, -1), t)?; // [n, K]
         let distortion = som_distortion(&dist, &weights).f_double_value(&[])?;
         let quality = map_quality(&dist, self.layer.grid())?;
         let mut columns = vec![Column::scalar("temperature", t), Column::scalar("distortion", distortion)];
@@ -201,7 +202,7 @@ impl Evaluator for SomRowsEvaluator<'_> {
             let x = x?;
             let rows = x.size()[0] as f64;
             let dist = self.layer.forward(&x); // [b, K]
-            let weights = self.layer.neighbourhood_weights(&dist.argmin(-1, false), t)?; // [b, K]
+            let weights = self.layer.neighbourhood_weights(&argmin(&dist, -1), t)?; // [b, K]
             let quality = map_quality(&dist, self.layer.grid())?;
             sums[0] += som_distortion(&dist, &weights).f_double_value(&[])? * rows;
             sums[1] += quality.quantization_error * rows;

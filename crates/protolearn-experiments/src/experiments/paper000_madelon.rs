@@ -117,7 +117,9 @@ fn run_point(ctx: &RunContext, spec: &Spec, n: usize, d: usize, informative: f64
         let mut m = model.clone();
         m.layer.n_prototypes = k;
         let t = train(&m, &x, seeds, &format!("MADELON n={n} d={d} {}", m.name))?;
-        let winners = tch::no_grad(|| protolearn_layers::distance::squared_euclidean(&x, &t.run.prototypes).argmin(-1, false));
+        let winners = tch::no_grad(|| {
+            protolearn_layers::distance::argmin(&protolearn_layers::distance::squared_euclidean(&x, &t.run.prototypes), -1)
+        });
         let winners = Vec::<i64>::try_from(winners.to_device(Device::Cpu).flatten(0, -1))?;
         let acc = labels
             .iter()

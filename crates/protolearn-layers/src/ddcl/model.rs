@@ -306,7 +306,7 @@ impl Ddcl {
 
     /// The nearest prototype of each feature row `[n, L]` (`[n]` int64).
     pub fn assign(z: &Tensor, p: &Tensor) -> Tensor {
-        crate::distance::squared_euclidean(z, p).argmin(-1, false)
+        crate::distance::argmin(&crate::distance::squared_euclidean(z, p), -1)
     }
 }
 
@@ -370,7 +370,7 @@ mod tests {
         assert!(FeatureNorm::Standardize.to_raw(&s, &z).allclose(&z, 1e-12, 1e-15, false));
         let p = Tensor::from_slice(&[-1.0f64, -1.0, 1.0, 1.0]).view([2, 2]);
         let raw = FeatureNorm::Standardize.to_raw(&p, &z);
-        let nearest = |a: &Tensor, b: &Tensor| crate::distance::squared_euclidean(a, b).argmin(-1, false);
+        let nearest = |a: &Tensor, b: &Tensor| crate::distance::argmin(&crate::distance::squared_euclidean(a, b), -1);
         assert!(nearest(&s, &p).equal(&nearest(&z, &raw)));
         // Collapsed features (one point) stay finite.
         let collapsed = FeatureNorm::Standardize.apply(&Tensor::ones([4, 2], (Kind::Float, Device::Cpu)));

@@ -213,7 +213,7 @@ impl LvqHead {
 
     /// Winner-takes-all classes `[n]` from the distances `d` `[n, k]`.
     pub fn predict_of(&self, d: &Tensor) -> Tensor {
-        self.labels.index_select(0, &d.detach().argmin(-1, false))
+        self.labels.index_select(0, &crate::distance::argmin(&d.detach(), -1))
     }
 }
 

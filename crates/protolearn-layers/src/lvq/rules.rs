@@ -3,7 +3,7 @@
 
 use super::dissimilarity::Dissimilarity;
 use super::head::LvqHead;
-use crate::distance::squared_euclidean;
+use crate::distance::{argmin, squared_euclidean};
 use crate::error::{Error, Result};
 use crate::layer::{PrototypeLayer, UpdateRule};
 use crate::som::Schedule;
@@ -55,7 +55,7 @@ impl UpdateRule<LvqHead> for Lvq1 {
     fn update(&self, head: &LvqHead, x: &Tensor, y: Option<&Tensor>, step: usize, steps: usize) -> Result<()> {
         let y = checked(head, y, "LVQ1")?;
         let labels = head.prototype_labels().expect("a supervised head");
-        let winners = squared_euclidean(x, &head.prototypes).argmin(-1, false);
+        let winners = argmin(&squared_euclidean(x, &head.prototypes), -1);
         let signs = labels.index_select(0, &winners).eq_tensor(y).to_kind(Kind::Float) * 2.0 - 1.0;
         apply_moves(head, x, &winners, &signs, self.lr.at(step, steps))
     }

@@ -317,7 +317,7 @@ impl PrototypeLayer for SomLayer {
         let _guard = tch::no_grad_guard();
         match x.dim() {
             2 if self.components == Components::All => crate::distance::nearest_index(x, &self.weight),
-            _ => nn::Module::forward(self, x).argmin(-1, false),
+            _ => crate::distance::argmin(&nn::Module::forward(self, x), -1),
         }
     }
 }

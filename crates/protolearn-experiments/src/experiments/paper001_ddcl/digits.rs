@@ -154,7 +154,7 @@ pub fn frozen(digits: &Digits, spec: &Spec, preset: &PresetSpec, results: &mut R
             let start = std::time::Instant::now();
             let config = FrozenConfig { optimizer: adam, steps: f.steps, tau: shared.tau, loss, seed };
             let run = fit_frozen(&z, &model, &config)?;
-            let assigned = protolearn_layers::distance::squared_euclidean(&z, &run.prototypes).argmin(-1, false);
+            let assigned = protolearn_layers::distance::argmin(&protolearn_layers::distance::squared_euclidean(&z, &run.prototypes), -1);
             let mut metrics = scores(&labels, &assigned)?;
             metrics.insert("seconds".into(), start.elapsed().as_secs_f64());
             push(results, &format!("frozen/{id}"), &metrics);
