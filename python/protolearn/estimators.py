@@ -319,7 +319,8 @@ class DCL(_Competitive):
 @_with_parameters({"n_prototypes": 10, "autoencoder": None, "hidden": None, "dcl_input": None, "dcl_size": None,
                    "batch_size": None, "epochs": None, "pretrain_iterations": None, "lr": None, "dcl_lr": None,
                    "tau": None, "tau_end": None, "feature_norm": None, "separation_weight": None,
-                   "running_momentum": None, "log_every": None, "reconstruction_weight": None, "variant": None})
+                   "running_momentum": None, "log_every": None, "reconstruction_weight": None, "variant": None,
+                   "precision": None})
 class DDCL(_Clusterer):
     """Deep dual competitive learning (paper 001): a backbone feeding a DCL, trained end to end on the soft quantization loss."""
 

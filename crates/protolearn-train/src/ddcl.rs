@@ -37,6 +37,7 @@
 //!     separation_weight: 0.0,
 //!     kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
 //!     seed: 0,
+//!     precision: Default::default(),
 //! };
 //! let run = fit_ddcl(&train, None, &model, &config, None, &mut Silent).unwrap();
 //! assert_eq!(run.history.len(), 2, "one record per epoch");
@@ -54,6 +55,7 @@ use protolearn_layers::ddcl::{
     DCL_GROUP, IDENTITY_TOLERANCE,
 };
 use protolearn_layers::distance::squared_euclidean;
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::Schedule;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -145,6 +147,12 @@ pub struct DdclTrainConfig {
     pub kmeans: FeatureKMeans,
     /// Seed of the model, the batch order and the k-means seeds.
     pub seed: u64,
+    /// Number format of the backbone's dense and 3x3-convolution products during training
+    /// (default float32; `bf16`: bfloat16 products, float32 weights, features, prototypes,
+    /// losses and optimiser state; pretraining, k-means refreshes and scoring stay float32).
+    /// See [`protolearn_layers::precision`].
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 impl DdclTrainConfig {
@@ -344,7 +352,8 @@ impl<'a> DdclObjective<'a> {
 impl Objective for DdclObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
         let tau = self.config.tau.at(at.step, at.steps);
-        let raw = self.model.backbone.encode(&batch.x)?;
+        let precision = self.config.precision;
+        let raw = precision.run(|| self.model.backbone.encode(&batch.x))?;
         let z = self.model.feature_norm().apply(&raw);
         let p = self.prototypes(&z, at)?;
         if self.config.variant.uses_dcl() && self.model.dcl_input() == DclInput::Batch {
@@ -370,7 +379,7 @@ impl Objective for DdclObjective<'_> {
         }
         logged.extend(feedback(&raw, &p, &terms.assignment));
         if self.config.reconstruction_weight > 0.0 {
-            let reconstruction = self.model.backbone.reconstruction_loss(&z, &batch.x)?;
+            let reconstruction = precision.run(|| self.model.backbone.reconstruction_loss(&z, &batch.x))?;
             // Not `+=`: `minimise` shares its storage with a logged term.
             minimise = &minimise + &reconstruction * self.config.reconstruction_weight;
             logged.push(("reconstruction", reconstruction));

@@ -5,6 +5,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_data::{BlobCenters, BlobsConfig};
 use protolearn_layers::autoencoder::{AutoencoderConfig, DenseConfig};
 use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::Schedule;
 use protolearn_train::clustering::FeatureKMeans;
 use protolearn_train::ddcl::{fit_ddcl, fit_frozen, DclStart, DdclTrainConfig, DdclVariant, FrozenConfig, FrozenLoss};
@@ -61,6 +62,7 @@ fn train_config(variant: DdclVariant) -> DdclTrainConfig {
         separation_weight: 0.0,
         kmeans: FeatureKMeans { n_init: 1, max_iter: 100, tol: 1e-4 },
         seed: 5,
+        precision: Precision::Fp32,
     }
 }
 
@@ -190,4 +192,22 @@ fn deepcluster_trains_on_pseudo_labels() {
     let last = run.history.last().unwrap();
     assert!(last.cross_entropy.is_finite() && last.acc.is_some() && last.head_acc.is_some(), "{last:?}");
     assert!(fit_deepcluster(&data, None, &backbone(), &DeepClusterConfig { k: 1, ..config }, None, &mut Silent).is_err());
+}
+
+#[test]
+fn ddcl_trains_in_bf16_mixed_precision_with_float32_weights() {
+    let data = blobs();
+    let ae = pretrained(&data);
+    let fit = |precision| {
+        let config = DdclTrainConfig { epochs: 10, precision, ..train_config(DdclVariant::Ddcl) };
+        fit_ddcl(&data, Some(&data), &model(DclInput::Reference), &config, Some(&ae), &mut Silent).expect("trains")
+    };
+    let (full, mixed) = (fit(Precision::Fp32), fit(Precision::Bf16));
+    let (a, b) = (full.history.last().unwrap(), mixed.history.last().unwrap());
+    assert!(b.acc.unwrap() > 0.9, "bf16 separates the blobs as float32 does: {b:?}");
+    assert!(b.loss.is_finite() && b.loss != a.loss, "the backbone's products ran in bfloat16: {} vs {}", b.loss, a.loss);
+    // bfloat16 keeps 8 significant bits per product: the final loss within 10% of float32's.
+    assert!((b.loss - a.loss).abs() <= 0.1 * a.loss.abs(), "{} vs {}", b.loss, a.loss);
+    assert_eq!(b.identity_violations, 0, "the identity holds on the float32 features");
+    assert!(mixed.vs.variables().values().all(|v| v.kind() == tch::Kind::Float), "float32 weights");
 }

@@ -11,6 +11,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
 use protolearn_layers::distance::squared_euclidean;
+use protolearn_layers::precision::Precision;
 use protolearn_layers::som::{Decay, Schedule};
 use protolearn_train::clustering::FeatureKMeans;
 use protolearn_train::ddcl::{fit_ddcl, DclStart, DdclTrainConfig, DdclVariant};
@@ -90,6 +91,11 @@ pub struct DdclSpec {
     /// DDCL or one of its ablations (default `ddcl`).
     #[serde(default = "default_variant")]
     pub variant: DdclVariant,
+    /// Number format of the backbone's products in DDCL training: `fp32` (default) or `bf16`
+    /// (bfloat16 products, float32 weights, features, prototypes and losses; pretraining and
+    /// scoring float32).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 fn default_ddcl_backbone() -> BackboneSpec {
@@ -150,6 +156,7 @@ impl DdclSpec {
             log_every: None,
             reconstruction_weight: default_reconstruction_weight(),
             variant: default_variant(),
+            precision: Precision::Fp32,
         }
     }
 }
@@ -231,6 +238,7 @@ impl Family for DdclSpec {
             dcl_init: if pretrained.is_some() && self.hidden.is_empty() { DclStart::KMeans } else { DclStart::Glorot },
             kmeans,
             seed,
+            precision: self.precision,
         };
         let eval = data.y.is_some().then_some(data);
         let run = fit_ddcl(data, eval, &model, &train, pretrained.as_ref(), observer)?;

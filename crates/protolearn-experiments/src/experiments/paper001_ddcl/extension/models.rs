@@ -219,6 +219,7 @@ impl Inputs<'_> {
             separation_weight: 0.0,
             kmeans: spec.kmeans,
             seed: self.seed,
+            precision: Default::default(),
         };
         let run = fit_ddcl(self.train, Some(self.test), &model_config, &config, Some(&self.ae.vs), bar)?;
         let last = run.history.last().ok_or_else(|| anyhow::anyhow!("no DDCL record"))?;
