@@ -206,6 +206,8 @@ def desom(args):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.tf32:
+        torch.set_float32_matmul_precision("high")
     device = torch.device(args.device)
     x, _ = images_torch(args.data, "train")
     x = x.to(device)
@@ -377,6 +379,7 @@ def main():
     d.add_argument("--fused", action="store_true", help="Adam(fused=True) instead of the default (foreach)")
     d.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     d.add_argument("--autocast-bf16", action="store_true", help="encoder and decoder in torch.autocast(dtype=bfloat16)")
+    d.add_argument("--tf32", action="store_true", help="float32 matmul precision 'high' (TF32 tensor cores on CUDA)")
     kp = sub.choices["kernel"]
     kp.add_argument("--layer", choices=("soft", "hard"), required=True)
     kp.add_argument("--epochs", type=int, default=1)

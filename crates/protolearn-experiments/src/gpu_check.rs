@@ -7,7 +7,11 @@
 //! Ours runs in float32 and in bf16 mixed precision (issue 28); the same DESOM in PyTorch eager
 //! on the same device follows, plain and in bf16 autocast, when the machine's `python3` has
 //! torch, then 10 DESOM seeds trained as one program (`fit_desom_seeds`) against 10 times
-//! the one-seed run. The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
+//! the one-seed run. TF32 (float32 matmuls on tensor cores, 10-bit mantissa) follows for both:
+//! ours in a child `protolearn` process started with `TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1`
+//! (libtorch reads it once, when its global context is created; tch has no switch), PyTorch's
+//! with `torch.set_float32_matmul_precision("high")`. On a CPU TF32 changes nothing (cuBLAS
+//! only). The same command runs on a CPU with `--device cpu` (smaller sizes for a smoke test).
 
 use anyhow::{Context, Result};
 use protolearn_data::mnist::load;
@@ -29,7 +33,7 @@ use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::quality::purity_nmi;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Write as _;
 use std::path::Path;
 use std::time::Instant;
@@ -48,10 +52,23 @@ pub struct CheckSizes {
     pub competitive_epochs: usize,
 }
 
+/// The environment variable that makes libtorch allow TF32 in float32 cuBLAS matmuls for the
+/// whole process (read when its global context is created).
+pub const TF32_VARIABLE: &str = "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE";
+
+/// How the TF32 measurement of our DESOM runs: the `protolearn` executable started as a child
+/// process with [`TF32_VARIABLE`] set (`protolearn gpu-check --desom-only`), or not at all.
+#[derive(Debug, Clone)]
+pub struct Tf32Runner {
+    /// The `protolearn` executable.
+    pub executable: std::path::PathBuf,
+}
+
 /// One measurement (a JSON line).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Measurement {
-    /// `cuda`, `desom`, `desom-pytorch`, `desom-seeds`, `kmeans`, `competitive-vcl`, `competitive-dcl`.
+    /// `cuda`, `desom`, `desom-bf16`, `desom-tf32`, `desom-pytorch`, `desom-pytorch-bf16`,
+    /// `desom-pytorch-tf32`, `desom-seeds`, `kmeans`, `competitive-vcl`, `competitive-dcl`.
     pub measurement: String,
     /// The device, as libtorch names it, with the GPU's name when `nvidia-smi` gives one.
     pub device: String,
@@ -97,8 +114,17 @@ fn emit(out: &Path, m: &Measurement) -> Result<()> {
     Ok(())
 }
 
-/// Runs the check on `device`, appending the JSON lines to `out` (removed first).
-pub fn run(device: Device, dirs: &DataDirs, sizes: CheckSizes, out: &Path) -> Result<Vec<Measurement>> {
+/// Runs the check on `device`, appending the JSON lines to `out` (removed first); with
+/// `desom_only`, the `cuda` line and our float32 DESOM only (what a TF32 child measures); the
+/// TF32 line of our DESOM comes from `tf32` (none without it).
+pub fn run(
+    device: Device,
+    dirs: &DataDirs,
+    sizes: CheckSizes,
+    out: &Path,
+    desom_only: bool,
+    tf32: Option<&Tf32Runner>,
+) -> Result<Vec<Measurement>> {
     if out.exists() {
         std::fs::remove_file(out).with_context(|| format!("replacing {}", out.display()))?;
     }
@@ -130,9 +156,15 @@ pub fn run(device: Device, dirs: &DataDirs, sizes: CheckSizes, out: &Path) -> Re
     let single = desom(&mnist, &name, sizes.desom_iterations, Precision::Fp32)?;
     let single_seconds = single.seconds;
     record(single)?;
+    if desom_only {
+        return Ok(all);
+    }
     record(desom(&mnist, &name, sizes.desom_iterations, Precision::Bf16)?)?;
-    for bf16 in [false, true] {
-        record(desom_pytorch(device, &name, dirs, sizes.desom_iterations, bf16, out)?)?;
+    if let Some(runner) = tf32 {
+        record(desom_tf32(runner, device, dirs, sizes.desom_iterations, out)?)?;
+    }
+    for variant in [TorchVariant::Fp32, TorchVariant::Bf16, TorchVariant::Tf32] {
+        record(desom_pytorch(device, &name, dirs, sizes.desom_iterations, variant, out)?)?;
     }
     record(desom_seeds(&mnist, &name, sizes.desom_iterations, sizes.desom_seeds, single_seconds)?)?;
     record(kmeans(device, &name, dirs, sizes.kmeans_samples)?)?;
@@ -230,10 +262,55 @@ fn desom_seeds(setup: &DesomSetup, name: &str, iterations: usize, seeds: usize, 
     })
 }
 
+/// Our float32 DESOM again in a child process with TF32 allowed in cuBLAS matmuls
+/// (measurement `desom-tf32`): `protolearn gpu-check --desom-only` with [`TF32_VARIABLE`] = 1.
+fn desom_tf32(runner: &Tf32Runner, device: Device, dirs: &DataDirs, iterations: usize, out: &Path) -> Result<Measurement> {
+    let child_out = out.with_extension("tf32.jsonl");
+    let data_root = dirs.find(IdxDataset::Mnist)?.dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let device_arg = match device {
+        Device::Cuda(i) => format!("cuda:{i}"),
+        _ => "cpu".to_owned(),
+    };
+    let status = std::process::Command::new(&runner.executable)
+        .args(["gpu-check", "--desom-only", "--device", &device_arg, "--desom-iterations", &iterations.to_string()])
+        .arg("--data")
+        .arg(&data_root)
+        .arg("--out")
+        .arg(&child_out)
+        .env(TF32_VARIABLE, "1")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| format!("starting {} for the TF32 measurement", runner.executable.display()))?;
+    let text = std::fs::read_to_string(&child_out).with_context(|| format!("reading {}", child_out.display()));
+    std::fs::remove_file(&child_out).ok();
+    if !status.success() {
+        anyhow::bail!("the TF32 child process ({}) failed: {status}", runner.executable.display());
+    }
+    let line = text?.lines().find(|l| l.contains("\"measurement\":\"desom\"")).map(str::to_owned).context("the child's DESOM line")?;
+    let mut m: Measurement = serde_json::from_str(&line)?;
+    m.measurement = "desom-tf32".into();
+    m.note = format!(
+        "{} ({TF32_VARIABLE}=1: float32 cuBLAS matmuls on TF32 tensor cores; on a CPU the same float32 products)",
+        m.note.replace("float32", "TF32")
+    );
+    Ok(m)
+}
+
+/// The PyTorch twin's number format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TorchVariant {
+    /// float32, default Adam (measurement `desom-pytorch`).
+    Fp32,
+    /// `torch.autocast(dtype=torch.bfloat16)`, fused Adam (`desom-pytorch-bf16`).
+    Bf16,
+    /// `torch.set_float32_matmul_precision("high")`: TF32 matmuls on CUDA (`desom-pytorch-tf32`).
+    Tf32,
+}
+
 /// The same DESOM in PyTorch eager on the same device (`benches/python/speed_baselines.py
-/// desom`, written beside `out`), with the `python3` of the machine (a GPU machine's has torch);
-/// with `bf16` (measurement `desom-pytorch-bf16`) inside `torch.autocast(dtype=torch.bfloat16)`.
-fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize, bf16: bool, out: &Path) -> Result<Measurement> {
+/// desom`, written beside `out`), with the `python3` of the machine (a GPU machine's has torch),
+/// in the number format of `variant`.
+fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize, variant: TorchVariant, out: &Path) -> Result<Measurement> {
     #[derive(serde::Deserialize)]
     struct TorchRun {
         version: String,
@@ -251,26 +328,28 @@ fn desom_pytorch(device: Device, name: &str, dirs: &DataDirs, iterations: usize,
             .chain(["--threads", &tch::get_num_threads().to_string()].iter())
             .map(|s| s.to_string())
             .collect();
-    if bf16 {
-        args.extend(["--fused".to_owned(), "--autocast-bf16".to_owned()]);
-    }
+    let (measurement, setting) = match variant {
+        TorchVariant::Fp32 => ("desom-pytorch", "default Adam"),
+        TorchVariant::Bf16 => {
+            args.extend(["--fused".to_owned(), "--autocast-bf16".to_owned()]);
+            ("desom-pytorch-bf16", "bf16 autocast, fused Adam")
+        }
+        TorchVariant::Tf32 => {
+            args.push("--tf32".to_owned());
+            ("desom-pytorch-tf32", "TF32 matmuls (float32 matmul precision \"high\"), default Adam")
+        }
+    };
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let run = crate::pytorch::run_script::<TorchRun>(dir, crate::speed::SCRIPT_NAME, crate::speed::SCRIPT, &["torch"], &args)?;
     let (seconds, rate, purity, note) = match run.as_deref() {
-        Ok([r, ..]) => (
-            r.seconds,
-            Some(iterations as f64 / r.seconds),
-            Some(r.purity),
-            match bf16 {
-                false => format!("PyTorch {} eager, default Adam, same model", r.version),
-                true => format!("PyTorch {} eager, bf16 autocast, fused Adam, same model", r.version),
-            },
-        ),
+        Ok([r, ..]) => {
+            (r.seconds, Some(iterations as f64 / r.seconds), Some(r.purity), format!("PyTorch {} eager, {setting}, same model", r.version))
+        }
         Ok([]) => (0.0, None, None, "the PyTorch script printed nothing".to_owned()),
         Err(why) => (0.0, None, None, format!("not run: {why}")),
     };
     Ok(Measurement {
-        measurement: if bf16 { "desom-pytorch-bf16" } else { "desom-pytorch" }.into(),
+        measurement: measurement.into(),
         device: name.into(),
         seconds,
         iterations_per_second: rate,

@@ -219,6 +219,10 @@ enum Command {
         /// Epochs of the competitive benchmark.
         #[arg(long, default_value_t = 400)]
         competitive_epochs: usize,
+        /// Only the `cuda` line and our float32 DESOM (how the TF32 measurement runs itself in a
+        /// child process).
+        #[arg(long)]
+        desom_only: bool,
         /// Folder holding mnist/ and fashion-mnist/.
         #[arg(long)]
         data: Option<PathBuf>,
@@ -473,13 +477,14 @@ fn main() -> ExitCode {
         Command::BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume } => {
             bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume })
         }
-        Command::GpuCheck { device, out, desom_iterations, desom_seeds, kmeans_samples, competitive_epochs, data } => device
+        Command::GpuCheck { device, out, desom_iterations, desom_seeds, kmeans_samples, competitive_epochs, desom_only, data } => device
             .resolve()
             .map_err(anyhow::Error::from)
             .and_then(|device| {
-                let sizes =
-                    protolearn_experiments::gpu_check::CheckSizes { desom_iterations, desom_seeds, kmeans_samples, competitive_epochs };
-                protolearn_experiments::gpu_check::run(device, &DataDirs::new(data), sizes, &out)
+                use protolearn_experiments::gpu_check::{run, CheckSizes, Tf32Runner};
+                let sizes = CheckSizes { desom_iterations, desom_seeds, kmeans_samples, competitive_epochs };
+                let tf32 = Tf32Runner { executable: std::env::current_exe().context("the protolearn executable")? };
+                run(device, &DataDirs::new(data), sizes, &out, desom_only, Some(&tf32))
             })
             .map(|_| ()),
         Command::Speed {

@@ -367,7 +367,8 @@ fn gpu_check_writes_one_json_line_per_measurement() {
     std::fs::write(&out, "stale line\n").expect("stale file");
     let sizes =
         protolearn_experiments::gpu_check::CheckSizes { desom_iterations: 20, desom_seeds: 2, kmeans_samples: 1000, competitive_epochs: 5 };
-    let measured = protolearn_experiments::gpu_check::run(tch::Device::Cpu, &dirs, sizes, &out).expect("check runs");
+    let tf32 = protolearn_experiments::gpu_check::Tf32Runner { executable: env!("CARGO_BIN_EXE_protolearn").into() };
+    let measured = protolearn_experiments::gpu_check::run(tch::Device::Cpu, &dirs, sizes, &out, false, Some(&tf32)).expect("check runs");
     let lines: Vec<serde_json::Value> =
         std::fs::read_to_string(&out).expect("jsonl").lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
     let names: Vec<&str> = lines.iter().map(|l| l["measurement"].as_str().expect("name")).collect();
@@ -375,30 +376,34 @@ fn gpu_check_writes_one_json_line_per_measurement() {
         "cuda",
         "desom",
         "desom-bf16",
+        "desom-tf32",
         "desom-pytorch",
         "desom-pytorch-bf16",
+        "desom-pytorch-tf32",
         "desom-seeds",
         "kmeans",
         "competitive-vcl",
         "competitive-dcl",
     ];
     assert_eq!(names, expected, "the stale line is gone");
-    assert_eq!(measured.len(), 9);
-    for line in &lines[1..3] {
+    assert_eq!(measured.len(), 11);
+    for line in &lines[1..4] {
         let purity = line["purity"].as_f64().expect("DESOM purity");
         assert!((0.1..=1.0).contains(&purity), "purity {purity}: {line}");
     }
-    assert!(lines[2]["note"].as_str().expect("note").contains("bf16"), "{}", lines[2]);
-    let seeds_purity = lines[5]["purity"].as_f64().expect("mean purity of the seeds");
+    let line = |name: &str| lines.iter().find(|l| l["measurement"] == name).expect("a line of that name");
+    assert!(line("desom-bf16")["note"].as_str().expect("note").contains("bf16"), "{}", line("desom-bf16"));
+    assert!(line("desom-tf32")["note"].as_str().expect("note").contains("TORCH_ALLOW_TF32_CUBLAS_OVERRIDE=1"), "{}", line("desom-tf32"));
+    let seeds_purity = line("desom-seeds")["purity"].as_f64().expect("mean purity of the seeds");
     assert!((0.1..=1.0).contains(&seeds_purity), "purity {seeds_purity}");
-    assert!(lines[5]["note"].as_str().expect("note").contains("2 seeds"), "{}", lines[5]);
-    assert!(lines[6]["inertia"].as_f64().expect("inertia") > 0.0);
+    assert!(line("desom-seeds")["note"].as_str().expect("note").contains("2 seeds"), "{}", line("desom-seeds"));
+    assert!(line("kmeans")["inertia"].as_f64().expect("inertia") > 0.0);
     // The PyTorch twins run where python3 (with .libtorch/site on its path) imports torch, as
     // under `cargo xtask test`; elsewhere their lines say why they did not.
-    for torch in &lines[3..5] {
+    for torch in ["desom-pytorch", "desom-pytorch-bf16", "desom-pytorch-tf32"].map(line) {
         let ran = torch["seconds"].as_f64().expect("seconds") > 0.0 && torch["purity"].as_f64().is_some_and(|p| (0.0..=1.0).contains(&p));
         assert!(ran || torch["note"].as_str().expect("note").starts_with("not run"), "{torch}");
     }
     let ours = lines.iter().skip(1).filter(|l| !l["measurement"].as_str().is_some_and(|m| m.starts_with("desom-pytorch")));
-    assert!(ours.clone().count() == 6 && ours.into_iter().all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
+    assert!(ours.clone().count() == 7 && ours.into_iter().all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
 }
