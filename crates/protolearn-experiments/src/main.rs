@@ -285,7 +285,7 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         kernel_epochs: usize,
         /// Kernel-prototype CNN runs per side and layer kind (seeds 0, 1, ...).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 3)]
         kernel_seeds: u64,
         /// Folder holding mnist/ and fashion-mnist/.
         #[arg(long)]
