@@ -1,12 +1,12 @@
 """The Python side of `protolearn speed` (docs/results/speed.md): scikit-learn's KMeans and FAISS
-k-means, the SOMs of minisom, somoclu, XPySom and torchsom, and a PyTorch DESOM, each timed on the
-same data and thread count as the Rust side.
+k-means, the SOMs of minisom, somoclu, XPySom and torchsom, a PyTorch DESOM and a PyTorch twin of
+paper 003's kernel-prototype CNN, each timed on the same data and thread count as the Rust side.
 
 Every subcommand reads the IDX files itself (raw or .gz, pixels / 255 as float32), limits the
 BLAS / OpenMP / torch threads to --threads, times only the fit (data loading and evaluation are
 outside the clock) and prints one JSON line per run. Where the Rust side evaluates quality with
 its own metric code, the model is written as .npy (--save) so both sides are scored alike.
-`kmeans`, `lloyd` and `som` need numpy (and the tool they run); `desom` needs torch alone, so that
+`kmeans`, `lloyd` and `som` need numpy (and the tool they run); `desom` and `kernel` need torch alone, so that
 it runs with whatever python3 has torch (the GPU machine's, or .libtorch/site on PYTHONPATH).
 `lloyd` and `som` start from the centroids / prototypes in --init (.npy, [K, d], units row-major)
 that the Rust side wrote, so every tool starts from the same point.
@@ -16,6 +16,7 @@ By hand (from the repository root):
     python3 benches/python/speed_baselines.py lloyd --tool faiss --data ../shared/datasets/fashion-mnist --init c.npy --iterations 50
     python3 benches/python/speed_baselines.py som --tool somoclu --data ../shared/datasets/fashion-mnist --init w0.npy --save w.npy
     PYTHONPATH=.libtorch/site python3 benches/python/speed_baselines.py desom --data ../shared/datasets/mnist --iterations 500
+    PYTHONPATH=.libtorch/site python3 benches/python/speed_baselines.py kernel --data ../shared/datasets/mnist --layer hard
 """
 
 import argparse
@@ -205,6 +206,8 @@ def desom(args):
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    if args.tf32:
+        torch.set_float32_matmul_precision("high")
     device = torch.device(args.device)
     x, _ = images_torch(args.data, "train")
     x = x.to(device)
@@ -278,10 +281,69 @@ def desom(args):
           "mean_loss": mean_loss, "purity": counts.max(1).values.sum().item() / len(ty)})
 
 
+def kernel(args):
+    """Paper 003's kernel-prototype CNN in PyTorch eager, written as a user of PyTorch would: each
+    3x3 layer computes d = conv(x^2, ones) - 2 conv(x, k) + ||k||^2 (clamped at 0), then
+    softmax(-d / sigma) over the kernel-prototypes; `hard` puts the one-hot winner in the forward
+    pass and keeps the softmax's gradient (soft + (hard - soft).detach()). 2x2 max-pooling after
+    each, a dense layer to 64 features, a linear head, cross-entropy, Adam, shuffled batches;
+    Glorot-uniform weights, zero biases. Seconds per epoch of the training alone; the test
+    accuracy after training is outside the clock."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    x, y = images_torch(args.data, "train", args.samples)
+    x = x.view(-1, 1, 28, 28)
+
+    def glorot(layer):
+        nn.init.xavier_uniform_(layer.weight)
+        nn.init.zeros_(layer.bias)
+        return layer
+
+    class KernelPrototypeConv(nn.Module):
+        def __init__(self, channels, prototypes):
+            super().__init__()
+            self.kernels = nn.Parameter(nn.init.xavier_uniform_(torch.empty(prototypes, channels, 3, 3)))
+            self.register_buffer("ones", torch.ones(1, channels, 3, 3))
+
+        def forward(self, h):
+            k = self.kernels
+            d = torch.conv2d(h * h, self.ones, padding=1) - 2 * torch.conv2d(h, k, padding=1) + k.square().sum((1, 2, 3)).view(1, -1, 1, 1)
+            soft = torch.softmax(-d.clamp_min(0) / args.sigma, 1)
+            if args.layer == "soft":
+                return soft
+            winner = torch.zeros_like(soft).scatter_(1, d.argmin(1, keepdim=True), 1.0)
+            return soft + (winner - soft).detach()
+
+    net = nn.Sequential(
+        KernelPrototypeConv(1, 32), nn.MaxPool2d(2), KernelPrototypeConv(32, 64), nn.MaxPool2d(2), nn.Flatten(),
+        glorot(nn.Linear(64 * 7 * 7, 64)), glorot(nn.Linear(64, 10)),
+    )
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
+    generator = torch.Generator().manual_seed(args.seed)
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        order = torch.randperm(len(x), generator=generator)
+        for i in range(0, len(x), args.batch_size):
+            index = order[i : i + args.batch_size]
+            loss = nn.functional.cross_entropy(net(x[index]), y[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    tx, ty = images_torch(args.data, "t10k")
+    with torch.no_grad():
+        predicted = torch.cat([net(tx[i : i + 1000].view(-1, 1, 28, 28)).argmax(1) for i in range(0, len(tx), 1000)])
+    emit({"side": "pytorch", "version": torch.__version__, "layer": args.layer, "seed": args.seed,
+          "seconds_per_epoch": seconds / args.epochs, "test_accuracy": (predicted == ty).double().mean().item()})
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("kmeans", "lloyd", "som", "desom"):
+    for name in ("kmeans", "lloyd", "som", "desom", "kernel"):
         p = sub.add_parser(name)
         p.add_argument("--data", required=True, help="folder with the four IDX files (som, lloyd: or a .npy file)")
         p.add_argument("--threads", type=int, default=2)
@@ -317,11 +379,18 @@ def main():
     d.add_argument("--fused", action="store_true", help="Adam(fused=True) instead of the default (foreach)")
     d.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     d.add_argument("--autocast-bf16", action="store_true", help="encoder and decoder in torch.autocast(dtype=bfloat16)")
+    d.add_argument("--tf32", action="store_true", help="float32 matmul precision 'high' (TF32 tensor cores on CUDA)")
+    kp = sub.choices["kernel"]
+    kp.add_argument("--layer", choices=("soft", "hard"), required=True)
+    kp.add_argument("--epochs", type=int, default=1)
+    kp.add_argument("--batch-size", type=int, default=128)
+    kp.add_argument("--lr", type=float, default=1e-3)
+    kp.add_argument("--sigma", type=float, default=1.0, help="softmax width over the kernel-prototypes")
     args = parser.parse_args()
     # OpenMP tools (somoclu, FAISS) and BLAS read these when they load: before any tool's import.
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(args.threads)
-    {"kmeans": kmeans, "lloyd": lloyd, "som": som, "desom": desom}[args.command](args)
+    {"kmeans": kmeans, "lloyd": lloyd, "som": som, "desom": desom, "kernel": kernel}[args.command](args)
 
 
 if __name__ == "__main__":
