@@ -355,6 +355,9 @@ class TwoStage(_Clusterer):
 
 
 _LVQ = {"per_class": 1, "init": None, "epochs": None, "batch_size": None, "lr": None}
+# Heads trained by gradient can sit on a backbone (a dict: ``{"kind": "cnn", "filters": [32, 64],
+# "latent_dim": 64}`` on images, or ``{"kind": "dense", ...}``) trained with them end to end.
+_GRADIENT_LVQ = {**_LVQ, "backbone": None, "precision": None}
 
 
 class _Lvq(_Classifier):
@@ -372,14 +375,15 @@ class _Lvq(_Classifier):
     def _model_spec(self, n_features):
         return _present(per_class=self.per_class, dissimilarity=self._dissimilarity(n_features), loss=self._loss(),
                         init=self.init, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                        training=self._training())
+                        training=self._training(), backbone=getattr(self, "backbone", None),
+                        precision=getattr(self, "precision", None))
 
 
 def _transfer(beta):
     return {"kind": "identity"} if beta is None else {"kind": "sigmoid", "beta": beta}
 
 
-@_with_parameters({**_LVQ, "beta": None})
+@_with_parameters({**_GRADIENT_LVQ, "beta": None})
 class GLVQ(_Lvq):
     """GLVQ (paper 003, Eq. 20): squared Euclidean distance, ``f(μ) = μ`` or ``sigmoid(β μ)`` with ``beta``."""
 
@@ -398,7 +402,7 @@ class _Matrix(_Lvq):
         return {"kind": "glvq", "transfer": _transfer(self.beta)}
 
 
-@_with_parameters({**_LVQ, "dim": None, "trace_normalize": True, "beta": None})
+@_with_parameters({**_GRADIENT_LVQ, "dim": None, "trace_normalize": True, "beta": None})
 class GMLVQ(_Matrix):
     """GMLVQ (paper 003, Eq. 6): ``d = ||Ω(x - w)||²`` with a learned ``Ω`` ``[dim, d]`` (``dim``
     defaults to the number of features)."""
@@ -406,14 +410,14 @@ class GMLVQ(_Matrix):
     _metric = "omega"
 
 
-@_with_parameters({**_LVQ, "dim": None, "trace_normalize": True, "beta": None})
+@_with_parameters({**_GRADIENT_LVQ, "dim": None, "trace_normalize": True, "beta": None})
 class LGMLVQ(_Matrix):
     """Localized GMLVQ (paper 003, Eq. 11): one ``Ω_k`` per prototype."""
 
     _metric = "local-omega"
 
 
-@_with_parameters({**_LVQ, "beta": None})
+@_with_parameters({**_GRADIENT_LVQ, "beta": None})
 class GRLVQ(_Lvq):
     """GRLVQ (paper 003, Eq. 14): a learned relevance per feature."""
 
@@ -424,7 +428,7 @@ class GRLVQ(_Lvq):
         return {"kind": "glvq", "transfer": _transfer(self.beta)}
 
 
-@_with_parameters({**_LVQ, "sigma": 1.0})
+@_with_parameters({**_GRADIENT_LVQ, "sigma": 1.0})
 class RSLVQ(_Lvq):
     """RSLVQ (paper 003, Eq. 19): a Gaussian mixture per class of width ``sigma``."""
 
@@ -432,7 +436,7 @@ class RSLVQ(_Lvq):
         return {"kind": "rslvq", "sigma": self.sigma}
 
 
-@_with_parameters(_LVQ)
+@_with_parameters(_GRADIENT_LVQ)
 class CELVQ(_Lvq):
     """CELVQ: cross-entropy on the per-class nearest distances."""
 

@@ -228,8 +228,9 @@ enum Command {
         data: Option<PathBuf>,
     },
     /// protolearn against FAISS and scikit-learn (k-means), somoclu, XPySom, torchsom and minisom
-    /// (SOM) and PyTorch (DESOM) on this machine, same data and threads, in one run, then DESOM
-    /// seeds as one program against the same seeds one after another; writes speed.md and
+    /// (SOM) and PyTorch (DESOM, paper 003's kernel-prototype CNN) on this machine, same data and
+    /// threads, in one run, then DESOM seeds as one program against the same seeds one after
+    /// another; writes speed.md and
     /// speed.jsonl under --out. The Python tools come from $PROTOLEARN_PYTHON (`cargo xtask
     /// speed` installs them into .speed-venv/); a tool it cannot import becomes a "not run" row.
     Speed {

@@ -206,6 +206,58 @@ fn glvq_gmlvq_and_rslvq_heads() {
     assert!(err.contains("fitting an LVQ head needs labels, but the training data has none"), "{err}");
 }
 
+/// 8x8 images of 3 classes: a bright bar on row 1, 4 or 6 over uniform noise in [0, 0.3).
+fn bar_images() -> Data {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let (n, side) = (120usize, 8usize);
+    let labels: Vec<i64> = (0..n as i64).map(|i| i % 3).collect();
+    let features = labels
+        .iter()
+        .flat_map(|&c| {
+            let row = [1, 4, 6][c as usize];
+            (0..side * side).map(move |p| if p / side == row { 1.0 } else { 0.0 }).collect::<Vec<f32>>()
+        })
+        .map(|v| v + rand::Rng::random_range(&mut rng, 0.0..0.3f32))
+        .collect();
+    Data::new("bars", features, vec![n, side, side], Some(labels)).unwrap()
+}
+
+#[test]
+fn lvq_heads_on_a_cnn_backbone_plain_or_with_kernel_prototype_convolutions() {
+    use protolearn::layers::autoencoder::ConvLayer;
+    use protolearn::layers::kernel_prototype::KernelActivation;
+    let data = bar_images();
+    let hard = ConvLayer::KernelPrototype { activation: KernelActivation::Softmax { sigma: 1.0 }, bias: false, hard: true };
+    for layer in [ConvLayer::Plain, hard] {
+        let backbone = BackboneSpec::Cnn { filters: vec![4, 6], latent_dim: 5, layer };
+        let spec = LvqSpec { backbone: Some(backbone), epochs: 30, batch_size: 16, lr: 0.01, ..LvqSpec::new() };
+        let fitted = fit_save_load(&estimator(ModelSpec::Lvq(spec)), &data, 0.9);
+        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        assert!(accuracy >= 0.95, "{layer:?}: accuracy {accuracy}");
+        assert_eq!(fitted.prototypes().unwrap().shape, vec![3, 5], "prototypes among the CNN's 5 features");
+        assert_eq!(fitted.encode(&data).unwrap().shape, vec![120, 5]);
+        let err = fitted.input_space_prototypes().unwrap_err().to_string();
+        assert!(err.contains("a backbone's features"), "{err}");
+    }
+    // The CNN has no decoder: the autoencoder families refuse it by name.
+    let cnn = BackboneSpec::Cnn { filters: vec![4], latent_dim: 2, layer: ConvLayer::Plain };
+    let err = Estimator::new(EstimatorConfig::new(ModelSpec::Desom(DesomSpec {
+        autoencoder: cnn,
+        ..DesomSpec::new(grid(2, 2, Lattice::Rectangular))
+    })))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("autoencoder") && err.contains("cnn"), "{err}");
+    // Kohonen's rules move prototypes among the inputs, not a backbone's features.
+    let lr = protolearn::layers::som::Schedule { start: 0.3, end: 0.01, decay: Default::default() };
+    let rule = protolearn::config::LvqTraining::Lvq1(protolearn::layers::lvq::Lvq1 { lr });
+    let spec = LvqSpec { backbone: Some(BackboneSpec::Dense { hidden: vec![], latent_dim: 2 }), training: rule, ..LvqSpec::new() };
+    assert!(Estimator::new(EstimatorConfig::new(ModelSpec::Lvq(spec)))
+        .unwrap_err()
+        .to_string()
+        .contains("gradient for a head on a backbone"));
+}
+
 #[test]
 fn predicting_with_another_number_of_features_is_an_error() {
     let data = blobs();

@@ -1,8 +1,9 @@
-//! The autoencoder backbones of the deep families (DESOM, DDCL, the two-stage baselines): dense,
-//! convolutional (images), LSTM or temporal convolution (sequences), sized from the data.
+//! The backbones of the deep families, sized from the data: the autoencoders of DESOM, DDCL,
+//! DeepCluster and the two-stage baselines (dense, convolutional for images, LSTM or temporal
+//! convolution for sequences), and the encoder-only CNN of paper 003's classifier heads.
 
 use crate::error::{Error, Result};
-use protolearn_layers::autoencoder::{AutoencoderConfig, ConvConfig, DenseConfig, LstmConfig, TemporalConfig};
+use protolearn_layers::autoencoder::{AutoencoderConfig, CnnConfig, ConvConfig, ConvLayer, DenseConfig, LstmConfig, TemporalConfig};
 use serde::{Deserialize, Serialize};
 
 /// The autoencoder of a DESOM; its input size comes from the data.
@@ -56,6 +57,20 @@ pub enum BackboneSpec {
         #[serde(default = "two")]
         pool: i64,
     },
+    /// The encoder-only CNN of paper 003's classifier heads on images `[C, H, W]`: per stage a
+    /// 3x3 'same' convolution — plain with ReLU, or a kernel-prototype convolution (Sec. 6.2)
+    /// with its activation — and 2x2 max-pooling, then a dense layer to the features. It has no
+    /// decoder: for the LVQ heads, not for the autoencoder families.
+    Cnn {
+        /// Filters (kernel-prototypes) per stage, input side first (paper 003: `[32, 64]`).
+        filters: Vec<i64>,
+        /// Feature size `L`.
+        latent_dim: i64,
+        /// The convolution of every stage (default plain; `{ kind = "kernel-prototype",
+        /// activation = { kind = "softmax", sigma = 1.0 }, bias = false, hard = true }`).
+        #[serde(default)]
+        layer: ConvLayer,
+    },
 }
 
 fn one() -> i64 {
@@ -86,18 +101,13 @@ impl BackboneSpec {
                 AutoencoderConfig::Dense(DenseConfig { input_dim: dims.iter().product(), hidden: hidden.clone(), latent_dim: *latent_dim })
             }
             BackboneSpec::Conv { filters, latent_dim } => {
-                let (channels, height, width) = match dims.as_slice() {
-                    [h, w] => (1, *h, *w),
-                    [c, h, w] => (*c, *h, *w),
-                    _ => {
-                        return Err(Error::Shape {
-                            what: "convolutional autoencoder input".into(),
-                            expected: "images: data of shape [n, H, W] or [n, C, H, W]".into(),
-                            found: format!("samples of shape {sample_shape:?}"),
-                        })
-                    }
-                };
+                let (channels, height, width) = image_dims(sample_shape)?;
                 AutoencoderConfig::Conv(ConvConfig { channels, height, width, filters: filters.clone(), latent_dim: *latent_dim })
+            }
+            BackboneSpec::Cnn { filters, latent_dim, layer } => {
+                let (channels, height, width) = image_dims(sample_shape)?;
+                let (filters, latent_dim, layer) = (filters.clone(), *latent_dim, *layer);
+                AutoencoderConfig::Cnn(CnnConfig { channels, height, width, filters, latent_dim, layer })
             }
             BackboneSpec::Lstm { hidden, latent_dim, features, conditional } => {
                 let steps = sequence_steps(sample_shape, *features)?;
@@ -127,14 +137,41 @@ impl BackboneSpec {
     /// (from `[H, W]`), flat vectors for a dense one.
     pub fn input_shape(&self, sample_shape: &[usize]) -> Vec<usize> {
         match (self, sample_shape) {
-            (BackboneSpec::Conv { .. }, [h, w]) => vec![1, *h, *w],
-            (BackboneSpec::Conv { .. }, _) => sample_shape.to_vec(),
+            (BackboneSpec::Conv { .. } | BackboneSpec::Cnn { .. }, [h, w]) => vec![1, *h, *w],
+            (BackboneSpec::Conv { .. } | BackboneSpec::Cnn { .. }, _) => sample_shape.to_vec(),
             (BackboneSpec::Dense { .. }, _) => vec![sample_shape.iter().product()],
             (BackboneSpec::Lstm { features, .. } | BackboneSpec::TemporalConv { features, .. }, _) => {
                 let d = (*features).max(1) as usize;
                 vec![sample_shape.iter().product::<usize>() / d, d]
             }
         }
+    }
+}
+
+impl BackboneSpec {
+    /// An error for a backbone without a decoder (the CNN) in an autoencoder family.
+    pub fn require_decoder(&self, family: &str) -> Result<()> {
+        match self {
+            BackboneSpec::Cnn { .. } => Err(Error::invalid(
+                "autoencoder",
+                &format!("an autoencoder for {family} (dense, conv, lstm, temporal-conv): it trains on the reconstruction"),
+                "cnn (an encoder without a decoder, for the LVQ heads)",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `(C, H, W)` of images of shape `[H, W]` or `[C, H, W]`.
+fn image_dims(sample_shape: &[usize]) -> Result<(i64, i64, i64)> {
+    match sample_shape.iter().map(|&d| d as i64).collect::<Vec<_>>().as_slice() {
+        [h, w] => Ok((1, *h, *w)),
+        [c, h, w] => Ok((*c, *h, *w)),
+        _ => Err(Error::Shape {
+            what: "convolutional backbone input".into(),
+            expected: "images: data of shape [n, H, W] or [n, C, H, W]".into(),
+            found: format!("samples of shape {sample_shape:?}"),
+        }),
     }
 }
 

@@ -171,6 +171,7 @@ impl Family for DdclSpec {
     }
 
     fn validate(&self) -> Result<()> {
+        self.autoencoder.require_decoder("ddcl")?;
         positive("epochs", self.epochs)?;
         positive("batch_size", self.batch_size)?;
         positive("dcl_size", self.dcl_size)?;

@@ -98,6 +98,9 @@ impl Family for DeepClusterSpec {
         positive("epochs", self.epochs)?;
         positive("batch_size", self.batch_size)?;
         positive_finite("lr", self.lr)?;
+        if self.reconstruction_weight > 0.0 {
+            self.autoencoder.require_decoder("deepcluster with a reconstruction term")?;
+        }
         if !(self.reconstruction_weight.is_finite() && self.reconstruction_weight >= 0.0) {
             return Err(Error::invalid("reconstruction_weight", "a finite number >= 0", self.reconstruction_weight));
         }

@@ -131,6 +131,7 @@ impl Family for DesomSpec {
     }
 
     fn validate(&self) -> Result<()> {
+        self.autoencoder.require_decoder("desom")?;
         positive("iterations", self.iterations)?;
         positive("batch_size", self.batch_size)?;
         if !(self.gamma.is_finite() && self.gamma >= 0.0) {

@@ -1,13 +1,17 @@
 //! The prototype classifiers of paper 003: GLVQ, GMLVQ, GRLVQ, RSLVQ and CELVQ heads on the
-//! scaled inputs, trained by gradient descent on the head's loss (or by Kohonen's LVQ1 / LVQ2.1
-//! rules); they need labels and, trained by gradient, can mask missing input components
-//! (component-wise dissimilarities).
+//! scaled inputs or on a backbone trained with them end to end (the CNN of paper 003, plain or
+//! with kernel-prototype convolutions), trained by gradient descent on the head's loss (or, on
+//! the inputs, by Kohonen's LVQ1 / LVQ2.1 rules); they need labels and, on the inputs and
+//! trained by gradient, can mask missing input components (component-wise dissimilarities).
 
+use super::backbone::BackboneSpec;
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::lvq::{DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqHead, LvqLoss, Transfer};
+use protolearn_layers::precision::Precision;
 use protolearn_train::lvq::{fit_lvq_checkpointed, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
@@ -17,8 +21,8 @@ use tch::{nn, Device, Tensor};
 /// Name of an LVQ head's prototypes in the model file (`[K, ·]`, the dissimilarity's space).
 pub(crate) const HEAD_PROTOTYPES: &str = "head.prototypes";
 
-/// A prototype classifier head (paper 003) on the scaled inputs; the number of classes comes
-/// from the labels.
+/// A prototype classifier head (paper 003) on the scaled inputs or on a backbone; the number of
+/// classes comes from the labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LvqSpec {
@@ -50,6 +54,16 @@ pub struct LvqSpec {
     /// and `{ kind = "lvq21", lr = ..., window = 0.3 }` (Euclidean heads; `loss` and `lr` unused).
     #[serde(default)]
     pub training: LvqTraining,
+    /// A backbone under the head, trained with it end to end on the head's loss (paper 003,
+    /// Sec. 6): `{ kind = "cnn", filters = [32, 64], latent_dim = 64 }` on images (with
+    /// `layer` for kernel-prototype convolutions), or `{ kind = "dense", ... }`; the head then
+    /// compares the backbone's features. None (the default): the head on the inputs.
+    #[serde(default)]
+    pub backbone: Option<BackboneSpec>,
+    /// Number format of the backbone's dense and 3x3-convolution products (`fp32` default;
+    /// `bf16`: bfloat16 products, float32 weights, head, distances and loss).
+    #[serde(default)]
+    pub precision: Precision,
 }
 
 /// How an LVQ head learns (paper 003, Sec. 2).
@@ -102,6 +116,8 @@ impl LvqSpec {
             batch_size: default_lvq_batch_size(),
             lr: default_lvq_lr(),
             training: LvqTraining::Gradient,
+            backbone: None,
+            precision: Precision::Fp32,
         }
     }
 
@@ -127,13 +143,28 @@ impl Family for LvqSpec {
                 format!("{:?}", self.training),
             ));
         }
+        if self.training != LvqTraining::Gradient && self.backbone.is_some() {
+            return Err(Error::invalid(
+                "training",
+                "gradient for a head on a backbone (LVQ1 and LVQ2.1 move prototypes among the inputs)",
+                format!("{:?}", self.training),
+            ));
+        }
         // Two classes stand in for the labels' count, which only the data knows.
         Ok(self.head(2).validate()?)
     }
 
-    /// Gradient training only: Kohonen's rules compare complete inputs.
+    /// Gradient training of a head on the inputs only: Kohonen's rules compare complete inputs,
+    /// and a backbone's features have no missing components.
     fn compares_components(&self) -> bool {
-        self.training == LvqTraining::Gradient
+        self.training == LvqTraining::Gradient && self.backbone.is_none()
+    }
+
+    fn input_shape(&self, sample_shape: &[usize]) -> Vec<usize> {
+        match &self.backbone {
+            Some(backbone) => backbone.input_shape(sample_shape),
+            None => vec![sample_shape.iter().product()],
+        }
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
@@ -144,6 +175,7 @@ impl Family for LvqSpec {
             });
         };
         let (head, batch_size) = (self.head(classes), self.batch_size.min(data.n_samples()));
+        let backbone = self.backbone.as_ref().map(|b| b.config(&context.input.sample_shape)).transpose()?;
         let rules = RuleSchedule { batch_size, epochs: self.epochs, seed: context.seed };
         let run = match self.training {
             LvqTraining::Gradient => {
@@ -151,42 +183,71 @@ impl Family for LvqSpec {
                 let train = LvqTrainConfig {
                     init: self.init,
                     components: context.components,
+                    precision: self.precision,
                     ..LvqTrainConfig::new(optimizer, batch_size, self.epochs, context.seed)
                 };
-                fit_lvq_checkpointed(data, None, None, &head, &train, context.checkpointing, observer)?
+                fit_lvq_checkpointed(data, None, backbone.as_ref(), &head, &train, context.checkpointing, observer)?
             }
             LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
             LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
         };
-        Ok(Box::new(LvqModel { vs: run.vs, head: run.head }))
+        Ok(Box::new(LvqModel { vs: run.vs, backbone: run.backbone, head: run.head }))
     }
 
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
         let mut vs = nn::VarStore::new(Device::Cpu);
+        let backbone = match &self.backbone {
+            // The seed only draws initial weights, which the file's replace.
+            Some(spec) => Some(spec.config(&saved.input.sample_shape)?.build(&(vs.root() / "backbone"), 0)?),
+            None => None,
+        };
         let prototypes = saved.tensor(HEAD_PROTOTYPES)?;
         let classes = prototypes.size()[0] / self.per_class.max(1);
-        let d = saved.input.n_features() as i64;
+        let d = backbone.as_ref().map_or(saved.input.n_features() as i64, |b| b.latent_dim());
         let head = self.head(classes).build_from(&(vs.root() / "head"), d, prototypes)?.with_components(saved.components)?;
         saved.copy_into(&mut vs)?;
-        Ok(Box::new(LvqModel { vs, head }))
+        Ok(Box::new(LvqModel { vs, backbone, head }))
     }
 }
 
-/// A trained prototype classifier head (variables `head.prototypes`, `head.metric.*`).
+/// A trained prototype classifier head (variables `head.prototypes`, `head.metric.*`) and its
+/// backbone, if any (`backbone.*`).
 #[derive(Debug)]
 pub struct LvqModel {
     vs: nn::VarStore,
+    backbone: Option<Box<dyn Backbone>>,
     head: LvqHead,
 }
 
 impl TrainedModel for LvqModel {
     fn distances(&self, x: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        Ok(self.head.distances(x)?)
+        Ok(self.head.distances(&self.codes(x)?)?)
+    }
+
+    /// The backbone's features (the head's inputs), else `x` itself.
+    fn codes(&self, x: &Tensor) -> Result<Tensor> {
+        match &self.backbone {
+            Some(backbone) => Ok(encode_chunked(backbone.as_ref(), x)?),
+            None => Ok(x.shallow_clone()),
+        }
     }
 
     fn prototypes(&self) -> Tensor {
         self.head.prototypes.detach()
+    }
+
+    /// The prototypes themselves for a head on the inputs; none on a backbone, whose features
+    /// no decoder maps back.
+    fn input_space_prototypes(&self) -> Result<Tensor> {
+        match &self.backbone {
+            None => Ok(self.prototypes()),
+            Some(_) => Err(Error::Shape {
+                what: "LVQ prototypes in input units".into(),
+                expected: "prototypes with an image in the input space".into(),
+                found: "prototypes among a backbone's features (an encoder without a decoder)".into(),
+            }),
+        }
     }
 
     fn prototype_labels(&self) -> Option<Tensor> {

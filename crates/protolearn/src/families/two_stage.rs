@@ -98,6 +98,7 @@ impl Family for TwoStageSpec {
     }
 
     fn validate(&self) -> Result<()> {
+        self.autoencoder.require_decoder("two-stage")?;
         positive("pretrain_iterations", self.pretrain_iterations)?;
         positive("batch_size", self.batch_size)?;
         positive_finite("lr", self.lr)?;
