@@ -7,8 +7,9 @@ use anyhow::{bail, Context, Result};
 use protolearn::data::categorical::Categorical;
 use protolearn::data::csv::{ColumnRef, MissingCells};
 use protolearn::data::{load_table, Table, TableOptions};
-use protolearn::history::{history_csv, write_atomically};
+use protolearn::history::{history_csv, write_atomically, write_atomically_with};
 use protolearn::{Estimator, EstimatorConfig, Fitted, MissingValues};
+use protolearn_layers::rows::RowSource;
 use protolearn_train::npy_source::NpySource;
 use protolearn_train::run::Checkpointing;
 use protolearn_train::DeviceChoice;
@@ -127,6 +128,8 @@ fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Re
             "peak_rss_mib": peak_rss_mib(),
         });
         write_atomically(&args.out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+        // After the summary, whose peak memory is the fit's: streaming keeps this pass within a chunk.
+        write_chunked_assignments(&fitted, &source, chunk_rows, &args.out.join(ASSIGNMENTS_FILE))?;
     }
     Ok((fitted, Vec::new()))
 }
@@ -144,7 +147,7 @@ fn peak_rss_mib() -> Option<f64> {
 fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<Vec<PathBuf>> {
     fitted.save(&out.join(MODEL_FILE))?;
     write_atomically(&out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
-    write_atomically(&out.join(ASSIGNMENTS_FILE), assignments_csv(fitted, table)?.as_bytes())?;
+    write_table_assignments(fitted, table, &out.join(ASSIGNMENTS_FILE))?;
     let figures = fitted.figures(&table.data, &out.join("figures"))?;
     let n = table.data.n_samples();
     let projection = match fitted.grid() {
@@ -179,33 +182,105 @@ fn write_results(fitted: &Fitted, table: &Table, out: &Path) -> Result<Vec<PathB
     Ok(figures.into_iter().map(|f| f.png).collect())
 }
 
-/// `row,winner[,unit_row,unit_col],distance[,label]` for every sample of `table`.
+/// Writes `assignments.csv` of `table`'s rows: `row, winner[, unit_row, unit_col], distance[, label]`.
+fn write_table_assignments(fitted: &Fitted, table: &Table, path: &Path) -> Result<()> {
+    write_atomically_with(path, |w| table_assignments(w, fitted, table).map_err(|e| e.into_protolearn(path)))?;
+    Ok(())
+}
+
+/// `row,winner[,unit_row,unit_col],distance[,label]` for every sample of `table`, as text.
 fn assignments_csv(fitted: &Fitted, table: &Table) -> Result<String> {
+    let mut bytes = Vec::new();
+    table_assignments(&mut bytes, fitted, table).map_err(|e| e.into_protolearn(Path::new("assignments")))?;
+    Ok(String::from_utf8(bytes)?)
+}
+
+/// The header and one line per sample of `table`.
+fn table_assignments(w: &mut dyn std::io::Write, fitted: &Fitted, table: &Table) -> std::result::Result<(), WriteError> {
     let assignments = fitted.assign(&table.data)?;
-    let grid = fitted.grid();
     let labels = table.data.labels.as_deref();
-    let mut text = String::from("row,winner");
-    if grid.is_some() {
-        text.push_str(",unit_row,unit_col");
+    write_assignments_header(w, fitted, labels.is_some())?;
+    let row = |i: usize| table.rows.get(i).copied().unwrap_or(i);
+    let label = |i: usize| labels.and_then(|l| l.get(i)).map(|&l| csv_cell(&table_class(table, l)));
+    Ok(write_assignment_lines(w, fitted, &assignments, row, label)?)
+}
+
+/// What writing assignments can fail with: the model's assignment or the writer.
+#[derive(Debug)]
+enum WriteError {
+    Model(protolearn::Error),
+    Io(std::io::Error),
+}
+
+impl From<protolearn::Error> for WriteError {
+    fn from(e: protolearn::Error) -> Self {
+        WriteError::Model(e)
     }
-    text.push_str(",distance");
-    if labels.is_some() {
-        text.push_str(",label");
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        WriteError::Io(e)
     }
-    text.push('\n');
+}
+
+impl WriteError {
+    /// The library's error, an I/O one naming `path`.
+    fn into_protolearn(self, path: &Path) -> protolearn::Error {
+        match self {
+            WriteError::Model(e) => e,
+            WriteError::Io(source) => protolearn::Error::Io { path: path.to_owned(), source },
+        }
+    }
+}
+
+/// Writes `assignments.csv` of every row of `source` (unlabelled), `chunk_rows` rows at a time,
+/// streamed to the file: data larger than memory.
+fn write_chunked_assignments(fitted: &Fitted, source: &dyn RowSource, chunk_rows: usize, path: &Path) -> Result<()> {
+    let (n, d) = (source.n_rows(), source.n_cols());
+    let chunks = |w: &mut dyn std::io::Write| -> std::result::Result<(), WriteError> {
+        write_assignments_header(w, fitted, false)?;
+        for start in (0..n).step_by(chunk_rows.max(1)) {
+            let len = chunk_rows.min(n - start);
+            let rows = source.rows(start, len).map_err(protolearn::Error::from)?.to_device(tch::Device::Cpu);
+            let values = Vec::<f32>::try_from(rows.to_kind(tch::Kind::Float).flatten(0, -1)).map_err(protolearn::Error::from)?;
+            let chunk = protolearn::data::Data::new("chunk", values, vec![len, d], None).map_err(protolearn::Error::from)?;
+            write_assignment_lines(w, fitted, &fitted.assign(&chunk)?, |i| start + i, |_| None)?;
+        }
+        Ok(())
+    };
+    write_atomically_with(path, |w| chunks(w).map_err(|e| e.into_protolearn(path)))?;
+    Ok(())
+}
+
+/// The header line of `assignments.csv`.
+fn write_assignments_header(w: &mut dyn std::io::Write, fitted: &Fitted, labelled: bool) -> std::io::Result<()> {
+    let grid = if fitted.grid().is_some() { ",unit_row,unit_col" } else { "" };
+    writeln!(w, "row,winner{grid},distance{}", if labelled { ",label" } else { "" })
+}
+
+/// One line per assignment: its file row `row(i)`, winner (and grid cell), distance and label.
+fn write_assignment_lines(
+    w: &mut dyn std::io::Write,
+    fitted: &Fitted,
+    assignments: &[protolearn::Assignment],
+    row: impl Fn(usize) -> usize,
+    label: impl Fn(usize) -> Option<String>,
+) -> std::io::Result<()> {
+    let grid = fitted.grid();
     for (i, a) in assignments.iter().enumerate() {
-        write!(text, "{},{}", table.rows.get(i).copied().unwrap_or(i), a.winner)?;
+        write!(w, "{},{}", row(i), a.winner)?;
         if let Some(grid) = &grid {
-            let (r, c) = grid.coords(a.winner)?;
-            write!(text, ",{r},{c}")?;
+            let (r, c) = grid.coords(a.winner).map_err(std::io::Error::other)?;
+            write!(w, ",{r},{c}")?;
         }
-        write!(text, ",{}", a.distance)?;
-        if let Some(label) = labels.and_then(|l| l.get(i)) {
-            write!(text, ",{}", csv_cell(&table_class(table, *label)))?;
+        write!(w, ",{}", a.distance)?;
+        match label(i) {
+            Some(label) => writeln!(w, ",{label}")?,
+            None => writeln!(w)?,
         }
-        text.push('\n');
     }
-    Ok(text)
+    Ok(())
 }
 
 /// The name of class `label` of `table` (its text, else the number): a file read for `predict`

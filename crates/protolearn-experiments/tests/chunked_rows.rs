@@ -1,10 +1,12 @@
 //! `protolearn fit --chunk-rows`: a `.npy` file larger than one chunk fits the batch SOM and
-//! k-means to what the in-memory fit of the same file gives, in one process and on two ranks.
+//! k-means to what the in-memory fit of the same file gives, in one process and on two ranks,
+//! and streams the assignments of every row to `assignments.csv`.
 
 mod launch;
 
 use launch::{finish, free_port, repo, succeed, Rank};
 use npyz::WriterBuilder;
+use protolearn_experiments::own_data::{predict, PredictArgs};
 use std::path::Path;
 use std::process::Child;
 
@@ -66,7 +68,32 @@ fn a_npy_larger_than_a_chunk_fits_as_in_memory_in_one_process_and_on_two_ranks()
             assert_close(name, score(&memory, name), score(&chunked, name));
             assert_close(name, score(&memory, name), score(&two, name));
         }
+        // The assignments streamed chunk by chunk are those of `predict` on the whole file.
+        let predicted = dir.path().join("predicted.csv");
+        let args =
+            PredictArgs { model: chunked.join("model.safetensors"), data: data.clone(), table: Default::default(), out: predicted.clone() };
+        predict(&args).expect("predict");
+        let (streamed, whole) = (assignment_rows(&chunked.join("assignments.csv")), assignment_rows(&predicted));
+        assert_eq!(streamed.len(), 1000);
+        for (i, (a, b)) in streamed.iter().zip(&whole).enumerate() {
+            assert_eq!((a.0, &a.1), (i, &b.1), "row {i}: file row and winner (and grid cell)");
+            // The same distance kernel on a 96-row chunk and on all rows: float32 GEMM blocking.
+            assert!((a.2 - b.2).abs() <= 1e-5 * b.2.max(1.0), "row {i}: distance {} vs {}", a.2, b.2);
+        }
     }
+}
+
+/// `(row, winner and grid cell, distance)` of every line of an `assignments.csv`.
+fn assignment_rows(path: &Path) -> Vec<(usize, String, f64)> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.split(',').collect();
+            let (last, middle) = (cells.len() - 1, &cells[1..cells.len() - 1]);
+            (cells[0].parse().expect("row"), middle.join(","), cells[last].parse().expect("distance"))
+        })
+        .collect()
 }
 
 #[test]

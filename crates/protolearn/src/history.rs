@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use protolearn_train::observer::Observer;
 use protolearn_train::trainer::LogRecord;
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::Path;
 
 /// Keeps the records of every phase (those restored from a checkpoint too) and forwards all
@@ -72,12 +73,24 @@ pub fn history_csv(records: &[LogRecord]) -> String {
 /// Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 /// reader never sees half a file and a failed write leaves no file behind.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomically_with(path, |w| w.write_all(contents).map_err(Error::io(path)))
+}
+
+/// Streams what `write` writes to `path` through a buffered temporary file in the same folder,
+/// renamed into place once `write` succeeds (a file larger than memory, written piece by piece);
+/// on any error the temporary file is removed and `path` is left as it was.
+pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut dyn std::io::Write) -> Result<()>) -> Result<()> {
     let tmp = temporary_path(path);
-    std::fs::write(&tmp, contents).map_err(Error::io(path))?;
-    std::fs::rename(&tmp, path).map_err(|source| {
+    let written = std::fs::File::create(&tmp).map_err(Error::io(path)).and_then(|file| {
+        let mut buffered = std::io::BufWriter::new(file);
+        write(&mut buffered)?;
+        buffered.flush().map_err(Error::io(path))
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, path).map_err(Error::io(path)));
+    if renamed.is_err() {
         let _ = std::fs::remove_file(&tmp);
-        Error::Io { path: path.to_owned(), source }
-    })
+    }
+    renamed
 }
 
 /// `dir/.name.partial` beside `path`.
