@@ -55,10 +55,9 @@ pub(super) fn compare(config: &SpeedConfig) -> Result<Vec<Comparison>> {
                 continue;
             }
             println!("  kernel-prototype CNN ({name}): PyTorch, seed {seed}");
-            let args = ["kernel", "--data", &folder, "--layer", name, "--epochs", &epochs.to_string(), "--seed", &seed.to_string()];
-            let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-            args.extend(["--samples".to_owned(), samples.to_string()]);
-            match python::<TorchRun>(config, &["torch"], args)? {
+            let (epochs, seed, samples) = (epochs.to_string(), seed.to_string(), samples.to_string());
+            let args = ["kernel", "--data", &folder, "--layer", name, "--epochs", &epochs, "--seed", &seed, "--samples", &samples];
+            match python::<TorchRun>(config, &["torch"], args.map(str::to_owned).to_vec())? {
                 Ok(rows) => theirs.extend(rows),
                 Err(why) => torch_error = Some(why),
             }
