@@ -9,6 +9,7 @@ use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::Backbone;
 use protolearn_layers::lvq::loss::class_distances;
 use protolearn_layers::lvq::LvqHead;
+use protolearn_layers::precision::Precision;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use tch::{nn, Kind, Tensor};
@@ -96,6 +97,8 @@ pub struct SoftmaxObjective<'a> {
     pub backbone: Option<&'a dyn Backbone>,
     /// The head.
     pub head: &'a LinearHead,
+    /// The number format of the backbone's products (the head and the loss stay float32).
+    pub precision: Precision,
 }
 
 impl Objective for SoftmaxObjective<'_> {
@@ -107,7 +110,7 @@ impl Objective for SoftmaxObjective<'_> {
 
     fn loss(&mut self, batch: &Batch, _at: &StepInfo) -> Result<LossTerms> {
         let y = batch_labels(batch)?;
-        let logits = self.head.logits(&features(self.backbone, &batch.x)?);
+        let logits = self.head.logits(&self.precision.run(|| features(self.backbone, &batch.x))?);
         let loss = logits.log_softmax(-1, Kind::Float).nll_loss(y);
         let accuracy = logits.detach().argmax(-1, false).eq_tensor(y).to_kind(Kind::Float).mean(Kind::Float);
         Ok(LossTerms { minimise: loss.shallow_clone(), logged: vec![("loss", loss), ("accuracy", accuracy)] })

@@ -408,7 +408,7 @@ pub fn fit_softmax(
         None => train.x.flatten(1, -1).size()[1],
     };
     let head = LinearHead::new(&(vs.root() / "head"), d, classes, &mut ChaCha8Rng::seed_from_u64(head_seed));
-    let mut objective = SoftmaxObjective { backbone: backbone.as_deref(), head: &head };
+    let mut objective = SoftmaxObjective { backbone: backbone.as_deref(), head: &head, precision: config.precision };
     let history =
         train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, &Checkpointing::default(), observer)?;
     Ok(SoftmaxRun { vs, backbone, head, history })

@@ -325,4 +325,13 @@ fn a_head_on_a_backbone_trains_in_bf16_mixed_precision() {
     };
     assert!(loss(&mixed).is_finite() && loss(&mixed) != loss(&full), "the backbone's products ran in bfloat16");
     assert!(mixed.vs.variables().values().all(|v| v.kind() == Kind::Float), "float32 weights");
+    // The softmax baseline on the same backbone takes the same setting.
+    let softmax = |precision| {
+        let config = LvqTrainConfig { precision, ..train_config() };
+        let run = protolearn_train::lvq::fit_softmax(&train, Some(&test), Some(&backbone), 3, &config, &mut Silent).expect("trains");
+        protolearn_train::classifier::ClassifierRecord::from_log(run.history.last().expect("records"))
+    };
+    let (full, mixed) = (softmax(Precision::Fp32), softmax(Precision::Bf16));
+    assert!(mixed.test_accuracy.expect("evaluated") >= 0.95, "bf16 softmax: {mixed:?}");
+    assert!(mixed.loss.expect("loss").is_finite() && mixed.loss != full.loss, "the softmax backbone ran in bfloat16");
 }

@@ -16,6 +16,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::lvq::reject::reject_curve;
 use protolearn_layers::lvq::LvqConfig;
+use protolearn_layers::precision::Precision;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
 use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig, SoftmaxRun};
@@ -43,6 +44,11 @@ pub struct Spec {
     pub batch_size: usize,
     /// Weight of GMLVQ's eigenvalue regulariser.
     pub eigenvalue_weight: f64,
+    /// Number format of the backbone's dense and 3x3-convolution products, for every model
+    /// (default `fp32`; `bf16`: bfloat16 products, float32 weights, heads and losses; the
+    /// kernel-prototype convolutions stay float32).
+    #[serde(default)]
+    pub precision: Precision,
     /// The heads, in report order.
     pub models: Vec<ModelSpec>,
     /// Reject curves of every trained model on the test set.
@@ -302,6 +308,7 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
         for &seed in &preset.seeds {
             let config = LvqTrainConfig {
                 eigenvalue_weight: spec.eigenvalue_weight,
+                precision: spec.precision,
                 ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
             };
             for model in &spec.models {
@@ -375,7 +382,7 @@ fn settings(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: &str, seco
     format!(
         "Settings (benches/specs/{name}.toml, preset {}): seeds {:?}, {} epochs, batch {}, {:?} lr {}, backbone {:?}; models {}. \
          Every model starts from the same backbone initialisation of its seed and sees the same batches; prototypes start at \
-         class-stratified training samples through the initial backbone. Device {:?}, {} threads; {seconds:.0} s in all. Test accuracy \
+         class-stratified training samples through the initial backbone. Device {:?}, {} threads, {:?} products; {seconds:.0} s in all. Test accuracy \
          on the test split (paper 003: 99% on MNIST with a small net), mean ± std over seeds; seconds per epoch include the \
          initialisation and the test evaluation after every epoch.\n\n",
         ctx.preset.name(),
@@ -388,6 +395,7 @@ fn settings(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: &str, seco
         models.join("; "),
         ctx.device,
         tch::get_num_threads(),
+        spec.precision,
     )
 }
 
