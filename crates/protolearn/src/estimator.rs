@@ -5,7 +5,7 @@
 
 use crate::config::{EstimatorConfig, ModelSpec, SomSpec};
 use crate::error::{Error, Result};
-use crate::families::{FitContext, TrainedModel};
+use crate::families::FitContext;
 use crate::fitted::{prepared_tensor, Fitted, InputInfo, Summary};
 use crate::history::Recorder;
 use crate::missing::{FittedMissing, MissingValues};
@@ -163,13 +163,83 @@ impl Estimator {
         let x = prepared_tensor(data, &missing, &scaler, &input.feature_names, &shape, device)?;
         let y = data.labels.as_ref().map(|l| Tensor::f_from_slice(l).and_then(|t| t.f_to_device(device))).transpose()?;
         let dataset = Dataset::new(x, y)?;
+        self.train_and_score(&dataset, None, data.labels.as_deref(), Prepared { input, missing, scaler }, observer)
+    }
+
+    /// Fits on tensors already prepared, on the device they are on: `train.x` `[n, ...sample]`
+    /// with optional labels, and `eval`, a labelled set the trainer's evaluator scores at every
+    /// log point (DESOM's and DDCL's purity, NMI, quantization and topographic errors; default:
+    /// the training set when it has labels). This is how the benchmark experiments fit every
+    /// model, so what they report is what a user's fit computes. The values are used as given:
+    /// the config must have `scaling = "none"` and `missing = "reject"` (NaN is padding to the
+    /// sequence backbones, see [`crate::config::BackboneSpec`]), and the config's device is not
+    /// consulted.
+    ///
+    /// ```
+    /// use protolearn::prelude::*;
+    /// use protolearn::data::tensor::Dataset;
+    /// let x = tch::Tensor::from_slice(&[0.0f32, 0.1, 0.2, 5.0, 5.1, 5.2]).view([6, 1]);
+    /// let kmeans = Estimator::new(EstimatorConfig::new(ModelSpec::KMeans(protolearn::layers::kmeans::KMeansConfig::new(2, 0))))?;
+    /// let fitted = kmeans.fit_tensors(&Dataset::new(x, None)?, None, &mut protolearn::train::observer::Silent)?;
+    /// assert!(fitted.summary().training.quantization_error < 0.1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fit_tensors(&self, train: &Dataset, eval: Option<&Dataset>, observer: &mut dyn Observer) -> Result<Fitted> {
+        if self.config.scaling != Scaling::None || self.config.missing != MissingValues::Reject {
+            return Err(Error::invalid(
+                "scaling and missing",
+                "scaling = \"none\" and missing = \"reject\" for tensors fitted as given",
+                format!("{:?} and {:?}", self.config.scaling, self.config.missing),
+            ));
+        }
+        let sample_shape: Vec<usize> = train.x.size()[1..].iter().map(|&d| d as usize).collect();
+        let d = sample_shape.iter().product::<usize>();
+        let input = InputInfo {
+            feature_names: (0..d).map(|j| format!("x{j}")).collect(),
+            sample_shape,
+            classes: None,
+            labelled: train.y.is_some(),
+            columns: Vec::new(),
+            categorical: Vec::new(),
+        };
+        let missing = FittedMissing::fit(MissingValues::Reject, &[], &input.feature_names)?;
+        let prepared = Prepared { input, missing, scaler: FittedScaler::identity(d) };
+        let shape = self.config.model.family().input_shape(&prepared.input.sample_shape);
+        let as_input = |set: &Dataset| -> Result<Dataset> {
+            let x = set.x.f_reshape(model_shape(&shape, set.n_samples() as i64))?;
+            Ok(Dataset::new(x, set.y.as_ref().map(Tensor::shallow_clone))?)
+        };
+        let labels = train.y.as_ref().map(|y| Vec::<i64>::try_from(y.to_device(tch::Device::Cpu))).transpose()?;
+        let eval = eval.map(as_input).transpose()?;
+        self.train_and_score(&as_input(train)?, eval.as_ref(), labels.as_deref(), prepared, observer)
+    }
+
+    /// Trains on `dataset` (prepared, on its device), times it, scores it on the same data and
+    /// assembles the fitted model.
+    fn train_and_score(
+        &self,
+        dataset: &Dataset,
+        eval: Option<&Dataset>,
+        labels: Option<&[i64]>,
+        prepared: Prepared,
+        observer: &mut dyn Observer,
+    ) -> Result<Fitted> {
+        let Prepared { input, missing, scaler } = prepared;
         let mut recorder = Recorder::new(observer);
         let start = Instant::now();
-        let model = self.train(&dataset, &input, &mut recorder)?;
+        let context = FitContext {
+            seed: self.config.seed,
+            components: self.config.missing.components(),
+            input: &input,
+            checkpointing: &self.checkpointing,
+            eval,
+        };
+        let model = self.config.model.family().fit(dataset, &context, &mut recorder)?;
         let seconds = start.elapsed().as_secs_f64();
-        let (training, winners) = score_model(model.as_ref(), &dataset.x, data.labels.as_deref())?;
-        let units = UnitSummary::count(&winners, data.labels.as_deref(), model.prototypes().size()[0] as usize);
-        let summary = self.summary(n, seconds, device, training, units);
+        let (training, winners) = score_model(model.as_ref(), &dataset.x, labels)?;
+        let units = UnitSummary::count(&winners, labels, model.prototypes().size()[0] as usize);
+        let device = dataset.device();
+        let summary = self.summary(dataset.n_samples(), seconds, device, training, units);
         Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
     }
 
@@ -209,6 +279,7 @@ impl Estimator {
             components: self.config.missing.components(),
             input: &input,
             checkpointing: &self.checkpointing,
+            eval: None,
         };
         let model = self.config.model.family().fit_rows(&scaled, chunk_rows, &context, &mut recorder)?;
         let seconds = start.elapsed().as_secs_f64();
@@ -230,11 +301,17 @@ impl Estimator {
             library_version: env!("CARGO_PKG_VERSION").into(),
         }
     }
+}
 
-    /// Trains the configured family on `data` (scaled, on the device) through the one trainer.
-    fn train(&self, data: &Dataset, input: &InputInfo, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let context =
-            FitContext { seed: self.config.seed, components: self.config.missing.components(), input, checkpointing: &self.checkpointing };
-        self.config.model.family().fit(data, &context, observer)
-    }
+/// What a fit keeps of its input besides the tensors: the description, the missing-value
+/// treatment and the scaler.
+struct Prepared {
+    input: InputInfo,
+    missing: FittedMissing,
+    scaler: FittedScaler,
+}
+
+/// `[n, ...sample_shape]` as tensor sizes.
+fn model_shape(sample_shape: &[usize], n: i64) -> Vec<i64> {
+    std::iter::once(n).chain(sample_shape.iter().map(|&d| d as i64)).collect()
 }

@@ -162,6 +162,30 @@ impl Fitted {
         &self.history
     }
 
+    /// The trained model, for work on tensors on the device (distances, codes, prototypes of
+    /// [`crate::families::TrainedModel`]); its inputs are scaled samples shaped by
+    /// [`Fitted::model_input`].
+    pub fn trained(&self) -> &dyn TrainedModel {
+        self.model.as_ref()
+    }
+
+    /// Scaled samples `x` `[n, ...]` (for a fit of [`crate::Estimator::fit_tensors`], the values
+    /// as given) viewed as the model's input `[n, ...input]`: images for a convolutional
+    /// backbone, `[T, D]` steps for a sequence backbone, flat vectors otherwise.
+    pub fn model_input(&self, x: &Tensor) -> Result<Tensor> {
+        let n = x.size().first().copied().unwrap_or(0);
+        let values: i64 = x.size().iter().skip(1).product();
+        if values != self.input.n_features() as i64 {
+            return Err(Error::Shape {
+                what: "model input".into(),
+                expected: format!("{} values per sample, as the model was fitted on", self.input.n_features()),
+                found: format!("a tensor of shape {:?}", x.size()),
+            });
+        }
+        let shape = self.config.model.family().input_shape(&self.input.sample_shape);
+        Ok(x.f_reshape(std::iter::once(n).chain(shape.into_iter().map(|d| d as i64)).collect::<Vec<_>>())?)
+    }
+
     /// The map grid of the SOM families, `None` for a competitive layer.
     pub fn grid(&self) -> Option<Grid> {
         self.model.grid().copied()

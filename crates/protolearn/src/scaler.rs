@@ -31,6 +31,11 @@ pub struct FittedScaler {
 }
 
 impl FittedScaler {
+    /// The identity on `d` features (`Scaling::None`): inputs used as given.
+    pub fn identity(d: usize) -> Self {
+        FittedScaler { kind: Scaling::None, offset: vec![0.0; d], scale: vec![1.0; d] }
+    }
+
     /// Fits `kind` on row-major `features` with `d` columns. Statistics are accumulated in
     /// `f64` over the observed values (a `NaN` is missing and left out); a scale below
     /// `f32::EPSILON` (a constant feature) becomes 1, so no NaN appears.

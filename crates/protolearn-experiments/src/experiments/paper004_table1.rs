@@ -104,9 +104,9 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             resume: ctx.resume,
             online: Some(spec.online_som),
         };
-        let mut encoders = desom::pretrain(&inputs, &mut results, dataset)?;
+        let mut run = desom::SeedRun::default();
         for &model in &preset.models {
-            let (_, metrics, _) = desom::fit_evaluate(&inputs, model, &mut encoders, false, &data, dataset)?;
+            let (_, metrics, _) = run.fit_evaluate(&inputs, model, false, &data, dataset, &mut results)?;
             desom::record(&mut results, dataset, model.id(), &metrics);
         }
     }

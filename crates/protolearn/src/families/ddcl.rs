@@ -241,8 +241,7 @@ impl Family for DdclSpec {
             seed,
             precision: self.precision,
         };
-        let eval = data.y.is_some().then_some(data);
-        let run = fit_ddcl(data, eval, &model, &train, pretrained.as_ref(), observer)?;
+        let run = fit_ddcl(data, context.eval_set(data), &model, &train, pretrained.as_ref(), observer)?;
         // Saved in the backbone's raw feature space: k-means of the raw features (k-means commutes
         // with the standardisation, a translation and one scale), else the DCL's prototypes mapped
         // back from the normalised space they were computed in.
@@ -291,12 +290,12 @@ impl TrainedModel for DdclModel {
         self.prototypes.shallow_clone()
     }
 
-    fn input_space_prototypes(&self) -> Result<Tensor> {
+    fn decode(&self, codes: &Tensor) -> Result<Tensor> {
         if !self.backbone.has_decoder() {
-            return Ok(self.prototypes());
+            return Ok(codes.shallow_clone());
         }
         let _guard = tch::no_grad_guard();
-        Ok(self.backbone.decode(&self.prototypes)?.contiguous())
+        Ok(self.backbone.decode(codes)?.contiguous())
     }
 
     fn named_tensors(&self) -> Vec<(String, Tensor)> {

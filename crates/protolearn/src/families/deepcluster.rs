@@ -176,7 +176,7 @@ impl TrainedModel for DeepClusterModel {
     }
 
     /// None: the centroids live among whitened, normalised features, which no decoder inverts.
-    fn input_space_prototypes(&self) -> Result<Tensor> {
+    fn decode(&self, _codes: &Tensor) -> Result<Tensor> {
         Err(Error::Shape {
             what: "DeepCluster prototypes in input units".into(),
             expected: "prototypes with an image in the input space".into(),

@@ -147,8 +147,7 @@ impl Family for DesomSpec {
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let model = self.model(&context.input.sample_shape)?;
-        let eval = data.y.is_some().then_some(data);
-        let run = fit_desom(data, eval, &model, &self.train_config(data.n_samples(), context), observer)?;
+        let run = fit_desom(data, context.eval_set(data), &model, &self.train_config(data.n_samples(), context), observer)?;
         Ok(Box::new(DesomModel { vs: run.vs, model: run.model }))
     }
 
@@ -198,8 +197,9 @@ impl TrainedModel for DesomModel {
         self.model.som.weight.detach()
     }
 
-    fn input_space_prototypes(&self) -> Result<Tensor> {
-        Ok(self.model.decoded_prototypes()?)
+    fn decode(&self, codes: &Tensor) -> Result<Tensor> {
+        let _guard = tch::no_grad_guard();
+        Ok(self.model.backbone.decode(codes)?.contiguous())
     }
 
     fn grid(&self) -> Option<&Grid> {

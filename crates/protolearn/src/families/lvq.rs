@@ -237,11 +237,11 @@ impl TrainedModel for LvqModel {
         self.head.prototypes.detach()
     }
 
-    /// The prototypes themselves for a head on the inputs; none on a backbone, whose features
-    /// no decoder maps back.
-    fn input_space_prototypes(&self) -> Result<Tensor> {
+    /// The codes themselves for a head on the inputs; none on a backbone, whose features no
+    /// decoder maps back.
+    fn decode(&self, codes: &Tensor) -> Result<Tensor> {
         match &self.backbone {
-            None => Ok(self.prototypes()),
+            None => Ok(codes.shallow_clone()),
             Some(_) => Err(Error::Shape {
                 what: "LVQ prototypes in input units".into(),
                 expected: "prototypes with an image in the input space".into(),

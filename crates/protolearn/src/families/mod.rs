@@ -38,8 +38,8 @@ use tch::Tensor;
 pub const DEFAULT_RECORDS: usize = 50;
 
 /// What every family's training shares: the seed, the input components to compare (all, or
-/// the observed ones when the estimator masks missing values), the input description and where
-/// the run checkpoints.
+/// the observed ones when the estimator masks missing values), the input description, where
+/// the run checkpoints and the set its evaluator scores.
 #[derive(Debug, Clone, Copy)]
 pub struct FitContext<'a> {
     /// Seed of the initialisation and of the sample order.
@@ -50,9 +50,12 @@ pub struct FitContext<'a> {
     pub input: &'a InputInfo,
     /// Where the trainer writes its resumable state, and whether to resume from it.
     pub checkpointing: &'a Checkpointing,
+    /// The labelled set scored at every log point by the families with an evaluator (DESOM,
+    /// DDCL); `None`: the training set when it has labels.
+    pub eval: Option<&'a Dataset>,
 }
 
-impl FitContext<'_> {
+impl<'a> FitContext<'a> {
     /// An error when checkpoints are asked of a family whose training keeps state the
     /// trainer's checkpoint does not hold (`why`).
     pub fn refuse_checkpoints(&self, kind: &str, why: &str) -> Result<()> {
@@ -60,6 +63,14 @@ impl FitContext<'_> {
             return Err(crate::Error::invalid("checkpoints", &format!("none for {kind} ({why})"), "a checkpoint folder"));
         }
         Ok(())
+    }
+
+    /// The set the evaluator scores: [`FitContext::eval`], else `data` when it has labels.
+    pub fn eval_set<'d>(&self, data: &'d Dataset) -> Option<&'d Dataset>
+    where
+        'a: 'd,
+    {
+        self.eval.or_else(|| data.y.is_some().then_some(data))
     }
 
     /// The log interval: `configured`, else [`DEFAULT_RECORDS`] records over `steps`.
@@ -165,10 +176,17 @@ pub trait TrainedModel: std::fmt::Debug + Send {
     /// The prototypes in the model's space `[K, L]`.
     fn prototypes(&self) -> Tensor;
 
-    /// The prototypes mapped to the (scaled) input space `[K, ...input]`: a decoder's decoded
-    /// prototypes, else the prototypes themselves.
+    /// Codes `[n, L]` mapped back to the (scaled) input space `[n, ...input]` by the model's
+    /// decoder `g`, without gradient; a model without an encoder returns them as they are (its
+    /// codes are its inputs), one whose codes no decoder inverts is an error.
+    fn decode(&self, codes: &Tensor) -> Result<Tensor> {
+        Ok(codes.shallow_clone())
+    }
+
+    /// The prototypes mapped to the (scaled) input space `[K, ...input]`: [`TrainedModel::decode`]
+    /// of the prototypes (a decoder's `g(m_k)`, else the prototypes themselves).
     fn input_space_prototypes(&self) -> Result<Tensor> {
-        Ok(self.prototypes())
+        self.decode(&self.prototypes())
     }
 
     /// The map grid, for the SOM families.

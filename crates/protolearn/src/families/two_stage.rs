@@ -122,7 +122,7 @@ impl Family for TwoStageSpec {
         let codes = Dataset::new(encode_chunked(run.backbone.as_ref(), &data.x)?, data.y.as_ref().map(Tensor::shallow_clone))?;
         let input = code_input(context.input, run.backbone.latent_dim() as usize);
         let checkpointing = context.checkpointing.within("clustering");
-        let second = FitContext { seed: context.seed, components: Components::All, input: &input, checkpointing: &checkpointing };
+        let second = FitContext { components: Components::All, input: &input, checkpointing: &checkpointing, eval: None, ..*context };
         let clustering = self.clustering.family().fit(&codes, &second, observer)?;
         Ok(Box::new(TwoStageModel { vs: run.vs, backbone: run.backbone, clustering }))
     }
@@ -158,10 +158,9 @@ impl TrainedModel for TwoStageModel {
         self.clustering.prototypes()
     }
 
-    /// The decoded prototypes `g(m_k)`.
-    fn input_space_prototypes(&self) -> Result<Tensor> {
+    fn decode(&self, codes: &Tensor) -> Result<Tensor> {
         let _guard = tch::no_grad_guard();
-        Ok(self.backbone.decode(&self.prototypes())?.contiguous())
+        Ok(self.backbone.decode(codes)?.contiguous())
     }
 
     fn grid(&self) -> Option<&Grid> {

@@ -11,7 +11,7 @@ use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::{Context, Result};
 use evaluate::evaluate;
-use models::{Encoder, Encoders, Inputs, Model};
+use models::{Encoded, Encoder, Inputs, Model};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
 use protolearn_metrics::{Grid, ImageShape};
@@ -198,48 +198,52 @@ pub(crate) fn load(ctx: &RunContext, spec: &Spec, name: ImageSet, joined: bool) 
     Ok(Loaded { train, test, test_pixels: test_data.features, labels })
 }
 
-/// Trains `model` on `inputs` (two-stage models take their codes from `encoders`; DESOM's
-/// encoder is kept there with `keep_encoder`) and evaluates it on `data`'s evaluation set;
-/// prints one progress line.
-pub(crate) fn fit_evaluate(
-    inputs: &Inputs<'_>,
-    model: Model,
-    encoders: &mut Encoders,
-    keep_encoder: bool,
-    data: &Loaded,
-    dataset: &str,
-) -> Result<(models::Fitted, evaluate::Metrics, evaluate::View)> {
-    let mut fitted = inputs.fit(model, encoders, keep_encoder)?;
-    if let Some(encoded) = fitted.encoded.take() {
-        encoders.desom = Some(encoded);
-    }
-    let (metrics, view) = evaluate(&fitted, &data.test_pixels, &data.labels, inputs.spec, inputs.seed)?;
-    println!(
-        "  {dataset} seed {}: {} {:.1} s, purity {:.3}, NMI {:.3}",
-        inputs.seed,
-        model.label(inputs.spec),
-        fitted.seconds,
-        metrics.get("purity").copied().unwrap_or(f64::NAN),
-        metrics.get("nmi").copied().unwrap_or(f64::NAN)
-    );
-    Ok((fitted, metrics, view))
+/// The models of one dataset and seed, fitted in turn: DESOM's fitted model (for the DESOM-AE
+/// models) and whether an AE+ model already recorded the AE pretraining.
+#[derive(Debug, Default)]
+pub(crate) struct SeedRun {
+    desom: Option<Encoded>,
+    pretraining_recorded: bool,
 }
 
-/// The encoders of one seed: the `L_R`-only pretrained AE when a model of `inputs.preset` needs
-/// it, its seconds and it/s recorded as model `ae-pretraining`.
-pub(crate) fn pretrain(inputs: &Inputs<'_>, results: &mut Results, dataset: &str) -> Result<Encoders> {
-    let mut encoders = Encoders::default();
-    if inputs.preset.models.iter().any(|m| m.encoder() == Some(Encoder::Pretrained)) {
-        let iterations = inputs.preset.ae_pretrain_iterations;
-        let ae = inputs.pretrain()?;
-        println!("  {dataset} seed {}: AE pretraining ({iterations} it.) {:.1} s", inputs.seed, ae.seconds);
-        let mut m = evaluate::Metrics::new();
-        m.insert("seconds".into(), ae.seconds);
-        m.insert("it_per_s".into(), iterations as f64 / ae.seconds.max(1e-9));
-        record(results, dataset, "ae-pretraining", &m);
-        encoders.pretrained = Some(ae);
+impl SeedRun {
+    /// Trains `model` on `inputs` (DESOM's fitted model is kept with `keep_encoder` for the
+    /// DESOM-AE models after it), evaluates it on `data`'s evaluation set and prints one progress
+    /// line. The first AE+ model of the seed records its AE pretraining's seconds and it/s as
+    /// model `ae-pretraining`.
+    pub(crate) fn fit_evaluate(
+        &mut self,
+        inputs: &Inputs<'_>,
+        model: Model,
+        keep_encoder: bool,
+        data: &Loaded,
+        dataset: &str,
+        results: &mut Results,
+    ) -> Result<(models::Fitted, evaluate::Metrics, evaluate::View)> {
+        let mut fitted = inputs.fit(model, self.desom.as_ref(), keep_encoder)?;
+        if let Some(encoded) = fitted.encoded.take() {
+            self.desom = Some(encoded);
+        }
+        if let (Some(seconds), false) = (fitted.pretrain_seconds, self.pretraining_recorded) {
+            let iterations = inputs.preset.ae_pretrain_iterations;
+            println!("  {dataset} seed {}: AE pretraining ({iterations} it.) {seconds:.1} s", inputs.seed);
+            let mut m = evaluate::Metrics::new();
+            m.insert("seconds".into(), seconds);
+            m.insert("it_per_s".into(), iterations as f64 / seconds.max(1e-9));
+            record(results, dataset, "ae-pretraining", &m);
+            self.pretraining_recorded = true;
+        }
+        let (metrics, view) = evaluate(&fitted, &data.test_pixels, &data.labels, inputs.spec, inputs.seed)?;
+        println!(
+            "  {dataset} seed {}: {} {:.1} s, purity {:.3}, NMI {:.3}",
+            inputs.seed,
+            model.label(inputs.spec),
+            fitted.seconds,
+            metrics.get("purity").copied().unwrap_or(f64::NAN),
+            metrics.get("nmi").copied().unwrap_or(f64::NAN)
+        );
+        Ok((fitted, metrics, view))
     }
-    Ok(encoders)
 }
 
 /// Runs every model of `preset` on one dataset for every seed.
@@ -259,10 +263,10 @@ fn run_dataset(
     for (s, &seed) in preset.seeds.iter().enumerate() {
         let checkpoints = ctx.checkpoints.then(|| ctx.out.join("paper002_desom").join("checkpoints").join(dataset));
         let inputs = Inputs { spec, preset, train: &data.train, test: &data.test, seed, checkpoints, resume: ctx.resume, online: None };
-        let mut encoders = pretrain(&inputs, results, dataset)?;
+        let mut run = SeedRun::default();
         for &model in &preset.models {
             let keep = keep_desom_encoder && model == Model::Desom;
-            let (fitted, metrics, view) = fit_evaluate(&inputs, model, &mut encoders, keep, &data, dataset)?;
+            let (fitted, metrics, view) = run.fit_evaluate(&inputs, model, keep, &data, dataset, results)?;
             record(results, dataset, model.id(), &metrics);
             history.extend(fitted.history.iter().map(|r| HistoryRow {
                 dataset: dataset.to_owned(),

@@ -1,23 +1,25 @@
-//! Training the compared models of paper 002, Sec. 5 (k-means, SOM, AE+k-means, AE+SOM, DESOM,
-//! ConvDESOM) on one dataset and seed, each reduced to its prototypes and the test set in the
-//! space where test samples are assigned.
+//! The compared models of paper 002, Sec. 5 (k-means, SOM, AE+k-means, AE+SOM, DESOM, ConvDESOM)
+//! as estimator model specs ([`Inputs::model_spec`]: the `[model]` table a user would write),
+//! fitted on one dataset and seed through [`Estimator::fit_tensors`] (what `protolearn fit`
+//! runs), each reduced to its prototypes and the test set in the space where test samples are
+//! assigned.
 
 use super::{PresetSpec, Spec};
 use anyhow::{bail, Context, Result};
+use protolearn::config::{BackboneSpec, CodeClustering, DesomSpec, ModelSpec, SomSpec, TwoStageSpec};
+use protolearn::{Estimator, EstimatorConfig};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::encode_chunked;
-use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
-use protolearn_layers::desom::DesomConfig;
 use protolearn_layers::kmeans::KMeansConfig;
-use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
+use protolearn_layers::som::{Neighbourhood, Schedule, SomInit};
 use protolearn_metrics::{Boundary, Grid, Lattice};
-use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig, DesomRecord, DesomTrainConfig};
+use protolearn_train::desom::{DesomRecord, Phase};
 use protolearn_train::observer::Silent;
-use protolearn_train::som::{fit_som, SomRule, SomTrainConfig};
+use protolearn_train::optim::OptimizerKind;
+use protolearn_train::run::Checkpointing;
+use protolearn_train::som::SomRule;
 use serde::Deserialize;
 use std::path::PathBuf;
-use std::time::Instant;
-use tch::{nn, Tensor};
+use tch::Tensor;
 
 /// One compared model (paper 002, Sec. 5.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -156,6 +158,9 @@ pub struct Fitted {
     pub grid: Grid,
     /// Training seconds (the AE pretraining included for AE+ models).
     pub seconds: f64,
+    /// Seconds of the `L_R`-only AE pretraining of an AE+ model (the sum of its logged
+    /// intervals), `None` for the others.
+    pub pretrain_seconds: Option<f64>,
     /// Training iterations (Lloyd iterations are not counted for k-means: 0).
     pub iterations: usize,
     /// Prototypes in the assignment space (pixels or latent codes), `[K, d]`.
@@ -171,7 +176,7 @@ pub struct Fitted {
     pub pixel_prototypes: Option<Tensor>,
     /// DESOM's training history (empty for the others).
     pub history: Vec<DesomRecord>,
-    /// DESOM's autoencoder with the encoded sets, kept when a DESOM-AE model needs it.
+    /// DESOM's fitted model with the encoded sets, kept when a DESOM-AE model needs it.
     pub encoded: Option<Encoded>,
 }
 
@@ -187,9 +192,9 @@ pub struct Inputs<'a> {
     pub test: &'a Dataset,
     /// Training seed.
     pub seed: u64,
-    /// Checkpoint folder of this dataset's DESOM runs (one subfolder per model and seed), if any.
+    /// Checkpoint folder of this dataset's runs (one subfolder per model and seed), if any.
     pub checkpoints: Option<PathBuf>,
-    /// Continue every DESOM run whose checkpoint exists.
+    /// Continue every run whose checkpoint exists.
     pub resume: bool,
     /// The online SOM of the `online-som` models (`None`: they cannot run).
     pub online: Option<OnlineSomSpec>,
@@ -206,9 +211,9 @@ pub struct OnlineSomSpec {
     pub temperature: Schedule,
 }
 
-/// An autoencoder with both sets encoded and the seconds it took to train.
+/// DESOM's fitted model with both sets encoded, for the DESOM-AE models.
 pub struct Encoded {
-    autoencoder: Box<dyn Backbone>,
+    fitted: protolearn::Fitted,
     /// Training seconds.
     pub seconds: f64,
     train_codes: Tensor,
@@ -221,157 +226,145 @@ impl std::fmt::Debug for Encoded {
     }
 }
 
-/// The autoencoders the two-stage models use, filled as the models run.
-#[derive(Debug, Default)]
-pub struct Encoders {
-    /// The AE pretrained on `L_R` alone.
-    pub pretrained: Option<Encoded>,
-    /// DESOM's AE.
-    pub desom: Option<Encoded>,
+/// `fitted`'s codes of `x` `[n, ...]` (its latent codes, or `x` flattened for a model on pixels).
+fn codes(fitted: &protolearn::Fitted, x: &Tensor) -> Result<Tensor> {
+    let _guard = tch::no_grad_guard();
+    Ok(fitted.trained().codes(&fitted.model_input(x)?)?)
 }
 
-impl Encoders {
-    fn get(&self, which: Encoder) -> Result<&Encoded> {
-        match which {
-            Encoder::Pretrained => self.pretrained.as_ref().context("AE+ models need the pretrained AE"),
-            Encoder::Desom => self.desom.as_ref().context("DESOM-AE models need `desom` trained first"),
-        }
-    }
+/// `d` viewed as images `[n, C, H, W]` of the spec's conv shape: every model's input (the dense
+/// ones flatten it).
+fn images(d: &Dataset, spec: &Spec) -> Result<Dataset> {
+    spec.image()?; // the conv shape agrees with the dense input_dim
+    let c = &spec.conv;
+    Ok(Dataset::new(d.x.f_reshape([-1, c.channels, c.height, c.width])?, d.y.as_ref().map(Tensor::shallow_clone))?)
 }
 
 impl Inputs<'_> {
-    /// The SOM layer of the paper (Table 2): `grid`, Gaussian neighbourhood, prototypes drawn
-    /// from data samples.
-    fn som_config(&self, grid: Grid) -> SomConfig {
-        SomConfig { grid, init: SomInit::DataSamples, neighbourhood: Neighbourhood::Gaussian, map_distance: Default::default() }
-    }
-
-    /// DESOM's training settings: Table 2 for `grid` with the preset's iterations and logging
-    /// interval.
-    fn desom_train_config(&self, grid: &Grid, iterations: usize) -> DesomTrainConfig {
-        DesomTrainConfig {
-            log_every: self.preset.log_every.min(iterations),
-            optimizer: self.spec.optimizer,
-            batch_size: self.spec.batch_size,
-            ..DesomTrainConfig::paper(grid, iterations, self.seed)
+    /// The Adam learning rate of DESOM, the AEs and the gradient SOMs (the families train with
+    /// Adam, as the paper; another optimizer in the spec is an error).
+    fn adam_lr(&self) -> Result<f64> {
+        match self.spec.optimizer.kind {
+            OptimizerKind::Adam => Ok(self.spec.optimizer.lr),
+            other => bail!("spec: optimizer {other:?}; the paper-002 models train with Adam (Table 2)"),
         }
     }
 
-    /// Pretrains the dense AE on `L_R` alone for `ae_pretrain_iterations` (a `pretrain` phase
-    /// on the one trainer, DESOM's optimizer, batch size and seeds) and encodes both sets.
-    pub fn pretrain(&self) -> Result<Encoded> {
-        let desom = self.desom_train_config(&self.spec.grid, self.preset.ae_pretrain_iterations);
-        let config = AutoencoderTrainConfig::like_desom(&desom);
-        let start = Instant::now();
-        let run = fit_autoencoder(self.train, &AutoencoderConfig::Dense(self.spec.dense.clone()), &config, &mut Silent)
-            .context("AE pretraining")?;
-        let seconds = start.elapsed().as_secs_f64();
-        Ok(Encoded {
-            train_codes: encode_chunked(run.backbone.as_ref(), &self.train.x)?,
-            test_codes: encode_chunked(run.backbone.as_ref(), &self.test.x)?,
-            autoencoder: run.backbone,
-            seconds,
-        })
-    }
-
-    /// k-means with `k` clusters on `train`: the centroids `[k, d]`.
-    fn kmeans(&self, train: &Tensor, k: usize) -> Result<Tensor> {
-        let km = &self.spec.kmeans;
-        let config = KMeansConfig { k, n_init: self.preset.kmeans_n_init, max_iter: km.max_iter, tol: km.tol, seed: self.seed };
-        Ok(config.fit(train)?.centroids)
-    }
-
-    /// The SOM of `model` on `train` on the spec's grid for `som_iterations` steps: the
-    /// weights `[K, d]`. The gradient SOM (paper 002, Sec. 3.4: Adam 1e-3, batch 256, paper
-    /// temperature schedule) or, for the `online-som` models, the online Kohonen SOM of
-    /// [`Inputs::online`] (one sample per step).
-    fn som(&self, model: Model, train: &Tensor) -> Result<Tensor> {
-        let vs = nn::VarStore::new(train.device());
-        let layer = self.som_config(self.spec.grid).build(&vs.root(), train, self.seed)?;
+    /// The SOM of `model` on `grid` for `som_iterations` steps (paper 002, Table 2: Gaussian
+    /// neighbourhood, prototypes drawn from samples): the gradient SOM (Sec. 3.4: Adam, batch
+    /// 256, paper temperature schedule) or, for the `online-som` models, the online Kohonen SOM
+    /// of [`Inputs::online`] (one sample per step).
+    fn som(&self, model: Model, grid: Grid) -> Result<SomSpec> {
         let (rule, temperature) = if matches!(model, Model::OnlineSom | Model::AeOnlineSom) {
             let online = self.online.context("the online-som models need the online SOM settings")?;
             (SomRule::Online { lr: online.lr }, online.temperature)
         } else {
-            let rule = SomRule::Gradient { batch_size: self.spec.batch_size, lr: self.spec.optimizer.lr };
-            (rule, Schedule::paper_temperature(&self.spec.grid))
+            (SomRule::Gradient { batch_size: self.spec.batch_size, lr: self.adam_lr()? }, Schedule::paper_temperature(&grid))
         };
         let iterations = self.preset.som_iterations;
-        let config = SomTrainConfig { rule, iterations, temperature, seed: self.seed, log_every: iterations };
-        fit_som(&vs, &layer, &Dataset::new(train.shallow_clone(), None)?, &config, &mut Silent)?;
-        Ok(layer.weight.detach())
-    }
-
-    /// Trains `model`; the two-stage models take their codes from `encoders`. With
-    /// `keep_encoder`, DESOM keeps its autoencoder and encoded sets in [`Fitted::encoded`].
-    pub fn fit(&self, model: Model, encoders: &Encoders, keep_encoder: bool) -> Result<Fitted> {
-        let grid = model.grid(self.spec)?;
-        if matches!(model, Model::Desom | Model::ConvDesom | Model::DesomLarge | Model::DesomLine) {
-            return self.desom(model, grid, keep_encoder);
-        }
-        let encoded = model.encoder().map(|e| encoders.get(e)).transpose()?;
-        let (train, test) = match encoded {
-            Some(e) => (&e.train_codes, &e.test_codes),
-            None => (&self.train.x, &self.test.x),
-        };
-        let start = Instant::now();
-        let (prototypes, class_centroids, iterations) = if model.is_map() {
-            (self.som(model, train)?, None, self.preset.som_iterations)
-        } else {
-            (self.kmeans(train, self.spec.kmeans_k)?, Some(self.kmeans(train, self.spec.classes)?), 0)
-        };
-        let seconds = start.elapsed().as_secs_f64() + encoded.map_or(0.0, |e| e.seconds);
-        let pixel_prototypes = match (model.is_map(), encoded) {
-            (false, _) => None,
-            (true, None) => Some(prototypes.shallow_clone()),
-            (true, Some(e)) => {
-                let _guard = tch::no_grad_guard();
-                Some(e.autoencoder.decode(&prototypes)?)
-            }
-        };
-        Ok(Fitted {
-            model,
-            grid,
-            seconds,
+        Ok(SomSpec {
+            init: SomInit::DataSamples,
+            neighbourhood: Neighbourhood::Gaussian,
+            rule,
             iterations,
-            prototypes,
-            class_centroids,
-            test: test.shallow_clone(),
-            latent: encoded.is_some(),
-            pixel_prototypes,
-            history: Vec::new(),
-            encoded: None,
+            temperature: Some(temperature),
+            log_every: Some(iterations),
+            ..SomSpec::new(grid)
         })
     }
 
-    /// DESOM (dense AE) or ConvDESOM (convolutional AE, images `[n, C, H, W]`) on `grid`.
-    fn desom(&self, model: Model, grid: Grid, keep_encoder: bool) -> Result<Fitted> {
-        let (autoencoder, shape): (AutoencoderConfig, &[i64]) = match model {
-            Model::ConvDesom => {
-                let c = &self.spec.conv;
-                (AutoencoderConfig::Conv(c.clone()), &[-1, c.channels, c.height, c.width])
-            }
-            _ => (AutoencoderConfig::Dense(self.spec.dense.clone()), &[-1, self.spec.dense.input_dim]),
+    /// k-means with `k` clusters, the spec's iterations and tolerance, the preset's restarts.
+    fn kmeans(&self, k: usize) -> KMeansConfig {
+        let km = &self.spec.kmeans;
+        KMeansConfig { k, n_init: self.preset.kmeans_n_init, max_iter: km.max_iter, tol: km.tol, seed: 0 }
+    }
+
+    /// The dense autoencoder of the spec.
+    fn dense(&self) -> BackboneSpec {
+        BackboneSpec::Dense { hidden: self.spec.dense.hidden.clone(), latent_dim: self.spec.dense.latent_dim }
+    }
+
+    /// DESOM (dense AE) or ConvDESOM (convolutional AE) on `grid`: Table 2 with the preset's
+    /// iterations and logging interval.
+    fn desom(&self, model: Model, grid: Grid) -> Result<DesomSpec> {
+        let autoencoder = match model {
+            Model::ConvDesom => BackboneSpec::Conv { filters: self.spec.conv.filters.clone(), latent_dim: self.spec.conv.latent_dim },
+            _ => self.dense(),
         };
-        let reshape =
-            |d: &Dataset| -> Result<Dataset> { Ok(Dataset::new(d.x.f_reshape(shape)?, d.y.as_ref().map(Tensor::shallow_clone))?) };
-        let (train, test) = (reshape(self.train)?, reshape(self.test)?);
-        let config = DesomConfig { autoencoder, som: self.som_config(grid), gamma: self.spec.gamma };
-        let start = Instant::now();
-        let checkpoint = self.checkpoints.as_ref().map(|dir| dir.join(format!("{}-seed{}", model.id(), self.seed)));
-        let resume = self.resume && checkpoint.as_ref().is_some_and(|dir| dir.join("state").is_dir() || dir.join("state.old").is_dir());
-        let train_config = DesomTrainConfig { checkpoint, resume, ..self.desom_train_config(&grid, self.preset.iterations) };
-        let run = fit_desom(&train, Some(&test), &config, &train_config, &mut Silent)
-            .with_context(|| format!("training {}", model.label(self.spec)))?;
-        let seconds = start.elapsed().as_secs_f64();
-        let decoded = run.model.decoded_prototypes()?.f_reshape([-1, self.spec.dense.input_dim])?; // [K, C*H*W] (conv output is a non-contiguous crop)
-        let test_codes = run.model.encode_all(&test.x)?;
-        let encoded = if keep_encoder {
-            Some(Encoded {
-                train_codes: run.model.encode_all(&train.x)?,
-                test_codes: test_codes.shallow_clone(),
-                autoencoder: run.model.backbone,
-                seconds,
-            })
+        let iterations = self.preset.iterations;
+        Ok(DesomSpec {
+            init: SomInit::DataSamples,
+            neighbourhood: Neighbourhood::Gaussian,
+            autoencoder,
+            gamma: self.spec.gamma,
+            iterations,
+            batch_size: self.spec.batch_size,
+            lr: self.adam_lr()?,
+            temperature: Some(Schedule::paper_temperature(&grid)),
+            log_every: Some(self.preset.log_every.min(iterations)),
+            ..DesomSpec::new(grid)
+        })
+    }
+
+    /// What `model` fits, as the estimator's model spec (the `[model]` table a user's
+    /// `MODEL.toml` would hold); `None` for the DESOM-AE models, whose first stage is DESOM's.
+    pub fn model_spec(&self, model: Model) -> Result<Option<ModelSpec>> {
+        let grid = model.grid(self.spec)?;
+        let second = || -> Result<CodeClustering> {
+            Ok(if model.is_map() { CodeClustering::Som(self.som(model, grid)?) } else { CodeClustering::KMeans(self.kmeans(self.spec.kmeans_k)) })
+        };
+        Ok(Some(match model {
+            Model::Kmeans => ModelSpec::KMeans(self.kmeans(self.spec.kmeans_k)),
+            Model::Som | Model::OnlineSom => ModelSpec::Som(self.som(model, grid)?),
+            Model::Desom | Model::ConvDesom | Model::DesomLarge | Model::DesomLine => ModelSpec::Desom(self.desom(model, grid)?),
+            Model::AeKmeans | Model::AeSom | Model::AeOnlineSom => {
+                let iterations = self.preset.ae_pretrain_iterations;
+                ModelSpec::TwoStage(TwoStageSpec {
+                    autoencoder: self.dense(),
+                    pretrain_iterations: iterations,
+                    batch_size: self.spec.batch_size,
+                    lr: self.adam_lr()?,
+                    log_every: Some(self.preset.log_every.min(iterations)),
+                    clustering: second()?,
+                })
+            }
+            Model::DesomAeKmeans | Model::DesomAeSom => return Ok(None),
+        }))
+    }
+
+    /// Fits `spec` with the seed on `train`, DESOM's history scored on `eval`, checkpointing into
+    /// `model`'s folder when the run has one.
+    fn fit_spec(&self, spec: ModelSpec, model: Model, train: &Dataset, eval: Option<&Dataset>) -> Result<protolearn::Fitted> {
+        let mut estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?;
+        if let Some(dir) = &self.checkpoints {
+            let dir = dir.join(format!("{}-seed{}", model.id(), self.seed));
+            let resume = self.resume && (dir.join("state").is_dir() || dir.join("state.old").is_dir());
+            estimator = estimator.with_checkpoints(Checkpointing::new(dir, resume));
+        }
+        estimator.fit_tensors(train, eval, &mut Silent).with_context(|| format!("training {}", model.label(self.spec)))
+    }
+
+    /// Trains `model` through the estimator; the DESOM-AE models take their codes from `desom`.
+    /// With `keep_encoder`, DESOM keeps its fitted model and encoded sets in [`Fitted::encoded`].
+    pub fn fit(&self, model: Model, desom: Option<&Encoded>, keep_encoder: bool) -> Result<Fitted> {
+        let grid = model.grid(self.spec)?;
+        let (train, test) = (images(self.train, self.spec)?, images(self.test, self.spec)?);
+        let Some(spec) = self.model_spec(model)? else {
+            return self.fit_on_desom_codes(model, grid, desom.context("DESOM-AE models need `desom` trained first")?);
+        };
+        let is_desom = matches!(spec, ModelSpec::Desom(_));
+        let fitted = self.fit_spec(spec, model, &train, is_desom.then_some(&test))?;
+        let records = fitted.history();
+        let pretrain_seconds = (model.encoder() == Some(Encoder::Pretrained))
+            .then(|| records.iter().filter(|r| r.phase == Phase::Pretrain.name()).map(|r| r.seconds).sum());
+        let history = if is_desom { records.iter().map(DesomRecord::from_log).collect::<Result<_, _>>()? } else { Vec::new() };
+        let seconds = fitted.summary().seconds;
+        let test_codes = codes(&fitted, &test.x)?;
+        let class_centroids = if model.is_map() { None } else { Some(self.class_centroids(&codes(&fitted, &train.x)?)?) };
+        let prototypes = fitted.trained().prototypes();
+        let pixel_prototypes = if model.is_map() { Some(self.pixels(fitted.trained().input_space_prototypes()?)?) } else { None };
+        let encoded = if keep_encoder && is_desom {
+            Some(Encoded { train_codes: codes(&fitted, &train.x)?, test_codes: test_codes.shallow_clone(), seconds, fitted })
         } else {
             None
         };
@@ -379,14 +372,51 @@ impl Inputs<'_> {
             model,
             grid,
             seconds,
-            iterations: self.preset.iterations,
-            prototypes: run.model.som.weight.detach(),
-            class_centroids: None,
+            pretrain_seconds,
+            iterations: if is_desom { self.preset.iterations } else if model.is_map() { self.preset.som_iterations } else { 0 },
+            prototypes,
+            class_centroids,
             test: test_codes,
-            latent: true,
-            pixel_prototypes: Some(decoded),
-            history: run.history,
+            latent: is_desom || model.encoder().is_some(),
+            pixel_prototypes,
+            history,
             encoded,
+        })
+    }
+
+    /// Images `[K, ...]` as rows of pixels `[K, C*H*W]`.
+    fn pixels(&self, images: Tensor) -> Result<Tensor> {
+        Ok(images.f_reshape([-1, self.spec.dense.input_dim])?)
+    }
+
+    /// The centroids of k-means with `k = #classes` on `codes` (Table 11's baseline rows).
+    fn class_centroids(&self, codes: &Tensor) -> Result<Tensor> {
+        let spec = ModelSpec::KMeans(self.kmeans(self.spec.classes));
+        let estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?;
+        Ok(estimator.fit_tensors(&Dataset::new(codes.shallow_clone(), None)?, None, &mut Silent)?.trained().prototypes())
+    }
+
+    /// A DESOM-AE model: the SOM or k-means of `model` through the estimator on the codes of
+    /// DESOM's autoencoder, its prototypes decoded by DESOM's decoder.
+    fn fit_on_desom_codes(&self, model: Model, grid: Grid, desom: &Encoded) -> Result<Fitted> {
+        let second = if model.is_map() { ModelSpec::Som(self.som(model, grid)?) } else { ModelSpec::KMeans(self.kmeans(self.spec.kmeans_k)) };
+        let codes = Dataset::new(desom.train_codes.shallow_clone(), self.train.y.as_ref().map(Tensor::shallow_clone))?;
+        let fitted = self.fit_spec(second, model, &codes, None)?;
+        let prototypes = fitted.trained().prototypes();
+        let pixel_prototypes = if model.is_map() { Some(self.pixels(desom.fitted.trained().decode(&prototypes)?)?) } else { None };
+        Ok(Fitted {
+            model,
+            grid,
+            seconds: desom.seconds + fitted.summary().seconds,
+            pretrain_seconds: None,
+            iterations: if model.is_map() { self.preset.som_iterations } else { 0 },
+            class_centroids: (!model.is_map()).then(|| self.class_centroids(&desom.train_codes)).transpose()?,
+            prototypes,
+            test: desom.test_codes.shallow_clone(),
+            latent: true,
+            pixel_prototypes,
+            history: Vec::new(),
+            encoded: None,
         })
     }
 }

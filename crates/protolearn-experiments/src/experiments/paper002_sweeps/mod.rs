@@ -7,7 +7,7 @@ mod paper;
 mod report;
 
 use super::image_sets::ImageSet;
-use super::paper002_desom::models::{Encoders, Inputs, Model};
+use super::paper002_desom::models::{Inputs, Model};
 use super::paper002_desom::report::Results;
 use super::paper002_desom::{self as desom, PresetSpec, Spec as BaseSpec};
 use crate::context::RunContext;
@@ -123,7 +123,8 @@ fn run_dataset(ctx: &RunContext, base: &BaseSpec, preset: &SweepPreset, name: Im
                 online: None,
             };
             println!("  {dataset} seed {seed}: {key}");
-            let (_, metrics, _) = desom::fit_evaluate(&inputs, model_preset.models[0], &mut Encoders::default(), false, &data, dataset)?;
+            let (_, metrics, _) =
+                desom::SeedRun::default().fit_evaluate(&inputs, model_preset.models[0], false, &data, dataset, results)?;
             desom::record(results, dataset, key, &metrics);
         }
     }

@@ -1,22 +1,23 @@
 //! The compared models on one sequence set and seed: k-means and the batch SOM on the raw series,
 //! AE + SOM (two stages) and DESOM (joint, paper 004, Sec. 4) with the LSTM and the temporal
-//! convolutional autoencoder; each reduced to its prototypes, the test set in the same space and
+//! convolutional autoencoder, each an estimator model spec ([`Inputs::model_spec`]) fitted through
+//! [`Estimator::fit_tensors`] and reduced to its prototypes, the test set in the same space and
 //! the prototypes as sequences.
 
 use super::data::SequenceSplit;
 use super::Spec;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use protolearn::config::{BackboneSpec, CodeClustering, DesomSpec, ModelSpec, SomSpec, TwoStageSpec};
+use protolearn::{Estimator, EstimatorConfig};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::encode_chunked;
-use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone, LstmConfig, TemporalConfig};
-use protolearn_layers::desom::DesomConfig;
-use protolearn_layers::som::{Neighbourhood, Schedule, SomConfig, SomInit};
-use protolearn_train::desom::{fit_autoencoder, fit_desom, AutoencoderTrainConfig, DesomRecord, DesomTrainConfig};
+use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_layers::som::{Neighbourhood, Schedule, SomInit};
+use protolearn_train::desom::{DesomRecord, Phase};
 use protolearn_train::observer::Silent;
-use protolearn_train::som::{fit_som, SomRule, SomTrainConfig};
+use protolearn_train::optim::OptimizerKind;
+use protolearn_train::som::SomRule;
 use serde::Deserialize;
-use std::time::Instant;
-use tch::{nn, Tensor};
+use tch::Tensor;
 
 /// One compared model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -39,9 +40,9 @@ pub enum Model {
 /// Which sequence autoencoder a deep model uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AeKind {
-    /// [`LstmConfig`] from the spec's `lstm`.
+    /// The LSTM autoencoder of the spec's `lstm`.
     Lstm,
-    /// [`TemporalConfig`] from the spec's `temporal`.
+    /// The temporal convolutional autoencoder of the spec's `temporal`.
     Temporal,
 }
 
@@ -97,7 +98,7 @@ pub struct Fitted {
     pub test: Tensor,
     /// Prototypes as sequences, `[K, T, D]` (decoded for the deep models).
     pub sequences: Tensor,
-    /// DESOM's history (empty for the others).
+    /// The autoencoder's history: DESOM's, or the AE's of AE + SOM (empty for the others).
     pub history: Vec<DesomRecord>,
 }
 
@@ -123,114 +124,113 @@ fn raw(x: &Tensor) -> Result<Tensor> {
 }
 
 impl Inputs<'_> {
-    fn som_config(&self) -> SomConfig {
-        SomConfig {
-            grid: self.spec.grid,
+    /// The batch SOM (paper 002, Algorithm 2) on the spec's grid: Gaussian neighbourhood,
+    /// prototypes drawn from samples, the paper's temperature, the preset's passes.
+    fn batch_som(&self) -> SomSpec {
+        let iterations = self.preset.som_iterations;
+        SomSpec {
             init: SomInit::DataSamples,
             neighbourhood: Neighbourhood::Gaussian,
-            map_distance: Default::default(),
+            rule: SomRule::Batch,
+            iterations,
+            temperature: Some(Schedule::paper_temperature(&self.spec.grid)),
+            log_every: Some(iterations),
+            ..SomSpec::new(self.spec.grid)
         }
     }
 
-    fn autoencoder(&self, which: AeKind) -> AutoencoderConfig {
-        let (steps, features) = self.split.steps_dims();
+    /// The sequence autoencoder of a deep model, its steps and features from the data.
+    fn autoencoder(&self, which: AeKind) -> BackboneSpec {
+        let (_, features) = self.split.steps_dims();
         match which {
             AeKind::Lstm => {
                 let l = &self.spec.lstm;
-                AutoencoderConfig::Lstm(LstmConfig {
-                    steps,
-                    features,
-                    hidden: l.hidden.clone(),
-                    latent_dim: l.latent_dim,
-                    conditional: l.conditional,
-                })
+                BackboneSpec::Lstm { hidden: l.hidden.clone(), latent_dim: l.latent_dim, features, conditional: l.conditional }
             }
             AeKind::Temporal => {
                 let t = &self.spec.temporal;
-                AutoencoderConfig::Temporal(TemporalConfig {
-                    steps,
-                    features,
+                BackboneSpec::TemporalConv {
                     filters: t.filters.clone(),
+                    latent_dim: t.latent_dim,
+                    features,
                     kernel_size: t.kernel_size,
                     pool: t.pool,
-                    latent_dim: t.latent_dim,
-                })
+                }
             }
         }
     }
 
-    /// The batch SOM on `x` `[n, d]`: its prototypes `[K, d]`.
-    fn batch_som(&self, x: &Tensor) -> Result<Tensor> {
-        let vs = nn::VarStore::new(x.device());
-        let layer = self.som_config().build(&vs.root(), x, self.seed)?;
-        let config = SomTrainConfig {
-            rule: SomRule::Batch,
-            iterations: self.preset.som_iterations,
-            temperature: Schedule::paper_temperature(&self.spec.grid),
-            seed: self.seed,
-            log_every: self.preset.som_iterations,
-        };
-        fit_som(&vs, &layer, &Dataset::new(x.shallow_clone(), None)?, &config, &mut Silent)?;
-        Ok(layer.weight.detach())
-    }
-
-    /// DESOM's training settings (paper 002, Table 2, the spec's batch size and optimizer).
-    fn desom_train_config(&self, iterations: usize) -> DesomTrainConfig {
-        DesomTrainConfig {
-            log_every: self.preset.log_every.min(iterations),
-            optimizer: self.spec.optimizer,
-            batch_size: self.spec.batch_size.min(self.train.n_samples()),
-            ..DesomTrainConfig::paper(&self.spec.grid, iterations, self.seed)
+    /// The Adam learning rate of DESOM and the AEs (another optimizer is an error).
+    fn adam_lr(&self) -> Result<f64> {
+        match self.spec.optimizer.kind {
+            OptimizerKind::Adam => Ok(self.spec.optimizer.lr),
+            other => bail!("spec: optimizer {other:?}; the sequence models train with Adam (paper 002, Table 2)"),
         }
     }
 
-    /// Trains `model`.
-    pub fn fit(&self, model: Model) -> Result<Fitted> {
-        let start = Instant::now();
-        let Some(which) = model.backbone() else {
-            return self.fit_raw(model, start);
-        };
-        if matches!(model, Model::LstmAeSom | Model::TemporalAeSom) {
-            let desom = self.desom_train_config(self.preset.pretrain_iterations);
-            let config = AutoencoderTrainConfig::like_desom(&desom);
-            let run = fit_autoencoder(self.train, &self.autoencoder(which), &config, &mut Silent).context("AE pretraining")?;
-            let codes = encode_chunked(run.backbone.as_ref(), &self.train.x)?;
-            let prototypes = self.batch_som(&codes)?;
-            let seconds = start.elapsed().as_secs_f64();
-            let sequences = decode(run.backbone.as_ref(), &prototypes)?;
-            let test = encode_chunked(run.backbone.as_ref(), &self.test.x)?;
-            return Ok(Fitted { seconds, prototypes, test, sequences, history: run.history });
-        }
-        let config = DesomConfig { autoencoder: self.autoencoder(which), som: self.som_config(), gamma: self.spec.gamma };
-        let run = fit_desom(self.train, Some(self.test), &config, &self.desom_train_config(self.preset.iterations), &mut Silent)
-            .with_context(|| format!("training {}", model.label()))?;
-        let seconds = start.elapsed().as_secs_f64();
-        Ok(Fitted {
-            seconds,
-            prototypes: run.model.som.weight.detach(),
-            test: run.model.encode_all(&self.test.x)?,
-            sequences: run.model.decoded_prototypes()?,
-            history: run.history,
+    /// What `model` fits, as the estimator's model spec (the `[model]` table of a user's
+    /// `MODEL.toml`).
+    pub fn model_spec(&self, model: Model) -> Result<ModelSpec> {
+        let grid = self.spec.grid;
+        let log_every = |iterations: usize| Some(self.preset.log_every.min(iterations));
+        Ok(match (model, model.backbone()) {
+            (Model::Kmeans, _) => {
+                let km = &self.spec.kmeans;
+                ModelSpec::KMeans(KMeansConfig { k: grid.n_units(), n_init: km.n_init, max_iter: km.max_iter, tol: km.tol, seed: 0 })
+            }
+            (Model::LstmAeSom | Model::TemporalAeSom, Some(which)) => ModelSpec::TwoStage(TwoStageSpec {
+                autoencoder: self.autoencoder(which),
+                pretrain_iterations: self.preset.pretrain_iterations,
+                batch_size: self.spec.batch_size,
+                lr: self.adam_lr()?,
+                log_every: log_every(self.preset.pretrain_iterations),
+                clustering: CodeClustering::Som(self.batch_som()),
+            }),
+            (_, Some(which)) => ModelSpec::Desom(DesomSpec {
+                init: SomInit::DataSamples,
+                neighbourhood: Neighbourhood::Gaussian,
+                autoencoder: self.autoencoder(which),
+                gamma: self.spec.gamma,
+                iterations: self.preset.iterations,
+                batch_size: self.spec.batch_size,
+                lr: self.adam_lr()?,
+                temperature: Some(Schedule::paper_temperature(&grid)),
+                log_every: log_every(self.preset.iterations),
+                ..DesomSpec::new(grid)
+            }),
+            (_, None) => ModelSpec::Som(self.batch_som()),
         })
     }
 
-    /// k-means or the batch SOM on the raw series.
-    fn fit_raw(&self, model: Model, start: Instant) -> Result<Fitted> {
-        let (steps, features) = self.split.steps_dims();
-        let (train, test) = (raw(&self.train.x)?, raw(&self.test.x)?);
-        let prototypes = if model == Model::Kmeans {
-            self.spec.kmeans.fit_codes(&train, self.spec.grid.n_units(), self.seed)?.centroids
-        } else {
-            self.batch_som(&train)?
+    /// Trains `model` through the estimator: the raw models on the zero-padded flattened series,
+    /// the deep ones on the NaN-padded sequences (DESOM's history scored on the test split).
+    pub fn fit(&self, model: Model) -> Result<Fitted> {
+        let estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(self.model_spec(model)?) })?;
+        let fit = |train: &Dataset, eval: Option<&Dataset>| {
+            estimator.fit_tensors(train, eval, &mut Silent).with_context(|| format!("training {}", model.label()))
         };
-        let seconds = start.elapsed().as_secs_f64();
-        let sequences = prototypes.f_view([-1, steps, features])?;
-        Ok(Fitted { seconds, prototypes, test, sequences, history: Vec::new() })
+        if model.backbone().is_none() {
+            let (steps, features) = self.split.steps_dims();
+            let fitted = fit(&Dataset::new(raw(&self.train.x)?, None)?, None)?;
+            let prototypes = fitted.trained().prototypes();
+            let sequences = prototypes.f_view([-1, steps, features])?;
+            return Ok(Fitted { seconds: fitted.summary().seconds, prototypes, test: raw(&self.test.x)?, sequences, history: Vec::new() });
+        }
+        let is_desom = matches!(model, Model::LstmDesom | Model::TemporalDesom);
+        let fitted = fit(self.train, is_desom.then_some(self.test))?;
+        let autoencoder = [Phase::Pretrain.name(), Phase::Joint.name()];
+        let history =
+            fitted.history().iter().filter(|r| autoencoder.contains(&r.phase.as_str())).map(DesomRecord::from_log).collect::<Result<_, _>>()?;
+        let test = {
+            let _guard = tch::no_grad_guard();
+            fitted.trained().codes(&fitted.model_input(&self.test.x)?)?
+        };
+        Ok(Fitted {
+            seconds: fitted.summary().seconds,
+            prototypes: fitted.trained().prototypes(),
+            test,
+            sequences: fitted.trained().input_space_prototypes()?,
+            history,
+        })
     }
-}
-
-/// `g(m_k)` without gradient.
-fn decode(backbone: &dyn Backbone, prototypes: &Tensor) -> Result<Tensor> {
-    let _guard = tch::no_grad_guard();
-    Ok(backbone.decode(prototypes)?)
 }
