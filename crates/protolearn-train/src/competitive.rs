@@ -5,8 +5,9 @@
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
+use crate::run::Checkpointing;
 use crate::topology::chl_graphs;
-use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::trainer::{Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::competitive::{CompetitiveConfig, CompetitiveLayer};
 use protolearn_layers::distance::squared_euclidean;
@@ -132,25 +133,36 @@ impl CompetitiveRun {
 pub struct CompetitiveObjective<'a> {
     layer: &'a CompetitiveLayer,
     config: &'a CompetitiveTrainConfig,
+    /// Per replica, the lowest loss so far `[r]` (a variable without gradient, checkpointed).
     best_loss: Tensor,
+    /// The prototypes of that epoch `[r, k, d]` (idem).
     best_prototypes: Tensor,
+    /// The updates behind them `[r]`, as float32 (exact below 2^24 epochs; idem).
     best_epoch: Tensor,
     /// Distances and CHL adjacency of the last step (detached), for its graph metrics.
     last: Option<(Tensor, Tensor)>,
 }
 
 impl<'a> CompetitiveObjective<'a> {
-    /// The objective of `layer` on `x` `[replicas, n, d]` (its initial prototypes are the first "best").
-    pub fn new(layer: &'a CompetitiveLayer, config: &'a CompetitiveTrainConfig, x: &Tensor) -> Self {
+    /// The objective of `layer` on `x` `[replicas, n, d]` (its initial prototypes are the first
+    /// "best"); the keep-best state lives in variables without gradient under `best`, so the
+    /// trainer's checkpoint holds it.
+    pub fn new(layer: &'a CompetitiveLayer, config: &'a CompetitiveTrainConfig, x: &Tensor, best: &nn::Path) -> Result<Self> {
+        let _guard = tch::no_grad_guard();
         let replicas = x.size()[0];
-        CompetitiveObjective {
+        let kept = |name: &str, value: Tensor| -> Result<Tensor> {
+            let mut variable = best.f_zeros_no_train(name, &value.size())?;
+            variable.f_copy_(&value)?;
+            Ok(variable)
+        };
+        Ok(CompetitiveObjective {
             layer,
             config,
-            best_loss: Tensor::full([replicas], f64::INFINITY, (Kind::Float, x.device())),
-            best_prototypes: tch::no_grad(|| layer.prototypes(x)),
-            best_epoch: Tensor::zeros([replicas], (Kind::Int64, x.device())),
+            best_loss: kept("loss", Tensor::full([replicas], f64::INFINITY, (Kind::Float, x.device())))?,
+            best_prototypes: kept("prototypes", layer.prototypes(x))?,
+            best_epoch: kept("epoch", Tensor::zeros([replicas], (Kind::Float, x.device())))?,
             last: None,
-        }
+        })
     }
 }
 
@@ -176,10 +188,14 @@ impl Objective for CompetitiveObjective<'_> {
         {
             let _guard = tch::no_grad_guard();
             let better = loss.lt_tensor(&self.best_loss); // [r]
-            self.best_loss = loss.where_self(&better, &self.best_loss);
-            self.best_prototypes = prototypes.where_self(&better.view([-1, 1, 1]), &self.best_prototypes);
+            let best_loss = loss.where_self(&better, &self.best_loss);
+            let best_prototypes = prototypes.where_self(&better.view([-1, 1, 1]), &self.best_prototypes);
             // prototypes of step i (1-based) are those after i - 1 updates
-            self.best_epoch = Tensor::from(at.step as i64 - 1).to_device(better.device()).where_self(&better, &self.best_epoch);
+            let epoch = Tensor::from(at.step as f32 - 1.0).to_device(better.device());
+            let best_epoch = epoch.where_self(&better, &self.best_epoch);
+            self.best_loss.f_copy_(&best_loss)?;
+            self.best_prototypes.f_copy_(&best_prototypes)?;
+            self.best_epoch.f_copy_(&best_epoch)?;
         }
         self.last = Some((dist.detach(), adjacency.detach()));
         let logged = vec![("loss", loss.shallow_clone()), ("quantization", quantization), ("edge_norm", edge_norm)];
@@ -210,6 +226,21 @@ pub fn fit_competitive(
     config: &CompetitiveTrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<CompetitiveRun> {
+    fit_competitive_checkpointed(x, seeds, layer_config, config, &Checkpointing::default(), observer)
+}
+
+/// [`fit_competitive`] writing its state into `checkpointing`'s folder after every epoch and,
+/// when resuming, continuing from it: the layer, the optimizer's moments and the keep-best state
+/// (variables `best.loss`, `best.prototypes`, `best.epoch`) are all in the checkpoint, so a
+/// resumed run ends bit for bit where the uninterrupted one ends on CPU.
+pub fn fit_competitive_checkpointed(
+    x: &Tensor,
+    seeds: &[u64],
+    layer_config: &CompetitiveConfig,
+    config: &CompetitiveTrainConfig,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<CompetitiveRun> {
     config.validate()?;
     let x = broadcast_replicas(x, seeds.len());
     let vs = nn::VarStore::new(x.device());
@@ -217,12 +248,13 @@ pub fn fit_competitive(
     layer.check_input(&x)?;
     let mut optimizer = config.optimizer.build(&vs)?;
     let data = Dataset::new(x, None)?;
-    let mut objective = CompetitiveObjective::new(&layer, config, &data.x);
-    let phase = PhaseConfig::new(PHASE, config.epochs, 1);
-    let log = Trainer::new(&data, Batching::Full, 0)?.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
+    let mut objective = CompetitiveObjective::new(&layer, config, &data.x, &(vs.root() / "best"))?;
+    let phase = checkpointing.phase(PhaseConfig::new(PHASE, config.epochs, 1));
+    let log =
+        checkpointing.trainer(&data, Batching::Full, 0)?.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
     let history = log.iter().map(CompetitiveRecord::from_log).collect::<Result<Vec<_>>>()?;
     let (prototypes, kept_epoch) = if config.keep_best {
-        let kept = Vec::<i64>::try_from(&objective.best_epoch)?.into_iter().map(|e| e as usize).collect();
+        let kept = Vec::<i64>::try_from(&objective.best_epoch.to_kind(Kind::Int64))?.into_iter().map(|e| e as usize).collect();
         (objective.best_prototypes.shallow_clone(), kept)
     } else {
         (tch::no_grad(|| layer.prototypes(&data.x)), vec![config.epochs; seeds.len()])

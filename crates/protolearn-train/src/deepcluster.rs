@@ -191,7 +191,9 @@ pub struct DeepClusterRecord {
 }
 
 impl DeepClusterRecord {
-    fn from_log(record: &LogRecord, steps_per_epoch: usize) -> Result<Self> {
+    /// The typed view of a trainer record of DeepCluster's objective (`steps_per_epoch` steps
+    /// make an epoch).
+    pub fn from_log(record: &LogRecord, steps_per_epoch: usize) -> Result<Self> {
         let one = |name: &str| record.require(name).map(|v| v.first().copied().unwrap_or(f64::NAN));
         Ok(DeepClusterRecord {
             epoch: record.step.div_ceil(steps_per_epoch),

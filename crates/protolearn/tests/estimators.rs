@@ -589,11 +589,21 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
     use protolearn::config::{CodeClustering, LvqTraining, NeuralGasSpec, TwoStageSpec};
     use protolearn::layers::lvq::Lvq1;
     use protolearn::layers::som::Schedule;
+    use protolearn::train::competitive::CompetitiveTrainConfig;
+    use protolearn::train::optim::OptimizerConfig;
     use protolearn::train::run::Checkpointing;
     let data = blobs();
     let som = |rule| ModelSpec::Som(SomSpec { rule, iterations: 20, log_every: Some(5), ..SomSpec::new(grid(3, 3, Lattice::Rectangular)) });
     let lr = Schedule { decay: Default::default(), start: 0.3, end: 0.01 };
     let small_ae = BackboneSpec::Dense { hidden: vec![8], latent_dim: 2 };
+    let competitive = |kind| {
+        let layer = CompetitiveConfig { kind, n_prototypes: 4, ..Default::default() };
+        let training = CompetitiveSpec { layer: layer.clone(), training: None }.training();
+        // A rate this large makes the loss jump, so keep-best holds an epoch before the kill:
+        // the resumed run must restore it (and its loss) from the checkpoint.
+        let optimizer = OptimizerConfig { lr: 3.0, ..training.optimizer };
+        ModelSpec::Competitive(CompetitiveSpec { layer, training: Some(CompetitiveTrainConfig { epochs: 8, optimizer, ..training }) })
+    };
     let families = [
         som(SomRule::Batch),
         som(SomRule::Online { lr }),
@@ -601,6 +611,8 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
         ModelSpec::Lvq(LvqSpec { epochs: 6, ..LvqSpec::new() }),
         ModelSpec::Lvq(LvqSpec { epochs: 6, batch_size: 10, training: LvqTraining::Lvq1(Lvq1 { lr }), ..LvqSpec::new() }),
         ModelSpec::NeuralGas(NeuralGasSpec { epochs: 6, batch_size: 30, ..NeuralGasSpec::new(4) }),
+        competitive(LayerKind::Vcl),
+        competitive(LayerKind::Dcl),
         ModelSpec::Desom(DesomSpec {
             autoencoder: small_ae.clone(),
             iterations: 40,

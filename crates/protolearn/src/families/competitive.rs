@@ -8,7 +8,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::competitive::{CompetitiveConfig, LayerKind};
 use protolearn_layers::loss::QuantizationForm;
 use protolearn_layers::missing::Components;
-use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
+use protolearn_train::competitive::{fit_competitive_checkpointed, CompetitiveTrainConfig, TopologyTerm};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -50,8 +50,8 @@ impl Family for CompetitiveSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        context.refuse_checkpoints("competitive layers", "the keep-best prototypes live outside the trainer's state")?;
-        let run = fit_competitive(&data.x.unsqueeze(0), &[context.seed], &self.layer, &self.training(), observer)?;
+        let x = data.x.unsqueeze(0);
+        let run = fit_competitive_checkpointed(&x, &[context.seed], &self.layer, &self.training(), context.checkpointing, observer)?;
         Ok(Box::new(Prototypes::new(run.prototypes.detach().squeeze_dim(0).contiguous(), Components::All)))
     }
 

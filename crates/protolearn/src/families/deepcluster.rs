@@ -123,7 +123,10 @@ impl Family for DeepClusterSpec {
             kmeans: self.kmeans,
             seed: context.seed,
         };
-        let run = fit_deepcluster(data, None, &self.autoencoder.config(&context.input.sample_shape)?, &config, None, observer)?;
+        // Scored only on an evaluation set given explicitly: its k-means draws from the training's
+        // k-means stream, so scoring changes the pseudo-labels that follow.
+        let backbone = self.autoencoder.config(&context.input.sample_shape)?;
+        let run = fit_deepcluster(data, context.eval, &backbone, &config, None, observer)?;
         // The transform of the final features, rounded to the model file's float32, then k-means.
         let z = encode_chunked(run.backbone.as_ref(), &data.x)?;
         let fitted = self.features.fit(&z)?;

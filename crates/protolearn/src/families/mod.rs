@@ -50,8 +50,9 @@ pub struct FitContext<'a> {
     pub input: &'a InputInfo,
     /// Where the trainer writes its resumable state, and whether to resume from it.
     pub checkpointing: &'a Checkpointing,
-    /// The labelled set scored at every log point by the families with an evaluator (DESOM,
-    /// DDCL); `None`: the training set when it has labels.
+    /// The labelled set scored at every log point by the families with an evaluator (DESOM and
+    /// DDCL: `None` scores the training set when it has labels; DeepCluster scores only a set
+    /// given here, since its scoring draws from its training's k-means stream).
     pub eval: Option<&'a Dataset>,
 }
 

@@ -11,7 +11,7 @@ use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::{Context, Result};
 use evaluate::evaluate;
-use models::{Encoded, Encoder, Inputs, Model};
+use models::{Encoder, Encoders, Inputs, Model};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
 use protolearn_metrics::{Grid, ImageShape};
@@ -198,17 +198,16 @@ pub(crate) fn load(ctx: &RunContext, spec: &Spec, name: ImageSet, joined: bool) 
     Ok(Loaded { train, test, test_pixels: test_data.features, labels })
 }
 
-/// The models of one dataset and seed, fitted in turn: DESOM's fitted model (for the DESOM-AE
-/// models) and whether an AE+ model already recorded the AE pretraining.
+/// The models of one dataset and seed, fitted in turn, with the autoencoders the later ones reuse
+/// (the first AE+ model's, and DESOM's for the DESOM-AE models).
 #[derive(Debug, Default)]
 pub(crate) struct SeedRun {
-    desom: Option<Encoded>,
-    pretraining_recorded: bool,
+    encoders: Encoders,
 }
 
 impl SeedRun {
     /// Trains `model` on `inputs` (DESOM's fitted model is kept with `keep_encoder` for the
-    /// DESOM-AE models after it), evaluates it on `data`'s evaluation set and prints one progress
+    /// DESOM-AE models after it; the first AE+ model's for the other AE+ models), evaluates it on `data`'s evaluation set and prints one progress
     /// line. The first AE+ model of the seed records its AE pretraining's seconds and it/s as
     /// model `ae-pretraining`.
     pub(crate) fn fit_evaluate(
@@ -220,18 +219,17 @@ impl SeedRun {
         dataset: &str,
         results: &mut Results,
     ) -> Result<(models::Fitted, evaluate::Metrics, evaluate::View)> {
-        let mut fitted = inputs.fit(model, self.desom.as_ref(), keep_encoder)?;
+        let mut fitted = inputs.fit(model, &self.encoders, keep_encoder)?;
         if let Some(encoded) = fitted.encoded.take() {
-            self.desom = Some(encoded);
+            self.encoders.keep(encoded);
         }
-        if let (Some(seconds), false) = (fitted.pretrain_seconds, self.pretraining_recorded) {
+        if let Some(seconds) = fitted.pretrain_seconds {
             let iterations = inputs.preset.ae_pretrain_iterations;
             println!("  {dataset} seed {}: AE pretraining ({iterations} it.) {seconds:.1} s", inputs.seed);
             let mut m = evaluate::Metrics::new();
             m.insert("seconds".into(), seconds);
             m.insert("it_per_s".into(), iterations as f64 / seconds.max(1e-9));
             record(results, dataset, "ae-pretraining", &m);
-            self.pretraining_recorded = true;
         }
         let (metrics, view) = evaluate(&fitted, &data.test_pixels, &data.labels, inputs.spec, inputs.seed)?;
         println!(

@@ -176,7 +176,7 @@ pub struct Fitted {
     pub pixel_prototypes: Option<Tensor>,
     /// DESOM's training history (empty for the others).
     pub history: Vec<DesomRecord>,
-    /// DESOM's fitted model with the encoded sets, kept when a DESOM-AE model needs it.
+    /// The fitted autoencoder model with the encoded sets, for the models that reuse it.
     pub encoded: Option<Encoded>,
 }
 
@@ -211,13 +211,51 @@ pub struct OnlineSomSpec {
     pub temperature: Schedule,
 }
 
-/// DESOM's fitted model with both sets encoded, for the DESOM-AE models.
+/// A fitted autoencoder model (DESOM, or an AE+ model's two-stage fit) with both sets encoded,
+/// for the models that cluster its codes.
 pub struct Encoded {
+    /// Which autoencoder it is.
+    pub source: Encoder,
     fitted: protolearn::Fitted,
-    /// Training seconds.
+    /// Training seconds of the autoencoder (DESOM's whole fit; the AE pretraining of a
+    /// two-stage fit).
     pub seconds: f64,
     train_codes: Tensor,
     test_codes: Tensor,
+}
+
+impl Encoded {
+    /// `fitted` with the codes of `train` and the test codes already computed.
+    fn new(source: Encoder, fitted: protolearn::Fitted, seconds: f64, train: &Dataset, test_codes: &Tensor) -> Result<Self> {
+        Ok(Encoded { source, train_codes: codes(&fitted, &train.x)?, test_codes: test_codes.shallow_clone(), seconds, fitted })
+    }
+}
+
+/// The autoencoders the two-stage models reuse, filled as a seed's models run.
+#[derive(Debug, Default)]
+pub struct Encoders {
+    /// The AE of the seed's first AE+ model.
+    pub pretrained: Option<Encoded>,
+    /// DESOM's.
+    pub desom: Option<Encoded>,
+}
+
+impl Encoders {
+    /// The autoencoder `which`.
+    fn get(&self, which: Encoder) -> Result<&Encoded> {
+        match which {
+            Encoder::Pretrained => self.pretrained.as_ref().context("AE+ models reuse the first AE+ model's autoencoder"),
+            Encoder::Desom => self.desom.as_ref().context("DESOM-AE models need `desom` trained first"),
+        }
+    }
+
+    /// Keeps `encoded` in its slot.
+    pub fn keep(&mut self, encoded: Encoded) {
+        match encoded.source {
+            Encoder::Pretrained => self.pretrained = Some(encoded),
+            Encoder::Desom => self.desom = Some(encoded),
+        }
+    }
 }
 
 impl std::fmt::Debug for Encoded {
@@ -311,7 +349,11 @@ impl Inputs<'_> {
     pub fn model_spec(&self, model: Model) -> Result<Option<ModelSpec>> {
         let grid = model.grid(self.spec)?;
         let second = || -> Result<CodeClustering> {
-            Ok(if model.is_map() { CodeClustering::Som(self.som(model, grid)?) } else { CodeClustering::KMeans(self.kmeans(self.spec.kmeans_k)) })
+            Ok(if model.is_map() {
+                CodeClustering::Som(self.som(model, grid)?)
+            } else {
+                CodeClustering::KMeans(self.kmeans(self.spec.kmeans_k))
+            })
         };
         Ok(Some(match model {
             Model::Kmeans => ModelSpec::KMeans(self.kmeans(self.spec.kmeans_k)),
@@ -332,11 +374,12 @@ impl Inputs<'_> {
         }))
     }
 
-    /// Fits `spec` with the seed on `train`, DESOM's history scored on `eval`, checkpointing into
-    /// `model`'s folder when the run has one.
+    /// Fits `spec` with the seed on `train`, DESOM's history scored on `eval`; a DESOM run
+    /// checkpoints into `model`'s folder when the run has one (the long runs; `--checkpoints`).
     fn fit_spec(&self, spec: ModelSpec, model: Model, train: &Dataset, eval: Option<&Dataset>) -> Result<protolearn::Fitted> {
+        let is_desom = matches!(spec, ModelSpec::Desom(_));
         let mut estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?;
-        if let Some(dir) = &self.checkpoints {
+        if let (Some(dir), true) = (&self.checkpoints, is_desom) {
             let dir = dir.join(format!("{}-seed{}", model.id(), self.seed));
             let resume = self.resume && (dir.join("state").is_dir() || dir.join("state.old").is_dir());
             estimator = estimator.with_checkpoints(Checkpointing::new(dir, resume));
@@ -344,14 +387,20 @@ impl Inputs<'_> {
         estimator.fit_tensors(train, eval, &mut Silent).with_context(|| format!("training {}", model.label(self.spec)))
     }
 
-    /// Trains `model` through the estimator; the DESOM-AE models take their codes from `desom`.
-    /// With `keep_encoder`, DESOM keeps its fitted model and encoded sets in [`Fitted::encoded`].
-    pub fn fit(&self, model: Model, desom: Option<&Encoded>, keep_encoder: bool) -> Result<Fitted> {
+    /// Trains `model` through the estimator. The DESOM-AE models cluster the codes of DESOM's
+    /// autoencoder in `encoders`; an AE+ model after the first of its seed clusters the codes of
+    /// the first one's autoencoder (trained once, as an independent two-stage fit with the same
+    /// seed would train it again, bit for bit). The first AE+ model, and DESOM with
+    /// `keep_encoder`, hand their fitted model and encoded sets back in [`Fitted::encoded`].
+    pub fn fit(&self, model: Model, encoders: &Encoders, keep_encoder: bool) -> Result<Fitted> {
         let grid = model.grid(self.spec)?;
+        match (model.encoder(), &encoders.pretrained) {
+            (Some(Encoder::Desom), _) => return self.fit_on_codes(model, grid, encoders.get(Encoder::Desom)?),
+            (Some(Encoder::Pretrained), Some(pretrained)) => return self.fit_on_codes(model, grid, pretrained),
+            _ => {}
+        }
         let (train, test) = (images(self.train, self.spec)?, images(self.test, self.spec)?);
-        let Some(spec) = self.model_spec(model)? else {
-            return self.fit_on_desom_codes(model, grid, desom.context("DESOM-AE models need `desom` trained first")?);
-        };
+        let spec = self.model_spec(model)?.context("every model but the DESOM-AE ones has a spec")?;
         let is_desom = matches!(spec, ModelSpec::Desom(_));
         let fitted = self.fit_spec(spec, model, &train, is_desom.then_some(&test))?;
         let records = fitted.history();
@@ -363,17 +412,23 @@ impl Inputs<'_> {
         let class_centroids = if model.is_map() { None } else { Some(self.class_centroids(&codes(&fitted, &train.x)?)?) };
         let prototypes = fitted.trained().prototypes();
         let pixel_prototypes = if model.is_map() { Some(self.pixels(fitted.trained().input_space_prototypes()?)?) } else { None };
-        let encoded = if keep_encoder && is_desom {
-            Some(Encoded { train_codes: codes(&fitted, &train.x)?, test_codes: test_codes.shallow_clone(), seconds, fitted })
-        } else {
-            None
+        let encoded = match (pretrain_seconds, keep_encoder && is_desom) {
+            (Some(ae_seconds), _) => Some(Encoded::new(Encoder::Pretrained, fitted, ae_seconds, &train, &test_codes)?),
+            (None, true) => Some(Encoded::new(Encoder::Desom, fitted, seconds, &train, &test_codes)?),
+            (None, false) => None,
         };
         Ok(Fitted {
             model,
             grid,
             seconds,
             pretrain_seconds,
-            iterations: if is_desom { self.preset.iterations } else if model.is_map() { self.preset.som_iterations } else { 0 },
+            iterations: if is_desom {
+                self.preset.iterations
+            } else if model.is_map() {
+                self.preset.som_iterations
+            } else {
+                0
+            },
             prototypes,
             class_centroids,
             test: test_codes,
@@ -396,23 +451,25 @@ impl Inputs<'_> {
         Ok(estimator.fit_tensors(&Dataset::new(codes.shallow_clone(), None)?, None, &mut Silent)?.trained().prototypes())
     }
 
-    /// A DESOM-AE model: the SOM or k-means of `model` through the estimator on the codes of
-    /// DESOM's autoencoder, its prototypes decoded by DESOM's decoder.
-    fn fit_on_desom_codes(&self, model: Model, grid: Grid, desom: &Encoded) -> Result<Fitted> {
-        let second = if model.is_map() { ModelSpec::Som(self.som(model, grid)?) } else { ModelSpec::KMeans(self.kmeans(self.spec.kmeans_k)) };
-        let codes = Dataset::new(desom.train_codes.shallow_clone(), self.train.y.as_ref().map(Tensor::shallow_clone))?;
+    /// A model clustering the codes of an autoencoder already trained (DESOM's, or the AE of the
+    /// seed's first AE+ model): the SOM or k-means of `model` through the estimator on them, its
+    /// prototypes decoded by that autoencoder's decoder.
+    fn fit_on_codes(&self, model: Model, grid: Grid, encoded: &Encoded) -> Result<Fitted> {
+        let second =
+            if model.is_map() { ModelSpec::Som(self.som(model, grid)?) } else { ModelSpec::KMeans(self.kmeans(self.spec.kmeans_k)) };
+        let codes = Dataset::new(encoded.train_codes.shallow_clone(), self.train.y.as_ref().map(Tensor::shallow_clone))?;
         let fitted = self.fit_spec(second, model, &codes, None)?;
         let prototypes = fitted.trained().prototypes();
-        let pixel_prototypes = if model.is_map() { Some(self.pixels(desom.fitted.trained().decode(&prototypes)?)?) } else { None };
+        let pixel_prototypes = if model.is_map() { Some(self.pixels(encoded.fitted.trained().decode(&prototypes)?)?) } else { None };
         Ok(Fitted {
             model,
             grid,
-            seconds: desom.seconds + fitted.summary().seconds,
+            seconds: encoded.seconds + fitted.summary().seconds,
             pretrain_seconds: None,
             iterations: if model.is_map() { self.preset.som_iterations } else { 0 },
-            class_centroids: (!model.is_map()).then(|| self.class_centroids(&desom.train_codes)).transpose()?,
+            class_centroids: (!model.is_map()).then(|| self.class_centroids(&encoded.train_codes)).transpose()?,
             prototypes,
-            test: desom.test_codes.shallow_clone(),
+            test: encoded.test_codes.shallow_clone(),
             latent: true,
             pixel_prototypes,
             history: Vec::new(),

@@ -219,8 +219,12 @@ impl Inputs<'_> {
         let is_desom = matches!(model, Model::LstmDesom | Model::TemporalDesom);
         let fitted = fit(self.train, is_desom.then_some(self.test))?;
         let autoencoder = [Phase::Pretrain.name(), Phase::Joint.name()];
-        let history =
-            fitted.history().iter().filter(|r| autoencoder.contains(&r.phase.as_str())).map(DesomRecord::from_log).collect::<Result<_, _>>()?;
+        let history = fitted
+            .history()
+            .iter()
+            .filter(|r| autoencoder.contains(&r.phase.as_str()))
+            .map(DesomRecord::from_log)
+            .collect::<Result<_, _>>()?;
         let test = {
             let _guard = tch::no_grad_guard();
             fitted.trained().codes(&fitted.model_input(&self.test.x)?)?
