@@ -47,7 +47,8 @@
 use crate::clustering::{FeatureKMeans, LabelledSet};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
-use crate::optim::OptimizerConfig;
+use crate::optim::{Optimize, OptimizerConfig};
+use crate::run::Checkpointing;
 use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::ddcl::{
@@ -299,19 +300,26 @@ pub struct DdclObjective<'a> {
     eval: Option<LabelledSet<'a>>,
     centroids: Option<Tensor>,
     kmeans_seeds: ChaCha8Rng,
+    /// The word position of `kmeans_seeds` at the last log point, a variable without gradient
+    /// (`ddcl_state.kmeans_word_pos`) so that the trainer's checkpoint holds it.
+    seeds_position: Tensor,
+    /// Whether `kmeans_seeds` was moved to `seeds_position` (at the first step).
+    synced: bool,
     violations: Tensor,
     worst: Tensor,
     checked: u64,
 }
 
 impl<'a> DdclObjective<'a> {
-    /// The objective of `model` trained on `train` (k-means refreshes encode it), scored on `eval`.
+    /// The objective of `model` trained on `train` (k-means refreshes encode it), scored on `eval`;
+    /// the position of its k-means seed stream is a variable under `state`.
     pub fn new(
         model: &'a Ddcl,
         config: &'a DdclTrainConfig,
         train: &'a Dataset,
         eval: Option<&'a Dataset>,
         kmeans_seed: u64,
+        state: &nn::Path,
     ) -> Result<Self> {
         let zero = || Tensor::zeros([], (Kind::Double, train.device()));
         Ok(DdclObjective {
@@ -321,6 +329,8 @@ impl<'a> DdclObjective<'a> {
             eval: eval.map(LabelledSet::new).transpose()?.flatten(),
             centroids: None,
             kmeans_seeds: ChaCha8Rng::seed_from_u64(kmeans_seed),
+            seeds_position: state.add("kmeans_word_pos", Tensor::zeros([], (Kind::Int64, train.device())), false),
+            synced: false,
             violations: zero(),
             worst: zero(),
             checked: 0,
@@ -351,6 +361,14 @@ impl<'a> DdclObjective<'a> {
 
 impl Objective for DdclObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        if !self.synced {
+            // A fresh run's variable holds the position the stream already has (its draws
+            // before training are replayed by construction); a resumed run's holds the checkpoint's.
+            if self.seeds_position.int64_value(&[]) != 0 {
+                self.kmeans_seeds.set_word_pos(u128::try_from(self.seeds_position.int64_value(&[])).unwrap_or(0));
+            }
+            self.synced = true;
+        }
         let tau = self.config.tau.at(at.step, at.steps);
         let precision = self.config.precision;
         let raw = precision.run(|| self.model.backbone.encode(&batch.x))?;
@@ -400,7 +418,25 @@ impl Objective for DdclObjective<'_> {
         Ok(LossTerms { minimise, logged })
     }
 
+    /// The columns of a log point, then the seed stream's position for the checkpoint written
+    /// after them.
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
+        let columns = self.log_columns(at)?;
+        let position = i64::try_from(self.kmeans_seeds.get_word_pos()).map_err(|_| Error::InvalidConfig {
+            field: "ddcl k-means seed stream".into(),
+            expected: "a word position below 2^63".into(),
+            found: self.kmeans_seeds.get_word_pos().to_string(),
+        })?;
+        let _guard = tch::no_grad_guard();
+        _ = self.seeds_position.f_fill_(position)?;
+        Ok(columns)
+    }
+}
+
+impl DdclObjective<'_> {
+    /// The identity check's counters (reset), the temperature and, at epoch ends, the scores on
+    /// the evaluation set.
+    fn log_columns(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
         let tau = self.config.tau.at(at.step, at.steps);
         let mut columns = vec![
             Column::scalar("tau", tau),
@@ -499,6 +535,27 @@ pub fn fit_ddcl(
     pretrained: Option<&nn::VarStore>,
     observer: &mut dyn Observer,
 ) -> Result<DdclRun> {
+    fit_ddcl_checkpointed(train, eval, model_config, config, pretrained, &Checkpointing::default(), observer)
+}
+
+/// [`fit_ddcl`] writing its state into `checkpointing`'s folder at every log point and, when
+/// resuming, continuing from it, bit for bit on CPU: the variables (the running prototypes
+/// included), the optimizer's moments, the batch stream and the position of the k-means seed
+/// stream are in the checkpoint. A checkpointed run steps with [`TensorOptimizer`] (libtorch's
+/// optimizer keeps no state a checkpoint holds; equal to it to float32 rounding only). The
+/// k-means variant refreshes its centroids at epoch starts, so it checkpoints at epoch ends only
+/// (`log_every` a multiple of the epoch's steps).
+///
+/// [`TensorOptimizer`]: crate::optim::TensorOptimizer
+pub fn fit_ddcl_checkpointed(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    model_config: &DdclConfig,
+    config: &DdclTrainConfig,
+    pretrained: Option<&nn::VarStore>,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<DdclRun> {
     config.validate(model_config)?;
     let [model_seed, batch_seed, kmeans_seed] = crate::seeds::derived_seeds(config.seed);
     let vs = nn::VarStore::new(train.device());
@@ -506,15 +563,29 @@ pub fn fit_ddcl(
     if let Some(from) = pretrained {
         crate::checkpoint::copy_variables(from, &vs, "ae.")?;
     }
-    let mut objective = DdclObjective::new(&model, config, train, eval, kmeans_seed)?;
+    let mut objective = DdclObjective::new(&model, config, train, eval, kmeans_seed, &(vs.root() / "ddcl_state"))?;
     if config.dcl_init == DclStart::KMeans && config.variant.uses_dcl() {
         model.match_prototypes(&objective.kmeans()?)?;
     }
     let groups: Vec<(usize, f64)> = config.dcl_lr.map(|lr| (DCL_GROUP, lr)).into_iter().collect();
-    let mut optimizer = config.optimizer.build_grouped(&vs, &groups)?;
+    let mut optimizer: Box<dyn Optimize> = if checkpointing.enabled() {
+        Box::new(config.optimizer.build_checkpointable_grouped(&vs, &groups)?)
+    } else {
+        config.optimizer.build_grouped(&vs, &groups)?
+    };
     let spe = steps_per_epoch(train, config.batch_size);
-    let mut trainer = Trainer::new(train, batching(train, config.batch_size), batch_seed)?;
-    let phase = PhaseConfig::new("ddcl", config.epochs * spe, config.log_every.unwrap_or(spe));
+    let log_every = config.log_every.unwrap_or(spe);
+    if checkpointing.enabled() && config.variant == DdclVariant::KMeans && log_every % spe != 0 {
+        return Err(Error::InvalidConfig {
+            field: "log_every".into(),
+            expected: format!(
+                "a multiple of the {spe} steps of an epoch for a checkpointed k-means variant (its centroids change at epoch starts)"
+            ),
+            found: log_every.to_string(),
+        });
+    }
+    let mut trainer = checkpointing.trainer(train, batching(train, config.batch_size), batch_seed)?;
+    let phase = checkpointing.phase(PhaseConfig::new("ddcl", config.epochs * spe, log_every));
     let log = trainer.minimise(&phase, &mut objective, optimizer.as_mut(), &vs, &mut [], observer)?;
     drop(objective);
     let history = log.iter().map(|r| DdclRecord::from_log(r, spe)).collect::<Result<Vec<_>>>()?;

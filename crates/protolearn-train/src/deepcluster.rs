@@ -12,7 +12,8 @@ use crate::clustering::{FeatureKMeans, LabelledSet};
 use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
-use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
+use crate::run::Checkpointing;
+use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
@@ -220,6 +221,12 @@ struct DeepClusterObjective<'a> {
     eval: Option<LabelledSet<'a>>,
     pseudo: Option<(Tensor, Tensor)>,
     rng: ChaCha8Rng,
+    /// The word position of `rng` at the last log point, a variable without gradient
+    /// (`deepcluster.rng_word_pos`) so that the trainer's checkpoint holds it.
+    rng_position: Tensor,
+    /// Whether `rng` was moved to `rng_position` (at the first step: a resumed run continues
+    /// the stream where the checkpoint left it).
+    synced: bool,
     reseeded: usize,
 }
 
@@ -245,6 +252,18 @@ impl DeepClusterObjective<'_> {
         Ok(())
     }
 
+    /// Writes `rng`'s word position into its variable.
+    fn keep_rng_position(&mut self) -> Result<()> {
+        let position = i64::try_from(self.rng.get_word_pos()).map_err(|_| Error::InvalidConfig {
+            field: "deepcluster random stream".into(),
+            expected: "a word position below 2^63".into(),
+            found: self.rng.get_word_pos().to_string(),
+        })?;
+        let _guard = tch::no_grad_guard();
+        _ = self.rng_position.f_fill_(position)?;
+        Ok(())
+    }
+
     fn logits(&self, z: &Tensor) -> Tensor {
         z.matmul(&self.head.0.tr()) + &self.head.1
     }
@@ -252,6 +271,11 @@ impl DeepClusterObjective<'_> {
 
 impl Objective for DeepClusterObjective<'_> {
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        if !self.synced {
+            self.rng.set_word_pos(u128::try_from(self.rng_position.int64_value(&[])).unwrap_or(0));
+            self.synced = true;
+        }
+        // Log points are epoch ends, so a resumed run starts at an epoch start too.
         if self.pseudo.is_none() || at.epoch_start() {
             self.refresh()?;
         }
@@ -272,9 +296,13 @@ impl Objective for DeepClusterObjective<'_> {
         Ok(LossTerms { minimise, logged })
     }
 
+    /// The metrics of a log point (the last draws of `rng` before the checkpoint is written).
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         let mut columns = vec![Column::scalar("reseeded", self.reseeded as f64)];
-        let Some(eval) = &self.eval else { return Ok(columns) };
+        let Some(eval) = &self.eval else {
+            self.keep_rng_position()?;
+            return Ok(columns);
+        };
         let train = encode_chunked(self.backbone, &self.train.x)?;
         let transform = self.config.features.fit(&train)?;
         let km = self.config.kmeans.fit_codes(&transform.apply(&train), self.config.k, self.rng.next_u64())?;
@@ -284,6 +312,7 @@ impl Objective for DeepClusterObjective<'_> {
         let predicted: Vec<usize> =
             Vec::<i64>::try_from(self.logits(&z).argmax(-1, false).to_device(tch::Device::Cpu))?.into_iter().map(|a| a as usize).collect();
         columns.extend(crate::quality::clustering_scores(&eval.labels, &predicted, "head_")?);
+        self.keep_rng_position()?;
         Ok(columns)
     }
 }
@@ -307,6 +336,23 @@ pub fn fit_deepcluster(
     backbone_config: &AutoencoderConfig,
     config: &DeepClusterConfig,
     pretrained: Option<&nn::VarStore>,
+    observer: &mut dyn Observer,
+) -> Result<DeepClusterRun> {
+    fit_deepcluster_checkpointed(train, eval, backbone_config, config, pretrained, &Checkpointing::default(), observer)
+}
+
+/// [`fit_deepcluster`] writing its state into `checkpointing`'s folder at the end of every epoch
+/// and, when resuming, continuing from it: the backbone, the head, the optimizer's moments, the
+/// batch stream and the position of the k-means / head random stream are in the checkpoint, and
+/// the pseudo-labels are recomputed at the epoch start where the run continues, so a resumed run
+/// ends bit for bit where the uninterrupted one ends on CPU.
+pub fn fit_deepcluster_checkpointed(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone_config: &AutoencoderConfig,
+    config: &DeepClusterConfig,
+    pretrained: Option<&nn::VarStore>,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<DeepClusterRun> {
     if config.k < 2 || config.epochs == 0 || config.batch_size < config.k {
@@ -336,11 +382,13 @@ pub fn fit_deepcluster(
         eval: eval.map(LabelledSet::new).transpose()?.flatten(),
         pseudo: None,
         rng: ChaCha8Rng::seed_from_u64(rng_seed),
+        rng_position: (vs.root() / "deepcluster").add("rng_word_pos", Tensor::zeros([], (Kind::Int64, train.device())), false),
+        synced: false,
         reseeded: 0,
     };
-    let mut trainer = Trainer::new(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
+    let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
     let log = trainer.minimise(
-        &PhaseConfig::new("deepcluster", config.epochs * spe, spe),
+        &checkpointing.phase(PhaseConfig::new("deepcluster", config.epochs * spe, spe)),
         &mut objective,
         optimizer.as_mut(),
         &vs,

@@ -46,6 +46,28 @@ impl OptimizerConfig {
         Ok(Box::new(self.build_checkpointable(vs)?))
     }
 
+    /// [`OptimizerConfig::build_checkpointable`] with the rate of variable group `g` set to `lr_g`
+    /// for each `(g, lr_g)` of `groups`, as [`OptimizerConfig::build_grouped`] but with a state
+    /// a checkpoint holds (equal to libtorch's optimizer to float32 rounding only).
+    pub fn build_checkpointable_grouped(&self, vs: &nn::VarStore, groups: &[(usize, f64)]) -> Result<TensorOptimizer> {
+        for &(_, lr) in groups {
+            OptimizerConfig { lr, ..*self }.validate()?;
+        }
+        let mut optimizer = self.build_checkpointable(vs)?;
+        let variables = vs.variables_.lock().map_err(|_| Error::InvalidConfig {
+            field: "variables".into(),
+            expected: "a variable store no other thread panicked while holding".into(),
+            found: "a poisoned lock".into(),
+        })?;
+        let group_of = |p: &Tensor| variables.trainable_variables.iter().find(|v| v.tensor.data_ptr() == p.data_ptr()).map(|v| v.group);
+        optimizer.group_lr = optimizer
+            .params
+            .iter()
+            .map(|(_, p)| group_of(p).and_then(|g| groups.iter().find(|(group, _)| *group == g).map(|&(_, lr)| lr)))
+            .collect();
+        Ok(optimizer)
+    }
+
     /// libtorch's optimizer (`tch::nn::Adam` / `nn::Sgd`) with the rate of variable group `g`
     /// set to `lr_g` for each `(g, lr_g)` of `groups` (groups come from `nn::Path::set_group`);
     /// a schedule set with [`Optimize::set_lr`] overrides them all.
@@ -87,7 +109,8 @@ impl OptimizerConfig {
             OptimizerKind::Adam => (like(&params), like(&params), [like(&params), like(&params)]),
             OptimizerKind::Sgd => (Vec::new(), Vec::new(), [like(&params), Vec::new()]),
         };
-        Ok(TensorOptimizer { kind: self.kind, lr: self.lr, step: 0, params, m, v, scratch })
+        let group_lr = vec![None; params.len()];
+        Ok(TensorOptimizer { kind: self.kind, lr: self.lr, group_lr, step: 0, params, m, v, scratch })
     }
 }
 
@@ -156,6 +179,9 @@ impl Optimize for nn::Optimizer {
 pub struct TensorOptimizer {
     kind: OptimizerKind,
     lr: f64,
+    /// Per parameter, the rate of its variable group when one is set (else `lr`); a rate set
+    /// with [`Optimize::set_lr`] overrides them all, as libtorch's.
+    group_lr: Vec<Option<f64>>,
     step: i64,
     params: Vec<(String, Tensor)>,
     m: Vec<Tensor>,
@@ -185,16 +211,17 @@ impl TensorOptimizer {
             // laid it out like the parameter, which the fused pass needs.
             let g = g.contiguous();
             let mut p = p.shallow_clone();
+            let lr = self.group_lr[i].unwrap_or(self.lr);
             let [first, second] = &mut self.scratch;
             let a = &first[i];
             // The in-place and `_out` ops return aliases that are not needed.
             match self.kind {
                 OptimizerKind::Sgd => {
-                    _ = g.mul_scalar_out(a, -self.lr);
+                    _ = g.mul_scalar_out(a, -lr);
                     _ = p.g_add_(a);
                 }
                 OptimizerKind::Adam if fused_adam::applies([&p, &g, &self.m[i], &self.v[i]]) => {
-                    let step = AdamStep::new(BETA1, BETA2, EPS, self.lr, t);
+                    let step = AdamStep::new(BETA1, BETA2, EPS, lr, t);
                     fused_adam::update(&p, &g, &self.m[i], &self.v[i], step);
                 }
                 OptimizerKind::Adam => {
@@ -205,7 +232,7 @@ impl TensorOptimizer {
                     _ = v.g_mul_scalar_(BETA2).addcmul_(a, &g);
                     _ = v.sqrt_out(b);
                     _ = b.g_div_scalar_(c2.sqrt()).g_add_scalar_(EPS);
-                    _ = m.mul_scalar_out(a, -(self.lr / c1));
+                    _ = m.mul_scalar_out(a, -(lr / c1));
                     _ = p.addcdiv_(a, b);
                 }
             }
@@ -216,6 +243,7 @@ impl TensorOptimizer {
 impl Optimize for TensorOptimizer {
     fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
+        self.group_lr.iter_mut().for_each(|g| *g = None);
     }
 
     /// The gradients come back from the autograd engine as fresh tensors (`torch.autograd.grad`)

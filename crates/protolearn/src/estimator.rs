@@ -81,9 +81,8 @@ impl Estimator {
     /// The same estimator writing the trainer's resumable state into `checkpointing`'s folder at
     /// every log point and, with `resume`, continuing the run found there (same data, config and
     /// seed); on CPU a resumed fit ends bit for bit where the uninterrupted checkpointed fit ends.
-    /// SOM, DESOM, LVQ heads, neural gas and the two-stage models; competitive layers, DDCL and
-    /// DeepCluster refuse (their training keeps state the checkpoint does not hold); k-means
-    /// ignores it (deterministic, in one go).
+    /// Every family but k-means, which ignores it (deterministic, in one go); DDCL then steps with
+    /// the library's optimizer, equal to libtorch's to float32 rounding only.
     pub fn with_checkpoints(mut self, checkpointing: Checkpointing) -> Self {
         self.checkpointing = checkpointing;
         self

@@ -14,8 +14,8 @@ use protolearn_layers::distance::squared_euclidean;
 use protolearn_layers::precision::Precision;
 use protolearn_layers::som::{Decay, Schedule};
 use protolearn_train::clustering::FeatureKMeans;
-use protolearn_train::ddcl::{fit_ddcl, DclStart, DdclTrainConfig, DdclVariant};
-use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
+use protolearn_train::ddcl::{fit_ddcl_checkpointed, DclStart, DdclTrainConfig, DdclVariant};
+use protolearn_train::desom::{fit_autoencoder_checkpointed, AutoencoderTrainConfig};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -199,7 +199,6 @@ impl Family for DdclSpec {
     /// Trains DDCL (paper 001) with an optional AE pretraining and keeps its backbone and its
     /// inference prototypes.
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        context.refuse_checkpoints("ddcl", "its per-group learning rates use libtorch's optimizer, whose state is not saved")?;
         let (n, seed) = (data.n_samples(), context.seed);
         let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr };
         let batch_size = self.batch_size.min(n);
@@ -210,7 +209,8 @@ impl Family for DdclSpec {
             iterations => {
                 let config =
                     AutoencoderTrainConfig { optimizer, iterations, batch_size, log_every: context.log_every(None, iterations), seed };
-                Some(fit_autoencoder(data, &backbone, &config, observer)?.vs)
+                let checkpointing = context.checkpointing.within("autoencoder");
+                Some(fit_autoencoder_checkpointed(data, &backbone, &config, &checkpointing, observer)?.vs)
             }
         };
         let model = DdclConfig {
@@ -241,7 +241,8 @@ impl Family for DdclSpec {
             seed,
             precision: self.precision,
         };
-        let run = fit_ddcl(data, context.eval_set(data), &model, &train, pretrained.as_ref(), observer)?;
+        let eval = context.eval_set(data);
+        let run = fit_ddcl_checkpointed(data, eval, &model, &train, pretrained.as_ref(), context.checkpointing, observer)?;
         // Saved in the backbone's raw feature space: k-means of the raw features (k-means commutes
         // with the standardisation, a translation and one scale), else the DCL's prototypes mapped
         // back from the normalised space they were computed in.

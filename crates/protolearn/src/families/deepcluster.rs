@@ -13,7 +13,7 @@ use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::distance::squared_euclidean;
 use protolearn_train::clustering::FeatureKMeans;
-use protolearn_train::deepcluster::{fit_deepcluster, DeepClusterConfig, DeepClusterFeatures, FeatureTransform};
+use protolearn_train::deepcluster::{fit_deepcluster_checkpointed, DeepClusterConfig, DeepClusterFeatures, FeatureTransform};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::seeds::derived_seeds;
@@ -112,7 +112,6 @@ impl Family for DeepClusterSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        context.refuse_checkpoints("deepcluster", "its k-means stream and pseudo-labels live outside the trainer's state")?;
         let config = DeepClusterConfig {
             optimizer: OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr },
             batch_size: self.batch_size.min(data.n_samples()).max(self.k),
@@ -126,7 +125,7 @@ impl Family for DeepClusterSpec {
         // Scored only on an evaluation set given explicitly: its k-means draws from the training's
         // k-means stream, so scoring changes the pseudo-labels that follow.
         let backbone = self.autoencoder.config(&context.input.sample_shape)?;
-        let run = fit_deepcluster(data, context.eval, &backbone, &config, None, observer)?;
+        let run = fit_deepcluster_checkpointed(data, context.eval, &backbone, &config, None, context.checkpointing, observer)?;
         // The transform of the final features, rounded to the model file's float32, then k-means.
         let z = encode_chunked(run.backbone.as_ref(), &data.x)?;
         let fitted = self.features.fit(&z)?;
