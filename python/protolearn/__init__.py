@@ -32,6 +32,7 @@ from .estimators import (
     LVQ21,
     RSLVQ,
     SOM,
+    Softmax,
     VCL,
     DeepCluster,
     KMeans,
@@ -63,7 +64,7 @@ def init_distributed():
     return _native.init_distributed()
 
 __all__ = [
-    "CELVQ", "DCL", "DDCL", "DESOM", "GLVQ", "GMLVQ", "GRLVQ", "LGMLVQ", "LVQ1", "LVQ21", "RSLVQ", "SOM", "VCL",
+    "CELVQ", "DCL", "DDCL", "DESOM", "GLVQ", "GMLVQ", "GRLVQ", "LGMLVQ", "LVQ1", "LVQ21", "RSLVQ", "SOM", "Softmax", "VCL",
     "DeepCluster", "KMeans", "NeuralGas", "ProtolearnEstimator", "ProtolearnError", "TwoStage", "init_distributed", "load",
     "nn",
 ]

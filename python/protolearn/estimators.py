@@ -354,6 +354,16 @@ class TwoStage(_Clusterer):
     _kind = "two-stage"
 
 
+@_with_parameters({"epochs": None, "batch_size": None, "lr": None, "backbone": None, "precision": None})
+class Softmax(_Classifier):
+    """The softmax baseline of paper 003 (Eq. 18): a linear layer and softmax on the inputs (a
+    multinomial logistic regression) or on a ``backbone`` trained with it end to end, with the
+    LVQ heads' defaults; ``transform`` gives the surprisals ``-log p_k``, ``prototypes_`` the
+    weight rows."""
+
+    _kind = "softmax"
+
+
 _LVQ = {"per_class": 1, "init": None, "epochs": None, "batch_size": None, "lr": None}
 # Heads trained by gradient can sit on a backbone (a dict: ``{"kind": "cnn", "filters": [32, 64],
 # "latent_dim": 64}`` on images, or ``{"kind": "dense", ...}``) trained with them end to end.

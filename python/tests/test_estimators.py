@@ -24,7 +24,7 @@ CLUSTERERS = [
 ]
 
 CLASSIFIERS = [protolearn.GLVQ, protolearn.GMLVQ, protolearn.LGMLVQ, protolearn.GRLVQ, protolearn.RSLVQ,
-               protolearn.CELVQ, protolearn.LVQ1]
+               protolearn.CELVQ, protolearn.LVQ1, protolearn.Softmax]
 
 
 @pytest.mark.parametrize("make", CLUSTERERS)

@@ -80,7 +80,17 @@ fn every_model_config_in_examples_trains() {
     let dir = tempfile::tempdir().unwrap();
     // DDCL on paper 001's protocol (from scratch, L_q alone) keeps 2 live prototypes of 3 on the
     // flowers (two species share one): above chance (1/3), below the others' 0.85.
-    let models = ["som-online.toml", "som-gradient.toml", "desom.toml", "dcl.toml", "vcl.toml", "glvq.toml", "gmlvq.toml", "ddcl.toml"];
+    let models = [
+        "som-online.toml",
+        "som-gradient.toml",
+        "desom.toml",
+        "dcl.toml",
+        "vcl.toml",
+        "glvq.toml",
+        "gmlvq.toml",
+        "softmax.toml",
+        "ddcl.toml",
+    ];
     for (name, floor) in models.iter().map(|&m| (m, 0.85)).chain([("ddcl-paper001.toml", 0.6)]) {
         let out = dir.path().join(name).display().to_string();
         let fit = protolearn(&["fit", "--model", &model(name), "--data", &flowers(), "--labels", "species", "--out", &out]);

@@ -394,6 +394,20 @@ pub fn fit_softmax(
     config: &LvqTrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<SoftmaxRun> {
+    fit_softmax_checkpointed(train, eval, backbone, classes, config, &Checkpointing::default(), observer)
+}
+
+/// [`fit_softmax`] writing its state into `checkpointing`'s folder at every log point and, when
+/// resuming, continuing from it (bit for bit on CPU, as [`fit_lvq_checkpointed`]).
+pub fn fit_softmax_checkpointed(
+    train: &Dataset,
+    eval: Option<&Dataset>,
+    backbone: Option<&AutoencoderConfig>,
+    classes: i64,
+    config: &LvqTrainConfig,
+    checkpointing: &Checkpointing,
+    observer: &mut dyn Observer,
+) -> Result<SoftmaxRun> {
     let y = train.y.as_ref().ok_or_else(|| Error::InvalidConfig {
         field: "train".into(),
         expected: "a labelled dataset".into(),
@@ -409,8 +423,7 @@ pub fn fit_softmax(
     };
     let head = LinearHead::new(&(vs.root() / "head"), d, classes, &mut ChaCha8Rng::seed_from_u64(head_seed));
     let mut objective = SoftmaxObjective { backbone: backbone.as_deref(), head: &head, precision: config.precision };
-    let history =
-        train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, &Checkpointing::default(), observer)?;
+    let history = train_head(train, eval, &vs, backbone.as_deref(), &mut objective, &head, config, batch_seed, checkpointing, observer)?;
     Ok(SoftmaxRun { vs, backbone, head, history })
 }
 

@@ -259,6 +259,34 @@ fn lvq_heads_on_a_cnn_backbone_plain_or_with_kernel_prototype_convolutions() {
 }
 
 #[test]
+fn softmax_baseline_on_the_inputs_or_on_a_cnn_backbone() {
+    use protolearn::config::SoftmaxSpec;
+    use protolearn::layers::autoencoder::ConvLayer;
+    let cnn = BackboneSpec::Cnn { filters: vec![4, 6], latent_dim: 5, layer: ConvLayer::Plain };
+    for (data, spec, features) in [
+        (blobs(), SoftmaxSpec { epochs: 30, ..SoftmaxSpec::new() }, 4),
+        (bar_images(), SoftmaxSpec { backbone: Some(cnn), epochs: 30, batch_size: 16, ..SoftmaxSpec::new() }, 5),
+    ] {
+        let fitted = fit_save_load(&estimator(ModelSpec::Softmax(spec)), &data, 0.9);
+        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        assert!(accuracy >= 0.95, "accuracy {accuracy}");
+        assert_eq!(fitted.prototypes().unwrap().shape, vec![3, features], "one weight row per class");
+        // The dissimilarities are surprisals -log p_k: non-negative, probabilities summing to one.
+        let surprisals = fitted.transform(&data).unwrap();
+        assert!(surprisals.values.iter().all(|&s| s >= 0.0));
+        for row in surprisals.values.chunks(3) {
+            let total: f32 = row.iter().map(|s| (-s).exp()).sum();
+            assert!((total - 1.0).abs() < 1e-5, "probabilities sum to {total}");
+        }
+        let err = fitted.input_space_prototypes().unwrap_err().to_string();
+        assert!(err.contains("rows of a linear layer"), "{err}");
+    }
+    let unlabelled = Data::new("u", blobs().features, blobs().shape, None).unwrap();
+    let err = estimator(ModelSpec::Softmax(SoftmaxSpec::new())).fit(&unlabelled).unwrap_err().to_string();
+    assert!(err.contains("fitting a softmax head"), "{err}");
+}
+
+#[test]
 fn predicting_with_another_number_of_features_is_an_error() {
     let data = blobs();
     let som = Estimator::som(3, 3).unwrap().fit(&data).unwrap();
@@ -609,6 +637,7 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
         som(SomRule::Online { lr }),
         som(SomRule::Gradient { batch_size: 32, lr: 0.05 }),
         ModelSpec::Lvq(LvqSpec { epochs: 6, ..LvqSpec::new() }),
+        ModelSpec::Softmax(protolearn::config::SoftmaxSpec { epochs: 6, ..Default::default() }),
         ModelSpec::Lvq(LvqSpec { epochs: 6, batch_size: 10, training: LvqTraining::Lvq1(Lvq1 { lr }), ..LvqSpec::new() }),
         ModelSpec::NeuralGas(NeuralGasSpec { epochs: 6, batch_size: 30, ..NeuralGasSpec::new(4) }),
         competitive(LayerKind::Vcl),

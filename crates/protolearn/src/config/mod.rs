@@ -10,6 +10,7 @@ pub use crate::families::deepcluster::DeepClusterSpec;
 pub use crate::families::desom::DesomSpec;
 pub use crate::families::lvq::{LvqSpec, LvqTraining};
 pub use crate::families::neural_gas::NeuralGasSpec;
+pub use crate::families::softmax::SoftmaxSpec;
 pub use crate::families::som::SomSpec;
 pub use crate::families::two_stage::{CodeClustering, TwoStageSpec};
 
@@ -127,6 +128,9 @@ pub enum ModelSpec {
     DeepCluster(DeepClusterSpec),
     /// An autoencoder, then a SOM or k-means on its codes (paper 002's AE+SOM, AE+k-means).
     TwoStage(TwoStageSpec),
+    /// The softmax linear head of paper 003 (Eq. 18), the baseline the prototype heads replace:
+    /// on the scaled inputs or on a backbone trained with it end to end. Needs labels.
+    Softmax(SoftmaxSpec),
 }
 
 impl ModelSpec {
@@ -142,6 +146,7 @@ impl ModelSpec {
             ModelSpec::NeuralGas(spec) => spec,
             ModelSpec::DeepCluster(spec) => spec,
             ModelSpec::TwoStage(spec) => spec,
+            ModelSpec::Softmax(spec) => spec,
         }
     }
 

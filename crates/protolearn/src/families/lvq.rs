@@ -92,15 +92,15 @@ fn default_lvq_loss() -> LvqLoss {
     LvqLoss::Glvq { transfer: Transfer::Identity }
 }
 
-fn default_lvq_epochs() -> usize {
+pub(crate) fn default_lvq_epochs() -> usize {
     100
 }
 
-fn default_lvq_batch_size() -> usize {
+pub(crate) fn default_lvq_batch_size() -> usize {
     32
 }
 
-fn default_lvq_lr() -> f64 {
+pub(crate) fn default_lvq_lr() -> f64 {
     0.01
 }
 

@@ -19,6 +19,7 @@ pub mod kmeans;
 pub mod lvq;
 pub mod neural_gas;
 pub mod prototypes;
+pub mod softmax;
 pub mod som;
 pub mod two_stage;
 
