@@ -3,8 +3,10 @@
 //! trained end to end on the same backbone, seeds and batches: test accuracy, parameter counts,
 //! seconds per epoch; on each trained model the reject curves of its rules (experiment 5) and
 //! its accuracy under FGSM / PGD (experiment 6); and the seconds per epoch of the same network
-//! in PyTorch on the same machine. The same code runs experiment 3 (`paper003_kernel`: models
-//! that differ in their backbone's convolutions) with another spec.
+//! in PyTorch on the same machine. Every model is an estimator model spec
+//! ([`estimator_spec`]: an LVQ head or the softmax baseline on the CNN) fitted through
+//! [`Estimator::fit_tensors`]. The same code runs experiment 3 (`paper003_kernel`: models that
+//! differ in their backbone's convolutions) with another spec.
 
 use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec, TrainedHead};
 use super::image_sets::ImageSet;
@@ -12,6 +14,10 @@ use crate::context::RunContext;
 use crate::progress::EpochBar;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
+use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec as EstimatorModel, SoftmaxSpec};
+use protolearn::families::lvq::LvqModel;
+use protolearn::families::softmax::SoftmaxModel;
+use protolearn::{Estimator, EstimatorConfig, Fitted};
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::lvq::reject::reject_curve;
@@ -19,14 +25,12 @@ use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::precision::Precision;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
 use protolearn_train::classifier::ClassifierRecord;
-use protolearn_train::lvq::{fit_lvq, fit_softmax, HeadInit, LvqRun, LvqTrainConfig, SoftmaxRun};
-use protolearn_train::optim::OptimizerConfig;
-use protolearn_train::trainer::LogRecord;
+use protolearn_train::lvq::HeadInit;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
-use tch::nn;
 
 /// The experiment spec (benches/specs/paper003_lvq.toml).
 #[derive(Debug, Clone, Deserialize)]
@@ -117,18 +121,14 @@ pub const SPEC: &str = include_str!("../../../../benches/specs/paper003_lvq.toml
 const PYTORCH_SCRIPT: &str = include_str!("../../../../benches/python/paper003_cnn.py");
 
 /// A trained model of either kind.
-enum Trained {
-    Softmax(SoftmaxRun),
-    Prototype(LvqRun),
-}
-
-impl Trained {
-    fn parts(&self) -> (&nn::VarStore, Option<&dyn Backbone>, TrainedHead<'_>, &[LogRecord]) {
-        match self {
-            Trained::Softmax(r) => (&r.vs, r.backbone.as_deref(), TrainedHead::Softmax(&r.head), &r.history),
-            Trained::Prototype(r) => (&r.vs, r.backbone.as_deref(), TrainedHead::Prototype(&r.head), &r.history),
-        }
+/// The backbone and head of a model the estimator fitted (an LVQ head or the softmax baseline).
+fn head_of(fitted: &Fitted) -> Result<(Option<&dyn Backbone>, TrainedHead<'_>)> {
+    let model = fitted.trained().as_any();
+    if let Some(m) = model.downcast_ref::<LvqModel>() {
+        return Ok((m.backbone(), TrainedHead::Prototype(m.head())));
     }
+    let m = model.downcast_ref::<SoftmaxModel>().context("paper 003 fits LVQ heads and the softmax baseline only")?;
+    Ok((m.backbone(), TrainedHead::Softmax(m.head())))
 }
 
 /// One point of a reject curve (`reject.csv`).
@@ -178,8 +178,9 @@ struct HistoryRow<'a> {
 
 /// Trainable parameters of the encoder and the head (the unused decoder of a convolutional
 /// autoencoder config is not counted).
-fn parameters(vs: &nn::VarStore) -> f64 {
-    vs.variables().iter().filter(|(name, _)| !name.starts_with("backbone.decoder")).map(|(_, t)| t.numel() as f64).sum()
+fn parameters(fitted: &Fitted) -> f64 {
+    let tensors = fitted.trained().named_tensors();
+    tensors.iter().filter(|(name, _)| !name.starts_with("backbone.decoder")).map(|(_, t)| t.numel() as f64).sum()
 }
 
 /// Per dataset and model: metric -> one value per seed.
@@ -208,16 +209,48 @@ struct Collected<'a> {
     pytorch: BTreeMap<String, std::result::Result<Vec<PytorchRow>, String>>,
 }
 
-/// Trains one model of the spec on `train` (evaluated on `test` every epoch).
-fn train_model(spec: &Spec, model: &ModelSpec, train: &Dataset, test: &Dataset, config: &LvqTrainConfig, label: String) -> Result<Trained> {
-    let backbone = model.backbone.as_ref().unwrap_or(&spec.backbone);
-    let mut bar = EpochBar::new(label);
+/// What `model` fits, as the estimator's model spec (the `[model]` table of a user's
+/// `MODEL.toml`): an LVQ head or the softmax baseline on the model's backbone, with the spec's
+/// epochs, batch, Adam rate, precision and seed.
+pub fn estimator_spec(spec: &Spec, preset: &PresetSpec, model: &ModelSpec) -> Result<EstimatorModel> {
+    if spec.optimizer.kind != OptimizerKind::Adam {
+        anyhow::bail!("spec: optimizer {:?}; the classifier heads train with Adam", spec.optimizer.kind);
+    }
+    let backbone = match model.backbone.as_ref().unwrap_or(&spec.backbone) {
+        AutoencoderConfig::Cnn(c) => BackboneSpec::Cnn { filters: c.filters.clone(), latent_dim: c.latent_dim, layer: c.layer },
+        AutoencoderConfig::Dense(d) => BackboneSpec::Dense { hidden: d.hidden.clone(), latent_dim: d.latent_dim },
+        other => anyhow::bail!("model {}: backbone {other:?}; paper 003's heads sit on a CNN or a dense net", model.name),
+    };
+    let (epochs, batch_size, lr, precision) = (preset.epochs, spec.batch_size, spec.optimizer.lr, spec.precision);
     Ok(match &model.head {
-        None => Trained::Softmax(fit_softmax(train, Some(test), Some(backbone), spec.classes as i64, config, &mut bar)?),
-        Some(head) => {
-            Trained::Prototype(fit_lvq(train, Some(test), Some(backbone), head, &LvqTrainConfig { init: model.init, ..*config }, &mut bar)?)
-        }
+        None => EstimatorModel::Softmax(SoftmaxSpec { epochs, batch_size, lr, backbone: Some(backbone), precision }),
+        Some(head) => EstimatorModel::Lvq(LvqSpec {
+            per_class: head.per_class,
+            dissimilarity: head.dissimilarity,
+            loss: head.loss,
+            init: model.init,
+            epochs,
+            batch_size,
+            lr,
+            training: LvqTraining::Gradient,
+            backbone: Some(backbone),
+            precision,
+            eigenvalue_weight: spec.eigenvalue_weight,
+        }),
     })
+}
+
+/// Fits one model of the spec on `train` through the estimator (evaluated on `test` every epoch).
+fn train_model(
+    spec: &Spec,
+    preset: &PresetSpec,
+    model: &ModelSpec,
+    seed: u64,
+    (train, test): (&Dataset, &Dataset),
+    label: String,
+) -> Result<Fitted> {
+    let estimator = Estimator::new(EstimatorConfig { seed, ..EstimatorConfig::new(estimator_spec(spec, preset, model)?) })?;
+    Ok(estimator.fit_tensors(train, Some(test), &mut EpochBar::new(label))?)
 }
 
 /// The reject curves and the accuracies under attack of one trained model.
@@ -225,12 +258,12 @@ fn train_model(spec: &Spec, model: &ModelSpec, train: &Dataset, test: &Dataset, 
 fn analyse<'a>(
     spec: &Spec,
     preset: &PresetSpec,
-    trained: &Trained,
+    trained: &Fitted,
     (train, test): (&Dataset, &Dataset),
     (dataset, model, seed): (&'a str, &'a str, u64),
     out: &mut Collected<'a>,
 ) -> Result<()> {
-    let (_, backbone, head, _) = trained.parts();
+    let (backbone, head) = head_of(trained)?;
     let backbone = backbone.context("a backbone")?;
     if let Some(reject) = &spec.reject {
         let radius_x = train.x.narrow(0, 0, reject.radius_samples.min(train.n_samples() as i64));
@@ -306,22 +339,17 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
         let (train, test) = (shaped(&data.train, &shape, ctx.device)?, shaped(&data.test, &shape, ctx.device)?);
         let dataset = set.id();
         for &seed in &preset.seeds {
-            let config = LvqTrainConfig {
-                eigenvalue_weight: spec.eigenvalue_weight,
-                precision: spec.precision,
-                ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
-            };
             for model in &spec.models {
-                let started = Instant::now();
-                let trained = train_model(&spec, model, &train, &test, &config, format!("{dataset} seed {seed} {}", model.name))
+                let label = format!("{dataset} seed {seed} {}", model.name);
+                let trained = train_model(&spec, preset, model, seed, (&train, &test), label)
                     .with_context(|| format!("{dataset}: {}", model.name))?;
-                let seconds = started.elapsed().as_secs_f64();
-                let (vs, _, _, log) = trained.parts();
+                let seconds = trained.summary().seconds;
+                let log = trained.history();
                 let accuracy = ClassifierRecord::final_test_accuracy(log)?;
                 println!("  {dataset} seed {seed}: {} test accuracy {accuracy:.4}, {seconds:.1} s", model.name);
                 let entry = out.results.entry(dataset.into()).or_default().entry(model.name.clone()).or_default();
                 for (key, value) in
-                    [("accuracy", accuracy), ("parameters", parameters(vs)), ("seconds_per_epoch", seconds / preset.epochs as f64)]
+                    [("accuracy", accuracy), ("parameters", parameters(&trained)), ("seconds_per_epoch", seconds / preset.epochs as f64)]
                 {
                     entry.entry(key.into()).or_default().push(value);
                 }

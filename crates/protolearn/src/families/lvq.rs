@@ -64,6 +64,10 @@ pub struct LvqSpec {
     /// `bf16`: bfloat16 products, float32 weights, head, distances and loss).
     #[serde(default)]
     pub precision: Precision,
+    /// Weight of GMLVQ's eigenvalue regulariser `-log det(Ω Ωᵀ)` (paper 003, Sec. 3; default 0:
+    /// none).
+    #[serde(default)]
+    pub eigenvalue_weight: f64,
 }
 
 /// How an LVQ head learns (paper 003, Sec. 2).
@@ -118,6 +122,7 @@ impl LvqSpec {
             training: LvqTraining::Gradient,
             backbone: None,
             precision: Precision::Fp32,
+            eigenvalue_weight: 0.0,
         }
     }
 
@@ -136,6 +141,9 @@ impl Family for LvqSpec {
         positive("epochs", self.epochs)?;
         positive("batch_size", self.batch_size)?;
         positive_finite("lr", self.lr)?;
+        if !(self.eigenvalue_weight.is_finite() && self.eigenvalue_weight >= 0.0) {
+            return Err(Error::invalid("eigenvalue_weight", "a finite number >= 0", self.eigenvalue_weight));
+        }
         if self.training != LvqTraining::Gradient && self.dissimilarity != DissimilarityConfig::SquaredEuclidean {
             return Err(Error::invalid(
                 "training",
@@ -184,9 +192,11 @@ impl Family for LvqSpec {
                     init: self.init,
                     components: context.components,
                     precision: self.precision,
+                    eigenvalue_weight: self.eigenvalue_weight,
                     ..LvqTrainConfig::new(optimizer, batch_size, self.epochs, context.seed)
                 };
-                fit_lvq_checkpointed(data, None, backbone.as_ref(), &head, &train, context.checkpointing, observer)?
+                // Scored (test accuracy per epoch) only on an evaluation set given explicitly.
+                fit_lvq_checkpointed(data, context.eval, backbone.as_ref(), &head, &train, context.checkpointing, observer)?
             }
             LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
             LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
@@ -217,6 +227,18 @@ pub struct LvqModel {
     vs: nn::VarStore,
     backbone: Option<Box<dyn Backbone>>,
     head: LvqHead,
+}
+
+impl LvqModel {
+    /// The backbone under the head, if any.
+    pub fn backbone(&self) -> Option<&dyn Backbone> {
+        self.backbone.as_deref()
+    }
+
+    /// The prototype head.
+    pub fn head(&self) -> &LvqHead {
+        &self.head
+    }
 }
 
 impl TrainedModel for LvqModel {

@@ -52,8 +52,9 @@ pub struct FitContext<'a> {
     /// Where the trainer writes its resumable state, and whether to resume from it.
     pub checkpointing: &'a Checkpointing,
     /// The labelled set scored at every log point by the families with an evaluator (DESOM and
-    /// DDCL: `None` scores the training set when it has labels; DeepCluster scores only a set
-    /// given here, since its scoring draws from its training's k-means stream).
+    /// DDCL: `None` scores the training set when it has labels; DeepCluster, whose scoring draws
+    /// from its training's k-means stream, and the classifier heads, whose training accuracy is
+    /// logged anyway, score only a set given here).
     pub eval: Option<&'a Dataset>,
 }
 
@@ -157,9 +158,22 @@ pub trait Family {
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>>;
 }
 
+/// The trained model as [`std::any::Any`], for a caller that needs its family's own type (a
+/// classifier head and its backbone, say): `fitted.trained().as_any().downcast_ref::<LvqModel>()`.
+pub trait AsAny {
+    /// `self` as `Any`.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: std::any::Any> AsAny for T {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// A trained model: the one operation every estimator method builds on (squared distances of
 /// scaled inputs to the prototypes, in the model's space) and what the model file holds.
-pub trait TrainedModel: std::fmt::Debug + Send {
+pub trait TrainedModel: AsAny + std::fmt::Debug + Send {
     /// Squared distances of scaled inputs `x` to the prototypes in the model's space (the
     /// latent space for an autoencoder family), without gradient.
     ///

@@ -99,7 +99,8 @@ impl Family for SoftmaxSpec {
             precision: self.precision,
             ..LvqTrainConfig::new(optimizer, self.batch_size.min(data.n_samples()), self.epochs, context.seed)
         };
-        let run = fit_softmax_checkpointed(data, None, backbone.as_ref(), classes, &train, context.checkpointing, observer)?;
+        // Scored (test accuracy per epoch) only on an evaluation set given explicitly.
+        let run = fit_softmax_checkpointed(data, context.eval, backbone.as_ref(), classes, &train, context.checkpointing, observer)?;
         Ok(Box::new(SoftmaxModel { vs: run.vs, backbone: run.backbone, head: run.head }))
     }
 
@@ -125,6 +126,18 @@ pub struct SoftmaxModel {
     vs: nn::VarStore,
     backbone: Option<Box<dyn Backbone>>,
     head: LinearHead,
+}
+
+impl SoftmaxModel {
+    /// The backbone under the head, if any.
+    pub fn backbone(&self) -> Option<&dyn Backbone> {
+        self.backbone.as_deref()
+    }
+
+    /// The linear head.
+    pub fn head(&self) -> &LinearHead {
+        &self.head
+    }
 }
 
 impl TrainedModel for SoftmaxModel {
