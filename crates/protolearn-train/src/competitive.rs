@@ -1,6 +1,6 @@
 //! Training competitive layers (VCL, DCL, deep DCL) full batch, as in paper 000, Sec. II-F and III:
 //! loss `Q + λ T` where `T` is the CHL topology term, CHL edges recomputed every epoch. The
-//! family supplies its [`CompetitiveObjective`]; the one [`Trainer`] runs it.
+//! family supplies its [`CompetitiveObjective`]; the one [`Trainer`](crate::trainer::Trainer) runs it.
 
 use crate::error::{Error, Result};
 use crate::observer::Observer;
@@ -215,7 +215,7 @@ impl Objective for CompetitiveObjective<'_> {
 }
 
 /// Trains a competitive layer on `x` `[replicas, n, d]` (or `[1, n, d]`, shared by every
-/// replica), replica `r` seeded with `seeds[r]`, full batch on the one [`Trainer`] for
+/// replica), replica `r` seeded with `seeds[r]`, full batch on the one [`Trainer`](crate::trainer::Trainer) for
 /// `config.epochs` steps, every epoch logged.
 /// Every replica is an independent run (Adam and SGD act element-wise and the summed loss
 /// separates), batched into one tensor program.

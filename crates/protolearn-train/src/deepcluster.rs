@@ -1,4 +1,4 @@
-//! DeepCluster (Caron et al., ECCV 2018) end to end on the one [`Trainer`], the external-k-means
+//! DeepCluster (Caron et al., ECCV 2018) end to end on the one [`Trainer`](crate::trainer::Trainer), the external-k-means
 //! baseline of paper 001: at the start of every epoch the encoded training set is clustered by
 //! k-means into pseudo-labels (empty clusters re-seeded by splitting the largest), the linear
 //! classification head is re-initialised, and the backbone and head are trained with
