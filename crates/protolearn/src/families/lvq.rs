@@ -5,11 +5,11 @@
 //! trained by gradient, can mask missing input components (component-wise dissimilarities).
 
 use super::backbone::BackboneSpec;
+use super::classifier::{classes_of, load_backbone, Headed};
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::lvq::{DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqHead, LvqLoss, Transfer};
 use protolearn_layers::precision::Precision;
 use protolearn_train::lvq::{fit_lvq_checkpointed, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
@@ -176,12 +176,7 @@ impl Family for LvqSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let Some(classes) = data.y.as_ref().map(|y| y.max().int64_value(&[]) + 1) else {
-            return Err(Error::NoLabels {
-                what: "fitting an LVQ head".into(),
-                missing: "the training data has none (name the label column: --labels)".into(),
-            });
-        };
+        let classes = classes_of(data, "an LVQ head")?;
         let (head, batch_size) = (self.head(classes), self.batch_size.min(data.n_samples()));
         let backbone = self.backbone.as_ref().map(|b| b.config(&context.input.sample_shape)).transpose()?;
         let rules = RuleSchedule { batch_size, epochs: self.epochs, seed: context.seed };
@@ -201,45 +196,23 @@ impl Family for LvqSpec {
             LvqTraining::Lvq1(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
             LvqTraining::Lvq21(rule) => fit_lvq_rule(data, None, &head, &rule, &rules, context.checkpointing, observer)?,
         };
-        Ok(Box::new(LvqModel { vs: run.vs, backbone: run.backbone, head: run.head }))
+        Ok(Box::new(Headed { vs: run.vs, backbone: run.backbone, head: run.head }))
     }
 
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
         let mut vs = nn::VarStore::new(Device::Cpu);
-        let backbone = match &self.backbone {
-            // The seed only draws initial weights, which the file's replace.
-            Some(spec) => Some(spec.config(&saved.input.sample_shape)?.build(&(vs.root() / "backbone"), 0)?),
-            None => None,
-        };
+        let (backbone, d) = load_backbone(self.backbone.as_ref(), &vs, saved)?;
         let prototypes = saved.tensor(HEAD_PROTOTYPES)?;
         let classes = prototypes.size()[0] / self.per_class.max(1);
-        let d = backbone.as_ref().map_or(saved.input.n_features() as i64, |b| b.latent_dim());
         let head = self.head(classes).build_from(&(vs.root() / "head"), d, prototypes)?.with_components(saved.components)?;
         saved.copy_into(&mut vs)?;
-        Ok(Box::new(LvqModel { vs, backbone, head }))
+        Ok(Box::new(Headed { vs, backbone, head }))
     }
 }
 
 /// A trained prototype classifier head (variables `head.prototypes`, `head.metric.*`) and its
 /// backbone, if any (`backbone.*`).
-#[derive(Debug)]
-pub struct LvqModel {
-    vs: nn::VarStore,
-    backbone: Option<Box<dyn Backbone>>,
-    head: LvqHead,
-}
-
-impl LvqModel {
-    /// The backbone under the head, if any.
-    pub fn backbone(&self) -> Option<&dyn Backbone> {
-        self.backbone.as_deref()
-    }
-
-    /// The prototype head.
-    pub fn head(&self) -> &LvqHead {
-        &self.head
-    }
-}
+pub type LvqModel = Headed<LvqHead>;
 
 impl TrainedModel for LvqModel {
     fn distances(&self, x: &Tensor) -> Result<Tensor> {
@@ -249,10 +222,7 @@ impl TrainedModel for LvqModel {
 
     /// The backbone's features (the head's inputs), else `x` itself.
     fn codes(&self, x: &Tensor) -> Result<Tensor> {
-        match &self.backbone {
-            Some(backbone) => Ok(encode_chunked(backbone.as_ref(), x)?),
-            None => Ok(x.shallow_clone()),
-        }
+        self.features(x)
     }
 
     fn prototypes(&self) -> Tensor {
@@ -277,7 +247,7 @@ impl TrainedModel for LvqModel {
     }
 
     fn named_tensors(&self) -> Vec<(String, Tensor)> {
-        self.vs.variables().into_iter().collect()
+        self.variables()
     }
 }
 

@@ -11,6 +11,7 @@
 //! and one variant of [`crate::config::ModelSpec`] with its arm in `ModelSpec::family`.
 
 pub mod backbone;
+pub mod classifier;
 pub mod competitive;
 pub mod ddcl;
 pub mod deepcluster;

@@ -5,12 +5,12 @@
 //! smallest is the predicted class) and its "prototypes" the rows of `W`, one per class.
 
 use super::backbone::BackboneSpec;
+use super::classifier::{classes_of, load_backbone, Headed};
 use super::lvq::{default_lvq_batch_size, default_lvq_epochs, default_lvq_lr};
 use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::{encode_chunked, Backbone};
 use protolearn_layers::precision::Precision;
 use protolearn_train::classifier::LinearHead;
 use protolearn_train::lvq::{fit_softmax_checkpointed, LvqTrainConfig};
@@ -87,12 +87,7 @@ impl Family for SoftmaxSpec {
     }
 
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let Some(classes) = data.y.as_ref().map(|y| y.max().int64_value(&[]) + 1) else {
-            return Err(Error::NoLabels {
-                what: "fitting a softmax head".into(),
-                missing: "the training data has none (name the label column: --labels)".into(),
-            });
-        };
+        let classes = classes_of(data, "a softmax head")?;
         let backbone = self.backbone.as_ref().map(|b| b.config(&context.input.sample_shape)).transpose()?;
         let optimizer = OptimizerConfig { kind: OptimizerKind::Adam, lr: self.lr };
         let train = LvqTrainConfig {
@@ -101,44 +96,23 @@ impl Family for SoftmaxSpec {
         };
         // Scored (test accuracy per epoch) only on an evaluation set given explicitly.
         let run = fit_softmax_checkpointed(data, context.eval, backbone.as_ref(), classes, &train, context.checkpointing, observer)?;
-        Ok(Box::new(SoftmaxModel { vs: run.vs, backbone: run.backbone, head: run.head }))
+        Ok(Box::new(Headed { vs: run.vs, backbone: run.backbone, head: run.head }))
     }
 
     fn load(&self, saved: &SavedModel<'_>) -> Result<Box<dyn TrainedModel>> {
         let mut vs = nn::VarStore::new(Device::Cpu);
-        // The seeds only draw initial weights, which the file's replace.
-        let backbone = match &self.backbone {
-            Some(spec) => Some(spec.config(&saved.input.sample_shape)?.build(&(vs.root() / "backbone"), 0)?),
-            None => None,
-        };
+        let (backbone, d) = load_backbone(self.backbone.as_ref(), &vs, saved)?;
         let classes = saved.tensor(HEAD_WEIGHT)?.size()[0];
-        let d = backbone.as_ref().map_or(saved.input.n_features() as i64, |b| b.latent_dim());
+        // The seed only draws initial weights, which the file's replace.
         let head = LinearHead::new(&(vs.root() / "head"), d, classes, &mut ChaCha8Rng::seed_from_u64(0));
         saved.copy_into(&mut vs)?;
-        Ok(Box::new(SoftmaxModel { vs, backbone, head }))
+        Ok(Box::new(Headed { vs, backbone, head }))
     }
 }
 
 /// A trained softmax head (variables `head.weight`, `head.bias`) and its backbone, if any
 /// (`backbone.*`).
-#[derive(Debug)]
-pub struct SoftmaxModel {
-    vs: nn::VarStore,
-    backbone: Option<Box<dyn Backbone>>,
-    head: LinearHead,
-}
-
-impl SoftmaxModel {
-    /// The backbone under the head, if any.
-    pub fn backbone(&self) -> Option<&dyn Backbone> {
-        self.backbone.as_deref()
-    }
-
-    /// The linear head.
-    pub fn head(&self) -> &LinearHead {
-        &self.head
-    }
-}
+pub type SoftmaxModel = Headed<LinearHead>;
 
 impl TrainedModel for SoftmaxModel {
     /// The surprisals `-log p_k(x) = -log softmax(z W^T + b)_k` `[n, classes]`: non-negative,
@@ -150,10 +124,7 @@ impl TrainedModel for SoftmaxModel {
 
     /// The backbone's features (the head's inputs), else `x` itself.
     fn codes(&self, x: &Tensor) -> Result<Tensor> {
-        match &self.backbone {
-            Some(backbone) => Ok(encode_chunked(backbone.as_ref(), x)?),
-            None => Ok(x.flatten(1, -1)),
-        }
+        self.features(x)
     }
 
     /// The rows of `W`, one per class (directions, not points among the codes).
@@ -176,6 +147,6 @@ impl TrainedModel for SoftmaxModel {
     }
 
     fn named_tensors(&self) -> Vec<(String, Tensor)> {
-        self.vs.variables().into_iter().collect()
+        self.variables()
     }
 }
