@@ -287,6 +287,37 @@ fn softmax_baseline_on_the_inputs_or_on_a_cnn_backbone() {
 }
 
 #[test]
+fn tensors_on_the_device_fit_as_given_with_an_evaluation_set() {
+    use protolearn::data::tensor::Dataset;
+    use protolearn::train::observer::Silent;
+    let data = blobs();
+    let dataset = Dataset::from_data(&data, tch::Device::Cpu).unwrap();
+    let first = Dataset::new(dataset.x.narrow(0, 0, 200), dataset.y.as_ref().map(|y| y.narrow(0, 0, 200))).unwrap();
+    let (train, eval) = (first, &dataset);
+    let desom = ModelSpec::Desom(DesomSpec {
+        autoencoder: BackboneSpec::Dense { hidden: vec![8], latent_dim: 2 },
+        iterations: 30,
+        batch_size: 32,
+        log_every: Some(10),
+        ..DesomSpec::new(grid(2, 2, Lattice::Rectangular))
+    });
+    let plain = Estimator::new(EstimatorConfig::new(desom.clone())).unwrap();
+    let fitted = plain.fit_tensors(&train, Some(eval), &mut Silent).unwrap();
+    assert_eq!(fitted.summary().n_samples, 200, "trained on the 200 training rows");
+    // The evaluator scored the 240-sample set: its purity is a multiple of 1/240, not of 1/200.
+    let purity = fitted.history().last().and_then(|r| r.scalar("purity")).expect("an evaluated record");
+    assert!(((purity * 240.0).round() - purity * 240.0).abs() < 1e-9, "purity {purity}");
+    assert!(((purity * 200.0).round() - purity * 200.0).abs() > 1e-9, "purity {purity} of the training rows");
+    // Samples in the model's input shape; the codes are DESOM's 2-d latent codes.
+    let codes = fitted.trained().codes(&fitted.model_input(&eval.x).unwrap()).unwrap();
+    assert_eq!(codes.size(), vec![240, 2]);
+    assert!(fitted.model_input(&tch::Tensor::zeros([3, 5], (tch::Kind::Float, tch::Device::Cpu))).is_err(), "5 values per sample, not 4");
+    // Scaling or a missing-value treatment would change the values given: refused.
+    let scaled = plain.with_scaling(Scaling::Standard).fit_tensors(&train, None, &mut Silent).unwrap_err().to_string();
+    assert!(scaled.contains("scaling = \"none\""), "{scaled}");
+}
+
+#[test]
 fn predicting_with_another_number_of_features_is_an_error() {
     let data = blobs();
     let som = Estimator::som(3, 3).unwrap().fit(&data).unwrap();
