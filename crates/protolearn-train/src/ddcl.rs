@@ -343,16 +343,27 @@ impl<'a> DdclObjective<'a> {
         Ok(self.config.kmeans.fit_codes(&z, k, self.kmeans_seeds.next_u64())?.centroids)
     }
 
-    /// The prototypes of a step with features `z` (refreshing the k-means ones at epoch starts).
+    /// Moves the k-means seed stream to the checkpoint's position, once, before its first draw
+    /// of the run. A fresh run's variable holds the position the stream already has (its draws
+    /// before training are replayed by construction); a resumed run's holds the checkpoint's.
+    fn sync_seeds(&mut self) {
+        if !self.synced {
+            if self.seeds_position.int64_value(&[]) != 0 {
+                self.kmeans_seeds.set_word_pos(u128::try_from(self.seeds_position.int64_value(&[])).unwrap_or(0));
+            }
+            self.synced = true;
+        }
+    }
+
+    /// The prototypes of a step with features `z` (the k-means ablation's are the epoch's).
     fn prototypes(&mut self, z: &Tensor, at: &StepInfo) -> Result<Tensor> {
         let model = self.model;
         Ok(match self.config.variant {
-            DdclVariant::KMeans => {
-                if self.centroids.is_none() || at.epoch_start() {
-                    self.centroids = Some(self.kmeans()?);
-                }
-                self.centroids.as_ref().map(Tensor::shallow_clone).expect("refreshed above")
-            }
+            DdclVariant::KMeans => self.centroids.as_ref().map(Tensor::shallow_clone).ok_or_else(|| Error::InvalidConfig {
+                field: "ddcl k-means variant".into(),
+                expected: "centroids from the epoch's start".into(),
+                found: format!("none at step {} of phase `{}`", at.step, at.phase),
+            })?,
             DdclVariant::DetachedDcl => model.prototypes_from(&model.dcl_features(z)?.detach())?,
             _ => model.prototypes_from(&model.dcl_features(z)?)?,
         })
@@ -360,15 +371,17 @@ impl<'a> DdclObjective<'a> {
 }
 
 impl Objective for DdclObjective<'_> {
-    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
-        if !self.synced {
-            // A fresh run's variable holds the position the stream already has (its draws
-            // before training are replayed by construction); a resumed run's holds the checkpoint's.
-            if self.seeds_position.int64_value(&[]) != 0 {
-                self.kmeans_seeds.set_word_pos(u128::try_from(self.seeds_position.int64_value(&[])).unwrap_or(0));
-            }
-            self.synced = true;
+    /// The k-means ablation's centroids of the epoch.
+    fn epoch_start(&mut self, _at: &StepInfo) -> Result<()> {
+        self.sync_seeds();
+        if self.config.variant == DdclVariant::KMeans {
+            self.centroids = Some(self.kmeans()?);
         }
+        Ok(())
+    }
+
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        self.sync_seeds();
         let tau = self.config.tau.at(at.step, at.steps);
         let precision = self.config.precision;
         let raw = precision.run(|| self.model.backbone.encode(&batch.x))?;

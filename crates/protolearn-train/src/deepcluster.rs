@@ -270,16 +270,22 @@ impl DeepClusterObjective<'_> {
 }
 
 impl Objective for DeepClusterObjective<'_> {
-    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+    /// New pseudo-labels and a fresh head. Log points are epoch ends, so a run (fresh or
+    /// resumed) starts here: the random stream moves to the checkpoint's position first.
+    fn epoch_start(&mut self, _at: &StepInfo) -> Result<()> {
         if !self.synced {
             self.rng.set_word_pos(u128::try_from(self.rng_position.int64_value(&[])).unwrap_or(0));
             self.synced = true;
         }
-        // Log points are epoch ends, so a resumed run starts at an epoch start too.
-        if self.pseudo.is_none() || at.epoch_start() {
-            self.refresh()?;
-        }
-        let (labels, weights) = self.pseudo.as_ref().expect("refreshed above");
+        self.refresh()
+    }
+
+    fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
+        let (labels, weights) = self.pseudo.as_ref().ok_or_else(|| Error::InvalidConfig {
+            field: "deepcluster".into(),
+            expected: "pseudo-labels from the epoch's start".into(),
+            found: format!("none at step {} of phase `{}`", at.step, at.phase),
+        })?;
         let y = labels.index_select(0, &batch.indices);
         let z = self.backbone.encode(&batch.x)?;
         let log_p = self.logits(&z).log_softmax(-1, Kind::Float);

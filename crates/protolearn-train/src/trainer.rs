@@ -82,6 +82,14 @@ impl LossTerms {
 
 /// A model family trained by gradient descent: its loss terms for a batch.
 pub trait Objective {
+    /// Called before the loss of the first step of every epoch ([`StepInfo::epoch_start`]; every
+    /// step of a full-batch phase): an objective that refreshes state once per epoch does it here
+    /// (DeepCluster's pseudo-labels, the k-means centroids of DDCL's ablation). A run resumed
+    /// from a checkpoint at an epoch end calls it again where it continues.
+    fn epoch_start(&mut self, _at: &StepInfo) -> Result<()> {
+        Ok(())
+    }
+
     /// The loss terms of `batch` at step `at`, with gradient (the trainer calls `backward`).
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms>;
 
@@ -190,6 +198,9 @@ impl<O: Objective> Step for Gradient<'_, O> {
         };
         if let Some(lr) = &self.lr {
             self.optimizer.set_lr(lr.at(at.step, at.steps));
+        }
+        if at.epoch_start() {
+            self.objective.epoch_start(at)?;
         }
         let terms = self.objective.loss(&batch, at)?;
         let total = if terms.minimise.dim() == 0 { terms.minimise } else { terms.minimise.sum(Kind::Float) };
