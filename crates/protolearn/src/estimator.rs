@@ -167,9 +167,12 @@ impl Estimator {
 
     /// Fits on tensors already prepared, on the device they are on: `train.x` `[n, ...sample]`
     /// with optional labels, and `eval`, a labelled set the trainer's evaluator scores at every
-    /// log point (DESOM's and DDCL's purity, NMI, quantization and topographic errors; default:
-    /// the training set when it has labels). This is how the benchmark experiments fit every
-    /// model, so what they report is what a user's fit computes. The values are used as given:
+    /// log point (DESOM's and DDCL's purity, NMI, quantization and topographic errors, default
+    /// the training set when it has labels; DeepCluster's clustering scores and the classifier
+    /// heads' test accuracy, only on a set given here). The summary's training scores are
+    /// computed on all of `train` after the fit (a forward pass over it). This is how the
+    /// benchmark experiments fit their models, so what they report is what a user's fit
+    /// computes. The values are used as given:
     /// the config must have `scaling = "none"` and `missing = "reject"` (NaN is padding to the
     /// sequence backbones, see [`crate::config::BackboneSpec`]), and the config's device is not
     /// consulted.
