@@ -3,6 +3,7 @@
 pub mod competitive;
 pub mod datasets;
 pub mod head_analysis;
+pub mod heads;
 pub mod image_sets;
 pub mod paper000_madelon;
 pub mod paper000_synthetic;

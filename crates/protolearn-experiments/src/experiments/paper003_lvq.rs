@@ -9,15 +9,16 @@
 //! differ in their backbone's convolutions) with another spec.
 
 use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec, TrainedHead};
+use super::heads::{self, HeadTraining};
 use super::image_sets::ImageSet;
 use crate::context::RunContext;
 use crate::progress::EpochBar;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
-use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec as EstimatorModel, SoftmaxSpec};
+use protolearn::config::{BackboneSpec, ModelSpec as EstimatorModel, SoftmaxSpec};
 use protolearn::families::lvq::LvqModel;
 use protolearn::families::softmax::SoftmaxModel;
-use protolearn::{Estimator, EstimatorConfig, Fitted};
+use protolearn::Fitted;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::lvq::reject::reject_curve;
@@ -26,7 +27,7 @@ use protolearn_layers::precision::Precision;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
 use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::HeadInit;
-use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+use protolearn_train::optim::OptimizerConfig;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -213,30 +214,27 @@ struct Collected<'a> {
 /// `MODEL.toml`): an LVQ head or the softmax baseline on the model's backbone, with the spec's
 /// epochs, batch, Adam rate, precision and seed.
 pub fn estimator_spec(spec: &Spec, preset: &PresetSpec, model: &ModelSpec) -> Result<EstimatorModel> {
-    if spec.optimizer.kind != OptimizerKind::Adam {
-        anyhow::bail!("spec: optimizer {:?}; the classifier heads train with Adam", spec.optimizer.kind);
-    }
+    let training = HeadTraining {
+        optimizer: spec.optimizer,
+        batch_size: spec.batch_size,
+        epochs: preset.epochs,
+        eigenvalue_weight: spec.eigenvalue_weight,
+        precision: spec.precision,
+    };
     let backbone = match model.backbone.as_ref().unwrap_or(&spec.backbone) {
         AutoencoderConfig::Cnn(c) => BackboneSpec::Cnn { filters: c.filters.clone(), latent_dim: c.latent_dim, layer: c.layer },
         AutoencoderConfig::Dense(d) => BackboneSpec::Dense { hidden: d.hidden.clone(), latent_dim: d.latent_dim },
         other => anyhow::bail!("model {}: backbone {other:?}; paper 003's heads sit on a CNN or a dense net", model.name),
     };
-    let (epochs, batch_size, lr, precision) = (preset.epochs, spec.batch_size, spec.optimizer.lr, spec.precision);
     Ok(match &model.head {
-        None => EstimatorModel::Softmax(SoftmaxSpec { epochs, batch_size, lr, backbone: Some(backbone), precision }),
-        Some(head) => EstimatorModel::Lvq(LvqSpec {
-            per_class: head.per_class,
-            dissimilarity: head.dissimilarity,
-            loss: head.loss,
-            init: model.init,
-            epochs,
-            batch_size,
-            lr,
-            training: LvqTraining::Gradient,
+        None => EstimatorModel::Softmax(SoftmaxSpec {
+            epochs: training.epochs,
+            batch_size: training.batch_size,
+            lr: training.adam_lr()?,
             backbone: Some(backbone),
-            precision,
-            eigenvalue_weight: spec.eigenvalue_weight,
+            precision: training.precision,
         }),
+        Some(head) => EstimatorModel::Lvq(training.lvq(head, model.init, Some(backbone))?),
     })
 }
 
@@ -249,8 +247,7 @@ fn train_model(
     (train, test): (&Dataset, &Dataset),
     label: String,
 ) -> Result<Fitted> {
-    let estimator = Estimator::new(EstimatorConfig { seed, ..EstimatorConfig::new(estimator_spec(spec, preset, model)?) })?;
-    Ok(estimator.fit_tensors(train, Some(test), &mut EpochBar::new(label))?)
+    heads::fit(estimator_spec(spec, preset, model)?, seed, train, Some(test), &mut EpochBar::new(label))
 }
 
 /// The reject curves and the accuracies under attack of one trained model.

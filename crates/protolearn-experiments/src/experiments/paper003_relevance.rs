@@ -3,15 +3,18 @@
 //! the informative features first (paper 003, Sec. 8, "feature importance"); the report gives
 //! the rank of every informative feature, the test accuracy, and a heat map of `Lambda`.
 
+use super::heads::{self, HeadTraining};
 use crate::context::RunContext;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
+use protolearn::config::ModelSpec;
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{FeatureRole, MadelonConfig, SplitConfig, Standardizer};
 use protolearn_layers::lvq::LvqConfig;
+use protolearn_layers::precision::Precision;
 use protolearn_plot::{image_grid, GridShape, ImagePanel, Intensity, Layout};
 use protolearn_train::classifier::ClassifierRecord;
-use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
+use protolearn_train::lvq::HeadInit;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use rand::SeedableRng;
@@ -140,15 +143,20 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let mut hits: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
     for &seed in &preset.seeds {
         let (train, test, roles) = spec.data.load(seed, ctx.device)?;
+        let training = HeadTraining {
+            optimizer: spec.optimizer,
+            batch_size: spec.batch_size,
+            epochs: preset.epochs,
+            eigenvalue_weight: spec.eigenvalue_weight,
+            precision: Precision::Fp32,
+        };
         for model in &spec.models {
-            let train_config = LvqTrainConfig {
-                eigenvalue_weight: spec.eigenvalue_weight,
-                ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, preset.epochs, seed)
-            };
-            let run = fit_lvq(&train, Some(&test), None, &model.head, &train_config, &mut Silent).with_context(|| model.name.clone())?;
-            let accuracy = ClassifierRecord::final_test_accuracy(&run.history)?;
+            let lvq = ModelSpec::Lvq(training.lvq(&model.head, HeadInit::Stratified, None)?);
+            let fitted = heads::fit(lvq, seed, &train, Some(&test), &mut Silent).with_context(|| model.name.clone())?;
+            let accuracy = ClassifierRecord::final_test_accuracy(fitted.history())?;
+            let head = heads::lvq_model(&fitted)?.head();
             let lambda =
-                run.head.dissimilarity.relevance_matrix().with_context(|| format!("{}: the head has no relevance matrix", model.name))?;
+                head.dissimilarity.relevance_matrix().with_context(|| format!("{}: the head has no relevance matrix", model.name))?;
             let lambda = if lambda.dim() == 3 { lambda.mean_dim(0, false, tch::Kind::Float) } else { lambda };
             let diagonal = Vec::<f32>::try_from(lambda.diagonal(0, 0, 1).to_device(tch::Device::Cpu))?;
             let ranks = informative_ranks(&diagonal, &roles);

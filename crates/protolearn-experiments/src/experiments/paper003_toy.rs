@@ -4,17 +4,20 @@
 //! (radius: a quantile of the winning distances of the training points) or when its relative
 //! similarity is below a threshold.
 
+use super::heads::{self, HeadTraining};
 use crate::context::RunContext;
 use crate::report::{Section, Table};
 use anyhow::{Context, Result};
+use protolearn::config::ModelSpec;
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{BlobsConfig, Data, MoonsConfig};
 use protolearn_layers::lvq::reject::{fit_radii, inside_a_ball, relative_similarity};
 use protolearn_layers::lvq::LvqConfig;
+use protolearn_layers::precision::Precision;
 use protolearn_layers::PrototypeLayer;
 use protolearn_plot::{scatter, Layout, Prototypes, ScatterPanel};
 use protolearn_train::classifier::ClassifierRecord;
-use protolearn_train::lvq::{fit_lvq, LvqTrainConfig};
+use protolearn_train::lvq::HeadInit;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use rand::SeedableRng;
@@ -131,23 +134,31 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         owned.push((format!("{name}: data"), xy.clone(), labels, Vec::new(), Vec::new()));
         let grid_values = grid(&xy, spec.resolution);
         let grid_tensor = Tensor::from_slice(&grid_values).view([-1, 2]).to_device(ctx.device);
+        let training = HeadTraining {
+            optimizer: spec.optimizer,
+            batch_size: spec.batch_size,
+            epochs: spec.epochs,
+            eigenvalue_weight: 0.0,
+            precision: Precision::Fp32,
+        };
         for model in &spec.models {
             let head = LvqConfig { classes: *classes as i64, ..model.head };
-            let config = LvqTrainConfig::new(spec.optimizer, spec.batch_size, spec.epochs, spec.seed);
-            let run =
-                fit_lvq(&train, Some(&train), None, &head, &config, &mut Silent).with_context(|| format!("{name}: {}", model.name))?;
-            let accuracy = ClassifierRecord::final_test_accuracy(&run.history)?;
+            let lvq = ModelSpec::Lvq(training.lvq(&head, HeadInit::Stratified, None)?);
+            let fitted =
+                heads::fit(lvq, spec.seed, &train, Some(&train), &mut Silent).with_context(|| format!("{name}: {}", model.name))?;
+            let accuracy = ClassifierRecord::final_test_accuracy(fitted.history())?;
+            let run = heads::lvq_model(&fitted)?;
             let _guard = tch::no_grad_guard();
-            let radii = fit_radii(&run.head.distances(&train.x)?, spec.radius_quantile)?;
-            let d = run.head.distances(&grid_tensor)?;
-            let prototype_labels = run.head.prototype_labels().context("labels")?;
+            let radii = fit_radii(&run.head().distances(&train.x)?, spec.radius_quantile)?;
+            let d = run.head().distances(&grid_tensor)?;
+            let prototype_labels = run.head().prototype_labels().context("labels")?;
             let accepted = inside_a_ball(&d, &radii).logical_and(&relative_similarity(&d, &prototype_labels).ge(spec.similarity_threshold));
-            let predicted = run.head.predict(&grid_tensor)?.masked_fill(&accepted.logical_not(), *classes as i64);
+            let predicted = run.head().predict(&grid_tensor)?.masked_fill(&accepted.logical_not(), *classes as i64);
             let region: Vec<usize> = Vec::<i64>::try_from(predicted.to_device(tch::Device::Cpu))?.into_iter().map(|c| c as usize).collect();
             let rejected = region.iter().filter(|&&c| c == *classes).count() as f64 / region.len() as f64;
             table.row([(*name).to_owned(), model.name.clone(), format!("{accuracy:.3}"), format!("{:.1}%", 100.0 * rejected)]);
             let protos = points(&Vec::<f32>::try_from(
-                run.head.prototypes(&grid_tensor).to_kind(Kind::Float).flatten(0, -1).to_device(tch::Device::Cpu),
+                run.head().prototypes(&grid_tensor).to_kind(Kind::Float).flatten(0, -1).to_device(tch::Device::Cpu),
             )?);
             let components: Vec<usize> =
                 Vec::<i64>::try_from(prototype_labels.to_device(tch::Device::Cpu))?.into_iter().map(|c| c as usize).collect();

@@ -1,0 +1,68 @@
+//! Paper 003's prototype heads fitted through the estimator: a head configuration and the
+//! training settings of an experiment as the estimator's LVQ spec, fitted with an evaluation set
+//! (its test accuracy logged every epoch), and the fitted head and backbone for the analyses.
+
+use anyhow::{Context, Result};
+use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec};
+use protolearn::families::lvq::LvqModel;
+use protolearn::{Estimator, EstimatorConfig, Fitted};
+use protolearn_data::tensor::Dataset;
+use protolearn_layers::lvq::LvqConfig;
+use protolearn_layers::precision::Precision;
+use protolearn_train::lvq::HeadInit;
+use protolearn_train::observer::Observer;
+use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
+
+/// How an experiment trains its heads (paper 003: Adam, the spec's batch and epochs).
+#[derive(Debug, Clone, Copy)]
+pub struct HeadTraining {
+    /// Optimizer (the estimator's heads train with Adam; another kind is an error).
+    pub optimizer: OptimizerConfig,
+    /// Minibatch size.
+    pub batch_size: usize,
+    /// Epochs.
+    pub epochs: usize,
+    /// Weight of GMLVQ's eigenvalue regulariser.
+    pub eigenvalue_weight: f64,
+    /// Number format of the backbone's products.
+    pub precision: Precision,
+}
+
+impl HeadTraining {
+    /// The Adam rate, or an error naming the optimizer.
+    pub fn adam_lr(&self) -> Result<f64> {
+        match self.optimizer.kind {
+            OptimizerKind::Adam => Ok(self.optimizer.lr),
+            other => anyhow::bail!("spec: optimizer {other:?}; the estimator's heads train with Adam"),
+        }
+    }
+
+    /// `head` (its class count comes from the labels) starting at `init`, on `backbone` or on the
+    /// inputs, as the estimator's LVQ spec.
+    pub fn lvq(&self, head: &LvqConfig, init: HeadInit, backbone: Option<BackboneSpec>) -> Result<LvqSpec> {
+        Ok(LvqSpec {
+            per_class: head.per_class,
+            dissimilarity: head.dissimilarity,
+            loss: head.loss,
+            init,
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            lr: self.adam_lr()?,
+            training: LvqTraining::Gradient,
+            backbone,
+            precision: self.precision,
+            eigenvalue_weight: self.eigenvalue_weight,
+        })
+    }
+}
+
+/// Fits `model` seeded by `seed` on `train` through the estimator, scored on `eval` every epoch.
+pub fn fit(model: ModelSpec, seed: u64, train: &Dataset, eval: Option<&Dataset>, observer: &mut dyn Observer) -> Result<Fitted> {
+    let estimator = Estimator::new(EstimatorConfig { seed, ..EstimatorConfig::new(model) })?;
+    Ok(estimator.fit_tensors(train, eval, observer)?)
+}
+
+/// The LVQ head (and backbone) of a fitted LVQ model.
+pub fn lvq_model(fitted: &Fitted) -> Result<&LvqModel> {
+    fitted.trained().as_any().downcast_ref::<LvqModel>().context("an LVQ model")
+}
