@@ -5,7 +5,7 @@
 //! its accuracy under FGSM / PGD (experiment 6); and the seconds per epoch of the same network
 //! in PyTorch on the same machine. Every model is an estimator model spec
 //! ([`estimator_spec`]: an LVQ head or the softmax baseline on the CNN) fitted through
-//! [`Estimator::fit_tensors`]. The same code runs experiment 3 (`paper003_kernel`: models that
+//! [`protolearn::Estimator::fit_tensors`]. The same code runs experiment 3 (`paper003_kernel`: models that
 //! differ in their backbone's convolutions) with another spec.
 
 use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec, TrainedHead};
