@@ -49,6 +49,7 @@ use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::{Optimize, OptimizerConfig};
 use crate::run::Checkpointing;
+use crate::seeds::StreamPosition;
 use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo, Trainer};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::ddcl::{
@@ -300,11 +301,8 @@ pub struct DdclObjective<'a> {
     eval: Option<LabelledSet<'a>>,
     centroids: Option<Tensor>,
     kmeans_seeds: ChaCha8Rng,
-    /// The word position of `kmeans_seeds` at the last log point, a variable without gradient
-    /// (`ddcl_state.kmeans_word_pos`) so that the trainer's checkpoint holds it.
-    seeds_position: Tensor,
-    /// Whether `kmeans_seeds` was moved to `seeds_position` (at the first step).
-    synced: bool,
+    /// The position of `kmeans_seeds` at the last log point (`ddcl_state.kmeans_word_pos`).
+    seeds_position: StreamPosition,
     violations: Tensor,
     worst: Tensor,
     checked: u64,
@@ -329,8 +327,7 @@ impl<'a> DdclObjective<'a> {
             eval: eval.map(LabelledSet::new).transpose()?.flatten(),
             centroids: None,
             kmeans_seeds: ChaCha8Rng::seed_from_u64(kmeans_seed),
-            seeds_position: state.add("kmeans_word_pos", Tensor::zeros([], (Kind::Int64, train.device())), false),
-            synced: false,
+            seeds_position: StreamPosition::new(state, "kmeans_word_pos"),
             violations: zero(),
             worst: zero(),
             checked: 0,
@@ -341,18 +338,6 @@ impl<'a> DdclObjective<'a> {
         let k = self.model.n_prototypes() as usize;
         let z = self.model.features_of_set(&self.train.x)?;
         Ok(self.config.kmeans.fit_codes(&z, k, self.kmeans_seeds.next_u64())?.centroids)
-    }
-
-    /// Moves the k-means seed stream to the checkpoint's position, once, before its first draw
-    /// of the run. A fresh run's variable holds the position the stream already has (its draws
-    /// before training are replayed by construction); a resumed run's holds the checkpoint's.
-    fn sync_seeds(&mut self) {
-        if !self.synced {
-            if self.seeds_position.int64_value(&[]) != 0 {
-                self.kmeans_seeds.set_word_pos(u128::try_from(self.seeds_position.int64_value(&[])).unwrap_or(0));
-            }
-            self.synced = true;
-        }
     }
 
     /// The prototypes of a step with features `z` (the k-means ablation's are the epoch's).
@@ -373,7 +358,7 @@ impl<'a> DdclObjective<'a> {
 impl Objective for DdclObjective<'_> {
     /// The k-means ablation's centroids of the epoch.
     fn epoch_start(&mut self, _at: &StepInfo) -> Result<()> {
-        self.sync_seeds();
+        self.seeds_position.restore(&mut self.kmeans_seeds);
         if self.config.variant == DdclVariant::KMeans {
             self.centroids = Some(self.kmeans()?);
         }
@@ -381,7 +366,7 @@ impl Objective for DdclObjective<'_> {
     }
 
     fn loss(&mut self, batch: &Batch, at: &StepInfo) -> Result<LossTerms> {
-        self.sync_seeds();
+        self.seeds_position.restore(&mut self.kmeans_seeds);
         let tau = self.config.tau.at(at.step, at.steps);
         let precision = self.config.precision;
         let raw = precision.run(|| self.model.backbone.encode(&batch.x))?;
@@ -435,13 +420,7 @@ impl Objective for DdclObjective<'_> {
     /// after them.
     fn metrics(&mut self, at: &StepInfo) -> Result<Vec<Column>> {
         let columns = self.log_columns(at)?;
-        let position = i64::try_from(self.kmeans_seeds.get_word_pos()).map_err(|_| Error::InvalidConfig {
-            field: "ddcl k-means seed stream".into(),
-            expected: "a word position below 2^63".into(),
-            found: self.kmeans_seeds.get_word_pos().to_string(),
-        })?;
-        let _guard = tch::no_grad_guard();
-        _ = self.seeds_position.f_fill_(position)?;
+        self.seeds_position.keep(&self.kmeans_seeds)?;
         Ok(columns)
     }
 }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::observer::Observer;
 use crate::optim::OptimizerConfig;
 use crate::run::Checkpointing;
+use crate::seeds::StreamPosition;
 use crate::trainer::{steps_per_epoch, Batching, Column, LogRecord, LossTerms, Objective, PhaseConfig, StepInfo};
 use protolearn_data::tensor::{Batch, Dataset};
 use protolearn_layers::autoencoder::encode_chunked;
@@ -221,12 +222,8 @@ struct DeepClusterObjective<'a> {
     eval: Option<LabelledSet<'a>>,
     pseudo: Option<(Tensor, Tensor)>,
     rng: ChaCha8Rng,
-    /// The word position of `rng` at the last log point, a variable without gradient
-    /// (`deepcluster.rng_word_pos`) so that the trainer's checkpoint holds it.
-    rng_position: Tensor,
-    /// Whether `rng` was moved to `rng_position` (at the first step: a resumed run continues
-    /// the stream where the checkpoint left it).
-    synced: bool,
+    /// The position of `rng` at the last log point (`deepcluster.rng_word_pos`).
+    rng_position: StreamPosition,
     reseeded: usize,
 }
 
@@ -252,18 +249,6 @@ impl DeepClusterObjective<'_> {
         Ok(())
     }
 
-    /// Writes `rng`'s word position into its variable.
-    fn keep_rng_position(&mut self) -> Result<()> {
-        let position = i64::try_from(self.rng.get_word_pos()).map_err(|_| Error::InvalidConfig {
-            field: "deepcluster random stream".into(),
-            expected: "a word position below 2^63".into(),
-            found: self.rng.get_word_pos().to_string(),
-        })?;
-        let _guard = tch::no_grad_guard();
-        _ = self.rng_position.f_fill_(position)?;
-        Ok(())
-    }
-
     fn logits(&self, z: &Tensor) -> Tensor {
         z.matmul(&self.head.0.tr()) + &self.head.1
     }
@@ -273,10 +258,7 @@ impl Objective for DeepClusterObjective<'_> {
     /// New pseudo-labels and a fresh head. Log points are epoch ends, so a run (fresh or
     /// resumed) starts here: the random stream moves to the checkpoint's position first.
     fn epoch_start(&mut self, _at: &StepInfo) -> Result<()> {
-        if !self.synced {
-            self.rng.set_word_pos(u128::try_from(self.rng_position.int64_value(&[])).unwrap_or(0));
-            self.synced = true;
-        }
+        self.rng_position.restore(&mut self.rng);
         self.refresh()
     }
 
@@ -306,7 +288,7 @@ impl Objective for DeepClusterObjective<'_> {
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         let mut columns = vec![Column::scalar("reseeded", self.reseeded as f64)];
         let Some(eval) = &self.eval else {
-            self.keep_rng_position()?;
+            self.rng_position.keep(&self.rng)?;
             return Ok(columns);
         };
         let train = encode_chunked(self.backbone, &self.train.x)?;
@@ -318,7 +300,7 @@ impl Objective for DeepClusterObjective<'_> {
         let predicted: Vec<usize> =
             Vec::<i64>::try_from(self.logits(&z).argmax(-1, false).to_device(tch::Device::Cpu))?.into_iter().map(|a| a as usize).collect();
         columns.extend(crate::quality::clustering_scores(&eval.labels, &predicted, "head_")?);
-        self.keep_rng_position()?;
+        self.rng_position.keep(&self.rng)?;
         Ok(columns)
     }
 }
@@ -388,8 +370,7 @@ pub fn fit_deepcluster_checkpointed(
         eval: eval.map(LabelledSet::new).transpose()?.flatten(),
         pseudo: None,
         rng: ChaCha8Rng::seed_from_u64(rng_seed),
-        rng_position: (vs.root() / "deepcluster").add("rng_word_pos", Tensor::zeros([], (Kind::Int64, train.device())), false),
-        synced: false,
+        rng_position: StreamPosition::new(&(vs.root() / "deepcluster"), "rng_word_pos"),
         reseeded: 0,
     };
     let mut trainer = checkpointing.trainer(train, Batching::Shuffled { batch_size: config.batch_size }, batch_seed)?;
