@@ -443,15 +443,21 @@ fn main() -> ExitCode {
                     return;
                 }
                 let s = fitted.summary();
+                let scores = s.training.as_ref().map(|t| {
+                    format!(
+                        "; QE {:.4}{}{}{}",
+                        t.quantization_error,
+                        t.topographic_error.map(|te| format!(", TE {te:.4}")).unwrap_or_default(),
+                        t.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default(),
+                        t.accuracy.map(|a| format!(", accuracy {a:.4}")).unwrap_or_default(),
+                    )
+                });
                 println!(
-                    "fit: {} on {} samples in {:.1} s; QE {:.4}{}{}{}; results in {}",
+                    "fit: {} on {} samples in {:.1} s{}; results in {}",
                     s.kind,
                     s.n_samples,
                     s.seconds,
-                    s.training.quantization_error,
-                    s.training.topographic_error.map(|te| format!(", TE {te:.4}")).unwrap_or_default(),
-                    s.training.purity.map(|p| format!(", purity {p:.4}")).unwrap_or_default(),
-                    s.training.accuracy.map(|a| format!(", accuracy {a:.4}")).unwrap_or_default(),
+                    scores.unwrap_or_default(),
                     out.display()
                 );
                 if let Some(first) = figures.first() {

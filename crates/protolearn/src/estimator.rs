@@ -5,7 +5,7 @@
 
 use crate::config::{EstimatorConfig, ModelSpec, SomSpec};
 use crate::error::{Error, Result};
-use crate::families::FitContext;
+use crate::families::{FitContext, TrainedModel};
 use crate::fitted::{prepared_tensor, Fitted, InputInfo, Summary};
 use crate::history::Recorder;
 use crate::missing::{FittedMissing, MissingValues};
@@ -40,18 +40,19 @@ use tch::Tensor;
 pub struct Estimator {
     config: EstimatorConfig,
     checkpointing: Checkpointing,
+    score_training: bool,
 }
 
 impl Estimator {
     /// An estimator for a checked `config`.
     pub fn new(config: EstimatorConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Estimator { config, checkpointing: Checkpointing::default() })
+        Ok(Estimator { config, checkpointing: Checkpointing::default(), score_training: true })
     }
 
     /// An estimator from a `MODEL.toml` file (errors name the file, line and column).
     pub fn from_file(path: &Path) -> Result<Self> {
-        Ok(Estimator { config: EstimatorConfig::load(path)?, checkpointing: Checkpointing::default() })
+        Self::new(EstimatorConfig::load(path)?)
     }
 
     /// A `rows x cols` rectangular batch SOM with the defaults of [`SomSpec::new`].
@@ -85,6 +86,16 @@ impl Estimator {
     /// the library's optimizer, equal to libtorch's to float32 rounding only.
     pub fn with_checkpoints(mut self, checkpointing: Checkpointing) -> Self {
         self.checkpointing = checkpointing;
+        self
+    }
+
+    /// The same estimator leaving the training data unscored after the fit: the summary's
+    /// [`Summary::training`] is `None` and its units have no hits or majority labels (so
+    /// [`Fitted::predict_labels`] of a clustering family is an error; a classifier's prototypes
+    /// keep their classes). For experiments that score their own evaluation set, where a forward
+    /// pass over every training sample through a deep backbone would cost as much as an epoch.
+    pub fn without_training_scores(mut self) -> Self {
+        self.score_training = false;
         self
     }
 
@@ -170,7 +181,8 @@ impl Estimator {
     /// log point (DESOM's and DDCL's purity, NMI, quantization and topographic errors, default
     /// the training set when it has labels; DeepCluster's clustering scores and the classifier
     /// heads' test accuracy, only on a set given here). The summary's training scores are
-    /// computed on all of `train` after the fit (a forward pass over it). This is how the
+    /// computed on all of `train` after the fit (a forward pass over it) unless
+    /// [`Estimator::without_training_scores`] says not to. This is how the
     /// benchmark experiments fit their models, so what they report is what a user's fit
     /// computes. The values are used as given:
     /// the config must have `scaling = "none"` and `missing = "reject"` (NaN is padding to the
@@ -183,7 +195,7 @@ impl Estimator {
     /// let x = tch::Tensor::from_slice(&[0.0f32, 0.1, 0.2, 5.0, 5.1, 5.2]).view([6, 1]);
     /// let kmeans = Estimator::new(EstimatorConfig::new(ModelSpec::KMeans(protolearn::layers::kmeans::KMeansConfig::new(2, 0))))?;
     /// let fitted = kmeans.fit_tensors(&Dataset::new(x, None)?, None, &mut protolearn::train::observer::Silent)?;
-    /// assert!(fitted.summary().training.quantization_error < 0.1);
+    /// assert!(fitted.summary().training.as_ref().unwrap().quantization_error < 0.1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn fit_tensors(&self, train: &Dataset, eval: Option<&Dataset>, observer: &mut dyn Observer) -> Result<Fitted> {
@@ -238,8 +250,7 @@ impl Estimator {
         };
         let model = self.config.model.family().fit(dataset, &context, &mut recorder)?;
         let seconds = start.elapsed().as_secs_f64();
-        let (training, winners) = score_model(model.as_ref(), &dataset.x, labels)?;
-        let units = UnitSummary::count(&winners, labels, model.prototypes().size()[0] as usize);
+        let (training, units) = self.training_scores(model.as_ref(), labels, || score_model(model.as_ref(), &dataset.x, labels))?;
         let device = dataset.device();
         let summary = self.summary(dataset.n_samples(), seconds, device, training, units);
         Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
@@ -285,14 +296,29 @@ impl Estimator {
         };
         let model = self.config.model.family().fit_rows(&scaled, chunk_rows, &context, &mut recorder)?;
         let seconds = start.elapsed().as_secs_f64();
-        let (training, winners) = score_rows(model.as_ref(), &scaled, chunk_rows)?;
-        let units = UnitSummary::count(&winners, None, model.prototypes().size()[0] as usize);
+        let (training, units) = self.training_scores(model.as_ref(), None, || score_rows(model.as_ref(), &scaled, chunk_rows))?;
         let summary = self.summary(n, seconds, device, training, units);
         Ok(Fitted { config: self.config.clone(), input, missing, scaler, model, summary, history: recorder.records, device })
     }
 
+    /// The training scores and unit counts `score` computes (scores and winners), or none and
+    /// empty units under [`Estimator::without_training_scores`].
+    fn training_scores(
+        &self,
+        model: &dyn TrainedModel,
+        labels: Option<&[i64]>,
+        score: impl FnOnce() -> Result<(Scores, Vec<usize>)>,
+    ) -> Result<(Option<Scores>, UnitSummary)> {
+        let n_units = model.prototypes().size()[0] as usize;
+        if !self.score_training {
+            return Ok((None, UnitSummary::count(&[], None, n_units)));
+        }
+        let (scores, winners) = score()?;
+        Ok((Some(scores), UnitSummary::count(&winners, labels, n_units)))
+    }
+
     /// The summary of a fit of `n` samples that trained for `seconds` on `device`.
-    fn summary(&self, n: usize, seconds: f64, device: tch::Device, training: Scores, units: UnitSummary) -> Summary {
+    fn summary(&self, n: usize, seconds: f64, device: tch::Device, training: Option<Scores>, units: UnitSummary) -> Summary {
         Summary {
             kind: self.config.model.kind().into(),
             n_samples: n,

@@ -72,8 +72,9 @@ pub struct Summary {
     pub seconds: f64,
     /// The training device.
     pub device: String,
-    /// Scores on the training data after training.
-    pub training: Scores,
+    /// Scores on the training data after training (`None` for a fit told not to compute them,
+    /// [`crate::Estimator::without_training_scores`]).
+    pub training: Option<Scores>,
     /// Per-unit counts on the training data (their majority labels are `predict_labels`'s answers).
     pub units: UnitSummary,
     /// The protolearn version that wrote the model.
@@ -251,6 +252,10 @@ impl Fitted {
     fn unit_labels(&self) -> Result<Vec<Option<i64>>> {
         match self.model.prototype_labels() {
             Some(labels) => Ok(Vec::<i64>::try_from(labels.to_device(Device::Cpu))?.into_iter().map(Some).collect()),
+            None if self.summary.training.is_none() => Err(Error::NoLabels {
+                what: "predict_labels".into(),
+                missing: "the model was fitted without training scores, so its units have no majority labels".into(),
+            }),
             None => Ok(self.summary.units.majority.clone()),
         }
     }

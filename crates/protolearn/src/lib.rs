@@ -23,7 +23,8 @@
 //!     grid = { rows = 6, cols = 6, lattice = "hexagonal" }
 //! "#, std::path::Path::new("<inline>"))?;
 //! let som = Estimator::new(config)?.fit_table(&table)?;
-//! println!("QE {:.3}, purity {:?}", som.summary().training.quantization_error, som.summary().training.purity);
+//! let training = som.summary().training.as_ref().expect("scored on the training data");
+//! println!("QE {:.3}, purity {:?}", training.quantization_error, training.purity);
 //! let figures = som.figures(&table.data, &dir.path().join("figures"))?;
 //! som.save(&dir.path().join("model.safetensors"))?;
 //! # assert!(figures.iter().any(|f| f.png.ends_with("umatrix.png") && f.png.exists()));

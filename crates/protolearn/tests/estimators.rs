@@ -31,7 +31,7 @@ fn estimator(model: ModelSpec) -> Estimator {
 fn fit_save_load(estimator: &Estimator, data: &Data, min_purity: f64) -> Fitted {
     let fitted = estimator.fit(data).expect("fit");
     let scores = fitted.score(data).expect("score");
-    assert_eq!(&scores, &fitted.summary().training, "score on the training data = the summary");
+    assert_eq!(Some(&scores), fitted.summary().training.as_ref(), "score on the training data = the summary");
     let purity = scores.purity.expect("labelled");
     assert!(purity >= min_purity, "{}: purity {purity} < {min_purity}", fitted.summary().kind);
     assert!(!fitted.history().is_empty(), "the trainer's records are kept");
@@ -63,7 +63,7 @@ fn batch_som_on_a_hexagonal_grid() {
     assert!(protos.values.iter().all(|&v| v >= lo - 1e-3 && v <= hi + 1e-3));
     // Most samples' two best units are grid neighbours (the map ends at T = 0.1, where the batch
     // SOM is close to k-means, so samples between two blobs' units may straddle).
-    let te = som.summary().training.topographic_error.expect("a grid has TE");
+    let te = som.summary().training.as_ref().expect("training scores").topographic_error.expect("a grid has TE");
     assert!(te < 0.5, "TE {te}");
     let scores = som.neighbourhood_scores(&data, 10).unwrap().expect("a map");
     assert!(scores.trustworthiness > 0.8 && scores.trustworthiness <= 1.0, "{scores:?}");
@@ -177,7 +177,7 @@ fn vcl_and_dcl() {
         let layer = CompetitiveConfig { kind, n_prototypes: 6, ..Default::default() };
         let fitted = fit_save_load(&estimator(ModelSpec::Competitive(CompetitiveSpec { layer, training: None })), &data, 0.95);
         assert_eq!(fitted.grid(), None);
-        assert_eq!(fitted.summary().training.topographic_error, None);
+        assert_eq!(fitted.summary().training.as_ref().expect("training scores").topographic_error, None);
         assert_eq!(fitted.prototypes().unwrap().shape, vec![6, 4]);
     }
 }
@@ -194,13 +194,23 @@ fn glvq_gmlvq_and_rslvq_heads() {
     for spec in heads {
         let per_class = spec.per_class as usize;
         let fitted = fit_save_load(&estimator(ModelSpec::Lvq(spec)), &data, 0.99);
-        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        let accuracy = fitted.summary().training.as_ref().expect("training scores").accuracy.expect("a classifier has an accuracy");
         assert!(accuracy > 0.99, "accuracy {accuracy}");
         assert_eq!(fitted.n_units(), 3 * per_class);
         let predicted = fitted.predict_labels(&data).unwrap();
         let right = predicted.iter().zip(data.labels.as_ref().unwrap()).filter(|(p, l)| **p == Some(**l)).count();
         assert_eq!(right as f64 / 240.0, accuracy, "predict_labels agrees with the score");
     }
+    // Without training scores the same fit trains the same model: a classifier still predicts
+    // its prototypes' classes, a clustering family has no majority labels to predict.
+    let scored = estimator(ModelSpec::Lvq(LvqSpec::new())).fit(&data).unwrap();
+    let unscored = estimator(ModelSpec::Lvq(LvqSpec::new())).without_training_scores().fit(&data).unwrap();
+    assert_eq!(unscored.summary().training, None);
+    assert!(unscored.summary().units.hits.iter().all(|&h| h == 0));
+    assert_eq!(unscored.predict_labels(&data).unwrap(), scored.predict_labels(&data).unwrap());
+    let som = estimator(ModelSpec::Som(SomSpec::new(grid(2, 2, Lattice::Rectangular)))).without_training_scores();
+    let err = som.fit(&data).unwrap().predict_labels(&data).unwrap_err().to_string();
+    assert!(err.contains("fitted without training scores"), "{err}");
     let unlabelled = Data::new("u", data.features.clone(), data.shape.clone(), None).unwrap();
     let err = estimator(ModelSpec::Lvq(LvqSpec::new())).fit(&unlabelled).unwrap_err().to_string();
     assert!(err.contains("fitting an LVQ head needs labels, but the training data has none"), "{err}");
@@ -232,7 +242,7 @@ fn lvq_heads_on_a_cnn_backbone_plain_or_with_kernel_prototype_convolutions() {
         let backbone = BackboneSpec::Cnn { filters: vec![4, 6], latent_dim: 5, layer };
         let spec = LvqSpec { backbone: Some(backbone), epochs: 30, batch_size: 16, lr: 0.01, ..LvqSpec::new() };
         let fitted = fit_save_load(&estimator(ModelSpec::Lvq(spec)), &data, 0.9);
-        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        let accuracy = fitted.summary().training.as_ref().expect("training scores").accuracy.expect("a classifier has an accuracy");
         assert!(accuracy >= 0.95, "{layer:?}: accuracy {accuracy}");
         assert_eq!(fitted.prototypes().unwrap().shape, vec![3, 5], "prototypes among the CNN's 5 features");
         assert_eq!(fitted.encode(&data).unwrap().shape, vec![120, 5]);
@@ -268,7 +278,7 @@ fn softmax_baseline_on_the_inputs_or_on_a_cnn_backbone() {
         (bar_images(), SoftmaxSpec { backbone: Some(cnn), epochs: 30, batch_size: 16, ..SoftmaxSpec::new() }, 5),
     ] {
         let fitted = fit_save_load(&estimator(ModelSpec::Softmax(spec)), &data, 0.9);
-        let accuracy = fitted.summary().training.accuracy.expect("a classifier has an accuracy");
+        let accuracy = fitted.summary().training.as_ref().expect("training scores").accuracy.expect("a classifier has an accuracy");
         assert!(accuracy >= 0.95, "accuracy {accuracy}");
         assert_eq!(fitted.prototypes().unwrap().shape, vec![3, features], "one weight row per class");
         // The dissimilarities are surprisals -log p_k: non-negative, probabilities summing to one.
@@ -533,7 +543,7 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     for (model, min_purity) in families {
         let masked = estimator(model).with_missing(MissingValues::Mask).unwrap();
         let fitted = masked.fit(&hidden).unwrap();
-        let purity = fitted.summary().training.purity.unwrap();
+        let purity = fitted.summary().training.as_ref().expect("training scores").purity.unwrap();
         assert!(purity >= min_purity, "{}: purity {purity} with 20% of the cells masked", fitted.summary().kind);
         let dir = tempfile::tempdir().unwrap();
         fitted.save(&dir.path().join("m.safetensors")).unwrap();
@@ -552,7 +562,7 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     let imputed =
         estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).with_missing(MissingValues::ImputeMean).unwrap().fit(&hidden).unwrap();
     assert_eq!(imputed.missing().means.len(), 4);
-    assert!(imputed.summary().training.purity.unwrap() >= 0.9);
+    assert!(imputed.summary().training.as_ref().expect("training scores").purity.unwrap() >= 0.9);
 }
 
 #[test]
@@ -604,7 +614,7 @@ fn lvq1_and_lvq21_rules_through_the_estimator() {
     let data = blobs();
     for config in [lvq1, lvq21] {
         let fitted = fit_save_load(&Estimator::new(config).unwrap().with_scaling(Scaling::Standard).with_seed(3), &data, 0.95);
-        assert!(fitted.summary().training.accuracy.unwrap() >= 0.95);
+        assert!(fitted.summary().training.as_ref().expect("training scores").accuracy.unwrap() >= 0.95);
     }
     let metric = rules.replace("per_class = 2", "per_class = 2\ndissimilarity = { kind = \"relevance\" }");
     let err = EstimatorConfig::from_toml(&metric, Path::new("<test>")).unwrap_err().to_string();

@@ -58,7 +58,7 @@ impl HeadTraining {
 
 /// Fits `model` seeded by `seed` on `train` through the estimator, scored on `eval` every epoch.
 pub fn fit(model: ModelSpec, seed: u64, train: &Dataset, eval: Option<&Dataset>, observer: &mut dyn Observer) -> Result<Fitted> {
-    let estimator = Estimator::new(EstimatorConfig { seed, ..EstimatorConfig::new(model) })?;
+    let estimator = Estimator::new(EstimatorConfig { seed, ..EstimatorConfig::new(model) })?.without_training_scores();
     Ok(estimator.fit_tensors(train, eval, observer)?)
 }
 

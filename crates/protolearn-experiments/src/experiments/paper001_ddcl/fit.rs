@@ -163,7 +163,8 @@ impl Task<'_> {
             tch::Device::Cuda(i) => DeviceChoice::Cuda(i),
             _ => DeviceChoice::Cpu,
         };
-        let estimator = Estimator::new(EstimatorConfig::new(ModelSpec::Ddcl(spec)))?.with_seed(seed).with_device(device);
+        let estimator =
+            Estimator::new(EstimatorConfig::new(ModelSpec::Ddcl(spec)))?.with_seed(seed).with_device(device).without_training_scores();
         let mut bar = EpochBar::new(&self.label);
         let fitted = estimator.fit_named(self.host, &[], None, &mut bar)?;
         let spe = Batching::Shuffled { batch_size: batch }.steps_per_epoch(n);
@@ -205,7 +206,7 @@ impl Task<'_> {
             kmeans: self.shared.kmeans,
             ..DeepClusterSpec::new(self.k)
         };
-        let estimator = Estimator::new(EstimatorConfig::new(ModelSpec::DeepCluster(spec)))?.with_seed(seed);
+        let estimator = Estimator::new(EstimatorConfig::new(ModelSpec::DeepCluster(spec)))?.with_seed(seed).without_training_scores();
         let fitted = estimator.fit_tensors(self.data, Some(self.data), &mut EpochBar::new(&self.label))?;
         let n = self.data.n_samples();
         let spe = Batching::Shuffled { batch_size: self.shared.deepcluster_batch_size.min(n).max(self.k) }.steps_per_epoch(n);

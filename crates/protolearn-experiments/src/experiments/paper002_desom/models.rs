@@ -378,7 +378,7 @@ impl Inputs<'_> {
     /// checkpoints into `model`'s folder when the run has one (the long runs; `--checkpoints`).
     fn fit_spec(&self, spec: ModelSpec, model: Model, train: &Dataset, eval: Option<&Dataset>) -> Result<protolearn::Fitted> {
         let is_desom = matches!(spec, ModelSpec::Desom(_));
-        let mut estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?;
+        let mut estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?.without_training_scores();
         if let (Some(dir), true) = (&self.checkpoints, is_desom) {
             let dir = dir.join(format!("{}-seed{}", model.id(), self.seed));
             let resume = self.resume && (dir.join("state").is_dir() || dir.join("state.old").is_dir());
@@ -447,7 +447,7 @@ impl Inputs<'_> {
     /// The centroids of k-means with `k = #classes` on `codes` (Table 11's baseline rows).
     fn class_centroids(&self, codes: &Tensor) -> Result<Tensor> {
         let spec = ModelSpec::KMeans(self.kmeans(self.spec.classes));
-        let estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?;
+        let estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(spec) })?.without_training_scores();
         Ok(estimator.fit_tensors(&Dataset::new(codes.shallow_clone(), None)?, None, &mut Silent)?.trained().prototypes())
     }
 

@@ -205,7 +205,8 @@ impl Inputs<'_> {
     /// Trains `model` through the estimator: the raw models on the zero-padded flattened series,
     /// the deep ones on the NaN-padded sequences (DESOM's history scored on the test split).
     pub fn fit(&self, model: Model) -> Result<Fitted> {
-        let estimator = Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(self.model_spec(model)?) })?;
+        let estimator =
+            Estimator::new(EstimatorConfig { seed: self.seed, ..EstimatorConfig::new(self.model_spec(model)?) })?.without_training_scores();
         let fit = |train: &Dataset, eval: Option<&Dataset>| {
             estimator.fit_tensors(train, eval, &mut Silent).with_context(|| format!("training {}", model.label()))
         };
