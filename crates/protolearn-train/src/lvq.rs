@@ -41,6 +41,10 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
+/// Name of the learned reject threshold `θ`, a scalar variable under the head's path
+/// (`head.reject_threshold` in a model file).
+pub const REJECT_THRESHOLD: &str = "reject_threshold";
+
 /// A head's loss on a batch (plus `eigenvalue_weight` times GMLVQ's eigenvalue regulariser when
 /// the head has an `Omega`, plus the expected reject cost with a learned threshold); logs `loss`
 /// and the batch `accuracy` (and `reject_cost`, `theta`).
@@ -357,7 +361,7 @@ pub fn fit_lvq_checkpointed(
         });
     }
     let Built { vs, backbone, head, batch_seed } = build(train, backbone, head, config.init, config.components, config.seed)?;
-    let threshold = config.reject.map(|_| (vs.root() / "head").zeros("reject_threshold", &[]));
+    let threshold = config.reject.map(|_| (vs.root() / "head").zeros(REJECT_THRESHOLD, &[]));
     let mut objective = LvqObjective {
         backbone: backbone.as_deref(),
         head: &head,

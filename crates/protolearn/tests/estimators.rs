@@ -216,6 +216,30 @@ fn glvq_gmlvq_and_rslvq_heads() {
     assert!(err.contains("fitting an LVQ head needs labels, but the training data has none"), "{err}");
 }
 
+#[test]
+fn an_lvq_head_learns_a_reject_threshold_that_its_model_file_keeps() {
+    use protolearn::families::lvq::LvqModel;
+    use protolearn::layers::lvq::reject::RejectCosts;
+    let data = blobs();
+    let costs = RejectCosts { error: 1.0, reject: 0.25, width: 0.05 };
+    let spec = LvqSpec { reject: Some(costs), epochs: 20, ..LvqSpec::new() };
+    let fitted = estimator(ModelSpec::Lvq(spec.clone())).fit(&data).unwrap();
+    let threshold = |f: &Fitted| f.trained().as_any().downcast_ref::<LvqModel>().and_then(LvqModel::reject_threshold);
+    let theta = threshold(&fitted).expect("a learned threshold");
+    // θ starts at 0 and moves with the cost's gradient; rs lies in [-1, 1].
+    assert!(theta != 0.0 && theta.abs() < 1.0, "θ = {theta}");
+    let plain = estimator(ModelSpec::Lvq(LvqSpec::new())).fit(&data).unwrap();
+    assert_eq!(threshold(&plain), None, "no costs, no threshold");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.safetensors");
+    fitted.save(&path).unwrap();
+    assert_eq!(threshold(&Fitted::load(&path).unwrap()), Some(theta), "the model file keeps θ");
+    let lr = protolearn::layers::som::Schedule { start: 0.3, end: 0.01, decay: Default::default() };
+    let rules = LvqSpec { training: protolearn::config::LvqTraining::Lvq1(protolearn::layers::lvq::Lvq1 { lr }), ..spec };
+    let err = Estimator::new(EstimatorConfig::new(ModelSpec::Lvq(rules))).unwrap_err().to_string();
+    assert!(err.contains("gradient training for a learned reject threshold"), "{err}");
+}
+
 /// 8x8 images of 3 classes: a bright bar on row 1, 4 or 6 over uniform noise in [0, 0.3).
 fn bar_images() -> Data {
     let mut rng = ChaCha8Rng::seed_from_u64(9);

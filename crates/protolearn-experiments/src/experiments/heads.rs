@@ -1,12 +1,16 @@
-//! Paper 003's prototype heads fitted through the estimator: a head configuration and the
-//! training settings of an experiment as the estimator's LVQ spec, fitted with an evaluation set
-//! (its test accuracy logged every epoch), and the fitted head and backbone for the analyses.
+//! Paper 003's heads fitted through the estimator: a head configuration (or the softmax
+//! baseline), its backbone and the training settings of an experiment as the estimator's model
+//! spec, fitted with an evaluation set (its test accuracy logged every epoch), and the fitted
+//! head and backbone for the analyses.
 
 use anyhow::{Context, Result};
-use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec};
+use super::head_analysis::TrainedHead;
+use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec, SoftmaxSpec};
 use protolearn::families::lvq::LvqModel;
+use protolearn::families::softmax::SoftmaxModel;
 use protolearn::{Estimator, EstimatorConfig, Fitted};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::precision::Precision;
 use protolearn_train::lvq::HeadInit;
@@ -52,8 +56,25 @@ impl HeadTraining {
             backbone,
             precision: self.precision,
             eigenvalue_weight: self.eigenvalue_weight,
+            reject: None,
         })
     }
+
+    /// The softmax baseline on `backbone` as the estimator's softmax spec.
+    pub fn softmax(&self, backbone: Option<BackboneSpec>) -> Result<SoftmaxSpec> {
+        Ok(SoftmaxSpec { epochs: self.epochs, batch_size: self.batch_size, lr: self.adam_lr()?, backbone, precision: self.precision })
+    }
+}
+
+/// An experiment's backbone (a CNN, plain or with kernel-prototype convolutions, or a dense
+/// net: paper 003's heads sit on these) as the estimator's backbone spec, its input size taken
+/// from the data.
+pub fn backbone_spec(config: &AutoencoderConfig) -> Result<BackboneSpec> {
+    Ok(match config {
+        AutoencoderConfig::Cnn(c) => BackboneSpec::Cnn { filters: c.filters.clone(), latent_dim: c.latent_dim, layer: c.layer },
+        AutoencoderConfig::Dense(d) => BackboneSpec::Dense { hidden: d.hidden.clone(), latent_dim: d.latent_dim },
+        other => anyhow::bail!("backbone {other:?}: paper 003's heads sit on a CNN or a dense net"),
+    })
 }
 
 /// Fits `model` seeded by `seed` on `train` through the estimator, scored on `eval` every epoch.
@@ -65,4 +86,14 @@ pub fn fit(model: ModelSpec, seed: u64, train: &Dataset, eval: Option<&Dataset>,
 /// The LVQ head (and backbone) of a fitted LVQ model.
 pub fn lvq_model(fitted: &Fitted) -> Result<&LvqModel> {
     fitted.trained().as_any().downcast_ref::<LvqModel>().context("an LVQ model")
+}
+
+/// The backbone and head of a model the estimator fitted (an LVQ head or the softmax baseline).
+pub fn head_of(fitted: &Fitted) -> Result<(Option<&dyn Backbone>, TrainedHead<'_>)> {
+    let model = fitted.trained().as_any();
+    if let Some(m) = model.downcast_ref::<LvqModel>() {
+        return Ok((m.backbone(), TrainedHead::Prototype(m.head())));
+    }
+    let m = model.downcast_ref::<SoftmaxModel>().context("paper 003 fits LVQ heads and the softmax baseline only")?;
+    Ok((m.backbone(), TrainedHead::Softmax(m.head())))
 }

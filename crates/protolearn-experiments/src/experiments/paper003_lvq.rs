@@ -8,19 +8,17 @@
 //! [`protolearn::Estimator::fit_tensors`]. The same code runs experiment 3 (`paper003_kernel`: models that
 //! differ in their backbone's convolutions) with another spec.
 
-use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec, TrainedHead};
+use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec};
 use super::heads::{self, HeadTraining};
 use super::image_sets::ImageSet;
 use crate::context::RunContext;
 use crate::progress::EpochBar;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
-use protolearn::config::{BackboneSpec, ModelSpec as EstimatorModel, SoftmaxSpec};
-use protolearn::families::lvq::LvqModel;
-use protolearn::families::softmax::SoftmaxModel;
+use protolearn::config::ModelSpec as EstimatorModel;
 use protolearn::Fitted;
 use protolearn_data::tensor::Dataset;
-use protolearn_layers::autoencoder::{AutoencoderConfig, Backbone};
+use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::lvq::reject::reject_curve;
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::precision::Precision;
@@ -121,17 +119,6 @@ pub const SPEC: &str = include_str!("../../../../benches/specs/paper003_lvq.toml
 /// The PyTorch twin of the CNN and its heads.
 const PYTORCH_SCRIPT: &str = include_str!("../../../../benches/python/paper003_cnn.py");
 
-/// A trained model of either kind.
-/// The backbone and head of a model the estimator fitted (an LVQ head or the softmax baseline).
-fn head_of(fitted: &Fitted) -> Result<(Option<&dyn Backbone>, TrainedHead<'_>)> {
-    let model = fitted.trained().as_any();
-    if let Some(m) = model.downcast_ref::<LvqModel>() {
-        return Ok((m.backbone(), TrainedHead::Prototype(m.head())));
-    }
-    let m = model.downcast_ref::<SoftmaxModel>().context("paper 003 fits LVQ heads and the softmax baseline only")?;
-    Ok((m.backbone(), TrainedHead::Softmax(m.head())))
-}
-
 /// One point of a reject curve (`reject.csv`).
 #[derive(Debug, Serialize)]
 struct RejectRow<'a> {
@@ -221,19 +208,9 @@ pub fn estimator_spec(spec: &Spec, preset: &PresetSpec, model: &ModelSpec) -> Re
         eigenvalue_weight: spec.eigenvalue_weight,
         precision: spec.precision,
     };
-    let backbone = match model.backbone.as_ref().unwrap_or(&spec.backbone) {
-        AutoencoderConfig::Cnn(c) => BackboneSpec::Cnn { filters: c.filters.clone(), latent_dim: c.latent_dim, layer: c.layer },
-        AutoencoderConfig::Dense(d) => BackboneSpec::Dense { hidden: d.hidden.clone(), latent_dim: d.latent_dim },
-        other => anyhow::bail!("model {}: backbone {other:?}; paper 003's heads sit on a CNN or a dense net", model.name),
-    };
+    let backbone = heads::backbone_spec(model.backbone.as_ref().unwrap_or(&spec.backbone)).with_context(|| format!("model {}", model.name))?;
     Ok(match &model.head {
-        None => EstimatorModel::Softmax(SoftmaxSpec {
-            epochs: training.epochs,
-            batch_size: training.batch_size,
-            lr: training.adam_lr()?,
-            backbone: Some(backbone),
-            precision: training.precision,
-        }),
+        None => EstimatorModel::Softmax(training.softmax(Some(backbone))?),
         Some(head) => EstimatorModel::Lvq(training.lvq(head, model.init, Some(backbone))?),
     })
 }
@@ -260,7 +237,7 @@ fn analyse<'a>(
     (dataset, model, seed): (&'a str, &'a str, u64),
     out: &mut Collected<'a>,
 ) -> Result<()> {
-    let (backbone, head) = head_of(trained)?;
+    let (backbone, head) = heads::head_of(trained)?;
     let backbone = backbone.context("a backbone")?;
     if let Some(reject) = &spec.reject {
         let radius_x = train.x.narrow(0, 0, reject.radius_samples.min(train.n_samples() as i64));

@@ -4,18 +4,22 @@
 //! seeds and batches, on MADELON-style tabular data; and the same head trained with a
 //! misclassification cost against a reject cost (a learned threshold) vs a post-hoc threshold.
 
-use super::head_analysis::{host, reject_scores, BallOutcome, TrainedHead};
+use super::head_analysis::{host, reject_scores, BallOutcome};
+use super::heads::{self, HeadTraining};
 use super::paper003_relevance::TabularData;
 use crate::context::RunContext;
 use crate::report::{mean_std, Section, Table};
 use anyhow::{Context, Result};
+use protolearn::config::{LvqSpec, ModelSpec};
+use protolearn::families::lvq::LvqModel;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::autoencoder::encode_chunked;
 use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::lvq::reject::{chow_threshold, reject_curve, reject_outcome, relative_similarity, RejectCosts, RejectOutcome};
 use protolearn_layers::lvq::LvqConfig;
+use protolearn_layers::precision::Precision;
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
-use protolearn_train::lvq::{fit_lvq, fit_softmax, LvqRun, LvqTrainConfig};
+use protolearn_train::lvq::HeadInit;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
 use serde::Deserialize;
@@ -75,18 +79,25 @@ struct CostOutcomes {
     post_hoc: Vec<RejectOutcome>,
 }
 
-/// A training config of the spec for `seed` (with a reject cost to train a threshold).
-fn train_config(spec: &Spec, epochs: usize, seed: u64, reject: Option<RejectCosts>) -> LvqTrainConfig {
-    LvqTrainConfig { reject, ..LvqTrainConfig::new(spec.optimizer, spec.batch_size, epochs, seed) }
+/// The spec's GLVQ head on its backbone (with reject costs: a threshold trained with them) as
+/// the estimator's LVQ spec.
+fn lvq_spec(spec: &Spec, epochs: usize, reject: Option<RejectCosts>) -> Result<LvqSpec> {
+    let training = head_training(spec, epochs);
+    Ok(LvqSpec { reject, ..training.lvq(&spec.head, HeadInit::Stratified, Some(heads::backbone_spec(&spec.backbone)?))? })
 }
 
-/// Relative similarity and correctness of a prototype head on `data`.
-fn similarity(run: &LvqRun, data: &Dataset) -> Result<(Vec<f64>, Vec<bool>)> {
+/// The spec's optimizer, batch and `epochs` (float32, no eigenvalue regulariser).
+fn head_training(spec: &Spec, epochs: usize) -> HeadTraining {
+    HeadTraining { optimizer: spec.optimizer, batch_size: spec.batch_size, epochs, eigenvalue_weight: 0.0, precision: Precision::Fp32 }
+}
+
+/// Relative similarity and correctness of a fitted prototype head on `data`.
+fn similarity(model: &LvqModel, data: &Dataset) -> Result<(Vec<f64>, Vec<bool>)> {
     let _guard = tch::no_grad_guard();
-    let z = encode_chunked(run.backbone.as_deref().context("a backbone")?, &data.x)?;
-    let d = run.head.distances(&z)?;
-    let correct = run.head.predict_of(&d).eq_tensor(data.y.as_ref().context("labels")?).to_device(tch::Device::Cpu);
-    Ok((host(&relative_similarity(&d, run.head.labels()))?, Vec::<bool>::try_from(correct)?))
+    let z = encode_chunked(model.backbone().context("a backbone")?, &data.x)?;
+    let d = model.head().distances(&z)?;
+    let correct = model.head().predict_of(&d).eq_tensor(data.y.as_ref().context("labels")?).to_device(tch::Device::Cpu);
+    Ok((host(&relative_similarity(&d, model.head().labels()))?, Vec::<bool>::try_from(correct)?))
 }
 
 /// Runs the experiment and returns its report section.
@@ -103,20 +114,20 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             let (train, test, _) = spec.data.load(seed, ctx.device)?;
             (train, test)
         };
-        let config = train_config(&spec, preset.epochs, seed, None);
-        let lvq = fit_lvq(&train, Some(&test), Some(&spec.backbone), &spec.head, &config, &mut Silent).context("prototype head")?;
-        let softmax =
-            fit_softmax(&train, Some(&test), Some(&spec.backbone), spec.head.classes, &config, &mut Silent).context("softmax head")?;
-        let (mut scores, ball) = reject_scores(
-            lvq.backbone.as_deref().context("a backbone")?,
-            TrainedHead::Prototype(&lvq.head),
-            &train.x,
-            &test,
-            spec.radius_quantile,
-        )?;
-        scores.extend(
-            reject_scores(softmax.backbone.as_deref().context("a backbone")?, TrainedHead::Softmax(&softmax.head), &train.x, &test, 1.0)?.0,
-        );
+        let lvq = heads::fit(ModelSpec::Lvq(lvq_spec(&spec, preset.epochs, None)?), seed, &train, Some(&test), &mut Silent)
+            .context("prototype head")?;
+        let backbone = Some(heads::backbone_spec(&spec.backbone)?);
+        let softmax = ModelSpec::Softmax(head_training(&spec, preset.epochs).softmax(backbone)?);
+        let softmax = heads::fit(softmax, seed, &train, Some(&test), &mut Silent).context("softmax head")?;
+        let mut scores = Vec::new();
+        let mut ball = None;
+        for (fitted, quantile) in [(&lvq, spec.radius_quantile), (&softmax, 1.0)] {
+            let (backbone, head) = heads::head_of(fitted)?;
+            let (rules, outcome) = reject_scores(backbone.context("a backbone")?, head, &train.x, &test, quantile)?;
+            scores.extend(rules);
+            ball = ball.or(outcome);
+        }
+        let lvq = heads::lvq_model(&lvq)?;
         for rule in &scores {
             for (i, (_, accuracy)) in reject_curve(&rule.score, &rule.correct, &spec.rates)?.into_iter().enumerate() {
                 curve_values.get_mut(rule.rule).context("a known rule")?[i].extend(accuracy);
@@ -124,23 +135,17 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         }
         let ball = ball.context("a prototype head has n-balls")?;
         balls.push(ball);
-        let (train_rs, train_correct) = similarity(&lvq, &train)?;
-        let (test_rs, test_correct) = similarity(&lvq, &test)?;
+        let (train_rs, train_correct) = similarity(lvq, &train)?;
+        let (test_rs, test_correct) = similarity(lvq, &test)?;
         for (&reject, outcome) in spec.reject_costs.iter().zip(&mut costed) {
             let costs = RejectCosts { error: 1.0, reject, width: spec.cost_width };
             let theta = chow_threshold(&train_rs, &train_correct, &costs)?;
             outcome.post_hoc.push(reject_outcome(&test_rs, &test_correct, theta, &costs)?);
-            let trained = fit_lvq(
-                &train,
-                None,
-                Some(&spec.backbone),
-                &spec.head,
-                &train_config(&spec, preset.epochs, seed, Some(costs)),
-                &mut Silent,
-            )
-            .with_context(|| format!("reject cost {reject}"))?;
-            let (rs, correct) = similarity(&trained, &test)?;
-            outcome.trained.push(reject_outcome(&rs, &correct, trained.reject_threshold.context("a learned threshold")?, &costs)?);
+            let trained = ModelSpec::Lvq(lvq_spec(&spec, preset.epochs, Some(costs))?);
+            let trained = heads::fit(trained, seed, &train, None, &mut Silent).with_context(|| format!("reject cost {reject}"))?;
+            let trained = heads::lvq_model(&trained)?;
+            let (rs, correct) = similarity(trained, &test)?;
+            outcome.trained.push(reject_outcome(&rs, &correct, trained.reject_threshold().context("a learned threshold")?, &costs)?);
         }
         let accuracy = |c: &[bool]| c.iter().filter(|&&v| v).count() as f64 / c.len().max(1) as f64;
         println!(

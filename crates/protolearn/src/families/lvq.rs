@@ -10,9 +10,10 @@ use super::{Family, FitContext, SavedModel, TrainedModel};
 use crate::config::{positive, positive_finite};
 use crate::error::{Error, Result};
 use protolearn_data::tensor::Dataset;
+use protolearn_layers::lvq::reject::RejectCosts;
 use protolearn_layers::lvq::{DissimilarityConfig, Lvq1, Lvq21, LvqConfig, LvqHead, LvqLoss, Transfer};
 use protolearn_layers::precision::Precision;
-use protolearn_train::lvq::{fit_lvq_checkpointed, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule};
+use protolearn_train::lvq::{fit_lvq_checkpointed, fit_lvq_rule, HeadInit, LvqTrainConfig, RuleSchedule, REJECT_THRESHOLD};
 use protolearn_train::observer::Observer;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
@@ -68,6 +69,14 @@ pub struct LvqSpec {
     /// none).
     #[serde(default)]
     pub eigenvalue_weight: f64,
+    /// Train a reject threshold `θ` on the relative similarity `rs = (d⁻ - d⁺) / (d⁻ + d⁺)`
+    /// together with the network, adding the expected cost `λe a e + λr (1 - a)` (soft
+    /// acceptance `a = sigmoid((rs - θ) / s)`, soft error `e = sigmoid(μ / s)`) to the loss
+    /// (paper 003, Sec. 7.4): `{ error = 1.0, reject = 0.25, width = 0.05 }`. The model file
+    /// keeps `θ` ([`LvqModel::reject_threshold`]); gradient training only. None (the default): no
+    /// threshold.
+    #[serde(default)]
+    pub reject: Option<RejectCosts>,
 }
 
 /// How an LVQ head learns (paper 003, Sec. 2).
@@ -123,6 +132,7 @@ impl LvqSpec {
             backbone: None,
             precision: Precision::Fp32,
             eigenvalue_weight: 0.0,
+            reject: None,
         }
     }
 
@@ -150,6 +160,16 @@ impl Family for LvqSpec {
                 "gradient for a head with a learned metric (LVQ1 and LVQ2.1 are Euclidean)",
                 format!("{:?}", self.training),
             ));
+        }
+        if let Some(costs) = &self.reject {
+            costs.validate()?;
+            if self.training != LvqTraining::Gradient {
+                return Err(Error::invalid(
+                    "reject",
+                    "gradient training for a learned reject threshold (LVQ1 and LVQ2.1 have no loss to add its cost to)",
+                    format!("{:?}", self.training),
+                ));
+            }
         }
         if self.training != LvqTraining::Gradient && self.backbone.is_some() {
             return Err(Error::invalid(
@@ -188,6 +208,7 @@ impl Family for LvqSpec {
                     components: context.components,
                     precision: self.precision,
                     eigenvalue_weight: self.eigenvalue_weight,
+                    reject: self.reject,
                     ..LvqTrainConfig::new(optimizer, batch_size, self.epochs, context.seed)
                 };
                 // Scored (test accuracy per epoch) only on an evaluation set given explicitly.
@@ -205,14 +226,26 @@ impl Family for LvqSpec {
         let prototypes = saved.tensor(HEAD_PROTOTYPES)?;
         let classes = prototypes.size()[0] / self.per_class.max(1);
         let head = self.head(classes).build_from(&(vs.root() / "head"), d, prototypes)?.with_components(saved.components)?;
+        if self.reject.is_some() {
+            let _threshold = (vs.root() / "head").zeros(REJECT_THRESHOLD, &[]);
+        }
         saved.copy_into(&mut vs)?;
         Ok(Box::new(Headed { vs, backbone, head }))
     }
 }
 
-/// A trained prototype classifier head (variables `head.prototypes`, `head.metric.*`) and its
-/// backbone, if any (`backbone.*`).
+/// A trained prototype classifier head (variables `head.prototypes`, `head.metric.*`, and
+/// `head.reject_threshold` when trained with reject costs) and its backbone, if any
+/// (`backbone.*`).
 pub type LvqModel = Headed<LvqHead>;
+
+impl LvqModel {
+    /// The reject threshold `θ` on the relative similarity learned with reject costs
+    /// ([`LvqSpec::reject`]; paper 003, Sec. 7.4): accept a sample iff its `rs > θ`.
+    pub fn reject_threshold(&self) -> Option<f64> {
+        self.vs.variables().get(&format!("head.{REJECT_THRESHOLD}")).map(|t| t.double_value(&[]))
+    }
+}
 
 impl TrainedModel for LvqModel {
     fn distances(&self, x: &Tensor) -> Result<Tensor> {
