@@ -3,8 +3,8 @@
 //! spec, fitted with an evaluation set (its test accuracy logged every epoch), and the fitted
 //! head and backbone for the analyses.
 
-use anyhow::{Context, Result};
 use super::head_analysis::TrainedHead;
+use anyhow::{Context, Result};
 use protolearn::config::{BackboneSpec, LvqSpec, LvqTraining, ModelSpec, SoftmaxSpec};
 use protolearn::families::lvq::LvqModel;
 use protolearn::families::softmax::SoftmaxModel;

@@ -208,7 +208,8 @@ pub fn estimator_spec(spec: &Spec, preset: &PresetSpec, model: &ModelSpec) -> Re
         eigenvalue_weight: spec.eigenvalue_weight,
         precision: spec.precision,
     };
-    let backbone = heads::backbone_spec(model.backbone.as_ref().unwrap_or(&spec.backbone)).with_context(|| format!("model {}", model.name))?;
+    let backbone =
+        heads::backbone_spec(model.backbone.as_ref().unwrap_or(&spec.backbone)).with_context(|| format!("model {}", model.name))?;
     Ok(match &model.head {
         None => EstimatorModel::Softmax(training.softmax(Some(backbone))?),
         Some(head) => EstimatorModel::Lvq(training.lvq(head, model.init, Some(backbone))?),
