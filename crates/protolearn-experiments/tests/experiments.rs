@@ -296,6 +296,16 @@ fn paper003_kernel_compares_convolutions() {
     for row in ["| plain conv |", "| kernel-prototype soft |", "| kernel-prototype hard |", "kernel-prototype hard + GLVQ", "| fgsm |"] {
         assert!(section.body.contains(row), "{row} missing:\n{}", section.body);
     }
+    assert!(section.body.contains("robustness or gradient masking?"), "{}", section.body);
+    // The masking checks: 4 models x 2 radii x 4 checks beside FGSM / PGD at 5 radii. The plain
+    // CNN's transfer attack replays its own PGD examples: the same accuracy as its PGD row.
+    let robust = std::fs::read_to_string(ctx.out.join("paper003_kernel/robustness.csv")).expect("robustness.csv");
+    assert_eq!(robust.lines().count(), 1 + 4 * 2 * 5 + 4 * 2 * 4, "{robust}");
+    let accuracy = |attack: &str| {
+        let row = robust.lines().find(|l| l.contains(",plain conv,") && l.contains(&format!(",{attack},0.2,"))).expect("a row");
+        row.rsplit(',').next().and_then(|a| a.parse::<f64>().ok()).expect("an accuracy")
+    };
+    assert_eq!(accuracy("transfer"), accuracy("pgd"), "{robust}");
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ctx.out.join("paper003_kernel/summary.json")).expect("summary")).expect("json");
     let params = |m: &str| summary["models"]["blob-images"][m]["parameters"][0].as_f64().expect("parameters");

@@ -8,7 +8,9 @@
 //! [`protolearn::Estimator::fit_tensors`]. The same code runs experiment 3 (`paper003_kernel`: models that
 //! differ in their backbone's convolutions) with another spec.
 
-use super::head_analysis::{reject_scores, robustness, AttackRow, BallOutcome, RobustnessSpec};
+use super::head_analysis::{
+    masking_checks, reject_scores, robustness, transfer_examples, AttackRow, BallOutcome, MaskingChecks, RobustnessSpec,
+};
 use super::heads::{self, HeadTraining};
 use super::image_sets::ImageSet;
 use crate::context::RunContext;
@@ -30,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Instant;
+use tch::Tensor;
 
 /// The experiment spec (benches/specs/paper003_lvq.toml).
 #[derive(Debug, Clone, Deserialize)]
@@ -194,6 +197,8 @@ struct Collected<'a> {
     reject: Vec<RejectRow<'a>>,
     balls: BTreeMap<(String, String), Vec<BallOutcome>>,
     robust: Vec<RobustRow<'a>>,
+    /// The transfer source's PGD examples of every (dataset, seed), per check radius.
+    transfer: BTreeMap<(&'a str, u64), Vec<(f64, Tensor)>>,
     pytorch: BTreeMap<String, std::result::Result<Vec<PytorchRow>, String>>,
 }
 
@@ -258,7 +263,15 @@ fn analyse<'a>(
         if n > 0 {
             let n = n.min(test.n_samples() as i64);
             let subset = Dataset::new(test.x.narrow(0, 0, n), test.y.as_ref().map(|y| y.narrow(0, 0, n)))?;
-            for AttackRow { attack, epsilon, accuracy } in robustness(backbone, head, &subset, attacks, seed)? {
+            let mut rows = robustness(backbone, head, &subset, attacks, seed)?;
+            if let Some(checks) = &attacks.checks {
+                if model == checks.transfer_from {
+                    out.transfer.insert((dataset, seed), transfer_examples(backbone, head, &subset, attacks, checks, seed)?);
+                }
+                let transferred = out.transfer.get(&(dataset, seed)).context("the transfer source is the spec's first model")?;
+                rows.extend(masking_checks(backbone, head, &subset, attacks, checks, transferred, seed)?);
+            }
+            for AttackRow { attack, epsilon, accuracy } in rows {
                 out.robust.push(RobustRow { dataset, model, seed, attack, epsilon, accuracy });
             }
         }
@@ -305,6 +318,14 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
     let shape = spec.backbone.input_shape();
     if let Some(m) = spec.models.iter().find(|m| m.backbone.as_ref().is_some_and(|b| b.input_shape() != shape)) {
         anyhow::bail!("model {}: its backbone's input shape differs from the spec's {shape:?}", m.name);
+    }
+    if let Some(checks) = spec.robustness.as_ref().and_then(|r| r.checks.as_ref()) {
+        if spec.models.first().map(|m| &m.name) != Some(&checks.transfer_from) {
+            anyhow::bail!(
+                "robustness.checks.transfer_from = {:?}: the source of the transfer attack must be the spec's first model",
+                checks.transfer_from
+            );
+        }
     }
     let pixels: i64 = shape.iter().product();
     let mut out = Collected::default();
@@ -560,16 +581,77 @@ fn robustness_section(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, out: &
         }
         lines
     })?;
-    Ok(format!(
+    let mut text = format!(
         "**Robustness** (Sec. 7.3): accuracy on the first {} test samples under FGSM and PGD ({:?}, random start) in the L-inf ball, \
          inputs clipped to {:?}; white box, gradients through head and backbone of the margin `max_{{c != y}} s_c - s_y` of the class \
-         scores (softmax: logits; prototype heads: minus the nearest distance of each class), the same objective for every head. \
-         Mean over seeds.\n\n{}\n![Robustness]({link})\n",
+         scores (softmax: logits; prototype heads: minus the nearest distance of each class), the same objective for every head; \
+         through a hard kernel-prototype layer the gradient is its straight-through estimator's (hard values forward, the softmax \
+         surrogate's gradient backward: BPDA, Athalye et al. 2018). Mean over seeds.\n\n{}\n![Robustness]({link})\n",
         preset.attack_samples,
         attacks.pgd,
         attacks.clip,
         table.markdown()
-    ))
+    );
+    if let Some(checks) = &attacks.checks {
+        text.push_str(&masking_table(spec, preset, out, checks));
+    }
+    Ok(text)
+}
+
+/// The gradient-masking checks of every model at the check radii, table and reading.
+fn masking_table(spec: &Spec, preset: &PresetSpec, out: &Collected<'_>, checks: &MaskingChecks) -> String {
+    let mut table = Table::new([
+        "dataset".to_owned(),
+        "model".to_owned(),
+        "ε".to_owned(),
+        "PGD (above)".to_owned(),
+        "PGD, restarts".to_owned(),
+        format!("transfer from {}", checks.transfer_from),
+        "lowest of the three".to_owned(),
+        format!("SPSA, first {}", checks.spsa_samples),
+        format!("PGD restarts, first {}", checks.spsa_samples),
+    ]);
+    for set in &spec.datasets {
+        for model in &spec.models {
+            for &epsilon in &checks.epsilons {
+                let mean = |attack: &str| {
+                    means_at(
+                        &out.robust,
+                        &[epsilon],
+                        |r| r.dataset == set.id() && r.model == model.name && r.attack == attack,
+                        |r| r.epsilon,
+                        |r| r.accuracy,
+                    )[0]
+                };
+                let whole = ["pgd", "pgd-restarts", "transfer"].map(mean);
+                let lowest = whole.iter().flatten().copied().reduce(f64::min);
+                let cell = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.3}"));
+                table.row(
+                    [set.id().to_owned(), model.name.clone(), format!("{epsilon}")].into_iter().chain(whole.into_iter().map(cell)).chain([
+                        cell(lowest),
+                        cell(mean("spsa")),
+                        cell(mean("pgd-restarts-spsa-samples")),
+                    ]),
+                );
+            }
+        }
+    }
+    format!(
+        "\n**Is it robustness or gradient masking?** (Athalye et al. 2018; Carlini et al. 2019, Sec. 5.) A model that resists \
+         white-box PGD only because its gradients mislead PGD falls to an attack that does not use them. On the same {} samples: PGD \
+         with more steps and random starts ({:?}; a sample counts as broken when any start breaks it), and a transfer attack (the \
+         PGD examples above of `{}` — same dataset and seed — replayed on every model); on the first {} samples, gradient-free SPSA \
+         ({:?}: directions of ±1 per pixel, forward passes only, so a hard layer is seen as it computes) beside the stronger PGD on \
+         the same samples. An accuracy under transfer or SPSA well below the white-box PGD accuracy means the white-box number \
+         overstates the robustness. Mean over seeds ({} here).\n\n{}",
+        preset.attack_samples,
+        checks.pgd,
+        checks.transfer_from,
+        checks.spsa_samples,
+        checks.spsa,
+        preset.seeds.len(),
+        table.markdown()
+    )
 }
 
 /// Seconds per epoch of the Rust models against their PyTorch twins.
