@@ -1,6 +1,7 @@
 //! What every experiment run receives (preset, device, output folder, data locations, spec files
 //! and `--set` overrides) and the helpers every experiment shares: the preset's part of a spec,
-//! the resolved spec, figure links relative to the report, CSV files of serde records.
+//! the resolved spec, figure links relative to the report, CSV and JSON result files written
+//! atomically.
 
 use crate::overrides::Override;
 use protolearn_data::DataDirs;
@@ -64,7 +65,7 @@ impl RunContext {
     pub fn spec<T: serde::de::DeserializeOwned>(&self, name: &str, text: &str) -> anyhow::Result<T> {
         let (spec, resolved) = self.resolve_spec(name, text)?;
         let path = self.experiment_dir(name)?.join("spec.toml");
-        std::fs::write(&path, resolved).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        write_file(&path, resolved.as_bytes())?;
         Ok(spec)
     }
 
@@ -95,12 +96,24 @@ impl RunContext {
     }
 }
 
-/// Writes `rows` (any serde records with named fields) as a CSV file with a header line.
+/// Writes `rows` (any serde records with named fields) as a CSV file with a header line, through
+/// a temporary file renamed into place (a reader never sees half a file).
 pub fn write_csv<R: Serialize>(path: &Path, rows: impl IntoIterator<Item = R>) -> anyhow::Result<()> {
-    let error = |e: csv::Error| anyhow::anyhow!("writing {}: {e}", path.display());
-    let mut writer = csv::Writer::from_path(path).map_err(error)?;
+    let mut text = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        writer.serialize(row).map_err(error)?;
+        text.serialize(row).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     }
-    writer.flush().map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+    let bytes = text.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    write_file(path, &bytes)
+}
+
+/// Writes `value` as pretty JSON (an experiment's `summary.json`), atomically as [`write_csv`].
+pub fn write_json<T: Serialize + ?Sized>(path: &Path, value: &T) -> anyhow::Result<()> {
+    write_file(path, serde_json::to_string_pretty(value)?.as_bytes())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place (the library's one
+/// atomic write).
+pub fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    Ok(protolearn::history::write_atomically(path, bytes)?)
 }

@@ -407,8 +407,7 @@ fn bench_all(BenchAll { preset, device, out, only, data, overrides, specs, check
         timings.markdown()
     );
     let report = ctx.out.join("report.md");
-    std::fs::write(&report, document("protolearn reproduction report", &preamble, &sections))
-        .with_context(|| format!("writing {}", report.display()))?;
+    protolearn_experiments::context::write_file(&report, document("protolearn reproduction report", &preamble, &sections).as_bytes())?;
     println!("{}report: {}", timings.plain(), report.display());
     Ok(())
 }

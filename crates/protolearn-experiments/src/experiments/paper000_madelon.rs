@@ -179,7 +179,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             }
         }
     }
-    std::fs::write(dir.join("accuracy.csv"), csv)?;
+    crate::context::write_file(&dir.join("accuracy.csv"), csv.as_bytes())?;
     let fig = figure(&dir, &spec, &features, &samples)?;
     let mut body = format!(
         "Settings (benches/specs/paper000_madelon.toml): class_sep {}, {}% informative features (the authors' code), \

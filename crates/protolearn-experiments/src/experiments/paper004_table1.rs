@@ -87,7 +87,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     check_order(&preset.models)?;
     let (base, base_text): (BaseSpec, String) = ctx.resolve_spec("paper002_desom", desom::SPEC)?;
     let dir = ctx.experiment_dir("paper004_table1")?;
-    std::fs::write(dir.join("paper002_desom_spec.toml"), base_text)?;
+    crate::context::write_file(&dir.join("paper002_desom_spec.toml"), base_text.as_bytes())?;
     let start = Instant::now();
     let data = desom::load(ctx, &base, spec.dataset, spec.joined)?;
     let dataset = spec.dataset.id();
@@ -111,7 +111,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         }
     }
     let wall = start.elapsed().as_secs_f64();
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
     let (t, tested) = table(&results, dataset)?;
     let samples = data.labels.len();
     let mut body = format!(

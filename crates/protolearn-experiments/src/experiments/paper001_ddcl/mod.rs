@@ -245,7 +245,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     madelon::run(ctx, &spec, preset, &mut results)?;
     seconds.insert("4 high dimension (MADELON-style)", t.elapsed().as_secs_f64());
     let wall = start.elapsed().as_secs_f64();
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
     let rows = kept.runs.iter().flat_map(|r| r.history.iter().map(|rec| history::HistoryRow::new(&r.dataset, &r.model, r.seed, rec)));
     crate::context::write_csv(&dir.join("history.csv"), rows)?;
     let mut body = report::body(ctx, &spec, preset, &results, &kept, &dir, &seconds, wall)?;

@@ -310,7 +310,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     }
     crate::context::write_csv(&dir.join("history.csv"), &history)?;
     let wall = start.elapsed().as_secs_f64();
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
 
     let maps = ["som", "ae-som", "desom-ae-som", "desom", "conv-desom", "desom-large"];
     let post = ["som", "ae-som", "desom-ae-som", "desom", "conv-desom"];

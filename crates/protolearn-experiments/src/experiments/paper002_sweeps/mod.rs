@@ -137,14 +137,14 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     let preset = ctx.pick(&spec.quick, &spec.full);
     let (base, base_text): (BaseSpec, String) = ctx.resolve_spec("paper002_desom", desom::SPEC)?;
     let dir = ctx.experiment_dir("paper002_sweeps")?;
-    std::fs::write(dir.join("paper002_desom_spec.toml"), base_text)?;
+    crate::context::write_file(&dir.join("paper002_desom_spec.toml"), base_text.as_bytes())?;
     let start = Instant::now();
     let mut results = Results::new();
     for &name in &preset.datasets {
         run_dataset(ctx, &base, preset, name, &mut results)?;
     }
     let wall = start.elapsed().as_secs_f64();
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
     report::section(ctx, &dir, &base, preset, &results, wall)
 }
 

@@ -207,7 +207,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         drawn.extend(run_set(ctx, &spec, preset, set, &mut results, &mut history, &dir)?);
     }
     crate::context::write_csv(&dir.join("history.csv"), &history)?;
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
     let wall = start.elapsed().as_secs_f64();
     let mut body = format!(
         "Settings (benches/specs/paper004_sequences.toml, preset {}): seeds {:?}, sets {:?}; {}x{} map for every model \

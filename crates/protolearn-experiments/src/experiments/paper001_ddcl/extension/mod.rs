@@ -240,7 +240,7 @@ pub fn run(ctx: &RunContext, spec: &Spec, dir: &std::path::Path) -> Result<Strin
         run_dataset(ctx, spec, preset, name, &mut results, &mut kept, &dir)?;
     }
     let wall = start.elapsed().as_secs_f64();
-    std::fs::write(dir.join("summary.json"), serde_json::to_string_pretty(&results)?)?;
+    crate::context::write_json(&dir.join("summary.json"), &results)?;
     let frozen_rows: Vec<FrozenRow> = kept
         .frozen
         .iter()
