@@ -367,7 +367,11 @@ class Softmax(_Classifier):
 _LVQ = {"per_class": 1, "init": None, "epochs": None, "batch_size": None, "lr": None}
 # Heads trained by gradient can sit on a backbone (a dict: ``{"kind": "cnn", "filters": [32, 64],
 # "latent_dim": 64}`` on images, or ``{"kind": "dense", ...}``) trained with them end to end.
-_GRADIENT_LVQ = {**_LVQ, "backbone": None, "precision": None}
+# ``reject`` (a dict ``{"error": 1.0, "reject": 0.25, "width": 0.05}``) trains a reject threshold
+# on the relative similarity with the network (paper 003, Sec. 7.4): ``reject_threshold_`` after
+# ``fit``; accept a sample iff its ``(d- - d+) / (d- + d+)`` (nearest wrong and right class
+# distances of ``transform``) exceeds it.
+_GRADIENT_LVQ = {**_LVQ, "backbone": None, "precision": None, "reject": None}
 
 
 class _Lvq(_Classifier):
@@ -386,7 +390,13 @@ class _Lvq(_Classifier):
         return _present(per_class=self.per_class, dissimilarity=self._dissimilarity(n_features), loss=self._loss(),
                         init=self.init, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                         training=self._training(), backbone=getattr(self, "backbone", None),
-                        precision=getattr(self, "precision", None))
+                        precision=getattr(self, "precision", None), reject=getattr(self, "reject", None))
+
+    def _set_fitted(self, model, classes):
+        super()._set_fitted(model, classes)
+        #: The reject threshold θ learned with ``reject`` costs (accept a sample iff its
+        #: relative similarity exceeds it), else None.
+        self.reject_threshold_ = model.reject_threshold()
 
 
 def _transfer(beta):

@@ -5,6 +5,7 @@
 use crate::convert::{array_to_py, data_from_py};
 use crate::errors::{guard, to_py};
 use crate::progress::PythonProgress;
+use protolearn::families::lvq::LvqModel;
 use protolearn::train::observer::Silent;
 use protolearn::{Estimator, EstimatorConfig, Fitted};
 use pyo3::exceptions::PyValueError;
@@ -71,6 +72,12 @@ pub fn load(path: PathBuf) -> PyResult<Model> {
 
 #[pymethods]
 impl Model {
+    /// The reject threshold θ an LVQ head learned with reject costs (paper 003, Sec. 7.4: accept
+    /// a sample iff its relative similarity exceeds θ), else None.
+    fn reject_threshold(&self) -> Option<f64> {
+        self.fitted.trained().as_any().downcast_ref::<LvqModel>().and_then(LvqModel::reject_threshold)
+    }
+
     /// The winning unit (prototype) of each sample of `x`.
     fn predict(&self, x: &Bound<'_, PyAny>) -> PyResult<Vec<usize>> {
         guard(|| self.fitted.predict(&data_from_py(x, None)?).map_err(to_py))

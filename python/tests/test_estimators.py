@@ -55,6 +55,16 @@ def test_classifiers_predict_the_labels_given(cls, blobs):
     assert est.score(X[200:], y[200:]) > 0.95
 
 
+def test_an_lvq_head_learns_a_reject_threshold_with_reject_costs(blobs):
+    X, y = blobs
+    costs = {"error": 1.0, "reject": 0.25, "width": 0.05}
+    est = protolearn.GLVQ(scaling="standard", epochs=20, reject=costs, verbose=False).fit(X, y)
+    assert est.reject_threshold_ is not None and -1.0 < est.reject_threshold_ < 1.0 and est.reject_threshold_ != 0.0
+    assert protolearn.GLVQ(scaling="standard", epochs=20, verbose=False).fit(X, y).reject_threshold_ is None
+    with pytest.raises(ValueError, match="reject"):
+        protolearn.GLVQ(reject={"error": 1.0, "reject": 2.0, "width": 0.05}, verbose=False).fit(X, y)
+
+
 def test_lvq21_trains_from_lvq1_prototypes(blobs):
     X, y = blobs
     est = protolearn.LVQ21(scaling="standard", epochs=10, lr=(0.05, 0.01), verbose=False).fit(X, y)

@@ -17,6 +17,7 @@ pub mod paper003_relevance;
 pub mod paper003_toy;
 pub mod paper004_sequences;
 pub mod paper004_table1;
+pub mod results;
 pub mod significance;
 
 use crate::context::RunContext;

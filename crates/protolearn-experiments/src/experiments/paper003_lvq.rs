@@ -13,6 +13,7 @@ use super::head_analysis::{
 };
 use super::heads::{self, HeadTraining};
 use super::image_sets::ImageSet;
+use super::results::Results;
 use crate::context::RunContext;
 use crate::progress::EpochBar;
 use crate::report::{mean_std, Section, Table};
@@ -173,9 +174,6 @@ fn parameters(fitted: &Fitted) -> f64 {
     let tensors = fitted.trained().named_tensors();
     tensors.iter().filter(|(name, _)| !name.starts_with("backbone.decoder")).map(|(_, t)| t.numel() as f64).sum()
 }
-
-/// Per dataset and model: metric -> one value per seed.
-type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>;
 
 /// `data` with every sample reshaped to `shape`.
 fn shaped(data: &protolearn_data::Data, shape: &[i64], device: tch::Device) -> Result<Dataset> {
@@ -343,11 +341,10 @@ pub fn run_spec(ctx: &RunContext, name: &str, shipped: &str, title: &str) -> Res
                 let log = trained.history();
                 let accuracy = ClassifierRecord::final_test_accuracy(log)?;
                 println!("  {dataset} seed {seed}: {} test accuracy {accuracy:.4}, {seconds:.1} s", model.name);
-                let entry = out.results.entry(dataset.into()).or_default().entry(model.name.clone()).or_default();
                 for (key, value) in
                     [("accuracy", accuracy), ("parameters", parameters(&trained)), ("seconds_per_epoch", seconds / preset.epochs as f64)]
                 {
-                    entry.entry(key.into()).or_default().push(value);
+                    out.results.push(dataset, &model.name, key, value);
                 }
                 for (epoch, r) in log.iter().enumerate() {
                     let value = |c: &str| r.scalar(c).unwrap_or(f64::NAN);
@@ -426,11 +423,10 @@ fn settings(ctx: &RunContext, spec: &Spec, preset: &PresetSpec, name: &str, seco
 /// Accuracy, parameters and time of every model.
 fn accuracy_table(spec: &Spec, results: &Results) -> Table {
     let mut table = Table::new(["dataset", "model", "test accuracy", "parameters", "seconds / epoch", "target"]);
-    for (dataset, models) in results {
-        for model in &spec.models {
-            let Some(m) = models.get(&model.name) else { continue };
-            let v = |k: &str| m.get(k).map_or(&[][..], Vec::as_slice);
-            let target = match (dataset.as_str(), model.name.as_str(), &model.backbone) {
+    for dataset in results.datasets() {
+        for model in spec.models.iter().filter(|m| results.has(dataset, &m.name)) {
+            let v = |k: &str| results.values(dataset, &model.name, k);
+            let target = match (dataset, model.name.as_str(), &model.backbone) {
                 ("mnist", "RSLVQ" | "GLVQ", None) => {
                     let accuracies = v("accuracy");
                     let mean = protolearn_metrics::mean(accuracies).unwrap_or(f64::NAN);
@@ -444,7 +440,7 @@ fn accuracy_table(spec: &Spec, results: &Results) -> Table {
                 _ => "-".into(),
             };
             table.row([
-                dataset.clone(),
+                dataset.to_owned(),
                 model.name.clone(),
                 mean_std(v("accuracy"), 4),
                 format!("{:.0}", v("parameters").first().copied().unwrap_or(0.0)),
@@ -671,8 +667,7 @@ fn pytorch_section(spec: &Spec, out: &Collected<'_>) -> String {
             Ok(rows) => {
                 for (model, head) in &spec.pytorch {
                     let Some(py) = rows.iter().find(|r| &r.head == head) else { continue };
-                    let ours = out.results.get(dataset).and_then(|m| m.get(model));
-                    let first = |k: &str| ours.and_then(|m| m.get(k)).and_then(|v| v.first().copied()).unwrap_or(f64::NAN);
+                    let first = |k: &str| out.results.values(dataset, model, k).first().copied().unwrap_or(f64::NAN);
                     table.row([
                         dataset.clone(),
                         model.clone(),

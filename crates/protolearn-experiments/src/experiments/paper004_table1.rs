@@ -4,8 +4,9 @@
 
 use super::image_sets::ImageSet;
 use super::paper002_desom::models::{check_order, Inputs, OnlineSomSpec};
-use super::paper002_desom::report::{dataset_label, Results};
+use super::paper002_desom::report::dataset_label;
 use super::paper002_desom::{self as desom, PresetSpec, Spec as BaseSpec};
+use super::results::Results;
 use super::significance::{legend, marks, Marks};
 use crate::context::RunContext;
 use crate::report::{Section, Table};
@@ -49,9 +50,7 @@ const PAPER: &[(&str, Option<&str>, [&str; 4])] = &[
 /// REUTERS-10k and USPS rows that are not run.
 fn table(results: &Results, dataset: &str) -> Result<(Table, bool)> {
     let mut t = Table::new(["dataset", "method", "Pur (ours)", "Pur (paper)", "NMI (ours)", "NMI (paper)", "NMI geom. (ours)"]);
-    let get = |id: Option<&str>, metric: &str| -> &[f64] {
-        id.and_then(|id| results.get(dataset)?.get(id)?.get(metric)).map_or(&[], Vec::as_slice)
-    };
+    let get = |id: Option<&str>, metric: &str| -> &[f64] { id.map_or(&[], |id| results.values(dataset, id, metric)) };
     let column = |metric: &str| -> Vec<&[f64]> { PAPER.iter().map(|(_, id, _)| get(*id, metric)).collect() };
     let (pur, nmi, nmi_geo) = (column("purity"), column("nmi"), column("nmi_geo"));
     let (pur_marks, nmi_marks) = (marks(&pur, true)?, marks(&nmi, true)?);

@@ -7,6 +7,7 @@ pub(crate) mod models;
 pub(crate) mod report;
 
 use super::image_sets::ImageSet;
+use super::results::Results;
 use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::{Context, Result};
@@ -17,7 +18,7 @@ use protolearn_layers::autoencoder::{ConvConfig, DenseConfig};
 use protolearn_metrics::{Grid, ImageShape};
 use protolearn_train::desom::{DesomRecord, Phase};
 use protolearn_train::optim::OptimizerConfig;
-use report::{KeptView, Results};
+use report::KeptView;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -153,9 +154,8 @@ struct Kept {
 
 /// Appends one value per metric to `results[dataset][model]`.
 pub(crate) fn record(results: &mut Results, dataset: &str, model: &str, metrics: &evaluate::Metrics) {
-    let entry = results.entry(dataset.to_owned()).or_default().entry(model.to_owned()).or_default();
     for (k, v) in metrics {
-        entry.entry(k.clone()).or_default().push(*v);
+        results.push(dataset, model, k, *v);
     }
 }
 

@@ -15,7 +15,8 @@ pub struct KeptView {
     /// Prototypes, BMUs and grid.
     pub view: View,
 }
-use crate::report::{mean_std, Table};
+use crate::experiments::results::Results;
+use crate::report::Table;
 use anyhow::Result;
 use protolearn_metrics::ImageShape;
 use protolearn_plot::{curves, image_grid, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series, UMatrixPanel};
@@ -23,9 +24,6 @@ use protolearn_train::desom::{DesomRecord, Phase};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Dataset id -> model id -> metric -> one value per seed.
-pub type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>;
 
 /// Paper 002's values: (model id, metric, [MNIST, Fashion-MNIST]), mean ± std over 10 runs on
 /// the test set. Table 7: `purity`, `nmi`; Table 8: `qe`..`tp` (original space); Table 9:
@@ -120,11 +118,6 @@ fn paper(model: &str, metric: &str, d: Option<usize>) -> String {
     PAPER.iter().find(|(m, k, _)| *m == model && *k == metric).map_or("-".to_owned(), |(_, _, v)| v[d].to_owned())
 }
 
-/// Our mean ± std of `metric` for `model` on `dataset`, `None` if not measured.
-fn ours(results: &Results, dataset: &str, model: &str, metric: &str, digits: usize) -> Option<String> {
-    results.get(dataset)?.get(model)?.get(metric).map(|v| mean_std(v, digits))
-}
-
 /// Whether the paper reports `metric` for any model (else the table has no paper column for it).
 fn in_paper(metric: &str) -> bool {
     PAPER.iter().any(|(_, k, _)| *k == metric)
@@ -141,9 +134,9 @@ pub fn table(results: &Results, models: &[&str], metrics: &[(&str, &str)], digit
         }
     }
     let mut t = Table::new(header);
-    for dataset in results.keys() {
+    for dataset in results.datasets() {
         for model in models {
-            let cells: Vec<Option<String>> = metrics.iter().map(|(k, _)| ours(results, dataset, model, k, digits)).collect();
+            let cells: Vec<Option<String>> = metrics.iter().map(|(k, _)| results.mean_std(dataset, model, k, digits)).collect();
             if cells.iter().all(Option::is_none) {
                 continue;
             }
@@ -189,8 +182,7 @@ pub fn targets(results: &Results) -> String {
     ];
     let mut out = String::new();
     for (dataset, metric, target) in checks {
-        let value =
-            results.get(dataset).and_then(|m| m.get("desom")).and_then(|m| m.get(metric)).and_then(|v| protolearn_metrics::mean(v).ok());
+        let value = results.mean(dataset, "desom", metric);
         let verdict = match value {
             Some(v) if v >= target => format!("{v:.3} — reached"),
             Some(v) => format!("{v:.3} — not reached"),

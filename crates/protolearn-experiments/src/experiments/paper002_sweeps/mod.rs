@@ -8,8 +8,8 @@ mod report;
 
 use super::image_sets::ImageSet;
 use super::paper002_desom::models::{Inputs, Model};
-use super::paper002_desom::report::Results;
 use super::paper002_desom::{self as desom, PresetSpec, Spec as BaseSpec};
+use super::results::Results;
 use crate::context::RunContext;
 use crate::report::Section;
 use anyhow::Result;

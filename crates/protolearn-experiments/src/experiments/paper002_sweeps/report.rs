@@ -7,7 +7,8 @@ use super::paper::{dataset_index, CONV, GAMMA, LATENT};
 use super::{variants, BaseSpec, SweepPreset, Variant};
 use crate::context::RunContext;
 use crate::experiments::paper002_desom::models::Model;
-use crate::experiments::paper002_desom::report::{dataset_label, Results};
+use crate::experiments::paper002_desom::report::dataset_label;
+use crate::experiments::results::Results;
 use crate::experiments::significance::{legend, marks, Marks};
 use crate::report::{mean_std, Section, Table};
 use anyhow::Result;
@@ -15,11 +16,6 @@ use protolearn_metrics::{mean, std_dev};
 use protolearn_plot::{curves, CurvePanel, Layout, Series};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Per-seed values of `metric` for run `key` on `dataset` (empty if not run).
-fn values<'a>(results: &'a Results, dataset: &str, key: &str, metric: &str) -> &'a [f64] {
-    results.get(dataset).and_then(|m| m.get(key)).and_then(|m| m.get(metric)).map_or(&[], Vec::as_slice)
-}
 
 /// One sweep table (Table 4 or 5): per dataset a row per grid value with purity and NMI (ours,
 /// marked; the paper's), our geometric NMI and our latent QE / TE. `rows` are (label, run key, the paper's four
@@ -37,8 +33,8 @@ fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[
         "latent TE (ours)",
     ]);
     let mut tested = true;
-    for dataset in results.keys() {
-        let column = |metric: &str| -> Vec<&[f64]> { rows.iter().map(|(_, key, _)| values(results, dataset, key, metric)).collect() };
+    for dataset in results.datasets() {
+        let column = |metric: &str| -> Vec<&[f64]> { rows.iter().map(|(_, key, _)| results.values(dataset, key, metric)).collect() };
         let (pur, nmi) = (column("purity"), column("nmi"));
         let (pur_marks, nmi_marks) = (marks(&pur, true)?, marks(&nmi, true)?);
         tested &= pur_marks != Marks::Untested;
@@ -52,9 +48,9 @@ fn sweep_table(results: &Results, first: &str, rows: &[(String, String, Option<[
                 paper_cell(0),
                 nmi_marks.cell(i, nmi[i], 3),
                 paper_cell(1),
-                mean_std(values(results, dataset, key, "nmi_geo"), 3),
-                mean_std(values(results, dataset, key, "qe_latent"), 3),
-                mean_std(values(results, dataset, key, "te_latent"), 3),
+                mean_std(results.values(dataset, key, "nmi_geo"), 3),
+                mean_std(results.values(dataset, key, "qe_latent"), 3),
+                mean_std(results.values(dataset, key, "te_latent"), 3),
             ]);
         }
     }
@@ -70,16 +66,16 @@ fn conv_table(results: &Results, desom_key: &str) -> Table {
     }
     header.push("NMI geom. (ours)".to_owned());
     let mut t = Table::new(header);
-    for dataset in results.keys() {
+    for dataset in results.datasets() {
         for (id, key, label) in [("desom", desom_key, "DESOM"), ("conv-desom", Model::ConvDesom.id(), "ConvDESOM")] {
             let paper = CONV.iter().find(|(m, _)| *m == id).zip(dataset_index(dataset)).map(|((_, p), d)| p[d]);
             let mut row = vec![dataset_label(dataset), label.to_owned()];
             for (c, (metric, _, digits)) in metrics.iter().enumerate() {
-                let ours = values(results, dataset, key, metric);
+                let ours = results.values(dataset, key, metric);
                 row.push(if ours.is_empty() { "not run".into() } else { mean_std(ours, *digits) });
                 row.push(paper.map_or("-".into(), |p| p[c].to_owned()));
             }
-            let geo = values(results, dataset, key, "nmi_geo");
+            let geo = results.values(dataset, key, "nmi_geo");
             row.push(if geo.is_empty() { "not run".into() } else { mean_std(geo, 3) });
             t.row(row);
         }
@@ -91,7 +87,7 @@ fn conv_table(results: &Results, desom_key: &str) -> Table {
 fn curve(results: &Results, dataset: &str, keys: &[String], metric: &str) -> Result<[Vec<f64>; 3]> {
     let mut out = [Vec::new(), Vec::new(), Vec::new()];
     for key in keys {
-        let v = values(results, dataset, key, metric);
+        let v = results.values(dataset, key, metric);
         let (m, s) = (mean(v)?, std_dev(v).unwrap_or(0.0));
         out[0].push(m);
         out[1].push(m - s);
@@ -110,7 +106,7 @@ fn gamma_figure(dir: &Path, results: &Results, base: &BaseSpec, gammas: &[f64]) 
     let mut data = Vec::new();
     for (metric, _) in metrics {
         let per: Vec<(String, [Vec<f64>; 3])> =
-            results.keys().map(|d| Ok((dataset_label(d), curve(results, d, &keys, metric)?))).collect::<Result<_>>()?;
+            results.datasets().map(|d| Ok((dataset_label(d), curve(results, d, &keys, metric)?))).collect::<Result<_>>()?;
         data.push(per);
     }
     let panels: Vec<CurvePanel> = metrics
@@ -140,7 +136,7 @@ fn latent_figure(dir: &Path, results: &Results, base: &BaseSpec, latents: &[i64]
     let (lo, hi) = (x[0].min(x[x.len() - 1]), x[0].max(x[x.len() - 1]));
     let dense: Vec<f64> = (0..=50).map(|i| lo + (hi - lo) * f64::from(i) / 50.0).collect();
     let mut per = Vec::new();
-    for d in results.keys() {
+    for d in results.datasets() {
         let c = curve(results, d, &keys, "qe_latent")?;
         let (coef, r2) = sqrt_fit(&x, &c[0])?;
         let fitted: Vec<f64> = dense.iter().map(|l| coef * l.sqrt()).collect();

@@ -8,8 +8,9 @@ mod figures;
 mod models;
 
 use super::paper002_desom::evaluate::host;
+use super::results::Results;
 use crate::context::RunContext;
-use crate::report::{mean_std, Section, Table};
+use crate::report::{Section, Table};
 use anyhow::{Context, Result};
 use data::{ControlChartSpec, SequenceSet};
 use models::{Fitted, Inputs, Model};
@@ -98,9 +99,6 @@ pub struct PresetSpec {
     pub log_every: usize,
 }
 
-/// Metric → values over seeds, per model, per dataset.
-type Results = BTreeMap<String, BTreeMap<&'static str, BTreeMap<&'static str, Vec<f64>>>>;
-
 /// One row of `history.csv`.
 #[derive(Debug, Serialize)]
 struct HistoryRow {
@@ -171,9 +169,8 @@ fn run_set(
                 metrics["purity"],
                 metrics["nmi"]
             );
-            let entry = results.entry(set.id().to_owned()).or_default().entry(model.id()).or_default();
             for (k, v) in &metrics {
-                entry.entry(k).or_default().push(*v);
+                results.push(set.id(), model.id(), k, *v);
             }
             history.extend(fitted.history.iter().map(|r| HistoryRow {
                 dataset: set.id(),
@@ -252,11 +249,12 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
 fn table(results: &Results) -> Table {
     let metrics = [("purity", 3), ("nmi", 3), ("nmi_geo", 3), ("qe", 3), ("te", 3), ("seconds", 1)];
     let mut t = Table::new(["dataset", "model", "Pur", "NMI", "NMI geom.", "QE", "TE", "seconds"]);
-    for (dataset, models) in results {
-        for model in Model::ALL {
-            let Some(values) = models.get(model.id()) else { continue };
-            let mut row = vec![dataset.clone(), model.label().to_owned()];
-            row.extend(metrics.iter().map(|(k, digits)| values.get(k).map_or("-".to_owned(), |v| mean_std(v, *digits))));
+    for dataset in results.datasets() {
+        for model in Model::ALL.into_iter().filter(|m| results.has(dataset, m.id())) {
+            let mut row = vec![dataset.to_owned(), model.label().to_owned()];
+            row.extend(
+                metrics.iter().map(|(k, digits)| results.mean_std(dataset, model.id(), k, *digits).unwrap_or_else(|| "-".to_owned())),
+            );
             t.row(row);
         }
     }
@@ -278,9 +276,9 @@ mod tests {
     #[test]
     fn table_has_one_row_per_dataset_and_model() {
         let mut results = Results::new();
-        let gp = results.entry("GunPoint".into()).or_default();
-        gp.entry("som").or_default().insert("purity", vec![0.5, 0.7]);
-        gp.entry("kmeans").or_default().insert("purity", vec![0.9]);
+        for (model, purity) in [("som", 0.5), ("som", 0.7), ("kmeans", 0.9)] {
+            results.push("GunPoint", model, "purity", purity);
+        }
         let md = table(&results).markdown();
         assert_eq!(md.lines().count(), 4, "{md}");
         assert!(md.contains("| GunPoint | k-means (raw) | 0.900 | - | - |"), "{md}");

@@ -10,6 +10,7 @@ mod report;
 use super::history::HistoryRow;
 use crate::context::RunContext;
 use crate::experiments::image_sets::ImageSet;
+use crate::experiments::results::Results;
 use anyhow::{Context, Result};
 use models::{Inputs, Model};
 use protolearn_data::tensor::Dataset;
@@ -22,7 +23,6 @@ use protolearn_train::ddcl::{fit_frozen, DclStart, DdclRecord, FrozenConfig, Fro
 use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// The extension's spec (the `[extension]` table of benches/specs/paper001_ddcl.toml).
@@ -111,9 +111,6 @@ pub struct PresetSpec {
     pub models: Vec<Model>,
 }
 
-/// Per dataset, model and metric: one value per seed.
-pub type Results = BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>;
-
 /// One row of `frozen.csv`: `L_q` at a step of a frozen-encoder run.
 #[derive(Debug, Serialize)]
 struct FrozenRow<'a> {
@@ -182,14 +179,7 @@ fn run_dataset(
             .context("AE pretraining")?;
         let pretrain_seconds = start.elapsed().as_secs_f64();
         println!("  {dataset} seed {seed}: AE pretraining ({} it.) {pretrain_seconds:.1} s", preset.pretrain_iterations);
-        results
-            .entry(dataset.into())
-            .or_default()
-            .entry("ae-pretraining".into())
-            .or_default()
-            .entry("seconds".into())
-            .or_default()
-            .push(pretrain_seconds);
+        results.push(dataset, "ae-pretraining", "seconds", pretrain_seconds);
         if s == 0 {
             kept.frozen.push((name.label().to_owned(), frozen(spec, preset, &ae, &train)?));
         }
@@ -205,9 +195,8 @@ fn run_dataset(
                 m.get("nmi").copied().unwrap_or(f64::NAN),
                 m.get("ari").copied().unwrap_or(f64::NAN)
             );
-            let entry = results.entry(dataset.into()).or_default().entry(model.id().into()).or_default();
             for (k, v) in m {
-                entry.entry(k.clone()).or_default().push(*v);
+                results.push(dataset, model.id(), k, *v);
             }
             history.extend(outcome.history.iter().map(|r| (model.id(), seed, *r)));
             if s == 0 {

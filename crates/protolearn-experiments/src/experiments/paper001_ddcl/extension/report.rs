@@ -2,8 +2,9 @@
 //! decomposition statistics, the frozen-encoder table and the figures.
 
 use super::models::Model;
-use super::{Kept, PresetSpec, Results, Spec};
+use super::{Kept, PresetSpec, Spec};
 use crate::context::RunContext;
+use crate::experiments::results::Results;
 use crate::report::{mean_std, Table};
 use anyhow::Result;
 use protolearn_plot::{curves, image_grid, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series};
@@ -13,11 +14,6 @@ use std::path::{Path, PathBuf};
 
 /// A named curve: legend, x values, y values.
 type Curve = (String, Vec<f64>, Vec<f64>);
-
-/// The values of `metric` of `model` on `dataset`, one per seed.
-fn values<'a>(results: &'a Results, dataset: &str, model: &str, metric: &str) -> &'a [f64] {
-    results.get(dataset).and_then(|m| m.get(model)).and_then(|m| m.get(metric)).map_or(&[], Vec::as_slice)
-}
 
 fn mean(v: &[f64]) -> Option<f64> {
     protolearn_metrics::mean(v).ok()
@@ -36,9 +32,9 @@ fn dataset_label(id: &str) -> &str {
 /// Test scores of every model.
 fn scores(results: &Results) -> Table {
     let mut t = Table::new(["dataset", "model", "ACC", "NMI", "ARI", "seconds"]);
-    for dataset in results.keys() {
+    for dataset in results.datasets() {
         for model in Model::ALL {
-            let v = |m: &str| values(results, dataset, model.id(), m);
+            let v = |m: &str| results.values(dataset, model.id(), m);
             if v("acc").is_empty() {
                 continue;
             }
@@ -58,14 +54,14 @@ fn scores(results: &Results) -> Table {
 /// The minibatch DCL's two inference choices beside the reference-set DCL.
 fn inference(results: &Results) -> Table {
     let mut t = Table::new(["dataset", "DCL input", "inference prototypes", "ACC", "NMI", "ARI", "prototypes that win"]);
-    for dataset in results.keys() {
+    for dataset in results.datasets() {
         let rows = [
             ("ddcl", "reference set (N fixed samples)", "the same reference set", ""),
             ("ddcl-batch", "minibatch (N = B)", "a fixed reference batch", ""),
             ("ddcl-batch", "minibatch (N = B)", "running average of the training prototypes", "running_"),
         ];
         for (model, input, source, prefix) in rows {
-            let v = |m: &str| values(results, dataset, model, &format!("{prefix}{m}")).to_vec();
+            let v = |m: &str| results.values(dataset, model, &format!("{prefix}{m}")).to_vec();
             if v("acc").is_empty() {
                 continue;
             }
@@ -87,12 +83,12 @@ fn inference(results: &Results) -> Table {
 /// The paper's relative accuracy claims against what we measure.
 fn claims(results: &Results) -> Table {
     let mut t = Table::new(["dataset", "DDCL vs", "ACC DDCL", "ACC other", "relative gain (ours)", "relative gain (paper, on digits)"]);
-    for dataset in results.keys() {
-        let Some(ddcl) = mean(values(results, dataset, "ddcl", "acc")) else { continue };
+    for dataset in results.datasets() {
+        let Some(ddcl) = mean(results.values(dataset, "ddcl", "acc")) else { continue };
         for (other, paper) in
             [("ols-only", "+65%"), ("ablation-kmeans", "-"), ("ablation-detached", "-"), ("deepcluster", "+122%"), ("ae-kmeans", "-")]
         {
-            let Some(acc) = mean(values(results, dataset, other, "acc")) else { continue };
+            let Some(acc) = mean(results.values(dataset, other, "acc")) else { continue };
             let label = Model::ALL.iter().find(|m| m.id() == other).map_or(other, |m| m.label());
             t.row([
                 dataset_label(dataset).to_owned(),
@@ -111,9 +107,9 @@ fn claims(results: &Results) -> Table {
 fn decomposition(results: &Results) -> (Table, f64, f64) {
     let mut t = Table::new(["dataset", "model", "steps checked", "identity violations", "r(V, mean prototype distance)", "r(V, L_OLS)"]);
     let (mut violations, mut checked) = (0.0, 0.0);
-    for dataset in results.keys() {
+    for dataset in results.datasets() {
         for model in Model::ALL {
-            let v = |m: &str| values(results, dataset, model.id(), m);
+            let v = |m: &str| results.values(dataset, model.id(), m);
             if v("identity_checked").is_empty() {
                 continue;
             }
