@@ -27,7 +27,9 @@ pub fn to_py(err: Error) -> PyErr {
         | Error::NoLabels { .. }
         | Error::MissingValues { .. }
         | Error::ModelFile { .. }
-        | Error::Data(_) => PyValueError::new_err(message),
+        | Error::Data(_)
+        | Error::Layer(protolearn::layers::Error::InvalidConfig { .. })
+        | Error::Train(protolearn::train::Error::InvalidConfig { .. }) => PyValueError::new_err(message),
         _ => ProtolearnError::new_err(message),
     }
 }
