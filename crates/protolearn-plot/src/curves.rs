@@ -38,6 +38,9 @@ pub struct Series<'a> {
     band: Option<(&'a [f64], &'a [f64])>,
 }
 
+/// A named curve as owned values: legend name, x values, y values.
+pub type Curve = (String, Vec<f64>, Vec<f64>);
+
 impl<'a> Series<'a> {
     /// A curve called `name` (shown in the legend) through `(x[i], mean[i])`, without a band.
     pub fn new(name: impl Into<String>, x: &'a [f64], mean: &'a [f64]) -> Self {
@@ -125,6 +128,11 @@ impl<'a> CurvePanel<'a> {
     /// A panel drawing `series`, linear axes, the legend as a key right of the plotting area.
     pub fn new(series: Vec<Series<'a>>) -> Self {
         Self { text: AxisText::default(), series, log_x: false, legend: LegendPosition::default() }
+    }
+
+    /// A panel drawing every named curve of `curves` without a band, as [`CurvePanel::new`].
+    pub fn of_curves(curves: &'a [Curve]) -> Self {
+        Self::new(curves.iter().map(|(name, x, y)| Series::new(name.clone(), x, y)).collect())
     }
 
     /// Sets the panel title.

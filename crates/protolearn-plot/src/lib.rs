@@ -43,7 +43,7 @@ mod umatrix;
 mod validate;
 
 pub use cell_shape::CellShape;
-pub use curves::{curves, CurvePanel, LegendPosition, Series};
+pub use curves::{curves, Curve, CurvePanel, LegendPosition, Series};
 pub use error::{Error, Result};
 pub use grid_shape::GridShape;
 pub use image_grid::{image_grid, ImagePanel, Intensity};

@@ -101,11 +101,12 @@ fn curves_with_bands_linear_and_log() -> Result<()> {
     let upper: Vec<f64> = mean.iter().map(|m| m * 1.2).collect();
     let features = [1.0, 2.0, 4.0, 8.0, 16.0];
     let accuracy = [0.5, 0.6, 0.7, 0.75, 0.8];
+    let gmlvq = [("GMLVQ".to_owned(), features.to_vec(), accuracy.to_vec())];
     let panels = [
         CurvePanel::new(vec![Series::new("VCL", &x, &mean).band(&lower, &upper), Series::new("DCL", &x, &upper)])
             .title("quantization error")
             .axis_labels("epoch", "error"),
-        CurvePanel::new(vec![Series::new("GMLVQ", &features, &accuracy)])
+        CurvePanel::of_curves(&gmlvq)
             .log_x(true)
             .legend(LegendPosition::LowerRight)
             .axis_labels("features", "accuracy"),
@@ -122,6 +123,7 @@ fn curves_with_bands_linear_and_log() -> Result<()> {
         let x: f64 = svg[start..end].split("x=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|v| v.parse().ok()).expect("x");
         assert!((320.0..400.0).contains(&x), "{name} at x = {x}");
     }
+    assert!(svg.contains(">\nGMLVQ\n</text>"), "the owned curve's name in its key");
     Ok(())
 }
 

@@ -25,7 +25,7 @@ use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::lvq::reject::reject_curve;
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::precision::Precision;
-use protolearn_plot::{curves, CurvePanel, Layout, Series};
+use protolearn_plot::{curves, Curve, CurvePanel, Layout};
 use protolearn_train::classifier::ClassifierRecord;
 use protolearn_train::lvq::HeadInit;
 use protolearn_train::optim::OptimizerConfig;
@@ -463,7 +463,7 @@ fn means_at<R>(rows: &[R], xs: &[f64], keep: impl Fn(&R) -> bool, x: impl Fn(&R)
 }
 
 /// `(series name, xs, means)` of every `(model, key)` pair, points without a value dropped.
-type Lines = Vec<(String, Vec<f64>, Vec<f64>)>;
+type Lines = Vec<Curve>;
 
 /// One panel per dataset of `lines_of(dataset)`, drawn to `dir/stem`.
 fn panels(
@@ -476,14 +476,8 @@ fn panels(
     lines_of: impl Fn(&str) -> Lines,
 ) -> Result<String> {
     let lines: Vec<(String, Lines)> = spec.datasets.iter().map(|d| (d.label().to_owned(), lines_of(d.id()))).collect();
-    let panels: Vec<CurvePanel<'_>> = lines
-        .iter()
-        .map(|(label, l)| {
-            CurvePanel::new(l.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
-                .title(label.clone())
-                .axis_labels(axes.0, axes.1)
-        })
-        .collect();
+    let panels: Vec<CurvePanel<'_>> =
+        lines.iter().map(|(label, l)| CurvePanel::of_curves(l).title(label.clone()).axis_labels(axes.0, axes.1)).collect();
     let figure = curves(dir.join(stem), &Layout::new().title(title).columns(2).panel_size(520, 380), &panels)?;
     Ok(ctx.link(&figure.png))
 }

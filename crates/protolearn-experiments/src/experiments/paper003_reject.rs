@@ -18,7 +18,7 @@ use protolearn_layers::autoencoder::AutoencoderConfig;
 use protolearn_layers::lvq::reject::{chow_threshold, reject_curve, reject_outcome, relative_similarity, RejectCosts, RejectOutcome};
 use protolearn_layers::lvq::LvqConfig;
 use protolearn_layers::precision::Precision;
-use protolearn_plot::{curves, CurvePanel, Layout, Series};
+use protolearn_plot::{curves, Curve, CurvePanel, Layout};
 use protolearn_train::lvq::HeadInit;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::OptimizerConfig;
@@ -159,7 +159,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
     for (i, rate) in spec.rates.iter().enumerate() {
         table.row(std::iter::once(format!("{rate:.2}")).chain(RULES.iter().map(|r| mean_std(&curve_values[r][i], 3))));
     }
-    let means: Vec<(String, Vec<f64>, Vec<f64>)> = RULES
+    let means: Vec<Curve> = RULES
         .iter()
         .map(|r| {
             let (x, y) =
@@ -167,9 +167,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
             ((*r).to_owned(), x, y)
         })
         .collect();
-    let panel = CurvePanel::new(means.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
-        .title("accuracy of the accepted samples")
-        .axis_labels("rejection rate", "accuracy");
+    let panel = CurvePanel::of_curves(&means).title("accuracy of the accepted samples").axis_labels("rejection rate", "accuracy");
     let figure = curves(
         dir.join("reject_curves"),
         &Layout::new().title("Reject curves (mean over seeds)").columns(1).panel_size(560, 380),

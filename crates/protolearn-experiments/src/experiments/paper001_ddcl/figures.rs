@@ -7,12 +7,9 @@ use super::feedback::Pick;
 use super::madelon::row;
 use super::{Kept, Results, Spec};
 use anyhow::Result;
-use protolearn_plot::{curves, CurvePanel, Layout, Series};
+use protolearn_plot::{curves, Curve, CurvePanel, Layout};
 use protolearn_train::ddcl::{DdclRecord, FrozenDescent};
 use std::path::{Path, PathBuf};
-
-/// A named curve: label, x and y.
-type Curve = (String, Vec<f64>, Vec<f64>);
 
 /// One panel: title, x label, y label, curves.
 type Panel = (String, &'static str, String, Vec<Curve>);
@@ -22,14 +19,8 @@ fn draw(dir: &Path, stem: &str, title: &str, panels: &[Panel]) -> Result<Option<
     if panels.iter().all(|p| p.3.is_empty()) {
         return Ok(None);
     }
-    let drawn: Vec<CurvePanel> = panels
-        .iter()
-        .map(|(t, x, y, cs)| {
-            CurvePanel::new(cs.iter().map(|(n, xs, ys)| Series::new(n.clone(), xs, ys)).collect())
-                .title(t.clone())
-                .axis_labels(*x, y.clone())
-        })
-        .collect();
+    let drawn: Vec<CurvePanel> =
+        panels.iter().map(|(t, x, y, cs)| CurvePanel::of_curves(cs).title(t.clone()).axis_labels(*x, y.clone())).collect();
     let files = curves(dir.join(stem), &Layout::new().title(title).columns(2).panel_size(440, 300), &drawn)?;
     Ok(Some(files.png))
 }

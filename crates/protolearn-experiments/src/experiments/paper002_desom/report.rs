@@ -19,7 +19,7 @@ use crate::experiments::results::Results;
 use crate::report::Table;
 use anyhow::Result;
 use protolearn_metrics::ImageShape;
-use protolearn_plot::{curves, image_grid, umatrix, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series, UMatrixPanel};
+use protolearn_plot::{curves, image_grid, umatrix, Curve, CurvePanel, GridShape, ImagePanel, Intensity, Layout, UMatrixPanel};
 use protolearn_train::desom::{DesomRecord, Phase};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -259,9 +259,6 @@ pub fn desom_umatrix(dir: &Path, views: &[KeptView], labels: &BTreeMap<String, V
     Ok(Some(files.png))
 }
 
-/// One series of a learning-curve panel: name, iterations, values.
-type Curve = (String, Vec<f64>, Vec<f64>);
-
 /// DESOM learning curves (Fig. 6): `L_R`, `L_SOM`, test purity, NMI, latent QE and TE against
 /// the iteration,
 /// one series per dataset (first seed); `None` without DESOM runs.
@@ -293,11 +290,7 @@ pub fn learning_curves(dir: &Path, histories: &[(String, Vec<DesomRecord>)]) -> 
     let panels: Vec<CurvePanel> = metrics
         .iter()
         .zip(&data)
-        .map(|((name, _), series)| {
-            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect())
-                .title(*name)
-                .axis_labels("iteration", *name)
-        })
+        .map(|((name, _), series)| CurvePanel::of_curves(series).title(*name).axis_labels("iteration", *name))
         .collect();
     let files = curves(
         dir.join("desom_learning_curves"),

@@ -7,13 +7,10 @@ use crate::context::RunContext;
 use crate::experiments::results::Results;
 use crate::report::{mean_std, Table};
 use anyhow::Result;
-use protolearn_plot::{curves, image_grid, CurvePanel, GridShape, ImagePanel, Intensity, Layout, Series};
+use protolearn_plot::{curves, image_grid, Curve, CurvePanel, GridShape, ImagePanel, Intensity, Layout};
 use protolearn_train::ddcl::FrozenDescent;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-/// A named curve: legend, x values, y values.
-type Curve = (String, Vec<f64>, Vec<f64>);
 
 fn mean(v: &[f64]) -> Option<f64> {
     protolearn_metrics::mean(v).ok()
@@ -178,9 +175,7 @@ fn learning_curves(dir: &Path, kept: &Kept) -> Result<Option<PathBuf>> {
     let panels: Vec<CurvePanel> = metrics
         .iter()
         .zip(&data)
-        .map(|((name, _), series)| {
-            CurvePanel::new(series.iter().map(|(n, x, y)| Series::new(n.clone(), x, y)).collect()).title(*name).axis_labels("epoch", *name)
-        })
+        .map(|((name, _), series)| CurvePanel::of_curves(series).title(*name).axis_labels("epoch", *name))
         .collect();
     let files = curves(
         dir.join("ddcl_learning_curves"),
