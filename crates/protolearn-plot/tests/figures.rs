@@ -106,10 +106,7 @@ fn curves_with_bands_linear_and_log() -> Result<()> {
         CurvePanel::new(vec![Series::new("VCL", &x, &mean).band(&lower, &upper), Series::new("DCL", &x, &upper)])
             .title("quantization error")
             .axis_labels("epoch", "error"),
-        CurvePanel::of_curves(&gmlvq)
-            .log_x(true)
-            .legend(LegendPosition::LowerRight)
-            .axis_labels("features", "accuracy"),
+        CurvePanel::of_curves(&gmlvq).log_x(true).legend(LegendPosition::LowerRight).axis_labels("features", "accuracy"),
     ];
     let layout = Layout::new().columns(2).panel_size(400, 300);
     let files = curves(dir.stem("curves"), &layout, &panels)?;
