@@ -3,6 +3,7 @@
 //! (`protolearn bench-all`, usually through `cargo xtask bench-all`) and fits models on files of
 //! your own (`protolearn fit`, `predict`, `inspect`; [`own_data`]).
 
+pub mod compare;
 pub mod context;
 pub mod doctor;
 pub mod experiments;

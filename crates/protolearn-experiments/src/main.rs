@@ -197,6 +197,18 @@ enum Command {
         #[arg(long, value_name = "DIR", conflicts_with = "out")]
         resume: Option<PathBuf>,
     },
+    /// Compare the quality numbers of two bench-all output folders cell by cell (every
+    /// summary.json value of the experiments both ran, timings left out): identical bit for bit,
+    /// or how far apart in standard deviations over seeds.
+    Compare {
+        /// The first run's output folder (e.g. docs/results/quick).
+        a: PathBuf,
+        /// The second run's output folder.
+        b: PathBuf,
+        /// Also write the Markdown comparison to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// A few minutes on a (GPU) device: CUDA visible?, DESOM on MNIST (one seed, the same in
     /// PyTorch, then 10 seeds as one program), one k-means fit on
     /// Fashion-MNIST, the competitive-layer benchmark; one JSON line per measurement in --out.
@@ -483,6 +495,7 @@ fn main() -> ExitCode {
         Command::BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume } => {
             bench_all(BenchAll { preset, device, out, only, data, overrides, specs, checkpoints, resume })
         }
+        Command::Compare { a, b, out } => protolearn_experiments::compare::run(&a, &b, out.as_ref()).map(|text| print!("{text}")),
         Command::GpuCheck { device, out, desom_iterations, desom_seeds, kmeans_samples, competitive_epochs, desom_only, data } => device
             .resolve()
             .map_err(anyhow::Error::from)

@@ -6,7 +6,7 @@ use protolearn_data::DataDirs;
 use protolearn_experiments::context::{Preset, RunContext};
 use protolearn_experiments::experiments::{
     paper000_madelon, paper000_synthetic, paper001_ddcl, paper002_desom, paper003_kernel, paper003_lvq, paper003_reject,
-    paper003_relevance, paper003_toy,
+    paper003_relevance, paper003_toy, paper004_sequences,
 };
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -416,4 +416,60 @@ fn gpu_check_writes_one_json_line_per_measurement() {
     }
     let ours = lines.iter().skip(1).filter(|l| !l["measurement"].as_str().is_some_and(|m| m.starts_with("desom-pytorch")));
     assert!(ours.clone().count() == 7 && ours.into_iter().all(|l| l["seconds"].as_f64().expect("seconds") > 0.0));
+}
+
+/// The sequence models (LSTM and temporal-convolution autoencoders, whose CPU kernels come from
+/// oneDNN) on a tiny offline Synthetic Control: every report row, and the same numbers bit for
+/// bit when the same spec runs again on this machine (issue 24: across machines see
+/// `protolearn compare` and docs/results/quick-sequences-avx2).
+#[test]
+fn paper004_sequences_runs_twice_with_identical_numbers() {
+    let spec = r#"
+grid = { rows = 2, cols = 2, lattice = "rectangular" }
+gamma = 1e-3
+optimizer = { kind = "adam", lr = 1e-3 }
+batch_size = 16
+lstm = { hidden = [8], latent_dim = 3, conditional = true }
+temporal = { filters = [4, 4], kernel_size = 3, pool = 4, latent_dim = 3 }
+synthetic_control = { train_per_class = 6, test_per_class = 5, length = 24 }
+kmeans = { n_init = 2, max_iter = 50, tol = 1e-4 }
+[quick]
+seeds = [0, 1, 2]
+datasets = ["synthetic-control"]
+iterations = 30
+pretrain_iterations = 20
+som_iterations = 5
+log_every = 10
+[full]
+seeds = [0]
+datasets = ["synthetic-control"]
+iterations = 30
+pretrain_iterations = 20
+som_iterations = 5
+log_every = 10
+"#;
+    let run = || {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ctx = context(dir.path(), "paper004_sequences", spec);
+        let section = paper004_sequences::run(&ctx).expect("runs");
+        let read = |file: &str| std::fs::read_to_string(ctx.out.join("paper004_sequences").join(file)).expect("output");
+        (section.body, read("summary.json"), read("history.csv"), dir)
+    };
+    let (body, summary, history, _dir) = run();
+    for label in ["k-means (raw)", "batch SOM (raw)", "LSTM-AE + SOM", "TCN-AE + SOM", "LSTM-DESOM", "TCN-DESOM", "Welch p"] {
+        assert!(body.contains(label), "{label} missing:\n{body}");
+    }
+    let (_, summary2, history2, _dir2) = run();
+    let untimed = |text: &str| -> serde_json::Value {
+        let mut value: serde_json::Value = serde_json::from_str(text).expect("json");
+        for models in value.as_object_mut().expect("datasets").values_mut() {
+            for metrics in models.as_object_mut().expect("models").values_mut() {
+                metrics.as_object_mut().expect("metrics").remove("seconds");
+            }
+        }
+        value
+    };
+    assert_eq!(untimed(&summary), untimed(&summary2), "the second run's quality numbers differ");
+    assert_eq!(history, history2, "the second run's DESOM histories differ");
+    assert_eq!(untimed(&summary)["synthetic-control"]["lstm-desom"]["purity"].as_array().map(Vec::len), Some(3), "one value per seed");
 }

@@ -2,12 +2,12 @@
 //! an experiment's `summary.json` stores them, and their mean ± std for a report's tables.
 
 use crate::report::mean_std;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One value per seed of every metric of every model on every dataset (`summary.json`:
 /// `{dataset: {model: {metric: [values]}}}`).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Results(BTreeMap<String, BTreeMap<String, BTreeMap<String, Vec<f64>>>>);
 
@@ -54,6 +54,15 @@ impl Results {
         self.0.get(dataset).is_some_and(|m| m.contains_key(model))
     }
 
+    /// Every (dataset, model, metric) with its values, in that order.
+    pub fn cells(&self) -> impl Iterator<Item = (&str, &str, &str, &[f64])> {
+        self.0.iter().flat_map(|(dataset, models)| {
+            models.iter().flat_map(move |(model, metrics)| {
+                metrics.iter().map(move |(metric, values)| (dataset.as_str(), model.as_str(), metric.as_str(), values.as_slice()))
+            })
+        })
+    }
+
     /// The datasets with results, in order.
     pub fn datasets(&self) -> impl Iterator<Item = &str> {
         self.0.keys().map(String::as_str)
@@ -76,7 +85,11 @@ mod tests {
         assert!((results.mean("mnist", "desom", "purity").unwrap() - 0.85).abs() < 1e-12);
         assert!(results.has("fashion-mnist", "som") && !results.has("mnist", "som"));
         assert_eq!(results.datasets().collect::<Vec<_>>(), ["fashion-mnist", "mnist"]);
+        let cells: Vec<_> = results.cells().map(|(d, m, k, v)| (d, m, k, v.len())).collect();
+        assert_eq!(cells, [("fashion-mnist", "som", "nmi", 1), ("mnist", "desom", "purity", 2)]);
         let json = serde_json::to_string(&results).unwrap();
         assert_eq!(json, r#"{"fashion-mnist":{"som":{"nmi":[0.5]}},"mnist":{"desom":{"purity":[0.8,0.9]}}}"#);
+        let read: Results = serde_json::from_str(&json).unwrap();
+        assert_eq!(read.values("mnist", "desom", "purity"), &[0.8, 0.9]);
     }
 }

@@ -9,6 +9,7 @@ mod models;
 
 use super::paper002_desom::evaluate::host;
 use super::results::Results;
+use super::significance::{ALPHA, MIN_SEEDS};
 use crate::context::RunContext;
 use crate::report::{Section, Table};
 use anyhow::{Context, Result};
@@ -233,6 +234,7 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
          `NMI geom.`: I / sqrt(H(Q) H(Y)), scikit-learn's default before 0.22 (the paper does not say which it used).\n\n{}\n",
         table(&results).markdown()
     );
+    body.push_str(&joint_vs_two_stage(&results)?);
     body.push_str(
         "Figures (first seed): each map's prototypes as series, one panel per unit in map order (row by row), the \
          first 3 dimensions; decoded prototypes for the deep models (the LSTM decodes the full T steps, free-running); \
@@ -243,6 +245,62 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
         let _ = write!(body, "![{}]({})\n\n", path.file_stem().map(|s| s.to_string_lossy()).unwrap_or_default(), ctx.link(path));
     }
     Ok(Section { title: "Paper 004: DESOM for sequences (LSTM-DESOM, temporal-convolution DESOM)".into(), body })
+}
+
+/// Each joint model against its two-stage counterpart (same backbone, set and seeds) on test
+/// purity and NMI: with at least [`MIN_SEEDS`] seeds a two-sided Welch t-test at `p <` [`ALPHA`]
+/// decides (a ranking one CPU's rounding could flip is "no difference"); with fewer, the
+/// means are shown without a verdict.
+fn joint_vs_two_stage(results: &Results) -> Result<String> {
+    let pairs = [(Model::LstmDesom, Model::LstmAeSom), (Model::TemporalDesom, Model::TemporalAeSom)];
+    let mut t = Table::new(["dataset", "joint", "two-stage", "metric", "joint (mean ± std)", "two-stage (mean ± std)", "Welch p", "verdict"]);
+    let mut verdicts = BTreeMap::<&str, usize>::new();
+    for dataset in results.datasets() {
+        for (joint, two_stage) in pairs.iter().filter(|(j, s)| results.has(dataset, j.id()) && results.has(dataset, s.id())) {
+            for metric in ["purity", "nmi"] {
+                let (a, b) = (results.values(dataset, joint.id(), metric), results.values(dataset, two_stage.id(), metric));
+                if a.is_empty() || b.is_empty() {
+                    continue;
+                }
+                let (p, verdict) = if a.len().min(b.len()) >= MIN_SEEDS {
+                    let p = protolearn_metrics::welch_t_test(a, b)?.p_value;
+                    let higher = protolearn_metrics::mean(a)? > protolearn_metrics::mean(b)?;
+                    let verdict = match (p < ALPHA, higher) {
+                        (false, _) => "no difference",
+                        (true, true) => "joint higher",
+                        (true, false) => "two-stage higher",
+                    };
+                    *verdicts.entry(verdict).or_default() += 1;
+                    (format!("{p:.3}"), verdict)
+                } else {
+                    ("-".to_owned(), "fewer than 3 seeds")
+                };
+                t.row([
+                    dataset.to_owned(),
+                    joint.label().to_owned(),
+                    two_stage.label().to_owned(),
+                    metric.to_owned(),
+                    results.mean_std(dataset, joint.id(), metric, 3).unwrap_or_default(),
+                    results.mean_std(dataset, two_stage.id(), metric, 3).unwrap_or_default(),
+                    p,
+                    verdict.to_owned(),
+                ]);
+            }
+        }
+    }
+    let counts = match verdicts.is_empty() {
+        true => format!("With fewer than {MIN_SEEDS} seeds no comparison is tested."),
+        false => format!(
+            "Over the tested comparisons: {}.",
+            verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    Ok(format!(
+        "### Joint training against two-stage training\n\nEach DESOM against the AE + SOM with the same backbone: test \
+         purity and NMI over seeds, two-sided Welch t-test at p < {ALPHA} (\"no difference\" otherwise: such a ranking \
+         can flip with a seed or with another CPU's rounding). {counts}\n\n{}\n",
+        t.markdown()
+    ))
 }
 
 /// One row per dataset and model: purity, NMI (arithmetic and geometric), QE, TE, seconds.
@@ -283,5 +341,26 @@ mod tests {
         assert_eq!(md.lines().count(), 4, "{md}");
         assert!(md.contains("| GunPoint | k-means (raw) | 0.900 | - | - |"), "{md}");
         assert!(md.contains("0.600 ± 0.141"), "{md}");
+    }
+
+    #[test]
+    fn joint_and_two_stage_are_compared_by_welch_only_with_three_seeds() {
+        let mut results = Results::new();
+        for (joint, two_stage) in [(0.90, 0.70), (0.91, 0.72), (0.92, 0.71)] {
+            results.push("GunPoint", "lstm-desom", "purity", joint);
+            results.push("GunPoint", "lstm-ae-som", "purity", two_stage);
+            // NMI: the same means up to noise, no difference.
+        }
+        for (joint, two_stage) in [(0.40, 0.43), (0.42, 0.41), (0.44, 0.42)] {
+            results.push("GunPoint", "lstm-desom", "nmi", joint);
+            results.push("GunPoint", "lstm-ae-som", "nmi", two_stage);
+        }
+        results.push("Coffee", "temporal-desom", "purity", 0.9);
+        results.push("Coffee", "temporal-ae-som", "purity", 0.8);
+        let text = joint_vs_two_stage(&results).unwrap();
+        assert!(text.contains("| GunPoint | LSTM-DESOM | LSTM-AE + SOM | purity | 0.910 ± 0.010 | 0.710 ± 0.010 |"), "{text}");
+        assert!(text.contains("| joint higher |") && text.contains("| no difference |"), "{text}");
+        assert!(text.contains("| Coffee | TCN-DESOM | TCN-AE + SOM | purity | 0.900 | 0.800 | - | fewer than 3 seeds |"), "{text}");
+        assert!(text.contains("Over the tested comparisons: joint higher 1, no difference 1."), "{text}");
     }
 }
