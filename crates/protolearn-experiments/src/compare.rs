@@ -55,9 +55,8 @@ fn summaries(run: &Path) -> Result<Vec<(String, Results)>> {
             continue;
         }
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-        let results: Results = serde_json::from_str(&text).with_context(|| {
-            format!("{}: expected {{dataset: {{model: {{metric: [values]}}}}}} (a bench-all summary)", path.display())
-        })?;
+        let results: Results = serde_json::from_str(&text)
+            .with_context(|| format!("{}: expected {{dataset: {{model: {{metric: [values]}}}}}} (a bench-all summary)", path.display()))?;
         let name = path.parent().and_then(Path::file_name).map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         found.push((name, results));
     }
@@ -112,7 +111,12 @@ pub fn markdown(a: &Path, b: &Path, cells: &[Cell]) -> String {
         ]);
     }
     let within = differ.iter().filter(|c| c.in_seed_stds().is_some_and(|s| s <= 1.0)).count();
-    let _ = write!(text, "Of the {} that differ, {within} differ by at most one standard deviation over seeds.\n\n{}", differ.len(), table.markdown());
+    let _ = write!(
+        text,
+        "Of the {} that differ, {within} differ by at most one standard deviation over seeds.\n\n{}",
+        differ.len(),
+        table.markdown()
+    );
     text
 }
 

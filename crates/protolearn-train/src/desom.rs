@@ -292,7 +292,10 @@ pub fn fit_desom(
 /// [`fit_desom`] on rows read from `source` (data larger than memory): every step reads a random
 /// batch of rows ([`Trainer::over_random_rows`], the draws `fit_desom` makes on a dataset of the
 /// same rows); the model is built, and its prototypes re-drawn after pretraining, from the rows
-/// `start` (a sample of the source, or all of it). No evaluation set and no checkpoints.
+/// `start` (a sample of the source, or all of it). No evaluation set. Checkpoints as
+/// [`fit_desom`]'s: a resumed run draws the same rows again (the draws are replayed without
+/// reading them), so it ends bit for bit where the uninterrupted run ends on CPU; `start` must
+/// be the same rows.
 pub fn fit_desom_rows(
     source: &dyn RowSource,
     start: &Tensor,
@@ -301,15 +304,9 @@ pub fn fit_desom_rows(
     observer: &mut dyn Observer,
 ) -> Result<DesomRun> {
     config.validate()?;
-    if config.checkpoint.is_some() || config.resume {
-        return Err(Error::InvalidConfig {
-            field: "checkpoint".into(),
-            expected: "none for DESOM on rows read from disk (their batch stream is not restored yet)".into(),
-            found: "a checkpoint folder".into(),
-        });
-    }
     let seeds = derived_seeds(config.seed);
     let trainer = Trainer::over_random_rows(source, config.batch_size, seeds[1])?;
+    let trainer = crate::run::continuing(trainer, config.checkpoint.as_deref(), config.resume)?;
     desom_phases(trainer, start, None, model_config, config, seeds, observer)
 }
 

@@ -36,6 +36,12 @@ impl Checkpointing {
         start(data, batching, seed, self.dir.as_deref(), self.resume)
     }
 
+    /// `trainer` (over any sample source) continuing the run in the folder when resuming
+    /// ([`continuing`]).
+    pub fn continuing<'d>(&self, trainer: Trainer<'d>) -> Result<Trainer<'d>> {
+        continuing(trainer, self.dir.as_deref(), self.resume)
+    }
+
     /// `phase` writing its state into the folder.
     pub fn phase(&self, phase: PhaseConfig) -> PhaseConfig {
         PhaseConfig { checkpoint: self.dir.clone(), ..phase }
@@ -58,14 +64,19 @@ impl Checkpointing {
 /// a run that had not started, starts anew), an error when resuming without a folder, else
 /// [`Trainer::new`].
 pub fn start<'d>(data: &'d Dataset, batching: Batching, seed: u64, checkpoint: Option<&Path>, resume: bool) -> Result<Trainer<'d>> {
+    continuing(Trainer::new(data, batching, seed)?, checkpoint, resume)
+}
+
+/// `trainer` (new, over any sample source) continuing the run saved in `checkpoint` when
+/// `resume` and the folder holds a state ([`Trainer::resuming`]), as [`start`] decides.
+pub fn continuing<'d>(trainer: Trainer<'d>, checkpoint: Option<&Path>, resume: bool) -> Result<Trainer<'d>> {
     match (checkpoint, resume) {
-        (Some(dir), true) if crate::resume::has_state(dir) => Trainer::resume(data, batching, seed, dir),
-        (Some(_), true) => Trainer::new(data, batching, seed),
+        (Some(dir), true) if crate::resume::has_state(dir) => trainer.resuming(dir),
         (None, true) => Err(Error::InvalidConfig {
             field: "resume".into(),
             expected: "a `checkpoint` folder to resume from".into(),
             found: "none".into(),
         }),
-        (_, false) => Trainer::new(data, batching, seed),
+        _ => Ok(trainer),
     }
 }

@@ -229,13 +229,16 @@ impl Evaluator for SomRowsEvaluator<'_> {
 /// chunk after chunk (paper 002, Algorithm 2), so the result is the in-memory batch SOM's up to
 /// the order of float additions. Data-parallel over the default group when one is set (each
 /// rank reads its contiguous rows). `layer` must be initialised already (from a sample of the
-/// rows, say); the online and gradient rules need samples in memory and are refused.
+/// rows, say); the online and gradient rules need samples in memory and are refused. With a
+/// checkpoint folder the map is saved at every log point, and a resumed run continues from it
+/// (a pass keeps no stream position: the same result bit for bit on CPU).
 pub fn fit_som_rows(
     vs: &nn::VarStore,
     layer: &SomLayer,
     source: &dyn RowSource,
     chunk_rows: usize,
     cfg: &SomTrainConfig,
+    checkpointing: &Checkpointing,
     observer: &mut dyn Observer,
 ) -> Result<Vec<SomRecord>> {
     cfg.validate()?;
@@ -254,10 +257,11 @@ pub fn fit_som_rows(
             found: format!("{} columns", source.n_cols()),
         });
     }
-    let phase = PhaseConfig::new(PHASE, cfg.iterations, cfg.log_every);
+    let phase = checkpointing.phase(PhaseConfig::new(PHASE, cfg.iterations, cfg.log_every));
     let mut evaluator = SomRowsEvaluator { layer, source, chunk_rows, temperature: cfg.temperature };
     let rule = BatchSom { temperature: cfg.temperature };
-    let history = Trainer::over_rows(source, chunk_rows)?.apply_rule(&phase, layer, &rule, vs, &mut [&mut evaluator], observer)?;
+    let mut trainer = checkpointing.continuing(Trainer::over_rows(source, chunk_rows)?)?;
+    let history = trainer.apply_rule(&phase, layer, &rule, vs, &mut [&mut evaluator], observer)?;
     history.iter().map(SomRecord::from_log).collect()
 }
 

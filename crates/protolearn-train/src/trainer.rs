@@ -370,16 +370,26 @@ impl<'d> Trainer<'d> {
     /// saved records without training; the phase in progress restores the variables and the
     /// optimizer state and continues after its saved step.
     pub fn resume(data: &'d Dataset, batching: Batching, seed: u64, dir: &Path) -> Result<Self> {
+        Trainer::new(data, batching, seed)?.resuming(dir)
+    }
+
+    /// This new trainer continuing the run whose state is in `dir`, as [`Trainer::resume`] does
+    /// for a dataset in memory: for any sample source (rows read chunk by chunk, random batches
+    /// of rows read from disk), built as that run built it. The stream is replayed to the saved
+    /// position (a pass over all rows keeps no position; random draws of rows are drawn again
+    /// without reading the rows).
+    pub fn resuming(mut self, dir: &Path) -> Result<Self> {
         let saved = resume::load(dir)?;
-        let mut trainer = Trainer::new(data, batching, seed)?;
-        if let Samples::Batches(stream) = &mut trainer.samples {
-            for _ in 0..saved.run.batches {
-                stream.next_batch()?;
+        for _ in 0..saved.run.batches {
+            match &mut self.samples {
+                Samples::Batches(stream) => _ = stream.next_batch()?,
+                Samples::RowBatches { indices, .. } => _ = indices.next_indices(),
+                Samples::Rows { .. } => break,
             }
         }
-        trainer.batches = saved.run.batches;
-        trainer.resume = Some(saved);
-        Ok(trainer)
+        self.batches = saved.run.batches;
+        self.resume = Some(saved);
+        Ok(self)
     }
 
     /// Runs `phase` minimising `objective` with `optimizer` over the variables of `vs`.

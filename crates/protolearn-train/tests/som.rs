@@ -277,7 +277,8 @@ fn batch_som_on_npy_rows_larger_than_a_chunk_equals_the_in_memory_fit() {
     let layer = som(&vs, &x); // the same start as `run`'s
     let source = protolearn_train::npy_source::NpySource::open(&path, Device::Cpu).expect("opens the .npy");
     // 64-row chunks: 5 reads per pass, the last one short.
-    let rows_history = protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &cfg, &mut Silent).expect("trains on rows");
+    let rows_history =
+        protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &cfg, &Default::default(), &mut Silent).expect("trains on rows");
     let worst = (&layer.weight.detach() - &memory_weights).abs().max().double_value(&[]);
     assert!(worst <= CHUNKED_SUM_TOLERANCE, "prototypes differ by up to {worst}");
     assert_eq!(rows_history.len(), memory_history.len());
@@ -287,6 +288,7 @@ fn batch_som_on_npy_rows_larger_than_a_chunk_equals_the_in_memory_fit() {
         assert!((a.topographic_error.unwrap_or(0.0) - b.topographic_error.unwrap_or(0.0)).abs() <= 1.0 / 300.0, "{a:?} vs {b:?}");
     }
     let online = SomTrainConfig { rule: SomRule::Online { lr: cfg.temperature }, ..cfg };
-    let err = protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &online, &mut Silent).unwrap_err().to_string();
+    let err =
+        protolearn_train::som::fit_som_rows(&vs, &layer, &source, 64, &online, &Default::default(), &mut Silent).unwrap_err().to_string();
     assert!(err.contains("the batch rule"), "{err}");
 }

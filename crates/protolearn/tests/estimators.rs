@@ -771,3 +771,48 @@ fn every_checkpointing_family_resumes_after_a_kill_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn fits_reading_rows_in_chunks_resume_after_a_kill_bit_for_bit() {
+    use protolearn::train::observer::Silent;
+    use protolearn::train::run::Checkpointing;
+    let data = blobs();
+    // The rows as a row source read 50 at a time (5 reads per pass over 240 rows, the last short).
+    let rows = tch::Tensor::from_slice(&data.features).view([240, 4]);
+    let families = [
+        ModelSpec::Som(SomSpec {
+            rule: SomRule::Batch,
+            iterations: 20,
+            log_every: Some(5),
+            ..SomSpec::new(grid(3, 3, Lattice::Rectangular))
+        }),
+        // Random minibatches of rows: the resumed run must draw where the killed one stopped.
+        ModelSpec::Desom(DesomSpec {
+            autoencoder: BackboneSpec::Dense { hidden: vec![8], latent_dim: 2 },
+            iterations: 40,
+            pretrain_iterations: 20,
+            batch_size: 32,
+            log_every: Some(10),
+            ..DesomSpec::new(grid(2, 2, Lattice::Rectangular))
+        }),
+    ];
+    for model in families {
+        let kind = model.kind();
+        let estimator = estimator(model);
+        let whole_dir = tempfile::tempdir().unwrap();
+        let whole =
+            estimator.clone().with_checkpoints(Checkpointing::new(whole_dir.path(), false)).fit_rows(&rows, 50, &mut Silent).unwrap();
+        let records = whole.history().len();
+        assert!(records >= 4, "{kind}: {records} records");
+        let at = records - 1;
+        let dir = tempfile::tempdir().unwrap();
+        let run = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), false));
+        let killed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run.fit_rows(&rows, 50, &mut KillAt { at, seen: 0 })));
+        assert!(killed.is_err(), "{kind}: killed at record {at}");
+        let mut count = KillAt { at: usize::MAX, seen: 0 };
+        let resumed = estimator.clone().with_checkpoints(Checkpointing::new(dir.path(), true)).fit_rows(&rows, 50, &mut count).unwrap();
+        assert_eq!(count.seen, records - at, "{kind}: records trained after resuming from record {at}");
+        assert_eq!(resumed.prototypes().unwrap(), whole.prototypes().unwrap(), "{kind}: prototypes after a kill at record {at}");
+        assert_eq!(resumed.transform(&data).unwrap(), whole.transform(&data).unwrap(), "{kind}: distances after a kill at record {at}");
+    }
+}

@@ -161,7 +161,6 @@ impl Family for DesomSpec {
         context: &FitContext<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Box<dyn TrainedModel>> {
-        context.refuse_checkpoints("DESOM on rows read in chunks", "its batch stream from disk is not restored yet")?;
         let model = self.model(&context.input.sample_shape)?;
         let start = init_sample(source, chunk_rows, INIT_ROWS, context.seed)?;
         let run = fit_desom_rows(source, &start, &model, &self.train_config(source.n_rows(), context), observer)?;

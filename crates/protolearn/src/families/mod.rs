@@ -60,15 +60,6 @@ pub struct FitContext<'a> {
 }
 
 impl<'a> FitContext<'a> {
-    /// An error when checkpoints are asked of a family whose training keeps state the
-    /// trainer's checkpoint does not hold (`why`).
-    pub fn refuse_checkpoints(&self, kind: &str, why: &str) -> Result<()> {
-        if self.checkpointing.enabled() || self.checkpointing.resume {
-            return Err(crate::Error::invalid("checkpoints", &format!("none for {kind} ({why})"), "a checkpoint folder"));
-        }
-        Ok(())
-    }
-
     /// The set the evaluator scores: [`FitContext::eval`], else `data` when it has labels.
     pub fn eval_set<'d>(&self, data: &'d Dataset) -> Option<&'d Dataset>
     where

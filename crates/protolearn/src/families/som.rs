@@ -131,12 +131,11 @@ impl Family for SomSpec {
         context: &FitContext<'_>,
         observer: &mut dyn Observer,
     ) -> Result<Box<dyn TrainedModel>> {
-        context.refuse_checkpoints("a SOM on rows read in chunks", "its trainer reads no batch stream to restore")?;
         let start = init_sample(source, chunk_rows, INIT_ROWS, context.seed)?;
         let vs = nn::VarStore::new(start.device());
         let layer = self.layer().build(&(vs.root() / "som"), &start, context.seed)?;
         drop(start);
-        fit_som_rows(&vs, &layer, source, chunk_rows, &self.train_config(context), observer)?;
+        fit_som_rows(&vs, &layer, source, chunk_rows, &self.train_config(context), context.checkpointing, observer)?;
         Ok(Box::new(SomModel { vs, layer }))
     }
 

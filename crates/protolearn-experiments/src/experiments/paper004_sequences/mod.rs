@@ -253,7 +253,8 @@ pub fn run(ctx: &RunContext) -> Result<Section> {
 /// means are shown without a verdict.
 fn joint_vs_two_stage(results: &Results) -> Result<String> {
     let pairs = [(Model::LstmDesom, Model::LstmAeSom), (Model::TemporalDesom, Model::TemporalAeSom)];
-    let mut t = Table::new(["dataset", "joint", "two-stage", "metric", "joint (mean ± std)", "two-stage (mean ± std)", "Welch p", "verdict"]);
+    let mut t =
+        Table::new(["dataset", "joint", "two-stage", "metric", "joint (mean ± std)", "two-stage (mean ± std)", "Welch p", "verdict"]);
     let mut verdicts = BTreeMap::<&str, usize>::new();
     for dataset in results.datasets() {
         for (joint, two_stage) in pairs.iter().filter(|(j, s)| results.has(dataset, j.id()) && results.has(dataset, s.id())) {
@@ -290,10 +291,9 @@ fn joint_vs_two_stage(results: &Results) -> Result<String> {
     }
     let counts = match verdicts.is_empty() {
         true => format!("With fewer than {MIN_SEEDS} seeds no comparison is tested."),
-        false => format!(
-            "Over the tested comparisons: {}.",
-            verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect::<Vec<_>>().join(", ")
-        ),
+        false => {
+            format!("Over the tested comparisons: {}.", verdicts.iter().map(|(v, n)| format!("{v} {n}")).collect::<Vec<_>>().join(", "))
+        }
     };
     Ok(format!(
         "### Joint training against two-stage training\n\nEach DESOM against the AE + SOM with the same backbone: test \
