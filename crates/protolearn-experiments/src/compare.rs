@@ -99,7 +99,7 @@ pub fn markdown(a: &Path, b: &Path, cells: &[Cell]) -> String {
     if differ.is_empty() {
         return text;
     }
-    let mut table = Table::new(["cell", "seeds", "A (mean)", "B (mean)", "|B - A|", "in A's seed stds"]);
+    let mut table = Table::new(["cell", "seeds", "A (mean)", "B (mean)", "difference of the means", "in A's seed stds"]);
     for c in &differ {
         table.row([
             c.name.clone(),
