@@ -28,6 +28,7 @@ use protolearn_metrics::{Boundary, Grid, Lattice};
 use protolearn_train::competitive::{fit_competitive, CompetitiveTrainConfig, TopologyTerm};
 use protolearn_train::desom::{fit_desom, DesomTrainConfig};
 use protolearn_train::desom_seeds::fit_desom_seeds;
+use protolearn_train::kmeans::KMeansFit;
 use protolearn_train::observer::Silent;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::quality::purity_nmi;

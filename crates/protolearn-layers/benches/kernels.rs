@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the prototype kernels on CPU with 2 threads, at Fashion-MNIST's size
 //! (60,000 x 784 uniform random values from a seeded ChaCha8Rng: no dataset needed): the
 //! k-means assignment (one `addmm` with cached row norms, against the full distance matrix it
-//! replaced), a whole k-means fit (k-means++ and Lloyd, 10 iterations at most) and one
-//! batch-SOM update (paper 002, Algorithm 2) on an 8x8 map.
+//! replaced), one Lloyd step (assignment, member sums, centroid update and the shift; a fit
+//! steps it on protolearn-train's trainer) and one batch-SOM update (paper 002, Algorithm 2) on an 8x8 map.
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -30,11 +30,10 @@ fn bench_kmeans(c: &mut Criterion) {
     group.bench_function("addmm_cached_norms", |b| b.iter(|| nearest_rows(&x, &x_sq, &centroids)));
     group.bench_function("full_distance_matrix", |b| b.iter(|| squared_euclidean(&x, &centroids).min_dim(1, false)));
     group.finish();
-    let mut group = c.benchmark_group("kmeans_fit_cpu_2threads_n60000_d784_k64");
-    group.sample_size(10);
-    group.bench_function("kmeanspp_then_10_lloyd_iterations", |b| {
-        b.iter(|| KMeansConfig { k: 64, n_init: 1, max_iter: 10, tol: 0.0, seed: 0 }.fit(&x).expect("fit"))
-    });
+    let runs = KMeansConfig { k: 64, n_init: 1, max_iter: 1, tol: 0.0, seed: 0 }.runs_from(&x, &centroids).expect("runs");
+    let mut group = c.benchmark_group("kmeans_lloyd_step_cpu_2threads_n60000_d784_k64");
+    group.sample_size(20);
+    group.bench_function("one_step_from_random_centroids", |b| b.iter(|| runs.lloyd(0).expect("run").step().expect("step")));
     group.finish();
 }
 

@@ -1,6 +1,7 @@
 //! k-means on any libtorch device (the baseline of paper 002, Sec. 5: "k-means ... with 64
 //! prototypes"): greedy k-means++ seeding from a Rust `ChaCha8Rng`, Lloyd iterations with the
-//! row norms computed once and one `addmm` per assignment, restarts.
+//! row norms computed once and one `addmm` per assignment, restarts: each run a [`Lloyd`] that
+//! protolearn-train's trainer steps until it converges (`protolearn_train::kmeans`).
 
 use crate::collective::{default_group, shard_range, sum_across, Collective};
 use crate::distance::{distances_less_row_norms, nearest_rows, squared_norms};
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use tch::{Kind, Tensor};
 
-/// k-means settings (scikit-learn's defaults where they exist). Fit with [`KMeansConfig::fit`].
+/// k-means settings (scikit-learn's defaults where they exist). Its Lloyd runs come from
+/// [`KMeansConfig::runs`]; protolearn-train's `KMeansFit::fit` steps them on the trainer.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KMeansConfig {
@@ -82,22 +84,18 @@ impl KMeansConfig {
         Ok(())
     }
 
-    /// Fits k-means to `x`: `n_init` restarts of greedy k-means++ seeding (`2 + ln k` candidates
-    /// per step, as scikit-learn) followed by Lloyd's algorithm
-    /// `c_j <- mean{x_i : a_i = j}`, keeping the restart with the lowest inertia.
+    /// The Lloyd runs of a k-means fit to `x` (what protolearn-train's `KMeansFit::fit` steps on
+    /// the trainer): `n_init` restarts, each from a greedy k-means++ seeding (`2 + ln k`
+    /// candidates per step, as scikit-learn) of its own `ChaCha8Rng` stream (seeded by this
+    /// config's RNG), each Lloyd step `c_j <- mean{x_i : a_i = j}`, stopping when the summed
+    /// squared centroid shift is at most `tol` times the mean per-feature variance; the restart
+    /// with the lowest inertia wins.
     ///
     /// **Empty clusters** never produce NaN: an empty centroid is re-seeded at the sample
     /// farthest from its current centroid (distinct samples for several empty clusters), which
     /// cannot increase the inertia of the current assignment.
     ///
-    /// # Shapes
-    /// `x`: `[n, d]` float, `n >= k`.
-    pub fn fit(&self, x: &Tensor) -> Result<KMeans> {
-        self.fit_over(x, Components::All)
-    }
-
-    /// [`KMeansConfig::fit`] comparing samples over `components`. With
-    /// [`Components::Observed`], `NaN` components of `x` are missing: assignments use
+    /// With [`Components::Observed`], `NaN` components of `x` are missing: assignments use
     /// [`crate::missing::squared_euclidean_observed`], each centroid component is the mean of the
     /// cluster's samples that observe it (a component none observes keeps its value), the
     /// inertia sums the rescaled observed distances, and k-means++ seeds from the samples with
@@ -105,7 +103,7 @@ impl KMeansConfig {
     ///
     /// # Shapes
     /// `x`: `[n, d]` float, `n >= k`.
-    pub fn fit_over(&self, x: &Tensor, components: Components) -> Result<KMeans> {
+    pub fn runs(&self, x: &Tensor, components: Components) -> Result<KMeansRuns<'static>> {
         let n = expect_dims(x, 2, "k-means data", "[n, d]")?[0];
         self.validate()?;
         if self.k as i64 > n {
@@ -126,38 +124,19 @@ impl KMeansConfig {
             Components::All => Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) },
             Components::Observed => Rows::Observed(ObservedRows::new(x)),
         };
-        let shift_tol = self.tol * variance;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut best: Option<KMeans> = None;
-        for _ in 0..self.n_init {
-            let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
-            let init = kmeans_plus_plus(&seeds_from, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
-            let run = self.lloyd(&rows, Some(&seeds_from), init, shift_tol)?;
-            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-                best = Some(run);
-            }
-        }
-        best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
+        let starts = self.seeded_starts(seeds_from.shallow_clone(), &mut rng);
+        Ok(KMeansRuns { rows, filled: Some(seeds_from), shift_tol: self.tol * variance, starts })
     }
 
-    /// [`KMeansConfig::fit`] on rows read from `source` `chunk_rows` at a time, for data larger
+    /// [`KMeansConfig::runs`] on rows read from `source` `chunk_rows` at a time, for data larger
     /// than memory: k-means++ seeds from a seeded uniform sample of `init_rows` rows (all rows
     /// when there are fewer; scikit-learn's `MiniBatchKMeans` seeds from a sample the same way),
     /// then Lloyd steps sum each chunk's members as it is read, so a step is the in-memory
     /// step up to the order of float additions. Memory: one chunk, the sample, the centroids
     /// and `[n]` distances and assignments. Data-parallel over the default group when one is set
     /// (each rank reads its contiguous rows).
-    ///
-    /// ```
-    /// use protolearn_layers::kmeans::KMeansConfig;
-    /// use tch::Tensor;
-    /// let x = Tensor::from_slice(&[0.0f32, 0.0, 0.0, 1.0, 5.0, 5.0, 5.0, 6.0]).view([4, 2]);
-    /// // A tensor is a row source too; here read one row at a time.
-    /// let fit = KMeansConfig { k: 2, n_init: 2, max_iter: 10, tol: 0.0, seed: 0 }.fit_rows(&x, 1, 4)?;
-    /// assert!((fit.inertia - 1.0).abs() < 1e-4);
-    /// # Ok::<(), protolearn_layers::Error>(())
-    /// ```
-    pub fn fit_rows(&self, source: &dyn RowSource, chunk_rows: usize, init_rows: usize) -> Result<KMeans> {
+    pub fn runs_over_rows<'a>(&self, source: &'a dyn RowSource, chunk_rows: usize, init_rows: usize) -> Result<KMeansRuns<'a>> {
         self.validate()?;
         let n = source.n_rows();
         if self.k > n.min(init_rows) {
@@ -169,27 +148,19 @@ impl KMeansConfig {
         }
         let rows = Rows::Source { source, range: 0..n, chunk_rows: chunk_rows.max(1) };
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        // All rows when they fit the sample (then the seeds are `fit`'s, drawn from the same RNG).
+        // All rows when they fit the sample (then the seeds are `runs`', drawn from the same RNG).
         let sample = sample_rows(source, chunk_rows, init_rows, &mut rng)?; // [m, d]
         let shift_tol = match self.tol {
             0.0 => 0.0,
             tol => tol * rows.mean_variance()?,
         };
-        let mut best: Option<KMeans> = None;
-        for _ in 0..self.n_init {
-            let mut restart_rng = ChaCha8Rng::seed_from_u64(rng.next_u64());
-            let init = kmeans_plus_plus(&sample, self.k as i64, local_trials(self.k), &mut restart_rng)?; // [k, d]
-            let run = self.lloyd(&rows, None, init, shift_tol)?;
-            if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
-                best = Some(run);
-            }
-        }
-        best.ok_or(Error::InvalidConfig { field: "n_init", expected: "at least 1".into(), found: "0".into() })
+        let starts = self.seeded_starts(sample, &mut rng);
+        Ok(KMeansRuns { rows, filled: None, shift_tol, starts })
     }
 
-    /// Lloyd's algorithm on complete rows `x` `[n, d]` from the given starting centroids `init`
+    /// One Lloyd run on complete rows `x` `[n, d]` from the given starting centroids `init`
     /// `[k, d]` (no seeding, no restarts: `n_init` and `seed` are not used), at most `max_iter`
-    /// steps, stopping early by the `tol` rule of [`KMeansConfig::fit`]; with `tol = 0` it runs
+    /// steps, stopping early by the `tol` rule of [`KMeansConfig::runs`]; with `tol = 0` it runs
     /// `max_iter` steps unless the centroids stop moving. Runs from one start compare Lloyd
     /// implementations step for step (`protolearn speed` against FAISS and scikit-learn).
     ///
@@ -198,7 +169,11 @@ impl KMeansConfig {
     /// use tch::Tensor;
     /// let x = Tensor::from_slice(&[0.0f32, 0.0, 0.0, 1.0, 5.0, 5.0, 5.0, 6.0]).view([4, 2]);
     /// let init = Tensor::from_slice(&[0.0f32, 0.0, 5.0, 5.0]).view([2, 2]);
-    /// let fit = KMeansConfig { k: 2, n_init: 1, max_iter: 10, tol: 0.0, seed: 0 }.fit_from(&x, &init)?;
+    /// let runs = KMeansConfig { k: 2, n_init: 1, max_iter: 10, tol: 0.0, seed: 0 }.runs_from(&x, &init)?;
+    /// // What protolearn-train's trainer does with a run: step it until it converges.
+    /// let mut lloyd = runs.lloyd(0)?;
+    /// while !lloyd.step()?.converged {}
+    /// let fit = lloyd.finish()?;
     /// // Centroids (0, 0.5) and (5, 5.5); distances from the GEMM expansion round at ~1e-6.
     /// assert!((fit.inertia - 1.0).abs() < 1e-4);
     /// # Ok::<(), protolearn_layers::Error>(())
@@ -206,7 +181,7 @@ impl KMeansConfig {
     ///
     /// # Shapes
     /// `x`: `[n, d]` float, `init`: `[k, d]` of the same kind.
-    pub fn fit_from(&self, x: &Tensor, init: &Tensor) -> Result<KMeans> {
+    pub fn runs_from(&self, x: &Tensor, init: &Tensor) -> Result<KMeansRuns<'static>> {
         let d = expect_dims(x, 2, "k-means data", "[n, d]")?[1];
         self.validate()?;
         let shape = expect_dims(init, 2, "k-means start", "[k, d]")?;
@@ -218,59 +193,165 @@ impl KMeansConfig {
             0.0 => 0.0,
             tol => tol * x.var_dim(0, false, false).mean(Kind::Float).f_double_value(&[])?,
         };
-        self.lloyd(&Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) }, Some(x), init.to_kind(x.kind()), shift_tol)
+        let rows = Rows::Complete { x: x.shallow_clone(), x_sq: squared_norms(x) };
+        Ok(KMeansRuns { rows, filled: Some(x.shallow_clone()), shift_tol, starts: Starts::Given(init.to_kind(x.kind())) })
     }
 
-    /// Lloyd iterations from `centroids` `[k, d]` until the shift is at most `shift_tol`, on
-    /// `rows` (complete, or with missing components); an empty cluster is re-seeded at the
-    /// farthest row of `filled` (`x` itself, or `x` with column means in its missing cells).
+    /// One k-means++ start per restart, each from its own RNG stream seeded by `rng`, drawn when
+    /// its run begins.
+    fn seeded_starts(&self, seeds_from: Tensor, rng: &mut ChaCha8Rng) -> Starts {
+        let streams = (0..self.n_init).map(|_| rng.next_u64()).collect();
+        Starts::Seeded { seeds_from, k: self.k as i64, streams }
+    }
+}
+
+/// Where the runs of a fit start.
+enum Starts {
+    /// Greedy k-means++ from the rows `seeds_from`, one `ChaCha8Rng` stream per restart.
+    Seeded { seeds_from: Tensor, k: i64, streams: Vec<u64> },
+    /// The given centroids (one run).
+    Given(Tensor),
+}
+
+/// The Lloyd runs of one k-means fit ([`KMeansConfig::runs`] and its variants): the data,
+/// prepared once for every restart (row norms, or masked rows), the stopping tolerance and the
+/// start of each restart. Each run is a [`Lloyd`], stepped to convergence by protolearn-train's
+/// trainer; the caller keeps the run with the lowest inertia.
+pub struct KMeansRuns<'a> {
+    rows: Rows<'a>,
+    /// The rows in memory that re-seed empty clusters (missing cells filled), if any.
+    filled: Option<Tensor>,
+    /// The summed squared centroid shift at which a run has converged.
+    shift_tol: f64,
+    starts: Starts,
+}
+
+impl std::fmt::Debug for KMeansRuns<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KMeansRuns").field("rows", &self.rows.len()).field("runs", &self.len()).field("shift_tol", &self.shift_tol).finish()
+    }
+}
+
+impl KMeansRuns<'_> {
+    /// The number of runs (restarts).
+    pub fn len(&self) -> usize {
+        match &self.starts {
+            Starts::Seeded { streams, .. } => streams.len(),
+            Starts::Given(_) => 1,
+        }
+    }
+
+    /// Whether there is no run (never: configs have `n_init >= 1`).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Run `i` (from 0), at its start: its k-means++ seeding is drawn now.
     ///
     /// In a data-parallel run (a default process group, see [`crate::collective`]) every rank
     /// runs its contiguous part of the rows in each step and sums the member sums, counts and
     /// inertia across the group; the start is rank 0's and the re-seeded rows are the farthest
     /// over all ranks, so every rank follows the single-process trajectory (up to the order of
     /// float additions). The final assignments and distances are gathered onto every rank.
-    fn lloyd(&self, rows: &Rows<'_>, filled: Option<&Tensor>, centroids: Tensor, shift_tol: f64) -> Result<KMeans> {
+    pub fn lloyd(&self, i: usize) -> Result<Lloyd<'_>> {
+        let centroids = match &self.starts {
+            Starts::Seeded { seeds_from, k, streams } => {
+                let stream = *streams.get(i).ok_or(Error::InvalidConfig {
+                    field: "run",
+                    expected: format!("one of the {} restarts", streams.len()),
+                    found: i.to_string(),
+                })?;
+                let mut restart_rng = ChaCha8Rng::seed_from_u64(stream);
+                kmeans_plus_plus(seeds_from, *k, local_trials(*k as usize), &mut restart_rng)?
+                // [k, d]
+            }
+            Starts::Given(init) => init.shallow_clone(),
+        };
         let group = default_group();
-        let mut centroids = centroids.contiguous();
-        let shard = match group {
+        let centroids = centroids.contiguous();
+        let part = match group {
             Some(group) => {
                 group.broadcast(&centroids, 0)?;
-                Some(rows.shard(group)?)
+                Some(self.rows.shard(group)?)
             }
             None => None,
         };
-        let (part, offset) = shard.as_ref().map_or((rows, 0), |(part, offset)| (part, *offset));
-        // Inertias stay on the device until the end: one host read per iteration (the shift).
-        let mut history = Vec::new();
-        for _ in 0..self.max_iter {
-            let Step { nearest, counts, mut updated } = part.step(&centroids, group)?; // [n], [k], [k, d]
-            let inertia = nearest.sum(Kind::Double); // []
-            sum_across(group, &inertia)?;
-            history.push(inertia);
-            let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
-            let n_empty = empty.size()[0];
-            if n_empty > 0 {
-                let farthest = farthest_rows(&nearest, n_empty, offset, group)?; // [e]
-                updated = updated.f_index_copy(0, &empty, &rows.fetch(filled, &farthest)?.to_kind(updated.kind()))?;
-            }
-            let shift = (&updated - &centroids).square().sum(Kind::Double).f_double_value(&[])?;
-            centroids = updated;
-            if shift <= shift_tol {
-                break;
-            }
+        Ok(Lloyd { runs: self, part, group, centroids, history: Vec::new() })
+    }
+}
+
+/// One Lloyd run of a [`KMeansRuns`] in progress: [`Lloyd::step`] until it converges (or a
+/// step budget ends), then [`Lloyd::finish`].
+pub struct Lloyd<'r> {
+    runs: &'r KMeansRuns<'r>,
+    /// This rank's part of the rows and the index of its first row (data-parallel), else none.
+    part: Option<(Rows<'r>, i64)>,
+    group: Option<&'static dyn Collective>,
+    centroids: Tensor,
+    /// The inertia before each step's update, on the device (read once, at the end).
+    history: Vec<Tensor>,
+}
+
+impl std::fmt::Debug for Lloyd<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lloyd").field("centroids", &self.centroids.size()).field("steps", &self.history.len()).finish()
+    }
+}
+
+/// What a Lloyd step reports.
+#[derive(Debug)]
+pub struct LloydStep {
+    /// The inertia of the step's assignment (before the centroids moved), `[]` float64 on the
+    /// device.
+    pub inertia: Tensor,
+    /// Whether the summed squared centroid shift was at most the tolerance: the run is done.
+    pub converged: bool,
+}
+
+impl Lloyd<'_> {
+    /// One step: assign every row to its nearest centroid, move each centroid to the mean of its
+    /// members (an empty cluster to the farthest row), compare the shift with the tolerance
+    /// (one host read).
+    pub fn step(&mut self) -> Result<LloydStep> {
+        let runs = self.runs;
+        let (part, offset) = self.part.as_ref().map_or((&runs.rows, 0), |(part, offset)| (part, *offset));
+        let Step { nearest, counts, mut updated } = part.step(&self.centroids, self.group)?; // [n], [k], [k, d]
+        let inertia = nearest.sum(Kind::Double); // []
+        sum_across(self.group, &inertia)?;
+        self.history.push(inertia.shallow_clone());
+        let empty = counts.eq(0.0).nonzero().squeeze_dim(1); // [e]
+        let n_empty = empty.size()[0];
+        if n_empty > 0 {
+            let farthest = farthest_rows(&nearest, n_empty, offset, self.group)?; // [e]
+            updated = updated.f_index_copy(0, &empty, &runs.rows.fetch(runs.filled.as_ref(), &farthest)?.to_kind(updated.kind()))?;
         }
-        let (nearest, assignments) = part.nearest(&centroids)?;
-        let (nearest, assignments) = match group {
-            Some(group) => (gather_rows(&nearest, offset, rows.len(), group)?, gather_rows(&assignments, offset, rows.len(), group)?),
+        let shift = (&updated - &self.centroids).square().sum(Kind::Double).f_double_value(&[])?;
+        self.centroids = updated;
+        Ok(LloydStep { inertia, converged: shift <= runs.shift_tol })
+    }
+
+    /// The fitted partition: the final assignments (gathered onto every rank), the inertia of
+    /// the final centroids and the inertia after every step.
+    pub fn finish(self) -> Result<KMeans> {
+        let runs = self.runs;
+        let (part, offset) = self.part.as_ref().map_or((&runs.rows, 0), |(part, offset)| (part, *offset));
+        let (nearest, assignments) = part.nearest(&self.centroids)?;
+        let (nearest, assignments) = match self.group {
+            Some(group) => {
+                (gather_rows(&nearest, offset, runs.rows.len(), group)?, gather_rows(&assignments, offset, runs.rows.len(), group)?)
+            }
             None => (nearest, assignments),
         };
         let inertia = nearest.sum(Kind::Double).f_double_value(&[])?;
-        let mut inertia_history = Vec::<f64>::try_from(Tensor::f_stack(&history, 0)?.to_device(tch::Device::Cpu))?;
+        let mut inertia_history = match self.history.is_empty() {
+            true => Vec::new(),
+            false => Vec::<f64>::try_from(Tensor::f_stack(&self.history, 0)?.to_device(tch::Device::Cpu))?,
+        };
         inertia_history.push(inertia);
-        Ok(KMeans { centroids, assignments, inertia, inertia_history })
+        Ok(KMeans { centroids: self.centroids, assignments, inertia, inertia_history })
     }
 }
+
 /// The indices (into all rows) of the `e` rows farthest from their centroids, given this rank's
 /// `nearest` squared distances `[n_r]` of the rows starting at `offset`: every rank offers its
 /// own farthest `e` (fewer when it has fewer rows), the offers are shared by one all-reduce of

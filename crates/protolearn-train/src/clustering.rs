@@ -4,6 +4,7 @@
 //! trainer.
 
 use crate::error::Result;
+use crate::kmeans::KMeansFit;
 use crate::observer::Observer;
 use crate::quality::clustering_scores;
 use crate::seeds::derived_seeds;
@@ -42,7 +43,7 @@ impl FeatureKMeans {
 
     /// k-means with `k` clusters of codes `z` `[n, L]` already encoded, seeded with `seed`.
     pub fn fit_codes(&self, z: &Tensor, k: usize, seed: u64) -> Result<KMeans> {
-        Ok(KMeansConfig { k, n_init: self.n_init, max_iter: self.max_iter, tol: self.tol, seed }.fit(z)?)
+        KMeansConfig { k, n_init: self.n_init, max_iter: self.max_iter, tol: self.tol, seed }.fit(z)
     }
 }
 

@@ -44,6 +44,7 @@ pub mod device;
 mod divergence;
 mod error;
 mod fused_adam;
+pub mod kmeans;
 pub mod lvq;
 pub mod neural_gas;
 pub mod npy_source;

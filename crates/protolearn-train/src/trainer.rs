@@ -120,6 +120,26 @@ impl<F: FnMut(&StepInfo) -> Result<Vec<Column>>> Evaluator for F {
     }
 }
 
+/// An algorithm whose every step uses all the data it holds and that knows when it has
+/// converged (Lloyd's k-means: assign every row, move every centroid, stop when the centroids no
+/// longer move). It runs on a trainer built with [`Trainer::holding`], through
+/// [`Trainer::iterate`]: the trainer counts the steps, logs, evaluates, guards against
+/// divergence and ends the phase at the first converged step.
+pub trait Iteration {
+    /// Step `at`: the terms to log (`[]` each, on the device) and whether the algorithm has
+    /// converged (the phase ends after this step, with a record).
+    fn step(&mut self, at: &StepInfo) -> Result<Progress>;
+}
+
+/// What one step of an [`Iteration`] reports.
+#[derive(Debug)]
+pub struct Progress {
+    /// Named terms to log.
+    pub logged: Vec<(&'static str, Tensor)>,
+    /// Whether this step met the algorithm's convergence rule.
+    pub converged: bool,
+}
+
 /// One phase: its name, length, logging interval, learning-rate schedule and checkpoint file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseConfig {
@@ -166,8 +186,18 @@ struct Shard<'g> {
 /// The samples of one step: a batch in memory (the whole batch, or this rank's part of it with
 /// `shard`), or rows of a source read chunk by chunk (this rank's rows with `group`).
 enum StepInput<'a> {
-    Batch { batch: Batch, shard: Option<Shard<'a>> },
-    Rows { source: &'a dyn RowSource, range: Range<usize>, chunk_rows: usize, group: Option<&'a dyn Collective> },
+    Batch {
+        batch: Batch,
+        shard: Option<Shard<'a>>,
+    },
+    Rows {
+        source: &'a dyn RowSource,
+        range: Range<usize>,
+        chunk_rows: usize,
+        group: Option<&'a dyn Collective>,
+    },
+    /// No samples: the step's algorithm holds its data ([`Iteration`]).
+    Held,
 }
 
 /// What one step does with its samples: returns the detached terms to log.
@@ -177,6 +207,10 @@ trait Step {
     /// The optimizer whose state a checkpoint holds (none for update rules).
     fn optimizer(&mut self) -> Option<&mut dyn Optimize> {
         None
+    }
+    /// Whether the last step converged, ending the phase (only an [`Iteration`] does).
+    fn converged(&self) -> bool {
+        false
     }
 }
 
@@ -189,12 +223,16 @@ struct Gradient<'a, O> {
 
 impl<O: Objective> Step for Gradient<'_, O> {
     fn step(&mut self, input: StepInput<'_>, at: &StepInfo, vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
-        let StepInput::Batch { batch, shard } = input else {
-            return Err(Error::InvalidConfig {
-                field: "streamed training".into(),
-                expected: "an update rule that sums over the batch (the batch SOM); gradient training reads batches in memory".into(),
-                found: format!("phase `{}` minimising an objective", at.phase),
-            });
+        let (batch, shard) = match input {
+            StepInput::Batch { batch, shard } => (batch, shard),
+            StepInput::Held => return Err(no_samples(at)),
+            StepInput::Rows { .. } => {
+                return Err(Error::InvalidConfig {
+                    field: "streamed training".into(),
+                    expected: "an update rule that sums over the batch (the batch SOM); gradient training reads batches in memory".into(),
+                    found: format!("phase `{}` minimising an objective", at.phase),
+                })
+            }
         };
         if let Some(lr) = &self.lr {
             self.optimizer.set_lr(lr.at(at.step, at.steps));
@@ -238,12 +276,51 @@ impl<L, R: UpdateRule<L>> Step for Rule<'_, L, R> {
             StepInput::Rows { source, range, chunk_rows, group } => {
                 self.rule.update_rows(self.layer, source, range, chunk_rows, at.step, at.steps, group)?
             }
+            StepInput::Held => return Err(no_samples(at)),
         }
         Ok(Vec::new())
     }
 
     fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
         Ok(Vec::new())
+    }
+}
+
+/// An [`Iteration`] run as a step.
+struct Iterated<'a> {
+    iteration: &'a mut dyn Iteration,
+    converged: bool,
+}
+
+impl Step for Iterated<'_> {
+    fn step(&mut self, input: StepInput<'_>, at: &StepInfo, _vs: &nn::VarStore) -> Result<Vec<(&'static str, Tensor)>> {
+        if !matches!(input, StepInput::Held) {
+            return Err(Error::InvalidConfig {
+                field: "trainer".into(),
+                expected: "a trainer built with `Trainer::holding` for an algorithm that holds its data".into(),
+                found: format!("a trainer that draws samples (phase `{}`)", at.phase),
+            });
+        }
+        let Progress { logged, converged } = self.iteration.step(at)?;
+        self.converged = converged;
+        Ok(logged)
+    }
+
+    fn metrics(&mut self, _at: &StepInfo) -> Result<Vec<Column>> {
+        Ok(Vec::new())
+    }
+
+    fn converged(&self) -> bool {
+        self.converged
+    }
+}
+
+/// The error of a gradient or rule step on a trainer without samples.
+fn no_samples(at: &StepInfo) -> Error {
+    Error::InvalidConfig {
+        field: "trainer".into(),
+        expected: "a trainer that draws samples (`Trainer::new`, `over_rows`, ...)".into(),
+        found: format!("`Trainer::holding`, which draws none (phase `{}`)", at.phase),
     }
 }
 
@@ -256,6 +333,8 @@ enum Samples<'d> {
     Rows { source: &'d dyn RowSource, chunk_rows: usize },
     /// Every step reads a random batch of rows of a source (the draws of [`Batching::Random`]).
     RowBatches { source: &'d dyn RowSource, indices: Box<RandomIndices<ChaCha8Rng>> },
+    /// None: the algorithm holds its data ([`Iteration`]).
+    Held,
 }
 
 /// The one training loop: a batch stream over a dataset, run phase by phase (see the module docs).
@@ -312,6 +391,13 @@ impl<'d> Trainer<'d> {
             resume: None,
             group: default_group(),
         })
+    }
+
+    /// A trainer that draws no samples, for an [`Iteration`] that holds its data (Lloyd's
+    /// k-means), run by [`Trainer::iterate`]. Data-parallel algorithms share their sums
+    /// themselves; the trainer's group (the default one) silences the observer on other ranks.
+    pub fn holding() -> Self {
+        Trainer { samples: Samples::Held, steps_per_epoch: 1, batches: 0, finished: Vec::new(), resume: None, group: default_group() }
     }
 
     /// A trainer whose every step reads a random batch of `batch_size` distinct rows of `source`
@@ -384,7 +470,7 @@ impl<'d> Trainer<'d> {
             match &mut self.samples {
                 Samples::Batches(stream) => _ = stream.next_batch()?,
                 Samples::RowBatches { indices, .. } => _ = indices.next_indices(),
-                Samples::Rows { .. } => break,
+                Samples::Rows { .. } | Samples::Held => break,
             }
         }
         self.batches = saved.run.batches;
@@ -424,6 +510,20 @@ impl<'d> Trainer<'d> {
         observer: &mut dyn Observer,
     ) -> Result<Vec<LogRecord>> {
         self.run(phase, &mut Rule { layer, rule }, vs, evaluators, observer)
+    }
+
+    /// Runs `phase` stepping `iteration` until it converges or the phase's steps are done (the
+    /// record of the converged step is the last). `vs` holds the variables a checkpoint saves
+    /// (none for an algorithm that keeps its state to itself).
+    pub fn iterate(
+        &mut self,
+        phase: &PhaseConfig,
+        iteration: &mut dyn Iteration,
+        vs: &nn::VarStore,
+        evaluators: &mut [&mut dyn Evaluator],
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<LogRecord>> {
+        self.run(phase, &mut Iterated { iteration, converged: false }, vs, evaluators, observer)
     }
 
     fn run(
@@ -493,11 +593,13 @@ impl<'d> Trainer<'d> {
                     let range = self.group.map_or(0..n, |g| shard_range(n, g.rank(), g.world_size()));
                     StepInput::Rows { source: *source, range, chunk_rows: *chunk_rows, group: self.group }
                 }
+                Samples::Held => StepInput::Held,
             };
             self.batches += 1;
             let terms = step.step(input, &at, vs)?;
             interval.push(i, &terms)?;
-            if i % phase.log_every != 0 && i != phase.steps {
+            let converged = step.converged();
+            if i % phase.log_every != 0 && i != phase.steps && !converged {
                 continue;
             }
             let mut columns = interval.close(phase.name, i)?;
@@ -521,6 +623,9 @@ impl<'d> Trainer<'d> {
             observer.on_log(&record);
             history.push(record);
             start = Instant::now();
+            if converged {
+                break;
+            }
         }
         observer.on_end();
         self.finished.push(PhaseHistory { phase: phase.name.to_owned(), history: history.clone() });

@@ -244,3 +244,41 @@ fn tensor_adapter_matches_the_metrics_crate() {
     assert_close("QE from device best units", quality.quantization_error, quantization_error(xm, wm).expect("qe"), Tolerance::F32_SUM);
     assert_eq!(quality.topographic_error, Some(topographic_error(xm, wm, &grid).expect("te")));
 }
+
+/// Counts down from `converges_at` steps; logs the step number.
+struct Countdown {
+    converges_at: usize,
+    steps: usize,
+}
+
+impl protolearn_train::trainer::Iteration for Countdown {
+    fn step(&mut self, at: &StepInfo) -> protolearn_train::Result<protolearn_train::trainer::Progress> {
+        self.steps += 1;
+        let logged = vec![("step", Tensor::from(at.step as f64))];
+        Ok(protolearn_train::trainer::Progress { logged, converged: at.step >= self.converges_at })
+    }
+}
+
+#[test]
+fn an_iteration_stops_at_its_converged_step_with_a_record_of_it() {
+    let vs = nn::VarStore::new(Device::Cpu);
+    let phase = PhaseConfig::new("lloyd", 10, 4);
+    let mut early = Countdown { converges_at: 6, steps: 0 };
+    let history = Trainer::holding().iterate(&phase, &mut early, &vs, &mut [], &mut Silent).expect("runs");
+    assert_eq!(early.steps, 6, "no step after the converged one");
+    let steps: Vec<usize> = history.iter().map(|r| r.step).collect();
+    assert_eq!(steps, [4, 6], "the log point and the converged step");
+    // The last record is the mean of the interval's steps 5 and 6.
+    assert_eq!(history[1].columns.iter().find(|c| c.name == "step").map(|c| c.values.clone()), Some(vec![5.5]));
+    let mut never = Countdown { converges_at: usize::MAX, steps: 0 };
+    let history = Trainer::holding().iterate(&phase, &mut never, &vs, &mut [], &mut Silent).expect("runs");
+    assert_eq!((never.steps, history.iter().map(|r| r.step).collect::<Vec<_>>()), (10, vec![4, 8, 10]));
+    // An iteration needs a trainer without samples, and a gradient step needs samples.
+    let data = indexed(8);
+    let err = Trainer::new(&data, Batching::Full, 0).unwrap().iterate(&phase, &mut never, &vs, &mut [], &mut Silent).unwrap_err();
+    assert!(err.to_string().contains("Trainer::holding"), "{err}");
+    let mut recorder = Recorder { m: vs.root().zeros("m", &[1]), seen: Vec::new(), nan_from: None };
+    let mut opt = nn::Sgd::default().build(&vs, 0.1).unwrap();
+    let err = Trainer::holding().minimise(&phase, &mut recorder, &mut opt, &vs, &mut [], &mut Silent).unwrap_err();
+    assert!(err.to_string().contains("draws none"), "{err}");
+}

@@ -5,4 +5,5 @@ pub use crate::{Array, Assignment, Error, Estimator, Fitted, MissingValues, Scal
 pub use protolearn_data::{load_table, Data, Table, TableOptions};
 pub use protolearn_layers::kmeans::KMeansConfig;
 pub use protolearn_metrics::{Boundary, Grid, Lattice};
+pub use protolearn_train::kmeans::KMeansFit;
 pub use protolearn_train::DeviceChoice;

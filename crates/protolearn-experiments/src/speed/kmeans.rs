@@ -8,6 +8,7 @@ use protolearn_data::mnist::load;
 use protolearn_data::tensor::Dataset;
 use protolearn_data::{IdxDataset, ImageLayout};
 use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_train::kmeans::KMeansFit;
 use serde::Deserialize;
 use std::time::Instant;
 use tch::Device;

@@ -13,6 +13,7 @@ use protolearn_data::{IdxDataset, ImageLayout};
 use protolearn_layers::distance::{nearest_rows, squared_euclidean_from_norms, squared_norms};
 use protolearn_layers::init::PrototypeInit;
 use protolearn_layers::kmeans::KMeansConfig;
+use protolearn_train::kmeans::KMeansFit;
 use serde::Deserialize;
 use std::time::Instant;
 use tch::{Device, Kind, Tensor};

@@ -8,6 +8,7 @@ use crate::error::Result;
 use protolearn_data::tensor::Dataset;
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_layers::rows::RowSource;
+use protolearn_train::kmeans::fit_runs;
 use protolearn_train::observer::Observer;
 
 impl Family for KMeansConfig {
@@ -28,22 +29,25 @@ impl Family for KMeansConfig {
         true
     }
 
-    /// Lloyd's algorithm does not step through the trainer: no records for the observer and no
-    /// checkpoints (a fit is deterministic and runs in one go; a resumed fit runs it again).
-    fn fit(&self, data: &Dataset, context: &FitContext<'_>, _observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
-        let fit = KMeansConfig { seed: context.seed, ..*self }.fit_over(&data.x, context.components)?;
+    /// Every restart's Lloyd run steps on the trainer ([`fit_runs`]: one record per restart, at
+    /// its last step); no checkpoints (the runs keep their centroids to themselves and a fit is
+    /// short: a resumed fit runs it again).
+    fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
+        let config = KMeansConfig { seed: context.seed, ..*self };
+        let fit = fit_runs(&config.runs(&data.x, context.components)?, self.max_iter, observer)?;
         Ok(Box::new(Prototypes::new(fit.centroids, context.components)))
     }
 
-    /// [`KMeansConfig::fit_rows`], seeded from [`crate::streamed::INIT_ROWS`] sampled rows.
+    /// [`KMeansConfig::runs_over_rows`], seeded from [`crate::streamed::INIT_ROWS`] sampled rows.
     fn fit_rows(
         &self,
         source: &dyn RowSource,
         chunk_rows: usize,
         context: &FitContext<'_>,
-        _observer: &mut dyn Observer,
+        observer: &mut dyn Observer,
     ) -> Result<Box<dyn TrainedModel>> {
-        let fit = KMeansConfig { seed: context.seed, ..*self }.fit_rows(source, chunk_rows, crate::streamed::INIT_ROWS)?;
+        let config = KMeansConfig { seed: context.seed, ..*self };
+        let fit = fit_runs(&config.runs_over_rows(source, chunk_rows, crate::streamed::INIT_ROWS)?, self.max_iter, observer)?;
         Ok(Box::new(Prototypes::new(fit.centroids, context.components)))
     }
 

@@ -15,6 +15,7 @@ use protolearn_layers::ddcl::{DclInput, DdclConfig, FeatureNorm};
 use protolearn_train::clustering::fit_minibatch_kmeans;
 use protolearn_train::ddcl::{fit_frozen, DdclVariant, FrozenConfig, FrozenLoss};
 use protolearn_train::desom::{fit_autoencoder, AutoencoderTrainConfig};
+use protolearn_train::kmeans::KMeansFit;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 
 /// Classes of the digits (and prototypes `k`).

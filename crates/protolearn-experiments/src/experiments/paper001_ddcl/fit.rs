@@ -18,6 +18,7 @@ use protolearn_train::clustering::FeatureKMeans;
 use protolearn_train::ddcl::{DdclRecord, DdclVariant};
 use protolearn_train::deepcluster::{DeepClusterFeatures, DeepClusterRecord};
 use protolearn_train::device::DeviceChoice;
+use protolearn_train::kmeans::KMeansFit;
 use protolearn_train::optim::{OptimizerConfig, OptimizerKind};
 use protolearn_train::quality::clustering_scores;
 use protolearn_train::trainer::Batching;

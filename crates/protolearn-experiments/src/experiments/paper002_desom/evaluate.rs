@@ -11,6 +11,7 @@ use protolearn_metrics::{
     best_matching_units, clustering_accuracy, combined_error, normalized_mutual_info, prototype_sharpness_ratio, purity,
     quantization_error, topographic_error, topographic_product, Contingency, Grid, Matrix, NmiAverage, Sharpness,
 };
+use protolearn_train::kmeans::KMeansFit;
 use std::collections::BTreeMap;
 use tch::{Device, Kind, Tensor};
 

@@ -2,6 +2,7 @@
 
 use protolearn_layers::kmeans::KMeansConfig;
 use protolearn_metrics::{purity, Contingency};
+use protolearn_train::kmeans::KMeansFit;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tch::Tensor;
