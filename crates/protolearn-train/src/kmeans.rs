@@ -55,11 +55,11 @@ impl KMeansFit for KMeansConfig {
     }
 }
 
-/// Steps every run of `runs` on the trainer (phase [`PHASE`] of at most `max_iter` steps, one
-/// record at its end: the mean inertia over its steps) and keeps the one with the lowest final
-/// inertia (the first of equals).
+/// Steps every run of `runs` on the trainer (phase [`PHASE`] of at most `max_iter` steps, a
+/// record per step: the inertia of its assignment, read with the shift the step reads anyway)
+/// and keeps the one with the lowest final inertia (the first of equals).
 pub fn fit_runs(runs: &KMeansRuns<'_>, max_iter: usize, observer: &mut dyn Observer) -> Result<KMeans> {
-    let phase = PhaseConfig::new(PHASE, max_iter, max_iter);
+    let phase = PhaseConfig::new(PHASE, max_iter, 1);
     let vs = nn::VarStore::new(tch::Device::Cpu); // Lloyd keeps its centroids to itself
     let mut best: Option<KMeans> = None;
     for i in 0..runs.len() {

@@ -578,8 +578,27 @@ fn kmeans_and_lvq_heads_mask_missing_values_and_reload() {
     let data = blobs();
     let fitted = estimator(ModelSpec::KMeans(KMeansConfig::new(3, 0))).fit(&data).unwrap();
     let x = tch::Tensor::from_slice(&fitted.encode(&data).unwrap().values).view([240, 4]);
-    let direct = KMeansConfig::new(3, 3).fit(&x).unwrap().centroids;
-    assert_eq!(Vec::<f32>::try_from(direct.reshape([-1])).unwrap(), fitted.prototypes().unwrap().values);
+    let direct = KMeansConfig::new(3, 3).fit(&x).unwrap();
+    assert_eq!(Vec::<f32>::try_from(direct.centroids.reshape([-1])).unwrap(), fitted.prototypes().unwrap().values);
+    // Each of the 10 restarts' Lloyd steps is a record on the trainer; the winning restart's
+    // inertia curve is among them (step i holds the inertia of the i-th assignment).
+    let history = fitted.history();
+    assert!(history.iter().all(|r| r.phase == "lloyd"));
+    assert_eq!(history.iter().filter(|r| r.step == 1).count(), 10, "one run per restart");
+    let mut runs: Vec<Vec<f64>> = Vec::new();
+    for r in history {
+        if r.step == 1 {
+            runs.push(Vec::new());
+        }
+        runs.last_mut().unwrap().push(r.columns.iter().find(|c| c.name == "inertia").unwrap().values[0]);
+    }
+    let winner = &direct.inertia_history[..direct.inertia_history.len() - 1];
+    // The trainer sums logged terms in float32: relative rounding 2^-24, a margin of 16x.
+    let same = |a: &f64, b: &f64| (a - b).abs() <= 1e-6 * b.abs();
+    assert!(
+        runs.iter().any(|run| run.len() == winner.len() && run.iter().zip(winner).all(|(a, b)| same(a, b))),
+        "the winning run's inertia curve {winner:?} is in the history {runs:?}"
+    );
     // Masking needs a family that compares components; imputation works for every family.
     let err = estimator(ModelSpec::Desom(DesomSpec::new(grid(2, 2, Lattice::Rectangular)))).with_missing(MissingValues::Mask).unwrap_err();
     assert!(err.to_string().contains("mask needs one that compares inputs with prototypes component by component"), "{err}");

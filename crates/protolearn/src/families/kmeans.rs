@@ -29,8 +29,8 @@ impl Family for KMeansConfig {
         true
     }
 
-    /// Every restart's Lloyd run steps on the trainer ([`fit_runs`]: one record per restart, at
-    /// its last step); no checkpoints (the runs keep their centroids to themselves and a fit is
+    /// Every restart's Lloyd run steps on the trainer ([`fit_runs`]: a record per Lloyd step of
+    /// every restart); no checkpoints (the runs keep their centroids to themselves and a fit is
     /// short: a resumed fit runs it again).
     fn fit(&self, data: &Dataset, context: &FitContext<'_>, observer: &mut dyn Observer) -> Result<Box<dyn TrainedModel>> {
         let config = KMeansConfig { seed: context.seed, ..*self };
