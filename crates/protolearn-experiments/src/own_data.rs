@@ -98,8 +98,8 @@ pub fn fit(args: &FitArgs) -> Result<(Fitted, Vec<PathBuf>)> {
 }
 
 /// `fit` reading `.npy` rows `chunk_rows` at a time ([`Estimator::fit_rows`]): writes the model,
-/// the history and the summary (no figures or assignments: they need the rows in memory; run
-/// `predict` on a part of the data for them).
+/// the history, the summary, the map figures its training summary allows
+/// ([`Fitted::training_figures`]: no scatter of the samples) and the assignments, streamed.
 fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Result<(Fitted, Vec<PathBuf>)> {
     if chunk_rows == 0 {
         bail!("--chunk-rows 0: expected at least 1 row per read");
@@ -119,9 +119,11 @@ fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Re
     if writer {
         fitted.save(&args.out.join(MODEL_FILE))?;
         write_atomically(&args.out.join(HISTORY_FILE), history_csv(fitted.history()).as_bytes())?;
+        let figures: Vec<PathBuf> = fitted.training_figures(&args.out.join("figures"))?.into_iter().map(|f| f.png).collect();
         let summary = serde_json::json!({
             "data": args.data.display().to_string(),
             "chunk_rows": chunk_rows,
+            "figures": figures.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
             "config": fitted.config(),
             "input": fitted.input(),
             "summary": fitted.summary(),
@@ -130,6 +132,7 @@ fn fit_chunked(config: EstimatorConfig, args: &FitArgs, chunk_rows: usize) -> Re
         write_atomically(&args.out.join(SUMMARY_FILE), serde_json::to_string_pretty(&summary)?.as_bytes())?;
         // After the summary, whose peak memory is the fit's: streaming keeps this pass within a chunk.
         write_chunked_assignments(&fitted, &source, chunk_rows, &args.out.join(ASSIGNMENTS_FILE))?;
+        return Ok((fitted, figures));
     }
     Ok((fitted, Vec::new()))
 }

@@ -68,6 +68,21 @@ fn a_npy_larger_than_a_chunk_fits_as_in_memory_in_one_process_and_on_two_ranks()
             assert_close(name, score(&memory, name), score(&chunked, name));
             assert_close(name, score(&memory, name), score(&two, name));
         }
+        // The map figures come from the training summary (the hits counted chunk by chunk); a
+        // model without a map draws none (its scatter plots the samples).
+        let listed = |out: &Path| -> Vec<String> {
+            let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+            json["figures"].as_array().expect("a figures list").iter().map(|f| f.as_str().unwrap().to_owned()).collect()
+        };
+        let figures = listed(&chunked);
+        if model.ends_with("som.toml") {
+            for name in ["umatrix.png", "hit_map.png", "component_planes.png"] {
+                assert!(figures.iter().any(|f| f.ends_with(name)), "{name} in {figures:?}");
+            }
+            assert!(figures.iter().all(|f| Path::new(f).is_file()), "{figures:?}");
+        } else {
+            assert!(figures.is_empty(), "{figures:?}");
+        }
         // The assignments streamed chunk by chunk are those of `predict` on the whole file.
         let predicted = dir.path().join("predicted.csv");
         let args =

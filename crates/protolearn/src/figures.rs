@@ -37,6 +37,17 @@ impl Fitted {
         }
     }
 
+    /// The figures a map's fit can draw from its training summary alone, without the data
+    /// (a fit that read its rows in chunks, [`crate::Estimator::fit_rows`]): `umatrix` with the
+    /// training hits, `hit_map`, and `component_planes` or `prototypes` as [`Fitted::figures`]
+    /// draws them; no figures for a model without a grid (its scatter plots the samples).
+    pub fn training_figures(&self, dir: &Path) -> Result<Vec<FigureFiles>> {
+        match self.grid() {
+            Some(grid) => self.map_figures(&grid, &self.summary.units, dir),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The U-matrix `[rows, cols]` of a map: for each unit, the mean Euclidean distance from its
     /// prototype to those of its grid neighbours (4 on rectangular, 6 on hexagonal lattices; fewer
     /// on the borders), in the prototypes' space; `None` for models without a grid. The values
