@@ -2,8 +2,9 @@
 //! ([`Batching`]: full batch, shuffled epochs, random draws), and runs *phases* of steps on it:
 //! each step draws a batch and hands it to what the model family supplies, either an
 //! [`Objective`] (named loss terms with gradient; the trainer back-propagates and steps the
-//! optimizer) or an [`UpdateRule`] (no autograd: batch and online SOM, later LVQ1 and neural gas).
-//! The trainer also owns the learning-rate schedule, the logging interval (loss terms summed on
+//! optimizer) or an [`UpdateRule`] (no autograd: batch and online SOM, LVQ1, LVQ2.1); an
+//! [`Iteration`] that holds its data (Lloyd's k-means) runs on a trainer that draws nothing
+//! ([`Trainer::holding`]) until it converges. The trainer also owns the learning-rate schedule, the logging interval (loss terms summed on
 //! the device and read back once per interval), evaluators, the divergence guard, checkpoints and
 //! the observer.
 //!
